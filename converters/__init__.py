@@ -1,0 +1,26 @@
+"""One module per target format. Each exposes ``NAME``, an options dataclass, ``versions()`` and
+``convert(model, spec, example, options, out_path) -> list[TensorInfo]`` (the artifact's output tensors).
+
+Heavy libraries (onnx, coremltools, litert_torch) are imported inside the function bodies only.
+"""
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from typing import assert_never
+
+from mbench.spec import Format
+
+
+def converter_for(fmt: Format) -> ModuleType:
+    """The converter module for a target format (PYTORCH is the source, it has none)."""
+    if fmt is Format.ONNX:
+        return importlib.import_module("converters.onnx")
+    if fmt is Format.COREML:
+        return importlib.import_module("converters.coreml")
+    if fmt is Format.TFLITE:
+        return importlib.import_module("converters.tflite")
+    if fmt is Format.PYTORCH:
+        return importlib.import_module("converters.pytorch")
+    assert_never(fmt)

@@ -1,0 +1,111 @@
+"""An artifact on disk and its manifest: what it is, how it was made, and how close it is to PyTorch."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
+from importlib import metadata
+from pathlib import Path
+
+from mbench.spec import Format, Precision, Status
+
+MANIFEST_SUFFIX = ".manifest.json"
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    name: str
+    shape: tuple[int, ...]
+    layout: str = "NCHW"
+    dtype: str = "float32"
+
+
+@dataclass(frozen=True)
+class Parity:
+    """Agreement with the PyTorch model on a fixed seeded input; a reason instead of numbers where not measurable."""
+
+    status: Status
+    max_abs: float | None = None
+    mean_abs: float | None = None
+    reason: str = ""
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Artifact:
+    model: str
+    format: Format
+    precision: Precision
+    path: Path
+    sha256: str
+    bytes: int
+    converter: str
+    versions: dict[str, str]
+    seconds: float
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
+    source: str
+    parity: Parity = field(default_factory=lambda: Parity(Status.NOT_RUN, reason="not checked"))
+
+    @property
+    def manifest_path(self) -> Path:
+        return manifest_path_for(self.path)
+
+    def with_parity(self, parity: Parity) -> "Artifact":
+        return replace(self, parity=parity)
+
+    def write_manifest(self) -> Path:
+        record = asdict(self)
+        record.update(format=self.format.value, precision=self.precision.value, path=self.path.name)
+        record["parity"]["status"] = self.parity.status.value
+        self.manifest_path.write_text(json.dumps(record, indent=2) + "\n")
+        return self.manifest_path
+
+
+def manifest_path_for(path: Path) -> Path:
+    return path.with_name(path.name + MANIFEST_SUFFIX)
+
+
+def read_manifest(manifest: Path) -> Artifact:
+    """Load an artifact from its manifest; the artifact path is resolved next to the manifest."""
+    record = json.loads(Path(manifest).read_text())
+    parity = record.pop("parity")
+    return Artifact(
+        **{
+            **record,
+            "format": Format(record["format"]),
+            "precision": Precision(record["precision"]),
+            "path": Path(manifest).with_name(record["path"]),
+            "inputs": tuple(TensorInfo(**{**t, "shape": tuple(t["shape"])}) for t in record["inputs"]),
+            "outputs": tuple(TensorInfo(**{**t, "shape": tuple(t["shape"])}) for t in record["outputs"]),
+            "parity": Parity(**{**parity, "status": Status(parity["status"])}),
+        }
+    )
+
+
+def find_artifacts(root: Path) -> list[Artifact]:
+    """Every artifact whose manifest lies under ``root``, in a stable order."""
+    return [read_manifest(m) for m in sorted(Path(root).rglob("*" + MANIFEST_SUFFIX))]
+
+
+def digest(path: Path) -> tuple[str, int]:
+    """sha256 and byte count of a file, or of a directory (an .mlpackage) as its sorted relative paths and contents."""
+    h, total = hashlib.sha256(), 0
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        if path.is_dir():
+            h.update(str(f.relative_to(path)).encode() + b"\0")
+        data = f.read_bytes()
+        h.update(data)
+        total += len(data)
+    return h.hexdigest(), total
+
+
+def package_versions(*dists: str) -> dict[str, str]:
+    found = {}
+    for name in dists:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found

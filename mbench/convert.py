@@ -1,0 +1,126 @@
+"""Convert one source model into each requested format, check each artifact against PyTorch, and record rows.
+
+One format failing never stops the others: its failure becomes a row with the converter's message.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from converters import converter_for
+from mbench.artifacts import Artifact, Parity, TensorInfo, digest
+from mbench.models.facts import ModelFacts, model_facts
+from mbench.results import Context, Measurement, failure
+from mbench.runners.base import NotRunnableHere, runner_for, seeded_inputs
+from mbench.spec import Format, ModelSpec, Precision, Status
+
+PARITY_SEED = 0
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """The outcome for one (model, format, precision): an artifact, or the error that stopped it."""
+
+    model: str
+    format: Format
+    precision: Precision
+    artifact: Artifact | None = None
+    error: str = ""
+    facts: ModelFacts | None = None  # on the PyTorch reference only
+
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def describe_error(error: BaseException, limit: int = 2000) -> str:
+    """The exception's type and message, without terminal colours, cut to ``limit`` characters."""
+    text = ANSI_ESCAPE.sub("", f"{type(error).__name__}: {error}").strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def artifact_path(out_dir: Path, spec: ModelSpec, fmt: Format, precision: Precision) -> Path:
+    return Path(out_dir) / spec.name / f"{spec.name}-{precision.value}{fmt.suffix}"
+
+
+def convert_model(spec: ModelSpec, formats: list[Format], out_dir: Path,
+                  precision: Precision = Precision.FP32) -> list[Conversion]:
+    """Write the PyTorch reference artifact and one artifact per format, each with its manifest."""
+    import torch
+
+    torch.manual_seed(0)
+    model = spec.build()
+    inputs = seeded_inputs(tuple(TensorInfo(i.name, i.shape, i.layout) for i in spec.inputs), PARITY_SEED)
+    example = torch.from_numpy(inputs[0])
+    with torch.inference_mode():
+        reference = model(example).numpy()
+    outcomes = []
+    for fmt in [Format.PYTORCH, *[f for f in formats if f is not Format.PYTORCH]]:
+        outcomes.append(_convert_one(model, spec, example, fmt, precision, out_dir, inputs, reference))
+    outcomes[0] = replace(outcomes[0], facts=model_facts(spec, model))
+    return outcomes
+
+
+def _convert_one(model, spec, example, fmt, precision, out_dir, inputs, reference) -> Conversion:
+    path = artifact_path(out_dir, spec, fmt, precision)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    converter = converter_for(fmt)
+    started = time.perf_counter()
+    try:
+        outputs = converter.convert(model, spec, example, converter.Options(), path)
+    except Exception as error:  # noqa: BLE001  (any converter failure becomes a row; the sweep goes on)
+        return Conversion(spec.name, fmt, precision, error=describe_error(error))
+    seconds = time.perf_counter() - started
+    sha, size = digest(path)
+    artifact = Artifact(
+        spec.name, fmt, precision, path, sha, size, converter.NAME, converter.versions(), seconds,
+        tuple(TensorInfo(i.name, i.shape, i.layout, i.dtype) for i in spec.inputs), tuple(outputs), spec.source,
+    )
+    artifact = artifact.with_parity(check_parity(artifact, inputs, reference))
+    artifact.write_manifest()
+    return Conversion(spec.name, fmt, precision, artifact)
+
+
+def check_parity(artifact: Artifact, inputs: list[np.ndarray], reference: np.ndarray) -> Parity:
+    """Run the artifact on this host and compare with PyTorch; a reason instead of numbers where it cannot run."""
+    if artifact.format is Format.PYTORCH:
+        return Parity(Status.OK, 0.0, 0.0, "reference", PARITY_SEED)
+    runner = runner_for(artifact.format)
+    try:
+        runner.load(artifact, threads=1)
+        output = np.asarray(runner.run(inputs)[0], dtype=np.float64).reshape(reference.shape)
+    except NotRunnableHere as reason:
+        return Parity(Status.NOT_RUN, reason=str(reason), seed=PARITY_SEED)
+    except Exception as error:  # noqa: BLE001
+        return Parity(Status.FAILED, reason=describe_error(error), seed=PARITY_SEED)
+    finally:
+        runner.close()
+    diff = np.abs(output - reference)
+    return Parity(Status.OK, float(diff.max()), float(diff.mean()), "", PARITY_SEED)
+
+
+def conversion_rows(outcome: Conversion) -> list[Measurement]:
+    """Size, conversion time and parity rows for an artifact; one failed row for a conversion that failed."""
+    key = (outcome.model, outcome.format.value, outcome.precision.value)
+    if outcome.artifact is None:
+        return [failure(key, "host", "conversion", Status.FAILED, outcome.error)]
+    a = outcome.artifact
+    ctx = Context.of_artifact(a)
+    rows = [_row(a, "size", a.bytes, "bytes", ctx), _row(a, "convert_time", a.seconds, "s", ctx)]
+    if outcome.facts:
+        f = outcome.facts
+        rows += [_row(a, "parameters", f.parameters, "count", ctx), _row(a, "weight_bytes", f.weight_bytes, "bytes", ctx),
+                 _row(a, "buffer_bytes", f.buffer_bytes, "bytes", ctx), _row(a, "macs", f.macs, "count", ctx)]
+    p = a.parity
+    for metric, value in (("parity_max_abs", p.max_abs), ("parity_mean_abs", p.mean_abs)):
+        rows.append(_row(a, metric, value, "abs", ctx, p.status, p.reason if p.status is not Status.OK else ""))
+    return rows
+
+
+def _row(a: Artifact, metric: str, value, unit: str, ctx: Context, status: Status = Status.OK,
+         error: str = "") -> Measurement:
+    return Measurement(a.model, a.format.value, a.precision.value, "host", metric, value, unit, status, error,
+                       a.sha256, ctx)

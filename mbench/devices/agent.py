@@ -1,0 +1,112 @@
+"""The measuring side: load one artifact, time it, print one JSON line. Runs as its own process on the host
+(and, through the SSH runner, on a remote machine), so peak memory and imports belong to that artifact alone.
+
+    python -m mbench.devices.agent path/to/model.onnx.manifest.json --threads 2 --runs 50
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+from mbench.artifacts import read_manifest
+from mbench.measure import RunPlan, time_runs
+
+RESULT_MARKER = "MBENCH-RESULT "
+
+
+@dataclass
+class AgentResult:
+    status: str  # "ok", "failed" or "not_run"
+    error: str = ""
+    runtime: str = ""
+    runtime_version: str = ""
+    threads: int = 0
+    load_ms: float | None = None
+    first_ms: float | None = None
+    warmup_ms: list[float] = field(default_factory=list)
+    samples_ms: list[float] = field(default_factory=list)
+    rss_before_load_bytes: int | None = None
+    peak_rss_bytes: int | None = None
+
+    def to_line(self) -> str:
+        return RESULT_MARKER + json.dumps(asdict(self))
+
+    @classmethod
+    def from_output(cls, stdout: str) -> "AgentResult":
+        """The last result line in the agent's output; other libraries may print around it."""
+        lines = [line for line in stdout.splitlines() if line.startswith(RESULT_MARKER)]
+        if not lines:
+            raise ValueError("the agent printed no result line")
+        return cls(**json.loads(lines[-1][len(RESULT_MARKER):]))
+
+
+def _peak_rss_bytes() -> int:
+    """This process's high-water resident memory. On Linux VmHWM, since ru_maxrss survives fork+exec and would
+    report the parent's peak; elsewhere ru_maxrss (bytes on macOS)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    scale = 1 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
+def measure(manifest: str, threads: int, plan: RunPlan) -> AgentResult:
+    from mbench.runners.base import NotRunnableHere, runner_for, seeded_inputs
+
+    artifact = read_manifest(manifest)
+    runner = runner_for(artifact.format)
+    result = AgentResult("ok", runtime=runner.name, runtime_version=runner.version(), threads=threads)
+    inputs = seeded_inputs(artifact.inputs, seed=1)
+    result.rss_before_load_bytes = _peak_rss_bytes()
+    try:
+        started = time.perf_counter()
+        runner.load(artifact, threads)
+        result.load_ms = (time.perf_counter() - started) * 1e3
+        timings = time_runs(lambda: runner.run(inputs), plan)
+    except NotRunnableHere as reason:
+        result.status, result.error = "not_run", str(reason)
+        return result
+    finally:
+        runner.close()
+    result.first_ms, result.warmup_ms, result.samples_ms = timings.first_ms, list(timings.warmup_ms), list(
+        timings.samples_ms)
+    result.peak_rss_bytes = _peak_rss_bytes()
+    return result
+
+
+def plan_arguments(plan: RunPlan, threads: int) -> list[str]:
+    """The command-line form of a plan, for whoever starts the agent (local process, SSH)."""
+    return ["--threads", str(threads), "--warmup-runs", str(plan.warmup_runs), "--warmup-seconds",
+            str(plan.warmup_seconds), "--runs", str(plan.runs), "--min-seconds", str(plan.min_seconds),
+            "--max-seconds", str(plan.max_seconds)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mbench.devices.agent", description=__doc__)
+    parser.add_argument("manifest")
+    parser.add_argument("--threads", type=int, default=1)
+    defaults = RunPlan()
+    for name in ("warmup_runs", "runs"):
+        parser.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(defaults, name))
+    for name in ("warmup_seconds", "min_seconds", "max_seconds"):
+        parser.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(defaults, name))
+    args = parser.parse_args(argv)
+    plan = RunPlan(args.warmup_runs, args.warmup_seconds, args.runs, args.min_seconds, args.max_seconds)
+    try:
+        result = measure(args.manifest, args.threads, plan)
+    except Exception as error:  # noqa: BLE001  (reported as a failed row by the caller)
+        result = AgentResult("failed", error=f"{type(error).__name__}: {error}", threads=args.threads)
+    print(result.to_line(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""A tiny real model for tests: the HED ingredients (conv+BN+ReLU, pool, depthwise, transposed conv, concat)."""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from mbench.models.registry import register
+from mbench.spec import InputSpec, ModelSpec
+
+
+class TinyEdges(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU())
+        self.down = nn.Sequential(nn.MaxPool2d(2), nn.Conv2d(8, 8, 3, padding=1, groups=8), nn.ReLU6())
+        self.up = nn.ConvTranspose2d(8, 4, 4, 2, 1)
+        self.head = nn.Conv2d(12, 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a = self.conv(x)
+        b = self.up(self.down(a))
+        return self.head(torch.cat([a, b], dim=1))
+
+
+@register
+def test_tiny() -> ModelSpec:
+    return ModelSpec(
+        "test-tiny", TinyEdges, (InputSpec("image", (1, 3, 32, 32)),), ("edges",), "edge-detection",
+        "tiny test model with HED's op mix", source="test-tiny",
+    )

@@ -1,0 +1,87 @@
+"""The headline: MobileNetV2-HED against VGG-HED in numbers, and what the seed's 4.4 MB and 1.6 MB were."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from mbench.report.tables import MB, value
+
+PAIR = ("hed-vgg", "hed-mobilenetv2")
+FORMATS = ("pytorch", "onnx", "tflite", "coreml")
+
+
+@dataclass(frozen=True)
+class PairLine:
+    format: str
+    device: str
+    what: str
+    big: float | None
+    small: float | None
+    unit: str
+
+    @property
+    def ratio(self) -> float | None:
+        """How many times bigger (or slower) the first model is; parity differences have no meaningful ratio."""
+        if self.what.startswith("parity") or not (self.big and self.small):
+            return None
+        return self.big / self.small
+
+
+@dataclass(frozen=True)
+class Headline:
+    sentence: str
+    lines: list[PairLine]
+    seed_notes: list[str]
+
+
+def headline(rows: pd.DataFrame, pair: tuple[str, str] = PAIR) -> Headline | None:
+    big, small = pair
+    if not {big, small} <= set(rows.model):
+        return None
+    lines = [PairLine("pytorch", "-", "fp32 weights", _mb(rows, big, "weight_bytes"), _mb(rows, small, "weight_bytes"),
+                      "MB")]
+    lines += [PairLine(f, "-", "artifact size", _mb(rows, big, "size", f), _mb(rows, small, "size", f), "MB")
+              for f in FORMATS]
+    for device in sorted(rows[rows.metric == "latency_median"].device.unique()):
+        lines += [PairLine(f, device, "median latency", value(rows, big, f, "latency_median", device),
+                           value(rows, small, f, "latency_median", device), "ms") for f in FORMATS]
+    lines += [PairLine(f, "host", "parity max |Δ| vs PyTorch", value(rows, big, f, "parity_max_abs"),
+                       value(rows, small, f, "parity_max_abs"), "") for f in FORMATS if f != "pytorch"]
+    return Headline(_sentence(lines, big, small), lines, _seed_notes(rows, big, small))
+
+
+def _mb(rows: pd.DataFrame, model: str, metric: str, fmt: str = "pytorch") -> float | None:
+    v = value(rows, model, fmt, metric)
+    return None if v is None else v / MB
+
+
+def _sentence(lines: list[PairLine], big: str, small: str) -> str:
+    weights = lines[0]
+    timed = [line for line in lines if line.what == "median latency" and line.ratio]
+    parts = []
+    if weights.ratio:
+        parts.append(f"{small} has {weights.ratio:.1f}x less weight data than {big} "
+                     f"({weights.small:.2f} MB against {weights.big:.2f} MB fp32)")
+    if timed:
+        fastest = min(timed, key=lambda line: line.small)
+        parts.append(f"its fastest artifact runs in {fastest.small:.2f} ms against {fastest.big:.2f} ms "
+                     f"({fastest.ratio:.1f}x faster, {fastest.format} on {fastest.device})")
+    if not parts:
+        return f"{big} and {small} have no successful measurements yet."
+    return "; ".join(parts) + ". Task accuracy (edge F-measure) is not part of this report; parity with PyTorch is."
+
+
+def _seed_notes(rows: pd.DataFrame, big: str, small: str) -> list[str]:
+    notes = []
+    params = value(rows, big, "pytorch", "parameters")
+    if params:
+        notes.append(f"The seed's 4.4 MB is {big}'s fp32 weights: {params:,.0f} parameters x 4 bytes = "
+                     f"{params * 4 / MB:.3f} MB, measured here from the model.")
+    weights, stats = _mb(rows, small, "weight_bytes"), _mb(rows, small, "buffer_bytes")
+    if weights is not None and stats is not None:
+        notes.append(
+            f"The seed's 1.6 MB for {small} was a frozen TensorFlow graph file, not its weights: the weights are "
+            f"{weights:.3f} MB, {weights + stats:.3f} MB with BatchNorm statistics; the remaining ~0.4 MB were "
+            "training-time graph nodes. The artifact sizes above are what a phone actually ships.")
+    return notes

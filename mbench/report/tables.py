@@ -1,0 +1,80 @@
+"""pandas views over the tidy measurements table: latest rows, the wide comparison, context, failures."""
+from __future__ import annotations
+
+import pandas as pd
+
+KEY = ["model", "format", "precision", "device"]
+MB = 1e6
+
+# metric -> (column title, scale applied to the stored value)
+WIDE_COLUMNS = {
+    "size": ("size (MB)", 1 / MB),
+    "parity_max_abs": ("parity max |Δ|", 1.0),
+    "load_time": ("load (ms)", 1.0),
+    "first_inference": ("first run (ms)", 1.0),
+    "latency_median": ("median (ms)", 1.0),
+    "latency_p90": ("p90 (ms)", 1.0),
+    "latency_p99": ("p99 (ms)", 1.0),
+    "latency_stdev": ("stdev (ms)", 1.0),
+    "latency_count": ("runs", 1.0),
+    "peak_rss": ("peak RSS (MB)", 1 / MB),
+}
+CONTEXT_COLUMNS = ["device", "format", "runtime", "runtime_version", "converter", "converter_versions", "threads",
+                   "warmup_runs", "runs", "host", "provenance", "mbench_version", "git_sha", "run_id"]
+
+
+def latest(frame: pd.DataFrame) -> pd.DataFrame:
+    """The newest row for each (model, format, precision, device, metric)."""
+    return frame.sort_values("id").groupby(KEY + ["metric"], as_index=False).tail(1)
+
+
+def value(rows: pd.DataFrame, model: str, fmt: str, metric: str, device: str | None = None) -> float | None:
+    """One OK value from latest rows, or None when it was not measured or did not succeed."""
+    hit = rows[(rows.model == model) & (rows.format == fmt) & (rows.metric == metric) & (rows.status == "ok")]
+    if device is not None:
+        hit = hit[hit.device == device]
+    return None if hit.empty or pd.isna(hit.value.iloc[-1]) else float(hit.value.iloc[-1])
+
+
+CONVERSION_METRICS = {"size", "convert_time", "parity_max_abs", "parity_mean_abs", "parameters", "weight_bytes",
+                      "buffer_bytes", "macs", "conversion"}
+
+
+def comparison(rows: pd.DataFrame) -> pd.DataFrame:
+    """One line per artifact and device; what was measured at conversion is shown on every device's line.
+
+    An artifact never profiled (or whose conversion failed) keeps a line of its own on the host."""
+    at_conversion = rows.metric.isin(CONVERSION_METRICS)
+    conversion, measured = rows[at_conversion].drop(columns="device"), rows[~at_conversion]
+    keys = measured[KEY].drop_duplicates()
+    artifacts = conversion[KEY[:3]].drop_duplicates()
+    profiled = artifacts.merge(keys[KEY[:3]].drop_duplicates(), how="left", indicator=True)
+    keys = pd.concat([keys, profiled[profiled["_merge"] == "left_only"][KEY[:3]].assign(device="host")])
+    merged = pd.concat([measured, keys.merge(conversion, on=KEY[:3])])
+    shown = merged[merged.metric.isin(WIDE_COLUMNS)]
+    wide = shown.pivot_table(index=KEY, columns="metric", values="value", aggfunc="last")
+    wide = wide.reindex(pd.MultiIndex.from_frame(keys[KEY]))
+    for metric, (_, scale) in WIDE_COLUMNS.items():
+        wide[metric] = wide[metric] * scale if metric in wide else float("nan")
+    wide = wide[list(WIDE_COLUMNS)].rename(columns={m: title for m, (title, _) in WIDE_COLUMNS.items()})
+    wide["status"] = _status(merged).reindex(wide.index).fillna("ok")
+    wide.columns.name = None
+    return wide.reset_index().sort_values(KEY)
+
+
+def _status(rows: pd.DataFrame) -> pd.Series:
+    """Per artifact and device: 'ok', or the first reason a metric was not measured."""
+    bad = rows[rows.status != "ok"]
+    text = bad.status + ": " + bad.error.str.slice(0, 160)
+    return text.groupby([bad[k] for k in KEY]).first()
+
+
+def failures(rows: pd.DataFrame) -> pd.DataFrame:
+    bad = rows[rows.status != "ok"]
+    return bad[KEY + ["metric", "status", "error"]].sort_values(KEY)
+
+
+def context(rows: pd.DataFrame) -> pd.DataFrame:
+    """How each runtime's numbers were produced, one line per device, format and runtime version."""
+    timed = rows[rows.runtime != ""][CONTEXT_COLUMNS].drop_duplicates().sort_values(["device", "format"])
+    return timed.astype({"threads": "Int64", "warmup_runs": "Int64", "runs": "Int64"})

@@ -1,0 +1,1 @@
+"""Runtimes that execute an artifact in this process: one module per runtime, one small protocol (base.py)."""

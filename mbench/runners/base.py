@@ -1,0 +1,46 @@
+"""The runner protocol and the choice of runner per format."""
+from __future__ import annotations
+
+import importlib
+from typing import Protocol, assert_never
+
+import numpy as np
+
+from mbench.artifacts import Artifact, TensorInfo
+from mbench.spec import Format
+
+
+class NotRunnableHere(RuntimeError):
+    """The artifact is fine but this machine cannot execute its format (e.g. Core ML off macOS)."""
+
+
+class Runner(Protocol):
+    name: str
+
+    def version(self) -> str: ...
+
+    def load(self, artifact: Artifact, threads: int) -> None: ...
+
+    def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]: ...
+
+    def close(self) -> None: ...
+
+
+def runner_for(fmt: Format) -> Runner:
+    if fmt is Format.ONNX:
+        module = "onnxruntime"
+    elif fmt is Format.TFLITE:
+        module = "litert"
+    elif fmt is Format.COREML:
+        module = "coreml"
+    elif fmt is Format.PYTORCH:
+        module = "torch_eager"
+    else:
+        assert_never(fmt)
+    return importlib.import_module(f"mbench.runners.{module}").make_runner()
+
+
+def seeded_inputs(inputs: tuple[TensorInfo, ...], seed: int = 0) -> list[np.ndarray]:
+    """Fixed inputs for parity and timing: uniform [0, 1), like pixels / 255."""
+    rng = np.random.default_rng(seed)
+    return [rng.random(t.shape, dtype=np.float32) for t in inputs]

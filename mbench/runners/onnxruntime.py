@@ -1,0 +1,35 @@
+"""ONNX Runtime on the CPU execution provider."""
+from __future__ import annotations
+
+import numpy as np
+
+from mbench.artifacts import Artifact
+
+
+class OnnxRuntimeRunner:
+    name = "onnxruntime"
+
+    def version(self) -> str:
+        import onnxruntime
+
+        return onnxruntime.__version__
+
+    def load(self, artifact: Artifact, threads: int) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = ort.InferenceSession(str(artifact.path), options, providers=["CPUExecutionProvider"])
+        self._input_names = [i.name for i in self._session.get_inputs()]
+
+    def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return self._session.run(None, dict(zip(self._input_names, inputs)))
+
+    def close(self) -> None:
+        self._session = None
+
+
+def make_runner() -> OnnxRuntimeRunner:
+    return OnnxRuntimeRunner()

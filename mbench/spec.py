@@ -1,0 +1,68 @@
+"""The vocabulary every stage shares: formats, precisions, device kinds, model and input specs."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    import torch.nn as nn
+
+
+class Format(str, enum.Enum):
+    """An artifact's file format. PYTORCH is the reference every other format is compared against."""
+
+    PYTORCH = "pytorch"
+    ONNX = "onnx"
+    COREML = "coreml"
+    TFLITE = "tflite"
+
+    @property
+    def suffix(self) -> str:
+        return {"pytorch": ".pt", "onnx": ".onnx", "coreml": ".mlpackage", "tflite": ".tflite"}[self.value]
+
+
+class Precision(str, enum.Enum):
+    FP32 = "fp32"
+
+
+class DeviceKind(str, enum.Enum):
+    LOCAL = "local"
+    SSH = "ssh"
+    ANDROID = "android"
+    IOS = "ios"
+
+
+class Status(str, enum.Enum):
+    """Every stored row has one: a number (ok), an error (failed) or an honest reason (not_run)."""
+
+    OK = "ok"
+    FAILED = "failed"
+    NOT_RUN = "not_run"
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    shape: tuple[int, ...]
+    layout: str = "NCHW"
+    dtype: str = "float32"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What mbench needs to know about a source model: a builder plus the data around it."""
+
+    name: str
+    builder: Callable[[], "nn.Module"] = field(repr=False)
+    inputs: tuple[InputSpec, ...]
+    output_names: tuple[str, ...]
+    task: str
+    description: str = ""
+    source: str = ""  # registry name, or "path.py:factory" for a user's model
+    parity_atol: float = 1e-3
+
+    def build(self) -> "nn.Module":
+        model = self.builder()
+        model.eval()
+        return model

@@ -1,0 +1,112 @@
+"""The results database: SQLite, one tidy long table of measurements plus the raw latency samples."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+from mbench import __version__
+from mbench.results import Measurement, git_sha
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, command TEXT NOT NULL,
+    mbench_version TEXT NOT NULL, git_sha TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS measurements (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL REFERENCES runs(run_id), recorded_at TEXT NOT NULL,
+    model TEXT NOT NULL, format TEXT NOT NULL, precision TEXT NOT NULL, device TEXT NOT NULL,
+    metric TEXT NOT NULL, value REAL, unit TEXT NOT NULL, status TEXT NOT NULL, error TEXT NOT NULL,
+    artifact_sha256 TEXT NOT NULL,
+    runtime TEXT NOT NULL, runtime_version TEXT NOT NULL, converter TEXT NOT NULL, converter_versions TEXT NOT NULL,
+    threads INTEGER, warmup_runs INTEGER, runs INTEGER, host TEXT NOT NULL, provenance TEXT NOT NULL,
+    details TEXT NOT NULL, mbench_version TEXT NOT NULL, git_sha TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS measurements_key ON measurements (model, format, precision, device, metric);
+CREATE TABLE IF NOT EXISTS samples (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL REFERENCES runs(run_id),
+    model TEXT NOT NULL, format TEXT NOT NULL, precision TEXT NOT NULL, device TEXT NOT NULL,
+    artifact_sha256 TEXT NOT NULL, unit TEXT NOT NULL, count INTEGER NOT NULL, values_zlib BLOB NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class SampleSet:
+    """The raw timed runs behind a latency row, so any statistic can be recomputed later."""
+
+    model: str
+    format: str
+    precision: str
+    device: str
+    artifact_sha256: str
+    values_ms: tuple[float, ...]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Store:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path)
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def start_run(self, run_id: str, command: str) -> None:
+        with self._db:
+            self._db.execute("INSERT OR IGNORE INTO runs VALUES (?, ?, ?, ?, ?)",
+                             (run_id, _now(), command, __version__, git_sha()))
+
+    def append(self, run_id: str, rows: Iterable[Measurement], samples: Iterable[SampleSet] = ()) -> int:
+        """Add rows (and raw samples) in one transaction; returns the number of rows written."""
+        now, version, sha = _now(), __version__, git_sha()
+        records = [_row_tuple(run_id, now, r, version, sha) for r in rows]
+        with self._db:
+            self._db.executemany(f"INSERT INTO measurements VALUES (NULL{', ?' * 24})", records)
+            self._db.executemany(
+                "INSERT INTO samples VALUES (NULL, ?, ?, ?, ?, ?, ?, 'ms', ?, ?)",
+                [(run_id, s.model, s.format, s.precision, s.device, s.artifact_sha256, len(s.values_ms),
+                  zlib.compress(json.dumps(list(s.values_ms)).encode())) for s in samples],
+            )
+        return len(records)
+
+    def measurements(self) -> "pd.DataFrame":
+        import pandas as pd
+
+        return pd.read_sql_query("SELECT * FROM measurements ORDER BY id", self._db)
+
+    def runs(self) -> "pd.DataFrame":
+        import pandas as pd
+
+        return pd.read_sql_query("SELECT * FROM runs ORDER BY started_at", self._db)
+
+    def samples(self) -> list[SampleSet]:
+        cursor = self._db.execute(
+            "SELECT model, format, precision, device, artifact_sha256, values_zlib FROM samples ORDER BY id")
+        return [SampleSet(*row[:5], tuple(json.loads(zlib.decompress(row[5])))) for row in cursor]
+
+
+def _row_tuple(run_id: str, now: str, row: Measurement, version: str, sha: str) -> tuple:
+    c = row.context
+    return (run_id, now, row.model, row.format, row.precision, row.device, row.metric, row.value, row.unit,
+            row.status.value, row.error, row.artifact_sha256, c.runtime, c.runtime_version, c.converter,
+            c.converter_versions, c.threads, c.warmup_runs, c.runs, c.host, c.provenance, c.details, version, sha)

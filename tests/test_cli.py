@@ -1,0 +1,84 @@
+"""The command line as a user types it, end to end on the tiny model."""
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from mbench.cli import main
+
+
+def _commands():
+    return sorted(main.commands)
+
+
+@pytest.mark.parametrize("name", _commands())
+def test_every_command_has_help_with_an_example(name):
+    result = CliRunner().invoke(main, [name, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.output
+    assert main.commands[name].help.strip()
+
+
+def test_top_level_help_lists_commands():
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for name in ("models", "convert", "profile", "report", "devices"):
+        assert name in result.output
+
+
+def test_models_lists_params_and_macs():
+    result = CliRunner().invoke(main, ["models", "--json"])
+    facts = {m["name"]: m for m in json.loads(result.output)}
+    assert facts["hed-vgg"]["parameters"] == 1_101_948
+    assert facts["hed-mobilenetv2"]["macs"] == pytest.approx(0.140e9, rel=0.01)
+
+
+def test_convert_profile_report_end_to_end(tmp_path, inventory_file):
+    runner = CliRunner()
+    db, out, html = tmp_path / "m.db", tmp_path / "art", tmp_path / "reports" / "index.html"
+    result = runner.invoke(main, ["convert", "test-tiny", "--to", "onnx,tflite", "--out", str(out), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "3 artifacts written" in result.output
+    result = runner.invoke(main, ["profile", str(out), "--devices", str(inventory_file), "--runs", "5",
+                                  "--min-seconds", "0", "--warmup-seconds", "0", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("median") == 3
+    result = runner.invoke(main, ["report", "--db", str(db), "-o", str(html)])
+    assert result.exit_code == 0 and html.exists()
+
+
+def test_user_model_through_the_cli(tmp_path):
+    source = tmp_path / "mine.py"
+    source.write_text("import torch\ndef build():\n    return torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU())\n")
+    result = CliRunner().invoke(main, ["convert", "--model", f"{source}:build", "--input-shape", "1,3,16,16",
+                                       "--to", "onnx", "--out", str(tmp_path / "a"), "--db", str(tmp_path / "m.db")])
+    assert result.exit_code == 0, result.output
+    assert "build onnx" in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["convert", "hed-vgq", "--to", "onnx"], "registered models"),
+    (["convert", "test-tiny", "--to", "onnx,caffe"], "caffe not among onnx, coreml, tflite"),
+    (["convert", "--model", "x.py:build"], "input shape"),
+    (["convert", "--model", "x.py:build", "--input-shape", "1,a"], "comma-separated integers"),
+    (["profile", ".", "--device", "iphone"], "unknown device 'iphone'"),
+    (["report", "--db", "absent.db"], "no results database"),
+    (["devices", "--devices", "absent.yaml"], "no such inventory file"),
+])
+def test_bad_input_gets_a_clear_error(args, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "devices.yaml").write_text("devices:\n  host:\n    kind: local\n")
+    (tmp_path / "art.pt.manifest.json").write_text("{}")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code != 0
+    assert message in result.output
+
+
+def test_cli_import_stays_light():
+    import subprocess
+    import sys
+
+    code = "import sys, mbench.cli; print(any(m in sys.modules for m in ('torch', 'onnxruntime', 'coremltools')))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+    assert isinstance(main, click.Group)

@@ -1,0 +1,89 @@
+"""Profiling the tiny artifacts on the host through the agent, and the rows that land in SQLite."""
+import pandas as pd
+import pytest
+
+from mbench.artifacts import find_artifacts
+from mbench.devices.agent import AgentResult, main as agent_main
+from mbench.devices.inventory import load_inventory
+from mbench.measure import RunPlan
+from mbench.spec import Format, Status
+from mbench.store import Store
+from mbench.sweep import profile_and_record
+
+QUICK = RunPlan(warmup_runs=2, warmup_seconds=0, runs=12, min_seconds=0)
+
+
+@pytest.fixture(scope="module")
+def profiled(tiny_artifacts_dir, tmp_path_factory):
+    db = tmp_path_factory.mktemp("db") / "results.db"
+    inventory_path = tmp_path_factory.mktemp("inv") / "devices.yaml"
+    inventory_path.write_text("devices:\n  host:\n    kind: local\n    threads: 1\n")
+    with Store(db) as store:
+        written = profile_and_record(tiny_artifacts_dir, "host", load_inventory(inventory_path), store, QUICK)
+        yield written, store.measurements(), store.samples()
+
+
+def test_every_runnable_format_gets_latency_rows(profiled):
+    _, rows, _ = profiled
+    medians = rows[(rows.metric == "latency_median") & (rows.status == "ok")]
+    assert set(medians.format) == {"pytorch", "onnx", "tflite"}
+    assert (medians.value > 0).all()
+    counts = rows[rows.metric == "latency_count"]
+    assert (counts.value >= 12).all()
+
+
+def test_rows_carry_their_context(profiled):
+    _, rows, _ = profiled
+    onnx = rows[(rows.format == "onnx") & (rows.metric == "latency_median")].iloc[0]
+    assert onnx.runtime == "onnxruntime" and onnx.runtime_version.startswith("1.")
+    assert onnx.threads == 1 and onnx.runs >= 12 and onnx.warmup_runs >= 2
+    assert onnx.host and onnx.provenance == "host" and onnx.mbench_version
+    assert onnx.device == "host" and len(onnx.artifact_sha256) == 64
+
+
+def test_coreml_gets_an_honest_row_instead_of_a_number(profiled):
+    _, rows, _ = profiled
+    coreml = rows[(rows.format == "coreml") & (rows.device == "host")]
+    assert len(coreml) == 1
+    assert coreml.iloc[0].status == "not_run" and pd.isna(coreml.iloc[0].value)
+    assert "only on macOS" in coreml.iloc[0].error
+
+
+def test_memory_and_first_inference_are_recorded(profiled):
+    _, rows, _ = profiled
+    for fmt in ("onnx", "tflite", "pytorch"):
+        mine = rows[rows.format == fmt].set_index("metric").value
+        assert mine["peak_rss"] >= mine["rss_before_load"] > 10e6
+        assert mine["first_inference"] > 0 and mine["load_time"] > 0
+
+
+def test_raw_samples_are_kept_and_match_the_stored_median(profiled):
+    _, rows, samples = profiled
+    import statistics
+
+    onnx = next(s for s in samples if s.format == "onnx")
+    stored = rows[(rows.format == "onnx") & (rows.metric == "latency_median")].value.iloc[0]
+    assert statistics.median(onnx.values_ms) == pytest.approx(stored)
+
+
+def test_a_broken_artifact_becomes_a_failed_row_and_the_rest_go_on(tiny_artifacts_dir, tmp_path, inventory_file):
+    import shutil
+
+    broken = tmp_path / "artifacts"
+    shutil.copytree(tiny_artifacts_dir, broken)
+    onnx = next(a for a in find_artifacts(broken) if a.format is Format.ONNX)
+    onnx.path.write_bytes(b"not an onnx model")
+    with Store(tmp_path / "r.db") as store:
+        profile_and_record(broken, "host", load_inventory(inventory_file), store, QUICK)
+        rows = store.measurements()
+    failed = rows[(rows.format == "onnx")]
+    assert list(failed.status) == ["failed"] and "onnx" in failed.error.iloc[0].lower()
+    assert (rows[(rows.format == "tflite") & (rows.metric == "latency_median")].status == "ok").all()
+
+
+def test_agent_prints_one_parsable_result_line(tiny_artifacts_dir, capsys):
+    onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format is Format.ONNX)
+    agent_main([str(onnx.manifest_path), "--runs", "3", "--min-seconds", "0", "--warmup-seconds", "0"])
+    result = AgentResult.from_output("noise from a library\n" + capsys.readouterr().out)
+    assert result.status == "ok" and len(result.samples_ms) == 3 and result.runtime == "onnxruntime"
+    assert Status(result.status) is Status.OK

@@ -1,0 +1,86 @@
+"""The HTML report from a real store: headline, tables, context, failures, escaping."""
+import re
+
+import pytest
+
+from mbench.convert import conversion_rows
+from mbench.report.build import render_report
+from mbench.results import Context, Measurement, new_run_id
+from mbench.spec import Status
+from mbench.store import Store
+
+
+def _ms(model, fmt, metric, value, unit="ms", **kw):
+    return Measurement(model, fmt, "fp32", "host", metric, value, unit, **kw)
+
+
+def _hed_rows():
+    rows = []
+    for model, weights, size, onnx_ms in (("hed-vgg", 4_407_792, 4.47e6, 20.0), ("hed-mobilenetv2", 1_130_532, 1.26e6, 8.0)):
+        rows += [_ms(model, "pytorch", "weight_bytes", weights, "bytes"),
+                 _ms(model, "pytorch", "parameters", weights / 4, "count"),
+                 _ms(model, "pytorch", "buffer_bytes", 45_360, "bytes"),
+                 _ms(model, "onnx", "size", size, "bytes"),
+                 _ms(model, "onnx", "latency_median", onnx_ms,
+                     context=Context(runtime="onnxruntime", runtime_version="1.32.0", threads=2, runs=50)),
+                 _ms(model, "coreml", "latency", None, "", status=Status.NOT_RUN,
+                     error="not measurable here: Core ML runs only on macOS")]
+    return rows
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "r.db") as store:
+        run = new_run_id()
+        store.start_run(run, "test")
+        store.append(run, _hed_rows())
+        yield store
+
+
+def test_headline_states_the_ratios(store, tmp_path):
+    html = render_report(store, tmp_path / "index.html").read_text()
+    headline = re.search(r'<p class="lead" id="headline">(.*?)</p>', html, re.S).group(1)
+    assert "3.9x less weight data" in headline
+    assert "2.5x faster" in headline
+    assert "1,101,948 parameters x 4 bytes = 4.408 MB" in html
+    assert "frozen TensorFlow graph" in html
+
+
+def test_not_run_rows_are_shown_with_their_reason(store, tmp_path):
+    html = render_report(store, tmp_path / "index.html").read_text()
+    assert "Core ML runs only on macOS" in html
+    assert "Failures and rows not measured (2)" in html
+
+
+def test_context_panel_lists_runtime_and_threads(store, tmp_path):
+    html = render_report(store, tmp_path / "index.html").read_text()
+    context = html[html.index('id="context"'):]
+    assert "onnxruntime" in context and "1.32.0" in context
+
+
+def test_report_is_self_contained(store, tmp_path):
+    html = render_report(store, tmp_path / "index.html").read_text()
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+
+
+def test_text_from_models_and_errors_is_escaped(tmp_path):
+    with Store(tmp_path / "x.db") as store:
+        run = new_run_id()
+        store.start_run(run, "<b>cmd</b>")
+        store.append(run, [_ms("<script>alert(1)</script>", "onnx", "latency", None, "", status=Status.FAILED,
+                               error="<img src=x onerror=alert(2)>")])
+        html = render_report(store, tmp_path / "index.html").read_text()
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+    assert "<img src=x" not in html and "<b>cmd" not in html
+
+
+def test_report_of_a_real_conversion(tiny_conversions, tmp_path):
+    with Store(tmp_path / "real.db") as store:
+        run = new_run_id()
+        store.start_run(run, "test")
+        store.append(run, [row for outcome in tiny_conversions[1] for row in conversion_rows(outcome)])
+        html = render_report(store, tmp_path / "index.html").read_text()
+    table = html[html.index('id="comparison"'):html.index("Failures")]
+    for fmt in ("pytorch", "onnx", "tflite", "coreml"):
+        assert f"<td>{fmt}</td>" in table
+    assert "test-tiny" in table
