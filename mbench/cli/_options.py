@@ -1,0 +1,52 @@
+"""Option parsers and decorators shared by the commands."""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import click
+
+DEFAULT_DB = "mbench.db"
+
+
+def parse_csv(choices: list[str]):
+    def parse(ctx, param, text):
+        values = [v.strip() for v in (text or "").split(",") if v.strip()]
+        bad = [v for v in values if v not in choices]
+        if bad:
+            raise click.BadParameter(f"{', '.join(bad)} not among {', '.join(choices)}")
+        return values
+    return parse
+
+
+def parse_shape(ctx, param, text):
+    if text is None:
+        return None
+    try:
+        shape = tuple(int(d) for d in text.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: expected comma-separated integers such as 1,3,224,224") from None
+    if len(shape) < 2 or min(shape) < 1:
+        raise click.BadParameter(f"{text!r}: expected at least two positive dimensions such as 1,3,224,224")
+    return shape
+
+
+def db_option(command):
+    return click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
+                        show_default=True, help="SQLite results database.")(command)
+
+
+def library_errors(command):
+    """Turn the library's expected errors into messages a user can act on."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from mbench.devices.inventory import InventoryError
+        from mbench.models.registry import UnknownModelError
+        from mbench.models.sources import ModelSourceError
+        from mbench.profile import DeviceNotSupported
+
+        try:
+            return command(*args, **kwargs)
+        except (InventoryError, UnknownModelError, ModelSourceError, DeviceNotSupported, FileNotFoundError) as error:
+            raise click.ClickException(str(error)) from None
+    return wrapper

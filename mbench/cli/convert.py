@@ -1,0 +1,53 @@
+"""`mbench convert`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mbench.cli._options import db_option, library_errors, parse_csv, parse_shape
+
+
+@click.command(name="convert")
+@click.argument("model_names", nargs=-1, metavar="MODELS...")
+@click.option("--model", "user_model", help="Your own model: path/to/file.py:factory or package.module:factory.")
+@click.option("--input-shape", callback=parse_shape, help="Input shape of --model, e.g. 1,3,224,224.")
+@click.option("--to", "formats", default="onnx,coreml,tflite", show_default=True,
+              callback=parse_csv(["onnx", "coreml", "tflite"]), help="Target formats, comma-separated.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="artifacts", show_default=True)
+@db_option
+@library_errors
+def convert(model_names, user_model, input_shape, formats, out, db):
+    """Convert models to each format and write artifacts with manifests; every outcome is stored.
+
+    A PyTorch reference (the state_dict) is always written too: it is the baseline for parity and latency.
+
+    Example: mbench convert hed-vgg hed-mobilenetv2 --to onnx,coreml,tflite --out artifacts/
+    """
+    from mbench.models.sources import absolute_source, spec_from_source
+    from mbench.spec import Format
+    from mbench.store import Store
+    from mbench.sweep import convert_and_record
+
+    if not model_names and not user_model:
+        raise click.UsageError("name at least one model (see `mbench models`) or give --model FILE.py:FACTORY")
+    specs = [spec_from_source(name) for name in model_names]
+    if user_model:
+        specs.append(spec_from_source(absolute_source(user_model), input_shape))
+    with Store(db) as store:
+        outcomes = convert_and_record(specs, [Format(f) for f in formats], out, store, on_outcome=_print_conversion)
+    failed = sum(1 for o in outcomes if o.artifact is None)
+    click.echo(f"{len(outcomes) - failed} artifacts written under {out}/, {failed} failed; rows stored in {db}")
+
+
+def _print_conversion(outcome) -> None:
+    label = f"{outcome.model} {outcome.format.value:<8}"
+    if outcome.artifact is None:
+        click.secho(f"FAILED  {label} {outcome.error.splitlines()[0][:200]}", fg="red")
+        return
+    a, p = outcome.artifact, outcome.artifact.parity
+    parity = f"parity max |Δ| {p.max_abs:.2e}" if p.max_abs is not None else f"parity {p.status.value}"
+    click.echo(f"ok      {label} {a.bytes / 1e6:8.3f} MB  {a.seconds:6.1f} s  {parity}")
+
+
+command = convert

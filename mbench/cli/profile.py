@@ -1,0 +1,59 @@
+"""`mbench profile`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mbench.cli._options import db_option, library_errors
+
+
+@click.command(name="profile")
+@click.argument("artifacts_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default="artifacts")
+@click.option("--device", default="host", show_default=True, help="A device name from the inventory.")
+@click.option("--devices", "inventory_path", type=click.Path(path_type=Path), default="devices.yaml",
+              show_default=True, help="Device inventory file.")
+@click.option("--model", "model_filter", multiple=True, help="Only these models (repeatable).")
+@click.option("--threads", type=click.IntRange(min=1), help="Runtime threads [default: the device's setting].")
+@click.option("--runs", type=click.IntRange(min=1), default=50, show_default=True, help="Minimum timed runs.")
+@click.option("--min-seconds", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Minimum time spent in timed runs.")
+@click.option("--warmup", type=click.IntRange(min=0), default=1, show_default=True, help="Minimum warm-up runs.")
+@click.option("--warmup-seconds", type=click.FloatRange(min=0), default=0.5, show_default=True,
+              help="Minimum warm-up time.")
+@db_option
+@library_errors
+def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, min_seconds, warmup, warmup_seconds,
+            db):
+    """Measure load time, first inference, latency statistics and peak memory of every artifact on a device.
+
+    Defaults follow LiteRT benchmark_model: warm up for at least 0.5 s, then at least 50 runs and 1 s.
+
+    Example: mbench profile artifacts/ --device host --threads 2
+    """
+    from mbench.devices.inventory import load_inventory
+    from mbench.measure import RunPlan
+    from mbench.store import Store
+    from mbench.sweep import profile_and_record
+
+    plan = RunPlan(warmup_runs=warmup, warmup_seconds=warmup_seconds, runs=runs, min_seconds=min_seconds)
+    inventory = load_inventory(inventory_path)
+    with Store(db) as store:
+        written = profile_and_record(artifacts_dir, device, inventory, store, plan, threads, list(model_filter),
+                                     on_result=_print_profile)
+    click.echo(f"{written} rows stored in {db}")
+
+
+def _print_profile(artifact, result) -> None:
+    label = f"{artifact.model} {artifact.format.value:<8}"
+    if result.status != "ok":
+        click.secho(f"{result.status:<7} {label} {result.error[:200]}", fg="yellow" if result.status == "not_run" else "red")
+        return
+    from mbench.measure import LatencyStats
+
+    stats = LatencyStats.from_samples(result.samples_ms)
+    click.echo(f"ok      {label} median {stats.median:8.3f} ms  p90 {stats.p90:8.3f} ms  n={stats.count:<5} "
+               f"{result.runtime} {result.runtime_version}, {result.threads} threads")
+
+
+command = profile
