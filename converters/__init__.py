@@ -1,5 +1,6 @@
-"""One module per target format. Each exposes ``NAME``, an options dataclass, ``versions()`` and
-``convert(model, spec, example, options, out_path) -> list[TensorInfo]`` (the artifact's output tensors).
+"""One module per target format. Each exposes ``NAME``, ``PRECISIONS`` (what it can produce), an ``Options``
+dataclass, ``versions()`` and ``convert(model, spec, example, options, out_path, precision, calibration) ->
+Converted`` (the artifact's input and output tensors and a description of its quantization).
 
 Heavy libraries (onnx, coremltools, litert_torch) are imported inside the function bodies only.
 """
@@ -7,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-
 from typing import assert_never
 
 from mbench.spec import Format

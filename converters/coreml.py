@@ -1,28 +1,36 @@
 """PyTorch -> Core ML ML Program (.mlpackage) through torch.export and coremltools.
 
 Conversion works on Linux; prediction needs macOS, so parity and latency are measured on a Mac only.
+Precisions: fp32 and fp16 compute; int8 = int8 weights by linear quantization (activation quantization would
+need calibration by prediction, i.e. macOS), fp16 compute; palette4/6/8 = k-means palettized weights.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from mbench.artifacts import TensorInfo, package_versions
-from mbench.spec import ModelSpec
+from mbench.artifacts import Converted, TensorInfo, package_versions
+from mbench.calibration import Calibration
+from mbench.spec import ModelSpec, Precision
 
 NAME = "coremltools.convert(mlprogram)"
+PRECISIONS = frozenset({Precision.FP32, Precision.FP16, Precision.INT8, Precision.INT8_WEIGHTS,
+                        Precision.PALETTE4, Precision.PALETTE6, Precision.PALETTE8})
+PALETTE_BITS = {Precision.PALETTE4: 4, Precision.PALETTE6: 6, Precision.PALETTE8: 8}
 
 
 @dataclass(frozen=True)
 class Options:
     minimum_deployment_target: str = "iOS16"
+    palette_mode: str = "kmeans"  # or "uniform" (no scikit-learn needed)
 
 
 def versions() -> dict[str, str]:
     return package_versions("torch", "coremltools")
 
 
-def convert(model, spec: ModelSpec, example, options: Options, out_path: Path) -> list[TensorInfo]:
+def convert(model, spec: ModelSpec, example, options: Options, out_path: Path, precision: Precision,
+            calibration: Calibration | None = None) -> Converted:
     import coremltools as ct
     import torch
 
@@ -32,13 +40,36 @@ def convert(model, spec: ModelSpec, example, options: Options, out_path: Path) -
         inputs=[ct.TensorType(name=i.name, shape=i.shape) for i in spec.inputs],
         outputs=[ct.TensorType(name=n) for n in spec.output_names],
         convert_to="mlprogram",
-        compute_precision=ct.precision.FLOAT32,
+        compute_precision=ct.precision.FLOAT32 if precision is Precision.FP32 else ct.precision.FLOAT16,
         minimum_deployment_target=getattr(ct.target, options.minimum_deployment_target),
     )
+    mlmodel, quantization = _compress(mlmodel, precision, options)
     mlmodel.save(str(out_path))
-    return [_tensor_info(o, spec) for o in mlmodel.get_spec().description.output]
+    description = mlmodel.get_spec().description
+    return Converted(tuple(_tensor_info(i, spec) for i in description.input),
+                     tuple(_tensor_info(o, spec) for o in description.output), quantization)
+
+
+def _compress(mlmodel, precision: Precision, options: Options):
+    import coremltools.optimize.coreml as cto
+
+    if precision is Precision.FP32:
+        return mlmodel, "none (fp32)"
+    if precision is Precision.FP16:
+        return mlmodel, "fp16 weights and compute"
+    if precision in (Precision.INT8, Precision.INT8_WEIGHTS):
+        config = cto.OpLinearQuantizerConfig(mode="linear_symmetric", dtype="int8", weight_threshold=0)
+        return (cto.linear_quantize_weights(mlmodel, cto.OptimizationConfig(global_config=config)),
+                "int8 weights (linear symmetric, per channel), fp16 compute; activations not quantized")
+    if precision in PALETTE_BITS:
+        bits = PALETTE_BITS[precision]
+        config = cto.OpPalettizerConfig(nbits=bits, mode=options.palette_mode, weight_threshold=0)
+        return (cto.palettize_weights(mlmodel, cto.OptimizationConfig(global_config=config)),
+                f"{bits}-bit {options.palette_mode} palettized weights, fp16 compute")
+    raise ValueError(f"coreml cannot produce {precision.value}")
 
 
 def _tensor_info(feature, spec: ModelSpec) -> TensorInfo:
-    shape = tuple(int(d) for d in feature.type.multiArrayType.shape)
-    return TensorInfo(feature.name, shape, spec.inputs[0].layout)
+    array = feature.type.multiArrayType
+    dtype = {65568: "float32", 65552: "float16"}.get(array.dataType, "float32")
+    return TensorInfo(feature.name, tuple(int(d) for d in array.shape), spec.inputs[0].layout, dtype)

@@ -4,10 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mbench.artifacts import TensorInfo, package_versions
-from mbench.spec import ModelSpec
+from mbench.artifacts import Converted, TensorInfo, package_versions
+from mbench.calibration import Calibration
+from mbench.spec import ModelSpec, Precision
 
 NAME = "torch.save(state_dict)"
+PRECISIONS = frozenset({Precision.FP32})
 
 
 @dataclass(frozen=True)
@@ -19,10 +21,12 @@ def versions() -> dict[str, str]:
     return package_versions("torch")
 
 
-def convert(model, spec: ModelSpec, example, options: Options, out_path: Path) -> list[TensorInfo]:
+def convert(model, spec: ModelSpec, example, options: Options, out_path: Path, precision: Precision,
+            calibration: Calibration | None = None) -> Converted:
     import torch
 
     torch.save(model.state_dict(), out_path)
     with torch.no_grad():
         out = model(example)
-    return [TensorInfo(spec.output_names[0], tuple(out.shape), spec.inputs[0].layout)]
+    inputs = tuple(TensorInfo(i.name, i.shape, i.layout, i.dtype) for i in spec.inputs)
+    return Converted(inputs, (TensorInfo(spec.output_names[0], tuple(out.shape), spec.inputs[0].layout),))

@@ -1,32 +1,98 @@
-"""PyTorch -> TFLite flatbuffer with litert-torch (torch.export based, no TensorFlow needed).
+"""PyTorch -> TFLite flatbuffer with litert-torch (torch.export based, no TensorFlow needed), then
+ai-edge-quantizer for lower precisions.
 
 Inputs and outputs keep PyTorch's NCHW layout: litert-torch inserts the transposes at the edges.
+Precisions: fp16 weights (float casting, fp32 compute), int8 full-integer static (int8 weights and activations,
+int8 I/O, calibrated), int8-dynamic (int8 weights, activations quantized at run time), int8-weights (weight-only).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from mbench.artifacts import TensorInfo, package_versions
-from mbench.spec import ModelSpec
+import numpy as np
+
+from mbench.artifacts import Converted, TensorInfo, package_versions
+from mbench.calibration import Calibration
+from mbench.spec import ModelSpec, Precision
 
 NAME = "litert_torch.convert"
+PRECISIONS = frozenset({Precision.FP32, Precision.FP16, Precision.INT8, Precision.INT8_DYNAMIC,
+                        Precision.INT8_WEIGHTS})
+QUANTIZATION = {
+    Precision.FP32: "none (fp32)",
+    Precision.FP16: "fp16 weights, fp32 compute (ai-edge-quantizer float casting)",
+    Precision.INT8: "int8 full-integer static: int8 weights and activations, int8 I/O (ai-edge-quantizer)",
+    Precision.INT8_DYNAMIC: "int8 dynamic range: int8 weights, activations quantized at run time",
+    Precision.INT8_WEIGHTS: "int8 weight-only: weights dequantized to fp32 before each op",
+}
 
 
 @dataclass(frozen=True)
 class Options:
-    pass
+    calibration_threads: int = 2
 
 
 def versions() -> dict[str, str]:
-    return package_versions("torch", "litert-torch", "litert-converter")
+    return package_versions("torch", "litert-torch", "litert-converter", "ai-edge-quantizer")
 
 
-def convert(model, spec: ModelSpec, example, options: Options, out_path: Path) -> list[TensorInfo]:
+def convert(model, spec: ModelSpec, example, options: Options, out_path: Path, precision: Precision,
+            calibration: Calibration | None = None) -> Converted:
     import litert_torch
 
     edge_model = litert_torch.convert(model, (example,))
     edge_model.export(str(out_path))
-    out = edge_model(example)
-    out = out[0] if isinstance(out, (list, tuple)) else out
-    return [TensorInfo(spec.output_names[0], tuple(out.shape), spec.inputs[0].layout)]
+    if precision is not Precision.FP32:
+        out_path.write_bytes(_quantize(out_path.read_bytes(), precision, options, calibration))
+    return Converted(*_io(out_path, spec), QUANTIZATION[precision], calibrated=precision is Precision.INT8)
+
+
+def _recipe(precision: Precision):
+    from ai_edge_quantizer import qtyping, recipe
+    from ai_edge_quantizer.algorithm_manager import AlgorithmName
+    from ai_edge_quantizer.recipe_manager import RecipeManager
+
+    if precision is Precision.FP16:
+        manager = RecipeManager()
+        manager.add_weight_only_config(".*", qtyping.TFLOperationName.ALL_SUPPORTED, 16,
+                                       algorithm_key=AlgorithmName.FLOAT_CASTING)
+        return manager.get_quantization_recipe()
+    recipes = {Precision.INT8: recipe.static_wi8_ai8, Precision.INT8_DYNAMIC: recipe.dynamic_wi8_afp32,
+               Precision.INT8_WEIGHTS: recipe.weight_only_wi8_afp32}
+    if precision not in recipes:
+        raise ValueError(f"tflite cannot produce {precision.value}")
+    return recipes[precision]()
+
+
+def _quantize(float_model: bytes, precision: Precision, options: Options, calibration: Calibration | None) -> bytes:
+    from ai_edge_quantizer import quantizer
+
+    q = quantizer.Quantizer(bytearray(float_model), _recipe(precision))
+    result = None
+    if q.need_calibration:
+        if calibration is None:
+            raise ValueError("int8 static quantization needs calibration samples")
+        result = q.calibrate(_calibration_feed(float_model, calibration), num_threads=options.calibration_threads)
+    return bytes(q.quantize(result, enable_progress_report=False).quantized_model)
+
+
+def _calibration_feed(float_model: bytes, calibration: Calibration) -> dict:
+    from ai_edge_litert.interpreter import Interpreter
+
+    signatures = Interpreter(model_content=float_model).get_signature_list()
+    key, names = next(iter(signatures.items()))
+    return {key: [{names["inputs"][0]: sample} for sample in calibration.samples]}
+
+
+def _io(path: Path, spec: ModelSpec) -> tuple[tuple[TensorInfo, ...], tuple[TensorInfo, ...]]:
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))
+    layout = spec.inputs[0].layout
+    inputs = tuple(TensorInfo(s.name, tuple(int(d) for d in i["shape"]), layout,
+                              np.dtype(i["dtype"]).name)
+                   for s, i in zip(spec.inputs, interpreter.get_input_details()))
+    outputs = tuple(TensorInfo(n, tuple(int(d) for d in o["shape"]), layout, np.dtype(o["dtype"]).name)
+                    for n, o in zip(spec.output_names, interpreter.get_output_details()))
+    return inputs, outputs

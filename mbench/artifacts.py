@@ -21,6 +21,16 @@ class TensorInfo:
 
 
 @dataclass(frozen=True)
+class Converted:
+    """What a converter reports about the file it wrote."""
+
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
+    quantization: str = "none (fp32)"
+    calibrated: bool = False  # the calibration samples were used (static quantization)
+
+
+@dataclass(frozen=True)
 class Parity:
     """Agreement with the PyTorch model on a fixed seeded input; a reason instead of numbers where not measurable."""
 
@@ -45,6 +55,8 @@ class Artifact:
     inputs: tuple[TensorInfo, ...]
     outputs: tuple[TensorInfo, ...]
     source: str
+    quantization: str = "none (fp32)"
+    calibration: str = ""
     parity: Parity = field(default_factory=lambda: Parity(Status.NOT_RUN, reason="not checked"))
 
     @property

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from converters import converter_for
 from mbench.artifacts import Artifact, Parity, TensorInfo, digest
+from mbench.calibration import DEFAULT_SAMPLES, Calibration, calibration_for
 from mbench.models.facts import ModelFacts, model_facts
 from mbench.results import Context, Measurement, failure
 from mbench.runners.base import NotRunnableHere, runner_for, seeded_inputs
@@ -31,6 +32,7 @@ class Conversion:
     artifact: Artifact | None = None
     error: str = ""
     facts: ModelFacts | None = None  # on the PyTorch reference only
+    status: Status = Status.FAILED  # of a conversion that produced no artifact: failed, or not offered
 
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
@@ -46,9 +48,21 @@ def artifact_path(out_dir: Path, spec: ModelSpec, fmt: Format, precision: Precis
     return Path(out_dir) / spec.name / f"{spec.name}-{precision.value}{fmt.suffix}"
 
 
+@dataclass(frozen=True)
+class ConvertSettings:
+    """What to produce beyond the formats: precisions, calibration data, per-format converter options."""
+
+    precisions: tuple[Precision, ...] = (Precision.FP32,)
+    calibration_dir: Path | None = None
+    calibration_samples: int = DEFAULT_SAMPLES
+    options: dict[Format, object] = field(default_factory=dict)
+
+
 def convert_model(spec: ModelSpec, formats: list[Format], out_dir: Path,
-                  precision: Precision = Precision.FP32) -> list[Conversion]:
-    """Write the PyTorch reference artifact and one artifact per format, each with its manifest."""
+                  settings: ConvertSettings = ConvertSettings()) -> list[Conversion]:
+    """Write the PyTorch reference artifact (fp32) and one artifact per format and precision, with manifests.
+
+    Every artifact's parity is measured against the fp32 PyTorch model on the same seeded input."""
     import torch
 
     torch.manual_seed(0)
@@ -57,31 +71,58 @@ def convert_model(spec: ModelSpec, formats: list[Format], out_dir: Path,
     example = torch.from_numpy(inputs[0])
     with torch.inference_mode():
         reference = model(example).numpy()
-    outcomes = []
-    for fmt in [Format.PYTORCH, *[f for f in formats if f is not Format.PYTORCH]]:
-        outcomes.append(_convert_one(model, spec, example, fmt, precision, out_dir, inputs, reference))
+    calibration = None
+    if Precision.INT8 in settings.precisions:
+        calibration = calibration_for(spec.inputs[0], settings.calibration_dir, settings.calibration_samples)
+    job = _Job(model, spec, example, Path(out_dir), inputs, reference, calibration, settings.options)
+    outcomes = [job.convert(Format.PYTORCH, Precision.FP32)]
     outcomes[0] = replace(outcomes[0], facts=model_facts(spec, model))
+    for fmt in [f for f in formats if f is not Format.PYTORCH]:
+        outcomes += [job.convert(fmt, precision) for precision in settings.precisions]
     return outcomes
 
 
-def _convert_one(model, spec, example, fmt, precision, out_dir, inputs, reference) -> Conversion:
-    path = artifact_path(out_dir, spec, fmt, precision)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    converter = converter_for(fmt)
-    started = time.perf_counter()
-    try:
-        outputs = converter.convert(model, spec, example, converter.Options(), path)
-    except Exception as error:  # noqa: BLE001  (any converter failure becomes a row; the sweep goes on)
-        return Conversion(spec.name, fmt, precision, error=describe_error(error))
-    seconds = time.perf_counter() - started
-    sha, size = digest(path)
-    artifact = Artifact(
-        spec.name, fmt, precision, path, sha, size, converter.NAME, converter.versions(), seconds,
-        tuple(TensorInfo(i.name, i.shape, i.layout, i.dtype) for i in spec.inputs), tuple(outputs), spec.source,
-    )
-    artifact = artifact.with_parity(check_parity(artifact, inputs, reference))
-    artifact.write_manifest()
-    return Conversion(spec.name, fmt, precision, artifact)
+@dataclass(frozen=True)
+class _Job:
+    """Everything one model's conversions share."""
+
+    model: object
+    spec: ModelSpec
+    example: object
+    out_dir: Path
+    inputs: list[np.ndarray]
+    reference: np.ndarray
+    calibration: Calibration | None
+    options: dict[Format, object]
+
+    def convert(self, fmt: Format, precision: Precision) -> Conversion:
+        converter = converter_for(fmt)
+        if precision not in converter.PRECISIONS:
+            offered = ", ".join(p.value for p in Precision if p in converter.PRECISIONS)
+            return Conversion(self.spec.name, fmt, precision, status=Status.NOT_RUN,
+                              error=f"{fmt.value} does not offer {precision.value} (it offers {offered})")
+        path = artifact_path(self.out_dir, self.spec, fmt, precision)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        calibration = self.calibration if precision is not Precision.FP32 else None
+        started = time.perf_counter()
+        try:
+            converted = converter.convert(self.model, self.spec, self.example,
+                                          self.options.get(fmt) or converter.Options(), path, precision, calibration)
+        except Exception as error:  # noqa: BLE001  (any converter failure becomes a row; the sweep goes on)
+            return Conversion(self.spec.name, fmt, precision, error=describe_error(error))
+        return Conversion(self.spec.name, fmt, precision, self._artifact(converter, fmt, precision, path, converted,
+                                                                       time.perf_counter() - started, calibration))
+
+    def _artifact(self, converter, fmt, precision, path, converted, seconds, calibration) -> Artifact:
+        sha, size = digest(path)
+        artifact = Artifact(
+            self.spec.name, fmt, precision, path, sha, size, converter.NAME, converter.versions(), seconds,
+            converted.inputs, converted.outputs, self.spec.source, converted.quantization,
+            calibration.describe() if calibration and converted.calibrated else "",
+        )
+        artifact = artifact.with_parity(check_parity(artifact, self.inputs, self.reference))
+        artifact.write_manifest()
+        return artifact
 
 
 def check_parity(artifact: Artifact, inputs: list[np.ndarray], reference: np.ndarray) -> Parity:
@@ -106,7 +147,7 @@ def conversion_rows(outcome: Conversion) -> list[Measurement]:
     """Size, conversion time and parity rows for an artifact; one failed row for a conversion that failed."""
     key = (outcome.model, outcome.format.value, outcome.precision.value)
     if outcome.artifact is None:
-        return [failure(key, "host", "conversion", Status.FAILED, outcome.error)]
+        return [failure(key, "host", "conversion", outcome.status, outcome.error)]
     a = outcome.artifact
     ctx = Context.of_artifact(a)
     rows = [_row(a, "size", a.bytes, "bytes", ctx), _row(a, "convert_time", a.seconds, "s", ctx)]

@@ -23,7 +23,17 @@ class Format(str, enum.Enum):
 
 
 class Precision(str, enum.Enum):
+    """Numeric precision of an artifact. What each means per format is in the converter modules and the manifest's
+    ``quantization`` text (e.g. Core ML int8 is weight-only: activation calibration needs macOS)."""
+
     FP32 = "fp32"
+    FP16 = "fp16"
+    INT8 = "int8"  # static: weights and activations, calibrated (Core ML: weights only)
+    INT8_DYNAMIC = "int8-dynamic"  # weights int8, activations quantized at run time
+    INT8_WEIGHTS = "int8-weights"  # weights stored int8, computation in float
+    PALETTE4 = "palette4"  # k-means palettized weights (Core ML)
+    PALETTE6 = "palette6"
+    PALETTE8 = "palette8"
 
 
 class DeviceKind(str, enum.Enum):

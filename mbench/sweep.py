@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from mbench.artifacts import Artifact, find_artifacts
-from mbench.convert import Conversion, conversion_rows, convert_model
+from mbench.convert import Conversion, ConvertSettings, conversion_rows, convert_model
 from mbench.devices.agent import AgentResult
 from mbench.devices.inventory import Inventory
 from mbench.measure import RunPlan
@@ -26,12 +26,13 @@ def _start(store: Store, command: str | None) -> str:
 
 
 def convert_and_record(specs: list[ModelSpec], formats: list[Format], out_dir: Path, store: Store,
+                       settings: ConvertSettings = ConvertSettings(),
                        on_outcome: Callable[[Conversion], None] | None = None,
                        command: str | None = None) -> list[Conversion]:
-    """Convert every model to every format; each outcome is stored as soon as it exists."""
+    """Convert every model to every format and precision; each model's outcomes are stored as soon as they exist."""
     run_id, outcomes = _start(store, command), []
     for spec in specs:
-        for outcome in convert_model(spec, formats, out_dir):
+        for outcome in convert_model(spec, formats, out_dir, settings):
             store.append(run_id, conversion_rows(outcome))
             outcomes.append(outcome)
             if on_outcome:

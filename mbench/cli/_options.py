@@ -40,6 +40,7 @@ def library_errors(command):
     """Turn the library's expected errors into messages a user can act on."""
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        from mbench.calibration import CalibrationError
         from mbench.devices.inventory import InventoryError
         from mbench.models.registry import UnknownModelError
         from mbench.models.sources import ModelSourceError
@@ -47,6 +48,7 @@ def library_errors(command):
 
         try:
             return command(*args, **kwargs)
-        except (InventoryError, UnknownModelError, ModelSourceError, DeviceNotSupported, FileNotFoundError) as error:
+        except (InventoryError, UnknownModelError, ModelSourceError, DeviceNotSupported, CalibrationError,
+                FileNotFoundError) as error:
             raise click.ClickException(str(error)) from None
     return wrapper

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from mbench.cli._options import db_option, library_errors, parse_csv, parse_shape
+from mbench.spec import Format, Precision
 
 
 @click.command(name="convert")
@@ -14,18 +15,29 @@ from mbench.cli._options import db_option, library_errors, parse_csv, parse_shap
 @click.option("--input-shape", callback=parse_shape, help="Input shape of --model, e.g. 1,3,224,224.")
 @click.option("--to", "formats", default="onnx,coreml,tflite", show_default=True,
               callback=parse_csv(["onnx", "coreml", "tflite"]), help="Target formats, comma-separated.")
+@click.option("--precision", "precisions", default="fp32", show_default=True,
+              callback=parse_csv([p.value for p in Precision]),
+              help="Precisions, comma-separated. int8 is static (calibrated) except in Core ML, where it is "
+                   "weight-only; int8-dynamic, int8-weights and palette4/6/8 are offered where the format has them.")
+@click.option("--calibration", "calibration_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of images for int8 calibration [default: synthetic noise, labelled as such].")
+@click.option("--calibration-samples", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--onnx-quant-format", type=click.Choice(["qoperator", "qdq"]), default="qoperator", show_default=True,
+              help="Form of ONNX static int8.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="artifacts", show_default=True)
 @db_option
 @library_errors
-def convert(model_names, user_model, input_shape, formats, out, db):
+def convert(model_names, user_model, input_shape, formats, precisions, calibration_dir, calibration_samples,
+            onnx_quant_format, out, db):
     """Convert models to each format and write artifacts with manifests; every outcome is stored.
 
     A PyTorch reference (the state_dict) is always written too: it is the baseline for parity and latency.
 
-    Example: mbench convert hed-vgg hed-mobilenetv2 --to onnx,coreml,tflite --out artifacts/
+    Example: mbench convert hed-mobilenetv2 --to onnx,coreml,tflite --precision fp32,fp16,int8 --out artifacts/
     """
+    from converters.onnx import Options as OnnxOptions
+    from mbench.convert import ConvertSettings
     from mbench.models.sources import absolute_source, spec_from_source
-    from mbench.spec import Format
     from mbench.store import Store
     from mbench.sweep import convert_and_record
 
@@ -34,16 +46,20 @@ def convert(model_names, user_model, input_shape, formats, out, db):
     specs = [spec_from_source(name) for name in model_names]
     if user_model:
         specs.append(spec_from_source(absolute_source(user_model), input_shape))
+    settings = ConvertSettings(tuple(Precision(p) for p in precisions), calibration_dir, calibration_samples,
+                               {Format.ONNX: OnnxOptions(quant_format=onnx_quant_format)})
     with Store(db) as store:
-        outcomes = convert_and_record(specs, [Format(f) for f in formats], out, store, on_outcome=_print_conversion)
+        outcomes = convert_and_record(specs, [Format(f) for f in formats], out, store, settings,
+                                      on_outcome=_print_conversion)
     failed = sum(1 for o in outcomes if o.artifact is None)
-    click.echo(f"{len(outcomes) - failed} artifacts written under {out}/, {failed} failed; rows stored in {db}")
+    click.echo(f"{len(outcomes) - failed} artifacts written under {out}/, {failed} not produced; rows stored in {db}")
 
 
 def _print_conversion(outcome) -> None:
-    label = f"{outcome.model} {outcome.format.value:<8}"
+    label = f"{outcome.model} {outcome.format.value:<8} {outcome.precision.value:<12}"
     if outcome.artifact is None:
-        click.secho(f"FAILED  {label} {outcome.error.splitlines()[0][:200]}", fg="red")
+        colour = "yellow" if outcome.status.value == "not_run" else "red"
+        click.secho(f"{outcome.status.value:<7} {label} {outcome.error.splitlines()[0][:200]}", fg=colour)
         return
     a, p = outcome.artifact, outcome.artifact.parity
     parity = f"parity max |Δ| {p.max_abs:.2e}" if p.max_abs is not None else f"parity {p.status.value}"

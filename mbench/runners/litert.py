@@ -17,17 +17,34 @@ class LiteRTRunner:
 
         self._interpreter = Interpreter(model_path=str(artifact.path), num_threads=threads)
         self._interpreter.allocate_tensors()
-        self._inputs = [d["index"] for d in self._interpreter.get_input_details()]
-        self._outputs = [d["index"] for d in self._interpreter.get_output_details()]
+        self._inputs = self._interpreter.get_input_details()
+        self._outputs = self._interpreter.get_output_details()
 
     def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        for index, value in zip(self._inputs, inputs):
-            self._interpreter.set_tensor(index, value)
+        """Float inputs in, float outputs out; a full-integer model's I/O is (de)quantized as a phone app would."""
+        for detail, value in zip(self._inputs, inputs):
+            self._interpreter.set_tensor(detail["index"], quantize(value, detail))
         self._interpreter.invoke()
-        return [self._interpreter.get_tensor(i) for i in self._outputs]
+        return [dequantize(self._interpreter.get_tensor(d["index"]), d) for d in self._outputs]
 
     def close(self) -> None:
         self._interpreter = None
+
+
+def quantize(value: np.ndarray, detail: dict) -> np.ndarray:
+    dtype = np.dtype(detail["dtype"])
+    if dtype.kind == "f":
+        return value.astype(dtype, copy=False)
+    scale, zero_point = detail["quantization"]
+    limits = np.iinfo(dtype)
+    return np.clip(np.round(value / scale + zero_point), limits.min, limits.max).astype(dtype)
+
+
+def dequantize(value: np.ndarray, detail: dict) -> np.ndarray:
+    if np.dtype(detail["dtype"]).kind == "f":
+        return value
+    scale, zero_point = detail["quantization"]
+    return (value.astype(np.float32) - zero_point) * scale
 
 
 def make_runner() -> LiteRTRunner:

@@ -1,0 +1,56 @@
+"""Calibration inputs for static quantization: a folder of images, or a clearly labelled synthetic fallback."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mbench.spec import InputSpec
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
+DEFAULT_SAMPLES = 32
+
+
+class CalibrationError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Calibration:
+    samples: tuple[np.ndarray, ...]  # each shaped like the model's first input, float32 in [0, 1]
+    source: str  # where the samples came from, stored in every quantized artifact's manifest
+
+    def describe(self) -> str:
+        return f"{len(self.samples)} samples from {self.source}"
+
+
+def calibration_for(spec_input: InputSpec, folder: Path | None = None, count: int = DEFAULT_SAMPLES,
+                    seed: int = 0) -> Calibration:
+    """Images from ``folder`` resized to the input, or uniform noise labelled as synthetic when none is given."""
+    if folder is None:
+        rng = np.random.default_rng(seed)
+        samples = tuple(rng.random(spec_input.shape, dtype=np.float32) for _ in range(count))
+        return Calibration(samples, "synthetic uniform noise (no calibration data given: pass --calibration DIR)")
+    return Calibration(_images(Path(folder), spec_input, count), f"images in {folder}")
+
+
+def _images(folder: Path, spec_input: InputSpec, count: int) -> tuple[np.ndarray, ...]:
+    if not folder.is_dir():
+        raise CalibrationError(f"calibration folder {folder} does not exist")
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)[:count]
+    if not files:
+        raise CalibrationError(f"calibration folder {folder} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    return tuple(_load(path, spec_input.shape) for path in files)
+
+
+def _load(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """An image as NCHW float32 in [0, 1] (pixels / 255), resized to the input's height and width."""
+    from PIL import Image
+
+    _, channels, height, width = shape
+    mode = "RGB" if channels == 3 else "L"
+    with Image.open(path) as image:
+        pixels = np.asarray(image.convert(mode).resize((width, height), Image.BILINEAR), dtype=np.float32) / 255
+    pixels = pixels.reshape(height, width, channels).transpose(2, 0, 1)
+    return pixels[None].astype(np.float32)

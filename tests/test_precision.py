@@ -1,0 +1,81 @@
+"""fp16 and int8 through every converter on the tiny model, with parity bounds against fp32 PyTorch."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from mbench import models
+from mbench.calibration import CalibrationError, calibration_for
+from mbench.convert import ConvertSettings, conversion_rows, convert_model
+from mbench.spec import Format, InputSpec, Precision, Status
+
+PRECISIONS = (Precision.FP16, Precision.INT8, Precision.INT8_DYNAMIC, Precision.PALETTE4)
+
+
+@pytest.fixture(scope="module")
+def variants(tmp_path_factory):
+    out = tmp_path_factory.mktemp("precision")
+    outcomes = convert_model(models.get("test-tiny"), [Format.ONNX, Format.COREML, Format.TFLITE], out,
+                             ConvertSettings(PRECISIONS, calibration_samples=8))
+    return {(o.format, o.precision): o for o in outcomes}
+
+
+# (format, precision) -> bound on max |difference| from fp32 PyTorch; the tiny model's outputs are O(0.3)
+BOUNDS = {
+    (Format.ONNX, Precision.FP16): 1e-3, (Format.TFLITE, Precision.FP16): 1e-3,
+    (Format.ONNX, Precision.INT8): 5e-2, (Format.TFLITE, Precision.INT8): 5e-2,
+    (Format.ONNX, Precision.INT8_DYNAMIC): 5e-2, (Format.TFLITE, Precision.INT8_DYNAMIC): 5e-2,
+}
+
+
+@pytest.mark.parametrize(("fmt", "precision"), list(BOUNDS))
+def test_lower_precision_stays_close_to_fp32(variants, fmt, precision):
+    artifact = variants[(fmt, precision)].artifact
+    assert artifact is not None, variants[(fmt, precision)].error
+    assert artifact.parity.status is Status.OK
+    assert 0 < artifact.parity.max_abs < BOUNDS[(fmt, precision)]
+    assert artifact.quantization != "none (fp32)"
+
+
+def test_int8_static_records_its_calibration(variants):
+    for fmt in (Format.ONNX, Format.TFLITE):
+        assert variants[(fmt, Precision.INT8)].artifact.calibration.startswith("8 samples from synthetic")
+    assert variants[(Format.ONNX, Precision.FP16)].artifact.calibration == ""
+
+
+def test_tflite_int8_is_full_integer_with_int8_io(variants):
+    artifact = variants[(Format.TFLITE, Precision.INT8)].artifact
+    assert artifact.inputs[0].dtype == "int8" and artifact.outputs[0].dtype == "int8"
+
+
+@pytest.mark.parametrize("precision", [Precision.FP16, Precision.INT8, Precision.PALETTE4])
+def test_coreml_variants_convert_and_shrink(variants, precision):
+    artifact = variants[(Format.COREML, precision)].artifact
+    assert artifact is not None and artifact.parity.status is Status.NOT_RUN
+    fp16 = variants[(Format.COREML, Precision.FP16)].artifact
+    if precision is not Precision.FP16:
+        assert artifact.bytes < fp16.bytes
+    assert "weights" in artifact.quantization
+
+
+def test_a_precision_a_format_does_not_offer_is_a_row_with_the_reason(variants):
+    outcome = variants[(Format.ONNX, Precision.PALETTE4)]
+    assert outcome.artifact is None and outcome.status is Status.NOT_RUN
+    assert "onnx does not offer palette4" in outcome.error and "int8-dynamic" in outcome.error
+    (row,) = conversion_rows(outcome)
+    assert row.status is Status.NOT_RUN and row.precision == "palette4"
+
+
+def test_calibration_from_an_image_folder(tmp_path):
+    for i in range(3):
+        Image.fromarray(np.full((20, 30, 3), 40 * i, np.uint8)).save(tmp_path / f"{i}.png")
+    calibration = calibration_for(InputSpec("image", (1, 3, 8, 8)), tmp_path, count=2)
+    assert len(calibration.samples) == 2 and calibration.samples[0].shape == (1, 3, 8, 8)
+    assert calibration.samples[1].max() == pytest.approx(40 / 255)
+    assert calibration.describe() == f"2 samples from images in {tmp_path}"
+
+
+def test_calibration_errors_name_the_folder(tmp_path):
+    with pytest.raises(CalibrationError, match="does not exist"):
+        calibration_for(InputSpec("image", (1, 3, 8, 8)), tmp_path / "absent")
+    with pytest.raises(CalibrationError, match="holds no images"):
+        calibration_for(InputSpec("image", (1, 3, 8, 8)), tmp_path)
