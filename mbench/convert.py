@@ -8,12 +8,14 @@ import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 from converters import converter_for
 from mbench.artifacts import Artifact, Parity, TensorInfo, digest
 from mbench.calibration import DEFAULT_SAMPLES, Calibration, calibration_for
+from mbench.capture import output_to
 from mbench.models.facts import ModelFacts, model_facts
 from mbench.results import Context, Measurement, failure
 from mbench.runners.base import NotRunnableHere, runner_for, seeded_inputs
@@ -59,8 +61,9 @@ class ConvertSettings:
 
 
 def convert_model(spec: ModelSpec, formats: list[Format], out_dir: Path,
-                  settings: ConvertSettings = ConvertSettings()) -> list[Conversion]:
-    """Write the PyTorch reference artifact (fp32) and one artifact per format and precision, with manifests.
+                  settings: ConvertSettings = ConvertSettings()) -> Iterator[Conversion]:
+    """Write the PyTorch reference artifact (fp32) and one artifact per format and precision, with manifests,
+    yielding each outcome as soon as it exists. What the converters print goes to ``<artifact>.convert.log``.
 
     Every artifact's parity is measured against the fp32 PyTorch model on the same seeded input."""
     import torch
@@ -75,11 +78,10 @@ def convert_model(spec: ModelSpec, formats: list[Format], out_dir: Path,
     if Precision.INT8 in settings.precisions:
         calibration = calibration_for(spec.inputs[0], settings.calibration_dir, settings.calibration_samples)
     job = _Job(model, spec, example, Path(out_dir), inputs, reference, calibration, settings.options)
-    outcomes = [job.convert(Format.PYTORCH, Precision.FP32)]
-    outcomes[0] = replace(outcomes[0], facts=model_facts(spec, model))
+    yield replace(job.convert(Format.PYTORCH, Precision.FP32), facts=model_facts(spec, model))
     for fmt in [f for f in formats if f is not Format.PYTORCH]:
-        outcomes += [job.convert(fmt, precision) for precision in settings.precisions]
-    return outcomes
+        for precision in settings.precisions:
+            yield job.convert(fmt, precision)
 
 
 @dataclass(frozen=True)
@@ -104,12 +106,16 @@ class _Job:
         path = artifact_path(self.out_dir, self.spec, fmt, precision)
         path.parent.mkdir(parents=True, exist_ok=True)
         calibration = self.calibration if precision is not Precision.FP32 else None
+        log = path.with_name(path.name + ".convert.log")
+        log.unlink(missing_ok=True)
         started = time.perf_counter()
         try:
-            converted = converter.convert(self.model, self.spec, self.example,
-                                          self.options.get(fmt) or converter.Options(), path, precision, calibration)
+            with output_to(log):
+                converted = converter.convert(self.model, self.spec, self.example,
+                                              self.options.get(fmt) or converter.Options(), path, precision,
+                                              calibration)
         except Exception as error:  # noqa: BLE001  (any converter failure becomes a row; the sweep goes on)
-            return Conversion(self.spec.name, fmt, precision, error=describe_error(error))
+            return Conversion(self.spec.name, fmt, precision, error=f"{describe_error(error)} (log: {log})")
         return Conversion(self.spec.name, fmt, precision, self._artifact(converter, fmt, precision, path, converted,
                                                                        time.perf_counter() - started, calibration))
 

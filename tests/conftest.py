@@ -15,7 +15,7 @@ ALL_FORMATS = [Format.ONNX, Format.COREML, Format.TFLITE]
 @pytest.fixture(scope="session")
 def tiny_conversions(tmp_path_factory):
     out = tmp_path_factory.mktemp("artifacts")
-    return out, convert_model(models.get("test-tiny"), ALL_FORMATS, out)
+    return out, list(convert_model(models.get("test-tiny"), ALL_FORMATS, out))
 
 
 @pytest.fixture(scope="session")

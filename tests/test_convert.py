@@ -39,7 +39,9 @@ def test_coreml_parity_is_a_reason_not_a_number_off_macos(tiny_conversions):
 
 def test_onnx_is_one_self_contained_file(tiny_conversions):
     artifact = _by_format(tiny_conversions[1])[Format.ONNX].artifact
-    assert [p.name for p in artifact.path.parent.glob("*.onnx*") if "manifest" not in p.name] == [artifact.path.name]
+    siblings = {p.name for p in artifact.path.parent.glob(artifact.path.name + "*")}
+    assert siblings == {artifact.path.name, artifact.path.name + ".manifest.json", artifact.path.name + ".convert.log"}
+    assert not list(artifact.path.parent.glob("*.data"))
 
 
 def test_manifest_round_trips_with_provenance(tiny_artifacts_dir):
@@ -81,10 +83,17 @@ def test_one_failing_format_does_not_stop_the_others(tmp_path):
     source = tmp_path / "odd.py"
     source.write_text(UNSUPPORTED_BY_SOME)
     spec = spec_from_source(f"{source}:build", (1, 1, 8, 8))
-    outcomes = convert_model(spec, [Format.ONNX, Format.COREML, Format.TFLITE], tmp_path / "out")
+    outcomes = list(convert_model(spec, [Format.ONNX, Format.COREML, Format.TFLITE], tmp_path / "out"))
     by_format = _by_format(outcomes)
     assert by_format[Format.COREML].artifact is None
     assert "fft" in by_format[Format.COREML].error.lower()
     assert by_format[Format.ONNX].artifact is not None and by_format[Format.TFLITE].artifact is not None
     (row,) = conversion_rows(by_format[Format.COREML])
     assert row.status is Status.FAILED and row.metric == "conversion" and row.error
+
+
+def test_converter_chatter_goes_to_a_log_beside_the_artifact(tiny_conversions, capfd):
+    tflite = _by_format(tiny_conversions[1])[Format.TFLITE].artifact
+    log = tflite.path.with_name(tflite.path.name + ".convert.log")
+    assert "LiteRT-Torch Convert" in log.read_text()
+    assert "LiteRT-Torch Convert" not in capfd.readouterr().out

@@ -15,7 +15,7 @@ PRECISIONS = (Precision.FP16, Precision.INT8, Precision.INT8_DYNAMIC, Precision.
 def variants(tmp_path_factory):
     out = tmp_path_factory.mktemp("precision")
     outcomes = convert_model(models.get("test-tiny"), [Format.ONNX, Format.COREML, Format.TFLITE], out,
-                             ConvertSettings(PRECISIONS, calibration_samples=8))
+                             ConvertSettings(PRECISIONS, calibration_samples=8))  # a generator, consumed once
     return {(o.format, o.precision): o for o in outcomes}
 
 

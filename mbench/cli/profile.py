@@ -45,7 +45,7 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, 
 
 
 def _print_profile(artifact, result) -> None:
-    label = f"{artifact.model} {artifact.format.value:<8}"
+    label = f"{artifact.model} {artifact.format.value:<8} {artifact.precision.value:<12}"
     if result.status != "ok":
         click.secho(f"{result.status:<7} {label} {result.error[:200]}", fg="yellow" if result.status == "not_run" else "red")
         return

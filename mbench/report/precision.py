@@ -1,0 +1,61 @@
+"""The precision view: each model's formats x precisions side by side, and the findings a reader must not miss
+(a lower precision that is slower *and* less accurate than fp32 on the same runtime)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from mbench.report.tables import MB
+
+PRECISION_ORDER = ["fp32", "fp16", "int8", "int8-dynamic", "int8-weights", "palette8", "palette6", "palette4"]
+TITLES = {"size_mb": "size (MB)", "parity": "parity max |Δ|", "median_ms": "median (ms)",
+          "size_ratio": "size vs fp32", "speedup": "speed-up vs fp32"}
+
+
+def _ok(rows: pd.DataFrame, metric: str, name: str) -> pd.DataFrame:
+    hit = rows[(rows.metric == metric) & (rows.status == "ok")]
+    return hit[["model", "format", "precision", "device", "value"]].rename(columns={"value": name})
+
+
+def compare_precisions(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per model, format, precision and device: size, parity, median latency, and size and speed against fp32."""
+    key = ["model", "format", "precision"]
+    size = _ok(rows, "size", "size_mb").drop(columns="device")
+    size["size_mb"] /= MB
+    parity = _ok(rows, "parity_max_abs", "parity").drop(columns="device")
+    frame = size.merge(parity, on=key, how="left").merge(_ok(rows, "latency_median", "median_ms"), on=key,
+                                                         how="left")
+    frame["device"] = frame["device"].fillna("—")
+    fp32 = frame[frame.precision == "fp32"][["model", "format", "device", "size_mb", "median_ms", "parity"]]
+    frame = frame.merge(fp32, on=["model", "format", "device"], how="left", suffixes=("", "_fp32"))
+    frame["size_ratio"] = frame.size_mb / frame.size_mb_fp32
+    frame["speedup"] = frame.median_ms_fp32 / frame.median_ms
+    order = PRECISION_ORDER + sorted(set(frame.precision) - set(PRECISION_ORDER))
+    frame["precision"] = pd.Categorical(frame.precision, order)
+    return frame.sort_values(["model", "device", "format", "precision"])
+
+
+def precision_view(rows: pd.DataFrame) -> pd.DataFrame:
+    """The comparison as the report shows it."""
+    frame = compare_precisions(rows)
+    shown = ["model", "device", "format", "precision", *TITLES]
+    return frame[shown].rename(columns=TITLES)
+
+
+def precision_findings(rows: pd.DataFrame) -> list[str]:
+    """A sentence for every lower precision slower than fp32 of its format on the same device (saying whether it
+    is also less accurate), then the fastest artifact per model and device."""
+    frame = compare_precisions(rows)
+    findings = []
+    slower = frame[(frame.precision != "fp32") & (frame.speedup < 1)]
+    for f in slower.itertuples(index=False):
+        text = (f"{f.model} {f.format} {f.precision} on {f.device} is {1 / f.speedup:.1f}x slower than fp32 "
+                f"({f.median_ms:.2f} ms against {f.median_ms_fp32:.2f} ms)")
+        if f.parity > f.parity_fp32:
+            text += f" and less accurate (parity max |Δ| {f.parity:.2g} against {f.parity_fp32:.2g})"
+        findings.append(text + ".")
+    timed = frame[frame.median_ms.notna()]
+    for (model, device), group in timed.groupby(["model", "device"], observed=True):
+        best = group.loc[group.median_ms.idxmin()]
+        findings.append(f"Fastest {model} artifact on {device}: {best.format} {best.precision}, "
+                        f"{best.median_ms:.2f} ms, {best.size_mb:.2f} MB.")
+    return findings
