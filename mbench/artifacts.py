@@ -57,6 +57,7 @@ class Artifact:
     source: str
     quantization: str = "none (fp32)"
     calibration: str = ""
+    cache_key: str = ""
     parity: Parity = field(default_factory=lambda: Parity(Status.NOT_RUN, reason="not checked"))
 
     @property

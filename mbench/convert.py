@@ -4,6 +4,7 @@ One format failing never stops the others: its failure becomes a row with the co
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -15,6 +16,7 @@ import numpy as np
 from converters import converter_for
 from mbench.artifacts import Artifact, Parity, TensorInfo, digest
 from mbench.calibration import DEFAULT_SAMPLES, Calibration, calibration_for
+from mbench.cache import cache_key, cached_artifact, model_fingerprint, samples_fingerprint
 from mbench.capture import output_to
 from mbench.models.facts import ModelFacts, model_facts
 from mbench.results import Context, Measurement, failure
@@ -35,6 +37,7 @@ class Conversion:
     error: str = ""
     facts: ModelFacts | None = None  # on the PyTorch reference only
     status: Status = Status.FAILED  # of a conversion that produced no artifact: failed, or not offered
+    cached: bool = False  # the artifact was already built with the same cache key
 
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
@@ -58,6 +61,7 @@ class ConvertSettings:
     calibration_dir: Path | None = None
     calibration_samples: int = DEFAULT_SAMPLES
     options: dict[Format, object] = field(default_factory=dict)
+    rebuild: bool = False  # ignore the cache
 
 
 def convert_model(spec: ModelSpec, formats: list[Format], out_dir: Path,
@@ -77,7 +81,9 @@ def convert_model(spec: ModelSpec, formats: list[Format], out_dir: Path,
     calibration = None
     if Precision.INT8 in settings.precisions:
         calibration = calibration_for(spec.inputs[0], settings.calibration_dir, settings.calibration_samples)
-    job = _Job(model, spec, example, Path(out_dir), inputs, reference, calibration, settings.options)
+    job = _Job(model, spec, example, Path(out_dir), inputs, reference, calibration, settings.options,
+               model_fingerprint(model, spec), samples_fingerprint(calibration and calibration.samples),
+               settings.rebuild)
     yield replace(job.convert(Format.PYTORCH, Precision.FP32), facts=model_facts(spec, model))
     for fmt in [f for f in formats if f is not Format.PYTORCH]:
         for precision in settings.precisions:
@@ -96,6 +102,9 @@ class _Job:
     reference: np.ndarray
     calibration: Calibration | None
     options: dict[Format, object]
+    fingerprint: str
+    calibration_fingerprint: str
+    rebuild: bool
 
     def convert(self, fmt: Format, precision: Precision) -> Conversion:
         converter = converter_for(fmt)
@@ -105,26 +114,32 @@ class _Job:
                               error=f"{fmt.value} does not offer {precision.value} (it offers {offered})")
         path = artifact_path(self.out_dir, self.spec, fmt, precision)
         path.parent.mkdir(parents=True, exist_ok=True)
-        calibration = self.calibration if precision is not Precision.FP32 else None
+        calibration = self.calibration if precision is Precision.INT8 else None
+        options = self.options.get(fmt) or converter.Options()
+        key = cache_key(self.fingerprint, fmt.value, precision.value, options, converter.versions(),
+                        self.calibration_fingerprint if calibration else "")
+        hit = None if self.rebuild else cached_artifact(path, key)
+        if hit is not None:
+            return Conversion(self.spec.name, fmt, precision, hit, cached=True)
         log = path.with_name(path.name + ".convert.log")
         log.unlink(missing_ok=True)
         started = time.perf_counter()
         try:
             with output_to(log):
-                converted = converter.convert(self.model, self.spec, self.example,
-                                              self.options.get(fmt) or converter.Options(), path, precision,
+                converted = converter.convert(self.model, self.spec, self.example, options, path, precision,
                                               calibration)
         except Exception as error:  # noqa: BLE001  (any converter failure becomes a row; the sweep goes on)
             return Conversion(self.spec.name, fmt, precision, error=f"{describe_error(error)} (log: {log})")
-        return Conversion(self.spec.name, fmt, precision, self._artifact(converter, fmt, precision, path, converted,
-                                                                       time.perf_counter() - started, calibration))
+        artifact = self._artifact(converter, fmt, precision, path, converted, time.perf_counter() - started,
+                                  calibration, key)
+        return Conversion(self.spec.name, fmt, precision, artifact)
 
-    def _artifact(self, converter, fmt, precision, path, converted, seconds, calibration) -> Artifact:
+    def _artifact(self, converter, fmt, precision, path, converted, seconds, calibration, key) -> Artifact:
         sha, size = digest(path)
         artifact = Artifact(
             self.spec.name, fmt, precision, path, sha, size, converter.NAME, converter.versions(), seconds,
             converted.inputs, converted.outputs, self.spec.source, converted.quantization,
-            calibration.describe() if calibration and converted.calibrated else "",
+            calibration.describe() if calibration and converted.calibrated else "", key,
         )
         artifact = artifact.with_parity(check_parity(artifact, self.inputs, self.reference))
         artifact.write_manifest()
@@ -155,7 +170,8 @@ def conversion_rows(outcome: Conversion) -> list[Measurement]:
     if outcome.artifact is None:
         return [failure(key, "host", "conversion", outcome.status, outcome.error)]
     a = outcome.artifact
-    ctx = Context.of_artifact(a)
+    ctx = Context.of_artifact(a, details=json.dumps({"cached": outcome.cached, "quantization": a.quantization,
+                                                     "calibration": a.calibration}))
     rows = [_row(a, "size", a.bytes, "bytes", ctx), _row(a, "convert_time", a.seconds, "s", ctx)]
     if outcome.facts:
         f = outcome.facts

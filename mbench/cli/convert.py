@@ -25,13 +25,16 @@ from mbench.spec import Format, Precision
 @click.option("--onnx-quant-format", type=click.Choice(["qoperator", "qdq"]), default="qoperator", show_default=True,
               help="Form of ONNX static int8.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="artifacts", show_default=True)
+@click.option("--rebuild", is_flag=True, help="Convert again even where an identical artifact is cached.")
 @db_option
 @library_errors
 def convert(model_names, user_model, input_shape, formats, precisions, calibration_dir, calibration_samples,
-            onnx_quant_format, out, db):
+            onnx_quant_format, out, rebuild, db):
     """Convert models to each format and write artifacts with manifests; every outcome is stored.
 
     A PyTorch reference (the state_dict) is always written too: it is the baseline for parity and latency.
+    An artifact whose model, weights, format, precision, options, converter versions and calibration are
+    unchanged is reused from --out (shown as "cached").
 
     Example: mbench convert hed-mobilenetv2 --to onnx,coreml,tflite --precision fp32,fp16,int8 --out artifacts/
     """
@@ -47,7 +50,7 @@ def convert(model_names, user_model, input_shape, formats, precisions, calibrati
     if user_model:
         specs.append(spec_from_source(absolute_source(user_model), input_shape))
     settings = ConvertSettings(tuple(Precision(p) for p in precisions), calibration_dir, calibration_samples,
-                               {Format.ONNX: OnnxOptions(quant_format=onnx_quant_format)})
+                               {Format.ONNX: OnnxOptions(quant_format=onnx_quant_format)}, rebuild)
     with Store(db) as store:
         outcomes = convert_and_record(specs, [Format(f) for f in formats], out, store, settings,
                                       on_outcome=_print_conversion)
@@ -63,7 +66,8 @@ def _print_conversion(outcome) -> None:
         return
     a, p = outcome.artifact, outcome.artifact.parity
     parity = f"parity max |Δ| {p.max_abs:.2e}" if p.max_abs is not None else f"parity {p.status.value}"
-    click.echo(f"ok      {label} {a.bytes / 1e6:8.3f} MB  {a.seconds:6.1f} s  {parity}")
+    state = "cached" if outcome.cached else "ok"
+    click.echo(f"{state:<7} {label} {a.bytes / 1e6:8.3f} MB  {a.seconds:6.1f} s  {parity}")
 
 
 command = convert
