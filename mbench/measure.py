@@ -1,14 +1,19 @@
 """The timing loop and the statistics built from its raw samples.
 
-Defaults follow LiteRT benchmark_model: warm up for at least one run and 0.5 s, then time at least 50 runs
-and at least 1 s, stopping at 150 s.
+Minimums follow LiteRT benchmark_model: warm up for at least one run and 0.5 s, then time at least 50 runs
+and at least 1 s. Beyond those, warm-up goes on until timings settle, and timed runs go on until the 95 %
+confidence interval of the median is narrower than ``target_ci`` of the median, or the time budget ends.
 """
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from dataclasses import dataclass
 from typing import Callable
+
+CHECK_EVERY = 10  # runs between convergence checks
+SETTLE_WINDOW = 5  # warm-up runs compared, window against window
 
 
 @dataclass(frozen=True)
@@ -17,7 +22,9 @@ class RunPlan:
     warmup_seconds: float = 0.5
     runs: int = 50
     min_seconds: float = 1.0
-    max_seconds: float = 150.0
+    max_seconds: float = 20.0  # budget for timed runs once the minimums are met
+    target_ci: float = 0.01  # relative width of the median's 95 % interval; 0 turns adaptive stopping off
+    settle_tolerance: float = 0.05  # warm-up ends when consecutive window medians differ by less than this
 
 
 @dataclass(frozen=True)
@@ -27,24 +34,49 @@ class Timings:
     samples_ms: tuple[float, ...]
 
 
-def _time_until(step: Callable[[], None], min_runs: int, min_seconds: float, max_seconds: float) -> list[float]:
-    samples: list[float] = []
-    start = time.perf_counter()
+def _timed(step: Callable[[], None]) -> float:
+    t0 = time.perf_counter_ns()
+    step()
+    return (time.perf_counter_ns() - t0) / 1e6
+
+
+def _settled(samples: list[float], tolerance: float) -> bool:
+    if len(samples) < 2 * SETTLE_WINDOW:
+        return False
+    now = statistics.median(samples[-SETTLE_WINDOW:])
+    before = statistics.median(samples[-2 * SETTLE_WINDOW:-SETTLE_WINDOW])
+    return abs(now - before) <= tolerance * before
+
+
+def _warm_up(step: Callable[[], None], plan: RunPlan) -> list[float]:
+    samples, start = [], time.perf_counter()
     while True:
         elapsed = time.perf_counter() - start
-        if (len(samples) >= min_runs and elapsed >= min_seconds) or (samples and elapsed >= max_seconds):
+        minimums = len(samples) >= plan.warmup_runs - 1 and elapsed >= plan.warmup_seconds
+        if minimums and (plan.target_ci == 0 or _settled(samples, plan.settle_tolerance) or elapsed >= 2 *
+                         max(plan.warmup_seconds, 1.0)):
             return samples
-        t0 = time.perf_counter_ns()
-        step()
-        samples.append((time.perf_counter_ns() - t0) / 1e6)
+        samples.append(_timed(step))
+
+
+def _timed_runs(step: Callable[[], None], plan: RunPlan) -> list[float]:
+    samples, start = [], time.perf_counter()
+    while True:
+        elapsed = time.perf_counter() - start
+        minimums = len(samples) >= max(plan.runs, 1) and elapsed >= plan.min_seconds
+        if minimums and (plan.target_ci == 0 or len(samples) % CHECK_EVERY == 0 and
+                         median_ci_width(samples) <= plan.target_ci):
+            return samples
+        if samples and elapsed >= max(plan.max_seconds, plan.min_seconds) and len(samples) >= plan.runs:
+            return samples
+        samples.append(_timed(step))
 
 
 def time_runs(step: Callable[[], None], plan: RunPlan) -> Timings:
     """Time the first call on its own, then the warm-up, then the counted runs."""
-    first = _time_until(step, 1, 0.0, plan.max_seconds)[0]
-    warmup = _time_until(step, max(plan.warmup_runs - 1, 0), plan.warmup_seconds, plan.max_seconds)
-    samples = _time_until(step, max(plan.runs, 1), plan.min_seconds, plan.max_seconds)
-    return Timings(first, tuple(warmup), tuple(samples))
+    first = _timed(step)
+    warmup = _warm_up(step, plan)
+    return Timings(first, tuple(warmup), tuple(_timed_runs(step, plan)))
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -53,6 +85,24 @@ def percentile(sorted_values: list[float], q: float) -> float:
     low = int(position)
     high = min(low + 1, len(sorted_values) - 1)
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+
+
+def median_interval(samples: list[float] | tuple[float, ...]) -> tuple[float, float]:
+    """Distribution-free 95 % confidence interval of the median from order statistics (normal approximation
+    of the binomial: ranks n/2 -+ 1.96 sqrt(n)/2)."""
+    ordered = sorted(samples)
+    n = len(ordered)
+    half = 1.96 * math.sqrt(n) / 2
+    low, high = max(int(math.floor(n / 2 - half)), 0), min(int(math.ceil(n / 2 + half)), n - 1)
+    return ordered[low], ordered[high]
+
+
+def median_ci_width(samples: list[float] | tuple[float, ...]) -> float:
+    """The interval's width relative to the median (infinite below 10 samples)."""
+    if len(samples) < 10:
+        return math.inf
+    low, high = median_interval(samples)
+    return (high - low) / statistics.median(samples)
 
 
 @dataclass(frozen=True)
@@ -66,14 +116,35 @@ class LatencyStats:
     stdev: float
     min: float
     max: float
+    trimmed_mean: float  # mean of the middle 80 %
+    cv: float  # stdev / mean
+    ci_low: float  # 95 % interval of the median
+    ci_high: float
+    drift: float  # relative change of the median from the first to the second half of the runs
 
     @classmethod
     def from_samples(cls, samples: list[float] | tuple[float, ...]) -> "LatencyStats":
         if not samples:
             raise ValueError("no samples: a latency needs at least one timed run")
-        ordered = sorted(samples)
+        ordered, n = sorted(samples), len(samples)
+        mean = statistics.fmean(ordered)
+        stdev = statistics.stdev(ordered) if n > 1 else 0.0
+        cut = n // 10
+        low, high = median_interval(ordered) if n >= 10 else (ordered[0], ordered[-1])
+        first, second = samples[: n // 2] or samples, samples[n // 2:]
         return cls(
-            count=len(ordered), mean=statistics.fmean(ordered), median=percentile(ordered, 50),
-            p90=percentile(ordered, 90), p95=percentile(ordered, 95), p99=percentile(ordered, 99),
-            stdev=statistics.stdev(ordered) if len(ordered) > 1 else 0.0, min=ordered[0], max=ordered[-1],
+            count=n, mean=mean, median=percentile(ordered, 50), p90=percentile(ordered, 90),
+            p95=percentile(ordered, 95), p99=percentile(ordered, 99), stdev=stdev, min=ordered[0], max=ordered[-1],
+            trimmed_mean=statistics.fmean(ordered[cut:n - cut]), cv=stdev / mean if mean else 0.0,
+            ci_low=low, ci_high=high,
+            drift=statistics.median(second) / statistics.median(first) - 1 if n > 1 else 0.0,
         )
+
+    def noise(self, max_cv: float = 0.10, max_drift: float = 0.05) -> str:
+        """Why this measurement should not be trusted at face value, or '' when it looks steady."""
+        reasons = []
+        if self.cv > max_cv:
+            reasons.append(f"CV {self.cv:.0%} > {max_cv:.0%}")
+        if abs(self.drift) > max_drift:
+            reasons.append(f"median drifted {self.drift:+.0%} between the first and second half")
+        return "; ".join(reasons)

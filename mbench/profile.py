@@ -13,7 +13,7 @@ from mbench.results import Context, Measurement, failure, host_details
 from mbench.spec import Status
 from mbench.store import SampleSet
 
-LATENCY_FIELDS = ("mean", "median", "p90", "p95", "p99", "stdev", "min", "max")
+LATENCY_FIELDS = ("mean", "median", "p90", "p95", "p99", "stdev", "min", "max", "trimmed_mean", "ci_low", "ci_high")
 
 
 class DeviceNotSupported(RuntimeError):
@@ -41,12 +41,19 @@ def profile_each(artifacts: list[Artifact], device_name: str, device: Device, pl
             yield artifact, result, result_rows(artifact, device_name, result, provenance="host")
 
 
+def _noise(result: AgentResult) -> dict:
+    if result.status != "ok" or not result.samples_ms:
+        return {}
+    return {"noise": LatencyStats.from_samples(result.samples_ms).noise()}
+
+
 def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance: str) -> Profile:
     """Rows for one agent result: load, first inference, latency statistics and memory, or one row with the reason."""
     context = Context.of_artifact(
         artifact, runtime=result.runtime, runtime_version=result.runtime_version, threads=result.threads,
         warmup_runs=len(result.warmup_ms) + 1 if result.status == "ok" else None,
-        runs=len(result.samples_ms) or None, provenance=provenance, details=json.dumps(host_details()),
+        runs=len(result.samples_ms) or None, provenance=provenance,
+        details=json.dumps({**host_details(), **result.environment, **_noise(result)}),
     )
     key = (artifact.model, artifact.format.value, artifact.precision.value)
     if result.status != "ok":
@@ -54,7 +61,8 @@ def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance
     stats = LatencyStats.from_samples(result.samples_ms)
     values = [("load_time", result.load_ms, "ms"), ("first_inference", result.first_ms, "ms")]
     values += [(f"latency_{name}", getattr(stats, name), "ms") for name in LATENCY_FIELDS]
-    values += [("latency_count", stats.count, "runs"), ("peak_rss", result.peak_rss_bytes, "bytes"),
+    values += [("latency_cv", stats.cv, "ratio"), ("latency_drift", stats.drift, "ratio"),
+               ("latency_count", stats.count, "runs"), ("peak_rss", result.peak_rss_bytes, "bytes"),
                ("rss_before_load", result.rss_before_load_bytes, "bytes")]
     rows = [Measurement(*key, device, metric, value, unit, Status.OK, "", artifact.sha256, context)
             for metric, value, unit in values]

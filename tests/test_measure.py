@@ -1,7 +1,10 @@
+import random
+import time
+
 import numpy as np
 import pytest
 
-from mbench.measure import LatencyStats, RunPlan, time_runs
+from mbench.measure import LatencyStats, RunPlan, median_ci_width, median_interval, time_runs
 
 
 def test_latency_stats_agree_with_numpy():
@@ -23,9 +26,50 @@ def test_latency_stats_need_samples():
 
 def test_time_runs_honours_minimum_runs_and_time():
     calls = []
-    timings = time_runs(lambda: calls.append(1), RunPlan(warmup_runs=3, warmup_seconds=0, runs=7, min_seconds=0))
+    plan = RunPlan(warmup_runs=3, warmup_seconds=0, runs=7, min_seconds=0, target_ci=0)
+    timings = time_runs(lambda: calls.append(1), plan)
     assert len(timings.warmup_ms) == 2  # the first run counts as the first warm-up run
     assert len(timings.samples_ms) == 7
     assert len(calls) == 1 + 2 + 7
-    long = time_runs(lambda: None, RunPlan(warmup_runs=1, warmup_seconds=0, runs=1, min_seconds=0.05))
+    long = time_runs(lambda: None, RunPlan(warmup_runs=1, warmup_seconds=0, runs=1, min_seconds=0.05, target_ci=0))
     assert len(long.samples_ms) > 1
+
+
+def test_adaptive_runs_stop_when_the_median_is_pinned_down():
+    steady = time_runs(lambda: time.sleep(0.002), RunPlan(warmup_seconds=0, runs=20, min_seconds=0, max_seconds=5))
+    assert 20 <= len(steady.samples_ms) <= 300  # well before the 5 s budget (2,500 runs)
+    assert median_ci_width(steady.samples_ms) <= 0.01
+
+
+def test_adaptive_runs_end_at_the_budget_when_noise_never_settles():
+    rng = random.Random(1)
+    started = time.perf_counter()
+    noisy = time_runs(lambda: time.sleep(rng.choice([0.0005, 0.004])),
+                      RunPlan(warmup_seconds=0, runs=20, min_seconds=0, max_seconds=0.4))
+    assert time.perf_counter() - started < 2.5
+    assert median_ci_width(noisy.samples_ms) > 0.01 and len(noisy.samples_ms) >= 20
+
+
+def test_warm_up_continues_until_timings_settle():
+    calls = []
+
+    def step():
+        calls.append(1)
+        time.sleep(max(0.008 - 0.0005 * len(calls), 0.001))  # a cache warming up over 14 calls, then steady
+
+    timings = time_runs(step, RunPlan(warmup_runs=1, warmup_seconds=0, runs=10, min_seconds=0, max_seconds=1))
+    assert len(timings.warmup_ms) >= 12
+    assert np.median(timings.samples_ms[:5]) < 2.0  # the timed runs start after the slow phase
+
+
+def test_median_interval_brackets_the_median_and_noise_is_flagged():
+    samples = list(np.random.default_rng(0).normal(10, 0.1, 400))
+    low, high = median_interval(samples)
+    assert low < np.median(samples) < high
+    steady = LatencyStats.from_samples(samples)
+    assert steady.noise() == "" and steady.cv == pytest.approx(0.01, rel=0.2)
+    drifting = LatencyStats.from_samples(list(np.linspace(10, 14, 200)))
+    assert "drifted" in drifting.noise() and drifting.drift > 0.05
+    spread = LatencyStats.from_samples(list(np.random.default_rng(0).gamma(1.0, 5.0, 200)))
+    assert "CV" in spread.noise()
+    assert spread.trimmed_mean < spread.mean

@@ -10,7 +10,7 @@ from mbench.spec import Format, Status
 from mbench.store import Store
 from mbench.sweep import profile_and_record
 
-QUICK = RunPlan(warmup_runs=2, warmup_seconds=0, runs=12, min_seconds=0)
+QUICK = RunPlan(warmup_runs=2, warmup_seconds=0, runs=12, min_seconds=0, target_ci=0)
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,19 @@ def test_a_broken_artifact_becomes_a_failed_row_and_the_rest_go_on(tiny_artifact
 
 def test_agent_prints_one_parsable_result_line(tiny_artifacts_dir, capsys):
     onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format is Format.ONNX)
-    agent_main([str(onnx.manifest_path), "--runs", "3", "--min-seconds", "0", "--warmup-seconds", "0"])
+    agent_main([str(onnx.manifest_path), "--runs", "3", "--min-seconds", "0", "--warmup-seconds", "0", "--target-ci", "0"])
     result = AgentResult.from_output("noise from a library\n" + capsys.readouterr().out)
     assert result.status == "ok" and len(result.samples_ms) == 3 and result.runtime == "onnxruntime"
     assert Status(result.status) is Status.OK
+
+
+def test_rows_carry_noise_statistics_and_machine_state(profiled):
+    import json
+
+    _, rows, _ = profiled
+    onnx = rows[rows.format == "onnx"].set_index("metric")
+    assert onnx.value["latency_ci_low"] <= onnx.value["latency_median"] <= onnx.value["latency_ci_high"]
+    assert onnx.value["latency_cv"] >= 0 and "latency_drift" in onnx.index
+    details = json.loads(onnx.details["latency_median"])
+    assert details["cpu_count"] >= 1 and "load_1min_before" in details and "load_1min_after" in details
+    assert "noise" in details and "governor" in details

@@ -21,13 +21,20 @@ from mbench.cli._options import db_option, library_errors
 @click.option("--warmup", type=click.IntRange(min=0), default=1, show_default=True, help="Minimum warm-up runs.")
 @click.option("--warmup-seconds", type=click.FloatRange(min=0), default=0.5, show_default=True,
               help="Minimum warm-up time.")
+@click.option("--max-seconds", type=click.FloatRange(min=0), default=20.0, show_default=True,
+              help="Time budget per artifact for timed runs once the minimums are met.")
+@click.option("--target-ci", type=click.FloatRange(min=0), default=0.01, show_default=True,
+              help="Stop when the median's 95%% interval is this narrow relative to the median (0: fixed runs).")
 @db_option
 @library_errors
 def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, min_seconds, warmup, warmup_seconds,
-            db):
+            max_seconds, target_ci, db):
     """Measure load time, first inference, latency statistics and peak memory of every artifact on a device.
 
-    Defaults follow LiteRT benchmark_model: warm up for at least 0.5 s, then at least 50 runs and 1 s.
+    Minimums follow LiteRT benchmark_model: warm up for at least 0.5 s, then at least 50 runs and 1 s; then
+    warm-up goes on until timings settle and runs go on until the median is known within --target-ci or
+    --max-seconds is spent. Every raw sample is stored; noisy measurements (CV > 10 %, or a drift > 5 %
+    between the first and second half) are flagged.
 
     Example: mbench profile artifacts/ --device host --threads 2
     """
@@ -36,7 +43,8 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, 
     from mbench.store import Store
     from mbench.sweep import profile_and_record
 
-    plan = RunPlan(warmup_runs=warmup, warmup_seconds=warmup_seconds, runs=runs, min_seconds=min_seconds)
+    plan = RunPlan(warmup_runs=warmup, warmup_seconds=warmup_seconds, runs=runs, min_seconds=min_seconds,
+                   max_seconds=max_seconds, target_ci=target_ci)
     inventory = load_inventory(inventory_path)
     with Store(db) as store:
         written = profile_and_record(artifacts_dir, device, inventory, store, plan, threads, list(model_filter),
@@ -52,8 +60,10 @@ def _print_profile(artifact, result) -> None:
     from mbench.measure import LatencyStats
 
     stats = LatencyStats.from_samples(result.samples_ms)
+    noise = stats.noise()
     click.echo(f"ok      {label} median {stats.median:8.3f} ms  p90 {stats.p90:8.3f} ms  n={stats.count:<5} "
-               f"{result.runtime} {result.runtime_version}, {result.threads} threads")
+               f"{result.runtime} {result.runtime_version}, {result.threads} threads"
+               + (click.style(f"  NOISY: {noise}", fg="yellow") if noise else ""))
 
 
 command = profile

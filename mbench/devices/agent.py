@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import resource
 import sys
 import time
@@ -31,6 +33,7 @@ class AgentResult:
     samples_ms: list[float] = field(default_factory=list)
     rss_before_load_bytes: int | None = None
     peak_rss_bytes: int | None = None
+    environment: dict = field(default_factory=dict)  # CPU, governor, load before and after
 
     def to_line(self) -> str:
         return RESULT_MARKER + json.dumps(asdict(self))
@@ -65,6 +68,7 @@ def measure(manifest: str, threads: int, plan: RunPlan) -> AgentResult:
     runner = runner_for(artifact.format)
     result = AgentResult("ok", runtime=runner.name, runtime_version=runner.version(), threads=threads)
     inputs = seeded_inputs(artifact.inputs, seed=1)
+    result.environment = machine_state("before")
     result.rss_before_load_bytes = _peak_rss_bytes()
     try:
         started = time.perf_counter()
@@ -79,14 +83,36 @@ def measure(manifest: str, threads: int, plan: RunPlan) -> AgentResult:
     result.first_ms, result.warmup_ms, result.samples_ms = timings.first_ms, list(timings.warmup_ms), list(
         timings.samples_ms)
     result.peak_rss_bytes = _peak_rss_bytes()
+    result.environment.update(machine_state("after"))
     return result
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def machine_state(when: str) -> dict:
+    """What can make a number differ between runs: the CPU, its governor and clock, and the load around the run."""
+    state = {f"load_1min_{when}": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
+    if when == "before":
+        model = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
+                      if line.startswith("model name")), platform.processor())
+        state.update(cpu_model=model, cpu_count=os.cpu_count(), platform=platform.platform(),
+                     python=platform.python_version(),
+                     governor=_read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor") or "not readable",
+                     cpu_mhz=_read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq") or "not readable")
+    return state
 
 
 def plan_arguments(plan: RunPlan, threads: int) -> list[str]:
     """The command-line form of a plan, for whoever starts the agent (local process, SSH)."""
     return ["--threads", str(threads), "--warmup-runs", str(plan.warmup_runs), "--warmup-seconds",
             str(plan.warmup_seconds), "--runs", str(plan.runs), "--min-seconds", str(plan.min_seconds),
-            "--max-seconds", str(plan.max_seconds)]
+            "--max-seconds", str(plan.max_seconds), "--target-ci", str(plan.target_ci)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,10 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     defaults = RunPlan()
     for name in ("warmup_runs", "runs"):
         parser.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(defaults, name))
-    for name in ("warmup_seconds", "min_seconds", "max_seconds"):
+    for name in ("warmup_seconds", "min_seconds", "max_seconds", "target_ci"):
         parser.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(defaults, name))
     args = parser.parse_args(argv)
-    plan = RunPlan(args.warmup_runs, args.warmup_seconds, args.runs, args.min_seconds, args.max_seconds)
+    plan = RunPlan(args.warmup_runs, args.warmup_seconds, args.runs, args.min_seconds, args.max_seconds,
+                   args.target_ci)
     try:
         result = measure(args.manifest, args.threads, plan)
     except Exception as error:  # noqa: BLE001  (reported as a failed row by the caller)
