@@ -41,9 +41,13 @@ class Headline:
 
 def headlines(rows: pd.DataFrame, pairs: list[tuple[str, str]] = (), metric: str | None = None) -> list[Headline]:
     """One headline per pair with measurements: the HED pair first, then the pairs asked for."""
-    wanted = [PAIR] + [p for p in pairs if p != PAIR]
-    found = [headline(rows, pair, metric) for pair in wanted]
+    found = [headline(rows, PAIR, metric)] + [headline(rows, p, metric) or _absent(rows, p) for p in pairs if p != PAIR]
     return [h for h in found if h is not None]
+
+
+def _absent(rows: pd.DataFrame, pair: tuple[str, str]) -> Headline:
+    missing = ", ".join(m for m in pair if m not in set(rows.model))
+    return Headline(*pair, f"No comparison: {missing} has no measurements in this database.", [], [])
 
 
 def headline(rows: pd.DataFrame, pair: tuple[str, str] = PAIR, metric: str | None = None) -> Headline | None:

@@ -69,4 +69,4 @@ def _cell(value: object) -> Cell:
 def number_text(x: float) -> str:
     if x.is_integer() or abs(x) >= 100:
         return f"{x:,.0f}"
-    return f"{x:.3g}" if abs(x) < 0.01 else f"{x:.2f}"
+    return f"{x:.3g}" if abs(x) < 1 else f"{x:.2f}"
