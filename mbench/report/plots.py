@@ -49,7 +49,7 @@ def size_vs_latency(wide: pd.DataFrame) -> list[Plot]:
     for device, points in timed.groupby("device"):
         figure = go.Figure(layout=dict(LAYOUT, xaxis_title="median latency (ms)", yaxis_title="artifact size (MB)"))
         for model, mine in points.groupby("model"):
-            figure.add_scatter(x=mine[MEDIAN], y=mine[SIZE], name=_text(model), mode="markers+text",
+            figure.add_scatter(x=mine[MEDIAN].tolist(), y=mine[SIZE].tolist(), name=_text(model), mode="markers+text",
                                text=[_text(f) for f in mine.format], textposition="top center",
                                marker=dict(size=11))
         plots.append(Plot(f"size-latency-{len(plots)}", f"Size against median latency on {device}",
@@ -89,10 +89,10 @@ def _pareto_figure(points: pd.DataFrame, metric: str | None):
     figure = go.Figure(layout=dict(LAYOUT, xaxis_title="median latency (ms)", yaxis_title=_text(y_title)))
     for device, mine in points.groupby("device"):
         labels = [_label(r) for r in mine.itertuples()]
-        figure.add_scatter(x=mine[MEDIAN], y=mine.y, name=_text(device), mode="markers", text=labels,
+        figure.add_scatter(x=mine[MEDIAN].tolist(), y=mine.y.tolist(), name=_text(device), mode="markers", text=labels,
                            hovertemplate="%{text}<br>%{x:.3g} ms, %{y:.4g}<extra></extra>", marker=dict(size=10))
         front = mine.iloc[pareto_front(list(zip(mine[MEDIAN], mine.y)), maximize_y=bool(metric))]
-        figure.add_scatter(x=front[MEDIAN], y=front.y, name=f"Pareto front ({_text(device)})", mode="lines+markers",
+        figure.add_scatter(x=front[MEDIAN].tolist(), y=front.y.tolist(), name=f"Pareto front ({_text(device)})", mode="lines+markers",
                            marker=dict(symbol="circle-open", size=18, line=dict(width=2)),
                            line=dict(dash="dash"), hoverinfo="skip")
     return figure
@@ -127,7 +127,7 @@ def op_breakdown(rows: pd.DataFrame, top: int = 25) -> Plot | None:
     figure = go.Figure(layout=dict(LAYOUT, xaxis_title=f"time per operator ({unit})", barmode="group",
                                    height=max(320, 80 + 22 * len(keep))))
     for key, mine in ops.groupby(tables.KEY):
-        figure.add_bar(x=mine.value, y=[_text(o) for o in mine.op], orientation="h",
+        figure.add_bar(x=mine.value.tolist(), y=[_text(o) for o in mine.op], orientation="h",
                        name=" · ".join(_text(k) for k in key))
     note = f"The {len(keep)} costliest operators as the runtime's own profiler reported them."
     return Plot("ops", "Per-operator breakdown", note, embeddable(figure))
