@@ -106,6 +106,6 @@ def test_extra_sections_drop_in_escaped(store, tmp_path):
     coverage = pd.DataFrame({"model": ["<i>m</i>"], "onnx": ["ok"], "tflite": ["failed"]})
     html = render_report(store, tmp_path / "index.html",
                          sections=[Section.of_frame("Coverage", coverage, "A note")]).read_text()
-    block = html[html.index('<h2 id="coverage">'):html.index('id="runs"')]
+    block = html[html.index('<h2 id="section-coverage">'):html.index('id="runs"')]
     assert "&lt;i&gt;m&lt;/i&gt;" in block and "<i>m" not in html and "A note" in block
-    assert 'href="#coverage"' in html
+    assert 'href="#section-coverage"' in html

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -48,12 +48,14 @@ class Section:
     title: str
     table: Table
     note: str = ""
-    anchor: str = field(default="")
 
     @classmethod
     def of_frame(cls, title: str, frame: pd.DataFrame, note: str = "") -> "Section":
-        anchor = "".join(c if c.isalnum() else "-" for c in title.lower()).strip("-") or "section"
-        return cls(title, Table.of_frame(frame), note, anchor)
+        return cls(title, Table.of_frame(frame), note)
+
+    @property
+    def anchor(self) -> str:
+        return "section-" + "".join(c if c.isalnum() else "-" for c in self.title.lower()).strip("-")
 
 
 def _cell(value: object) -> Cell:
