@@ -98,6 +98,14 @@ def test_user_pairs_get_headlines_after_the_hed_pair(store, tmp_path):
     assert "No comparison: nope has no measurements" in html
 
 
+def test_the_accuracy_metric_joins_the_headline(store, tmp_path):
+    run = store.runs().run_id.iloc[0]
+    store.append(run, [_ms("hed-vgg", "onnx", "ods_f", 0.781, ""), _ms("hed-mobilenetv2", "onnx", "ods_f", 0.752, "")])
+    html = render_report(store, tmp_path / "index.html").read_text()
+    headline = re.search(r'<p class="lead" id="headline">(.*?)</p>', html, re.S).group(1)
+    assert "ods_f 0.752 against 0.781 (onnx)" in headline and "No task accuracy metric" not in headline
+
+
 def test_extra_sections_drop_in_escaped(store, tmp_path):
     import pandas as pd
 

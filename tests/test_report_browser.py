@@ -35,7 +35,13 @@ def _require_browser() -> None:
 
 
 @pytest.fixture(scope="module")
-def report(profiled_db, tmp_path_factory) -> Path:
+def chromium() -> str:
+    _require_browser()  # before the database is built, so a skip is quick
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def report(chromium, profiled_db, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("browser")
     shutil.copy(profiled_db, folder / "r.db")
     with Store(folder / "r.db") as store:
@@ -46,12 +52,11 @@ def report(profiled_db, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser_page(report):
-    _require_browser()
+def browser_page(chromium, report):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         problems = []
         page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))

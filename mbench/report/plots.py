@@ -52,9 +52,10 @@ def size_vs_latency(wide: pd.DataFrame) -> list[Plot]:
             figure.add_scatter(x=mine[MEDIAN].tolist(), y=mine[SIZE].tolist(), name=_text(model), mode="markers+text",
                                text=[_text(f) for f in mine.format], textposition="top center",
                                marker=dict(size=11))
-        plots.append(Plot(f"size-latency-{len(plots)}", f"Size against median latency on {device}",
-                          "Lower left is smaller and faster. Each point is one artifact on this device.",
-                          embeddable(figure)))
+        where = ", ".join(sorted(points.provenance.unique()))
+        title = f"Size against median latency on {device} (provenance: {where})"
+        note = "Lower left is smaller and faster. Each point is one artifact on this device."
+        plots.append(Plot(f"size-latency-{len(plots)}", title, note, embeddable(figure)))
     return plots
 
 
@@ -92,8 +93,8 @@ def _pareto_figure(points: pd.DataFrame, metric: str | None):
         figure.add_scatter(x=mine[MEDIAN].tolist(), y=mine.y.tolist(), name=_text(device), mode="markers", text=labels,
                            hovertemplate="%{text}<br>%{x:.3g} ms, %{y:.4g}<extra></extra>", marker=dict(size=10))
         front = mine.iloc[pareto_front(list(zip(mine[MEDIAN], mine.y)), maximize_y=bool(metric))]
-        figure.add_scatter(x=front[MEDIAN].tolist(), y=front.y.tolist(), name=f"Pareto front ({_text(device)})", mode="lines+markers",
-                           marker=dict(symbol="circle-open", size=18, line=dict(width=2)),
+        figure.add_scatter(x=front[MEDIAN].tolist(), y=front.y.tolist(), name=f"Pareto front ({_text(device)})",
+                           mode="lines+markers", marker=dict(symbol="circle-open", size=18, line=dict(width=2)),
                            line=dict(dash="dash"), hoverinfo="skip")
     return figure
 
