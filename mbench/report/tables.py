@@ -1,6 +1,8 @@
 """pandas views over the tidy measurements table: latest rows, the wide comparison, context, failures."""
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 KEY = ["model", "format", "precision", "device"]
@@ -84,8 +86,20 @@ def failures(rows: pd.DataFrame) -> pd.DataFrame:
 
 def context(rows: pd.DataFrame) -> pd.DataFrame:
     """How each runtime's numbers were produced, one line per device, format and runtime version."""
-    timed = rows[rows.runtime != ""][CONTEXT_COLUMNS].drop_duplicates().sort_values(["device", "format"])
+    timed = rows[rows.runtime != ""]
+    timed = timed[CONTEXT_COLUMNS].assign(platform=timed.details.map(_platform))
+    timed = timed.drop_duplicates().sort_values(["device", "format"])
     return timed.astype({"threads": "Int64", "warmup_runs": "Int64", "runs": "Int64"})
+
+
+def _platform(details: str) -> str:
+    """The OS and CPU the runtime ran on, as recorded in a row's details (empty when not recorded)."""
+    try:
+        found = json.loads(details or "{}")
+    except ValueError:
+        return ""
+    cpus = f", {found['cpu_count']} CPUs" if found.get("cpu_count") else ""
+    return f"{found.get('platform', '')}{cpus}".strip(", ")
 
 
 ACCURACY_METRICS = ("ods_f", "top1", "miou")
