@@ -11,7 +11,8 @@ from mbench.store import SampleSet, Store
 
 EVIL = "</script><script>alert(1)</script>"
 ONNX = Context(runtime="onnxruntime", runtime_version="1.32.0", threads=2, runs=3)
-PHONE = Context(runtime="litert", runtime_version="2.3.0", threads=4, runs=3, host="pixel-8", provenance="android")
+PHONE = Context(runtime="litert", runtime_version="2.3.0", threads=4, runs=3, host="pixel-8", provenance="android",
+                details='{"platform": "Android 14", "cpu_count": 8}')
 
 
 def test_pareto_front_keeps_only_points_nothing_beats():
@@ -101,3 +102,5 @@ def test_phone_numbers_carry_a_device_badge_never_a_host_one(tmp_path, anchor):
     assert '<span class="prov prov-host">host</span>' in table
     if anchor == "provenance-table":
         assert "pixel-8" in table
+    if anchor == "context-table":
+        assert "<td>Android 14, 8 CPUs</td>" in table
