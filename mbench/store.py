@@ -49,6 +49,7 @@ class SampleSet:
     device: str
     artifact_sha256: str
     values_ms: tuple[float, ...]
+    run_id: str = ""  # filled when read back from the store
 
 
 def _now() -> str:
@@ -101,8 +102,8 @@ class Store:
 
     def samples(self) -> list[SampleSet]:
         cursor = self._db.execute(
-            "SELECT model, format, precision, device, artifact_sha256, values_zlib FROM samples ORDER BY id")
-        return [SampleSet(*row[:5], tuple(json.loads(zlib.decompress(row[5])))) for row in cursor]
+            "SELECT model, format, precision, device, artifact_sha256, values_zlib, run_id FROM samples ORDER BY id")
+        return [SampleSet(*row[:5], tuple(json.loads(zlib.decompress(row[5]))), row[6]) for row in cursor]
 
 
 def _row_tuple(run_id: str, now: str, row: Measurement, version: str, sha: str) -> tuple:

@@ -28,3 +28,25 @@ def inventory_file(tmp_path) -> Path:
     path = tmp_path / "devices.yaml"
     path.write_text("devices:\n  host:\n    kind: local\n    threads: 1\n    timeout_s: 300\n")
     return path
+
+
+@pytest.fixture(scope="session")
+def profiled_db(tiny_conversions, tmp_path_factory) -> Path:
+    """A results database with the tiny model's real conversion rows and two real profile runs on the host."""
+    from mbench.convert import conversion_rows
+    from mbench.devices.inventory import load_inventory
+    from mbench.measure import RunPlan
+    from mbench.results import new_run_id
+    from mbench.store import Store
+    from mbench.sweep import profile_and_record
+
+    folder = tmp_path_factory.mktemp("profiled")
+    (folder / "devices.yaml").write_text("devices:\n  host:\n    kind: local\n    threads: 1\n")
+    plan = RunPlan(warmup_runs=2, warmup_seconds=0, runs=15, min_seconds=0)
+    with Store(folder / "results.db") as store:
+        run = new_run_id()
+        store.start_run(run, "convert (test)")
+        store.append(run, [row for outcome in tiny_conversions[1] for row in conversion_rows(outcome)])
+        for _ in range(2):
+            profile_and_record(tiny_conversions[0], "host", load_inventory(folder / "devices.yaml"), store, plan)
+    return folder / "results.db"

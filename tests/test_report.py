@@ -60,7 +60,10 @@ def test_context_panel_lists_runtime_and_threads(store, tmp_path):
 
 def test_report_is_self_contained(store, tmp_path):
     html = render_report(store, tmp_path / "index.html").read_text()
-    assert not re.search(r'(src|href)="(https?:)?//', html)
+    markup = re.sub(r"<script\b[^>]*>.*?</script>", "", html, flags=re.S)  # inlined code may mention URLs
+    assert not re.search(r'(src|href)="(https?:)?//', markup)
+    assert not re.search(r"<(script|link|img|iframe)\b[^>]*\b(src|href)=", html)
+    assert html.count("Plotly.newPlot") == 1 and html.count("<script>") == 2  # plotly.js once, then the page's code
 
 
 def test_text_from_models_and_errors_is_escaped(tmp_path):
@@ -80,7 +83,37 @@ def test_report_of_a_real_conversion(tiny_conversions, tmp_path):
         store.start_run(run, "test")
         store.append(run, [row for outcome in tiny_conversions[1] for row in conversion_rows(outcome)])
         html = render_report(store, tmp_path / "index.html").read_text()
-    table = html[html.index('id="comparison"'):html.index("Failures")]
+    table = html[html.index('id="comparison"'):html.index('id="failures"')]
     for fmt in ("pytorch", "onnx", "tflite", "coreml"):
         assert f"<td>{fmt}</td>" in table
     assert "test-tiny" in table
+
+
+def test_user_pairs_get_headlines_after_the_hed_pair(store, tmp_path):
+    html = render_report(store, tmp_path / "index.html",
+                         pairs=[("hed-mobilenetv2", "hed-vgg"), ("hed-vgg", "nope")]).read_text()
+    assert html.index('id="headline"') < html.index('id="headline-2"') < html.index('id="headline-3"')
+    second = re.search(r'id="headline-2">(.*?)</p>', html, re.S).group(1)
+    assert "hed-mobilenetv2 has 3.9x less weight data than hed-vgg" in second and "2.5x slower" in second
+    assert "No comparison: nope has no measurements" in html
+
+
+def test_the_accuracy_metric_joins_the_headline(store, tmp_path):
+    run = store.runs().run_id.iloc[0]
+    store.append(run, [_ms("hed-vgg", "onnx", "ods_f", 0.781, ""), _ms("hed-mobilenetv2", "onnx", "ods_f", 0.752, "")])
+    html = render_report(store, tmp_path / "index.html").read_text()
+    headline = re.search(r'<p class="lead" id="headline">(.*?)</p>', html, re.S).group(1)
+    assert "ods_f 0.752 against 0.781 (onnx)" in headline and "No task accuracy metric" not in headline
+
+
+def test_extra_sections_drop_in_escaped(store, tmp_path):
+    import pandas as pd
+
+    from mbench.report.sections import Section
+
+    coverage = pd.DataFrame({"model": ["<i>m</i>"], "onnx": ["ok"], "tflite": ["failed"]})
+    html = render_report(store, tmp_path / "index.html",
+                         sections=[Section.of_frame("Coverage", coverage, "A note")]).read_text()
+    block = html[html.index('<h2 id="section-coverage">'):html.index('id="runs"')]
+    assert "&lt;i&gt;m&lt;/i&gt;" in block and "<i>m" not in html and "A note" in block
+    assert 'href="#section-coverage"' in html

@@ -31,6 +31,18 @@ def parse_shape(ctx, param, text):
     return shape
 
 
+def parse_pair(ctx, param, values) -> list[tuple[str, str]]:
+    """Repeated 'A,B' options -> [(A, B), ...]."""
+    pairs = []
+    for text in values:
+        names = [n.strip() for n in text.split(",")]
+        if len(names) != 2 or not all(names):
+            raise click.BadParameter(f"{text!r}: expected two model names separated by a comma, "
+                                     "e.g. hed-vgg,hed-mobilenetv2")
+        pairs.append((names[0], names[1]))
+    return pairs
+
+
 def db_option(command):
     return click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
                         show_default=True, help="SQLite results database.")(command)

@@ -5,18 +5,21 @@ from pathlib import Path
 
 import click
 
-from mbench.cli._options import db_option
+from mbench.cli._options import db_option, parse_pair
 
 
 @click.command(name="report")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="reports/index.html",
               show_default=True)
 @click.option("--title", default="mbench report", show_default=True)
+@click.option("--pair", "pairs", multiple=True, callback=parse_pair, metavar="A,B",
+              help="Add a headline comparing model A with model B (repeatable); hed-vgg,hed-mobilenetv2 comes first.")
+@click.option("--metric", help="Accuracy metric of the Pareto plot [default: the first measured of ods_f, top1, miou].")
 @db_option
-def report(output, title, db):
+def report(output, title, pairs, metric, db):
     """Write a self-contained HTML report of everything in the results database.
 
-    Example: mbench report --db mbench.db -o reports/index.html
+    Example: mbench report --db mbench.db -o reports/index.html --pair test-tiny,hed-mobilenetv2
     """
     from mbench.report.build import render_report
     from mbench.store import Store
@@ -25,7 +28,7 @@ def report(output, title, db):
         raise click.ClickException(f"{db}: no results database here (run `mbench convert` and `mbench profile`, "
                                    "or pass --db PATH)")
     with Store(db) as store:
-        path = render_report(store, output, title)
+        path = render_report(store, output, title, pairs=pairs, metric=metric)
     click.echo(f"report written to {path}")
 
 

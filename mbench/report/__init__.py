@@ -1,1 +1,1 @@
-"""The HTML report: pandas tables over the store, rendered into one self-contained file."""
+"""The HTML report: pandas tables, headlines and plotly plots over the store, in one self-contained file."""

@@ -1,45 +1,65 @@
-"""Render the store into one self-contained HTML file (inline styles, no network needed to open it)."""
+"""Render the store into one self-contained HTML file: styles, scripts and plotly.js inlined, no network to open it."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pandas as pd
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from mbench import __version__
-from mbench.report import tables
-from mbench.report.headline import headline
+from mbench.report import plots, tables
+from mbench.report.headline import Headline, headlines
+from mbench.report.sections import Section, Table, number_text
 from mbench.store import Store
 
 
-def _html(frame: pd.DataFrame) -> str:
-    """A pandas table as HTML; every cell is escaped, numbers get a readable precision."""
-    return frame.to_html(index=False, escape=True, na_rep="—", float_format=_number, classes="table", border=0)
+@dataclass(frozen=True)
+class Page:
+    """Everything the template draws, built from the latest rows of the store."""
+
+    headlines: list[Headline]
+    overview: Table
+    plots: list[plots.Plot]
+    failures: Table
+    context: Table
+    provenance: Table
+    metric: str | None
 
 
-def _number(x: float) -> str:
-    if float(x).is_integer() or abs(x) >= 100:
-        return f"{x:,.0f}"
-    return f"{x:.3g}" if abs(x) < 0.01 else f"{x:.2f}"
+def environment():
+    from jinja2 import Environment, PackageLoader, select_autoescape
 
-
-def render_report(store: Store, out: Path, title: str = "mbench report") -> Path:
-    rows = tables.latest(store.measurements())
     env = Environment(loader=PackageLoader("mbench.report", "templates"), autoescape=select_autoescape(["html", "j2"]))
-    page = env.get_template("report.html.j2").render(
-        title=title,
-        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        version=__version__,
-        empty=rows.empty,
-        headline=None if rows.empty else headline(rows),
-        comparison=_html(tables.comparison(rows)) if not rows.empty else "",
-        failures=_html(tables.failures(rows)) if not rows.empty else "",
-        failure_count=0 if rows.empty else len(tables.failures(rows)),
-        context=_html(tables.context(rows)) if not rows.empty else "",
-        runs=_html(store.runs()),
-    )
+    env.filters["number"] = lambda x: "—" if x is None else number_text(float(x))
+    return env
+
+
+def build_page(store: Store, pairs: list[tuple[str, str]] = (), metric: str | None = None) -> Page | None:
+    rows = tables.latest(store.measurements())
+    if rows.empty:
+        return None
+    metric = tables.accuracy_metric(rows, metric)
+    wide = tables.comparison(rows)
+    figures = plots.size_vs_latency(wide) + [plots.pareto(wide, rows, metric), plots.distributions(store.samples()),
+                                             plots.op_breakdown(rows)]
+    return Page(headlines(rows, list(pairs), metric), Table.of_frame(wide), [f for f in figures if f],
+                Table.of_frame(tables.failures(rows)), Table.of_frame(tables.context(rows)),
+                Table.of_frame(tables.provenance_summary(rows)), metric)
+
+
+def render_report(store: Store, out: Path, title: str = "mbench report", pairs: list[tuple[str, str]] = (),
+                  metric: str | None = None, sections: list[Section] = ()) -> Path:
+    """Write the report to `out`. `pairs` adds headline pairs after the HED one; `metric` picks the accuracy
+    metric of the Pareto plot (default: the first measured of ods_f, top1, miou); `sections` are extra tables
+    (e.g. a coverage matrix) drawn after the built-in ones."""
+    import plotly.offline
+
+    page = build_page(store, pairs, metric)
+    html = environment().get_template("report.html.j2").render(
+        title=title, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), version=__version__,
+        page=page, sections=list(sections), runs=Table.of_frame(store.runs()),
+        plotly_js=plotly.offline.get_plotlyjs() if page and page.plots else "")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
+    out.write_text(html, encoding="utf-8")
     return out
+

@@ -1,4 +1,6 @@
-"""The headline: MobileNetV2-HED against VGG-HED in numbers, and what the seed's 4.4 MB and 1.6 MB were."""
+"""The headline per model pair: size, latency and accuracy ratios in one sentence and a table.
+
+The HED pair (VGG against MobileNetV2) comes first, with what the seed's 4.4 MB and 1.6 MB were."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,12 +32,25 @@ class PairLine:
 
 @dataclass(frozen=True)
 class Headline:
+    first: str
+    second: str
     sentence: str
     lines: list[PairLine]
     seed_notes: list[str]
 
 
-def headline(rows: pd.DataFrame, pair: tuple[str, str] = PAIR) -> Headline | None:
+def headlines(rows: pd.DataFrame, pairs: list[tuple[str, str]] = (), metric: str | None = None) -> list[Headline]:
+    """One headline per pair with measurements: the HED pair first, then the pairs asked for."""
+    found = [headline(rows, PAIR, metric)] + [headline(rows, p, metric) or _absent(rows, p) for p in pairs if p != PAIR]
+    return [h for h in found if h is not None]
+
+
+def _absent(rows: pd.DataFrame, pair: tuple[str, str]) -> Headline:
+    missing = ", ".join(m for m in pair if m not in set(rows.model))
+    return Headline(*pair, f"No comparison: {missing} has no measurements in this database.", [], [])
+
+
+def headline(rows: pd.DataFrame, pair: tuple[str, str] = PAIR, metric: str | None = None) -> Headline | None:
     big, small = pair
     if not {big, small} <= set(rows.model):
         return None
@@ -48,7 +63,11 @@ def headline(rows: pd.DataFrame, pair: tuple[str, str] = PAIR) -> Headline | Non
                            value(rows, small, f, "latency_median", device), "ms") for f in FORMATS]
     lines += [PairLine(f, "host", "parity max |Δ| vs PyTorch", value(rows, big, f, "parity_max_abs"),
                        value(rows, small, f, "parity_max_abs"), "") for f in FORMATS if f != "pytorch"]
-    return Headline(_sentence(lines, big, small), lines, _seed_notes(rows, big, small))
+    if metric:
+        lines += [PairLine(f, "-", metric, value(rows, big, f, metric), value(rows, small, f, metric), "")
+                  for f in FORMATS]
+    notes = _seed_notes(rows, big, small) if pair == PAIR else []
+    return Headline(big, small, _sentence(lines, big, small, metric), lines, notes)
 
 
 def _mb(rows: pd.DataFrame, model: str, metric: str, fmt: str = "pytorch") -> float | None:
@@ -56,20 +75,27 @@ def _mb(rows: pd.DataFrame, model: str, metric: str, fmt: str = "pytorch") -> fl
     return None if v is None else v / MB
 
 
-def _sentence(lines: list[PairLine], big: str, small: str) -> str:
+def _sentence(lines: list[PairLine], big: str, small: str, metric: str | None) -> str:
     weights = lines[0]
     timed = [line for line in lines if line.what == "median latency" and line.ratio]
     parts = []
     if weights.ratio:
-        parts.append(f"{small} has {weights.ratio:.1f}x less weight data than {big} "
+        lighter, heavier, ratio = (small, big, weights.ratio) if weights.ratio >= 1 else (big, small, 1 / weights.ratio)
+        parts.append(f"{lighter} has {ratio:.1f}x less weight data than {heavier} "
                      f"({weights.small:.2f} MB against {weights.big:.2f} MB fp32)")
     if timed:
         fastest = min(timed, key=lambda line: line.small)
-        parts.append(f"its fastest artifact runs in {fastest.small:.2f} ms against {fastest.big:.2f} ms "
-                     f"({fastest.ratio:.1f}x faster, {fastest.format} on {fastest.device})")
+        ratio, word = (fastest.ratio, "faster") if fastest.ratio >= 1 else (1 / fastest.ratio, "slower")
+        parts.append(f"{small}'s fastest artifact runs in {fastest.small:.2f} ms against {fastest.big:.2f} ms "
+                     f"({ratio:.1f}x {word}, {fastest.format} on {fastest.device})")
+    scored = [line for line in lines if metric and line.what == metric and line.big is not None
+              and line.small is not None]
+    if scored:
+        parts.append(f"{metric} {scored[0].small:.3f} against {scored[0].big:.3f} ({scored[0].format})")
     if not parts:
         return f"{big} and {small} have no successful measurements yet."
-    return "; ".join(parts) + ". Task accuracy (edge F-measure) is not part of this report; parity with PyTorch is."
+    tail = "" if scored else " No task accuracy metric is in the database yet; parity with PyTorch is shown."
+    return "; ".join(parts) + "." + tail
 
 
 def _seed_notes(rows: pd.DataFrame, big: str, small: str) -> list[str]:

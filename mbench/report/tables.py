@@ -1,6 +1,8 @@
 """pandas views over the tidy measurements table: latest rows, the wide comparison, context, failures."""
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 KEY = ["model", "format", "precision", "device"]
@@ -58,6 +60,7 @@ def comparison(rows: pd.DataFrame) -> pd.DataFrame:
         wide[metric] = wide[metric] * scale if metric in wide else float("nan")
     wide = wide[list(WIDE_COLUMNS)].rename(columns={m: title for m, (title, _) in WIDE_COLUMNS.items()})
     wide["status"] = _status(merged).reindex(wide.index).fillna("ok")
+    wide.insert(0, "provenance", _provenance(measured).reindex(wide.index).fillna("host"))
     wide.columns.name = None
     return wide.reset_index().sort_values(KEY)
 
@@ -65,8 +68,15 @@ def comparison(rows: pd.DataFrame) -> pd.DataFrame:
 def _status(rows: pd.DataFrame) -> pd.Series:
     """Per artifact and device: 'ok', or the first reason a metric was not measured."""
     bad = rows[rows.status != "ok"]
-    text = bad.status + ": " + bad.error.str.slice(0, 160)
+    reason = bad.error.where(bad.error.str.len() <= 60, bad.error.str.slice(0, 59) + "…")  # in full under failures
+    text = bad.status + ": " + reason
     return text.groupby([bad[k] for k in KEY]).first()
+
+
+def _provenance(measured: pd.DataFrame) -> pd.Series:
+    """Where each artifact-and-device line's runtime numbers came from ('host' is this machine)."""
+    timed = measured[measured.runtime != ""]
+    return timed.provenance.groupby([timed[k] for k in KEY]).first()
 
 
 def failures(rows: pd.DataFrame) -> pd.DataFrame:
@@ -76,5 +86,43 @@ def failures(rows: pd.DataFrame) -> pd.DataFrame:
 
 def context(rows: pd.DataFrame) -> pd.DataFrame:
     """How each runtime's numbers were produced, one line per device, format and runtime version."""
-    timed = rows[rows.runtime != ""][CONTEXT_COLUMNS].drop_duplicates().sort_values(["device", "format"])
+    timed = rows[rows.runtime != ""]
+    timed = timed[CONTEXT_COLUMNS].assign(platform=timed.details.map(_platform))
+    timed = timed.drop_duplicates().sort_values(["device", "format"])
     return timed.astype({"threads": "Int64", "warmup_runs": "Int64", "runs": "Int64"})
+
+
+def _platform(details: str) -> str:
+    """The OS and CPU the runtime ran on, as recorded in a row's details (empty when not recorded)."""
+    try:
+        found = json.loads(details or "{}")
+    except ValueError:
+        return ""
+    cpus = f", {found['cpu_count']} CPUs" if found.get("cpu_count") else ""
+    return f"{found.get('platform', '')}{cpus}".strip(", ")
+
+
+ACCURACY_METRICS = ("ods_f", "top1", "miou")
+
+
+def accuracy_metric(rows: pd.DataFrame, wanted: str | None = None) -> str | None:
+    """The accuracy metric to plot: the one asked for if measured, else the first measured of ACCURACY_METRICS."""
+    measured = set(rows[rows.status == "ok"].metric)
+    candidates = (wanted,) if wanted else ACCURACY_METRICS
+    return next((m for m in candidates if m in measured), None)
+
+
+def op_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per-operator times a runtime reported (metrics named 'op:<name>'), with the operator name split out."""
+    ops = rows[rows.metric.str.startswith("op:") & (rows.status == "ok")].copy()
+    ops["op"] = ops.metric.str.slice(3)
+    return ops
+
+
+def provenance_summary(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per provenance: which devices and hosts produced numbers, and how many rows."""
+    timed = rows[rows.runtime != ""]
+    grouped = timed.groupby("provenance")
+    return pd.DataFrame({"devices": grouped.device.unique().map(lambda d: ", ".join(sorted(d))),
+                         "hosts": grouped.host.unique().map(lambda h: ", ".join(sorted(h))),
+                         "rows": grouped.size()}).reset_index()

@@ -1,0 +1,80 @@
+"""`mbench compare`: the difference between two runs, as a table, a page and an exit status CI can gate on."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mbench.cli._options import db_option
+
+
+def parse_threshold(ctx, param, text: str) -> float:
+    """'5%' or '0.05' -> 0.05."""
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: expected a percentage such as 5% or a fraction such as 0.05") from None
+    if value < 0:
+        raise click.BadParameter(f"{text!r}: a threshold cannot be negative")
+    return value
+
+
+@click.command(name="compare")
+@click.argument("runs", nargs=-1)
+@click.option("--baseline", metavar="RUN", help="Compare RUN against the newest run that measured the metric.")
+@click.option("--metric", default="latency_median", show_default=True, help="The metric to compare and gate on.")
+@click.option("--threshold", default="5%", show_default=True, callback=parse_threshold,
+              help="How much worse counts as a regression (5% or 0.05).")
+@click.option("--alpha", type=click.FloatRange(0, 1), default=0.05, show_default=True,
+              help="Significance level of the Mann-Whitney U test on the raw samples.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Also write an HTML page.")
+@click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON records.")
+@db_option
+def compare(runs, baseline, metric, threshold, alpha, output, as_json, db):
+    """Compare two runs (RUN_A is the baseline) per model, format, precision and device.
+
+    Exits 1 when the metric got worse by more than the threshold and the difference is significant (or, for a
+    metric without raw samples, by more than the threshold), so a CI pipeline can gate on it.
+
+    Example: mbench compare --baseline 20261122T162754Z-9a4697 --threshold 5%
+    """
+    from mbench.compare import UnknownRunError, compare_runs, latest_run
+    from mbench.store import Store
+
+    if not Path(db).is_file():
+        raise click.ClickException(f"{db}: no results database here (pass --db PATH)")
+    with Store(db) as store:
+        try:
+            run_a, run_b = _pick_runs(store, runs, baseline, metric, latest_run)
+            result = compare_runs(store, run_a, run_b, metric, threshold, alpha)
+        except UnknownRunError as error:
+            raise click.ClickException(str(error)) from None
+    _show(result, as_json, output)
+    if result.regressions:
+        click.echo(f"{len(result.regressions)} regression(s) in {metric} past {threshold:.1%}", err=True)
+        raise SystemExit(1)
+
+
+def _pick_runs(store, runs, baseline, metric, latest_run) -> tuple[str, str]:
+    if baseline and not runs:
+        return baseline, latest_run(store, metric, excluding=baseline)
+    if len(runs) == 2 and not baseline:
+        return runs[0], runs[1]
+    raise click.UsageError("give two runs (RUN_A RUN_B) or --baseline RUN; run ids are in `mbench report`'s Runs table")
+
+
+def _show(result, as_json: bool, output: Path | None) -> None:
+    frame = result.frame()
+    if as_json:
+        click.echo(frame.to_json(orient="records", indent=1))
+    else:
+        click.echo(f"{result.metric}: {result.run_a} (before) -> {result.run_b} (after), threshold "
+                   f"{result.threshold:.1%}, alpha {result.alpha:g}")
+        click.echo(frame.to_string(index=False, na_rep="-", float_format=lambda x: f"{x:.4g}"))
+    if output:
+        from mbench.report.compare_page import render_comparison
+
+        click.echo(f"comparison written to {render_comparison(result, output)}")
+
+
+command = compare

@@ -1,0 +1,121 @@
+"""`mbench compare`: differences between two runs, the Mann-Whitney test on raw samples, the CI exit status."""
+import json
+import random
+
+import pytest
+from click.testing import CliRunner
+
+from mbench.cli import main
+from mbench.compare import UnknownRunError, compare_runs, latest_run
+from mbench.results import Measurement
+from mbench.spec import Status
+from mbench.store import SampleSet, Store
+
+
+def _run(store, run_id, medians_and_samples, size=1e6):
+    """One run: per format a median row and its raw samples, plus a size row."""
+    store.start_run(run_id, "test")
+    rows, samples = [], []
+    for fmt, values in medians_and_samples.items():
+        if values is None:
+            rows.append(Measurement("m", fmt, "fp32", "host", "latency", None, "", Status.FAILED, "agent crashed"))
+            continue
+        ordered = sorted(values)
+        rows.append(Measurement("m", fmt, "fp32", "host", "latency_median", ordered[len(ordered) // 2], "ms"))
+        samples.append(SampleSet("m", fmt, "fp32", "host", "sha", tuple(values)))
+    rows.append(Measurement("m", "onnx", "fp32", "-", "size", size, "bytes"))
+    store.append(run_id, rows, samples)
+
+
+def _normal(mean, n, seed, spread=0.3):
+    rng = random.Random(seed)
+    return [rng.gauss(mean, spread) for _ in range(n)]
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "c.db"
+    with Store(path) as store:
+        _run(store, "A", {"onnx": _normal(10, 60, 1), "tflite": _normal(10, 60, 2), "pytorch": _normal(10, 60, 3),
+                          "noisy": _normal(10, 4, 4, spread=3)})
+        _run(store, "B", {"onnx": _normal(12, 60, 5), "tflite": _normal(10.05, 60, 6), "pytorch": None,
+                          "noisy": _normal(11, 4, 7, spread=3)}, size=1.2e6)
+    return path
+
+
+def _by_format(result):
+    return {d.key[1]: d for d in result.differences}
+
+
+def test_a_large_significant_slowdown_is_a_regression(db):
+    with Store(db) as store:
+        diff = _by_format(compare_runs(store, "A", "B"))
+    assert diff["onnx"].regressed and diff["onnx"].p_value < 1e-6
+    assert diff["onnx"].change == pytest.approx(0.2, abs=0.03)
+    assert diff["onnx"].samples == (60, 60)
+
+
+def test_a_change_within_the_threshold_is_not(db):
+    with Store(db) as store:
+        diff = _by_format(compare_runs(store, "A", "B", threshold=0.05))
+    assert not diff["tflite"].regressed and abs(diff["tflite"].change) < 0.05
+
+
+def test_a_big_but_insignificant_change_is_not_a_regression(db):
+    with Store(db) as store:
+        noisy = _by_format(compare_runs(store, "A", "B"))["noisy"]
+    assert noisy.p_value > 0.05 and not noisy.regressed and "not significant" in noisy.note
+
+
+def test_something_that_starts_failing_is_a_regression(db):
+    with Store(db) as store:
+        pytorch = _by_format(compare_runs(store, "A", "B"))["pytorch"]
+    assert pytorch.regressed and "agent crashed" in pytorch.note and pytorch.after is None
+
+
+def test_metrics_without_samples_use_the_threshold_alone(db):
+    with Store(db) as store:
+        size = compare_runs(store, "A", "B", metric="size").differences
+        bigger = compare_runs(store, "A", "B", metric="size", threshold=0.5).differences
+    assert size[0].regressed and size[0].p_value is None and "threshold alone" in size[0].note
+    assert not bigger[0].regressed
+
+
+def test_unknown_runs_are_named_with_the_known_ones(db):
+    with Store(db) as store, pytest.raises(UnknownRunError, match="'Z' is not in .*known runs.*A, B"):
+        compare_runs(store, "A", "Z")
+    with Store(db) as store:
+        assert latest_run(store, "latency_median", excluding="A") == "B"
+
+
+def test_cli_exits_non_zero_on_a_regression_and_zero_without(db, tmp_path):
+    runner = CliRunner()
+    failing = runner.invoke(main, ["compare", "A", "B", "--db", str(db), "-o", str(tmp_path / "c.html")])
+    assert failing.exit_code == 1, failing.output
+    assert "REGRESSION" in failing.output and "regression(s) in latency_median past 5.0%" in failing.output
+    page = (tmp_path / "c.html").read_text()
+    assert 'id="verdict"' in page and "2 regression(s)" in page
+    passing = runner.invoke(main, ["compare", "--baseline", "A", "--threshold", "50%", "--db", str(db), "--json"])
+    assert passing.exit_code == 1  # the onnx slowdown is within 50 %, but pytorch now fails
+    assert {r["format"] for r in json.loads(passing.stdout) if r["verdict"] != "ok"} == {"pytorch"}
+    calm = runner.invoke(main, ["compare", "A", "B", "--metric", "size", "--threshold", "50%", "--db", str(db)])
+    assert calm.exit_code == 0 and "ok" in calm.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["compare", "A"], "give two runs"),
+    (["compare", "A", "Q"], "'Q' is not in"),
+    (["compare", "A", "B", "--threshold", "five"], "expected a percentage"),
+])
+def test_bad_input_gets_a_clear_error(db, args, message):
+    result = CliRunner().invoke(main, args + ["--db", str(db)])
+    assert result.exit_code != 0 and message in result.output
+
+
+def test_two_real_profile_runs_compare(profiled_db):
+    with Store(profiled_db) as store:
+        runs = list(store.runs().run_id)
+        result = compare_runs(store, runs[1], runs[2], threshold=100.0)
+    timed = {d.key[1]: d for d in result.differences if d.p_value is not None}
+    assert set(timed) == {"onnx", "tflite", "pytorch"}
+    assert all(0 <= d.p_value <= 1 and d.samples[0] >= 15 and not d.regressed for d in timed.values())
