@@ -54,12 +54,16 @@ def profile_each(artifacts: list[Artifact], device_name: str, device: Device, pl
         assert_never(device)
 
 
-def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance: str) -> Profile:
-    """Rows for one agent result: load, first inference, latency statistics and memory, or one row with the reason."""
+def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance: str,
+                remote: dict[str, str] | None = None) -> Profile:
+    """Rows for one agent result: load, first inference, latency statistics and memory, or one row with the reason.
+    ``remote`` is the identity of the machine the agent ran on (hostname, uname...) when it is not this one."""
+    details = {**(remote or host_details()), **({"compute_units": result.compute_units} if result.compute_units else {})}
     context = Context.of_artifact(
         artifact, runtime=result.runtime, runtime_version=result.runtime_version, threads=result.threads,
         warmup_runs=len(result.warmup_ms) + 1 if result.status == "ok" else None,
-        runs=len(result.samples_ms) or None, provenance=provenance, details=json.dumps(host_details()),
+        runs=len(result.samples_ms) or None, provenance=provenance, details=json.dumps(details),
+        **({"host": remote["hostname"]} if remote else {}),
     )
     key = (artifact.model, artifact.format.value, artifact.precision.value)
     if result.status != "ok":
