@@ -46,14 +46,18 @@ class FakeTools:
     def calls(self, tool: str | None = None) -> list[list[str]]:
         log = self.root / "calls.jsonl"
         lines = log.read_text().splitlines() if log.exists() else []
-        return [call[1:] for call in map(json.loads, lines) if tool is None or call[0] == tool]
+        return [call[2:] for call in map(json.loads, lines) if tool is None or call[0] == tool]
+
+    def cwds(self, tool: str) -> list[str]:
+        log = self.root / "calls.jsonl"
+        return [call[1] for call in map(json.loads, log.read_text().splitlines()) if call[0] == tool]
 
 
 def _replay() -> int:
     root = Path(os.environ["MBENCH_FAKE_DIR"])
     tool, argv = globals()["FAKE_TOOL"], sys.argv[1:]
     with open(root / "calls.jsonl", "a") as log:
-        log.write(json.dumps([tool, *argv]) + "\n")
+        log.write(json.dumps([tool, os.getcwd(), *argv]) + "\n")
     joined = " ".join(argv)
     config = json.loads((root / "rules.json").read_text())
     for rule in config["rules"]:

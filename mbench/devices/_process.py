@@ -8,10 +8,10 @@ class DeviceError(RuntimeError):
     """The device or its tool failed; the message is the tool's own words (unreachable, timeout, no space...)."""
 
 
-def run_tool(argv: list[str], timeout_s: float, what: str, input_text: str | None = None) -> str:
+def run_tool(argv: list[str], timeout_s: float, what: str, cwd: str | None = None) -> str:
     """stdout of ``argv``; a missing tool, a timeout or a non-zero exit raises DeviceError naming ``what``."""
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, input=input_text)
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, cwd=cwd)
     except FileNotFoundError:
         raise DeviceError(f"{what}: {argv[0]!r} not found (install it or put it on PATH)") from None
     except subprocess.TimeoutExpired:

@@ -63,10 +63,15 @@ class AndroidDevice(_Device):
     adb: str = "adb"
 
 
+ComputeUnits = tuple[Literal["CPU_ONLY", "CPU_AND_GPU", "CPU_AND_NE", "ALL"], ...]
+
+
 class IOSDevice(_Device):
     kind: Literal["ios"]
+    formats: tuple[Format, ...] = (Format.COREML,)
     udid: str
-    mac: str  # name of an ssh entry that is a Mac, or "local"
+    mac: str  # name of an ssh entry that is a Mac, or "local" when mbench runs on that Mac
+    coreml_compute_units: ComputeUnits = ("ALL",)
     team_id: str = ""
     signing_identity: str = ""
 

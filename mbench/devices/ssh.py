@@ -15,6 +15,7 @@ import posixpath
 import shlex
 import subprocess
 import tarfile
+from pathlib import Path
 from typing import Iterator
 
 from mbench.artifacts import Artifact
@@ -68,24 +69,28 @@ class SSHHost:
         manifest = posixpath.join(directory, artifact.manifest_path.name)
         try:
             self.call(["test", "-f", manifest], "cache lookup")
-            return manifest
         except DeviceError:
-            pass
+            self.copy_tree([(artifact.path, artifact.path.name), (artifact.manifest_path, artifact.manifest_path.name)],
+                           directory)
+        return manifest
+
+    def copy_tree(self, entries: list[tuple[Path, str]], directory: str) -> None:
+        """Files or folders (local path, name inside ``directory``) to a fresh remote ``directory``, as one tar."""
         command = self.command(["sh", "-c", _UNPACK, "sh", directory])
         try:
-            done = subprocess.run(command, input=_tar_of(artifact), capture_output=True, timeout=self.device.timeout_s)
+            done = subprocess.run(command, input=_tar_of(entries), capture_output=True, timeout=self.device.timeout_s)
         except subprocess.TimeoutExpired:
             raise DeviceError(f"copy to {self.device.host}: timed out after {self.device.timeout_s:.0f} s") from None
         if done.returncode != 0:
-            raise DeviceError(f"copy to {self.device.host}: exited {done.returncode}: {tail(done.stderr.decode(errors='replace'))}")
-        return manifest
+            error = tail(done.stderr.decode(errors="replace"))
+            raise DeviceError(f"copy to {self.device.host}: exited {done.returncode}: {error}")
 
 
-def _tar_of(artifact: Artifact) -> bytes:
+def _tar_of(entries: list[tuple[Path, str]]) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as archive:
-        archive.add(artifact.path, arcname=artifact.path.name)
-        archive.add(artifact.manifest_path, arcname=artifact.manifest_path.name)
+        for path, name in entries:
+            archive.add(path, arcname=name)
     return buffer.getvalue()
 
 

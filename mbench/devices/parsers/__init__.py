@@ -26,6 +26,7 @@ class ToolRun:
     threads: int | None = None
     runs: int | None = None
     warmup_runs: int | None = None
+    details: dict[str, str] = field(default_factory=dict)  # what the tool said about the device (model, OS)
 
 
 NUMBER = r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"

@@ -56,11 +56,12 @@ def harness_runs(text: str) -> dict[str, ToolRun]:
             continue
         record = json.loads(line.split(HARNESS_MARKER, 1)[1])
         values = {"load_time": (float(record["load_ms"]), "ms"), "first_inference": (float(record["first_ms"]), "ms")}
-        if record.get("peak_memory_bytes"):
-            values["peak_memory"] = (float(record["peak_memory_bytes"]), "bytes")
+        if record.get("footprint_bytes"):
+            values["memory_footprint"] = (float(record["footprint_bytes"]), "bytes")
         runs[record["compute_units"]] = ToolRun(
             TOOL, values, tuple(float(v) for v in record["samples_ms"]), tool_version=xcode_version(text),
-            runs=len(record["samples_ms"]), warmup_runs=int(record.get("warmup_runs", 0)) or None)
+            runs=len(record["samples_ms"]), warmup_runs=int(record.get("warmup_runs", 0)) or None,
+            details={key: str(record[key]) for key in ("machine", "os") if key in record})
     return runs
 
 
