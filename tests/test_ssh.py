@@ -175,3 +175,16 @@ def test_core_ml_runs_once_per_compute_unit_on_a_mac_only(tiny_artifacts_dir, ca
     agent_main([str(coreml.manifest_path), "--compute-units", "CPU_AND_NE", "--runs", "1"])
     result = AgentResult.from_output(capsys.readouterr().out)
     assert result.compute_units == "CPU_AND_NE" and result.status == "not_run"
+
+
+def test_mbench_profile_on_an_ssh_entry_from_the_command_line(sshd, onnx_only):
+    from click.testing import CliRunner
+
+    from mbench.cli import main
+
+    root, port = sshd
+    result = CliRunner().invoke(main, ["profile", str(onnx_only), "--device", "board", "--runs", "5",
+                                       "--min-seconds", "0", "--warmup-seconds", "0",
+                                       "--devices", str(write_inventory(root, port)), "--db", str(root / "cli.db")])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("ok      test-tiny onnx") and "onnxruntime" in result.output
