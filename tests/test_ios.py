@@ -93,6 +93,12 @@ def test_xctest_measured_lines_are_the_fallback(mac, tmp_path, tiny_artifacts_di
     assert list(median.device) == ["iphone"] and median.value.iloc[0] == pytest.approx(315.7965)  # (315.057 + 316.536) / 2
 
 
+def test_xctest_clock_metric_lines_of_the_fixture(mac, tmp_path, tiny_artifacts_dir):
+    mac.add("xcodebuild", "test-without-building", stdout=(FIXTURES / "xcodebuild_measured.txt").read_text())
+    rows = profile(tmp_path, tiny_artifacts_dir, inventory_file(tmp_path, units="[ALL]")).set_index("metric")
+    assert rows.value["latency_median"] == 2.0 and rows.value["latency_min"] == 1.5 and rows.value["latency_count"] == 5
+
+
 def test_a_failing_xcodebuild_is_a_row_with_its_message(mac, tmp_path, tiny_artifacts_dir):
     mac.rules.clear()
     mac.add("xcodebuild", "build-for-testing", rc=70,

@@ -142,6 +142,12 @@ def test_an_unreachable_host_gives_failed_rows(sshd, onnx_only):
     assert set(rows.status) == {"failed"} and "Connection refused" in rows.error.iloc[0]
 
 
+def test_a_remote_that_answers_garbage_gives_failed_rows(sshd, onnx_only):
+    root, port = sshd
+    rows = profile(root, write_inventory(root, port, python="/bin/echo"), onnx_only)
+    assert set(rows.status) == {"failed"} and "did not answer as python" in rows.error.iloc[0]
+
+
 def test_a_yaml_value_cannot_inject_a_remote_command(sshd, onnx_only):
     root, port = sshd
     victim = root / "victim"

@@ -7,6 +7,7 @@ built as an argument list and quoted with ``shlex.join`` here: a value from devi
 from __future__ import annotations
 
 import posixpath
+from dataclasses import replace
 import shlex
 from pathlib import Path
 from typing import Iterator
@@ -93,7 +94,7 @@ def run_artifact(phone: AdbPhone, artifact: Artifact, plan: RunPlan, threads: in
     finally:
         phone.remove(model)
     run = parser(output)
-    return run if run.threads else ToolRun(**{**run.__dict__, "threads": threads})
+    return run if run.threads else replace(run, threads=threads)
 
 
 def _configs(device: AndroidDevice, artifact: Artifact) -> list[str]:

@@ -57,7 +57,13 @@ class SSHHost:
         return run_tool(self.command(argv), self.device.timeout_s, f"{what} on {self.device.host}")
 
     def identity(self) -> dict[str, str]:
-        return json.loads(self.call([self.device.python, "-c", _IDENTITY], "python").strip().splitlines()[-1])
+        """hostname, system, uname, python and machine of the remote, from its own python."""
+        output = self.call([self.device.python, "-c", _IDENTITY], "python")
+        try:
+            return json.loads(output.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            raise DeviceError(f"{self.device.python} on {self.device.host} did not answer as python: "
+                              f"{tail(output)}") from None
 
     def python(self) -> list[str]:
         pythonpath = self.device.pythonpath
@@ -116,7 +122,7 @@ def profile(artifacts: list[Artifact], name: str, device: SSHDevice, plan: RunPl
     host = SSHHost(device)
     try:
         identity, unreachable = host.identity(), ""
-    except (DeviceError, ValueError, IndexError) as error:
+    except DeviceError as error:
         identity, unreachable = {"hostname": device.host}, str(error)
     for artifact in (a for a in artifacts if a.format in device.formats):
         for units in _units(device, artifact, identity):
