@@ -21,7 +21,7 @@ PLAN = RunPlan(warmup_runs=1, warmup_seconds=0, runs=5, min_seconds=0)
 def inventory_file(tmp_path, mac="local", units="[CPU_ONLY, ALL]"):
     path = tmp_path / "devices.yaml"
     path.write_text(f"devices:\n  iphone:\n    kind: ios\n    udid: {UDID}\n    mac: {mac}\n    team_id: AB12CD34EF\n"
-                    f"    coreml_compute_units: {units}\n  host:\n    kind: local\n")
+                    f"    coreml_compute_units: {units}\n    cache_dir: {tmp_path / 'mac-cache'}\n  host:\n    kind: local\n")
     return path
 
 
@@ -76,6 +76,7 @@ def test_the_xcodebuild_command_lines_and_the_staged_model(mac, tmp_path, tiny_a
                          "-derivedDataPath"] and "DEVELOPMENT_TEAM=AB12CD34EF" in build
     assert test[:5] == ["test-without-building", "-scheme", "MBenchHarness", "-destination", f"id={UDID}"]
     workdir = Path(mac.cwds("xcodebuild")[1])
+    assert workdir.parent == tmp_path / "mac-cache" / "ios"
     assert (workdir / "Package.swift").is_file() and (workdir / ios.MODEL_IN_HARNESS / "Manifest.json").is_file()
 
 

@@ -1,5 +1,6 @@
 """The SSH runner against a real OpenSSH server started on 127.0.0.1 with throwaway keys; the remote python is
 this test's own interpreter, so the remote agent runs the same measurement code on real artifacts."""
+import getpass
 import os
 import shutil
 import socket
@@ -72,7 +73,7 @@ def sshd(tmp_path_factory):
 
 
 def write_inventory(root: Path, port: int, **fields) -> Path:
-    entry = {"kind": "ssh", "host": "127.0.0.1", "port": port, "user": os.environ.get("USER") or "root",
+    entry = {"kind": "ssh", "host": "127.0.0.1", "port": port, "user": getpass.getuser(),
              "identity_file": root / "user_key", "known_hosts": root / "known_hosts", "python": sys.executable,
              "pythonpath": ROOT, "cache_dir": root / "cache", "threads": 1, "timeout_s": 120, **fields}
     path = root / f"devices-{len(list(root.glob('devices-*')))}.yaml"

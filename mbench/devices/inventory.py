@@ -72,6 +72,7 @@ class IOSDevice(_Device):
     udid: str
     mac: str  # name of an ssh entry that is a Mac, or "local" when mbench runs on that Mac
     coreml_compute_units: ComputeUnits = ("ALL",)
+    cache_dir: str = ".cache/mbench"  # on a local Mac, relative to the home folder; the harness is staged there
     team_id: str = ""
     signing_identity: str = ""
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import platform
 import posixpath
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Iterator, Protocol
 
@@ -39,13 +38,14 @@ class Mac(Protocol):
 
 
 class LocalMac:
-    """mbench runs on the Mac itself."""
+    """mbench runs on the Mac itself; the harness is staged in ``<cache_dir>/ios/<sha256>`` as on a remote Mac."""
 
-    def __init__(self, timeout_s: float) -> None:
-        self.timeout_s = timeout_s
+    def __init__(self, timeout_s: float, cache_dir: str) -> None:
+        self.timeout_s, self.cache_dir = timeout_s, Path.home() / Path(cache_dir).expanduser()
 
     def stage(self, entries: list[tuple[Path, str]], key: str) -> str:
-        directory = Path(tempfile.mkdtemp(prefix=f"mbench-ios-{key[:12]}-"))
+        directory = self.cache_dir / "ios" / key
+        shutil.rmtree(directory, ignore_errors=True)
         for path, name in entries:
             target = directory / name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -79,7 +79,7 @@ def mac_for(name: str, device: IOSDevice, inventory: Inventory | None) -> Mac:
     """The Mac an iPhone is reached through, or one sentence saying what is missing."""
     if device.mac == "local":
         if on_macos():
-            return LocalMac(device.timeout_s)
+            return LocalMac(device.timeout_s, device.cache_dir)
         raise DeviceNotSupported(
             f"device {name!r} is an iPhone reached through a Mac, but its entry says mac: local and this machine "
             f"runs {platform.system()}, not macOS: run mbench on the Mac, or list the Mac as an ssh entry in the "
