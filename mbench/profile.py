@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, assert_never
 
 from mbench.artifacts import Artifact
 from mbench.devices.agent import AgentResult
-from mbench.devices.inventory import Device, LocalDevice
+from mbench.devices.inventory import AndroidDevice, Device, Inventory, IOSDevice, LocalDevice, SSHDevice
 from mbench.measure import LatencyStats, RunPlan
 from mbench.results import Context, Measurement, failure, host_details
 from mbench.spec import Status
@@ -17,7 +17,7 @@ LATENCY_FIELDS = ("mean", "median", "p90", "p95", "p99", "stdev", "min", "max", 
 
 
 class DeviceNotSupported(RuntimeError):
-    pass
+    """A device that cannot be used at all from here (e.g. an iPhone with no Mac to reach it through)."""
 
 
 @dataclass(frozen=True)
@@ -27,18 +27,31 @@ class Profile:
 
 
 def profile_each(artifacts: list[Artifact], device_name: str, device: Device, plan: RunPlan,
-                 threads: int | None = None) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
-    """Profile each artifact the device can take, one at a time; a failure is a row and the others go on."""
-    if not isinstance(device, LocalDevice):
-        raise DeviceNotSupported(f"device {device_name!r} is of kind {device.kind!r}; this version of mbench "
-                                 "profiles on kind 'local' only")
-    from mbench.devices.local import run_agent
-
+                 threads: int | None = None, inventory: Inventory | None = None,
+                 ) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
+    """Profile each artifact the device can take, one at a time; a failure is a row and the others go on.
+    ``inventory`` is needed for an iOS device, which is reached through the Mac it names."""
     threads = threads or device.thread_count()
-    for artifact in artifacts:
-        if artifact.format in device.formats:
+    if isinstance(device, LocalDevice):
+        from mbench.devices.local import run_agent
+
+        for artifact in (a for a in artifacts if a.format in device.formats):
             result = run_agent(artifact, plan, threads, device.timeout_s)
             yield artifact, result, result_rows(artifact, device_name, result, provenance="host")
+    elif isinstance(device, SSHDevice):
+        from mbench.devices import ssh
+
+        yield from ssh.profile(artifacts, device_name, device, plan, threads)
+    elif isinstance(device, AndroidDevice):
+        from mbench.devices import android
+
+        yield from android.profile(artifacts, device_name, device, plan, threads)
+    elif isinstance(device, IOSDevice):
+        from mbench.devices import ios
+
+        yield from ios.profile(artifacts, device_name, device, plan, inventory)
+    else:
+        assert_never(device)
 
 
 def _noise(result: AgentResult) -> dict:
@@ -47,13 +60,17 @@ def _noise(result: AgentResult) -> dict:
     return {"noise": LatencyStats.from_samples(result.samples_ms).noise()}
 
 
-def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance: str) -> Profile:
-    """Rows for one agent result: load, first inference, latency statistics and memory, or one row with the reason."""
+def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance: str,
+                remote: dict[str, str] | None = None) -> Profile:
+    """Rows for one agent result: load, first inference, latency statistics and memory, or one row with the reason.
+    ``remote`` is the identity of the machine the agent ran on (hostname, uname...) when it is not this one."""
+    units = {"compute_units": result.compute_units} if result.compute_units else {}
+    details = {**(remote or host_details()), **result.environment, **_noise(result), **units}
     context = Context.of_artifact(
         artifact, runtime=result.runtime, runtime_version=result.runtime_version, threads=result.threads,
         warmup_runs=len(result.warmup_ms) + 1 if result.status == "ok" else None,
-        runs=len(result.samples_ms) or None, provenance=provenance,
-        details=json.dumps({**host_details(), **result.environment, **_noise(result)}),
+        runs=len(result.samples_ms) or None, provenance=provenance, details=json.dumps(details),
+        **({"host": remote["hostname"]} if remote else {}),
     )
     key = (artifact.model, artifact.format.value, artifact.precision.value)
     if result.status != "ok":

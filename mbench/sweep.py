@@ -50,7 +50,7 @@ def profile_and_record(artifacts_dir: Path, device_name: str, inventory: Invento
     if not artifacts:
         raise FileNotFoundError(f"no artifacts under {artifacts_dir} (run `mbench convert ... --out {artifacts_dir}`)")
     run_id, written = _start(store, command), 0
-    for artifact, result, profile in profile_each(artifacts, device_name, device, plan, threads):
+    for artifact, result, profile in profile_each(artifacts, device_name, device, plan, threads, inventory):
         written += store.append(run_id, profile.rows, profile.samples)
         if on_result:
             on_result(artifact, result)

@@ -44,3 +44,17 @@ def test_unknown_device_lists_the_known_ones():
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(InventoryError, match="nowhere.yaml: no such inventory file"):
         load_inventory(tmp_path / "nowhere.yaml")
+
+
+def test_every_commented_example_in_the_shipped_inventory_is_valid(tmp_path):
+    import re
+
+    text = SHIPPED.read_text()
+    uncommented = re.sub(r"^  # ", "  ", text, flags=re.MULTILINE)
+    path = tmp_path / "devices.yaml"
+    path.write_text(uncommented)
+    inventory = load_inventory(path)
+    kinds = {device.kind for device in inventory.devices.values()}
+    assert kinds == {"local", "ssh", "android", "ios"} and len(inventory.devices) == 5
+    assert inventory.get("pixel7").delegates == ("cpu", "gpu", "nnapi")
+    assert inventory.get("iphone").mac == "macbook" and inventory.get("macbook").kind == "ssh"

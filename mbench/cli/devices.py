@@ -1,4 +1,4 @@
-"""`mbench devices`."""
+"""`mbench devices` (list, the default) and `mbench devices check NAME`."""
 from __future__ import annotations
 
 import json
@@ -9,15 +9,32 @@ import click
 from mbench.cli._options import library_errors
 
 
-@click.command(name="devices")
-@click.option("--devices", "inventory_path", type=click.Path(path_type=Path), default="devices.yaml",
-              show_default=True, help="Device inventory file.")
+def inventory_option(command):
+    return click.option("--devices", "inventory_path", type=click.Path(path_type=Path), default="devices.yaml",
+                        show_default=True, help="Device inventory file.")(command)
+
+
+@click.group(name="devices", invoke_without_command=True)
+@inventory_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@library_errors
-def devices(inventory_path, as_json):
-    """List the devices in the inventory.
+@click.pass_context
+def devices(ctx, inventory_path, as_json):
+    """List the devices in the inventory (the default), or check one.
 
     Example: mbench devices --devices devices.yaml
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(list_devices, inventory_path=inventory_path, as_json=as_json)
+
+
+@devices.command(name="list")
+@inventory_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@library_errors
+def list_devices(inventory_path, as_json):
+    """List the devices in the inventory.
+
+    Example: mbench devices list --json
     """
     from mbench.devices.inventory import load_inventory
 
@@ -29,6 +46,31 @@ def devices(inventory_path, as_json):
         formats = ",".join(f.value for f in device.formats)
         click.echo(f"{name:<16} {device.kind:<8} threads={device.thread_count():<3} formats={formats}  "
                    f"{device.description}")
+
+
+@devices.command(name="check")
+@click.argument("name")
+@inventory_option
+@library_errors
+def check_device(name, inventory_path):
+    """Connect to one device and report its OS, runtimes, free disk, Android ABI and benchmark binary, or the
+    paired iPhone, without profiling anything.
+
+    Example: mbench devices check pixel7
+    """
+    from mbench.devices._process import DeviceError
+    from mbench.devices.check import check
+    from mbench.devices.inventory import load_inventory
+
+    inventory = load_inventory(inventory_path)
+    device = inventory.get(name)
+    try:
+        report = check(name, device, inventory)
+    except DeviceError as error:
+        raise click.ClickException(f"{name} ({device.kind}) not reachable: {error}") from None
+    click.echo(f"{name} ({device.kind})")
+    for label, value in report:
+        click.echo(f"  {label:<22} {value}")
 
 
 command = devices

@@ -57,6 +57,9 @@ def _print_profile(artifact, result) -> None:
     if result.status != "ok":
         click.secho(f"{result.status:<7} {label} {result.error[:200]}", fg="yellow" if result.status == "not_run" else "red")
         return
+    if not result.samples_ms:
+        click.echo(f"ok      {label} statistics from {result.runtime} {result.runtime_version} (no raw samples)")
+        return
     from mbench.measure import LatencyStats
 
     stats = LatencyStats.from_samples(result.samples_ms)

@@ -16,8 +16,10 @@ from dataclasses import asdict, dataclass, field
 
 from mbench.artifacts import read_manifest
 from mbench.measure import RunPlan, time_runs
+from mbench.spec import Format
 
 RESULT_MARKER = "MBENCH-RESULT "
+COMPUTE_UNITS = ("CPU_ONLY", "CPU_AND_GPU", "CPU_AND_NE", "ALL")
 
 
 @dataclass
@@ -27,6 +29,7 @@ class AgentResult:
     runtime: str = ""
     runtime_version: str = ""
     threads: int = 0
+    compute_units: str = ""  # Core ML only: CPU_ONLY, CPU_AND_GPU, CPU_AND_NE or ALL
     load_ms: float | None = None
     first_ms: float | None = None
     warmup_ms: list[float] = field(default_factory=list)
@@ -61,12 +64,23 @@ def _peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
 
-def measure(manifest: str, threads: int, plan: RunPlan) -> AgentResult:
-    from mbench.runners.base import NotRunnableHere, runner_for, seeded_inputs
+def _runner(fmt: Format, compute_units: str):
+    from mbench.runners.base import runner_for
+
+    if fmt is Format.COREML and compute_units:
+        from mbench.runners.coreml import CoreMLRunner
+
+        return CoreMLRunner(compute_units)
+    return runner_for(fmt)
+
+
+def measure(manifest: str, threads: int, plan: RunPlan, compute_units: str = "") -> AgentResult:
+    from mbench.runners.base import NotRunnableHere, seeded_inputs
 
     artifact = read_manifest(manifest)
-    runner = runner_for(artifact.format)
-    result = AgentResult("ok", runtime=runner.name, runtime_version=runner.version(), threads=threads)
+    runner = _runner(artifact.format, compute_units)
+    result = AgentResult("ok", runtime=runner.name, runtime_version=runner.version(), threads=threads,
+                         compute_units=compute_units if artifact.format is Format.COREML else "")
     inputs = seeded_inputs(artifact.inputs, seed=1)
     result.environment = machine_state("before")
     result.rss_before_load_bytes = _peak_rss_bytes()
@@ -119,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mbench.devices.agent", description=__doc__)
     parser.add_argument("manifest")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--compute-units", default="", choices=["", *COMPUTE_UNITS],
+                        help="Core ML compute units (default: ALL)")
     defaults = RunPlan()
     for name in ("warmup_runs", "runs"):
         parser.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(defaults, name))
@@ -128,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = RunPlan(args.warmup_runs, args.warmup_seconds, args.runs, args.min_seconds, args.max_seconds,
                    args.target_ci)
     try:
-        result = measure(args.manifest, args.threads, plan)
+        result = measure(args.manifest, args.threads, plan, args.compute_units)
     except Exception as error:  # noqa: BLE001  (reported as a failed row by the caller)
         result = AgentResult("failed", error=f"{type(error).__name__}: {error}", threads=args.threads)
     print(result.to_line(), flush=True)

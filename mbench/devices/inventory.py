@@ -44,21 +44,35 @@ class SSHDevice(_Device):
     port: Annotated[int, Field(ge=1, le=65535)] = 22
     identity_file: str | None = None
     known_hosts: str | None = None
+    accept_new_host_key: bool = False  # trust-on-first-use only when the entry says so
     python: str = "python3"
+    pythonpath: str | None = None  # where mbench lives on the remote, if not installed in `python`
+    cache_dir: str = ".cache/mbench"  # relative to the remote home; artifacts live under <cache_dir>/<sha256>/
     coreml_compute_units: tuple[Literal["CPU_ONLY", "CPU_AND_GPU", "CPU_AND_NE", "ALL"], ...] = ("ALL",)
 
 
 class AndroidDevice(_Device):
     kind: Literal["android"]
+    formats: tuple[Format, ...] = (Format.TFLITE, Format.ONNX)
     serial: str
-    benchmark_binary: str
-    taskset: str | None = None
+    benchmark_binary: str  # a LiteRT benchmark_model built for the phone's ABI, on this machine
+    ort_perf_test_binary: str | None = None  # onnxruntime_perf_test for the phone, on this machine
+    delegates: tuple[Literal["cpu", "gpu", "nnapi", "xnnpack"], ...] = ("cpu",)
+    taskset: str | None = None  # CPU mask, e.g. "f0" for the big cores
+    remote_dir: str = "/data/local/tmp/mbench"
+    adb: str = "adb"
+
+
+ComputeUnits = tuple[Literal["CPU_ONLY", "CPU_AND_GPU", "CPU_AND_NE", "ALL"], ...]
 
 
 class IOSDevice(_Device):
     kind: Literal["ios"]
+    formats: tuple[Format, ...] = (Format.COREML,)
     udid: str
-    mac: str  # name of an ssh entry that is a Mac, or "local"
+    mac: str  # name of an ssh entry that is a Mac, or "local" when mbench runs on that Mac
+    coreml_compute_units: ComputeUnits = ("ALL",)
+    cache_dir: str = ".cache/mbench"  # on a local Mac, relative to the home folder; the harness is staged there
     team_id: str = ""
     signing_identity: str = ""
 

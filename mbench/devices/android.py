@@ -1,0 +1,143 @@
+"""Android phones through adb: push the .tflite (or .onnx) and the inventory's benchmark binary, run LiteRT's
+``benchmark_model`` (or ``onnxruntime_perf_test``) with the configured threads / delegates, parse its output.
+
+``adb shell`` joins its arguments with spaces and hands them to the phone's shell, so every remote command is
+built as an argument list and quoted with ``shlex.join`` here: a value from devices.yaml is one word, never code.
+"""
+from __future__ import annotations
+
+import posixpath
+from dataclasses import replace
+import shlex
+from pathlib import Path
+from typing import Iterator
+
+from mbench.artifacts import Artifact
+from mbench.devices._process import DeviceError, run_tool
+from mbench.devices.agent import AgentResult
+from mbench.devices.inventory import AndroidDevice
+from mbench.devices.parsers import ToolRun, UnparsableOutput, benchmark_model, ort_perf_test
+from mbench.devices.rows import failed_rows, summary, tool_context, tool_rows
+from mbench.measure import RunPlan
+from mbench.profile import Profile
+from mbench.spec import Format, Status
+
+PROVENANCE = "android"
+DELEGATE_FLAGS = {"cpu": [], "gpu": ["--use_gpu=true"], "nnapi": ["--use_nnapi=true"],
+                  "xnnpack": ["--use_xnnpack=true"]}
+
+
+class AdbPhone:
+    """One phone, addressed by serial; every call is an argument list with the inventory's timeout."""
+
+    def __init__(self, device: AndroidDevice) -> None:
+        self.device = device
+        self._pushed: set[str] = set()
+
+    def adb(self, *args: str) -> list[str]:
+        return [self.device.adb, "-s", self.device.serial, *args]
+
+    def shell(self, argv: list[str]) -> list[str]:
+        return self.adb("shell", shlex.join(argv))
+
+    def call(self, argv: list[str], what: str) -> str:
+        return run_tool(argv, self.device.timeout_s, what)
+
+    def getprop(self, name: str) -> str:
+        return self.call(self.shell(["getprop", name]), f"adb getprop {name}").strip()
+
+    def remote(self, local: str | Path) -> str:
+        return posixpath.join(self.device.remote_dir, Path(local).name)
+
+    def push(self, local: str | Path, executable: bool = False) -> str:
+        """Copy a file to the phone once per session; returns its path there."""
+        remote = self.remote(local)
+        if remote not in self._pushed:
+            self.call(self.shell(["mkdir", "-p", self.device.remote_dir]), "adb shell mkdir")
+            self.call(self.adb("push", str(local), remote), f"adb push {Path(local).name}")
+            if executable:
+                self.call(self.shell(["chmod", "755", remote]), "adb shell chmod")
+            self._pushed.add(remote)
+        return remote
+
+    def remove(self, remote: str) -> None:
+        self.call(self.shell(["rm", "-f", remote]), "adb shell rm")
+        self._pushed.discard(remote)
+
+
+def benchmark_argv(binary: str, model: str, plan: RunPlan, threads: int, delegate: str) -> list[str]:
+    return [binary, f"--graph={model}", f"--num_threads={threads}", f"--warmup_runs={plan.warmup_runs}",
+            f"--warmup_min_secs={plan.warmup_seconds}", f"--num_runs={plan.runs}", f"--min_secs={plan.min_seconds}",
+            f"--max_secs={plan.max_seconds}", "--enable_op_profiling=true", *DELEGATE_FLAGS[delegate]]
+
+
+def ort_argv(binary: str, model: str, plan: RunPlan, threads: int) -> list[str]:
+    return [binary, "-e", "cpu", "-m", "times", "-r", str(plan.runs), "-x", str(threads), "-I", model]
+
+
+def _pinned(device: AndroidDevice, argv: list[str]) -> list[str]:
+    return ["taskset", device.taskset, *argv] if device.taskset else argv
+
+
+def run_artifact(phone: AdbPhone, artifact: Artifact, plan: RunPlan, threads: int, delegate: str) -> ToolRun:
+    """Push, run, parse, clean up: one artifact with one delegate."""
+    device = phone.device
+    if artifact.format is Format.TFLITE:
+        binary, parser = phone.push(device.benchmark_binary, executable=True), benchmark_model.parse
+        argv = benchmark_argv(binary, phone.remote(artifact.path), plan, threads, delegate)
+    else:
+        binary, parser = phone.push(device.ort_perf_test_binary or "", executable=True), ort_perf_test.parse
+        argv = ort_argv(binary, phone.remote(artifact.path), plan, threads)
+    model = phone.push(artifact.path)
+    try:
+        output = phone.call(phone.shell(_pinned(device, argv)), f"{Path(binary).name} on {device.serial}")
+    finally:
+        phone.remove(model)
+    run = parser(output)
+    return run if run.threads else replace(run, threads=threads)
+
+
+def _configs(device: AndroidDevice, artifact: Artifact) -> list[str]:
+    return list(device.delegates) if artifact.format is Format.TFLITE else ["cpu"]
+
+
+def _why_not(device: AndroidDevice, artifact: Artifact) -> str:
+    if artifact.format not in (Format.TFLITE, Format.ONNX):
+        return f"android devices run .tflite (benchmark_model) and .onnx (onnxruntime_perf_test), not {artifact.format.value}"
+    if artifact.format is Format.ONNX and not device.ort_perf_test_binary:
+        return "no ort_perf_test_binary in this android entry of the inventory, so ONNX cannot run on it"
+    return ""
+
+
+def profile(artifacts: list[Artifact], name: str, device: AndroidDevice, plan: RunPlan,
+            threads: int) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
+    """Each artifact with each configured delegate; a failure is a row and the sweep goes on."""
+    phone = AdbPhone(device)
+    try:
+        host = f"{phone.getprop('ro.product.model')} ({device.serial})"
+    except DeviceError as error:
+        host, unreachable = device.serial, str(error)
+    else:
+        unreachable = ""
+    for artifact in (a for a in artifacts if a.format in device.formats):
+        for delegate in _configs(device, artifact):
+            label = name if delegate == "cpu" else f"{name}/{delegate}"
+            yield artifact, *_one(phone, artifact, label, plan, threads, delegate, host, unreachable)
+
+
+def _one(phone: AdbPhone, artifact: Artifact, label: str, plan: RunPlan, threads: int, delegate: str, host: str,
+         unreachable: str) -> tuple[AgentResult, Profile]:
+    tool = "benchmark_model" if artifact.format is Format.TFLITE else "onnxruntime_perf_test"
+    details = {"serial": phone.device.serial, "delegate": delegate, "taskset": phone.device.taskset or ""}
+    context = tool_context(artifact, ToolRun(tool, threads=threads), PROVENANCE, host, details)
+    reason = _why_not(phone.device, artifact)
+    if reason or unreachable:
+        status = Status.NOT_RUN if reason else Status.FAILED
+        return AgentResult(status.value, reason or unreachable), failed_rows(artifact, label, status,
+                                                                            reason or unreachable, context)
+    try:
+        run = run_artifact(phone, artifact, plan, threads, delegate)
+    except (DeviceError, UnparsableOutput) as error:
+        return AgentResult("failed", str(error)), failed_rows(artifact, label, Status.FAILED, str(error), context)
+    context = tool_context(artifact, run, PROVENANCE, host, details)
+    return summary(run), tool_rows(artifact, label, run, context)

@@ -1,0 +1,136 @@
+"""SSH hosts (a Raspberry Pi, a Jetson, a Mac) through the system OpenSSH client.
+
+Host keys are verified against ``known_hosts`` (``StrictHostKeyChecking=yes``) unless the entry says
+``accept_new_host_key: true``. ``ssh`` joins the words after the destination with spaces and hands them to the
+remote shell, so every remote command is an argument list quoted word by word with ``shlex.quote`` here: a value
+from devices.yaml is one word, never code. Artifacts are copied once, to ``<cache_dir>/<sha256>/`` with their
+manifest; the remote runs mbench's own agent and its result line comes back as rows tagged with the remote's
+hostname. On macOS, Core ML runs once per configured compute unit.
+"""
+from __future__ import annotations
+
+import io
+import json
+import posixpath
+import shlex
+import subprocess
+import tarfile
+from pathlib import Path
+from typing import Iterator
+
+from mbench.artifacts import Artifact
+from mbench.devices._process import DeviceError, run_tool, tail
+from mbench.devices.agent import AgentResult, plan_arguments
+from mbench.devices.inventory import SSHDevice
+from mbench.measure import RunPlan
+from mbench.profile import Profile, result_rows
+from mbench.spec import Format
+
+PROVENANCE = "ssh"
+_IDENTITY = ("import json, platform, socket; print(json.dumps({'hostname': socket.gethostname(), "
+             "'system': platform.system(), 'uname': ' '.join(platform.uname()), "
+             "'python': platform.python_version(), 'machine': platform.machine()}))")
+_UNPACK = 'rm -rf "$1.partial" && mkdir -p "$1.partial" && tar -xf - -C "$1.partial" && rm -rf "$1" && mv "$1.partial" "$1"'
+
+
+class SSHHost:
+    """One remote machine; every call is ``ssh [verified options] user@host -- quoted words``."""
+
+    def __init__(self, device: SSHDevice) -> None:
+        self.device = device
+
+    def options(self) -> list[str]:
+        d = self.device
+        options = ["-o", "BatchMode=yes", "-o", f"StrictHostKeyChecking={'accept-new' if d.accept_new_host_key else 'yes'}",
+                   "-o", "ConnectTimeout=15", "-p", str(d.port)]
+        if d.known_hosts:
+            options += ["-o", f"UserKnownHostsFile={d.known_hosts}"]
+        if d.identity_file:
+            options += ["-o", "IdentitiesOnly=yes", "-i", d.identity_file]
+        return options
+
+    def command(self, argv: list[str]) -> list[str]:
+        return ["ssh", *self.options(), f"{self.device.user}@{self.device.host}", "--",
+                *(shlex.quote(word) for word in argv)]
+
+    def call(self, argv: list[str], what: str) -> str:
+        return run_tool(self.command(argv), self.device.timeout_s, f"{what} on {self.device.host}")
+
+    def identity(self) -> dict[str, str]:
+        """hostname, system, uname, python and machine of the remote, from its own python."""
+        output = self.call([self.device.python, "-c", _IDENTITY], "python")
+        try:
+            return json.loads(output.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            raise DeviceError(f"{self.device.python} on {self.device.host} did not answer as python: "
+                              f"{tail(output)}") from None
+
+    def python(self) -> list[str]:
+        pythonpath = self.device.pythonpath
+        return ["env", f"PYTHONPATH={pythonpath}", self.device.python] if pythonpath else [self.device.python]
+
+    def upload(self, artifact: Artifact) -> str:
+        """The remote manifest path of ``artifact``, copying it (and its manifest) only if not there yet."""
+        directory = posixpath.join(self.device.cache_dir, artifact.sha256)
+        manifest = posixpath.join(directory, artifact.manifest_path.name)
+        try:
+            self.call(["test", "-f", manifest], "cache lookup")
+        except DeviceError:
+            self.copy_tree([(artifact.path, artifact.path.name), (artifact.manifest_path, artifact.manifest_path.name)],
+                           directory)
+        return manifest
+
+    def copy_tree(self, entries: list[tuple[Path, str]], directory: str) -> None:
+        """Files or folders (local path, name inside ``directory``) to a fresh remote ``directory``, as one tar."""
+        command = self.command(["sh", "-c", _UNPACK, "sh", directory])
+        try:
+            done = subprocess.run(command, input=_tar_of(entries), capture_output=True, timeout=self.device.timeout_s)
+        except subprocess.TimeoutExpired:
+            raise DeviceError(f"copy to {self.device.host}: timed out after {self.device.timeout_s:.0f} s") from None
+        if done.returncode != 0:
+            error = tail(done.stderr.decode(errors="replace"))
+            raise DeviceError(f"copy to {self.device.host}: exited {done.returncode}: {error}")
+
+
+def _tar_of(entries: list[tuple[Path, str]]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for path, name in entries:
+            archive.add(path, arcname=name)
+    return buffer.getvalue()
+
+
+def run_remote_agent(host: SSHHost, artifact: Artifact, plan: RunPlan, threads: int, compute_units: str) -> AgentResult:
+    manifest = host.upload(artifact)
+    argv = [*host.python(), "-m", "mbench.devices.agent", manifest, *plan_arguments(plan, threads)]
+    output = host.call(argv + (["--compute-units", compute_units] if compute_units else []), "mbench agent")
+    try:
+        return AgentResult.from_output(output)
+    except (ValueError, TypeError) as error:
+        raise DeviceError(f"mbench agent on {host.device.host}: {error}: {tail(output)}") from None
+
+
+def _units(device: SSHDevice, artifact: Artifact, identity: dict[str, str]) -> list[str]:
+    if artifact.format is Format.COREML and identity.get("system") == "Darwin":
+        return list(device.coreml_compute_units)
+    return [""]
+
+
+def profile(artifacts: list[Artifact], name: str, device: SSHDevice, plan: RunPlan,
+            threads: int) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
+    """Each artifact (each Core ML compute unit on a Mac) through the remote agent; failures become rows."""
+    host = SSHHost(device)
+    try:
+        identity, unreachable = host.identity(), ""
+    except DeviceError as error:
+        identity, unreachable = {"hostname": device.host}, str(error)
+    for artifact in (a for a in artifacts if a.format in device.formats):
+        for units in _units(device, artifact, identity):
+            label = f"{name}/{units}" if units and len(device.coreml_compute_units) > 1 else name
+            result = AgentResult("failed", unreachable, threads=threads) if unreachable else None
+            if result is None:
+                try:
+                    result = run_remote_agent(host, artifact, plan, threads, units)
+                except DeviceError as error:
+                    result = AgentResult("failed", str(error), threads=threads, compute_units=units)
+            yield artifact, result, result_rows(artifact, label, result, PROVENANCE, remote=identity)

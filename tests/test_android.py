@@ -1,0 +1,119 @@
+"""The Android runner against a fake adb on PATH that replays benchmark_model / onnxruntime_perf_test output."""
+import shlex
+from pathlib import Path
+
+import pytest
+
+from fake_tools import FakeTools
+from mbench.devices.inventory import load_inventory
+from mbench.measure import RunPlan
+from mbench.store import Store
+from mbench.sweep import profile_and_record
+
+FIXTURES = Path(__file__).parent / "fixtures" / "devices"
+PLAN = RunPlan(warmup_runs=2, warmup_seconds=0.1, runs=20, min_seconds=0.5)
+
+
+@pytest.fixture
+def phone(tmp_path, monkeypatch):
+    fakes = FakeTools(tmp_path / "fakes", monkeypatch).otherwise_succeed("adb")
+    fakes.add("adb", "getprop ro.product.model", stdout="Pixel 7\n")
+    fakes.add("adb", "benchmark_model --graph", stdout=(FIXTURES / "benchmark_model_percentiles.txt").read_text())
+    fakes.add("adb", "onnxruntime_perf_test -e cpu", stdout=(FIXTURES / "ort_perf_test.txt").read_text())
+    return fakes
+
+
+def inventory(tmp_path, **fields):
+    (tmp_path / "benchmark_model").write_text("binary")
+    (tmp_path / "onnxruntime_perf_test").write_text("binary")
+    entry = {"kind": "android", "serial": "R5CT1234", "benchmark_binary": str(tmp_path / "benchmark_model"),
+             "threads": 4, **fields}
+    lines = "".join(f"    {k}: {v}\n" for k, v in entry.items())
+    (tmp_path / "devices.yaml").write_text(f"devices:\n  pixel:\n{lines}")
+    return load_inventory(tmp_path / "devices.yaml")
+
+
+def profile(tmp_path, artifacts_dir, inv):
+    with Store(tmp_path / f"r{len(list(tmp_path.glob('r*.db')))}.db") as store:
+        profile_and_record(artifacts_dir, "pixel", inv, store, PLAN)
+        return store.measurements()
+
+
+def shell_commands(fakes):
+    return [shlex.split(call[3]) for call in fakes.calls("adb") if call[2] == "shell"]
+
+
+def test_tflite_rows_come_from_the_replayed_benchmark_model(phone, tmp_path, tiny_artifacts_dir):
+    rows = profile(tmp_path, tiny_artifacts_dir, inventory(tmp_path))
+    tflite = rows[rows.format == "tflite"].set_index("metric")
+    assert tflite.value["latency_median"] == 4.75 and tflite.value["latency_mean"] == 4.8
+    assert tflite.value["load_time"] == 12.25 and tflite.value["latency_count"] == 20
+    assert tflite.value["peak_memory"] == 8.25 * 1024 * 1024
+    first = tflite.iloc[0]
+    assert first.provenance == "android" and first.host == "Pixel 7 (R5CT1234)" and first.device == "pixel"
+    assert first.runtime == "benchmark_model" and first.threads == 4 and first.runs == 20
+    assert set(rows.format) == {"tflite", "onnx"}  # .pt and .mlpackage are not android formats
+
+
+def test_the_adb_command_lines(phone, tmp_path, tiny_artifacts_dir):
+    profile(tmp_path, tiny_artifacts_dir, inventory(tmp_path, taskset="f0"))
+    calls = phone.calls("adb")
+    assert all(call[:2] == ["-s", "R5CT1234"] for call in calls)
+    pushes = [call[3:] for call in calls if call[2] == "push"]
+    assert [str(tmp_path / "benchmark_model"), "/data/local/tmp/mbench/benchmark_model"] in pushes
+    run = next(c for c in shell_commands(phone) if "--enable_op_profiling=true" in c)
+    assert run[2] == "/data/local/tmp/mbench/benchmark_model" and run[:2] == ["taskset", "f0"] and "--num_threads=4" in run and "--enable_op_profiling=true" in run
+    assert "--num_runs=20" in run and "--warmup_runs=2" in run and "--min_secs=0.5" in run
+    assert any(c[:2] == ["rm", "-f"] and c[2].endswith(".tflite") for c in shell_commands(phone))
+
+
+def test_delegates_give_one_device_label_each(phone, tmp_path, tiny_artifacts_dir):
+    rows = profile(tmp_path, tiny_artifacts_dir, inventory(tmp_path, delegates="[cpu, gpu]"))
+    assert set(rows[rows.format == "tflite"].device) == {"pixel", "pixel/gpu"}
+    gpu_runs = [c for c in shell_commands(phone) if "--use_gpu=true" in c]
+    assert len(gpu_runs) == 1
+
+
+def test_onnx_goes_through_onnxruntime_perf_test_only_when_named(phone, tmp_path, tiny_artifacts_dir):
+    rows = profile(tmp_path, tiny_artifacts_dir, inventory(tmp_path))
+    onnx = rows[rows.format == "onnx"]
+    assert list(onnx.status) == ["not_run"] and "ort_perf_test_binary" in onnx.error.iloc[0]
+    rows = profile(tmp_path, tiny_artifacts_dir,
+                   inventory(tmp_path, ort_perf_test_binary=str(tmp_path / "onnxruntime_perf_test")))
+    onnx = rows[(rows.format == "onnx") & (rows.status == "ok")].set_index("metric")
+    assert onnx.value["latency_p90"] == pytest.approx(2.9) and onnx.runtime.iloc[0] == "onnxruntime_perf_test"
+    run = next(c for c in shell_commands(phone) if c[0].endswith("onnxruntime_perf_test"))
+    assert run[1:9] == ["-e", "cpu", "-m", "times", "-r", "20", "-x", "4"]
+
+
+def test_a_hostile_yaml_value_stays_one_word(phone, tmp_path, tiny_artifacts_dir):
+    profile(tmp_path, tiny_artifacts_dir, inventory(tmp_path, remote_dir='"/tmp/x; rm -rf /"'))
+    run = next(c for c in shell_commands(phone) if "--enable_op_profiling=true" in c)
+    assert run[0] == "/tmp/x; rm -rf /benchmark_model"  # one word: a path with odd characters, not a command
+    mkdir = next(c for c in shell_commands(phone) if c[0] == "mkdir")
+    assert mkdir == ["mkdir", "-p", "/tmp/x; rm -rf /"]
+
+
+def test_out_of_disk_and_garbage_become_failed_rows_and_the_rest_go_on(tmp_path, monkeypatch, tiny_artifacts_dir):
+    fakes = FakeTools(tmp_path / "fakes", monkeypatch).otherwise_succeed("adb")
+    fakes.add("adb", "getprop", stdout="Pixel 7\n")
+    fakes.add("adb", ".tflite", stderr="adb: error: failed to copy: No space left on device\n", rc=1)
+    fakes.add("adb", "onnxruntime_perf_test -e", stdout="Segmentation fault\n")
+    rows = profile(tmp_path, tiny_artifacts_dir,
+                   inventory(tmp_path, ort_perf_test_binary=str(tmp_path / "onnxruntime_perf_test")))
+    by_format = rows.set_index("format")
+    assert "No space left on device" in by_format.error["tflite"]
+    assert "printed no result" in by_format.error["onnx"] and "Segmentation fault" in by_format.error["onnx"]
+    assert set(rows.status) == {"failed"}
+
+
+def test_an_unreachable_phone_and_a_timeout(tmp_path, monkeypatch, tiny_artifacts_dir):
+    fakes = FakeTools(tmp_path / "fakes", monkeypatch).otherwise_succeed("adb")
+    fakes.add("adb", "getprop", stderr="adb: device 'R5CT1234' not found\n", rc=1)
+    rows = profile(tmp_path, tiny_artifacts_dir, inventory(tmp_path))
+    assert set(rows.status) == {"failed", "not_run"}
+    assert "device 'R5CT1234' not found" in rows[rows.format == "tflite"].error.iloc[0]
+    fakes = FakeTools(tmp_path / "fakes2", monkeypatch).otherwise_succeed("adb")
+    fakes.add("adb", "getprop", stdout="Pixel 7\n").add("adb", "benchmark_model --graph", sleep=5)
+    rows = profile(tmp_path, tiny_artifacts_dir, inventory(tmp_path, timeout_s=1))
+    assert "timed out after 1 s" in rows[rows.format == "tflite"].error.iloc[0]

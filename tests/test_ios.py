@@ -1,0 +1,109 @@
+"""The iOS runner: the Mac it needs, and xcodebuild replayed by a fake on PATH (no Mac or iPhone here)."""
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fake_tools import FakeTools
+from mbench.cli import main
+from mbench.devices import ios
+from mbench.devices.inventory import load_inventory
+from mbench.measure import RunPlan
+from mbench.store import Store
+from mbench.sweep import profile_and_record
+from test_device_parsers import transcript
+
+FIXTURES = Path(__file__).parent / "fixtures" / "devices"
+UDID = "00008110-000A1B2C3D4E5F60"
+PLAN = RunPlan(warmup_runs=1, warmup_seconds=0, runs=5, min_seconds=0)
+
+
+def inventory_file(tmp_path, mac="local", units="[CPU_ONLY, ALL]"):
+    path = tmp_path / "devices.yaml"
+    path.write_text(f"devices:\n  iphone:\n    kind: ios\n    udid: {UDID}\n    mac: {mac}\n    team_id: AB12CD34EF\n"
+                    f"    coreml_compute_units: {units}\n    cache_dir: {tmp_path / 'mac-cache'}\n  host:\n    kind: local\n")
+    return path
+
+
+def profile(tmp_path, artifacts_dir, inventory_path):
+    with Store(tmp_path / f"r{len(list(tmp_path.glob('r*.db')))}.db") as store:
+        profile_and_record(artifacts_dir, "iphone", load_inventory(inventory_path), store, PLAN)
+        return store.measurements()
+
+
+@pytest.fixture
+def mac(tmp_path, monkeypatch):
+    monkeypatch.setattr(ios, "on_macos", lambda: True)
+    fakes = FakeTools(tmp_path / "fakes", monkeypatch)
+    fakes.add("xcodebuild", "build-for-testing", stdout="** TEST BUILD SUCCEEDED **\n")
+    return fakes
+
+
+def test_no_mac_gives_one_clear_sentence(tmp_path, tiny_artifacts_dir):
+    if ios.on_macos():
+        pytest.skip("this machine is a Mac")
+    result = CliRunner().invoke(main, ["profile", str(tiny_artifacts_dir), "--device", "iphone",
+                                       "--devices", str(inventory_file(tmp_path)), "--db", str(tmp_path / "r.db")])
+    assert result.exit_code == 1
+    message = result.output.strip()
+    assert message.startswith("Error: device 'iphone' is an iPhone reached through a Mac") and "not macOS" in message
+    assert message.count("\n") == 0
+
+
+def test_a_mac_missing_from_the_inventory_is_named(tmp_path, tiny_artifacts_dir):
+    with pytest.raises(ios.DeviceNotSupported, match="'studio', which is not in the inventory: add the Mac"):
+        profile(tmp_path, tiny_artifacts_dir, inventory_file(tmp_path, mac="studio"))
+    with pytest.raises(ios.DeviceNotSupported, match="'host', which is of kind 'local'"):
+        profile(tmp_path, tiny_artifacts_dir, inventory_file(tmp_path, mac="host"))
+
+
+def test_harness_lines_become_rows_per_compute_unit(mac, tmp_path, tiny_artifacts_dir):
+    mac.add("xcodebuild", "test-without-building", stdout=(FIXTURES / "xcodebuild_harness.txt").read_text())
+    rows = profile(tmp_path, tiny_artifacts_dir, inventory_file(tmp_path))
+    assert set(rows.format) == {"coreml"} and set(rows.device) == {"iphone/CPU_ONLY", "iphone/ALL"}
+    cpu = rows[rows.device == "iphone/CPU_ONLY"].set_index("metric")
+    assert cpu.value["latency_median"] == 1.5 and cpu.value["load_time"] == 41.5 and cpu.value["latency_count"] == 5
+    assert cpu.value["memory_footprint"] == 52428800 and cpu.value["first_inference"] == 3.25
+    assert (rows.provenance == "ios").all() and (rows.host == f"iPhone15,2 ({UDID})").all()
+    assert '"compute_units": "CPU_ONLY"' in cpu.details.iloc[0]
+
+
+def test_the_xcodebuild_command_lines_and_the_staged_model(mac, tmp_path, tiny_artifacts_dir):
+    mac.add("xcodebuild", "test-without-building", stdout=(FIXTURES / "xcodebuild_harness.txt").read_text())
+    profile(tmp_path, tiny_artifacts_dir, inventory_file(tmp_path))
+    build, test = mac.calls("xcodebuild")
+    assert build[:6] == ["build-for-testing", "-scheme", "MBenchHarness", "-destination", f"id={UDID}",
+                         "-derivedDataPath"] and "DEVELOPMENT_TEAM=AB12CD34EF" in build
+    assert test[:5] == ["test-without-building", "-scheme", "MBenchHarness", "-destination", f"id={UDID}"]
+    workdir = Path(mac.cwds("xcodebuild")[1])
+    assert workdir.parent == tmp_path / "mac-cache" / "ios"
+    assert (workdir / "Package.swift").is_file() and (workdir / ios.MODEL_IN_HARNESS / "Manifest.json").is_file()
+
+
+def test_settings_reach_the_harness_through_test_runner_variables(tmp_path):
+    device = load_inventory(inventory_file(tmp_path)).get("iphone")
+    argv = ios.test_argv(device, PLAN)
+    assert argv[:4] == ["env", "TEST_RUNNER_MBENCH_RUNS=5", "TEST_RUNNER_MBENCH_WARMUP_RUNS=1",
+                        "TEST_RUNNER_MBENCH_COMPUTE_UNITS=CPU_ONLY,ALL"]
+
+
+def test_xctest_measured_lines_are_the_fallback(mac, tmp_path, tiny_artifacts_dir):
+    mac.add("xcodebuild", "test-without-building", stdout=transcript("xcodebuild_01.txt"))
+    rows = profile(tmp_path, tiny_artifacts_dir, inventory_file(tmp_path, units="[ALL]"))
+    median = rows[rows.metric == "latency_median"]
+    assert list(median.device) == ["iphone"] and median.value.iloc[0] == pytest.approx(315.7965)  # (315.057 + 316.536) / 2
+
+
+def test_xctest_clock_metric_lines_of_the_fixture(mac, tmp_path, tiny_artifacts_dir):
+    mac.add("xcodebuild", "test-without-building", stdout=(FIXTURES / "xcodebuild_measured.txt").read_text())
+    rows = profile(tmp_path, tiny_artifacts_dir, inventory_file(tmp_path, units="[ALL]")).set_index("metric")
+    assert rows.value["latency_median"] == 2.0 and rows.value["latency_min"] == 1.5 and rows.value["latency_count"] == 5
+
+
+def test_a_failing_xcodebuild_is_a_row_with_its_message(mac, tmp_path, tiny_artifacts_dir):
+    mac.rules.clear()
+    mac.add("xcodebuild", "build-for-testing", rc=70,
+            stderr="xcodebuild: error: Unable to find a destination matching the provided destination specifier:\n"
+                   "\t\t{ id:00008110-000A1B2C3D4E5F60 }\n")
+    rows = profile(tmp_path, tiny_artifacts_dir, inventory_file(tmp_path))
+    assert list(rows.status) == ["failed"] and "Unable to find a destination" in rows.error.iloc[0]

@@ -1,0 +1,197 @@
+"""The SSH runner against a real OpenSSH server started on 127.0.0.1 with throwaway keys; the remote python is
+this test's own interpreter, so the remote agent runs the same measurement code on real artifacts."""
+import getpass
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mbench.devices import ssh
+from mbench.devices.inventory import load_inventory
+from mbench.measure import RunPlan
+from mbench.store import Store
+from mbench.sweep import profile_and_record
+
+ROOT = Path(__file__).resolve().parents[1]
+SSHD = "/usr/sbin/sshd"
+QUICK = RunPlan(warmup_runs=1, warmup_seconds=0, runs=5, min_seconds=0)
+
+
+def _missing() -> str:
+    missing = [tool for tool in (SSHD, "ssh", "ssh-keygen") if not shutil.which(tool)]
+    return f"OpenSSH not installed here ({', '.join(missing)} missing; apt-get install openssh-server openssh-client)" \
+        if missing else ""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _keygen(path: Path) -> str:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+    return path.with_suffix(".pub").read_text().strip()
+
+
+def _wait_for(port: int, server: subprocess.Popen) -> None:
+    for _ in range(100):
+        if server.poll() is not None:
+            raise RuntimeError(f"sshd exited: {server.stderr.read()}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError("sshd did not start listening")
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory):
+    if _missing():
+        if os.environ.get("CI") == "true":
+            pytest.fail(_missing() + " -- .ci/run must install them")
+        pytest.skip(_missing())
+    root = tmp_path_factory.mktemp("sshd")
+    host_key, user_key, port = _keygen(root / "host_key"), _keygen(root / "user_key"), _free_port()
+    (root / "authorized_keys").write_text(user_key + "\n")
+    (root / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key}\n")
+    (root / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {root / 'host_key'}\nPidFile {root / 'sshd.pid'}\n"
+        f"AuthorizedKeysFile {root / 'authorized_keys'}\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+        "PubkeyAuthentication yes\nStrictModes no\nUsePAM no\nPermitRootLogin prohibit-password\n")
+    Path("/run/sshd").mkdir(exist_ok=True) if os.geteuid() == 0 else None
+    server = subprocess.Popen([SSHD, "-D", "-e", "-f", str(root / "sshd_config")], stderr=subprocess.PIPE, text=True)
+    _wait_for(port, server)
+    yield root, port
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def write_inventory(root: Path, port: int, **fields) -> Path:
+    entry = {"kind": "ssh", "host": "127.0.0.1", "port": port, "user": getpass.getuser(),
+             "identity_file": root / "user_key", "known_hosts": root / "known_hosts", "python": sys.executable,
+             "pythonpath": ROOT, "cache_dir": root / "cache", "threads": 1, "timeout_s": 120, **fields}
+    path = root / f"devices-{len(list(root.glob('devices-*')))}.yaml"
+    path.write_text("devices:\n  board:\n" + "".join(f"    {k}: {v}\n" for k, v in entry.items()))
+    return path
+
+
+def profile(root, inventory_path, artifacts_dir):
+    db = root / f"r{len(list(root.glob('r*.db')))}.db"
+    with Store(db) as store:
+        profile_and_record(artifacts_dir, "board", load_inventory(inventory_path), store, QUICK)
+        return store.measurements()
+
+
+def test_profile_over_ssh_measures_real_rows_tagged_with_the_remote(sshd, tiny_artifacts_dir):
+    root, port = sshd
+    rows = profile(root, write_inventory(root, port), tiny_artifacts_dir)
+    medians = rows[(rows.metric == "latency_median") & (rows.status == "ok")]
+    assert set(medians.format) == {"onnx", "tflite", "pytorch"} and (medians.value > 0).all()
+    assert (rows.provenance == "ssh").all() and (rows.host == socket.gethostname()).all()
+    assert '"uname"' in rows.details.iloc[0] and (medians.runtime != "").all()
+    coreml = rows[rows.format == "coreml"]
+    assert list(coreml.status) == ["not_run"] and "only on macOS" in coreml.error.iloc[0]
+    cached = sorted(p.name for p in (root / "cache").iterdir())
+    assert len(cached) == 4 and all(len(name) == 64 for name in cached)
+
+
+@pytest.fixture(scope="module")
+def onnx_only(tiny_artifacts_dir, tmp_path_factory):
+    """The ONNX artifact alone, for the tests about transport rather than runtimes."""
+    from mbench.artifacts import find_artifacts
+
+    onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format.value == "onnx")
+    out = tmp_path_factory.mktemp("onnx-only")
+    shutil.copy(onnx.path, out)
+    shutil.copy(onnx.manifest_path, out)
+    return out
+
+
+def test_artifacts_are_copied_once(sshd, tiny_artifacts_dir):
+    root, port = sshd
+    inventory = load_inventory(write_inventory(root, port))
+    host = ssh.SSHHost(inventory.get("board"))
+    from mbench.artifacts import find_artifacts
+
+    onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format.value == "onnx")
+    first = host.upload(onnx)
+    marker = Path(first).parent / "marker"
+    marker.write_text("still here")
+    assert host.upload(onnx) == first and marker.exists()  # not copied again
+
+
+def test_an_unknown_host_key_is_refused_unless_the_entry_accepts_new_keys(sshd, onnx_only, tmp_path):
+    root, port = sshd
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    rows = profile(root, write_inventory(root, port, known_hosts=empty), onnx_only)
+    assert set(rows.status) == {"failed"} and "Host key verification failed" in rows.error.iloc[0]
+    rows = profile(root, write_inventory(root, port, known_hosts=empty, accept_new_host_key="true"),
+                   onnx_only)
+    assert (rows[rows.metric == "latency_median"].status == "ok").all() and "ssh-ed25519" in empty.read_text()
+
+
+def test_an_unreachable_host_gives_failed_rows(sshd, onnx_only):
+    root, _ = sshd
+    rows = profile(root, write_inventory(root, _free_port()), onnx_only)
+    assert set(rows.status) == {"failed"} and "Connection refused" in rows.error.iloc[0]
+
+
+def test_a_remote_that_answers_garbage_gives_failed_rows(sshd, onnx_only):
+    root, port = sshd
+    rows = profile(root, write_inventory(root, port, python="/bin/echo"), onnx_only)
+    assert set(rows.status) == {"failed"} and "did not answer as python" in rows.error.iloc[0]
+
+
+def test_a_yaml_value_cannot_inject_a_remote_command(sshd, onnx_only):
+    root, port = sshd
+    victim = root / "victim"
+    victim.mkdir()
+    hostile = f'"{root / "cache2"}; rm -rf {victim}"'
+    rows = profile(root, write_inventory(root, port, cache_dir=hostile), onnx_only)
+    assert victim.exists()
+    assert (rows[rows.metric == "latency_median"].status == "ok").any()  # the odd directory name just works
+    assert (root / f"cache2; rm -rf {victim}").is_dir()
+
+
+def test_the_ssh_command_line_verifies_host_keys():
+    from mbench.devices.inventory import SSHDevice
+
+    device = SSHDevice(kind="ssh", host="pi.local", user="me", port=2222, identity_file="/k", known_hosts="/kh")
+    command = ssh.SSHHost(device).command(["python3", "-c", "print('a b'); x"])
+    assert command[:2] == ["ssh", "-o"] and "StrictHostKeyChecking=yes" in command and "BatchMode=yes" in command
+    assert "UserKnownHostsFile=/kh" in command and command[command.index("-p") + 1] == "2222"
+    assert command[-5:] == ["me@pi.local", "--", "python3", "-c", "'print('\"'\"'a b'\"'\"'); x'"]
+
+
+def test_core_ml_runs_once_per_compute_unit_on_a_mac_only(tiny_artifacts_dir, capsys):
+    from mbench.artifacts import find_artifacts
+    from mbench.devices.agent import AgentResult, main as agent_main
+    from mbench.devices.inventory import SSHDevice
+
+    coreml = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format.value == "coreml")
+    mac = SSHDevice(kind="ssh", host="mac", user="me", coreml_compute_units=("CPU_ONLY", "CPU_AND_NE"))
+    assert ssh._units(mac, coreml, {"system": "Darwin"}) == ["CPU_ONLY", "CPU_AND_NE"]
+    assert ssh._units(mac, coreml, {"system": "Linux"}) == [""]
+    agent_main([str(coreml.manifest_path), "--compute-units", "CPU_AND_NE", "--runs", "1"])
+    result = AgentResult.from_output(capsys.readouterr().out)
+    assert result.compute_units == "CPU_AND_NE" and result.status == "not_run"
+
+
+def test_mbench_profile_on_an_ssh_entry_from_the_command_line(sshd, onnx_only):
+    from click.testing import CliRunner
+
+    from mbench.cli import main
+
+    root, port = sshd
+    result = CliRunner().invoke(main, ["profile", str(onnx_only), "--device", "board", "--runs", "5",
+                                       "--min-seconds", "0", "--warmup-seconds", "0",
+                                       "--devices", str(write_inventory(root, port)), "--db", str(root / "cli.db")])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("ok      test-tiny onnx") and "onnxruntime" in result.output
