@@ -79,3 +79,25 @@ def test_calibration_errors_name_the_folder(tmp_path):
         calibration_for(InputSpec("image", (1, 3, 8, 8)), tmp_path / "absent")
     with pytest.raises(CalibrationError, match="holds no images"):
         calibration_for(InputSpec("image", (1, 3, 8, 8)), tmp_path)
+
+
+def test_report_precision_view_names_a_slower_and_less_accurate_variant(tmp_path):
+    from mbench.report.build import render_report
+    from mbench.results import Measurement, new_run_id
+    from mbench.store import Store
+
+    def row(precision, metric, value):
+        return Measurement("m", "onnx", precision, "host", metric, value, "ms")
+
+    rows = [row("fp32", "size", 4e6), row("fp32", "parity_max_abs", 1e-7), row("fp32", "latency_median", 5.0),
+            row("int8-dynamic", "size", 1e6), row("int8-dynamic", "parity_max_abs", 2e-3),
+            row("int8-dynamic", "latency_median", 50.0),
+            row("int8", "size", 1e6), row("int8", "parity_max_abs", 1e-3), row("int8", "latency_median", 4.0)]
+    with Store(tmp_path / "p.db") as store:
+        run = new_run_id()
+        store.start_run(run, "test")
+        store.append(run, rows)
+        html = render_report(store, tmp_path / "r.html").read_text()
+    section = html[html.index('id="section-precision"'):]
+    assert "m onnx int8-dynamic on host is 10.0x slower than fp32 (50.00 ms against 5.00 ms) and less accurate" in section
+    assert "Fastest m artifact on host: onnx int8, 4.00 ms" in section

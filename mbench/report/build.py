@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from mbench import __version__
-from mbench.report import plots, tables
+from mbench.report import plots, precision, tables
 from mbench.report.headline import Headline, headlines
 from mbench.report.sections import Section, Table, number_text
 from mbench.store import Store
@@ -46,6 +46,18 @@ def build_page(store: Store, pairs: list[tuple[str, str]] = (), metric: str | No
                 Table.of_frame(tables.provenance_summary(rows)), metric)
 
 
+def builtin_sections(rows) -> list[Section]:
+    """Sections drawn only when their data exists: the precision view when any model has several precisions."""
+    if rows.empty or rows.precision.nunique() < 2:
+        return []
+    return [Section.of_frame(
+        "Precision", precision.precision_view(rows),
+        "Each model's formats and precisions side by side: size, parity with fp32 PyTorch and median latency, "
+        "each against the fp32 artifact of the same format on the same device. A lower precision that is slower "
+        "than fp32 is listed first: quantized kernels are not faster on every CPU.",
+        tuple(precision.precision_findings(rows)))]
+
+
 def render_report(store: Store, out: Path, title: str = "mbench report", pairs: list[tuple[str, str]] = (),
                   metric: str | None = None, sections: list[Section] = ()) -> Path:
     """Write the report to `out`. `pairs` adds headline pairs after the HED one; `metric` picks the accuracy
@@ -54,9 +66,10 @@ def render_report(store: Store, out: Path, title: str = "mbench report", pairs: 
     import plotly.offline
 
     page = build_page(store, pairs, metric)
+    sections = builtin_sections(tables.latest(store.measurements())) + list(sections)
     html = environment().get_template("report.html.j2").render(
         title=title, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), version=__version__,
-        page=page, sections=list(sections), runs=Table.of_frame(store.runs()),
+        page=page, sections=sections, runs=Table.of_frame(store.runs()),
         plotly_js=plotly.offline.get_plotlyjs() if page and page.plots else "")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -48,10 +48,11 @@ class Section:
     title: str
     table: Table
     note: str = ""
+    findings: tuple[str, ...] = ()  # sentences drawn as a list above the table
 
     @classmethod
-    def of_frame(cls, title: str, frame: pd.DataFrame, note: str = "") -> "Section":
-        return cls(title, Table.of_frame(frame), note)
+    def of_frame(cls, title: str, frame: pd.DataFrame, note: str = "", findings: tuple[str, ...] = ()) -> "Section":
+        return cls(title, Table.of_frame(frame), note, tuple(findings))
 
     @property
     def anchor(self) -> str:

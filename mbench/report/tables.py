@@ -18,6 +18,8 @@ WIDE_COLUMNS = {
     "latency_p90": ("p90 (ms)", 1.0),
     "latency_p99": ("p99 (ms)", 1.0),
     "latency_stdev": ("stdev (ms)", 1.0),
+    "latency_cv": ("CV", 1.0),
+    "latency_drift": ("drift", 1.0),
     "latency_count": ("runs", 1.0),
     "peak_rss": ("peak RSS (MB)", 1 / MB),
 }
