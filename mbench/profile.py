@@ -74,7 +74,8 @@ def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance
     )
     key = (artifact.model, artifact.format.value, artifact.precision.value)
     if result.status != "ok":
-        return Profile([failure(key, device, "latency", Status(result.status), result.error, context)], [])
+        return Profile([failure(key, device, "latency", Status(result.status), result.error, context,
+                                artifact.sha256)], [])
     stats = LatencyStats.from_samples(result.samples_ms)
     values = [("load_time", result.load_ms, "ms"), ("first_inference", result.first_ms, "ms")]
     values += [(f"latency_{name}", getattr(stats, name), "ms") for name in LATENCY_FIELDS]

@@ -54,10 +54,11 @@ class Measurement:
 
 
 def failure(artifact_key: tuple[str, str, str], device: str, metric: str, status: Status, error: str,
-            context: Context | None = None) -> Measurement:
+            context: Context | None = None, artifact_sha256: str = "") -> Measurement:
     """A row that carries an error or a reason instead of a number."""
     model, fmt, precision = artifact_key
-    return Measurement(model, fmt, precision, device, metric, None, "", status, error, context=context or Context())
+    return Measurement(model, fmt, precision, device, metric, None, "", status, error, artifact_sha256,
+                       context or Context())
 
 
 def new_run_id() -> str:

@@ -5,18 +5,21 @@ The CLI is a thin layer over these; ``examples/hed_sweep.py`` drives them from P
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from mbench.artifacts import Artifact, find_artifacts
 from mbench.convert import Conversion, ConvertSettings, conversion_rows, convert_model
 from mbench.devices.agent import AgentResult
-from mbench.devices.inventory import Inventory
+from mbench.devices.inventory import Inventory, load_inventory
 from mbench.measure import RunPlan
+from mbench.models.sources import spec_from_source
 from mbench.profile import profile_each
 from mbench.results import new_run_id
 from mbench.spec import Format, ModelSpec
 from mbench.store import Store
+from mbench.sweep_config import SweepConfig
 
 
 def _start(store: Store, command: str | None) -> str:
@@ -55,3 +58,49 @@ def profile_and_record(artifacts_dir: Path, device_name: str, inventory: Invento
         if on_result:
             on_result(artifact, result)
     return written
+
+
+@dataclass(frozen=True)
+class Step:
+    """One unit of a sweep, reported as it finishes: what it was, how it ended, and how far the sweep has come."""
+
+    what: str
+    outcome: str
+    done: int
+    total: int
+
+
+def run_sweep(config: SweepConfig, store: Store, on_step: Callable[[Step], None] = lambda step: None,
+              fresh: bool = False) -> list[Artifact]:
+    """Convert, profile on every device, and report. Rerunning the same config resumes: an artifact already
+    profiled on a device in an earlier run of this sweep (same key) is not profiled again unless ``fresh``."""
+    inventory = load_inventory(config.inventory)
+    devices = [(name, inventory.get(name)) for name in config.devices]
+    specs = [spec_from_source(name) for name in config.models]
+    tag = f"[sweep:{config.key()}]"
+    finished = set() if fresh else store.profiled(tag)
+    total = len(specs) * (1 + len(config.formats) * len(config.precisions)) * (1 + len(devices))
+    done, artifacts = 0, []
+    run_id = _start(store, f"mbench run {tag}")
+    for spec in specs:
+        for outcome in convert_model(spec, config.formats, config.out, config.convert_settings()):
+            store.append(run_id, conversion_rows(outcome))
+            done += 1
+            on_step(Step(f"convert {outcome.model} {outcome.format.value} {outcome.precision.value}",
+                         "cached" if outcome.cached else (outcome.status.value if outcome.artifact is None else "ok"),
+                         done, total))
+            artifacts += [outcome.artifact] if outcome.artifact else []
+    total = done + len(artifacts) * len(devices)
+    for name, device in devices:
+        todo = [a for a in artifacts if (a.sha256, name) not in finished]
+        if len(todo) < len(artifacts):
+            done += len(artifacts) - len(todo)
+            on_step(Step(f"profile on {name}: {len(artifacts) - len(todo)} already measured by this sweep",
+                         "resumed", done, total))
+        for artifact, result, profile in profile_each(todo, name, device, config.profile.plan(),
+                                                      config.profile.threads, inventory):
+            store.append(run_id, profile.rows, profile.samples)
+            done += 1
+            on_step(Step(f"profile {artifact.model} {artifact.format.value} {artifact.precision.value} on {name}",
+                         result.status, done, total))
+    return artifacts

@@ -18,9 +18,9 @@ def main():
 
 
 def _add_commands() -> None:
-    from mbench.cli import compare, convert, devices, models, profile, report
+    from mbench.cli import compare, convert, devices, models, profile, report, run
 
-    for module in (models, convert, profile, report, compare, devices):
+    for module in (models, convert, profile, run, report, compare, devices):
         main.add_command(module.command)
 
 

@@ -57,10 +57,11 @@ def library_errors(command):
         from mbench.models.registry import UnknownModelError
         from mbench.models.sources import ModelSourceError
         from mbench.profile import DeviceNotSupported
+        from mbench.sweep_config import SweepConfigError
 
         try:
             return command(*args, **kwargs)
         except (InventoryError, UnknownModelError, ModelSourceError, DeviceNotSupported, CalibrationError,
-                FileNotFoundError) as error:
+                SweepConfigError, FileNotFoundError) as error:
             raise click.ClickException(str(error)) from None
     return wrapper

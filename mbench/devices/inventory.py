@@ -8,10 +8,10 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from mbench.spec import Format
+from mbench.yaml_config import load_validated, node_at
 
 DEFAULT_INVENTORY = Path("devices.yaml")
 
@@ -93,29 +93,8 @@ class Inventory(BaseModel):
 
 
 def load_inventory(path: Path | str = DEFAULT_INVENTORY) -> Inventory:
-    path = Path(path)
-    if not path.is_file():
-        raise InventoryError(f"{path}: no such inventory file (create it, or pass --devices PATH)")
-    text = path.read_text()
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise InventoryError(f"{path}: not valid YAML: {error}") from None
-    try:
-        return Inventory.model_validate(data)
-    except ValidationError as error:
-        raise InventoryError("\n".join(_describe(path, root, e) for e in error.errors())) from None
-
-
-def _describe(path: Path, root, error: dict) -> str:
-    loc = [part for part in error["loc"] if not (isinstance(part, str) and part in _KIND_TAGS)]
-    line = _line_of(root, loc)
-    key = ".".join(str(part) for part in loc) or "(top level)"
-    where = f"{path}:{line}" if line else str(path)
-    if error["type"] == "extra_forbidden":
-        return f"{where}: unknown key {key!r}; valid keys here: {', '.join(_valid_keys(root, loc))}"
-    return f"{where}: {key}: {error['msg']} (got {error.get('input')!r})"
+    return load_validated(Path(path), Inventory, InventoryError, "inventory", "create it, or pass --devices PATH",
+                          _valid_keys, frozenset(_KIND_TAGS))
 
 
 _KIND_TAGS = {"local", "ssh", "android", "ios"}
@@ -124,33 +103,7 @@ _KIND_TAGS = {"local", "ssh", "android", "ios"}
 def _valid_keys(root, loc: list) -> list[str]:
     if len(loc) < 3:
         return sorted(Inventory.model_fields)
-    kind = _node_at(root, loc[:2])
+    kind = node_at(root, loc[:2])
     kind_value = next((v.value for k, v in getattr(kind, "value", []) if k.value == "kind"), "local")
     model = {"local": LocalDevice, "ssh": SSHDevice, "android": AndroidDevice, "ios": IOSDevice}.get(kind_value)
     return sorted(model.model_fields) if model else sorted(_KIND_TAGS)
-
-
-def _node_at(root, loc: list):
-    node = root
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == str(part)), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-        else:
-            return node
-        if node is None:
-            return None
-    return node
-
-
-def _line_of(root, loc: list) -> int | None:
-    """The 1-based line of the key (or value) an error points at, found in the YAML's node tree."""
-    parent = _node_at(root, loc[:-1]) if loc else root
-    if isinstance(parent, yaml.MappingNode) and loc:
-        for key, _ in parent.value:
-            if key.value == str(loc[-1]):
-                return key.start_mark.line + 1
-    node = _node_at(root, loc)
-    target = node or parent
-    return target.start_mark.line + 1 if target is not None else None

@@ -37,7 +37,7 @@ def tool_rows(artifact: Artifact, device: str, run: ToolRun, context: Context) -
 
 def failed_rows(artifact: Artifact, device: str, status: Status, error: str, context: Context) -> Profile:
     key = (artifact.model, artifact.format.value, artifact.precision.value)
-    return Profile([failure(key, device, "latency", status, error, context)], [])
+    return Profile([failure(key, device, "latency", status, error, context, artifact.sha256)], [])
 
 
 def summary(run: ToolRun) -> AgentResult:

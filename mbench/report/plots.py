@@ -41,7 +41,8 @@ def _label(row) -> str:
 
 
 def size_vs_latency(wide: pd.DataFrame) -> list[Plot]:
-    """One scatter per device: artifact size against median latency, a trace per model, formats as labels."""
+    """One scatter per device: artifact size against median latency, a trace per model, formats (and precisions
+    other than fp32) as labels."""
     import plotly.graph_objects as go
 
     plots = []
@@ -50,7 +51,9 @@ def size_vs_latency(wide: pd.DataFrame) -> list[Plot]:
         figure = go.Figure(layout=dict(LAYOUT, xaxis_title="median latency (ms)", yaxis_title="artifact size (MB)"))
         for model, mine in points.groupby("model"):
             figure.add_scatter(x=mine[MEDIAN].tolist(), y=mine[SIZE].tolist(), name=_text(model), mode="markers+text",
-                               text=[_text(f) for f in mine.format], textposition="top center",
+                               text=[_text(f if p == "fp32" else f"{f} {p}") for f, p in zip(mine.format,
+                                                                                             mine.precision)],
+                               textposition="top center",
                                marker=dict(size=11))
         where = ", ".join(sorted(points.provenance.unique()))
         title = f"Size against median latency on {device} (provenance: {where})"

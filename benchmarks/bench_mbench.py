@@ -1,0 +1,131 @@
+"""Measure mbench itself on this host and print a markdown table (also written to benchmarks/RESULTS.md).
+
+    .venv/bin/python benchmarks/bench_mbench.py [--work /tmp/mbench-bench] [--threads 2]
+
+(a) overhead: mbench's reported median against a bare loop over the same onnxruntime session / LiteRT
+    interpreter in this process (goal <= 2 %);
+(b) repeatability: two back-to-back profiles of the same artifacts (goal: medians within 3 %);
+(c) the HED sweep (convert both HED models to three formats, profile, report) cold and cached
+    (goals <= 5 min cold, <= 30 s cached);
+(d) each HED artifact's achieved GFLOP/s against this host's fp32 matmul rate measured in the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from mbench import models
+from mbench.artifacts import find_artifacts
+from mbench.devices.inventory import load_inventory
+from mbench.measure import RunPlan, time_runs
+from mbench.models.facts import model_facts
+from mbench.profile import profile_each
+from mbench.runners.base import runner_for, seeded_inputs
+from mbench.spec import Format
+
+HED = ("hed-vgg", "hed-mobilenetv2")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def mbench(*args: str, cwd: Path) -> float:
+    """Run the mbench CLI as a user would; returns wall seconds."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "from mbench.cli import main; main()", *args], cwd=cwd, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def sweep(work: Path) -> float:
+    return sum([mbench("convert", *HED, "--to", "onnx,coreml,tflite", "--out", "artifacts", cwd=work),
+                mbench("profile", "artifacts", "--device", "host", cwd=work),
+                mbench("report", "-o", "reports/index.html", cwd=work)])
+
+
+def mbench_medians(artifacts, threads: int, plan: RunPlan) -> dict[tuple[str, str], float]:
+    device = load_inventory(ROOT / "devices.yaml").get("host")
+    medians = {}
+    for artifact, result, _ in profile_each(artifacts, "host", device, plan, threads):
+        if result.status == "ok":
+            medians[(artifact.model, artifact.format.value)] = statistics.median(result.samples_ms)
+    return medians
+
+
+def bare_median(artifact, threads: int, plan: RunPlan) -> float:
+    runner = runner_for(artifact.format)
+    runner.load(artifact, threads)
+    inputs = seeded_inputs(artifact.inputs, seed=1)
+    return statistics.median(time_runs(lambda: runner.run(inputs), plan).samples_ms)
+
+
+def matmul_gflops(threads: int, n: int = 1024, repeats: int = 20) -> float:
+    import torch
+
+    torch.set_num_threads(threads)
+    a, b = torch.rand(n, n), torch.rand(n, n)
+    for _ in range(3):
+        a @ b
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - t0)
+    return 2 * n ** 3 / statistics.median(times) / 1e9
+
+
+def pct(a: float, b: float) -> str:
+    return f"{(a / b - 1) * 100:+.1f} %"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/mbench-bench"))
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    shutil.rmtree(args.work, ignore_errors=True)
+    args.work.mkdir(parents=True)
+    shutil.copy(ROOT / "devices.yaml", args.work / "devices.yaml")
+    lines = [f"Host: {platform.node()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+             f"{args.threads} threads; {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.", ""]
+
+    cold = sweep(args.work)
+    cached = sweep(args.work)
+    lines += ["| (c) HED sweep: convert 2 models x 3 formats, profile, report | seconds | goal |", "|---|---|---|",
+              f"| cold | {cold:.1f} | <= 300 |", f"| cached (conversions reused) | {cached:.1f} | <= 30 |", ""]
+
+    artifacts = [a for a in find_artifacts(args.work / "artifacts") if a.format in (Format.ONNX, Format.TFLITE)]
+    plan = RunPlan()
+    first, second = mbench_medians(artifacts, args.threads, plan), mbench_medians(artifacts, args.threads, plan)
+    lines += ["| (a, b) artifact | bare loop median (ms) | mbench median (ms) | overhead (goal <= 2 %) "
+              "| second profile (ms) | repeat difference (goal within 3 %) |", "|---|---|---|---|---|---|"]
+    for artifact in artifacts:
+        key = (artifact.model, artifact.format.value)
+        bare = bare_median(artifact, args.threads, plan)
+        lines.append(f"| {key[0]} {key[1]} | {bare:.3f} | {first[key]:.3f} | {pct(first[key], bare)} "
+                     f"| {second[key]:.3f} | {pct(second[key], first[key])} |")
+
+    peak = matmul_gflops(args.threads)
+    lines += ["", f"| (d) artifact | GMAC | median (ms) | GFLOP/s | share of fp32 matmul ({peak:.0f} GFLOP/s) |",
+              "|---|---|---|---|---|"]
+    for artifact in artifacts:
+        macs = model_facts(models.get(artifact.model)).macs
+        median = first[(artifact.model, artifact.format.value)]
+        rate = 2 * macs / (median / 1e3) / 1e9
+        lines.append(f"| {artifact.model} {artifact.format.value} | {macs / 1e9:.3f} | {median:.2f} | {rate:.1f} "
+                     f"| {rate / peak:.0%} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    (ROOT / "benchmarks" / "RESULTS.md").write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""`mbench run`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mbench.cli._options import library_errors
+
+
+@click.command(name="run")
+@click.argument("config_path", metavar="CONFIG.yaml", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--fresh", is_flag=True, help="Profile everything again instead of resuming.")
+@click.option("--quiet", is_flag=True, help="No progress display, only the summary.")
+@library_errors
+def run(config_path, fresh, quiet):
+    """Run a whole sweep from a YAML file: convert, profile on every device, write the report.
+
+    Conversions are cached; an interrupted sweep resumes where it stopped (artifacts already profiled on a
+    device by an earlier run of the same config are kept, the rest is done). See examples/sweep.yaml.
+
+    Example: mbench run examples/sweep.yaml
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+        TimeRemainingColumn
+
+    from mbench.report.build import render_report
+    from mbench.store import Store
+    from mbench.sweep import run_sweep
+    from mbench.sweep_config import load_sweep_config
+
+    config = load_sweep_config(config_path)
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("ETA"), TimeRemainingColumn()]
+    with Store(config.db) as store, Progress(*columns, disable=quiet, transient=False) as progress:
+        task = progress.add_task("sweep", total=None)
+
+        def show(step) -> None:
+            progress.update(task, description=f"{step.what}: {step.outcome}", completed=step.done, total=step.total)
+
+        artifacts = run_sweep(config, store, show, fresh)
+        report = render_report(store, config.report) if config.report else None
+    click.echo(f"{len(artifacts)} artifacts on {len(config.devices)} device(s); results in {config.db}"
+               + (f"; report {report}" if report else ""))
+
+
+command = run

@@ -1,0 +1,68 @@
+"""A whole sweep in one YAML file: models x formats x precisions x devices, for `mbench run CONFIG.yaml`."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mbench.convert import ConvertSettings
+from mbench.measure import RunPlan
+from mbench.spec import Format, Precision
+from mbench.yaml_config import load_validated
+
+
+class SweepConfigError(ValueError):
+    pass
+
+
+class ProfileSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threads: Annotated[int, Field(ge=1)] | None = None
+    warmup_runs: Annotated[int, Field(ge=0)] = 1
+    warmup_seconds: Annotated[float, Field(ge=0)] = 0.5
+    runs: Annotated[int, Field(ge=1)] = 50
+    min_seconds: Annotated[float, Field(ge=0)] = 1.0
+    max_seconds: Annotated[float, Field(ge=0)] = 20.0
+    target_ci: Annotated[float, Field(ge=0)] = 0.01
+
+    def plan(self) -> RunPlan:
+        return RunPlan(self.warmup_runs, self.warmup_seconds, self.runs, self.min_seconds, self.max_seconds,
+                       self.target_ci)
+
+
+class SweepConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    models: Annotated[list[str], Field(min_length=1)]
+    formats: list[Format] = [Format.ONNX, Format.COREML, Format.TFLITE]
+    precisions: list[Precision] = [Precision.FP32]
+    devices: Annotated[list[str], Field(min_length=1)] = ["host"]
+    out: Path = Path("artifacts")
+    db: Path = Path("mbench.db")
+    inventory: Path = Path("devices.yaml")
+    report: Path | None = Path("reports/index.html")
+    calibration: Path | None = None
+    calibration_samples: Annotated[int, Field(ge=1)] = 32
+    profile: ProfileSettings = ProfileSettings()
+
+    def convert_settings(self) -> ConvertSettings:
+        return ConvertSettings(tuple(self.precisions), self.calibration, self.calibration_samples)
+
+    def key(self) -> str:
+        """Identifies the work, not where results go: a rerun with the same key resumes."""
+        work = self.model_dump(mode="json", exclude={"db", "report"})
+        return hashlib.sha256(json.dumps(work, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def load_sweep_config(path: Path | str) -> SweepConfig:
+    """Relative paths in the file are taken relative to the file's folder."""
+    path = Path(path)
+    config = load_validated(path, SweepConfig, SweepConfigError, "sweep config", "see examples/sweep.yaml")
+    base = path.resolve().parent
+    fields = {name: base / value for name in ("out", "db", "inventory", "report", "calibration")
+              if isinstance(value := getattr(config, name), Path) and not value.is_absolute()}
+    return config.model_copy(update=fields)

@@ -1,0 +1,77 @@
+"""`mbench run CONFIG.yaml`: the whole sweep in one command, validated config, resumable."""
+import pytest
+from click.testing import CliRunner
+
+from mbench.cli import main
+from mbench.store import Store
+from mbench.sweep import run_sweep
+from mbench.sweep_config import SweepConfigError, load_sweep_config
+
+CONFIG = """models: [test-tiny]
+formats: [onnx, tflite]
+precisions: [fp32]
+devices: [host]
+out: art
+db: results.db
+inventory: devices.yaml
+report: reports/index.html
+profile: {runs: 5, min_seconds: 0, warmup_seconds: 0, target_ci: 0, threads: 1}
+"""
+
+
+@pytest.fixture
+def config_path(tmp_path):
+    (tmp_path / "devices.yaml").write_text("devices:\n  host:\n    kind: local\n")
+    path = tmp_path / "sweep.yaml"
+    path.write_text(CONFIG)
+    return path
+
+
+def test_run_converts_profiles_and_reports(config_path):
+    result = CliRunner().invoke(main, ["run", str(config_path), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "3 artifacts on 1 device(s)" in result.output
+    assert (config_path.parent / "reports" / "index.html").exists()
+    with Store(config_path.parent / "results.db") as store:
+        rows = store.measurements()
+    assert set(rows[rows.metric == "latency_median"].format) == {"pytorch", "onnx", "tflite"}
+
+
+def test_a_rerun_resumes_instead_of_repeating(config_path):
+    config = load_sweep_config(config_path)
+    steps = []
+    with Store(config.db) as store:
+        run_sweep(config, store, steps.append)
+        first = len(store.measurements())
+        steps.clear()
+        run_sweep(config, store, steps.append)
+        assert [s.outcome for s in steps] == ["cached"] * 3 + ["resumed"]  # nothing profiled again
+        assert steps[-1].done == steps[-1].total
+        run_sweep(config, store, steps.append, fresh=True)
+        assert len(store.measurements()) > first + 3 * 8
+
+
+def test_interrupted_profiling_is_redone_and_nothing_finished_is_lost(config_path):
+    config = load_sweep_config(config_path)
+    with Store(config.db) as store:
+        def stop_after_first_profile(step):
+            if step.what.startswith("profile"):
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            run_sweep(config, store, stop_after_first_profile)
+        kept = store.measurements()
+        assert (kept.metric == "latency_median").sum() == 1
+        steps = []
+        run_sweep(config, store, steps.append)
+        assert sum(s.what.startswith("profile") and s.outcome != "resumed" for s in steps) == 2
+
+
+def test_config_errors_name_the_line_and_valid_keys(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("models: [test-tiny]\nprofile:\n  runz: 5\n")
+    with pytest.raises(SweepConfigError, match=r"bad.yaml:3: unknown key 'profile.runz'; valid keys here: .*runs"):
+        load_sweep_config(path)
+    path.write_text("models: [test-tiny]\nprecisions: [fp8]\n")
+    with pytest.raises(SweepConfigError, match=r"bad.yaml:2: precisions.0: .*'fp32'"):
+        load_sweep_config(path)
