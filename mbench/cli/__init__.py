@@ -18,9 +18,9 @@ def main():
 
 
 def _add_commands() -> None:
-    from mbench.cli import convert, devices, models, profile, report
+    from mbench.cli import convert, data, devices, evaluate, models, profile, report, train
 
-    for module in (models, convert, profile, report, devices):
+    for module in (models, convert, profile, report, devices, data, train, evaluate):
         main.add_command(module.command)
 
 

@@ -117,6 +117,9 @@ class HEDMobileNetV2(nn.Module):
         return maps if side_outputs else maps[0]
 
 
+UNTRAINED = {"hed-vgg": HEDVGG, "hed-mobilenetv2": HEDMobileNetV2}
+
+
 def _hed_spec(name: str, builder, description: str) -> ModelSpec:
     return ModelSpec(name, builder, (HED_INPUT,), ("edges",), "edge-detection", description, source=name)
 
