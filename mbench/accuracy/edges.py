@@ -45,19 +45,25 @@ def sigmoid(logits: np.ndarray) -> np.ndarray:
 
 
 def _pyedgeeval():
-    """pyEdgeEval's matcher and metric helpers; its import prints a warning about .mat files, which is kept quiet."""
+    """pyEdgeEval's matcher, metric helpers and thinning; its import prints a .mat-file warning, kept quiet here."""
     import contextlib
     import io
 
     with contextlib.redirect_stdout(io.StringIO()):
         from pyEdgeEval.common import metrics
         from pyEdgeEval.common.binary_label import evaluate_boundaries_threshold
-    return evaluate_boundaries_threshold, metrics
+        from pyEdgeEval.preprocess import binary_thin
+    return evaluate_boundaries_threshold, metrics, binary_thin
+
+
+def thin(binary: np.ndarray) -> np.ndarray:
+    """Morphological thinning to 1-pixel lines (MATLAB bwmorph 'thin', pyEdgeEval's port)."""
+    return _pyedgeeval()[2](np.asarray(binary) > 0)
 
 
 def edge_counts(probability: np.ndarray, truth: np.ndarray, levels: np.ndarray, nms: bool = True) -> EdgeCounts:
     """Count matches of a HxW edge-probability map (values in [0, 1]) against a HxW binary truth at each level."""
-    evaluate_boundaries_threshold, _ = _pyedgeeval()
+    evaluate_boundaries_threshold = _pyedgeeval()[0]
     probability = np.asarray(probability, dtype=np.float64)
     if probability.shape != truth.shape:
         raise ValueError(f"edge map of shape {probability.shape} against truth of shape {truth.shape}")

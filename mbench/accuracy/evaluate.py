@@ -1,23 +1,28 @@
-"""Score every edge-detection artifact on the document test split and turn the scores into measurement rows.
+"""Score artifacts on a task's data and turn the scores into measurement rows.
 
-Metrics: ``ods_f``, ``ois_f``, ``ap`` (BSDS edge protocol) and ``corner_iou``, ``detection_rate`` (the phone's corner
-pipeline). An artifact this host cannot execute (Core ML off macOS) gets one not_run row per metric with the reason;
+The document task (every edge-detection artifact on the synthetic test split) stores ``ods_f``, ``ois_f``, ``ap``
+(BSDS edge protocol) and ``corner_iou``, ``detection_rate`` (the phone's corner pipeline); the plug-in tasks store
+``top1`` (class sub-folders) and ``miou`` (images/ and masks/ folders). An artifact this host cannot execute (Core ML off macOS) gets one not_run row per metric with the reason;
 one that fails gets failed rows with the error; the others go on.
 """
 from __future__ import annotations
 
+import enum
 import json
+import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, assert_never
 
 import numpy as np
 
+from mbench.accuracy.classify import image_folder, top1_accuracy
 from mbench.accuracy.corners import corner_scores, find_document
 from mbench.accuracy.docs_data import read_rgb
 from mbench.accuracy.edges import DEFAULT_THRESHOLDS, MATCH_TOLERANCE, edge_counts, edge_scores, sigmoid, thresholds
-from mbench.accuracy.predict import ArtifactPredictor, resize_map
+from mbench.accuracy.predict import ArtifactPredictor, Preprocess, resize_map
+from mbench.accuracy.segment import mask_pairs, mean_iou
 from mbench.artifacts import Artifact
 from mbench.convert import describe_error
 from mbench.results import Context, Measurement, failure, host_details
@@ -83,61 +88,106 @@ def score_documents(predict: Callable[[np.ndarray], np.ndarray], examples: list[
                      edges.ods_threshold, len(examples), time.perf_counter() - started)
 
 
-def evaluate_artifacts(artifacts: list[Artifact], examples: list[DocExample], threads: int = 1,
-                       levels: int = DEFAULT_THRESHOLDS, data_note: dict | None = None
-                       ) -> Iterator[tuple[Artifact, list[Measurement]]]:
-    """Score each edge-detection artifact in turn; yields its rows (numbers, or the reason there are none)."""
+class Task(str, enum.Enum):
+    """What an artifact is scored on: the document data, or a user's classification or segmentation folder."""
+
+    DOCS = "docs"
+    CLASSIFY = "classify"
+    SEGMENT = "segment"
+
+
+Predict = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """The metrics (name, unit) a task stores and the function that computes them from a predictor."""
+
+    metrics: tuple[tuple[str, str], ...]
+    score: Callable[[Predict], dict]
+    applies_to: Callable[[Artifact], bool]
+    details: dict
+
+
+def scoring_for(task: Task, data_dir: Path, split: str = "test", limit: int | None = None,
+                levels: int = DEFAULT_THRESHOLDS) -> Scoring:
+    if task is Task.DOCS:
+        examples = load_split(data_dir, split, limit)
+        details = {"data": str(data_dir), "split": split, **_dataset_record(data_dir), "images": len(examples),
+                   "thresholds": levels, "match_tolerance": MATCH_TOLERANCE, "nms": True}
+        return Scoring(DOC_METRICS, lambda p: asdict(score_documents(p, examples, levels)), is_edge_model, details)
+    if task is Task.CLASSIFY:
+        image_folder(data_dir)  # fail early, before any artifact loads, on a folder of the wrong shape
+        return Scoring((("top1", "fraction"),), lambda p: asdict(top1_accuracy(p, data_dir)), _any,
+                       {"data": str(data_dir)})
+    if task is Task.SEGMENT:
+        mask_pairs(Path(data_dir) / "images", Path(data_dir) / "masks")
+        return Scoring((("miou", "IoU"),), lambda p: asdict(mean_iou(p, Path(data_dir) / "images",
+                                                                     Path(data_dir) / "masks")), _any,
+                       {"data": str(data_dir)})
+    assert_never(task)
+
+
+def _any(artifact: Artifact) -> bool:
+    return True
+
+
+def evaluate_artifacts(artifacts: list[Artifact], scoring: Scoring, threads: int = 1,
+                       preprocess: Preprocess = Preprocess()) -> Iterator[tuple[Artifact, list[Measurement]]]:
+    """Score each artifact the task applies to, in turn; yields its rows (numbers, or the reason there are none)."""
     for artifact in artifacts:
-        if is_edge_model(artifact):
-            yield artifact, _artifact_rows(artifact, examples, threads, levels, data_note or {})
+        if scoring.applies_to(artifact):
+            yield artifact, artifact_rows(artifact, scoring, threads, preprocess)
 
 
-def _artifact_rows(artifact: Artifact, examples: list[DocExample], threads: int, levels: int,
-                   data_note: dict) -> list[Measurement]:
-    predictor = ArtifactPredictor(artifact, threads)
-    details = {**host_details(), **data_note, "images": len(examples), "thresholds": levels,
-               "match_tolerance": MATCH_TOLERANCE, "nms": True}
+def artifact_rows(artifact: Artifact, scoring: Scoring, threads: int = 1,
+                  preprocess: Preprocess = Preprocess()) -> list[Measurement]:
+    predictor = ArtifactPredictor(artifact, threads, preprocess)
+    details = {**host_details(), **scoring.details}
     context = Context.of_artifact(artifact, threads=threads, provenance="host", details=json.dumps(details))
     try:
         with predictor:
             context = Context.of_artifact(artifact, runtime=predictor.runner.name, threads=threads, provenance="host",
                                           runtime_version=predictor.runner.version(), details=json.dumps(details))
-            scores = score_documents(predictor.predict, examples, levels)
+            scores = scoring.score(predictor.predict)
     except NotRunnableHere as reason:
-        return _reason_rows(artifact, Status.NOT_RUN, str(reason), context)
+        return _reason_rows(artifact, scoring, Status.NOT_RUN, str(reason), context)
     except Exception as error:  # noqa: BLE001  (one artifact failing is a row; the others go on)
-        return _reason_rows(artifact, Status.FAILED, describe_error(error), context)
-    context = Context(**{**asdict(context), "details": json.dumps({**details, "ods_threshold": scores.ods_threshold,
-                                                                   "seconds": round(scores.seconds, 2)})})
+        return _reason_rows(artifact, scoring, Status.FAILED, describe_error(error), context)
+    names = {metric for metric, _ in scoring.metrics}
+    extra = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in scores.items() if k not in names}
+    context = replace(context, details=json.dumps({**details, **extra}))
     key = (artifact.model, artifact.format.value, artifact.precision.value)
-    return [Measurement(*key, "host", metric, float(getattr(scores, metric)), unit, Status.OK, "", artifact.sha256,
-                        context) for metric, unit in DOC_METRICS]
+    return [Measurement(*key, "host", metric, float(scores[metric]), unit, Status.OK, "", artifact.sha256, context)
+            for metric, unit in scoring.metrics]
 
 
-def _reason_rows(artifact: Artifact, status: Status, reason: str, context: Context) -> list[Measurement]:
+def _reason_rows(artifact: Artifact, scoring: Scoring, status: Status, reason: str,
+                 context: Context) -> list[Measurement]:
     key = (artifact.model, artifact.format.value, artifact.precision.value)
-    return [failure(key, "host", metric, status, reason, context) for metric, _ in DOC_METRICS]
+    return [failure(key, "host", metric, status, reason, context) for metric, _ in scoring.metrics]
 
 
-def evaluate_and_record(artifacts_dir: Path, data_dir: Path, store, split: str = "test", threads: int = 1,
-                        models: list[str] | None = None, limit: int | None = None, levels: int = DEFAULT_THRESHOLDS,
+def evaluate_and_record(artifacts_dir: Path, data_dir: Path, store, task: Task = Task.DOCS, split: str = "test",
+                        threads: int = 1, models: list[str] | None = None, limit: int | None = None,
+                        levels: int = DEFAULT_THRESHOLDS, preprocess: Preprocess = Preprocess(),
                         on_result: Callable[[Artifact, list[Measurement]], None] | None = None,
                         command: str | None = None) -> int:
-    """Evaluate every edge-detection artifact under ``artifacts_dir`` on a split; returns the rows stored."""
-    import sys
-
+    """Evaluate the artifacts under ``artifacts_dir`` that the task applies to; returns the rows stored."""
     from mbench.artifacts import find_artifacts
     from mbench.results import new_run_id
 
-    artifacts = [a for a in find_artifacts(artifacts_dir) if not models or a.model in models]
-    if not any(is_edge_model(a) for a in artifacts):
-        raise FileNotFoundError(f"no edge-detection artifacts under {artifacts_dir} (run `mbench convert hed-vgg "
-                                f"hed-mobilenetv2 --out {artifacts_dir}`)")
-    examples = load_split(data_dir, split, limit)
-    note = {"data": str(data_dir), "split": split, **_dataset_record(data_dir)}
+    if task is not Task.DOCS and not models:
+        raise ValueError(f"task {task.value!r}: name the model(s) to score with --model (the folder's labels "
+                         "must match those models' outputs)")
+    scoring = scoring_for(task, data_dir, split, limit, levels)
+    artifacts = [a for a in find_artifacts(artifacts_dir) if (not models or a.model in models) and scoring.applies_to(a)]
+    if not artifacts:
+        raise FileNotFoundError(f"no artifacts for task {task.value!r} under {artifacts_dir}"
+                                + (f" for models {', '.join(models)}" if models else ""))
     run_id, written = new_run_id(), 0
     store.start_run(run_id, command or " ".join(sys.argv))
-    for artifact, rows in evaluate_artifacts(artifacts, examples, threads, levels, note):
+    for artifact, rows in evaluate_artifacts(artifacts, scoring, threads, preprocess):
         written += store.append(run_id, rows)
         if on_result:
             on_result(artifact, rows)
