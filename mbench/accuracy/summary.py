@@ -1,0 +1,51 @@
+"""Accuracy in words and deltas, from the measurements table, for the report's headline.
+
+"About as accurate" is a stated rule, not a feeling: MobileNetV2-HED's ODS F within ``ODS_MARGIN`` of VGG-HED's
+and its corner IoU within ``IOU_MARGIN``, both fp32 PyTorch on the same test split.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ACCURACY_METRICS = ("ods_f", "ois_f", "ap", "corner_iou", "detection_rate")
+ODS_MARGIN = 0.02
+IOU_MARGIN = 0.03
+
+
+def latest_accuracy(measurements: "pd.DataFrame") -> "pd.DataFrame":
+    """The newest ok value of each accuracy metric per (model, format, precision, device): one row each."""
+    rows = measurements[measurements.metric.isin(ACCURACY_METRICS) & (measurements.status == "ok")]
+    rows = rows.sort_values("id").groupby(["model", "format", "precision", "device", "metric"]).tail(1)
+    return rows.pivot_table(index=["model", "format", "precision", "device"], columns="metric", values="value")
+
+
+def deltas_against_pytorch(measurements: "pd.DataFrame") -> "pd.DataFrame":
+    """Each artifact's accuracy minus the fp32 PyTorch reference of the same model on the same device."""
+    table = latest_accuracy(measurements)
+    reference = table.xs(("pytorch", "fp32"), level=("format", "precision"), drop_level=False)
+    reference = reference.reset_index(level=["format", "precision"], drop=True)
+    aligned = reference.reindex(table.index.droplevel(["format", "precision"]))
+    aligned.index = table.index
+    return table - aligned
+
+
+def mobilenet_vs_vgg(measurements: "pd.DataFrame", small: str = "hed-mobilenetv2", large: str = "hed-vgg") -> str:
+    """One sentence, with numbers, on whether the small HED is about as accurate as the large one."""
+    table = latest_accuracy(measurements)
+    try:
+        a, b = (table.loc[(name, "pytorch", "fp32")].iloc[0] for name in (small, large))
+    except KeyError:
+        return f"No fp32 PyTorch accuracy for both {small} and {large} yet (run `mbench evaluate`)."
+    d_ods, d_iou = a.ods_f - b.ods_f, a.corner_iou - b.corner_iou
+    if abs(d_ods) <= ODS_MARGIN and abs(d_iou) <= IOU_MARGIN:
+        verdict = "about as accurate as"
+    elif d_ods < 0 or d_iou < 0:
+        verdict = "less accurate than"
+    else:
+        verdict = "more accurate than"
+    return (f"{small} is {verdict} {large}: ODS F {a.ods_f:.3f} vs {b.ods_f:.3f} ({d_ods:+.3f}), corner IoU "
+            f"{a.corner_iou:.3f} vs {b.corner_iou:.3f} ({d_iou:+.3f}), fp32 PyTorch on the same test documents "
+            f"('about as accurate' = within {ODS_MARGIN} ODS F and {IOU_MARGIN} IoU).")
