@@ -20,8 +20,8 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/mbench convert hed-vgg hed-mobilenetv2 --to onnx,coreml,tflite --out $(ARTIFACTS) --db $(DB)
 	$(BIN)/mbench profile $(ARTIFACTS) --device host --db $(DB)
-	$(BIN)/mbench data docs --n 300 --seed 0 --out $(DATA)
-	$(BIN)/mbench evaluate $(ARTIFACTS) --data $(DATA) --split test --db $(DB)
+	$(BIN)/mbench data docs --n 200 --seed 1 --out $(DATA)
+	$(BIN)/mbench evaluate $(ARTIFACTS) --data $(DATA) --split test --thresholds 9 --db $(DB)
 	$(BIN)/mbench report --db $(DB) -o $(REPORT)
 
 test: $(STAMP)
