@@ -47,5 +47,16 @@ def mobilenet_vs_vgg(measurements: "pd.DataFrame", small: str = "hed-mobilenetv2
     else:
         verdict = "more accurate than"
     return (f"{small} is {verdict} {large}: ODS F {a.ods_f:.3f} vs {b.ods_f:.3f} ({d_ods:+.3f}), corner IoU "
-            f"{a.corner_iou:.3f} vs {b.corner_iou:.3f} ({d_iou:+.3f}), fp32 PyTorch on the same test documents "
-            f"('about as accurate' = within {ODS_MARGIN} ODS F and {IOU_MARGIN} IoU).")
+            f"{a.corner_iou:.3f} vs {b.corner_iou:.3f} ({d_iou:+.3f}), fp32 PyTorch on the same "
+            f"{_documents(measurements, large)}test documents ('about as accurate' = within {ODS_MARGIN} ODS F and "
+            f"{IOU_MARGIN} IoU).")
+
+
+def _documents(measurements: "pd.DataFrame", model: str) -> str:
+    """'N ' from the newest fp32 PyTorch ods_f row's context, or '' where it does not say."""
+    import json
+
+    rows = measurements[(measurements.model == model) & (measurements.format == "pytorch")
+                        & (measurements.metric == "ods_f") & (measurements.status == "ok")]
+    images = json.loads(rows.sort_values("id").details.iloc[-1] or "{}").get("images") if len(rows) else None
+    return f"{images} " if images else ""
