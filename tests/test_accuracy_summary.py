@@ -24,7 +24,8 @@ def _table(tmp_path, rows):
 
 
 @pytest.mark.parametrize(("ods", "iou", "verdict"), [
-    (0.79, 0.88, "about as accurate as"), (0.70, 0.88, "less accurate than"), (0.85, 0.95, "more accurate than")])
+    (0.79, 0.88, "about as accurate as"), (0.70, 0.88, "less accurate than"), (0.85, 0.95, "more accurate than"),
+    (0.85, 0.80, "neither uniformly more nor less accurate than")])
 def test_statement_with_numbers(tmp_path, ods, iou, verdict):
     sentence = mobilenet_vs_vgg(_table(tmp_path, _rows(ods, iou)))
     assert f"hed-mobilenetv2 is {verdict} hed-vgg" in sentence

@@ -40,12 +40,9 @@ def mobilenet_vs_vgg(measurements: "pd.DataFrame", small: str = "hed-mobilenetv2
     except KeyError:
         return f"No fp32 PyTorch accuracy for both {small} and {large} yet (run `mbench evaluate`)."
     d_ods, d_iou = a.ods_f - b.ods_f, a.corner_iou - b.corner_iou
-    if abs(d_ods) <= ODS_MARGIN and abs(d_iou) <= IOU_MARGIN:
-        verdict = "about as accurate as"
-    elif d_ods < 0 or d_iou < 0:
-        verdict = "less accurate than"
-    else:
-        verdict = "more accurate than"
+    worse, better = d_ods < -ODS_MARGIN or d_iou < -IOU_MARGIN, d_ods > ODS_MARGIN or d_iou > IOU_MARGIN
+    verdict = ("neither uniformly more nor less accurate than" if worse and better else "less accurate than"
+               if worse else "more accurate than" if better else "about as accurate as")
     return (f"{small} is {verdict} {large}: ODS F {a.ods_f:.3f} vs {b.ods_f:.3f} ({d_ods:+.3f}), corner IoU "
             f"{a.corner_iou:.3f} vs {b.corner_iou:.3f} ({d_iou:+.3f}), fp32 PyTorch on the same "
             f"{_documents(measurements, large)}test documents ('about as accurate' = within {ODS_MARGIN} ODS F and "
