@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 DB ?= mbench.db
 ARTIFACTS ?= artifacts
 REPORT ?= reports/index.html
+DATA ?= data/docs
 
 .PHONY: install demo test clean
 
@@ -19,10 +20,12 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/mbench convert hed-vgg hed-mobilenetv2 --to onnx,coreml,tflite --out $(ARTIFACTS) --db $(DB)
 	$(BIN)/mbench profile $(ARTIFACTS) --device host --db $(DB)
+	$(BIN)/mbench data docs --n 200 --seed 1 --out $(DATA)
+	$(BIN)/mbench evaluate $(ARTIFACTS) --data $(DATA) --split test --thresholds 9 --db $(DB)
 	$(BIN)/mbench report --db $(DB) -o $(REPORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) $(ARTIFACTS) $(DB) reports/*.html .pytest_cache
+	rm -rf $(VENV) $(ARTIFACTS) $(DATA) $(DB) reports/*.html .pytest_cache

@@ -1,8 +1,11 @@
 """HED edge detectors for document scanning (Xie & Tu 2015), in the two sizes of ../shared/MODELS.md.
 
 Both return fused logits of shape 1x1xHxW; ``side_outputs=True`` also returns the five side maps for training.
+The registry builds them with the weights trained here (``weights/``); ``pretrained=False`` gives them untrained.
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -11,6 +14,7 @@ from mbench.models.registry import register
 from mbench.spec import InputSpec, ModelSpec
 
 HED_INPUT = InputSpec("image", (1, 3, 256, 256))
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"  # trained here by `mbench train`; see README
 
 
 def conv_bn_relu(c_in: int, c_out: int, stride: int = 1, eps: float = 1e-5) -> nn.Sequential:
@@ -117,15 +121,36 @@ class HEDMobileNetV2(nn.Module):
         return maps if side_outputs else maps[0]
 
 
+UNTRAINED = {"hed-vgg": HEDVGG, "hed-mobilenetv2": HEDMobileNetV2}
+
+
+def load_trained(model: nn.Module, name: str) -> nn.Module:
+    """Load the shipped weights ``weights/NAME.pt`` (a state_dict) into ``model``."""
+    path = WEIGHTS_DIR / f"{name}.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: the trained weights of {name} are missing; retrain them with the command in "
+                                f"README.md (Trained weights), or build the model untrained with pretrained=False")
+    model.load_state_dict(torch.load(path, weights_only=True))
+    return model
+
+
+def hed_vgg_model(pretrained: bool = True) -> HEDVGG:
+    return load_trained(HEDVGG(), "hed-vgg") if pretrained else HEDVGG()
+
+
+def hed_mobilenetv2_model(pretrained: bool = True) -> HEDMobileNetV2:
+    return load_trained(HEDMobileNetV2(), "hed-mobilenetv2") if pretrained else HEDMobileNetV2()
+
+
 def _hed_spec(name: str, builder, description: str) -> ModelSpec:
     return ModelSpec(name, builder, (HED_INPUT,), ("edges",), "edge-detection", description, source=name)
 
 
 @register
 def hed_vgg() -> ModelSpec:
-    return _hed_spec("hed-vgg", HEDVGG, "VGG-style HED edge detector (the 4.4 MB document-scanning model)")
+    return _hed_spec("hed-vgg", hed_vgg_model, "VGG-style HED edge detector (the 4.4 MB document-scanning model)")
 
 
 @register
 def hed_mobilenetv2() -> ModelSpec:
-    return _hed_spec("hed-mobilenetv2", HEDMobileNetV2, "MobileNetV2-style HED edge detector (the 1.6 MB model)")
+    return _hed_spec("hed-mobilenetv2", hed_mobilenetv2_model, "MobileNetV2-style HED edge detector (the 1.6 MB model)")

@@ -1,0 +1,59 @@
+"""Accuracy in words and deltas, from the measurements table, for the report's headline.
+
+"About as accurate" is a stated rule, not a feeling: MobileNetV2-HED's ODS F within ``ODS_MARGIN`` of VGG-HED's
+and its corner IoU within ``IOU_MARGIN``, both fp32 PyTorch on the same test split.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ACCURACY_METRICS = ("ods_f", "ois_f", "ap", "corner_iou", "detection_rate")
+ODS_MARGIN = 0.02
+IOU_MARGIN = 0.03
+
+
+def latest_accuracy(measurements: "pd.DataFrame") -> "pd.DataFrame":
+    """The newest ok value of each accuracy metric per (model, format, precision, device): one row each."""
+    rows = measurements[measurements.metric.isin(ACCURACY_METRICS) & (measurements.status == "ok")]
+    rows = rows.sort_values("id").groupby(["model", "format", "precision", "device", "metric"]).tail(1)
+    return rows.pivot_table(index=["model", "format", "precision", "device"], columns="metric", values="value")
+
+
+def deltas_against_pytorch(measurements: "pd.DataFrame") -> "pd.DataFrame":
+    """Each artifact's accuracy minus the fp32 PyTorch reference of the same model on the same device."""
+    table = latest_accuracy(measurements)
+    reference = table.xs(("pytorch", "fp32"), level=("format", "precision"), drop_level=False)
+    reference = reference.reset_index(level=["format", "precision"], drop=True)
+    aligned = reference.reindex(table.index.droplevel(["format", "precision"]))
+    aligned.index = table.index
+    return table - aligned
+
+
+def mobilenet_vs_vgg(measurements: "pd.DataFrame", small: str = "hed-mobilenetv2", large: str = "hed-vgg") -> str:
+    """One sentence, with numbers, on whether the small HED is about as accurate as the large one."""
+    table = latest_accuracy(measurements)
+    try:
+        a, b = (table.loc[(name, "pytorch", "fp32")].iloc[0] for name in (small, large))
+    except KeyError:
+        return f"No fp32 PyTorch accuracy for both {small} and {large} yet (run `mbench evaluate`)."
+    d_ods, d_iou = a.ods_f - b.ods_f, a.corner_iou - b.corner_iou
+    worse, better = d_ods < -ODS_MARGIN or d_iou < -IOU_MARGIN, d_ods > ODS_MARGIN or d_iou > IOU_MARGIN
+    verdict = ("neither uniformly more nor less accurate than" if worse and better else "less accurate than"
+               if worse else "more accurate than" if better else "about as accurate as")
+    return (f"{small} is {verdict} {large}: ODS F {a.ods_f:.3f} vs {b.ods_f:.3f} ({d_ods:+.3f}), corner IoU "
+            f"{a.corner_iou:.3f} vs {b.corner_iou:.3f} ({d_iou:+.3f}), fp32 PyTorch on the same "
+            f"{_documents(measurements, large)}test documents ('about as accurate' = within {ODS_MARGIN} ODS F and "
+            f"{IOU_MARGIN} IoU).")
+
+
+def _documents(measurements: "pd.DataFrame", model: str) -> str:
+    """'N ' from the newest fp32 PyTorch ods_f row's context, or '' where it does not say."""
+    import json
+
+    rows = measurements[(measurements.model == model) & (measurements.format == "pytorch")
+                        & (measurements.metric == "ods_f") & (measurements.status == "ok")]
+    images = json.loads(rows.sort_values("id").details.iloc[-1] or "{}").get("images") if len(rows) else None
+    return f"{images} " if images else ""

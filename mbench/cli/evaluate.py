@@ -1,0 +1,63 @@
+"""`mbench evaluate`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mbench.cli._options import db_option, library_errors
+
+
+@click.command(name="evaluate")
+@click.argument("artifacts_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default="artifacts")
+@click.option("--task", type=click.Choice(["docs", "classify", "segment"]), default="docs", show_default=True,
+              help="docs: edge/corner metrics on `mbench data docs` output; classify: top-1 on DATA/CLASS/*.png; "
+                   "segment: mIoU on DATA/images/*.png with DATA/masks/*.png.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default="data/docs",
+              show_default=True, help="The task's data folder.")
+@click.option("--normalize", type=click.Choice(["none", "imagenet"]), default="none", show_default=True,
+              help="Input scaling after pixels / 255 (imagenet: mean/std per channel).")
+@click.option("--split", type=click.Choice(["train", "val", "test"]), default="test", show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), help="Only the first N documents of the split.")
+@click.option("--thresholds", "levels", type=click.IntRange(min=2), default=19, show_default=True,
+              help="Edge thresholds swept for ODS/OIS/AP (BSDS uses 99).")
+@click.option("--model", "model_filter", multiple=True, help="Only these models (repeatable).")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True, help="Runtime threads.")
+@db_option
+@library_errors
+def evaluate(artifacts_dir, task, data_dir, normalize, split, limit, levels, model_filter, threads, db):
+    """Score every edge-detection artifact on the document data: ODS/OIS F, AP, corner IoU, detection rate.
+
+    Each runnable artifact's edge maps are scored with the BSDS protocol (tolerance 0.0075 x diagonal) and its
+    document corners with the phone pipeline (SmartDoc 2015 IoU). Artifacts this host cannot run get not_run rows.
+
+    Your own models: --task classify --data FOLDER (one sub-folder per class) or --task segment --data FOLDER
+    (images/ and masks/ of class indices), with --model naming them.
+
+    Example: mbench evaluate artifacts/ --data data/docs --split test
+    """
+    from mbench.accuracy.evaluate import Task, evaluate_and_record
+    from mbench.accuracy.predict import IMAGENET, Preprocess
+    from mbench.store import Store
+
+    preprocess = IMAGENET if normalize == "imagenet" else Preprocess()
+    with Store(db) as store:
+        try:
+            written = evaluate_and_record(artifacts_dir, data_dir, store, Task(task), split, threads,
+                                          list(model_filter), limit, levels, preprocess, on_result=_print_scores)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"{written} rows stored in {db}")
+
+
+def _print_scores(artifact, rows) -> None:
+    label = f"{artifact.model} {artifact.format.value:<8} {artifact.precision.value:<6}"
+    if rows[0].status.value != "ok":
+        colour = "yellow" if rows[0].status.value == "not_run" else "red"
+        click.secho(f"{rows[0].status.value:<7} {label} {rows[0].error[:160]}", fg=colour)
+        return
+    values = "  ".join(f"{r.metric} {r.value:.3f}" for r in rows)
+    click.echo(f"ok      {label} {values}")
+
+
+command = evaluate
