@@ -18,9 +18,9 @@ def main():
 
 
 def _add_commands() -> None:
-    from mbench.cli import convert, devices, models, profile, report
+    from mbench.cli import convert, coverage, devices, models, profile, report
 
-    for module in (models, convert, profile, report, devices):
+    for module in (models, convert, profile, report, devices, coverage):
         main.add_command(module.command)
 
 
