@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from mbench.devices.inventory import Inventory
     from mbench.store import Store
 
-HOST_RUN_PLAN = RunPlan(warmup_runs=1, warmup_seconds=0.0, runs=5, min_seconds=0.0, max_seconds=30.0)
+HOST_RUN_PLAN = RunPlan(warmup_runs=3, warmup_seconds=0.2, runs=10, min_seconds=0.3, max_seconds=30.0)
 CONVERSION_METRICS = ("conversion", "size", "parity_max_abs")
 LATENCY_METRICS = ("latency_median", "latency")
 TOLERANCE_METRIC = "parity_tolerance"

@@ -22,7 +22,7 @@ def _precisions() -> list[str]:
               help="Precisions, comma-separated.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="artifacts", show_default=True)
 @click.option("--run/--no-run", "run_on_host", default=True, show_default=True,
-              help="Run each host-runnable artifact a few times (5 timed runs) to mark it 'runs on host'.")
+              help="Run each host-runnable artifact a few times (at least 10 timed runs and 0.3 s) to mark it 'runs on host'.")
 @click.option("--devices", "inventory_path", type=click.Path(path_type=Path), default="devices.yaml",
               show_default=True, help="Device inventory file (its 'host' entry runs the artifacts).")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
