@@ -118,6 +118,7 @@ OPERATOR_PATTERNS = (
     re.compile(r"Unsupported fx node (\w+)"),  # coremltools
     re.compile(r"Lowering not found: (?:aten\.)?([\w.]+)"),  # litert-torch
     re.compile(r"'(tfl\.\w+)' op"),  # the TFLite MLIR converter
+    re.compile(r"failed to legalize operation '([\w.]+)'"),  # litert-torch's MLIR passes (e.g. mhlo.convolution)
     re.compile(r"aten[.:]+(\w+)"),  # torch.onnx (dynamo) and others naming an aten op
 )
 
@@ -150,8 +151,20 @@ def coverage_frame(measurements: "pd.DataFrame", models: list[str] | None = None
     latency = _latest(rows, LATENCY_METRICS)
     cells = [_cell(key, group, tolerances, latency, latest.loc[key, "id"])
              for key, group in conversion_rows.groupby(["model", "format", "precision"])]
-    frame = pd.DataFrame(cells, columns=CELL_COLUMNS)
+    frame = _suspect_operators(pd.DataFrame(cells, columns=CELL_COLUMNS))
     return frame.sort_values(["model", "format", "precision"]).reset_index(drop=True)
+
+
+def _suspect_operators(frame: "pd.DataFrame") -> "pd.DataFrame":
+    """Where a failure names no operator, suggest those another format's failure of the same model named."""
+    failed = frame["state"] == CellState.FAILED.value
+    named = frame[failed & (frame["operator"] != "")]
+    for i in frame.index[failed & (frame["operator"] == "")]:
+        others = named[named["model"] == frame.at[i, "model"]]
+        if not others.empty:
+            frame.at[i, "operator"] = "not named; suspect " + ", ".join(
+                f"{op} (named by {fmt})" for op, fmt in zip(others["operator"], others["format"]))
+    return frame
 
 
 CELL_COLUMNS = ["model", "format", "precision", "state", "parity_max_abs", "tolerance", "latency_ms", "operator",

@@ -14,11 +14,11 @@ from mbench.store import Store
 
 @pytest.fixture(scope="module")
 def coverage_store(tmp_path_factory):
-    """A failing model and a working layer through ONNX and Core ML, recorded in a real store (no host runs)."""
+    """A failing model and a working layer through all three converters, recorded in a real store (no host runs)."""
     tmp = tmp_path_factory.mktemp("coverage")
     specs = [models.get("test-unsupported-op"), models.get("conv-standard3x3-3to4")]
     store = Store(tmp / "m.db")
-    record_coverage(specs, [Format.ONNX, Format.COREML], [Precision.FP32], tmp / "art", store)
+    record_coverage(specs, [Format.ONNX, Format.COREML, Format.TFLITE], [Precision.FP32], tmp / "art", store)
     yield store
     store.close()
 
@@ -29,6 +29,13 @@ def test_failures_name_the_operator_each_converter_rejected(coverage_store):
     assert onnx.state == coreml.state == CellState.FAILED.value
     assert onnx.operator == "linalg_inv_ex" and "No ONNX function found" in onnx.error
     assert coreml.operator == "linalg_inv" and "not supported" in coreml.error
+
+
+def test_a_failure_naming_no_operator_borrows_the_others_as_suspects(coverage_store):
+    tflite = coverage_frame(coverage_store.measurements()).set_index(["model", "format"]).loc[
+        ("test-unsupported-op", "tflite")]
+    assert tflite.state == CellState.FAILED.value and operator_in_message(tflite.error) == ""
+    assert tflite.operator.startswith("not named; suspect") and "linalg_inv (named by coreml)" in tflite.operator
 
 
 def test_working_layer_reaches_parity_but_not_the_host_run(coverage_store):
@@ -57,6 +64,8 @@ def test_tolerance_scales_with_the_output():
 @pytest.mark.parametrize(("message", "operator"), [
     ("RuntimeError: Lowering not found: aten.linalg_inv_ex.default", "linalg_inv_ex"),
     ("error: 'tfl.custom' op is neither a custom op nor a flex op", "tfl.custom"),
+    ("ValueError: Failed to run converter passes: .../conv.py:1198:0: error: failed to legalize operation "
+     "'mhlo.convolution' that was explicitly marked illegal", "mhlo.convolution"),
     ("AssertionError: Number of input tokens (1) does not match output tokens (0)", ""),
 ])
 def test_operator_in_litert_style_messages(message, operator):

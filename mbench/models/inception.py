@@ -140,27 +140,30 @@ class InceptionV3(nn.Module):
         return self.head(self.features(x))
 
 
+def _spec(name: str, builder, shape: tuple[int, ...], description: str, **config):
+    return zoo_spec(name, builder, shape, "logits", "classification", description, **config)
+
+
+V1_INPUT, V3_INPUT = (1, 3, 224, 224), (1, 3, 299, 299)
+
+
 @register
 def inception_v1():
-    return zoo_spec("inception-v1", InceptionV1, (1, 3, 224, 224), "logits", "classification",
-                    "Inception v1 (GoogLeNet) with BatchNorm, width /2, 10 classes (small configuration)",
-                    width=0.5, classes=10)
+    return _spec("inception-v1", InceptionV1, V1_INPUT, "Inception v1 (GoogLeNet) with BatchNorm, width /2, 10 classes "
+                 "(small configuration)", width=0.5, classes=10)
 
 
 @register
 def inception_v1_standard():
-    return zoo_spec("inception-v1@standard", InceptionV1, (1, 3, 224, 224), "logits", "classification",
-                    "Inception v1 (GoogLeNet) with BatchNorm (ImageNet)")
+    return _spec("inception-v1@standard", InceptionV1, V1_INPUT, "Inception v1 (GoogLeNet) with BatchNorm (ImageNet)")
 
 
 @register
 def inception_v3():
-    return zoo_spec("inception-v3", InceptionV3, (1, 3, 299, 299), "logits", "classification",
-                    "Inception v3, width /4, 10 classes (small configuration)",
-                    width=0.25, classes=10)
+    return _spec("inception-v3", InceptionV3, V3_INPUT, "Inception v3, width /4, 10 classes (small configuration)",
+                 width=0.25, classes=10)
 
 
 @register
 def inception_v3_standard():
-    return zoo_spec("inception-v3@standard", InceptionV3, (1, 3, 299, 299), "logits", "classification",
-                    "Inception v3 (ImageNet, no auxiliary classifier)")
+    return _spec("inception-v3@standard", InceptionV3, V3_INPUT, "Inception v3 (ImageNet, no auxiliary classifier)")
