@@ -84,7 +84,7 @@ def resnet50_standard():
 
 @register
 def resnext50():
-    return _spec("resnext50-32x4d", "ResNeXt-50, 8 groups x 4 channels 10 classes (small configuration)", base=16,
+    return _spec("resnext50-32x4d", "ResNeXt-50, 8 groups x 4 channels, 10 classes (small configuration)", base=16,
                  groups=8, width_per_group=4, classes=10)
 
 
@@ -96,7 +96,7 @@ def resnext50_standard():
 
 @register
 def se_resnext50():
-    return _spec("se-resnext50", "SE-ResNeXt-50, 8 groups x 4 channels 10 classes (small configuration)", base=16,
+    return _spec("se-resnext50", "SE-ResNeXt-50, 8 groups x 4 channels, 10 classes (small configuration)", base=16,
                  groups=8, width_per_group=4, se_reduction=16, classes=10)
 
 

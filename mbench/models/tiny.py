@@ -38,7 +38,7 @@ class UnsupportedOp(nn.Module):
         self.conv = nn.Conv2d(2, 2, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.linalg.inv(self.conv(x) + 4 * torch.eye(x.shape[-1]))
+        return torch.linalg.inv(self.conv(x) + 4 * torch.eye(x.shape[-1], device=x.device))
 
 
 @register
