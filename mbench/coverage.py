@@ -29,6 +29,8 @@ HOST_RUN_PLAN = RunPlan(warmup_runs=3, warmup_seconds=0.2, runs=10, min_seconds=
 CONVERSION_METRICS = ("conversion", "size", "parity_max_abs")
 LATENCY_METRICS = ("latency_median", "latency")
 TOLERANCE_METRIC = "parity_tolerance"
+# Rows from `mbench convert` carry no tolerance row: they are judged by ModelSpec's default absolute tolerance.
+DEFAULT_TOLERANCE = ModelSpec.__dataclass_fields__["parity_atol"].default
 
 
 class CellState(str, enum.Enum):
@@ -178,7 +180,7 @@ def _cell(key, group: "pd.DataFrame", tolerances, latency, converted_id) -> list
         error = str(by_metric.loc["conversion", "error"])
         return [*key, CellState.FAILED.value, None, None, None, operator_in_message(error), error]
     parity = by_metric.loc["parity_max_abs"] if "parity_max_abs" in by_metric.index else None
-    tolerance = tolerances.get((model, precision))
+    tolerance = tolerances.get((model, precision), DEFAULT_TOLERANCE)
     run = latency.loc[key] if key in latency.index and latency.loc[key, "id"] > converted_id else None
     state, error = _state(parity, tolerance, run)
     latency_ms = run["value"] if run is not None and run["status"] == Status.OK.value else None
@@ -190,7 +192,7 @@ def _state(parity, tolerance, run) -> tuple[CellState, str]:
     """The furthest state reached, and the reason it went no further."""
     if parity is None or parity["status"] != Status.OK.value:
         return CellState.CONVERTED, "" if parity is None else str(parity["error"])
-    if tolerance is not None and parity["value"] > tolerance:
+    if parity["value"] > tolerance:
         return CellState.PARITY_EXCEEDED, f"max |artifact - PyTorch| {parity['value']:.3g} > {tolerance:.3g}"
     if run is None:
         return CellState.PARITY_OK, "not run on the host"
@@ -242,8 +244,11 @@ def matrix_html(frame: "pd.DataFrame") -> str:
     matrix = html_table(["model"] + [f"{f} {p}" for f, p in columns], body)
     legend = " ".join(f'<span style="background:{c};padding:2px 6px;font:12px sans-serif">{html.escape(s.value)}'
                       "</span>" for s, c in STATE_COLOURS.items())
-    return (f'<section style="font:13px sans-serif"><h2>Converter coverage</h2><p>{legend}</p>{matrix}'
-            f"{_failures_html(frame)}</section>")
+    note = ("Hover a cell for the reason it went no further (e.g. Core ML converts on Linux but runs only on macOS). "
+            "Parity: max |artifact - PyTorch| on a seeded input within the larger of the model's absolute tolerance "
+            "and a relative one (1e-4 of the largest output at fp32).")
+    return (f'<section style="font:13px sans-serif"><h2>Converter coverage</h2><p>{legend}</p>'
+            f"<p>{html.escape(note)}</p>{matrix}{_failures_html(frame)}</section>")
 
 
 def _failures_html(frame: "pd.DataFrame") -> str:

@@ -15,7 +15,7 @@ def layer_frame(measurements: "pd.DataFrame", layers: list[str]) -> "pd.DataFram
 
     rows = measurements[measurements["model"].isin(layers) & (measurements["status"] == "ok")].sort_values("id")
     facts = rows[rows["metric"].isin(["parameters", "macs"])].drop_duplicates(["model", "metric"], keep="last")
-    frame = facts.pivot(index="model", columns="metric", values="value")
+    frame = facts.pivot(index="model", columns="metric", values="value").reindex(columns=["parameters", "macs"])
     latency = rows[(rows["metric"] == "latency_median") & (rows["device"] == "host")]
     latency = latency.drop_duplicates(["model", "format", "precision"], keep="last")
     per_format = latency.pivot_table(index="model", columns=["format", "precision"], values="value")
