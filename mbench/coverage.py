@@ -206,7 +206,7 @@ STATE_COLOURS = {CellState.FAILED: "#f8d0d0", CellState.CONVERTED: "#e8e8e8", Ce
 CELL_STYLE = "border:1px solid #bbb;padding:3px 6px;vertical-align:top;font:12px sans-serif"
 
 
-def _td(text: str, colour: str = "", title: str = "") -> str:
+def html_cell(text: str, colour: str = "", title: str = "") -> str:
     style = CELL_STYLE + (f";background:{colour}" if colour else "")
     tip = f' title="{html.escape(title)}"' if title else ""
     return f'<td style="{style}"{tip}>{html.escape(text)}</td>'
@@ -229,7 +229,7 @@ def _matrix_cell(cell) -> str:
         text += f" · {cell.latency_ms:.2f} ms"
     if state is CellState.FAILED:
         text += f" · {cell.operator or 'op not named'}"
-    return _td(text, STATE_COLOURS[state], cell.error)
+    return html_cell(text, STATE_COLOURS[state], cell.error)
 
 
 def matrix_html(frame: "pd.DataFrame") -> str:
@@ -238,7 +238,7 @@ def matrix_html(frame: "pd.DataFrame") -> str:
     cells = {(c.model, c.format, c.precision): c for c in frame.itertuples()}
     body = []
     for model in sorted(set(frame["model"])):
-        row = [_td(model)] + [_matrix_cell(cells[(model, *col)]) if (model, *col) in cells else _td("-")
+        row = [html_cell(model)] + [_matrix_cell(cells[(model, *col)]) if (model, *col) in cells else html_cell("-")
                               for col in columns]
         body.append("<tr>" + "".join(row) + "</tr>")
     matrix = html_table(["model"] + [f"{f} {p}" for f, p in columns], body)
@@ -255,8 +255,8 @@ def _failures_html(frame: "pd.DataFrame") -> str:
     failed = frame[frame["state"] == CellState.FAILED.value]
     if failed.empty:
         return "<p>No conversion failed.</p>"
-    body = ["<tr>" + _td(f.model) + _td(f"{f.format} {f.precision}") + _td(f.operator or "not named")
-            + _td(f.error[:600]) + "</tr>" for f in failed.itertuples()]
+    body = ["<tr>" + html_cell(f.model) + html_cell(f"{f.format} {f.precision}") + html_cell(f.operator or "not named")
+            + html_cell(f.error[:600]) + "</tr>" for f in failed.itertuples()]
     return "<h3>Failures</h3>" + html_table(["model", "format", "operator", "converter's message"], body)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mbench.coverage import _td, html_table
+from mbench.coverage import html_cell, html_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,8 +30,8 @@ def layer_html(frame: "pd.DataFrame", descriptions: dict[str, str] | None = None
     body = []
     for row in frame.itertuples(index=False):
         values = dict(zip(frame.columns, row))
-        cells = [_td(values["layer"], title=(descriptions or {}).get(values["layer"], ""))]
-        cells += [_td(_number(values[c])) for c in columns]
+        cells = [html_cell(values["layer"], title=(descriptions or {}).get(values["layer"], ""))]
+        cells += [html_cell(_number(values[c])) for c in columns]
         body.append("<tr>" + "".join(cells) + "</tr>")
     return ('<section style="font:13px sans-serif"><h2>Convolution variants: weights, MACs and host latency</h2>'
             f"{html_table(['layer', *columns], body)}</section>")
