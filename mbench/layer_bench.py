@@ -1,4 +1,4 @@
-"""The layer-level benchmark: each conv-variant micro-model's weights, MACs and host latency per format, side by side."""
+"""The layer-level benchmark: each conv-variant micro-model's weights, MACs and host latency per format."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

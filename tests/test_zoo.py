@@ -80,7 +80,8 @@ def test_fcn_upsamplers_start_as_bilinear_interpolation():
     torch.testing.assert_close(up[..., 1:-1, 1:-1], expected[..., 1:-1, 1:-1])  # equal away from the border
 
 
-@pytest.mark.parametrize(("name", "shape"), [("fcn8s", (1, 2, 256, 256)), ("deeplabv3plus-xception", (1, 21, 256, 256))])
+@pytest.mark.parametrize(("name", "shape"), [("fcn8s", (1, 2, 256, 256)),
+                                             ("deeplabv3plus-xception", (1, 21, 256, 256))])
 def test_models_produce_their_output_shape(name, shape):
     spec = models.get(name)
     with torch.inference_mode():

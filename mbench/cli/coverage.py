@@ -22,7 +22,8 @@ def _precisions() -> list[str]:
               help="Precisions, comma-separated.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="artifacts", show_default=True)
 @click.option("--run/--no-run", "run_on_host", default=True, show_default=True,
-              help="Run each host-runnable artifact a few times (at least 10 timed runs and 0.3 s) to mark it 'runs on host'.")
+              help="Run each host-runnable artifact a few times (at least 10 timed runs and 0.3 s) to mark it "
+                   "'runs on host'.")
 @click.option("--devices", "inventory_path", type=click.Path(path_type=Path), default="devices.yaml",
               show_default=True, help="Device inventory file (its 'host' entry runs the artifacts).")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -47,7 +48,7 @@ def coverage(model_names, formats, precisions, out, run_on_host, inventory_path,
     host_run = HostRun(load_inventory(inventory_path)) if run_on_host else None
     with Store(db) as store:
         record_coverage(specs, [Format(f) for f in formats], [Precision(p) for p in precisions], out, store,
-                        host_run, on_outcome=_print_conversion)
+                        host_run, on_outcome=_print_conversion, on_result=_print_host_run)
         frame = _write_page(store, [s.name for s in specs], html_path)
     counts = frame["state"].value_counts().to_dict()
     click.echo(f"{len(frame)} cells: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + f"; matrix in {html_path}")
@@ -81,6 +82,12 @@ def _print_conversion(outcome) -> None:
     from mbench.cli.convert import _print_conversion as print_one
 
     print_one(outcome)
+
+
+def _print_host_run(artifact, result) -> None:
+    from mbench.cli.profile import _print_profile as print_one
+
+    print_one(artifact, result)
 
 
 command = coverage
