@@ -19,14 +19,30 @@ class ModelFacts:
 
 
 def model_facts(spec: ModelSpec, model=None) -> ModelFacts:
-    """Count a model; MACs are half the FLOPs of torch's own flop counter on the spec's input."""
+    """Count a model; MACs are half the FLOPs of torch's own flop counter on the spec's input.
+
+    Without a ``model``, it is built on the meta device (shapes only, so counting costs no arithmetic), or on the
+    CPU where its forward cannot run on meta tensors (e.g. it makes CPU tensors of its own).
+    """
+    import torch
+
+    if model is not None:
+        return _count(spec, model)
+    try:
+        with torch.device("meta"):
+            return _count(spec, spec.build())
+    except (RuntimeError, NotImplementedError):
+        return _count(spec, spec.build())
+
+
+def _count(spec: ModelSpec, model) -> ModelFacts:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    model = model if model is not None else spec.build()
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
     params = [p for p in model.parameters() if p.requires_grad]
     buffers = [b for b in model.buffers() if b.dtype.is_floating_point]
-    example = torch.zeros(spec.inputs[0].shape)
+    example = torch.zeros(spec.inputs[0].shape, device=device)
     counter = FlopCounterMode(display=False)
     with counter, torch.inference_mode():
         model(example)

@@ -1,4 +1,8 @@
-"""The model registry: a decorator adds a ModelSpec under a unique name."""
+"""The model registry: a decorator adds a ModelSpec under a unique name.
+
+A name of the form ``base@variant`` (e.g. ``resnet50@standard``) is a variant of a registered model: ``get`` resolves
+it like any name, and ``names()`` lists it only when asked, so the default zoo is the small configurations.
+"""
 from __future__ import annotations
 
 from typing import Callable
@@ -26,9 +30,13 @@ def get(name: str) -> ModelSpec:
     try:
         return _REGISTRY[name]
     except KeyError:
-        known = ", ".join(sorted(_REGISTRY))
+        known = ", ".join(names(variants=True))
         raise UnknownModelError(f"unknown model {name!r}; registered models: {known}") from None
 
 
-def names() -> list[str]:
-    return sorted(_REGISTRY)
+VARIANT_SEPARATOR = "@"
+
+
+def names(variants: bool = False) -> list[str]:
+    """Registered names, without ``base@variant`` names unless ``variants``."""
+    return sorted(n for n in _REGISTRY if variants or VARIANT_SEPARATOR not in n)

@@ -28,3 +28,20 @@ def test_tiny() -> ModelSpec:
         "test-tiny", TinyEdges, (InputSpec("image", (1, 3, 32, 32)),), ("edges",), "edge-detection",
         "tiny test model with HED's op mix", source="test-tiny",
     )
+
+
+class UnsupportedOp(nn.Module):
+    """A conv then a batched matrix inverse: an op Core ML and ONNX have no conversion for (coverage tests)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(2, 2, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.linalg.inv(self.conv(x) + 4 * torch.eye(x.shape[-1], device=x.device))
+
+
+@register
+def test_unsupported_op() -> ModelSpec:
+    return ModelSpec("test-unsupported-op", UnsupportedOp, (InputSpec("x", (1, 2, 4, 4)),), ("y",), "test",
+                     "tiny model with torch.linalg.inv, which converters reject", source="test-unsupported-op")

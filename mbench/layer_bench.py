@@ -1,0 +1,43 @@
+"""The layer-level benchmark: each conv-variant micro-model's weights, MACs and host latency per format."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mbench.coverage import html_cell, html_table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def layer_frame(measurements: "pd.DataFrame", layers: list[str]) -> "pd.DataFrame":
+    """One row per layer: parameters, MACs, and the latest median latency (ms) on the host per format."""
+    import pandas as pd
+
+    rows = measurements[measurements["model"].isin(layers) & (measurements["status"] == "ok")].sort_values("id")
+    facts = rows[rows["metric"].isin(["parameters", "macs"])].drop_duplicates(["model", "metric"], keep="last")
+    frame = facts.pivot(index="model", columns="metric", values="value").reindex(columns=["parameters", "macs"])
+    latency = rows[(rows["metric"] == "latency_median") & (rows["device"] == "host")]
+    latency = latency.drop_duplicates(["model", "format", "precision"], keep="last")
+    per_format = latency.pivot_table(index="model", columns=["format", "precision"], values="value")
+    per_format.columns = [f"{f} {p} ms" for f, p in per_format.columns]
+    frame = frame.join(per_format, how="outer").reindex([n for n in layers if n in set(rows["model"])])
+    return frame.rename_axis("layer").reset_index().astype({"parameters": "Int64", "macs": "Int64"}, errors="ignore")
+
+
+def layer_html(frame: "pd.DataFrame", descriptions: dict[str, str] | None = None) -> str:
+    """The layer table as a self-contained HTML fragment; blank where a format was not measured."""
+    columns = [c for c in frame.columns if c != "layer"]
+    body = []
+    for row in frame.itertuples(index=False):
+        values = dict(zip(frame.columns, row))
+        cells = [html_cell(values["layer"], title=(descriptions or {}).get(values["layer"], ""))]
+        cells += [html_cell(_number(values[c])) for c in columns]
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return ('<section style="font:13px sans-serif"><h2>Convolution variants: weights, MACs and host latency</h2>'
+            f"{html_table(['layer', *columns], body)}</section>")
+
+
+def _number(value) -> str:
+    if value is None or value != value:
+        return ""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:.3f}"
