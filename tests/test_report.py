@@ -117,3 +117,18 @@ def test_extra_sections_drop_in_escaped(store, tmp_path):
     block = html[html.index('<h2 id="section-coverage">'):html.index('id="runs"')]
     assert "&lt;i&gt;m&lt;/i&gt;" in block and "<i>m" not in html and "A note" in block
     assert 'href="#section-coverage"' in html
+
+
+def test_accuracy_section_and_the_hed_verdict(tmp_path):
+    rows = _hed_rows()
+    for model, ods, iou in (("hed-vgg", 0.86, 0.93), ("hed-mobilenetv2", 0.87, 0.89)):
+        for fmt, shift in (("pytorch", 0.0), ("onnx", 0.001)):
+            rows += [_ms(model, fmt, "ods_f", ods + shift, ""), _ms(model, fmt, "corner_iou", iou, "")]
+    with Store(tmp_path / "acc.db") as store:
+        run = new_run_id()
+        store.start_run(run, "test")
+        store.append(run, rows)
+        html = render_report(store, tmp_path / "r.html").read_text()
+    assert "hed-mobilenetv2 is less accurate than hed-vgg: ODS F 0.870 vs 0.860 (+0.010), corner IoU 0.890 vs 0.930" in html
+    section = html[html.index('id="section-accuracy"'):]
+    assert "Δ ods_f" in section and "0.001" in section

@@ -25,6 +25,10 @@ def latest_accuracy(measurements: "pd.DataFrame") -> "pd.DataFrame":
 def deltas_against_pytorch(measurements: "pd.DataFrame") -> "pd.DataFrame":
     """Each artifact's accuracy minus the fp32 PyTorch reference of the same model on the same device."""
     table = latest_accuracy(measurements)
+    has_reference = {("pytorch", "fp32")} <= set(zip(table.index.get_level_values("format"),
+                                                      table.index.get_level_values("precision")))
+    if not has_reference:
+        return table * float("nan")  # nothing to compare against: every delta unknown
     reference = table.xs(("pytorch", "fp32"), level=("format", "precision"), drop_level=False)
     reference = reference.reset_index(level=["format", "precision"], drop=True)
     aligned = reference.reindex(table.index.droplevel(["format", "precision"]))

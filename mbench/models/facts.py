@@ -1,6 +1,7 @@
 """What a source model is, counted from the model itself: parameters, weight bytes, MACs."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 from mbench.spec import ModelSpec
@@ -29,7 +30,8 @@ def model_facts(spec: ModelSpec, model=None) -> ModelFacts:
     if model is not None:
         return _count(spec, model)
     try:
-        with torch.device("meta"):
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # shipped weights cannot load into meta tensors: no matter
             return _count(spec, spec.build())
     except (RuntimeError, NotImplementedError):
         return _count(spec, spec.build())

@@ -5,7 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pandas as pd
+
 from mbench import __version__
+from mbench.accuracy.summary import ACCURACY_METRICS
 from mbench.report import plots, precision, tables
 from mbench.report.headline import Headline, headlines
 from mbench.report.sections import Section, Table, number_text
@@ -46,16 +49,49 @@ def build_page(store: Store, pairs: list[tuple[str, str]] = (), metric: str | No
                 Table.of_frame(tables.provenance_summary(rows)), metric)
 
 
-def builtin_sections(rows) -> list[Section]:
-    """Sections drawn only when their data exists: the precision view when any model has several precisions."""
-    if rows.empty or rows.precision.nunique() < 2:
+def builtin_sections(rows: pd.DataFrame) -> list[Section]:
+    """Sections drawn only when their data exists: precision, accuracy, converter coverage, layer benchmark."""
+    if rows.empty:
         return []
-    return [Section.of_frame(
-        "Precision", precision.precision_view(rows),
-        "Each model's formats and precisions side by side: size, parity with fp32 PyTorch and median latency, "
-        "each against the fp32 artifact of the same format on the same device. A lower precision that is slower "
-        "than fp32 is listed first: quantized kernels are not faster on every CPU.",
-        tuple(precision.precision_findings(rows)))]
+    found = []
+    if rows.precision.nunique() > 1:
+        found.append(Section.of_frame(
+            "Precision", precision.precision_view(rows),
+            "Each model's formats and precisions side by side: size, parity with fp32 PyTorch and median latency, "
+            "each against the fp32 artifact of the same format on the same device. A lower precision that is "
+            "slower than fp32 is listed first: quantized kernels are not faster on every CPU.",
+            tuple(precision.precision_findings(rows))))
+    if rows.metric.isin(ACCURACY_METRICS).any():
+        found.append(Section.of_frame(
+            "Accuracy", _accuracy_table(rows),
+            "Task accuracy per artifact (edge maps: ODS/OIS F and AP by the BSDS protocol; corners: SmartDoc-style "
+            "quadrilateral IoU and detection rate), and each artifact's difference from fp32 PyTorch."))
+    return found + _coverage_sections(rows)
+
+
+def _accuracy_table(rows: pd.DataFrame) -> pd.DataFrame:
+    from mbench.accuracy.summary import deltas_against_pytorch, latest_accuracy
+
+    deltas = deltas_against_pytorch(rows).add_prefix("Δ ")
+    return latest_accuracy(rows).join(deltas).reset_index()
+
+
+def _coverage_sections(rows: pd.DataFrame) -> list[Section]:
+    from mbench.coverage import TOLERANCE_METRIC, coverage_frame
+    from mbench.layer_bench import layer_frame
+    from mbench.models.conv_variants import layer_names
+
+    found = []
+    if (rows.metric == TOLERANCE_METRIC).any():
+        found.append(Section.of_frame(
+            "Converter coverage", coverage_frame(rows),
+            "Each model x format x precision of `mbench coverage`: converted, parity within tolerance, runs on this "
+            "host, or failed with the operator and the converter's message."))
+    layers = [name for name in layer_names() if name in set(rows.model)]
+    if layers:
+        found.append(Section.of_frame("Layer benchmark", layer_frame(rows, layers),
+                                      "One layer per model: parameters, MACs and latency per format."))
+    return found
 
 
 def render_report(store: Store, out: Path, title: str = "mbench report", pairs: list[tuple[str, str]] = (),

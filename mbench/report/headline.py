@@ -63,10 +63,14 @@ def headline(rows: pd.DataFrame, pair: tuple[str, str] = PAIR, metric: str | Non
                            value(rows, small, f, "latency_median", device), "ms") for f in FORMATS]
     lines += [PairLine(f, "host", "parity max |Δ| vs PyTorch", value(rows, big, f, "parity_max_abs"),
                        value(rows, small, f, "parity_max_abs"), "") for f in FORMATS if f != "pytorch"]
-    if metric:
-        lines += [PairLine(f, "-", metric, value(rows, big, f, metric), value(rows, small, f, metric), "")
+    for accuracy in dict.fromkeys(m for m in (metric, "corner_iou") if m and (rows.metric == m).any()):
+        lines += [PairLine(f, "host", accuracy, value(rows, big, f, accuracy), value(rows, small, f, accuracy), "")
                   for f in FORMATS]
     notes = _seed_notes(rows, big, small) if pair == PAIR else []
+    if pair == PAIR and (rows.metric == "corner_iou").any():
+        from mbench.accuracy.summary import mobilenet_vs_vgg
+
+        notes.insert(0, mobilenet_vs_vgg(rows, small, big))
     return Headline(big, small, _sentence(lines, big, small, metric), lines, notes)
 
 
