@@ -7,17 +7,13 @@ from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 
-from mbench.spec import Format, Precision, Status
+from mbench.spec import Format, InputSpec, Precision, Status
 
 MANIFEST_SUFFIX = ".manifest.json"
 
 
-@dataclass(frozen=True)
-class TensorInfo:
-    name: str
-    shape: tuple[int, ...]
-    layout: str = "NCHW"
-    dtype: str = "float32"
+# An artifact's tensor is described by the same record as a model's input: name, shape, layout, dtype.
+TensorInfo = InputSpec
 
 
 @dataclass(frozen=True)

@@ -26,13 +26,22 @@ class Calibration:
 
 
 def calibration_for(spec_input: InputSpec, folder: Path | None = None, count: int = DEFAULT_SAMPLES,
-                    seed: int = 0) -> Calibration:
-    """Images from ``folder`` resized to the input, or uniform noise labelled as synthetic when none is given."""
-    if folder is None:
-        rng = np.random.default_rng(seed)
-        samples = tuple(rng.random(spec_input.shape, dtype=np.float32) for _ in range(count))
-        return Calibration(samples, "synthetic uniform noise (no calibration data given: pass --calibration DIR)")
-    return Calibration(_images(Path(folder), spec_input, count), f"images in {folder}")
+                    seed: int = 0, task: str = "") -> Calibration:
+    """Images from ``folder`` resized to the input; else the model's own task data where mbench can make it (document
+    photos for the edge detectors); else uniform noise, labelled as synthetic."""
+    if folder is not None:
+        return Calibration(_images(Path(folder), spec_input, count), f"images in {folder}")
+    _, channels, height, width = spec_input.shape
+    if task == "edge-detection" and channels == 3 and height == width:
+        from mbench.accuracy.docs_data import make_sample
+
+        samples = tuple(make_sample(seed, i, height).image.transpose(2, 0, 1)[None].astype(np.float32) / 255
+                        for i in range(count))
+        return Calibration(samples, f"the task's own data: generated document photos (mbench data docs, seed {seed}, "
+                                    "training split)")
+    rng = np.random.default_rng(seed)
+    samples = tuple(rng.random(spec_input.shape, dtype=np.float32) for _ in range(count))
+    return Calibration(samples, "synthetic uniform noise (no calibration data given: pass --calibration DIR)")
 
 
 def _images(folder: Path, spec_input: InputSpec, count: int) -> tuple[np.ndarray, ...]:

@@ -80,7 +80,8 @@ def convert_model(spec: ModelSpec, formats: list[Format], out_dir: Path,
         reference = model(example).numpy()
     calibration = None
     if Precision.INT8 in settings.precisions:
-        calibration = calibration_for(spec.inputs[0], settings.calibration_dir, settings.calibration_samples)
+        calibration = calibration_for(spec.inputs[0], settings.calibration_dir, settings.calibration_samples,
+                                      task=spec.task)
     job = _Job(model, spec, example, Path(out_dir), inputs, reference, calibration, settings.options,
                model_fingerprint(model, spec), samples_fingerprint(calibration and calibration.samples),
                settings.rebuild)

@@ -38,7 +38,8 @@ def test_lower_precision_stays_close_to_fp32(variants, fmt, precision):
 
 def test_int8_static_records_its_calibration(variants):
     for fmt in (Format.ONNX, Format.TFLITE):
-        assert variants[(fmt, Precision.INT8)].artifact.calibration.startswith("8 samples from synthetic")
+        assert variants[(fmt, Precision.INT8)].artifact.calibration.startswith(
+            "8 samples from the task's own data: generated document photos")
     assert variants[(Format.ONNX, Precision.FP16)].artifact.calibration == ""
 
 
@@ -72,6 +73,14 @@ def test_calibration_from_an_image_folder(tmp_path):
     assert len(calibration.samples) == 2 and calibration.samples[0].shape == (1, 3, 8, 8)
     assert calibration.samples[1].max() == pytest.approx(40 / 255)
     assert calibration.describe() == f"2 samples from images in {tmp_path}"
+
+
+def test_calibration_falls_back_to_labelled_noise_without_task_data():
+    calibration = calibration_for(InputSpec("input", (1, 3, 8, 16)), count=3, task="custom")
+    assert len(calibration.samples) == 3 and "synthetic uniform noise" in calibration.source
+    documents = calibration_for(InputSpec("image", (1, 3, 16, 16)), count=2, task="edge-detection")
+    assert documents.samples[0].shape == (1, 3, 16, 16) and 0 <= documents.samples[0].min() < documents.samples[0].max() <= 1
+    assert "document photos" in documents.source
 
 
 def test_calibration_errors_name_the_folder(tmp_path):
