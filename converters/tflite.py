@@ -3,7 +3,8 @@ ai-edge-quantizer for lower precisions.
 
 Inputs and outputs keep PyTorch's NCHW layout: litert-torch inserts the transposes at the edges.
 Precisions: fp16 weights (float casting, fp32 compute), int8 full-integer static (int8 weights and activations,
-int8 I/O, calibrated), int8-dynamic (int8 weights, activations quantized at run time), int8-weights (weight-only).
+calibrated; int8 I/O by default, or float I/O with QUANTIZE/DEQUANTIZE at the edges), int8-dynamic (int8 weights,
+activations quantized at run time), int8-weights (weight-only).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ PRECISIONS = frozenset({Precision.FP32, Precision.FP16, Precision.INT8, Precisio
 QUANTIZATION = {
     Precision.FP32: "none (fp32)",
     Precision.FP16: "fp16 weights, fp32 compute (ai-edge-quantizer float casting)",
-    Precision.INT8: "int8 full-integer static: int8 weights and activations, int8 I/O (ai-edge-quantizer)",
+    Precision.INT8: "int8 full-integer static: int8 weights and activations, {io} I/O (ai-edge-quantizer)",
     Precision.INT8_DYNAMIC: "int8 dynamic range: int8 weights, activations quantized at run time",
     Precision.INT8_WEIGHTS: "int8 weight-only: weights dequantized to fp32 before each op",
 }
@@ -31,6 +32,7 @@ QUANTIZATION = {
 @dataclass(frozen=True)
 class Options:
     calibration_threads: int = 2
+    int8_io: str = "int8"  # full-integer int8: "int8" inputs/outputs, or "float" (quantized inside the model)
 
 
 def versions() -> dict[str, str]:
@@ -45,18 +47,24 @@ def convert(model, spec: ModelSpec, example, options: Options, out_path: Path, p
     edge_model.export(str(out_path))
     if precision is not Precision.FP32:
         out_path.write_bytes(_quantize(out_path.read_bytes(), precision, options, calibration))
-    return Converted(*_io(out_path, spec), QUANTIZATION[precision], calibrated=precision is Precision.INT8)
+    quantization = QUANTIZATION[precision].format(io=options.int8_io)
+    return Converted(*_io(out_path, spec), quantization, calibrated=precision is Precision.INT8)
 
 
-def _recipe(precision: Precision):
+def _recipe(precision: Precision, options: Options):
     from ai_edge_quantizer import qtyping, recipe
     from ai_edge_quantizer.algorithm_manager import AlgorithmName
     from ai_edge_quantizer.recipe_manager import RecipeManager
 
+    manager = RecipeManager()
     if precision is Precision.FP16:
-        manager = RecipeManager()
         manager.add_weight_only_config(".*", qtyping.TFLOperationName.ALL_SUPPORTED, 16,
                                        algorithm_key=AlgorithmName.FLOAT_CASTING)
+        return manager.get_quantization_recipe()
+    if precision is Precision.INT8 and options.int8_io == "float":
+        manager.add_static_config(".*", qtyping.TFLOperationName.ALL_SUPPORTED, 8, 8)
+        for edge in (qtyping.TFLOperationName.INPUT, qtyping.TFLOperationName.OUTPUT):
+            manager.add_quantization_config(".*", edge, algorithm_key=AlgorithmName.NO_QUANTIZE)
         return manager.get_quantization_recipe()
     recipes = {Precision.INT8: recipe.static_wi8_ai8, Precision.INT8_DYNAMIC: recipe.dynamic_wi8_afp32,
                Precision.INT8_WEIGHTS: recipe.weight_only_wi8_afp32}
@@ -68,7 +76,7 @@ def _recipe(precision: Precision):
 def _quantize(float_model: bytes, precision: Precision, options: Options, calibration: Calibration | None) -> bytes:
     from ai_edge_quantizer import quantizer
 
-    q = quantizer.Quantizer(bytearray(float_model), _recipe(precision))
+    q = quantizer.Quantizer(bytearray(float_model), _recipe(precision, options))
     result = None
     if q.need_calibration:
         if calibration is None:

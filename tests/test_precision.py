@@ -48,6 +48,18 @@ def test_tflite_int8_is_full_integer_with_int8_io(variants):
     assert artifact.inputs[0].dtype == "int8" and artifact.outputs[0].dtype == "int8"
 
 
+def test_tflite_int8_with_float_io_on_request(tmp_path):
+    from converters.tflite import Options as TFLiteOptions
+
+    settings = ConvertSettings((Precision.INT8,), calibration_samples=4,
+                               options={Format.TFLITE: TFLiteOptions(int8_io="float")})
+    outcomes = {o.format: o for o in convert_model(models.get("test-tiny"), [Format.TFLITE], tmp_path, settings)}
+    artifact = outcomes[Format.TFLITE].artifact
+    assert artifact.inputs[0].dtype == "float32" and artifact.outputs[0].dtype == "float32"
+    assert "float I/O" in artifact.quantization
+    assert 0 < artifact.parity.max_abs < 5e-2
+
+
 @pytest.mark.parametrize("precision", [Precision.FP16, Precision.INT8, Precision.PALETTE4])
 def test_coreml_variants_convert_and_shrink(variants, precision):
     artifact = variants[(Format.COREML, precision)].artifact

@@ -24,12 +24,14 @@ from mbench.spec import Format, Precision
 @click.option("--calibration-samples", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--onnx-quant-format", type=click.Choice(["qoperator", "qdq"]), default="qoperator", show_default=True,
               help="Form of ONNX static int8.")
+@click.option("--tflite-int8-io", type=click.Choice(["int8", "float"]), default="int8", show_default=True,
+              help="Inputs and outputs of TFLite full-integer int8.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="artifacts", show_default=True)
 @click.option("--rebuild", is_flag=True, help="Convert again even where an identical artifact is cached.")
 @db_option
 @library_errors
 def convert(model_names, user_model, input_shape, formats, precisions, calibration_dir, calibration_samples,
-            onnx_quant_format, out, rebuild, db):
+            onnx_quant_format, tflite_int8_io, out, rebuild, db):
     """Convert models to each format and write artifacts with manifests; every outcome is stored.
 
     A PyTorch reference (the state_dict) is always written too: it is the baseline for parity and latency.
@@ -39,6 +41,7 @@ def convert(model_names, user_model, input_shape, formats, precisions, calibrati
     Example: mbench convert hed-mobilenetv2 --to onnx,coreml,tflite --precision fp32,fp16,int8 --out artifacts/
     """
     from converters.onnx import Options as OnnxOptions
+    from converters.tflite import Options as TFLiteOptions
     from mbench.convert import ConvertSettings
     from mbench.models.sources import absolute_source, spec_from_source
     from mbench.store import Store
@@ -50,7 +53,8 @@ def convert(model_names, user_model, input_shape, formats, precisions, calibrati
     if user_model:
         specs.append(spec_from_source(absolute_source(user_model), input_shape))
     settings = ConvertSettings(tuple(Precision(p) for p in precisions), calibration_dir, calibration_samples,
-                               {Format.ONNX: OnnxOptions(quant_format=onnx_quant_format)}, rebuild)
+                               {Format.ONNX: OnnxOptions(quant_format=onnx_quant_format),
+                                Format.TFLITE: TFLiteOptions(int8_io=tflite_int8_io)}, rebuild)
     with Store(db) as store:
         outcomes = convert_and_record(specs, [Format(f) for f in formats], out, store, settings,
                                       on_outcome=_print_conversion)
