@@ -5,7 +5,10 @@ import pytest
 from mbench.accuracy.docs_data import make_sample
 from mbench.accuracy.edges import edge_counts, edge_scores, thresholds
 
-RANDOM_MATCHER = 0.005  # how far the randomised BSDS matcher moved a perfect score in repeated runs here
+# The BSDS matcher links outliers through a time-seeded random sparse graph, so a pixel can go unmatched: over 30
+# repeats here a perfect map scored ODS/OIS F >= 0.996 and AP >= 0.988. The bounds leave room beyond that.
+RANDOM_MATCHER = 0.01
+RANDOM_MATCHER_AP = 0.03
 
 LEVELS = thresholds(9)
 
@@ -21,8 +24,8 @@ def truth():
 
 def test_perfect_map_scores_one(truth):
     scores = _score(truth.astype(float), truth)
-    # BSDS's matcher links outliers through a time-seeded random sparse graph, so a pixel can rarely go unmatched
-    assert (scores.ods_f, scores.ois_f, scores.ap) == pytest.approx((1.0, 1.0, 1.0), abs=RANDOM_MATCHER)
+    assert (scores.ods_f, scores.ois_f) == pytest.approx((1.0, 1.0), abs=RANDOM_MATCHER)
+    assert scores.ap == pytest.approx(1.0, abs=RANDOM_MATCHER_AP)
 
 
 def test_perfect_map_after_nms_still_near_one(truth):
