@@ -14,7 +14,7 @@ from typing import Iterator
 import numpy as np
 
 from converters import converter_for
-from mbench.artifacts import Artifact, Parity, TensorInfo, digest
+from mbench.artifacts import Artifact, Parity, digest
 from mbench.calibration import DEFAULT_SAMPLES, Calibration, calibration_for
 from mbench.cache import cache_key, cached_artifact, model_fingerprint, samples_fingerprint
 from mbench.capture import output_to
@@ -64,6 +64,17 @@ class ConvertSettings:
     rebuild: bool = False  # ignore the cache
 
 
+def reference_output(spec: ModelSpec):
+    """The model as every conversion builds it (seeded weights), the fixed parity inputs, and PyTorch's output."""
+    import torch
+
+    torch.manual_seed(0)
+    model = spec.build()
+    inputs = seeded_inputs(tuple(spec.inputs), PARITY_SEED)
+    with torch.inference_mode():
+        return model, inputs, model(torch.from_numpy(inputs[0])).numpy()
+
+
 def convert_model(spec: ModelSpec, formats: list[Format], out_dir: Path,
                   settings: ConvertSettings = ConvertSettings()) -> Iterator[Conversion]:
     """Write the PyTorch reference artifact (fp32) and one artifact per format and precision, with manifests,
@@ -72,12 +83,8 @@ def convert_model(spec: ModelSpec, formats: list[Format], out_dir: Path,
     Every artifact's parity is measured against the fp32 PyTorch model on the same seeded input."""
     import torch
 
-    torch.manual_seed(0)
-    model = spec.build()
-    inputs = seeded_inputs(tuple(TensorInfo(i.name, i.shape, i.layout) for i in spec.inputs), PARITY_SEED)
+    model, inputs, reference = reference_output(spec)
     example = torch.from_numpy(inputs[0])
-    with torch.inference_mode():
-        reference = model(example).numpy()
     calibration = None
     if Precision.INT8 in settings.precisions:
         calibration = calibration_for(spec.inputs[0], settings.calibration_dir, settings.calibration_samples,

@@ -57,36 +57,26 @@ def relative_tolerance(precision: Precision) -> float:
             assert_never(precision)
 
 
-def parity_tolerance(spec: ModelSpec, precision: Precision) -> tuple[float, float]:
-    """(tolerance, largest |reference output|): the larger of the spec's absolute one and the relative one."""
+def reference_scale(spec: ModelSpec) -> float:
+    """The largest |PyTorch output| on the parity input, as the conversions compute it."""
     import numpy as np
-    import torch
 
-    from mbench.convert import PARITY_SEED
-    from mbench.runners.base import seeded_inputs
+    from mbench.convert import reference_output
 
-    torch.manual_seed(0)  # the same weights convert_model builds
-    model = spec.build()
-    inputs = seeded_inputs(tuple(spec.inputs), PARITY_SEED)
-    with torch.inference_mode():
-        scale = float(np.abs(model(torch.from_numpy(inputs[0])).numpy()).max())
+    return float(np.abs(reference_output(spec)[2]).max())
+
+
+def parity_tolerance(spec: ModelSpec, precision: Precision, scale: float | None = None) -> tuple[float, float]:
+    """(tolerance, largest |reference output|): the larger of the spec's absolute one and the relative one."""
+    scale = reference_scale(spec) if scale is None else scale
     return max(spec.parity_atol, relative_tolerance(precision) * scale), scale
 
 
-def tolerance_row(spec: ModelSpec, precision: Precision) -> Measurement:
-    tolerance, scale = parity_tolerance(spec, precision)
+def tolerance_row(spec: ModelSpec, precision: Precision, scale: float) -> Measurement:
+    tolerance, _ = parity_tolerance(spec, precision, scale)
     details = {"atol": spec.parity_atol, "rtol": relative_tolerance(precision), "reference_max_abs": scale}
     return Measurement(spec.name, Format.PYTORCH.value, precision.value, "host", TOLERANCE_METRIC, tolerance, "abs",
                        context=Context(details=json.dumps(details)))
-
-
-def convert_at(specs: list[ModelSpec], formats: list[Format], precision: Precision, out_dir: Path, store: "Store",
-               on_outcome: Callable[["Conversion"], None] | None = None) -> list["Conversion"]:
-    from mbench.convert import ConvertSettings
-    from mbench.sweep import convert_and_record
-
-    return convert_and_record(specs, formats, out_dir, store, ConvertSettings((precision,)), on_outcome,
-                              command="mbench coverage")
 
 
 @dataclass(frozen=True)
@@ -103,14 +93,17 @@ def record_coverage(specs: list[ModelSpec], formats: list[Format], precisions: l
                     store: "Store", host_run: HostRun | None = None,
                     on_outcome: Callable[["Conversion"], None] | None = None, on_result=None) -> None:
     """Convert every model to every format at every precision, store tolerances, then run on the host if asked."""
+    from mbench.convert import ConvertSettings
     from mbench.results import new_run_id
-    from mbench.sweep import profile_and_record
+    from mbench.sweep import convert_and_record, profile_and_record
 
-    for precision in precisions:
-        convert_at(specs, formats, precision, out_dir, store, on_outcome)
-        run_id = new_run_id()
-        store.start_run(run_id, "mbench coverage (parity tolerances)")
-        store.append(run_id, [tolerance_row(spec, precision) for spec in specs])
+    convert_and_record(specs, formats, out_dir, store, ConvertSettings(tuple(precisions)), on_outcome,
+                       command="mbench coverage")
+    run_id = new_run_id()
+    store.start_run(run_id, "mbench coverage (parity tolerances)")
+    scales = {spec.name: reference_scale(spec) for spec in specs}
+    store.append(run_id, [tolerance_row(spec, precision, scales[spec.name]) for precision in precisions
+                          for spec in specs])
     if host_run is not None:
         profile_and_record(out_dir, host_run.device, host_run.inventory, store, host_run.plan, host_run.threads,
                            [s.name for s in specs], on_result=on_result, command="mbench coverage (host runs)")

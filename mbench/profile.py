@@ -54,18 +54,14 @@ def profile_each(artifacts: list[Artifact], device_name: str, device: Device, pl
         assert_never(device)
 
 
-def _noise(result: AgentResult) -> dict:
-    if result.status != "ok" or not result.samples_ms:
-        return {}
-    return {"noise": LatencyStats.from_samples(result.samples_ms).noise()}
-
-
 def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance: str,
                 remote: dict[str, str] | None = None) -> Profile:
     """Rows for one agent result: load, first inference, latency statistics and memory, or one row with the reason.
     ``remote`` is the identity of the machine the agent ran on (hostname, uname...) when it is not this one."""
+    stats = LatencyStats.from_samples(result.samples_ms) if result.status == "ok" else None
     units = {"compute_units": result.compute_units} if result.compute_units else {}
-    details = {**(remote or host_details()), **result.environment, **_noise(result), **units}
+    noise = {"noise": stats.noise()} if stats else {}
+    details = {**(remote or host_details()), **result.environment, **noise, **units}
     context = Context.of_artifact(
         artifact, runtime=result.runtime, runtime_version=result.runtime_version, threads=result.threads,
         warmup_runs=len(result.warmup_ms) + 1 if result.status == "ok" else None,
@@ -73,10 +69,9 @@ def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance
         **({"host": remote["hostname"]} if remote else {}),
     )
     key = (artifact.model, artifact.format.value, artifact.precision.value)
-    if result.status != "ok":
+    if stats is None:
         return Profile([failure(key, device, "latency", Status(result.status), result.error, context,
                                 artifact.sha256)], [])
-    stats = LatencyStats.from_samples(result.samples_ms)
     values = [("load_time", result.load_ms, "ms"), ("first_inference", result.first_ms, "ms")]
     values += [(f"latency_{name}", getattr(stats, name), "ms") for name in LATENCY_FIELDS]
     values += [("latency_cv", stats.cv, "ratio"), ("latency_drift", stats.drift, "ratio"),

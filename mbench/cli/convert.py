@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from mbench.cli._echo import echo_conversion
 from mbench.cli._options import db_option, library_errors, parse_csv, parse_shape
 from mbench.spec import Format, Precision
 
@@ -57,21 +58,9 @@ def convert(model_names, user_model, input_shape, formats, precisions, calibrati
                                 Format.TFLITE: TFLiteOptions(int8_io=tflite_int8_io)}, rebuild)
     with Store(db) as store:
         outcomes = convert_and_record(specs, [Format(f) for f in formats], out, store, settings,
-                                      on_outcome=_print_conversion)
+                                      on_outcome=echo_conversion)
     failed = sum(1 for o in outcomes if o.artifact is None)
     click.echo(f"{len(outcomes) - failed} artifacts written under {out}/, {failed} not produced; rows stored in {db}")
-
-
-def _print_conversion(outcome) -> None:
-    label = f"{outcome.model} {outcome.format.value:<8} {outcome.precision.value:<12}"
-    if outcome.artifact is None:
-        colour = "yellow" if outcome.status.value == "not_run" else "red"
-        click.secho(f"{outcome.status.value:<7} {label} {outcome.error.splitlines()[0][:200]}", fg=colour)
-        return
-    a, p = outcome.artifact, outcome.artifact.parity
-    parity = f"parity max |Δ| {p.max_abs:.2e}" if p.max_abs is not None else f"parity {p.status.value}"
-    state = "cached" if outcome.cached else "ok"
-    click.echo(f"{state:<7} {label} {a.bytes / 1e6:8.3f} MB  {a.seconds:6.1f} s  {parity}")
 
 
 command = convert

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from mbench.cli._echo import echo_conversion, echo_profile
 from mbench.cli._options import db_option, library_errors, parse_csv
 
 
@@ -48,7 +49,7 @@ def coverage(model_names, formats, precisions, out, run_on_host, inventory_path,
     host_run = HostRun(load_inventory(inventory_path)) if run_on_host else None
     with Store(db) as store:
         record_coverage(specs, [Format(f) for f in formats], [Precision(p) for p in precisions], out, store,
-                        host_run, on_outcome=_print_conversion, on_result=_print_host_run)
+                        host_run, on_outcome=echo_conversion, on_result=echo_profile)
         frame = _write_page(store, [s.name for s in specs], html_path)
     counts = frame["state"].value_counts().to_dict()
     click.echo(f"{len(frame)} cells: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + f"; matrix in {html_path}")
@@ -76,18 +77,6 @@ def _write_page(store, names: list[str], html_path: Path):
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(standalone_page("mbench converter coverage", *fragments))
     return frame
-
-
-def _print_conversion(outcome) -> None:
-    from mbench.cli.convert import _print_conversion as print_one
-
-    print_one(outcome)
-
-
-def _print_host_run(artifact, result) -> None:
-    from mbench.cli.profile import _print_profile as print_one
-
-    print_one(artifact, result)
 
 
 command = coverage

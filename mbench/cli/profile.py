@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from mbench.cli._echo import echo_profile
 from mbench.cli._options import db_option, library_errors
 
 
@@ -48,25 +49,8 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, 
     inventory = load_inventory(inventory_path)
     with Store(db) as store:
         written = profile_and_record(artifacts_dir, device, inventory, store, plan, threads, list(model_filter),
-                                     on_result=_print_profile)
+                                     on_result=echo_profile)
     click.echo(f"{written} rows stored in {db}")
-
-
-def _print_profile(artifact, result) -> None:
-    label = f"{artifact.model} {artifact.format.value:<8} {artifact.precision.value:<12}"
-    if result.status != "ok":
-        click.secho(f"{result.status:<7} {label} {result.error[:200]}", fg="yellow" if result.status == "not_run" else "red")
-        return
-    if not result.samples_ms:
-        click.echo(f"ok      {label} statistics from {result.runtime} {result.runtime_version} (no raw samples)")
-        return
-    from mbench.measure import LatencyStats
-
-    stats = LatencyStats.from_samples(result.samples_ms)
-    noise = stats.noise()
-    click.echo(f"ok      {label} median {stats.median:8.3f} ms  p90 {stats.p90:8.3f} ms  n={stats.count:<5} "
-               f"{result.runtime} {result.runtime_version}, {result.threads} threads"
-               + (click.style(f"  NOISY: {noise}", fg="yellow") if noise else ""))
 
 
 command = profile
