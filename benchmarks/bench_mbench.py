@@ -29,7 +29,7 @@ from mbench.artifacts import find_artifacts
 from mbench.devices.inventory import load_inventory
 from mbench.measure import RunPlan, time_runs
 from mbench.models.facts import model_facts
-from mbench.profile import profile_each
+from mbench.devices.profile import profile_each
 from mbench.runners.base import runner_for, seeded_inputs
 from mbench.spec import Format
 

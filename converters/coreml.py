@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mbench.artifacts import Converted, TensorInfo, package_versions
-from mbench.calibration import Calibration
+from mbench.data.calibration import Calibration
 from mbench.spec import ModelSpec, Precision
 
 NAME = "coremltools.convert(mlprogram)"

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from mbench.artifacts import Converted, TensorInfo, package_versions
-from mbench.calibration import Calibration
+from mbench.data.calibration import Calibration
 from mbench.spec import ModelSpec, Precision
 
 NAME = "litert_torch.convert"

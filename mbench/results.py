@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import platform
 import socket
 import subprocess
@@ -14,7 +15,9 @@ from pathlib import Path
 
 from mbench import __version__
 from mbench.artifacts import Artifact
-from mbench.spec import Status
+from mbench.spec import Format, Precision, Status
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @dataclass(frozen=True)
@@ -53,12 +56,55 @@ class Measurement:
     context: Context = field(default_factory=Context)
 
 
-def failure(artifact_key: tuple[str, str, str], device: str, metric: str, status: Status, error: str,
-            context: Context | None = None, artifact_sha256: str = "") -> Measurement:
-    """A row that carries an error or a reason instead of a number."""
-    model, fmt, precision = artifact_key
-    return Measurement(model, fmt, precision, device, metric, None, "", status, error, artifact_sha256,
-                       context or Context())
+@dataclass(frozen=True)
+class SampleSet:
+    """The raw timed runs behind a latency row, so any statistic can be recomputed later."""
+
+    model: str
+    format: str
+    precision: str
+    device: str
+    artifact_sha256: str
+    values_ms: tuple[float, ...]
+    run_id: str = ""  # filled when read back from the store
+
+
+@dataclass(frozen=True)
+class RowKey:
+    """What a row is about: one artifact (model, format, precision, and its sha256 where it exists) on one device.
+    The one place the typed key becomes the stored strings."""
+
+    model: str
+    format: Format
+    precision: Precision
+    device: str = "host"
+    artifact_sha256: str = ""
+
+    @classmethod
+    def of(cls, artifact: Artifact, device: str = "host") -> "RowKey":
+        return cls(artifact.model, artifact.format, artifact.precision, device, artifact.sha256)
+
+    @property
+    def strings(self) -> tuple[str, str, str, str]:
+        return self.model, self.format.value, self.precision.value, self.device
+
+    def row(self, metric: str, value: float | None, unit: str, context: Context | None = None,
+            status: Status = Status.OK, error: str = "") -> Measurement:
+        return Measurement(*self.strings, metric, value, unit, status, error, self.artifact_sha256,
+                           context or Context())
+
+    def failure(self, metric: str, status: Status, error: str, context: Context | None = None) -> Measurement:
+        """A row that carries an error or a reason instead of a number."""
+        return self.row(metric, None, "", context, status, error)
+
+    def samples(self, values_ms) -> SampleSet:
+        return SampleSet(*self.strings, self.artifact_sha256, tuple(values_ms))
+
+
+def describe_error(error: BaseException, limit: int = 2000) -> str:
+    """The exception's type and message, without terminal colours, cut to ``limit`` characters."""
+    text = ANSI_ESCAPE.sub("", f"{type(error).__name__}: {error}").strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def new_run_id() -> str:

@@ -4,16 +4,17 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from mbench import __version__
-from mbench.results import Measurement, git_sha
+from mbench.results import Measurement, SampleSet, git_sha
 
 if TYPE_CHECKING:
     import pandas as pd
+
+KEY = ("model", "format", "precision", "device")  # what a row is about, as stored (see results.RowKey)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -37,19 +38,6 @@ CREATE TABLE IF NOT EXISTS samples (
     artifact_sha256 TEXT NOT NULL, unit TEXT NOT NULL, count INTEGER NOT NULL, values_zlib BLOB NOT NULL
 );
 """
-
-
-@dataclass(frozen=True)
-class SampleSet:
-    """The raw timed runs behind a latency row, so any statistic can be recomputed later."""
-
-    model: str
-    format: str
-    precision: str
-    device: str
-    artifact_sha256: str
-    values_ms: tuple[float, ...]
-    run_id: str = ""  # filled when read back from the store
 
 
 def _now() -> str:
@@ -119,3 +107,11 @@ def _row_tuple(run_id: str, now: str, row: Measurement, version: str, sha: str) 
     return (run_id, now, row.model, row.format, row.precision, row.device, row.metric, row.value, row.unit,
             row.status.value, row.error, row.artifact_sha256, c.runtime, c.runtime_version, c.converter,
             c.converter_versions, c.threads, c.warmup_runs, c.runs, c.host, c.provenance, c.details, version, sha)
+
+
+def latest_rows(frame: "pd.DataFrame", by: tuple[str, ...] = KEY + ("metric",),
+                metrics: tuple[str, ...] | list[str] | None = None) -> "pd.DataFrame":
+    """The newest stored row (highest id) for each combination of the ``by`` columns, of ``metrics`` when given."""
+    if metrics is not None:
+        frame = frame[frame["metric"].isin(metrics)]
+    return frame.sort_values("id").drop_duplicates(list(by), keep="last")

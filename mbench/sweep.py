@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Callable
 
 from mbench.artifacts import Artifact, find_artifacts
-from mbench.convert import Conversion, ConvertSettings, conversion_rows, convert_model
+from mbench.convert.pipeline import Conversion, ConvertSettings, conversion_rows, convert_model
 from mbench.devices.agent import AgentResult
 from mbench.devices.inventory import Inventory, load_inventory
 from mbench.measure import RunPlan
 from mbench.models.sources import spec_from_source
-from mbench.profile import profile_each
+from mbench.devices.profile import profile_each
 from mbench.results import new_run_id
 from mbench.spec import Format, ModelSpec
 from mbench.store import Store

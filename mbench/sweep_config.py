@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mbench.convert import ConvertSettings
+from mbench.convert.pipeline import ConvertSettings
 from mbench.measure import RunPlan
 from mbench.spec import Format, Precision
 from mbench.yaml_config import load_validated

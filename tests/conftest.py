@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from mbench import models
-from mbench.convert import convert_model
+from mbench.convert.pipeline import convert_model
 from mbench.spec import Format
 
 ALL_FORMATS = [Format.ONNX, Format.COREML, Format.TFLITE]
@@ -33,7 +33,7 @@ def inventory_file(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def profiled_db(tiny_conversions, tmp_path_factory) -> Path:
     """A results database with the tiny model's real conversion rows and two real profile runs on the host."""
-    from mbench.convert import conversion_rows
+    from mbench.convert.pipeline import conversion_rows
     from mbench.devices.inventory import load_inventory
     from mbench.measure import RunPlan
     from mbench.results import new_run_id

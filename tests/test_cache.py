@@ -1,6 +1,6 @@
 """The conversion cache: reuse what is identical, rebuild what changed or broke."""
 from mbench import models
-from mbench.convert import ConvertSettings, convert_model
+from mbench.convert.pipeline import ConvertSettings, convert_model
 from mbench.spec import Format, Precision
 from converters.onnx import Options as OnnxOptions
 

@@ -6,10 +6,11 @@ import pytest
 from click.testing import CliRunner
 
 from mbench.cli import main
-from mbench.compare import UnknownRunError, compare_runs, latest_run
+from mbench.report.compare import UnknownRunError, compare_runs, latest_run
 from mbench.results import Measurement
 from mbench.spec import Status
-from mbench.store import SampleSet, Store
+from mbench.results import SampleSet
+from mbench.store import Store
 
 
 def _run(store, run_id, medians_and_samples, size=1e6):

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from mbench.artifacts import find_artifacts, read_manifest
-from mbench.convert import convert_model, conversion_rows
+from mbench.convert.pipeline import convert_model, conversion_rows
 from mbench.models.sources import spec_from_source
 from mbench.spec import Format, Status
 

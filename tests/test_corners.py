@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from mbench.accuracy.corners import Line, corner_scores, find_document, intersection, quad_iou
-from mbench.accuracy.docs_data import make_sample
+from mbench.data.docs import make_sample
 
 RECT = np.float32([[40, 60], [200, 60], [200, 220], [40, 220]])
 

@@ -4,7 +4,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from mbench.accuracy.docs_data import edge_map, make_sample, read_rgb, split_indices, write_dataset
+from mbench.data.docs import edge_map, make_sample, read_rgb, split_indices, write_dataset
 
 
 def _digest(folder):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mbench.accuracy.docs_data import make_sample
+from mbench.data.docs import make_sample
 from mbench.accuracy.edges import edge_counts, edge_scores, thresholds
 
 # The BSDS matcher links outliers through a time-seeded random sparse graph, so a pixel can go unmatched: over 30

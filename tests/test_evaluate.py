@@ -2,7 +2,7 @@
 import pytest
 from click.testing import CliRunner
 
-from mbench.accuracy.docs_data import write_dataset
+from mbench.data.docs import write_dataset
 from mbench.accuracy.evaluate import evaluate_and_record, load_split
 from mbench.cli import main
 from mbench.store import Store

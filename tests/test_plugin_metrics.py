@@ -5,7 +5,7 @@ import pytest
 from mbench.accuracy.classify import top1_accuracy
 from mbench.accuracy.evaluate import Task, evaluate_and_record
 from mbench.accuracy.segment import confusion, iou_from_confusion, mean_iou
-from mbench.convert import convert_model
+from mbench.convert.pipeline import convert_model
 from mbench.models.sources import spec_from_source
 from mbench.spec import Format
 from mbench.store import Store

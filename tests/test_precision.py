@@ -4,8 +4,8 @@ import pytest
 from PIL import Image
 
 from mbench import models
-from mbench.calibration import CalibrationError, calibration_for
-from mbench.convert import ConvertSettings, conversion_rows, convert_model
+from mbench.data.calibration import CalibrationError, calibration_for
+from mbench.convert.pipeline import ConvertSettings, conversion_rows, convert_model
 from mbench.spec import Format, InputSpec, Precision, Status
 
 PRECISIONS = (Precision.FP16, Precision.INT8, Precision.INT8_DYNAMIC, Precision.PALETTE4)

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from mbench.convert import conversion_rows
+from mbench.convert.pipeline import conversion_rows
 from mbench.report.build import render_report
 from mbench.results import Context, Measurement, new_run_id
 from mbench.spec import Status

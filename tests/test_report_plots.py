@@ -7,7 +7,8 @@ import pytest
 from mbench.report.build import render_report
 from mbench.report.pareto import pareto_front
 from mbench.results import Context, Measurement, new_run_id
-from mbench.store import SampleSet, Store
+from mbench.results import SampleSet
+from mbench.store import Store
 
 EVIL = "</script><script>alert(1)</script>"
 ONNX = Context(runtime="onnxruntime", runtime_version="1.32.0", threads=2, runs=3)

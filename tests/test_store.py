@@ -2,7 +2,8 @@ import sqlite3
 
 from mbench.results import Context, Measurement, new_run_id
 from mbench.spec import Status
-from mbench.store import SampleSet, Store
+from mbench.results import SampleSet
+from mbench.store import Store
 
 
 def test_rows_and_samples_round_trip(tmp_path):

@@ -4,7 +4,7 @@ import json
 import pytest
 import torch
 
-from mbench.train import TrainConfig, balanced_bce, build_untrained, save_checkpoint, train
+from mbench.models.train import TrainConfig, balanced_bce, build_untrained, save_checkpoint, train
 
 
 def test_balanced_bce_matches_the_formula():

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from mbench import models
-from mbench.accuracy.docs_data import make_sample, split_indices
+from mbench.data.docs import make_sample, split_indices
 from mbench.accuracy.evaluate import DocExample, score_documents
 from mbench.models.hed import WEIGHTS_DIR, hed_mobilenetv2_model
 

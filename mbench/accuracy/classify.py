@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from mbench.accuracy.docs_data import read_rgb
+from mbench.data.docs import read_rgb
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 

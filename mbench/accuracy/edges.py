@@ -45,20 +45,14 @@ def sigmoid(logits: np.ndarray) -> np.ndarray:
 
 
 def _pyedgeeval():
-    """pyEdgeEval's matcher, metric helpers and thinning; its import prints a .mat-file warning, kept quiet here."""
+    """pyEdgeEval's matcher and metric helpers; its import prints a .mat-file warning, kept quiet here."""
     import contextlib
     import io
 
     with contextlib.redirect_stdout(io.StringIO()):
         from pyEdgeEval.common import metrics
         from pyEdgeEval.common.binary_label import evaluate_boundaries_threshold
-        from pyEdgeEval.preprocess import binary_thin
-    return evaluate_boundaries_threshold, metrics, binary_thin
-
-
-def thin(binary: np.ndarray) -> np.ndarray:
-    """Morphological thinning to 1-pixel lines (MATLAB bwmorph 'thin', pyEdgeEval's port)."""
-    return _pyedgeeval()[2](np.asarray(binary) > 0)
+    return evaluate_boundaries_threshold, metrics
 
 
 def edge_counts(probability: np.ndarray, truth: np.ndarray, levels: np.ndarray, nms: bool = True) -> EdgeCounts:

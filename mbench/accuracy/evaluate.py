@@ -19,13 +19,12 @@ import numpy as np
 
 from mbench.accuracy.classify import image_folder, top1_accuracy
 from mbench.accuracy.corners import corner_scores, find_document
-from mbench.accuracy.docs_data import read_rgb
+from mbench.data.docs import read_rgb
 from mbench.accuracy.edges import DEFAULT_THRESHOLDS, MATCH_TOLERANCE, edge_counts, edge_scores, sigmoid, thresholds
 from mbench.accuracy.predict import ArtifactPredictor, Preprocess, resize_map
 from mbench.accuracy.segment import mask_pairs, mean_iou
 from mbench.artifacts import Artifact
-from mbench.convert import describe_error
-from mbench.results import Context, Measurement, failure, host_details
+from mbench.results import Context, Measurement, RowKey, describe_error, host_details
 from mbench.runners.base import NotRunnableHere
 from mbench.spec import Status
 
@@ -157,15 +156,14 @@ def artifact_rows(artifact: Artifact, scoring: Scoring, threads: int = 1,
     names = {metric for metric, _ in scoring.metrics}
     extra = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in scores.items() if k not in names}
     context = replace(context, details=json.dumps({**details, **extra}))
-    key = (artifact.model, artifact.format.value, artifact.precision.value)
-    return [Measurement(*key, "host", metric, float(scores[metric]), unit, Status.OK, "", artifact.sha256, context)
-            for metric, unit in scoring.metrics]
+    key = RowKey.of(artifact)
+    return [key.row(metric, float(scores[metric]), unit, context) for metric, unit in scoring.metrics]
 
 
 def _reason_rows(artifact: Artifact, scoring: Scoring, status: Status, reason: str,
                  context: Context) -> list[Measurement]:
-    key = (artifact.model, artifact.format.value, artifact.precision.value)
-    return [failure(key, "host", metric, status, reason, context) for metric, _ in scoring.metrics]
+    key = RowKey.of(artifact)
+    return [key.failure(metric, status, reason, context) for metric, _ in scoring.metrics]
 
 
 def evaluate_and_record(artifacts_dir: Path, data_dir: Path, store, task: Task = Task.DOCS, split: str = "test",

@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from mbench.accuracy.classify import IMAGE_SUFFIXES
-from mbench.accuracy.docs_data import read_rgb
+from mbench.data.docs import read_rgb
 
 
 @dataclass(frozen=True)

@@ -52,11 +52,11 @@ def library_errors(command):
     """Turn the library's expected errors into messages a user can act on."""
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from mbench.calibration import CalibrationError
+        from mbench.data.calibration import CalibrationError
         from mbench.devices.inventory import InventoryError
         from mbench.models.registry import UnknownModelError
         from mbench.models.sources import ModelSourceError
-        from mbench.profile import DeviceNotSupported
+        from mbench.devices.rows import DeviceNotSupported
         from mbench.sweep_config import SweepConfigError
 
         try:

@@ -38,7 +38,7 @@ def compare(runs, baseline, metric, threshold, alpha, output, as_json, db):
 
     Example: mbench compare --baseline 20261122T162754Z-9a4697 --threshold 5%
     """
-    from mbench.compare import UnknownRunError, compare_runs, latest_run
+    from mbench.report.compare import UnknownRunError, compare_runs, latest_run
     from mbench.store import Store
 
     if not Path(db).is_file():

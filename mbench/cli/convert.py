@@ -43,7 +43,7 @@ def convert(model_names, user_model, input_shape, formats, precisions, calibrati
     """
     from converters.onnx import Options as OnnxOptions
     from converters.tflite import Options as TFLiteOptions
-    from mbench.convert import ConvertSettings
+    from mbench.convert.pipeline import ConvertSettings
     from mbench.models.sources import absolute_source, spec_from_source
     from mbench.store import Store
     from mbench.sweep import convert_and_record

@@ -63,8 +63,8 @@ def _zoo() -> list[str]:
 
 def _write_page(store, names: list[str], html_path: Path):
     from mbench import models
-    from mbench.coverage import coverage_frame, matrix_html, standalone_page
-    from mbench.layer_bench import layer_frame, layer_html
+    from mbench.report.coverage import coverage_frame, matrix_html, standalone_page
+    from mbench.report.layers import layer_frame, layer_html
     from mbench.models.conv_variants import layer_names
 
     measurements = store.measurements()

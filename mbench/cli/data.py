@@ -27,7 +27,7 @@ def docs(count, seed, size, out):
 
     Example: mbench data docs --n 2000 --seed 0 --out data/docs
     """
-    from mbench.accuracy.docs_data import write_dataset
+    from mbench.data.docs import write_dataset
 
     counts = write_dataset(out, count, seed, size)
     click.echo(f"{sum(counts.values())} documents ({', '.join(f'{k} {v}' for k, v in counts.items())}) "

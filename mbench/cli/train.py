@@ -26,8 +26,8 @@ def train(model_name, epochs, n_documents, size, batch, lr, seed, threads, max_m
 
     Example: mbench train hed-mobilenetv2 --epochs 10 --out mbench/models/weights/hed-mobilenetv2.pt
     """
-    from mbench.train import TrainConfig, save_checkpoint
-    from mbench.train import train as run_training
+    from mbench.models.train import TrainConfig, save_checkpoint
+    from mbench.models.train import train as run_training
 
     config = TrainConfig(model_name, epochs, n_documents, size, batch, lr, seed, 0, threads, 1.0, max_minutes)
     click.echo(f"training {model_name}: {config}", err=True)

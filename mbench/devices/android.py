@@ -17,9 +17,8 @@ from mbench.devices._process import DeviceError, run_tool
 from mbench.devices.agent import AgentResult
 from mbench.devices.inventory import AndroidDevice
 from mbench.devices.parsers import ToolRun, UnparsableOutput, benchmark_model, ort_perf_test
-from mbench.devices.rows import failed_rows, summary, tool_context, tool_rows
+from mbench.devices.rows import Profile, failed_rows, summary, tool_context, tool_rows
 from mbench.measure import RunPlan
-from mbench.profile import Profile
 from mbench.spec import Format, Status
 
 PROVENANCE = "android"

@@ -19,10 +19,9 @@ from mbench.devices._process import DeviceError, run_tool
 from mbench.devices.agent import AgentResult
 from mbench.devices.inventory import Inventory, IOSDevice, SSHDevice
 from mbench.devices.parsers import ToolRun, UnparsableOutput, xctest
-from mbench.devices.rows import failed_rows, summary, tool_context, tool_rows
+from mbench.devices.rows import DeviceNotSupported, Profile, failed_rows, summary, tool_context, tool_rows
 from mbench.devices.ssh import SSHHost
 from mbench.measure import RunPlan
-from mbench.profile import DeviceNotSupported, Profile
 from mbench.spec import Status
 
 PROVENANCE = "ios"

@@ -1,17 +1,59 @@
-"""Rows from a device tool's parsed output (benchmark_model, onnxruntime_perf_test, XCTest), in the same shape as
-the agent's rows, so the store and the report see one kind of measurement whatever produced it."""
+"""Measurement rows from what a device produced: the agent's result, or a device tool's parsed output
+(benchmark_model, onnxruntime_perf_test, XCTest), in one shape, so the store and the report see one kind of
+measurement whatever produced it."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from mbench.artifacts import Artifact
 from mbench.devices.agent import AgentResult
 from mbench.devices.parsers import ToolRun
 from mbench.measure import LatencyStats
-from mbench.profile import LATENCY_FIELDS, Profile
-from mbench.results import Context, Measurement, failure
+from mbench.results import Context, Measurement, RowKey, SampleSet, host_details
 from mbench.spec import Status
-from mbench.store import SampleSet
+
+LATENCY_FIELDS = ("mean", "median", "p90", "p95", "p99", "stdev", "min", "max", "trimmed_mean", "ci_low", "ci_high")
+
+
+class DeviceNotSupported(RuntimeError):
+    """A device that cannot be used at all from here (e.g. an iPhone with no Mac to reach it through)."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    rows: list[Measurement]
+    samples: list[SampleSet]
+
+
+def latency_values(stats: LatencyStats) -> list[tuple[str, float, str]]:
+    """The latency statistics as (metric, value, unit)."""
+    values = [(f"latency_{name}", getattr(stats, name), "ms") for name in LATENCY_FIELDS]
+    return values + [("latency_cv", stats.cv, "ratio"), ("latency_drift", stats.drift, "ratio"),
+                     ("latency_count", stats.count, "runs")]
+
+
+def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance: str,
+                remote: dict[str, str] | None = None) -> Profile:
+    """Rows for one agent result: load, first inference, latency statistics and memory, or one row with the reason.
+    ``remote`` is the identity of the machine the agent ran on (hostname, uname...) when it is not this one."""
+    stats = LatencyStats.from_samples(result.samples_ms) if result.status == "ok" else None
+    units = {"compute_units": result.compute_units} if result.compute_units else {}
+    noise = {"noise": stats.noise()} if stats else {}
+    details = {**(remote or host_details()), **result.environment, **noise, **units}
+    context = Context.of_artifact(
+        artifact, runtime=result.runtime, runtime_version=result.runtime_version, threads=result.threads,
+        warmup_runs=len(result.warmup_ms) + 1 if result.status == "ok" else None,
+        runs=len(result.samples_ms) or None, provenance=provenance, details=json.dumps(details),
+        **({"host": remote["hostname"]} if remote else {}),
+    )
+    key = RowKey.of(artifact, device)
+    if stats is None:
+        return Profile([key.failure("latency", Status(result.status), result.error, context)], [])
+    values = [("load_time", result.load_ms, "ms"), ("first_inference", result.first_ms, "ms"), *latency_values(stats),
+              ("peak_rss", result.peak_rss_bytes, "bytes"), ("rss_before_load", result.rss_before_load_bytes, "bytes")]
+    rows = [key.row(metric, value, unit, context) for metric, value, unit in values]
+    return Profile(rows, [key.samples(result.samples_ms)])
 
 
 def tool_context(artifact: Artifact, run: ToolRun, provenance: str, host: str, details: dict) -> Context:
@@ -22,22 +64,20 @@ def tool_context(artifact: Artifact, run: ToolRun, provenance: str, host: str, d
 
 def tool_rows(artifact: Artifact, device: str, run: ToolRun, context: Context) -> Profile:
     """One row per value the tool printed; raw samples (where printed) give the full latency statistics."""
-    key = (artifact.model, artifact.format.value, artifact.precision.value)
+    key = RowKey.of(artifact, device)
     values = dict(run.values)
     samples = []
     if run.samples_ms:
         stats = LatencyStats.from_samples(run.samples_ms)
-        values.update({f"latency_{name}": (getattr(stats, name), "ms") for name in LATENCY_FIELDS})
-        values["latency_count"] = (stats.count, "runs")
-        samples = [SampleSet(*key, device, artifact.sha256, tuple(run.samples_ms))]
-    rows = [Measurement(*key, device, metric, value, unit, Status.OK, "", artifact.sha256, context)
-            for metric, (value, unit) in values.items()]
+        values.update({metric: (value, unit) for metric, value, unit in latency_values(stats)
+                       if metric not in ("latency_cv", "latency_drift")})
+        samples = [key.samples(run.samples_ms)]
+    rows = [key.row(metric, value, unit, context) for metric, (value, unit) in values.items()]
     return Profile(rows, samples)
 
 
 def failed_rows(artifact: Artifact, device: str, status: Status, error: str, context: Context) -> Profile:
-    key = (artifact.model, artifact.format.value, artifact.precision.value)
-    return Profile([failure(key, device, "latency", status, error, context, artifact.sha256)], [])
+    return Profile([RowKey.of(artifact, device).failure("latency", status, error, context)], [])
 
 
 def summary(run: ToolRun) -> AgentResult:

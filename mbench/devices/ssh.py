@@ -22,8 +22,8 @@ from mbench.artifacts import Artifact
 from mbench.devices._process import DeviceError, run_tool, tail
 from mbench.devices.agent import AgentResult, plan_arguments
 from mbench.devices.inventory import SSHDevice
+from mbench.devices.rows import Profile, result_rows
 from mbench.measure import RunPlan
-from mbench.profile import Profile, result_rows
 from mbench.spec import Format
 
 PROVENANCE = "ssh"

@@ -12,7 +12,8 @@ from mbench.accuracy.summary import ACCURACY_METRICS
 from mbench.report import plots, precision, tables
 from mbench.report.headline import Headline, headlines
 from mbench.report.sections import Section, Table, number_text
-from mbench.store import Store
+from mbench.report.render import render
+from mbench.store import Store, latest_rows
 
 
 @dataclass(frozen=True)
@@ -28,16 +29,8 @@ class Page:
     metric: str | None
 
 
-def environment():
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
-    env = Environment(loader=PackageLoader("mbench.report", "templates"), autoescape=select_autoescape(["html", "j2"]))
-    env.filters["number"] = lambda x: "—" if x is None else number_text(float(x))
-    return env
-
-
 def build_page(store: Store, pairs: list[tuple[str, str]] = (), metric: str | None = None) -> Page | None:
-    rows = tables.latest(store.measurements())
+    rows = latest_rows(store.measurements())
     if rows.empty:
         return None
     metric = tables.accuracy_metric(rows, metric)
@@ -77,8 +70,9 @@ def _accuracy_table(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _coverage_sections(rows: pd.DataFrame) -> list[Section]:
-    from mbench.coverage import TOLERANCE_METRIC, coverage_frame
-    from mbench.layer_bench import layer_frame
+    from mbench.coverage import TOLERANCE_METRIC
+    from mbench.report.coverage import coverage_frame
+    from mbench.report.layers import layer_frame
     from mbench.models.conv_variants import layer_names
 
     found = []
@@ -102,8 +96,8 @@ def render_report(store: Store, out: Path, title: str = "mbench report", pairs: 
     import plotly.offline
 
     page = build_page(store, pairs, metric)
-    sections = builtin_sections(tables.latest(store.measurements())) + list(sections)
-    html = environment().get_template("report.html.j2").render(
+    sections = builtin_sections(latest_rows(store.measurements())) + list(sections)
+    html = render("report.html.j2",
         title=title, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), version=__version__,
         page=page, sections=sections, runs=Table.of_frame(store.runs()),
         plotly_js=plotly.offline.get_plotlyjs() if page and page.plots else "")

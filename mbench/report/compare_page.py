@@ -5,13 +5,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from mbench import __version__
-from mbench.compare import RunComparison
-from mbench.report.build import environment
+from mbench.report.compare import RunComparison
+from mbench.report.render import render
 from mbench.report.sections import Table
 
 
 def render_comparison(result: RunComparison, out: Path) -> Path:
-    html = environment().get_template("compare.html.j2").render(
+    html = render("compare.html.j2",
         result=result, differences=Table.of_frame(result.frame()), version=__version__,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
     out = Path(out)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from mbench.report import tables
 from mbench.report.pareto import pareto_front
-from mbench.store import SampleSet
+from mbench.results import SampleSet
 
 SIZE, MEDIAN = "size (MB)", "median (ms)"
 LAYOUT = dict(template="plotly_white", height=440, margin=dict(l=60, r=20, t=50, b=50), hovermode="closest")

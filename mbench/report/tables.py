@@ -5,7 +5,9 @@ import json
 
 import pandas as pd
 
-KEY = ["model", "format", "precision", "device"]
+from mbench.store import KEY as ROW_KEY
+
+KEY = list(ROW_KEY)
 MB = 1e6
 
 # metric -> (column title, scale applied to the stored value)
@@ -25,11 +27,6 @@ WIDE_COLUMNS = {
 }
 CONTEXT_COLUMNS = ["device", "format", "runtime", "runtime_version", "converter", "converter_versions", "threads",
                    "warmup_runs", "runs", "host", "provenance", "mbench_version", "git_sha", "run_id"]
-
-
-def latest(frame: pd.DataFrame) -> pd.DataFrame:
-    """The newest row for each (model, format, precision, device, metric)."""
-    return frame.sort_values("id").groupby(KEY + ["metric"], as_index=False).tail(1)
 
 
 def value(rows: pd.DataFrame, model: str, fmt: str, metric: str, device: str | None = None) -> float | None:

@@ -33,7 +33,7 @@ def calibration_for(spec_input: InputSpec, folder: Path | None = None, count: in
         return Calibration(_images(Path(folder), spec_input, count), f"images in {folder}")
     _, channels, height, width = spec_input.shape
     if task == "edge-detection" and channels == 3 and height == width:
-        from mbench.accuracy.docs_data import make_sample
+        from mbench.data.docs import make_sample
 
         samples = tuple(make_sample(seed, i, height).image.transpose(2, 0, 1)[None].astype(np.float32) / 255
                         for i in range(count))

@@ -5,7 +5,6 @@ One format failing never stops the others: its failure becomes a row with the co
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,11 +14,11 @@ import numpy as np
 
 from converters import converter_for
 from mbench.artifacts import Artifact, Parity, digest
-from mbench.calibration import DEFAULT_SAMPLES, Calibration, calibration_for
-from mbench.cache import cache_key, cached_artifact, model_fingerprint, samples_fingerprint
-from mbench.capture import output_to
+from mbench.data.calibration import DEFAULT_SAMPLES, Calibration, calibration_for
+from mbench.convert.cache import cache_key, cached_artifact, model_fingerprint, samples_fingerprint
+from mbench.convert.capture import output_to
 from mbench.models.facts import ModelFacts, model_facts
-from mbench.results import Context, Measurement, failure
+from mbench.results import Context, Measurement, RowKey, describe_error
 from mbench.runners.base import NotRunnableHere, runner_for, seeded_inputs
 from mbench.spec import Format, ModelSpec, Precision, Status
 
@@ -38,15 +37,6 @@ class Conversion:
     facts: ModelFacts | None = None  # on the PyTorch reference only
     status: Status = Status.FAILED  # of a conversion that produced no artifact: failed, or not offered
     cached: bool = False  # the artifact was already built with the same cache key
-
-
-ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def describe_error(error: BaseException, limit: int = 2000) -> str:
-    """The exception's type and message, without terminal colours, cut to ``limit`` characters."""
-    text = ANSI_ESCAPE.sub("", f"{type(error).__name__}: {error}").strip()
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def artifact_path(out_dir: Path, spec: ModelSpec, fmt: Format, precision: Precision) -> Path:
@@ -174,9 +164,9 @@ def check_parity(artifact: Artifact, inputs: list[np.ndarray], reference: np.nda
 
 def conversion_rows(outcome: Conversion) -> list[Measurement]:
     """Size, conversion time and parity rows for an artifact; one failed row for a conversion that failed."""
-    key = (outcome.model, outcome.format.value, outcome.precision.value)
     if outcome.artifact is None:
-        return [failure(key, "host", "conversion", outcome.status, outcome.error)]
+        return [RowKey(outcome.model, outcome.format, outcome.precision).failure("conversion", outcome.status,
+                                                                                 outcome.error)]
     a = outcome.artifact
     ctx = Context.of_artifact(a, details=json.dumps({"cached": outcome.cached, "quantization": a.quantization,
                                                      "calibration": a.calibration}))
@@ -193,5 +183,4 @@ def conversion_rows(outcome: Conversion) -> list[Measurement]:
 
 def _row(a: Artifact, metric: str, value, unit: str, ctx: Context, status: Status = Status.OK,
          error: str = "") -> Measurement:
-    return Measurement(a.model, a.format.value, a.precision.value, "host", metric, value, unit, status, error,
-                       a.sha256, ctx)
+    return RowKey.of(a).row(metric, value, unit, ctx, status, error)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mbench.coverage import html_cell, html_table
+from mbench.report.render import render
+from mbench.store import latest_rows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -14,10 +15,10 @@ def layer_frame(measurements: "pd.DataFrame", layers: list[str]) -> "pd.DataFram
     import pandas as pd
 
     rows = measurements[measurements["model"].isin(layers) & (measurements["status"] == "ok")].sort_values("id")
-    facts = rows[rows["metric"].isin(["parameters", "macs"])].drop_duplicates(["model", "metric"], keep="last")
+    facts = latest_rows(rows, ("model", "metric"), ("parameters", "macs"))
     frame = facts.pivot(index="model", columns="metric", values="value").reindex(columns=["parameters", "macs"])
     latency = rows[(rows["metric"] == "latency_median") & (rows["device"] == "host")]
-    latency = latency.drop_duplicates(["model", "format", "precision"], keep="last")
+    latency = latest_rows(latency, ("model", "format", "precision"))
     per_format = latency.pivot_table(index="model", columns=["format", "precision"], values="value")
     per_format.columns = [f"{f} {p} ms" for f, p in per_format.columns]
     frame = frame.join(per_format, how="outer").reindex([n for n in layers if n in set(rows["model"])])
@@ -27,14 +28,9 @@ def layer_frame(measurements: "pd.DataFrame", layers: list[str]) -> "pd.DataFram
 def layer_html(frame: "pd.DataFrame", descriptions: dict[str, str] | None = None) -> str:
     """The layer table as a self-contained HTML fragment; blank where a format was not measured."""
     columns = [c for c in frame.columns if c != "layer"]
-    body = []
-    for row in frame.itertuples(index=False):
-        values = dict(zip(frame.columns, row))
-        cells = [html_cell(values["layer"], title=(descriptions or {}).get(values["layer"], ""))]
-        cells += [html_cell(_number(values[c])) for c in columns]
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return ('<section style="font:13px sans-serif"><h2>Convolution variants: weights, MACs and host latency</h2>'
-            f"{html_table(['layer', *columns], body)}</section>")
+    rows = [(values["layer"], (descriptions or {}).get(values["layer"], ""), [_number(values[c]) for c in columns])
+            for values in (dict(zip(frame.columns, row)) for row in frame.itertuples(index=False))]
+    return render("layers.html.j2", columns=["layer", *columns], rows=rows)
 
 
 def _number(value) -> str:

@@ -47,11 +47,20 @@ def make_sample(seed: int, index: int, size: int = 256) -> DocSample:
     return DocSample(image, edge_map(corners, size), corners.astype(np.float32))
 
 
+def thin(binary: np.ndarray) -> np.ndarray:
+    """Morphological thinning to 1-pixel lines (MATLAB bwmorph 'thin', pyEdgeEval's port, imported quietly: it
+    prints a .mat-file warning)."""
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        from pyEdgeEval.preprocess import binary_thin
+    return binary_thin(np.asarray(binary) > 0)
+
+
 def edge_map(corners: np.ndarray, size: int) -> np.ndarray:
     """A closed polyline through the corners, thinned to one pixel as the BSDS protocol thins predictions."""
     import cv2
-
-    from mbench.accuracy.edges import thin
 
     edges = np.zeros((size, size), np.uint8)
     points = np.round(corners).astype(np.int32).reshape(-1, 1, 2)

@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from mbench.accuracy.docs_data import make_sample, split_indices
+from mbench.data.docs import make_sample, split_indices
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from mbench.report.tables import KEY, latest
-from mbench.store import SampleSet, Store
+from mbench.results import SampleSet
+from mbench.store import KEY, Store, latest_rows
 
 HIGHER_IS_BETTER = frozenset({"ods_f", "ois_f", "ap", "top1", "top5", "miou"})
 
@@ -57,7 +57,7 @@ class RunComparison:
                         change_pct=None if d.change is None else round(100 * d.change, 2), p_value=d.p_value,
                         samples=f"{d.samples[0]} / {d.samples[1]}", verdict="REGRESSION" if d.regressed else "ok",
                         note=d.note) for d in self.differences]
-        return pd.DataFrame(records, columns=KEY + ["before", "after", "change_pct", "p_value", "samples", "verdict",
+        return pd.DataFrame(records, columns=[*KEY, "before", "after", "change_pct", "p_value", "samples", "verdict",
                                                    "note"])
 
 
@@ -98,7 +98,7 @@ def _check_runs(store: Store, wanted: list[str]) -> None:
 def _values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, tuple[float | None, str]]:
     """Per key, the run's newest (value, error) for the metric; a failed row has value None and its error."""
     names = [metric, "latency"] if metric.startswith("latency") else [metric]  # 'latency' rows carry failures
-    mine = latest(rows[(rows.run_id == run) & rows.metric.isin(names)])
+    mine = latest_rows(rows[(rows.run_id == run) & rows.metric.isin(names)])
     mine = mine[(mine.metric == metric) | (mine.status != "ok")].sort_values("metric", key=lambda m: m == metric)
     values = {}
     for row in mine.itertuples():  # failures first, so a measured value wins

@@ -1,0 +1,1 @@
+"""Where inputs come from: generated task data (document photos) and calibration samples."""

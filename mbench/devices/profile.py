@@ -1,0 +1,38 @@
+"""Measure artifacts on a device: each kind of device has its runner; every result comes back as rows."""
+from __future__ import annotations
+
+from typing import Iterator, assert_never
+
+from mbench.artifacts import Artifact
+from mbench.devices.agent import AgentResult
+from mbench.devices.inventory import AndroidDevice, Device, Inventory, IOSDevice, LocalDevice, SSHDevice
+from mbench.devices.rows import Profile, result_rows
+from mbench.measure import RunPlan
+
+
+def profile_each(artifacts: list[Artifact], device_name: str, device: Device, plan: RunPlan,
+                 threads: int | None = None, inventory: Inventory | None = None,
+                 ) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
+    """Profile each artifact the device can take, one at a time; a failure is a row and the others go on.
+    ``inventory`` is needed for an iOS device, which is reached through the Mac it names."""
+    threads = threads or device.thread_count()
+    if isinstance(device, LocalDevice):
+        from mbench.devices.local import run_agent
+
+        for artifact in (a for a in artifacts if a.format in device.formats):
+            result = run_agent(artifact, plan, threads, device.timeout_s)
+            yield artifact, result, result_rows(artifact, device_name, result, provenance="host")
+    elif isinstance(device, SSHDevice):
+        from mbench.devices import ssh
+
+        yield from ssh.profile(artifacts, device_name, device, plan, threads)
+    elif isinstance(device, AndroidDevice):
+        from mbench.devices import android
+
+        yield from android.profile(artifacts, device_name, device, plan, threads)
+    elif isinstance(device, IOSDevice):
+        from mbench.devices import ios
+
+        yield from ios.profile(artifacts, device_name, device, plan, inventory)
+    else:
+        assert_never(device)
