@@ -5,6 +5,7 @@ import json
 
 import pandas as pd
 
+from mbench.convert.parity import flag_in_details
 from mbench.store import KEY as ROW_KEY
 
 KEY = list(ROW_KEY)
@@ -58,7 +59,7 @@ def comparison(rows: pd.DataFrame) -> pd.DataFrame:
     for metric, (_, scale) in WIDE_COLUMNS.items():
         wide[metric] = wide[metric] * scale if metric in wide else float("nan")
     wide = wide[list(WIDE_COLUMNS)].rename(columns={m: title for m, (title, _) in WIDE_COLUMNS.items()})
-    wide["status"] = _status(merged).reindex(wide.index).fillna("ok")
+    wide["status"] = _status(merged).reindex(wide.index).fillna(_parity_flags(merged).reindex(wide.index)).fillna("ok")
     wide.insert(0, "provenance", _provenance(measured).reindex(wide.index).fillna("host"))
     wide.columns.name = None
     return wide.reset_index().sort_values(KEY)
@@ -70,6 +71,14 @@ def _status(rows: pd.DataFrame) -> pd.Series:
     reason = bad.error.where(bad.error.str.len() <= 60, bad.error.str.slice(0, 59) + "…")  # in full under failures
     text = bad.status + ": " + reason
     return text.groupby([bad[k] for k in KEY]).first()
+
+
+def _parity_flags(rows: pd.DataFrame) -> pd.Series:
+    """Per artifact and device: the parity_exceeded text of an artifact beyond its tolerance."""
+    parity = rows[rows.metric == "parity_max_abs"]
+    text = parity.details.map(flag_in_details)
+    flagged = parity[text != ""]
+    return text[text != ""].groupby([flagged[k] for k in KEY]).first()
 
 
 def _provenance(measured: pd.DataFrame) -> pd.Series:
