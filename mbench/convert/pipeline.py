@@ -17,6 +17,7 @@ from mbench.artifacts import Artifact, Parity, digest
 from mbench.data.calibration import DEFAULT_SAMPLES, Calibration, calibration_for
 from mbench.convert.cache import cache_key, cached_artifact, model_fingerprint, samples_fingerprint
 from mbench.convert.capture import output_to
+from mbench.convert.diagnose import Culprit, culprit_for
 from mbench.convert.parity import FLAG, tolerance
 from mbench.models.facts import ModelFacts, model_facts
 from mbench.results import Context, Measurement, RowKey, describe_error
@@ -104,6 +105,7 @@ class _Job:
     fingerprint: str
     calibration_fingerprint: str
     rebuild: bool
+    culprits: dict[Format, Culprit | None] = field(default_factory=dict)
 
     def convert(self, fmt: Format, precision: Precision) -> Conversion:
         converter = converter_for(fmt)
@@ -129,7 +131,9 @@ class _Job:
                 converted = converter.convert(self.model, self.spec, self.example, options, path, precision,
                                               calibration)
         except Exception as error:  # noqa: BLE001  (any converter failure becomes a row; the sweep goes on)
-            return Conversion(self.spec.name, fmt, precision, error=f"{describe_error(error)} (log: {log})")
+            where = self._culprit(converter, fmt, options, path)
+            return Conversion(self.spec.name, fmt, precision, error=(f"fails at {where}: " if where else "")
+                              + f"{describe_error(error)} (log: {log})")
         artifact = self._artifact(converter, fmt, precision, path, converted, time.perf_counter() - started,
                                   calibration, key)
         return Conversion(self.spec.name, fmt, precision, artifact)
@@ -145,6 +149,12 @@ class _Job:
         artifact = artifact.with_parity(replace(parity, tolerance=self._tolerance(fmt, precision)))
         artifact.write_manifest()
         return artifact
+
+    def _culprit(self, converter, fmt: Format, options, path: Path) -> Culprit | None:
+        """The first module that does not convert to ``fmt``, searched once per format (bounded in time)."""
+        if fmt not in self.culprits:
+            self.culprits[fmt] = culprit_for(converter, self.model, self.spec, self.example, options, path)
+        return self.culprits[fmt]
 
     def _tolerance(self, fmt: Format, precision: Precision) -> float | None:
         if fmt is Format.PYTORCH:

@@ -4,9 +4,9 @@ state it reached, and the operator a failure names; ``matrix_html`` renders them
 from __future__ import annotations
 
 import enum
-import re
 from typing import TYPE_CHECKING
 
+from mbench.convert.diagnose import operator_in_message
 from mbench.coverage import DEFAULT_TOLERANCE, TOLERANCE_METRIC
 from mbench.spec import Format, Status
 from mbench.report.render import render
@@ -27,27 +27,6 @@ class CellState(str, enum.Enum):
     PARITY_EXCEEDED = "parity exceeded"
     PARITY_OK = "parity within tolerance"
     RUNS = "runs on host"
-
-
-# Where converters name the operator they could not handle, most specific first.
-OPERATOR_PATTERNS = (
-    re.compile(r"lowering for Torch `(\w+)` op"),  # coremltools
-    re.compile(r"convert function for op '(\w+)' not implemented"),  # coremltools
-    re.compile(r"Unsupported fx node (\w+)"),  # coremltools
-    re.compile(r"Lowering not found: (?:aten\.)?([\w.]+)"),  # litert-torch
-    re.compile(r"'(tfl\.\w+)' op"),  # the TFLite MLIR converter
-    re.compile(r"failed to legalize operation '([\w.]+)'"),  # litert-torch's MLIR passes (e.g. mhlo.convolution)
-    re.compile(r"aten[.:]+(\w+)"),  # torch.onnx (dynamo) and others naming an aten op
-)
-
-
-def operator_in_message(message: str) -> str:
-    """The operator a converter's error names, or "" when it names none."""
-    for pattern in OPERATOR_PATTERNS:
-        found = pattern.search(message)
-        if found:
-            return found.group(1).removesuffix(".default")
-    return ""
 
 
 def _latest(rows: "pd.DataFrame", metrics: tuple[str, ...]) -> "pd.DataFrame":
