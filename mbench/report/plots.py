@@ -94,12 +94,26 @@ def _pareto_figure(points: pd.DataFrame, metric: str | None):
     for device, mine in points.groupby("device"):
         labels = [_label(r) for r in mine.itertuples()]
         figure.add_scatter(x=mine[MEDIAN].tolist(), y=mine.y.tolist(), name=_text(device), mode="markers", text=labels,
-                           hovertemplate="%{text}<br>%{x:.3g} ms, %{y:.4g}<extra></extra>", marker=dict(size=10))
+                           hovertemplate=f"%{{text}}<br>%{{x:.3g}} ms, {_text(y_title)} %{{y:.4g}}<extra></extra>",
+                           marker=dict(size=10))
         front = mine.iloc[pareto_front(list(zip(mine[MEDIAN], mine.y)), maximize_y=bool(metric))]
         figure.add_scatter(x=front[MEDIAN].tolist(), y=front.y.tolist(), name=f"Pareto front ({_text(device)})",
-                           mode="lines+markers", marker=dict(symbol="circle-open", size=18, line=dict(width=2)),
+                           mode="lines+markers+text", text=_direct_labels(front),
+                           textposition="top right", textfont=dict(size=11),
+                           marker=dict(symbol="circle-open", size=18, line=dict(width=2)),
                            line=dict(dash="dash"), hoverinfo="skip")
     return figure
+
+
+DIRECT_LABELS = 6  # the most front points labelled on the plot itself; every point has its label on hover
+
+
+def _direct_labels(front: pd.DataFrame) -> list[str]:
+    """'model format precision' for up to DIRECT_LABELS points of the front, spread along it; "" for the rest."""
+    shown = min(len(front), DIRECT_LABELS)
+    picked = {round(k * (len(front) - 1) / max(shown - 1, 1)) for k in range(shown)}
+    return [_text(f"{r.model} {r.format} {r.precision}") if i in picked else ""
+            for i, r in enumerate(front.itertuples())]
 
 
 def distributions(samples: list[SampleSet]) -> Plot | None:

@@ -92,11 +92,24 @@ def failures(rows: pd.DataFrame) -> pd.DataFrame:
     return bad[KEY + ["metric", "status", "error"]].sort_values(KEY)
 
 
+def failure_runs(bad: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """``failures`` in groups, in order: the not_run rows that give the same reason collapse into one group with a
+    summary (how many rows, of which formats and models); every other row is a group of its own (summary "")."""
+    same = (bad.status == "not_run") & bad.duplicated(["status", "error"], keep=False)
+    groups = [("", bad.loc[[i]]) for i in bad.index[~same]]
+    for (_, error), run in bad[same].groupby(["status", "error"], sort=False):
+        groups.append((f"{len(run)} not_run rows ({', '.join(sorted(set(run.format)))}; "
+                       f"{', '.join(sorted(set(run.model)))}): {error}", run))
+    order = {i: n for n, i in enumerate(bad.index)}
+    return sorted(groups, key=lambda g: order[g[1].index[0]])
+
+
 def context(rows: pd.DataFrame) -> pd.DataFrame:
     """How each runtime's numbers were produced, one line per device, format and runtime version."""
     timed = rows[rows.runtime != ""]
     timed = timed[CONTEXT_COLUMNS].assign(platform=timed.details.map(_platform))
     timed = timed.drop_duplicates().sort_values(["device", "format"])
+    timed["converter_versions"] = timed.converter_versions.map(lambda text: json.loads(text or "{}"))
     return timed.astype({"threads": "Int64", "warmup_runs": "Int64", "runs": "Int64"})
 
 
