@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 HOST_RUN_PLAN = RunPlan(warmup_runs=3, warmup_seconds=0.2, runs=10, min_seconds=0.3, max_seconds=30.0)
 TOLERANCE_METRIC = "parity_tolerance"
-# Rows from `mbench convert` carry no tolerance row: they are judged by ModelSpec's default absolute tolerance.
+# Parity rows from before the tolerance was recorded with them are judged by ModelSpec's default absolute one.
 DEFAULT_TOLERANCE = ModelSpec.__dataclass_fields__["parity_atol"].default
 
 

@@ -11,6 +11,7 @@ from mbench import models
 from mbench.cli._echo import echo_conversion
 from mbench.convert.parity import FLAG, relative_tolerance, tolerance
 from mbench.convert.pipeline import ConvertSettings, conversion_rows, convert_model
+from mbench.report.coverage import CellState, coverage_frame
 from mbench.report.precision import precision_findings, precision_view
 from mbench.report.tables import comparison
 from mbench.results import new_run_id
@@ -66,6 +67,9 @@ def test_the_flag_shows_in_the_table_and_the_precision_section(tmp_path):
     view = precision_view(rows).set_index("precision")
     assert view.loc["fp16", "parity"].startswith(FLAG) and view.loc["fp32", "parity"] == ""
     assert any("test-cancelling onnx fp16 is beyond its parity tolerance" in f for f in precision_findings(rows))
+    cells = coverage_frame(rows).set_index("precision")  # the coverage matrix judges by the same tolerance
+    assert cells.loc["fp16", "state"] == CellState.PARITY_EXCEEDED.value
+    assert cells.loc["fp16", "tolerance"] == json.loads(rows[(rows.metric == "parity_max_abs") & (rows.precision == "fp16")].details.iloc[0])["tolerance"]
     store.close()
 
 

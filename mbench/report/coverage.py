@@ -4,6 +4,7 @@ state it reached, and the operator a failure names; ``matrix_html`` renders them
 from __future__ import annotations
 
 import enum
+import json
 from typing import TYPE_CHECKING
 
 from mbench.convert.diagnose import operator_in_message
@@ -74,12 +75,18 @@ def _cell(key, group: "pd.DataFrame", tolerances, latency, converted_id) -> list
         error = str(by_metric.loc["conversion", "error"])
         return [*key, CellState.FAILED.value, None, None, None, operator_in_message(error), error]
     parity = by_metric.loc["parity_max_abs"] if "parity_max_abs" in by_metric.index else None
-    tolerance = tolerances.get((model, precision), DEFAULT_TOLERANCE)
+    tolerance = tolerances.get((model, precision), _judged_tolerance(parity))
     run = latency.loc[key] if key in latency.index and latency.loc[key, "id"] > converted_id else None
     state, error = _state(parity, tolerance, run)
     latency_ms = run["value"] if run is not None and run["status"] == Status.OK.value else None
     max_abs = parity["value"] if parity is not None else None
     return [*key, state.value, max_abs, tolerance, latency_ms, "", error]
+
+
+def _judged_tolerance(parity) -> float:
+    """The tolerance the conversion judged the parity by (mbench.convert.parity), else the default absolute one."""
+    found = json.loads(parity["details"] or "{}").get("tolerance") if parity is not None else None
+    return DEFAULT_TOLERANCE if found is None else float(found)
 
 
 def _state(parity, tolerance, run) -> tuple[CellState, str]:
