@@ -69,7 +69,8 @@ def test_the_flag_shows_in_the_table_and_the_precision_section(tmp_path):
     assert any("test-cancelling onnx fp16 is beyond its parity tolerance" in f for f in precision_findings(rows))
     cells = coverage_frame(rows).set_index("precision")  # the coverage matrix judges by the same tolerance
     assert cells.loc["fp16", "state"] == CellState.PARITY_EXCEEDED.value
-    assert cells.loc["fp16", "tolerance"] == json.loads(rows[(rows.metric == "parity_max_abs") & (rows.precision == "fp16")].details.iloc[0])["tolerance"]
+    fp16 = rows[(rows.metric == "parity_max_abs") & (rows.precision == "fp16")]
+    assert cells.loc["fp16", "tolerance"] == json.loads(fp16.details.iloc[0])["tolerance"]
     store.close()
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from mbench.report.build import render_report
-from mbench.report.plots import DIRECT_LABELS, _direct_labels
+from mbench.report.plots import DIRECT_LABELS, MEDIAN, _direct_labels
 from mbench.report.tables import failure_runs
 from mbench.store import Store
 
@@ -29,11 +29,14 @@ def test_identical_not_run_rows_collapse_into_one_counted_group():
     assert [summary for summary, _ in groups[1:]] == ["", ""]  # a failure, and a reason given once, stay rows
 
 
-def test_a_few_front_points_get_direct_labels():
-    front = pd.DataFrame({"model": [f"m{i}" for i in range(20)], "format": "onnx", "precision": "int8"})
-    labels = _direct_labels(front)
-    assert len([t for t in labels if t]) == DIRECT_LABELS and labels[0] == "m0 onnx int8" and labels[-1] == "m19 onnx int8"
-    assert _direct_labels(front.head(2)) == ["m0 onnx int8", "m1 onnx int8"]
+def test_a_few_front_points_get_direct_labels_that_do_not_overlap():
+    front = pd.DataFrame({"model": [f"m{i}" for i in range(20)], "format": "onnx", "precision": "int8",
+                          MEDIAN: [5.0 * i for i in range(20)], "y": 0.9})  # one accuracy: labels side by side
+    texts, positions = _direct_labels(front, front)
+    labelled = [i for i, t in enumerate(texts) if t]
+    assert texts[0] == "m0 onnx int8" and 1 < len(labelled) <= DIRECT_LABELS
+    assert labelled == [0, 5, 10, 15]  # 5 steps of 5 ms are 0.26 of the x range, more than the gap
+    assert positions[0] == "top right" and positions[-1] == "top left"  # never off the plot's right edge
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +65,14 @@ def test_the_core_ml_reasons_are_one_line_in_the_failures(page):
     summaries = re.findall(r'<tr class="group"[^>]*><td colspan="\d+"><span class="toggle">▸</span> (.*?)</td>', failures)
     assert len(summaries) == 1 and re.match(r"\d+ not_run rows \(coreml; test-tiny\): ", summaries[0])
     assert failures.count("data-member=") == int(summaries[0].split()[0])
+
+
+def test_the_headline_compares_the_pair_at_fp32_when_lower_precisions_exist():
+    from mbench.report.headline import headlines
+
+    rows = pd.DataFrame([(m, "onnx", p, "host", "latency_median", v, "ok")
+                         for m, p, v in (("hed-vgg", "fp32", 20.0), ("hed-mobilenetv2", "fp32", 9.0),
+                                         ("hed-vgg", "int8", 15.0), ("hed-mobilenetv2", "int8", 16.0))],
+                        columns=["model", "format", "precision", "device", "metric", "value", "status"])
+    (headline,) = headlines(rows)
+    assert "runs in 9.00 ms against 20.00 ms" in headline.sentence
