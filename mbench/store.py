@@ -78,12 +78,14 @@ class Store:
             )
         return len(records)
 
-    def profiled(self, command_tag: str) -> set[tuple[str, str]]:
-        """(artifact sha256, device) pairs whose profiling finished, with a number or a reason, in runs whose
-        command carries ``command_tag``: the work a resumed sweep does not repeat."""
+    def profiled(self, command_tag: str,
+                 metrics: tuple[str, ...] = ("latency_median", "latency")) -> set[tuple[str, str]]:
+        """(artifact sha256, device) pairs whose profiling (or other work storing ``metrics``) finished, with a
+        number or a reason, in runs whose command carries ``command_tag``: the work a resumed sweep does not repeat."""
+        marks = ", ".join("?" * len(metrics))
         cursor = self._db.execute(
             "SELECT DISTINCT m.artifact_sha256, m.device FROM measurements m JOIN runs r USING (run_id) "
-            "WHERE instr(r.command, ?) > 0 AND m.metric IN ('latency_median', 'latency')", (command_tag,))
+            f"WHERE instr(r.command, ?) > 0 AND m.metric IN ({marks})", (command_tag, *metrics))
         return set(cursor)
 
     def measurements(self) -> "pd.DataFrame":

@@ -21,7 +21,7 @@ STAGES = [
     ("convert", ["mbench.convert"]),
     ("devices", ["mbench.devices"]),
     ("accuracy", ["mbench.accuracy"]),
-    ("sweep", ["mbench.sweep", "mbench.sweep_config", "mbench.coverage", "mbench.lab"]),
+    ("sweep", ["mbench.sweep", "mbench.sweep_config", "mbench.sweep_accuracy", "mbench.coverage", "mbench.lab"]),
     ("report", ["mbench.report"]),
     ("cli", ["mbench.cli"]),
 ]

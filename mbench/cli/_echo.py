@@ -13,9 +13,12 @@ def echo_conversion(outcome) -> None:
     a, p = outcome.artifact, outcome.artifact.parity
     parity = f"parity max |Δ| {p.max_abs:.2e}" if p.max_abs is not None else f"parity {p.status.value}"
     state = "cached" if outcome.cached else "ok"
-    click.echo(f"{state:<7} {label} {a.bytes / 1e6:8.3f} MB  {a.seconds:6.1f} s  {parity}")
+    flag = ""
+    if p.exceeded:
+        from mbench.convert.parity import exceeded_text
 
-
+        flag = click.style(f"  {exceeded_text(p.max_abs, p.tolerance)}", fg="red")
+    click.echo(f"{state:<7} {label} {a.bytes / 1e6:8.3f} MB  {a.seconds:6.1f} s  {parity}" + flag)
 
 def echo_profile(artifact, result) -> None:
     label = f"{artifact.model} {artifact.format.value:<8} {artifact.precision.value:<12}"

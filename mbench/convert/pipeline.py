@@ -17,6 +17,8 @@ from mbench.artifacts import Artifact, Parity, digest
 from mbench.data.calibration import DEFAULT_SAMPLES, Calibration, calibration_for
 from mbench.convert.cache import cache_key, cached_artifact, model_fingerprint, samples_fingerprint
 from mbench.convert.capture import output_to
+from mbench.convert.diagnose import Culprit, culprit_for
+from mbench.convert.parity import FLAG, tolerance
 from mbench.models.facts import ModelFacts, model_facts
 from mbench.results import Context, Measurement, RowKey, describe_error
 from mbench.runners.base import NotRunnableHere, runner_for, seeded_inputs
@@ -103,6 +105,7 @@ class _Job:
     fingerprint: str
     calibration_fingerprint: str
     rebuild: bool
+    culprits: dict[Format, Culprit | None] = field(default_factory=dict)
 
     def convert(self, fmt: Format, precision: Precision) -> Conversion:
         converter = converter_for(fmt)
@@ -117,8 +120,9 @@ class _Job:
         key = cache_key(self.fingerprint, fmt.value, precision.value, options, converter.versions(),
                         self.calibration_fingerprint if calibration else "")
         hit = None if self.rebuild else cached_artifact(path, key)
-        if hit is not None:
-            return Conversion(self.spec.name, fmt, precision, hit, cached=True)
+        if hit is not None:  # judged again: the rule may have changed since it was built
+            judged = replace(hit.parity, tolerance=self._tolerance(fmt, precision))
+            return Conversion(self.spec.name, fmt, precision, hit.with_parity(judged), cached=True)
         log = path.with_name(path.name + ".convert.log")
         log.unlink(missing_ok=True)
         started = time.perf_counter()
@@ -127,7 +131,9 @@ class _Job:
                 converted = converter.convert(self.model, self.spec, self.example, options, path, precision,
                                               calibration)
         except Exception as error:  # noqa: BLE001  (any converter failure becomes a row; the sweep goes on)
-            return Conversion(self.spec.name, fmt, precision, error=f"{describe_error(error)} (log: {log})")
+            where = self._culprit(converter, fmt, options, path)
+            return Conversion(self.spec.name, fmt, precision, error=(f"fails at {where}: " if where else "")
+                              + f"{describe_error(error)} (log: {log})")
         artifact = self._artifact(converter, fmt, precision, path, converted, time.perf_counter() - started,
                                   calibration, key)
         return Conversion(self.spec.name, fmt, precision, artifact)
@@ -139,9 +145,21 @@ class _Job:
             converted.inputs, converted.outputs, self.spec.source, converted.quantization,
             calibration.describe() if calibration and converted.calibrated else "", key,
         )
-        artifact = artifact.with_parity(check_parity(artifact, self.inputs, self.reference))
+        parity = check_parity(artifact, self.inputs, self.reference)
+        artifact = artifact.with_parity(replace(parity, tolerance=self._tolerance(fmt, precision)))
         artifact.write_manifest()
         return artifact
+
+    def _culprit(self, converter, fmt: Format, options, path: Path) -> Culprit | None:
+        """The first module that does not convert to ``fmt``, searched once per format (bounded in time)."""
+        if fmt not in self.culprits:
+            self.culprits[fmt] = culprit_for(converter, self.model, self.spec, self.example, options, path)
+        return self.culprits[fmt]
+
+    def _tolerance(self, fmt: Format, precision: Precision) -> float | None:
+        if fmt is Format.PYTORCH:
+            return None
+        return tolerance(self.spec.parity_atol, precision, float(np.abs(self.reference).max()))
 
 
 def check_parity(artifact: Artifact, inputs: list[np.ndarray], reference: np.ndarray) -> Parity:
@@ -176,8 +194,10 @@ def conversion_rows(outcome: Conversion) -> list[Measurement]:
         rows += [_row(a, "parameters", f.parameters, "count", ctx), _row(a, "weight_bytes", f.weight_bytes, "bytes", ctx),
                  _row(a, "buffer_bytes", f.buffer_bytes, "bytes", ctx), _row(a, "macs", f.macs, "count", ctx)]
     p = a.parity
+    judged = replace(ctx, details=json.dumps({**json.loads(ctx.details), "tolerance": p.tolerance,
+                                              "parity_max_abs": p.max_abs, FLAG: p.exceeded}))
     for metric, value in (("parity_max_abs", p.max_abs), ("parity_mean_abs", p.mean_abs)):
-        rows.append(_row(a, metric, value, "abs", ctx, p.status, p.reason if p.status is not Status.OK else ""))
+        rows.append(_row(a, metric, value, "abs", judged, p.status, p.reason if p.status is not Status.OK else ""))
     return rows
 
 

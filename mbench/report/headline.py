@@ -40,7 +40,10 @@ class Headline:
 
 
 def headlines(rows: pd.DataFrame, pairs: list[tuple[str, str]] = (), metric: str | None = None) -> list[Headline]:
-    """One headline per pair with measurements: the HED pair first, then the pairs asked for."""
+    """One headline per pair with measurements: the HED pair first, then the pairs asked for. The pair is compared
+    at fp32 (the lower precisions have their own section), so a line never sets one model's int8 against the other's
+    fp32."""
+    rows = rows[rows.precision == "fp32"]
     found = [headline(rows, PAIR, metric)] + [headline(rows, p, metric) or _absent(rows, p) for p in pairs if p != PAIR]
     return [h for h in found if h is not None]
 

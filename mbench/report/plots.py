@@ -94,12 +94,35 @@ def _pareto_figure(points: pd.DataFrame, metric: str | None):
     for device, mine in points.groupby("device"):
         labels = [_label(r) for r in mine.itertuples()]
         figure.add_scatter(x=mine[MEDIAN].tolist(), y=mine.y.tolist(), name=_text(device), mode="markers", text=labels,
-                           hovertemplate="%{text}<br>%{x:.3g} ms, %{y:.4g}<extra></extra>", marker=dict(size=10))
+                           hovertemplate=f"%{{text}}<br>%{{x:.3g}} ms, {_text(y_title)} %{{y:.4g}}<extra></extra>",
+                           marker=dict(size=10))
         front = mine.iloc[pareto_front(list(zip(mine[MEDIAN], mine.y)), maximize_y=bool(metric))]
+        texts, positions = _direct_labels(front, points)
         figure.add_scatter(x=front[MEDIAN].tolist(), y=front.y.tolist(), name=f"Pareto front ({_text(device)})",
-                           mode="lines+markers", marker=dict(symbol="circle-open", size=18, line=dict(width=2)),
+                           mode="lines+markers+text", text=texts, textposition=positions, textfont=dict(size=11),
+                           marker=dict(symbol="circle-open", size=18, line=dict(width=2)),
                            line=dict(dash="dash"), hoverinfo="skip")
     return figure
+
+
+DIRECT_LABELS = 6  # the most front points labelled on the plot itself; every point has its label on hover
+LABEL_GAP = (0.25, 0.08)  # a label's point is this far from other labels' in x or in y (fractions of the ranges)
+
+
+def _direct_labels(front: pd.DataFrame, points: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """'model format precision' for up to DIRECT_LABELS front points, far enough apart not to overlap ("" for the
+    rest), and each label's position: left of points in the right half, so none runs off the plot."""
+    x, y = points[MEDIAN], points.y
+    span_x, span_y = (x.max() - x.min()) or 1.0, (y.max() - y.min()) or 1.0
+    placed: list[tuple[float, float]] = []
+    texts, positions = [], []
+    for r, latency in zip(front.itertuples(), front[MEDIAN]):
+        at = (latency - x.min()) / span_x, (r.y - y.min()) / span_y
+        free = all(abs(at[0] - p[0]) > LABEL_GAP[0] or abs(at[1] - p[1]) > LABEL_GAP[1] for p in placed)
+        texts.append(_text(f"{r.model} {r.format} {r.precision}") if free and len(placed) < DIRECT_LABELS else "")
+        placed += [at] if texts[-1] else []
+        positions.append("top left" if at[0] > 0.5 else "top right")
+    return texts, positions
 
 
 def distributions(samples: list[SampleSet]) -> Plot | None:

@@ -5,6 +5,7 @@ import json
 
 import pandas as pd
 
+from mbench.convert.parity import flag_in_details
 from mbench.store import KEY as ROW_KEY
 
 KEY = list(ROW_KEY)
@@ -58,7 +59,7 @@ def comparison(rows: pd.DataFrame) -> pd.DataFrame:
     for metric, (_, scale) in WIDE_COLUMNS.items():
         wide[metric] = wide[metric] * scale if metric in wide else float("nan")
     wide = wide[list(WIDE_COLUMNS)].rename(columns={m: title for m, (title, _) in WIDE_COLUMNS.items()})
-    wide["status"] = _status(merged).reindex(wide.index).fillna("ok")
+    wide["status"] = _status(merged).reindex(wide.index).fillna(_parity_flags(merged).reindex(wide.index)).fillna("ok")
     wide.insert(0, "provenance", _provenance(measured).reindex(wide.index).fillna("host"))
     wide.columns.name = None
     return wide.reset_index().sort_values(KEY)
@@ -72,6 +73,14 @@ def _status(rows: pd.DataFrame) -> pd.Series:
     return text.groupby([bad[k] for k in KEY]).first()
 
 
+def _parity_flags(rows: pd.DataFrame) -> pd.Series:
+    """Per artifact and device: the parity_exceeded text of an artifact beyond its tolerance."""
+    parity = rows[rows.metric == "parity_max_abs"]
+    text = parity.details.map(flag_in_details)
+    flagged = parity[text != ""]
+    return text[text != ""].groupby([flagged[k] for k in KEY]).first()
+
+
 def _provenance(measured: pd.DataFrame) -> pd.Series:
     """Where each artifact-and-device line's runtime numbers came from ('host' is this machine)."""
     timed = measured[measured.runtime != ""]
@@ -83,11 +92,24 @@ def failures(rows: pd.DataFrame) -> pd.DataFrame:
     return bad[KEY + ["metric", "status", "error"]].sort_values(KEY)
 
 
+def failure_runs(bad: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """``failures`` in groups, in order: the not_run rows that give the same reason collapse into one group with a
+    summary (how many rows, of which formats and models); every other row is a group of its own (summary "")."""
+    same = (bad.status == "not_run") & bad.duplicated(["status", "error"], keep=False)
+    groups = [("", bad.loc[[i]]) for i in bad.index[~same]]
+    for (_, error), run in bad[same].groupby(["status", "error"], sort=False):
+        groups.append((f"{len(run)} not_run rows ({', '.join(sorted(set(run.format)))}; "
+                       f"{', '.join(sorted(set(run.model)))}): {error}", run))
+    order = {i: n for n, i in enumerate(bad.index)}
+    return sorted(groups, key=lambda g: order[g[1].index[0]])
+
+
 def context(rows: pd.DataFrame) -> pd.DataFrame:
     """How each runtime's numbers were produced, one line per device, format and runtime version."""
     timed = rows[rows.runtime != ""]
     timed = timed[CONTEXT_COLUMNS].assign(platform=timed.details.map(_platform))
     timed = timed.drop_duplicates().sort_values(["device", "format"])
+    timed["converter_versions"] = timed.converter_versions.map(lambda text: json.loads(text or "{}"))
     return timed.astype({"threads": "Int64", "warmup_runs": "Int64", "runs": "Int64"})
 
 
