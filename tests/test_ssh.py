@@ -179,7 +179,7 @@ def test_core_ml_runs_once_per_compute_unit_on_a_mac_only(tiny_artifacts_dir, ca
     mac = SSHDevice(kind="ssh", host="mac", user="me", coreml_compute_units=("CPU_ONLY", "CPU_AND_NE"))
     assert ssh._units(mac, coreml, {"system": "Darwin"}) == ["CPU_ONLY", "CPU_AND_NE"]
     assert ssh._units(mac, coreml, {"system": "Linux"}) == [""]
-    agent_main([str(coreml.manifest_path), "--compute-units", "CPU_AND_NE", "--runs", "1"])
+    agent_main([str(coreml.manifest_path), "--threads", "1", "--compute-units", "CPU_AND_NE", "--runs", "1"])
     result = AgentResult.from_output(capsys.readouterr().out)
     assert result.compute_units == "CPU_AND_NE" and result.status == "not_run"
 
