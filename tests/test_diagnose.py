@@ -59,3 +59,18 @@ def test_the_search_stops_at_its_time_budget_with_the_deepest_failure_so_far():
     assert culprit.name == "decoder" and not culprit.complete and "search stopped" in str(culprit)
     assert first_failing_module(Container(), torch.zeros(1, 32, 8, 8), slow).name == "decoder.act"
     assert first_failing_module(Container(), torch.zeros(1, 32, 8, 8), lambda m, s: "") is None
+
+
+def test_a_lower_precision_whose_model_converts_at_fp32_is_not_searched(tmp_path):
+    from converters import tflite
+
+    from mbench.convert.diagnose import culprit_for
+    from mbench.spec import Precision
+
+    spec = ModelSpec("test-conv", lambda: nn.Conv2d(3, 3, 3), (InputSpec("x", (1, 3, 8, 8)),), ("y",), "test")
+    started = time.monotonic()
+    assert culprit_for(tflite, spec.build(), spec, torch.zeros(1, 3, 8, 8), tflite.Options(),
+                       tmp_path / "m-int8.tflite", Precision.INT8) is None
+    culprit = culprit_for(tflite, Container().eval(), spec, torch.zeros(1, 32, 8, 8), tflite.Options(),
+                          tmp_path / "c-int8.tflite", Precision.INT8)
+    assert str(culprit) == "decoder.up2 (ConvTranspose2d k3 s2 p1 op1)" and time.monotonic() - started < 120

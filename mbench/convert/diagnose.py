@@ -113,9 +113,10 @@ def first_failing_module(model, example, converts: Converts, seconds: float = SE
         found, parent = failing, failing.name
 
 
-def culprit_for(converter, model, spec, example, options, path) -> Culprit | None:
+def culprit_for(converter, model, spec, example, options, path, precision) -> Culprit | None:
     """Search ``model`` for the first module ``converter`` cannot convert at fp32 (to files like ``path``, in a
-    temporary folder); what the converter prints goes to ``path``'s convert log."""
+    temporary folder); what the converter prints goes to ``path``'s convert log. A lower ``precision`` that failed
+    where the whole model converts at fp32 failed in quantization, not in a module: None, without a search."""
     import tempfile
     from dataclasses import replace
     from pathlib import Path
@@ -134,4 +135,6 @@ def culprit_for(converter, model, spec, example, options, path) -> Culprit | Non
                 return describe_error(error)
         return ""
 
+    if precision is not Precision.FP32 and not converts(model, example):
+        return None
     return first_failing_module(model, example, converts)

@@ -131,7 +131,7 @@ class _Job:
                 converted = converter.convert(self.model, self.spec, self.example, options, path, precision,
                                               calibration)
         except Exception as error:  # noqa: BLE001  (any converter failure becomes a row; the sweep goes on)
-            where = self._culprit(converter, fmt, options, path)
+            where = self._culprit(converter, fmt, precision, options, path)
             return Conversion(self.spec.name, fmt, precision, error=(f"fails at {where}: " if where else "")
                               + f"{describe_error(error)} (log: {log})")
         artifact = self._artifact(converter, fmt, precision, path, converted, time.perf_counter() - started,
@@ -150,10 +150,11 @@ class _Job:
         artifact.write_manifest()
         return artifact
 
-    def _culprit(self, converter, fmt: Format, options, path: Path) -> Culprit | None:
+    def _culprit(self, converter, fmt: Format, precision: Precision, options, path: Path) -> Culprit | None:
         """The first module that does not convert to ``fmt``, searched once per format (bounded in time)."""
         if fmt not in self.culprits:
-            self.culprits[fmt] = culprit_for(converter, self.model, self.spec, self.example, options, path)
+            self.culprits[fmt] = culprit_for(converter, self.model, self.spec, self.example, options, path,
+                                             precision)
         return self.culprits[fmt]
 
     def _tolerance(self, fmt: Format, precision: Precision) -> float | None:
