@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -156,6 +157,7 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=RunPlan().max_seconds)
     parser.add_argument("--threads", type=int, help="runtime threads [default: devices.yaml's host setting]")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of markdown")
+    parser.add_argument("--note", default="", help="what else the machine was doing, for RESULTS.md")
     parser.add_argument("--no-write", action="store_true", help="do not update benchmarks/RESULTS.md")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -172,7 +174,8 @@ def main() -> None:
     six = [a for a in chosen if a.model in PAIR]
     with Store(db) as store:
         six_rounds = profile(store, six, plan, args.threads, "six in rounds")[1]
-    report = {"plan": dataclasses.asdict(plan), "threads": args.threads, "runs": runs, "seconds": seconds,
+    report = {"plan": dataclasses.asdict(plan), "threads": args.threads, "cpu_count": os.cpu_count(),
+              "conditions_note": args.note, "runs": runs, "seconds": seconds,
               "six_in_rounds_s": six_rounds,
               "six_sequential_s": sequential_seconds(six, plan, args.threads, args.work / "sequential.db"),
               "contended": {c: {f"{m} {f}": s for (m, f), s in v.items()} for c, v in flagged.items()},

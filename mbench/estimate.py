@@ -53,9 +53,18 @@ class Rounds:
         if not self.marked:
             object.__setattr__(self, "marked", (False,) * len(self.values))
 
+    @classmethod
+    def measured(cls, values_ms, rounds=(), cpu_ms=(), wait_ms=()) -> "Rounds":
+        """Timed runs as measured, with their marks worked out from the CPU times and waits."""
+        return cls(tuple(values_ms), tuple(rounds), tuple(mark(values_ms, cpu_ms, wait_ms)))
+
     @property
     def marked_share(self) -> float:
         return sum(self.marked) / len(self.marked) if self.marked else 0.0
+
+    @property
+    def contended(self) -> bool:
+        return self.marked_share > CONTENDED_ABOVE
 
     def by_round(self) -> dict[int, list[int]]:
         found: dict[int, list[int]] = {}

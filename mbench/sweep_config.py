@@ -18,20 +18,24 @@ class SweepConfigError(ValueError):
     pass
 
 
+PLAN = RunPlan()  # the one source of the defaults below
+
+
 class ProfileSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    threads: Annotated[int, Field(ge=1)] | None = None
-    warmup_runs: Annotated[int, Field(ge=0)] = 1
-    warmup_seconds: Annotated[float, Field(ge=0)] = 0.5
-    runs: Annotated[int, Field(ge=1)] = 50
-    min_seconds: Annotated[float, Field(ge=0)] = 1.0
-    max_seconds: Annotated[float, Field(ge=0)] = 20.0
-    target_ci: Annotated[float, Field(ge=0)] = 0.01
+    threads: Annotated[int, Field(ge=1)] | None = None  # None: the device's setting, else its CPU count
+    warmup_runs: Annotated[int, Field(ge=0)] = PLAN.warmup_runs
+    warmup_seconds: Annotated[float, Field(ge=0)] = PLAN.warmup_seconds
+    runs: Annotated[int, Field(ge=1)] = PLAN.runs
+    min_seconds: Annotated[float, Field(ge=0)] = PLAN.min_seconds
+    max_seconds: Annotated[float, Field(ge=0)] = PLAN.max_seconds
+    target_ci: Annotated[float, Field(ge=0)] = PLAN.target_ci
+    burst_seconds: Annotated[float, Field(gt=0)] = PLAN.burst_seconds
+    seed: int = PLAN.seed
 
     def plan(self) -> RunPlan:
-        return RunPlan(self.warmup_runs, self.warmup_seconds, self.runs, self.min_seconds, self.max_seconds,
-                       self.target_ci)
+        return RunPlan(**self.model_dump(exclude={"threads"}))
 
 
 class AccuracySettings(BaseModel):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from mbench.artifacts import Artifact
 from mbench.devices.agent import AgentResult
 from mbench.devices.parsers import ToolRun
-from mbench.estimate import CONTENDED_ABOVE, LATENCY_ESTIMATOR, Rounds, estimate, mark
+from mbench.estimate import LATENCY_ESTIMATOR, Rounds, estimate
 from mbench.measure import LatencyStats, RunPlan
 from mbench.results import Context, Measurement, RowKey, SampleSet, host_details
 from mbench.spec import Status
@@ -43,8 +43,7 @@ def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance
     caller (stored as decided, not as the agent echoed it)."""
     stats = LatencyStats.from_samples(result.samples_ms) if result.status == "ok" else None
     units = {"compute_units": result.compute_units} if result.compute_units else {}
-    marked = mark(result.samples_ms, result.cpu_ms, result.wait_ms) if stats else []
-    timed = Rounds(tuple(result.samples_ms), tuple(result.rounds), tuple(marked)) if stats else None
+    timed = Rounds.measured(result.samples_ms, result.rounds, result.cpu_ms, result.wait_ms) if stats else None
     seen = {**interference(timed, result, plan), "noise": stats.noise()} if timed else {}
     details = {**(remote or host_details()), **result.environment, **seen, **units}
     context = Context.of_artifact(
@@ -61,7 +60,7 @@ def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance
               ("peak_rss", result.peak_rss_bytes, "bytes"), ("rss_before_load", result.rss_before_load_bytes, "bytes")]
     rows = [key.row(metric, value, unit, context) for metric, value, unit in values]
     per_run = dict(rounds=result.rounds, positions=result.positions, timestamps=result.timestamps,
-                   cpu_ms=result.cpu_ms, wait_ms=result.wait_ms, marked=marked if result.cpu_ms else [])
+                   cpu_ms=result.cpu_ms, wait_ms=result.wait_ms, marked=timed.marked if result.cpu_ms else [])
     return Profile(rows, [key.samples(result.samples_ms, **per_run)])
 
 
@@ -69,7 +68,7 @@ def interference(timed: Rounds, result: AgentResult, plan: RunPlan | None) -> di
     """What the row says about the machine while it was measured: the share of marked runs, whether that makes
     it contended (above CONTENDED_ABOVE), the kernel's view per burst summarised, and where the agent ran."""
     kernel = result.kernel
-    seen = {"marked_share": round(timed.marked_share, 4), "contended": timed.marked_share > CONTENDED_ABOVE,
+    seen = {"marked_share": round(timed.marked_share, 4), "contended": timed.contended,
             "estimator": LATENCY_ESTIMATOR, "rounds": len(set(result.rounds)) or None, "cpus": result.cpus or None}
     if plan is not None and result.rounds:
         seen["round_seed"] = plan.seed

@@ -35,9 +35,10 @@ def build_page(store: Store, pairs: list[tuple[str, str]] = (), metric: str | No
         return None
     metric = tables.accuracy_metric(rows, metric)
     wide = tables.comparison(rows)
-    figures = plots.size_vs_latency(wide) + [plots.pareto(wide, rows, metric), plots.distributions(store.samples()),
+    samples = store.samples()
+    figures = plots.size_vs_latency(wide) + [plots.pareto(wide, rows, metric), plots.distributions(samples),
                                              plots.op_breakdown(rows)]
-    return Page(headlines(rows, list(pairs), metric), Table.of_frame(wide), [f for f in figures if f],
+    return Page(headlines(rows, list(pairs), metric, samples), Table.of_frame(wide), [f for f in figures if f],
                 _failures(rows), Table.of_frame(tables.context(rows)),
                 Table.of_frame(tables.provenance_summary(rows)), metric)
 

@@ -17,6 +17,7 @@ WIDE_COLUMNS = {
     "parity_max_abs": ("parity max |Δ|", 1.0),
     "load_time": ("load (ms)", 1.0),
     "first_inference": ("first run (ms)", 1.0),
+    "latency": ("latency (ms)", 1.0),  # the headline estimate (mbench/estimate.py); older rows: the median
     "latency_median": ("median (ms)", 1.0),
     "latency_p90": ("p90 (ms)", 1.0),
     "latency_p99": ("p99 (ms)", 1.0),
@@ -58,11 +59,35 @@ def comparison(rows: pd.DataFrame) -> pd.DataFrame:
     wide = wide.reindex(pd.MultiIndex.from_frame(keys[KEY]))
     for metric, (_, scale) in WIDE_COLUMNS.items():
         wide[metric] = wide[metric] * scale if metric in wide else float("nan")
+    older = wide["latency"].isna() & wide["latency_median"].notna()
+    wide["latency"] = wide["latency"].fillna(wide["latency_median"])
     wide = wide[list(WIDE_COLUMNS)].rename(columns={m: title for m, (title, _) in WIDE_COLUMNS.items()})
+    wide["interference"] = _interference(measured).reindex(wide.index).fillna("")
+    wide.loc[older, "interference"] = OLDER_ROW
     wide["status"] = _status(merged).reindex(wide.index).fillna(_parity_flags(merged).reindex(wide.index)).fillna("ok")
     wide.insert(0, "provenance", _provenance(measured).reindex(wide.index).fillna("host"))
     wide.columns.name = None
     return wide.reset_index().sort_values(KEY)
+
+
+OLDER_ROW = "not recorded (older row: latency is its median)"
+
+
+def interference_text(details: str) -> str:
+    """'CONTENDED (45 % of runs descheduled)' or 'quiet (2 % ...)' from a latency row's details; '' if unknown."""
+    try:
+        found = json.loads(details or "{}")
+    except ValueError:
+        return ""
+    if "marked_share" not in found:
+        return ""
+    share = f"{100 * found['marked_share']:.0f} % of runs descheduled"
+    return f"CONTENDED ({share})" if found.get("contended") else f"quiet ({share})"
+
+
+def _interference(measured: pd.DataFrame) -> pd.Series:
+    latency = measured[(measured.metric == "latency") & (measured.status == "ok")]
+    return latency.details.map(interference_text).groupby([latency[k] for k in KEY]).last()
 
 
 def _status(rows: pd.DataFrame) -> pd.Series:
