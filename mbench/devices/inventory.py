@@ -8,12 +8,13 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from mbench.spec import Format
 from mbench.yaml_config import load_validated, node_at
 
 DEFAULT_INVENTORY = Path("devices.yaml")
+HOST = "host"  # this machine: always a device, with or without an inventory; an inventory entry overrides it
 
 
 class InventoryError(ValueError):
@@ -84,8 +85,16 @@ class Inventory(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     devices: dict[str, Device]
+    _missing: str = PrivateAttr("")  # why there is no inventory file, when there is none
+
+    def missing_file(self) -> str:
+        """Why only ``host`` exists (no inventory file), or "" when the inventory was read from a file."""
+        return self._missing
 
     def get(self, name: str) -> Device:
+        if name not in self.devices and self._missing:
+            raise InventoryError(f"unknown device {name!r}: {self._missing}; only {HOST!r} (this machine) exists "
+                                 f"without one")
         if name not in self.devices:
             known = ", ".join(sorted(self.devices)) or "(none)"
             raise InventoryError(f"unknown device {name!r}; devices in the inventory: {known}")
@@ -93,8 +102,20 @@ class Inventory(BaseModel):
 
 
 def load_inventory(path: Path | str = DEFAULT_INVENTORY) -> Inventory:
-    return load_validated(Path(path), Inventory, InventoryError, "inventory", "create it, or pass --devices PATH",
-                          _valid_keys, frozenset(_KIND_TAGS))
+    """The inventory at ``path`` plus ``host`` (this machine) unless the file defines it; without the file, ``host``
+    alone, and asking for any other device names the missing file."""
+    path = Path(path)
+    if not path.is_file():
+        inventory = Inventory(devices={HOST: host_device()})
+        inventory._missing = f"{path}: no such inventory file (create it, or pass --devices PATH)"
+        return inventory
+    loaded = load_validated(path, Inventory, InventoryError, "inventory", "create it, or pass --devices PATH",
+                            _valid_keys, frozenset(_KIND_TAGS))
+    return loaded if HOST in loaded.devices else Inventory(devices={HOST: host_device(), **loaded.devices})
+
+
+def host_device() -> LocalDevice:
+    return LocalDevice(kind="local", description="this machine")
 
 
 _KIND_TAGS = {"local", "ssh", "android", "ios"}
