@@ -4,11 +4,13 @@ Errors name the file, the line, the key and what would be valid, before any work
 """
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr
 
 from mbench.spec import Format
 from mbench.yaml_config import load_validated, node_at
@@ -19,6 +21,41 @@ HOST = "host"  # this machine: always a device, with or without an inventory; an
 
 class InventoryError(ValueError):
     pass
+
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_USER = re.compile(r"[A-Za-z_][A-Za-z0-9._-]{0,31}")
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
+def _device_name(value: str) -> str:
+    if not _NAME.fullmatch(value):
+        raise ValueError("a device name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit "
+                         "(it becomes a file name and a command-line argument)")
+    return value
+
+
+def _host(value: str) -> str:
+    try:
+        ipaddress.ip_address(value)
+        return value
+    except ValueError:
+        pass
+    labels = value.removesuffix(".").split(".")
+    if len(value) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
+        raise ValueError("host must be a hostname (dot-separated labels of letters, digits and '-', e.g. pi5.local) "
+                         "or an IPv4/IPv6 address")
+    return value
+
+
+def _user(value: str) -> str:
+    if not _USER.fullmatch(value):
+        raise ValueError("user must be a POSIX user name: 1-32 letters, digits, '.', '_' or '-', not starting with "
+                         "'-', '.' or a digit")
+    return value
+
+
+DeviceName = Annotated[str, AfterValidator(_device_name)]
 
 
 class _Device(BaseModel):
@@ -40,8 +77,8 @@ class LocalDevice(_Device):
 
 class SSHDevice(_Device):
     kind: Literal["ssh"]
-    host: str
-    user: str
+    host: Annotated[str, AfterValidator(_host)]
+    user: Annotated[str, AfterValidator(_user)]
     port: Annotated[int, Field(ge=1, le=65535)] = 22
     identity_file: str | None = None
     known_hosts: str | None = None
@@ -71,7 +108,7 @@ class IOSDevice(_Device):
     kind: Literal["ios"]
     formats: tuple[Format, ...] = (Format.COREML,)
     udid: str
-    mac: str  # name of an ssh entry that is a Mac, or "local" when mbench runs on that Mac
+    mac: DeviceName  # name of an ssh entry that is a Mac, or "local" when mbench runs on that Mac
     coreml_compute_units: ComputeUnits = ("ALL",)
     cache_dir: str = ".cache/mbench"  # on a local Mac, relative to the home folder; the harness is staged there
     team_id: str = ""
@@ -84,7 +121,7 @@ Device = Annotated[Union[LocalDevice, SSHDevice, AndroidDevice, IOSDevice], Fiel
 class Inventory(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    devices: dict[str, Device]
+    devices: dict[DeviceName, Device]
     _missing: str = PrivateAttr("")  # why there is no inventory file, when there is none
 
     def missing_file(self) -> str:
