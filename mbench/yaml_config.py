@@ -23,7 +23,9 @@ def load_validated(path: Path, model: type[M], error: type[Exception], what: str
     text = path.read_text()
     try:
         root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=StrictLoader)
+    except DuplicateKeyError as problem:
+        raise error(f"{path}:{problem}") from None
     except yaml.YAMLError as problem:
         raise error(f"{path}: not valid YAML: {problem}") from None
     try:
@@ -33,8 +35,29 @@ def load_validated(path: Path, model: type[M], error: type[Exception], what: str
         raise error("\n".join(_describe(path, root, e, keys, skip_loc) for e in problems.errors())) from None
 
 
+class DuplicateKeyError(yaml.YAMLError):
+    pass
+
+
+class StrictLoader(yaml.SafeLoader):
+    """yaml.safe_load, except that a key given twice in one mapping is an error naming the key and both lines
+    (PyYAML keeps the last one silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key, line = self.construct_object(key_node), key_node.start_mark.line + 1
+            if key in seen:
+                raise DuplicateKeyError(f"{line}: duplicate key {key!r} (lines {seen[key]} and {line}); "
+                                        f"each key may be given once in a mapping")
+            seen[key] = line
+        return super().construct_mapping(node, deep)
+
+
 def _describe(path: Path, root, problem: dict, valid_keys: ValidKeys, skip_loc: frozenset[str]) -> str:
-    loc = [part for part in problem["loc"] if not (isinstance(part, str) and part in skip_loc)]
+    loc = [part for part in problem["loc"] if not (isinstance(part, str) and (part in skip_loc or part == "[key]"))]
     line = line_of(root, loc)
     key = ".".join(str(part) for part in loc) or "(top level)"
     where = f"{path}:{line}" if line else str(path)

@@ -64,7 +64,7 @@ def test_user_model_through_the_cli(tmp_path):
     (["convert", "--model", "x.py:build", "--input-shape", "1,a"], "comma-separated integers"),
     (["profile", ".", "--device", "iphone"], "unknown device 'iphone'"),
     (["report", "--db", "absent.db"], "no results database"),
-    (["devices", "--devices", "absent.yaml"], "no such inventory file"),
+    (["devices", "check", "pi", "--devices", "absent.yaml"], "no such inventory file"),
 ])
 def test_bad_input_gets_a_clear_error(args, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

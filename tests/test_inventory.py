@@ -43,7 +43,7 @@ def test_unknown_device_lists_the_known_ones():
 
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(InventoryError, match="nowhere.yaml: no such inventory file"):
-        load_inventory(tmp_path / "nowhere.yaml")
+        load_inventory(tmp_path / "nowhere.yaml").get("pi")
 
 
 def test_every_commented_example_in_the_shipped_inventory_is_valid(tmp_path):
@@ -58,3 +58,55 @@ def test_every_commented_example_in_the_shipped_inventory_is_valid(tmp_path):
     assert kinds == {"local", "ssh", "android", "ios"} and len(inventory.devices) == 5
     assert inventory.get("pixel7").delegates == ("cpu", "gpu", "nnapi")
     assert inventory.get("iphone").mac == "macbook" and inventory.get("macbook").kind == "ssh"
+
+
+SSH_PI = "devices:\n  pi:\n    kind: ssh\n    host: {host}\n    user: {user}\n"
+
+
+def test_two_devices_with_one_name_are_refused_naming_both_lines(tmp_path):
+    path = tmp_path / "devices.yaml"
+    path.write_text("devices:\n  pi:\n    kind: local\n  pi:\n    kind: local\n    threads: 2\n")
+    with pytest.raises(InventoryError, match=r"devices.yaml:4: duplicate key 'pi' \(lines 2 and 4\)"):
+        load_inventory(path)
+
+
+def test_a_key_given_twice_in_one_device_is_refused_naming_both_lines(tmp_path):
+    path = tmp_path / "devices.yaml"
+    path.write_text("devices:\n  host:\n    kind: local\n    threads: 1\n    threads: 4\n")
+    with pytest.raises(InventoryError, match=r"devices.yaml:5: duplicate key 'threads' \(lines 4 and 5\)"):
+        load_inventory(path)
+
+
+@pytest.mark.parametrize("host", ["pi5.local", "192.168.1.20", "fe80::1", "box", "my-board.lan."])
+def test_hostnames_and_addresses_are_accepted(tmp_path, host):
+    path = tmp_path / "devices.yaml"
+    path.write_text(SSH_PI.format(host=f"'{host}'", user="pi"))
+    assert load_inventory(path).get("pi").host == host
+
+
+@pytest.mark.parametrize("host", ["box;touch /tmp/x", "-oProxyCommand=x", "a b", "x..y", "$(id)"])
+def test_a_host_that_is_no_hostname_or_address_is_refused(tmp_path, host):
+    path = tmp_path / "devices.yaml"
+    path.write_text(SSH_PI.format(host=f"'{host}'", user="pi"))
+    with pytest.raises(InventoryError) as caught:
+        load_inventory(path)
+    message = str(caught.value)
+    assert f"{path}:4: devices.pi.host" in message and repr(host) in message and "IPv4/IPv6" in message
+
+
+@pytest.mark.parametrize("user", ["-oX", "me;id", "a b", "9lives", "x" * 33])
+def test_a_user_that_is_no_posix_user_name_is_refused(tmp_path, user):
+    path = tmp_path / "devices.yaml"
+    path.write_text(SSH_PI.format(host="pi.local", user=f"'{user}'"))
+    with pytest.raises(InventoryError, match=r"devices.yaml:5: devices.pi.user: .*POSIX user name"):
+        load_inventory(path)
+
+
+@pytest.mark.parametrize("name", ["my pi", "../up", "-x", "a/b", "pi;rm"])
+def test_a_device_name_unfit_for_a_file_or_argument_is_refused(tmp_path, name):
+    path = tmp_path / "devices.yaml"
+    path.write_text(f"devices:\n  host:\n    kind: local\n  '{name}':\n    kind: local\n")
+    with pytest.raises(InventoryError) as caught:
+        load_inventory(path)
+    message = str(caught.value)
+    assert f"{path}:4: devices.{name}" in message and repr(name) in message and "file name" in message

@@ -4,20 +4,58 @@ Errors name the file, the line, the key and what would be valid, before any work
 """
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr
 
 from mbench.spec import Format
 from mbench.yaml_config import load_validated, node_at
 
 DEFAULT_INVENTORY = Path("devices.yaml")
+HOST = "host"  # this machine: always a device, with or without an inventory; an inventory entry overrides it
 
 
 class InventoryError(ValueError):
     pass
+
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_USER = re.compile(r"[A-Za-z_][A-Za-z0-9._-]{0,31}")
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
+def _device_name(value: str) -> str:
+    if not _NAME.fullmatch(value):
+        raise ValueError("a device name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit "
+                         "(it becomes a file name and a command-line argument)")
+    return value
+
+
+def _host(value: str) -> str:
+    try:
+        ipaddress.ip_address(value)
+        return value
+    except ValueError:
+        pass
+    labels = value.removesuffix(".").split(".")
+    if len(value) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
+        raise ValueError("host must be a hostname (dot-separated labels of letters, digits and '-', e.g. pi5.local) "
+                         "or an IPv4/IPv6 address")
+    return value
+
+
+def _user(value: str) -> str:
+    if not _USER.fullmatch(value):
+        raise ValueError("user must be a POSIX user name: 1-32 letters, digits, '.', '_' or '-', not starting with "
+                         "'-', '.' or a digit")
+    return value
+
+
+DeviceName = Annotated[str, AfterValidator(_device_name)]
 
 
 class _Device(BaseModel):
@@ -39,8 +77,8 @@ class LocalDevice(_Device):
 
 class SSHDevice(_Device):
     kind: Literal["ssh"]
-    host: str
-    user: str
+    host: Annotated[str, AfterValidator(_host)]
+    user: Annotated[str, AfterValidator(_user)]
     port: Annotated[int, Field(ge=1, le=65535)] = 22
     identity_file: str | None = None
     known_hosts: str | None = None
@@ -70,7 +108,7 @@ class IOSDevice(_Device):
     kind: Literal["ios"]
     formats: tuple[Format, ...] = (Format.COREML,)
     udid: str
-    mac: str  # name of an ssh entry that is a Mac, or "local" when mbench runs on that Mac
+    mac: DeviceName  # name of an ssh entry that is a Mac, or "local" when mbench runs on that Mac
     coreml_compute_units: ComputeUnits = ("ALL",)
     cache_dir: str = ".cache/mbench"  # on a local Mac, relative to the home folder; the harness is staged there
     team_id: str = ""
@@ -83,9 +121,17 @@ Device = Annotated[Union[LocalDevice, SSHDevice, AndroidDevice, IOSDevice], Fiel
 class Inventory(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    devices: dict[str, Device]
+    devices: dict[DeviceName, Device]
+    _missing: str = PrivateAttr("")  # why there is no inventory file, when there is none
+
+    def missing_file(self) -> str:
+        """Why only ``host`` exists (no inventory file), or "" when the inventory was read from a file."""
+        return self._missing
 
     def get(self, name: str) -> Device:
+        if name not in self.devices and self._missing:
+            raise InventoryError(f"unknown device {name!r}: {self._missing}; only {HOST!r} (this machine) exists "
+                                 f"without one")
         if name not in self.devices:
             known = ", ".join(sorted(self.devices)) or "(none)"
             raise InventoryError(f"unknown device {name!r}; devices in the inventory: {known}")
@@ -93,8 +139,20 @@ class Inventory(BaseModel):
 
 
 def load_inventory(path: Path | str = DEFAULT_INVENTORY) -> Inventory:
-    return load_validated(Path(path), Inventory, InventoryError, "inventory", "create it, or pass --devices PATH",
-                          _valid_keys, frozenset(_KIND_TAGS))
+    """The inventory at ``path`` plus ``host`` (this machine) unless the file defines it; without the file, ``host``
+    alone, and asking for any other device names the missing file."""
+    path = Path(path)
+    if not path.is_file():
+        inventory = Inventory(devices={HOST: host_device()})
+        inventory._missing = f"{path}: no such inventory file (create it, or pass --devices PATH)"
+        return inventory
+    loaded = load_validated(path, Inventory, InventoryError, "inventory", "create it, or pass --devices PATH",
+                            _valid_keys, frozenset(_KIND_TAGS))
+    return loaded if HOST in loaded.devices else Inventory(devices={HOST: host_device(), **loaded.devices})
+
+
+def host_device() -> LocalDevice:
+    return LocalDevice(kind="local", description="this machine")
 
 
 _KIND_TAGS = {"local", "ssh", "android", "ios"}
