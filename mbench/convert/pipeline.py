@@ -73,6 +73,23 @@ def convert_model(spec: ModelSpec, formats: list[Format], out_dir: Path,
     yielding each outcome as soon as it exists. What the converters print goes to ``<artifact>.convert.log``.
 
     Every artifact's parity is measured against the fp32 PyTorch model on the same seeded input."""
+    job = _job(spec, out_dir, settings)
+    yield replace(job.convert(Format.PYTORCH, Precision.FP32), facts=model_facts(spec, job.model))
+    for fmt in [f for f in formats if f is not Format.PYTORCH]:
+        for precision in settings.precisions:
+            yield job.convert(fmt, precision)
+
+
+def convert_one(spec: ModelSpec, fmt: Format, precision: Precision, out_dir: Path,
+                settings: ConvertSettings = ConvertSettings()) -> Conversion:
+    """One (model, format, precision) alone, as a lab task converts it: the same artifact, cache and parity as
+    ``convert_model``; the PyTorch reference carries the model's facts."""
+    job = _job(spec, out_dir, replace(settings, precisions=(precision,)))
+    outcome = job.convert(fmt, precision)
+    return replace(outcome, facts=model_facts(spec, job.model)) if fmt is Format.PYTORCH else outcome
+
+
+def _job(spec: ModelSpec, out_dir: Path, settings: ConvertSettings) -> _Job:
     import torch
 
     model, inputs, reference = reference_output(spec)
@@ -81,13 +98,9 @@ def convert_model(spec: ModelSpec, formats: list[Format], out_dir: Path,
     if Precision.INT8 in settings.precisions:
         calibration = calibration_for(spec.inputs[0], settings.calibration_dir, settings.calibration_samples,
                                       task=spec.task)
-    job = _Job(model, spec, example, Path(out_dir), inputs, reference, calibration, settings.options,
-               model_fingerprint(model, spec), samples_fingerprint(calibration and calibration.samples),
-               settings.rebuild)
-    yield replace(job.convert(Format.PYTORCH, Precision.FP32), facts=model_facts(spec, model))
-    for fmt in [f for f in formats if f is not Format.PYTORCH]:
-        for precision in settings.precisions:
-            yield job.convert(fmt, precision)
+    return _Job(model, spec, example, Path(out_dir), inputs, reference, calibration, settings.options,
+                model_fingerprint(model, spec), samples_fingerprint(calibration and calibration.samples),
+                settings.rebuild)
 
 
 @dataclass(frozen=True)
