@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from mbench.report.build import render_report
-from mbench.report.plots import DIRECT_LABELS, MEDIAN, _direct_labels
+from mbench.report.plots import DIRECT_LABELS, LATENCY, _direct_labels
 from mbench.report.tables import failure_runs
 from mbench.store import Store
 
@@ -31,7 +31,7 @@ def test_identical_not_run_rows_collapse_into_one_counted_group():
 
 def test_a_few_front_points_get_direct_labels_that_do_not_overlap():
     front = pd.DataFrame({"model": [f"m{i}" for i in range(20)], "format": "onnx", "precision": "int8",
-                          MEDIAN: [5.0 * i for i in range(20)], "y": 0.9})  # one accuracy: labels side by side
+                          LATENCY: [5.0 * i for i in range(20)], "y": 0.9})  # one accuracy: labels side by side
     texts, positions = _direct_labels(front, front)
     labelled = [i for i, t in enumerate(texts) if t]
     assert texts[0] == "m0 onnx int8" and 1 < len(labelled) <= DIRECT_LABELS
