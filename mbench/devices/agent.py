@@ -131,13 +131,6 @@ def machine_state(when: str) -> dict:
     return state
 
 
-def plan_arguments(plan: RunPlan, threads: int) -> list[str]:
-    """The command-line form of a plan, for whoever starts the agent (local process, SSH)."""
-    return ["--threads", str(threads), "--warmup-runs", str(plan.warmup_runs), "--warmup-seconds",
-            str(plan.warmup_seconds), "--runs", str(plan.runs), "--min-seconds", str(plan.min_seconds),
-            "--max-seconds", str(plan.max_seconds), "--target-ci", str(plan.target_ci)]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mbench.devices.agent", description=__doc__)
     parser.add_argument("manifest")

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Iterator
 
 from mbench.artifacts import Artifact
-from mbench.devices._process import tail
+from mbench.devices._process import guarded, tail
 from mbench.devices.agent import AgentResult
 from mbench.measure import RunPlan, enough
 
@@ -29,7 +29,7 @@ class AgentSession:
     def __init__(self, argv: list[str], timeout_s: float) -> None:
         self.log = tempfile.TemporaryFile(mode="w+")
         self.timeout_s = timeout_s
-        self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+        self.process = subprocess.Popen(guarded(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
                                         text=True, bufsize=1)
 
     def ask(self, **command) -> dict:
@@ -62,11 +62,21 @@ class AgentSession:
         self.log.close()
 
 
+@dataclass(frozen=True)
+class Job:
+    """One artifact to measure: its manifest where the agent runs, and (Core ML on a Mac) the compute units."""
+
+    artifact: Artifact
+    manifest: str
+    compute_units: str = ""
+    label: str = ""  # the device name its rows carry
+
+
 @dataclass
 class Track:
     """One artifact's measurement in progress."""
 
-    artifact: Artifact
+    job: Job
     session: AgentSession
     result: AgentResult
     failed: bool = False
@@ -102,11 +112,12 @@ LOADED = ("runtime", "runtime_version", "compute_units", "cpus", "environment", 
           "first_ms")
 
 
-def _start(artifact: Artifact, argv: list[str], plan: RunPlan, threads: int, cpus: list[int] | None,
-           timeout_s: float, compute_units: str = "") -> Track:
-    track = Track(artifact, AgentSession(argv, timeout_s), AgentResult("ok", threads=threads))
-    loaded = track.session.ask(do="load", manifest=str(artifact.manifest_path), threads=threads,
-                               compute_units=compute_units, cpus=cpus)
+def _start(job: Job, argv: list[str], plan: RunPlan, threads: int, cpus: list[int] | None,
+           timeout_s: float) -> Track:
+    track = Track(job, AgentSession(argv, timeout_s), AgentResult("ok", threads=threads,
+                                                                   compute_units=job.compute_units))
+    loaded = track.session.ask(do="load", manifest=job.manifest, threads=threads, compute_units=job.compute_units,
+                               cpus=cpus)
     if track.take(loaded, LOADED):
         plan_fields = {k: v for k, v in asdict(plan).items()}
         track.take(track.session.ask(do="warmup", plan=plan_fields), ("warmup_ms",))
@@ -120,13 +131,14 @@ def _finish(track: Track) -> Track:
     return track
 
 
-def measure_in_rounds(artifacts: list[Artifact], argv: list[str], plan: RunPlan, threads: int,
+def measure_in_rounds(jobs: list[Job], argv: list[str], plan: RunPlan, threads: int,
                       cpus: list[int] | None, timeout_s: float) -> Iterator[Track]:
-    """Each artifact's finished track, as it finishes: failures to load at once, the rest when their rounds end."""
+    """Each job's finished track, as it finishes: failures to load at once, the rest when their rounds end.
+    ``argv`` starts one agent in serve mode (here, or on a remote machine through ssh)."""
     tracks = []
     try:
-        for artifact in artifacts:
-            track = _start(artifact, argv, plan, threads, cpus, timeout_s)
+        for job in jobs:
+            track = _start(job, argv, plan, threads, cpus, timeout_s)
             if track.failed:
                 yield _finish(track)
             else:

@@ -4,8 +4,9 @@ Host keys are verified against ``known_hosts`` (``StrictHostKeyChecking=yes``) u
 ``accept_new_host_key: true``. ``ssh`` joins the words after the destination with spaces and hands them to the
 remote shell, so every remote command is an argument list quoted word by word with ``shlex.quote`` here: a value
 from devices.yaml is one word, never code. Artifacts are copied once, to ``<cache_dir>/<sha256>/`` with their
-manifest; the remote runs mbench's own agent and its result line comes back as rows tagged with the remote's
-hostname. On macOS, Core ML runs once per configured compute unit.
+manifest; the remote runs mbench's own agent in serve mode (one per artifact, each over its own ssh session, all
+in interleaved rounds as on the host: devices/rounds.py) and its replies become rows tagged with the remote's
+hostname. A remote agent exits when its ssh session ends. On macOS, Core ML runs once per configured compute unit.
 """
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from typing import Iterator
 
 from mbench.artifacts import Artifact
 from mbench.devices._process import DeviceError, guarded, run_tool, tail
-from mbench.devices.agent import AgentResult, plan_arguments
+from mbench.devices.agent import AgentResult
+from mbench.devices.rounds import Job, measure_in_rounds
 from mbench.devices.inventory import SSHDevice
 from mbench.devices.rows import Profile, result_rows
 from mbench.measure import RunPlan
@@ -101,16 +103,6 @@ def _tar_of(entries: list[tuple[Path, str]]) -> bytes:
     return buffer.getvalue()
 
 
-def run_remote_agent(host: SSHHost, artifact: Artifact, plan: RunPlan, threads: int, compute_units: str) -> AgentResult:
-    manifest = host.upload(artifact)
-    argv = [*host.python(), "-m", "mbench.devices.agent", manifest, *plan_arguments(plan, threads)]
-    output = host.call(argv + (["--compute-units", compute_units] if compute_units else []), "mbench agent")
-    try:
-        return AgentResult.from_output(output)
-    except (ValueError, TypeError) as error:
-        raise DeviceError(f"mbench agent on {host.device.host}: {error}: {tail(output)}") from None
-
-
 def _units(device: SSHDevice, artifact: Artifact, identity: dict[str, str]) -> list[str]:
     if artifact.format is Format.COREML and identity.get("system") == "Darwin":
         return list(device.coreml_compute_units)
@@ -119,19 +111,30 @@ def _units(device: SSHDevice, artifact: Artifact, identity: dict[str, str]) -> l
 
 def profile(artifacts: list[Artifact], name: str, device: SSHDevice, plan: RunPlan,
             threads: int) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
-    """Each artifact (each Core ML compute unit on a Mac) through the remote agent; failures become rows."""
+    """Each artifact (each Core ML compute unit on a Mac) through its own remote agent in serve mode, all in
+    interleaved rounds (devices/rounds.py); failures become rows."""
     host = SSHHost(device)
     try:
         identity, unreachable = host.identity(), ""
     except DeviceError as error:
         identity, unreachable = {"hostname": device.host}, str(error)
+    jobs = []
     for artifact in (a for a in artifacts if a.format in device.formats):
         for units in _units(device, artifact, identity):
             label = f"{name}/{units}" if units and len(device.coreml_compute_units) > 1 else name
-            result = AgentResult("failed", unreachable, threads=threads) if unreachable else None
-            if result is None:
-                try:
-                    result = run_remote_agent(host, artifact, plan, threads, units)
-                except DeviceError as error:
-                    result = AgentResult("failed", str(error), threads=threads, compute_units=units)
-            yield artifact, result, result_rows(artifact, label, result, PROVENANCE, remote=identity)
+            try:
+                manifest = "" if unreachable else host.upload(artifact)
+            except DeviceError as error:
+                manifest, failure = "", str(error)
+            else:
+                failure = unreachable
+            if failure:
+                result = AgentResult("failed", failure, threads=threads, compute_units=units)
+                yield artifact, result, result_rows(artifact, label, result, PROVENANCE, identity, threads, plan)
+            else:
+                jobs.append(Job(artifact, manifest, units, label))
+    argv = host.command([*host.python(), "-m", "mbench.devices.serve"])
+    for track in measure_in_rounds(jobs, argv, plan, threads, None, device.timeout_s):
+        job = track.job
+        yield job.artifact, track.result, result_rows(job.artifact, job.label, track.result, PROVENANCE, identity,
+                                                      threads, plan)
