@@ -7,6 +7,7 @@ import click
 
 from mbench.cli._echo import echo_conversion, echo_profile
 from mbench.cli._options import db_option, library_errors, parse_csv
+from mbench.spec import Format
 
 
 def _precisions() -> list[str]:
@@ -18,7 +19,7 @@ def _precisions() -> list[str]:
 @click.command(name="coverage")
 @click.argument("model_names", nargs=-1, metavar="[MODELS]...")
 @click.option("--to", "formats", default="onnx,coreml,tflite", show_default=True,
-              callback=parse_csv(["onnx", "coreml", "tflite"]), help="Target formats, comma-separated.")
+              callback=parse_csv([f.value for f in Format if f is not Format.PYTORCH]), help="Target formats, comma-separated.")
 @click.option("--precision", "precisions", default="fp32", show_default=True, callback=parse_csv(_precisions()),
               help="Precisions, comma-separated.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="artifacts", show_default=True)

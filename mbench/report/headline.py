@@ -10,7 +10,7 @@ import pandas as pd
 from mbench.report.tables import MB, value
 
 PAIR = ("hed-vgg", "hed-mobilenetv2")
-FORMATS = ("pytorch", "onnx", "tflite", "coreml")
+FORMATS = ("pytorch", "onnx", "tflite", "coreml", "executorch")
 
 
 @dataclass(frozen=True)
