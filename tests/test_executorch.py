@@ -84,3 +84,22 @@ def test_the_coverage_matrix_has_the_column(tmp_path):
     assert frame.loc[("conv-standard3x3-3to4", "executorch")].state == CellState.PARITY_OK.value
     failed = frame.loc[("test-unsupported-op", "executorch")]
     assert failed.state == CellState.FAILED.value and failed.operator.startswith("linalg_inv")
+
+
+def test_core_ml_delegate_converts_here_and_says_where_it_runs(tmp_path):
+    from converters.executorch import Options
+
+    settings = ConvertSettings(options={Format.EXECUTORCH: Options(delegate="coreml")})
+    outcome = list(convert_model(models.get("test-tiny"), [Format.EXECUTORCH], tmp_path, settings))[-1]
+    artifact = outcome.artifact
+    assert artifact is not None, outcome.error
+    assert artifact.delegation["delegate"] == "coreml" and artifact.delegation["share"] == 1.0
+    assert artifact.parity.status is Status.NOT_RUN and "only on macOS" in artifact.parity.reason
+
+
+def test_android_and_iphone_say_what_pte_needs(pte):
+    from mbench.devices.android import _why_not
+    from mbench.devices.inventory import AndroidDevice
+
+    phone = AndroidDevice(kind="android", serial="X", benchmark_binary="bm", formats=(Format.EXECUTORCH,))
+    assert "executor_runner" in _why_not(phone, pte[1][Precision.FP32].artifact)
