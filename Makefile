@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/mbench convert hed-vgg hed-mobilenetv2 --to onnx,coreml,tflite --out $(ARTIFACTS) --db $(DB)
+	$(BIN)/mbench convert hed-vgg hed-mobilenetv2 --to onnx,coreml,tflite,executorch --out $(ARTIFACTS) --db $(DB)
 	$(BIN)/mbench profile $(ARTIFACTS) --device host --db $(DB)
 	$(BIN)/mbench data docs --n 200 --seed 1 --out $(DATA)
 	$(BIN)/mbench evaluate $(ARTIFACTS) --data $(DATA) --split test --thresholds 9 --db $(DB)

@@ -21,6 +21,8 @@ def converter_for(fmt: Format) -> ModuleType:
         return importlib.import_module("converters.coreml")
     if fmt is Format.TFLITE:
         return importlib.import_module("converters.tflite")
+    if fmt is Format.EXECUTORCH:
+        return importlib.import_module("converters.executorch")
     if fmt is Format.PYTORCH:
         return importlib.import_module("converters.pytorch")
     assert_never(fmt)

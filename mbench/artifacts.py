@@ -24,6 +24,7 @@ class Converted:
     outputs: tuple[TensorInfo, ...]
     quantization: str = "none (fp32)"
     calibrated: bool = False  # the calibration samples were used (static quantization)
+    delegation: dict = field(default_factory=dict)  # ExecuTorch: delegate, share of ops it took, ops left outside
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Artifact:
     calibration: str = ""
     cache_key: str = ""
     parity: Parity = field(default_factory=lambda: Parity(Status.NOT_RUN, reason="not checked"))
+    delegation: dict = field(default_factory=dict)
 
     @property
     def manifest_path(self) -> Path:

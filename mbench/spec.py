@@ -16,10 +16,12 @@ class Format(str, enum.Enum):
     ONNX = "onnx"
     COREML = "coreml"
     TFLITE = "tflite"
+    EXECUTORCH = "executorch"
 
     @property
     def suffix(self) -> str:
-        return {"pytorch": ".pt", "onnx": ".onnx", "coreml": ".mlpackage", "tflite": ".tflite"}[self.value]
+        return {"pytorch": ".pt", "onnx": ".onnx", "coreml": ".mlpackage", "tflite": ".tflite",
+                "executorch": ".pte"}[self.value]
 
 
 class Precision(str, enum.Enum):

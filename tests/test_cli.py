@@ -59,7 +59,7 @@ def test_user_model_through_the_cli(tmp_path):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["convert", "hed-vgq", "--to", "onnx"], "registered models"),
-    (["convert", "test-tiny", "--to", "onnx,caffe"], "caffe not among onnx, coreml, tflite"),
+    (["convert", "test-tiny", "--to", "onnx,caffe"], "caffe not among onnx, coreml, tflite, executorch"),
     (["convert", "--model", "x.py:build"], "input shape"),
     (["convert", "--model", "x.py:build", "--input-shape", "1,a"], "comma-separated integers"),
     (["profile", ".", "--device", "iphone"], "unknown device 'iphone'"),

@@ -27,12 +27,14 @@ from mbench.spec import Format
               help="Form of ONNX static int8.")
 @click.option("--tflite-int8-io", type=click.Choice(["int8", "float"]), default="int8", show_default=True,
               help="Inputs and outputs of TFLite full-integer int8.")
+@click.option("--executorch-delegate", type=click.Choice(["xnnpack", "coreml"]), default="xnnpack", show_default=True,
+              help="Delegate of ExecuTorch .pte files (coreml: a Core ML partition, runs on macOS only).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="artifacts", show_default=True)
 @click.option("--rebuild", is_flag=True, help="Convert again even where an identical artifact is cached.")
 @db_option
 @library_errors
 def convert(model_names, user_model, input_shape, formats, precisions, calibration_dir, calibration_samples,
-            onnx_quant_format, tflite_int8_io, out, rebuild, db):
+            onnx_quant_format, tflite_int8_io, executorch_delegate, out, rebuild, db):
     """Convert models to each format and write artifacts with manifests; every outcome is stored.
 
     A PyTorch reference (the state_dict) is always written too: it is the baseline for parity and latency.
@@ -41,6 +43,7 @@ def convert(model_names, user_model, input_shape, formats, precisions, calibrati
 
     Example: mbench convert hed-mobilenetv2 --to onnx,coreml,tflite --precision fp32,fp16,int8 --out artifacts/
     """
+    from converters.executorch import Options as ExecuTorchOptions
     from converters.onnx import Options as OnnxOptions
     from converters.tflite import Options as TFLiteOptions
     from mbench.convert.pipeline import ConvertSettings
@@ -55,7 +58,8 @@ def convert(model_names, user_model, input_shape, formats, precisions, calibrati
         specs.append(spec_from_source(absolute_source(user_model), input_shape))
     settings = ConvertSettings(tuple(precisions), calibration_dir, calibration_samples,
                                {Format.ONNX: OnnxOptions(quant_format=onnx_quant_format),
-                                Format.TFLITE: TFLiteOptions(int8_io=tflite_int8_io)}, rebuild)
+                                Format.TFLITE: TFLiteOptions(int8_io=tflite_int8_io),
+                                Format.EXECUTORCH: ExecuTorchOptions(delegate=executorch_delegate)}, rebuild)
     with Store(db) as store:
         outcomes = convert_and_record(specs, formats, out, store, settings,
                                       on_outcome=echo_conversion)

@@ -157,6 +157,7 @@ class _Job:
             self.spec.name, fmt, precision, path, sha, size, converter.NAME, converter.versions(), seconds,
             converted.inputs, converted.outputs, self.spec.source, converted.quantization,
             calibration.describe() if calibration and converted.calibrated else "", key,
+            delegation=converted.delegation,
         )
         parity = check_parity(artifact, self.inputs, self.reference)
         artifact = artifact.with_parity(replace(parity, tolerance=self._tolerance(fmt, precision)))

@@ -100,7 +100,13 @@ def _configs(device: AndroidDevice, artifact: Artifact) -> list[str]:
     return list(device.delegates) if artifact.format is Format.TFLITE else ["cpu"]
 
 
+EXECUTORCH_MISSING = ("android: .pte needs ExecuTorch's executor_runner (or its benchmark app) built for the phone, and "
+                      "mbench has no parser for their output tested on a real transcript yet, so it is not run")
+
+
 def _why_not(device: AndroidDevice, artifact: Artifact) -> str:
+    if artifact.format is Format.EXECUTORCH:
+        return EXECUTORCH_MISSING
     if artifact.format not in (Format.TFLITE, Format.ONNX):
         return f"android devices run .tflite (benchmark_model) and .onnx (onnxruntime_perf_test), not {artifact.format.value}"
     if artifact.format is Format.ONNX and not device.ort_perf_test_binary:

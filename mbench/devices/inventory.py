@@ -62,7 +62,7 @@ class _Device(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     description: str = ""
-    formats: tuple[Format, ...] = (Format.PYTORCH, Format.ONNX, Format.TFLITE, Format.COREML)
+    formats: tuple[Format, ...] = (Format.PYTORCH, Format.ONNX, Format.TFLITE, Format.COREML, Format.EXECUTORCH)
     threads: Annotated[int, Field(ge=1)] | None = None
     timeout_s: Annotated[float, Field(gt=0)] = 900.0
     labels: dict[str, str] = {}

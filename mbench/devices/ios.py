@@ -22,12 +22,14 @@ from mbench.devices.parsers import ToolRun, UnparsableOutput, xctest
 from mbench.devices.rows import DeviceNotSupported, Profile, failed_rows, summary, tool_context, tool_rows
 from mbench.devices.ssh import SSHHost
 from mbench.measure import RunPlan
-from mbench.spec import Status
+from mbench.spec import Format, Status
 
 PROVENANCE = "ios"
 HARNESS = Path(__file__).resolve().parents[2] / "ios" / "MBenchHarness"
 SCHEME = "MBenchHarness"
 MODEL_IN_HARNESS = "Tests/MBenchHarnessTests/Resources/model.mlpackage"
+EXECUTORCH_MISSING = ("iPhone: .pte needs ExecuTorch's iOS benchmark app (or executor_runner) in the harness, and mbench "
+                      "has no parser for its output tested on a real transcript yet, so it is not run")
 
 
 class Mac(Protocol):
@@ -132,6 +134,11 @@ def profile(artifacts: list[Artifact], name: str, device: IOSDevice, plan: RunPl
     mac = mac_for(name, device, inventory)
     units = list(device.coreml_compute_units)
     for artifact in (a for a in artifacts if a.format in device.formats):
+        if artifact.format is Format.EXECUTORCH:
+            context = tool_context(artifact, ToolRun(xctest.TOOL), PROVENANCE, device.udid, {"udid": device.udid})
+            yield artifact, AgentResult("not_run", EXECUTORCH_MISSING), failed_rows(
+                artifact, name, Status.NOT_RUN, EXECUTORCH_MISSING, context)
+            continue
         try:
             runs = run_artifact(mac, device, artifact, plan)
         except (DeviceError, UnparsableOutput) as error:

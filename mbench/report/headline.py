@@ -12,7 +12,7 @@ from mbench.report.tables import MB, interference_text, value
 from mbench.results import SampleSet
 
 PAIR = ("hed-vgg", "hed-mobilenetv2")
-FORMATS = ("pytorch", "onnx", "tflite", "coreml")
+FORMATS = ("pytorch", "onnx", "tflite", "coreml", "executorch")
 
 
 @dataclass(frozen=True)

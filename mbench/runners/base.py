@@ -33,6 +33,8 @@ def runner_for(fmt: Format) -> Runner:
         module = "litert"
     elif fmt is Format.COREML:
         module = "coreml"
+    elif fmt is Format.EXECUTORCH:
+        module = "executorch"
     elif fmt is Format.PYTORCH:
         module = "torch_eager"
     else:

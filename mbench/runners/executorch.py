@@ -1,0 +1,71 @@
+"""ExecuTorch programs (.pte) through ``executorch.runtime`` (the pybindings' portable runtime with the XNNPACK
+delegate compiled in). Threads: XNNPACK's pthreadpool is process-wide; ``_unsafe_reset_threadpool`` sets its size.
+
+The runtime's cpuinfo prints "Failed to open midr file" (and similar) on VMs when it starts: those lines go to a
+null sink while it loads, so they never reach a result or a terminal.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+from typing import Iterator
+
+import numpy as np
+
+from mbench.artifacts import Artifact, package_versions
+from mbench.runners.base import NotRunnableHere
+
+COREML_NOT_ON_MACOS = ("not measurable here: this .pte holds a Core ML partition, which ExecuTorch runs only on "
+                       "macOS (measure it on a Mac over SSH)")
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """fd 2 to /dev/null for the duration (native libraries write there directly)."""
+    saved = os.dup(2)
+    with open(os.devnull, "w") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+class ExecuTorchRunner:
+    name = "executorch"
+
+    def version(self) -> str:
+        return package_versions("executorch")["executorch"]
+
+    def load(self, artifact: Artifact, threads: int) -> None:
+        if artifact.delegation.get("delegate") == "coreml" and platform.system() != "Darwin":
+            raise NotRunnableHere(COREML_NOT_ON_MACOS)
+        with _quiet_native_stderr():
+            from executorch.extension.pybindings.portable_lib import _unsafe_reset_threadpool
+            from executorch.runtime import Runtime
+
+            _unsafe_reset_threadpool(threads)
+            self._method = Runtime.get().load_program(str(artifact.path)).load_method("forward")
+        self._dtypes = [np.dtype(t.dtype) for t in artifact.inputs]
+
+    def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        import torch
+
+        tensors = [torch.from_numpy(np.ascontiguousarray(x, dtype=d)) for x, d in zip(inputs, self._dtypes)]
+        return [np.asarray(out.float().numpy()) for out in self._method.execute(tensors)]
+
+    def close(self) -> None:
+        self._method = None
+
+
+def threadpool_size() -> int:
+    """The XNNPACK thread pool's current size, as the runtime reports it."""
+    from executorch.extension.pybindings.portable_lib import _threadpool_get_thread_count
+
+    return _threadpool_get_thread_count()
+
+
+def make_runner() -> ExecuTorchRunner:
+    return ExecuTorchRunner()
