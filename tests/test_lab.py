@@ -5,6 +5,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -67,22 +68,26 @@ def test_each_device_measures_one_artifact_at_a_time_and_devices_overlap(local_r
     assert any("queues: board-a" in s.what for s in steps)
 
 
-def _kill_first_profile_worker(found: list) -> None:
-    from ray.util.state import list_tasks
+def _kill_first_profile_worker(marker: str, found: list) -> None:
+    """SIGKILL the Ray worker that runs a device task: the parent of the first ssh client whose command names
+    ``marker`` (the loopback server's known_hosts)."""
+    for _ in range(1200):
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                argv = (proc / "cmdline").read_bytes().split(b"\0")
+                parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if argv[0].endswith(b"ssh") and marker.encode() in b" ".join(argv):
+                os.kill(parent, signal.SIGKILL)
+                found.append(parent)
+                return
+        time.sleep(0.05)
 
-    for _ in range(600):
-        running = list_tasks(filters=[("func_or_class_name", "=", "_profile"), ("state", "=", "RUNNING")])
-        pids = [t.worker_pid for t in running if t.worker_pid]
-        if pids:
-            os.kill(pids[0], signal.SIGKILL)
-            found.append(pids[0])
-            return
-        time.sleep(0.1)
 
-
-def test_a_worker_killed_mid_task_is_retried_and_each_row_is_stored_once(local_ray, sweep):
+def test_a_worker_killed_mid_task_is_retried_and_each_row_is_stored_once(local_ray, sweep, sshd):
     killed = []
-    killer = threading.Thread(target=_kill_first_profile_worker, args=(killed,))
+    killer = threading.Thread(target=_kill_first_profile_worker, args=(str(sshd[0] / "known_hosts"), killed))
     killer.start()
     with Store(sweep.db) as store:
         run_sweep_ray(sweep, store)
