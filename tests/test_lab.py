@@ -12,7 +12,7 @@ import pytest
 from mbench.lab.ray_sweep import run_sweep_ray
 from mbench.store import Store
 from mbench.sweep_config import load_sweep_config
-from ssh_server import ssh_entry
+from ssh_server import free_port, ssh_entry
 
 ray = pytest.importorskip("ray")
 DEVICES = ("board-a", "board-b")
@@ -35,14 +35,19 @@ def local_ray():
     ray.shutdown()
 
 
-@pytest.fixture
-def sweep(sshd, tmp_path):
+def _sweep(sshd, tmp_path, **board_b):
     root, port = sshd
     entries = {name: ssh_entry(root, port, cache_dir=tmp_path / f"cache-{name}") for name in DEVICES}
+    entries["board-b"].update(board_b)
     (tmp_path / "devices.yaml").write_text("devices:\n" + "".join(
         f"  {name}:\n" + "".join(f"    {k}: {v}\n" for k, v in entry.items()) for name, entry in entries.items()))
     (tmp_path / "sweep.yaml").write_text(CONFIG)
     return load_sweep_config(tmp_path / "sweep.yaml")
+
+
+@pytest.fixture
+def sweep(sshd, tmp_path):
+    return _sweep(sshd, tmp_path)
 
 
 def _busy(rows) -> dict[str, list[tuple[float, float]]]:
@@ -99,3 +104,24 @@ def test_a_worker_killed_mid_task_is_retried_and_each_row_is_stored_once(local_r
         assert not medians.duplicated(["artifact_sha256", "device"]).any()
         run_sweep_ray(sweep, store)  # a rerun resumes: nothing measured again
         assert len(store.measurements()[lambda r: r.metric == "latency_median"]) == 6
+
+
+def _hanging_python(tmp_path) -> str:
+    script = tmp_path / "hangs.sh"
+    script.write_text("#!/bin/sh\nsleep 60\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+@pytest.mark.parametrize("fault, message", [("unreachable", "Connection refused"), ("hangs", "timed out")])
+def test_a_device_that_fails_gives_failure_rows_and_the_other_goes_on(local_ray, sshd, tmp_path, fault, message):
+    board_b = {"port": free_port()} if fault == "unreachable" else {"python": _hanging_python(tmp_path),
+                                                                     "timeout_s": 2}
+    config = _sweep(sshd, tmp_path, **board_b)
+    with Store(config.db) as store:
+        run_sweep_ray(config, store)
+        rows = store.measurements()
+    measured = rows[rows.metric.isin(["latency_median", "latency"])]
+    a, b = measured[measured.device == "board-a"], measured[measured.device == "board-b"]
+    assert len(a) == 3 and (a.status == "ok").all()
+    assert len(b) == 3 and (b.status == "failed").all() and b.error.str.contains(message).all()
