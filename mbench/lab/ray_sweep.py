@@ -110,25 +110,26 @@ def _convert_all(ray, config, store, run_id, on_step) -> list[Artifact]:
 
 
 def _measure_all(ray, config, inventory, store, run_id, artifacts, finished, on_step) -> None:
-    pending, queues = {}, {}
+    """One task per device on the node that holds it; a task past its deadline (the device's ``timeout_s`` per
+    artifact) is cancelled and its artifacts become failure rows."""
+    pending, queues, deadlines = {}, {}, {}
     for name in config.devices:
         todo = [a for a in artifacts if (a.sha256, name) not in finished]
-        if not todo:
-            continue
-        task = ray.remote(num_cpus=0, resources={f"device:{name}": 1}, max_retries=MAX_RETRIES)(_profile)
-        ref = task.remote(todo, name, config.inventory, config.profile.plan(), config.profile.threads)
-        pending[ref], queues[name] = (name, todo), len(todo)
-    deadlines = {ref: inventory.get(n).timeout_s * len(todo) for ref, (n, todo) in pending.items()}
+        if todo:
+            task = ray.remote(num_cpus=0, resources={f"device:{name}": 1}, max_retries=MAX_RETRIES)(_profile)
+            ref = task.remote(todo, name, config.inventory, config.profile.plan(), config.profile.threads)
+            pending[ref], queues[name] = (name, todo), len(todo)
+            deadlines[ref] = time.monotonic() + inventory.get(name).timeout_s * len(todo)
     done, total = 0, sum(queues.values())
     while pending:
-        ready, _ = ray.wait(list(pending), num_returns=1, timeout=max(deadlines.values()))
-        for ref in ready or list(pending):  # nothing ready within the longest timeout: every task left hangs
+        wait = max(0.0, min(deadlines[ref] for ref in pending) - time.monotonic())
+        ready, _ = ray.wait(list(pending), num_returns=1, timeout=wait)
+        ended = ready or [ref for ref in pending if deadlines[ref] <= time.monotonic()]
+        for ref in ended:
             name, todo = pending.pop(ref)
-            rows = _device_rows(ray, ref, name, todo, ready)
-            for what, status, measurements, samples in rows:
+            for what, status, measurements, samples in _device_rows(ray, ref, name, todo, ready):
                 store.append(run_id, measurements, samples)
-                done += 1
-                queues[name] -= 1
+                done, queues[name] = done + 1, queues[name] - 1
                 on_step(Step(f"profile {what} on {name} (queues: {_queues(queues)})", status, done, total))
 
 
@@ -137,7 +138,7 @@ def _device_rows(ray, ref, name, todo, ready):
     try:
         if ref not in ready:
             ray.cancel(ref, force=True)
-            raise TimeoutError(f"device {name} did not finish within its timeout_s per artifact")
+            raise TimeoutError(f"device {name} did not finish {len(todo)} artifact(s) within its timeout_s each")
         results = ray.get(ref)
         return [(_what(a), status, p.rows, p.samples) for a, status, p in results]
     except Exception as error:  # noqa: BLE001
