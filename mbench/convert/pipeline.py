@@ -17,8 +17,9 @@ from mbench.artifacts import Artifact, Parity, digest
 from mbench.data.calibration import DEFAULT_SAMPLES, Calibration, calibration_for
 from mbench.convert.cache import cache_key, cached_artifact, model_fingerprint, samples_fingerprint
 from mbench.convert.capture import output_to
+from mbench.convert.retire import Retired, retire_other_models
 from mbench.models.facts import ModelFacts, model_facts
-from mbench.results import Context, Measurement, RowKey, describe_error
+from mbench.results import Context, Measurement, RowKey, describe_error, with_model_hash
 from mbench.runners.base import NotRunnableHere, runner_for, seeded_inputs
 from mbench.spec import Format, ModelSpec, Precision, Status
 
@@ -37,6 +38,8 @@ class Conversion:
     facts: ModelFacts | None = None  # on the PyTorch reference only
     status: Status = Status.FAILED  # of a conversion that produced no artifact: failed, or not offered
     cached: bool = False  # the artifact was already built with the same cache key
+    model_hash: str = ""  # the source model's structure+weights hash
+    retired: Retired | None = None  # on the PyTorch reference: older artifacts of this name deleted first
 
 
 def artifact_path(out_dir: Path, spec: ModelSpec, fmt: Format, precision: Precision) -> Path:
@@ -79,10 +82,12 @@ def convert_model(spec: ModelSpec, formats: list[Format], out_dir: Path,
     if Precision.INT8 in settings.precisions:
         calibration = calibration_for(spec.inputs[0], settings.calibration_dir, settings.calibration_samples,
                                       task=spec.task)
+    fingerprint = model_fingerprint(model, spec)
+    retired = retire_other_models(artifact_path(out_dir, spec, Format.PYTORCH, Precision.FP32).parent, spec.name,
+                                  fingerprint)
     job = _Job(model, spec, example, Path(out_dir), inputs, reference, calibration, settings.options,
-               model_fingerprint(model, spec), samples_fingerprint(calibration and calibration.samples),
-               settings.rebuild)
-    yield replace(job.convert(Format.PYTORCH, Precision.FP32), facts=model_facts(spec, model))
+               fingerprint, samples_fingerprint(calibration and calibration.samples), settings.rebuild)
+    yield replace(job.convert(Format.PYTORCH, Precision.FP32), facts=model_facts(spec, model), retired=retired)
     for fmt in [f for f in formats if f is not Format.PYTORCH]:
         for precision in settings.precisions:
             yield job.convert(fmt, precision)
@@ -108,7 +113,7 @@ class _Job:
         converter = converter_for(fmt)
         if precision not in converter.PRECISIONS:
             offered = ", ".join(p.value for p in Precision if p in converter.PRECISIONS)
-            return Conversion(self.spec.name, fmt, precision, status=Status.NOT_RUN,
+            return Conversion(self.spec.name, fmt, precision, status=Status.NOT_RUN, model_hash=self.fingerprint,
                               error=f"{fmt.value} does not offer {precision.value} (it offers {offered})")
         path = artifact_path(self.out_dir, self.spec, fmt, precision)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -118,7 +123,7 @@ class _Job:
                         self.calibration_fingerprint if calibration else "")
         hit = None if self.rebuild else cached_artifact(path, key)
         if hit is not None:
-            return Conversion(self.spec.name, fmt, precision, hit, cached=True)
+            return Conversion(self.spec.name, fmt, precision, hit, cached=True, model_hash=self.fingerprint)
         log = path.with_name(path.name + ".convert.log")
         log.unlink(missing_ok=True)
         started = time.perf_counter()
@@ -127,17 +132,18 @@ class _Job:
                 converted = converter.convert(self.model, self.spec, self.example, options, path, precision,
                                               calibration)
         except Exception as error:  # noqa: BLE001  (any converter failure becomes a row; the sweep goes on)
-            return Conversion(self.spec.name, fmt, precision, error=f"{describe_error(error)} (log: {log})")
+            return Conversion(self.spec.name, fmt, precision, error=f"{describe_error(error)} (log: {log})",
+                              model_hash=self.fingerprint)
         artifact = self._artifact(converter, fmt, precision, path, converted, time.perf_counter() - started,
                                   calibration, key)
-        return Conversion(self.spec.name, fmt, precision, artifact)
+        return Conversion(self.spec.name, fmt, precision, artifact, model_hash=self.fingerprint)
 
     def _artifact(self, converter, fmt, precision, path, converted, seconds, calibration, key) -> Artifact:
         sha, size = digest(path)
         artifact = Artifact(
             self.spec.name, fmt, precision, path, sha, size, converter.NAME, converter.versions(), seconds,
             converted.inputs, converted.outputs, self.spec.source, converted.quantization,
-            calibration.describe() if calibration and converted.calibrated else "", key,
+            calibration.describe() if calibration and converted.calibrated else "", key, self.fingerprint,
         )
         artifact = artifact.with_parity(check_parity(artifact, self.inputs, self.reference))
         artifact.write_manifest()
@@ -165,8 +171,9 @@ def check_parity(artifact: Artifact, inputs: list[np.ndarray], reference: np.nda
 def conversion_rows(outcome: Conversion) -> list[Measurement]:
     """Size, conversion time and parity rows for an artifact; one failed row for a conversion that failed."""
     if outcome.artifact is None:
+        context = Context(details=with_model_hash("{}", outcome.model_hash))
         return [RowKey(outcome.model, outcome.format, outcome.precision).failure("conversion", outcome.status,
-                                                                                 outcome.error)]
+                                                                                 outcome.error, context)]
     a = outcome.artifact
     ctx = Context.of_artifact(a, details=json.dumps({"cached": outcome.cached, "quantization": a.quantization,
                                                      "calibration": a.calibration}))
