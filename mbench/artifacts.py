@@ -60,6 +60,7 @@ class Artifact:
     quantization: str = "none (fp32)"
     calibration: str = ""
     cache_key: str = ""
+    model_hash: str = ""  # sha256 of the source model's structure and weights (convert/cache.py model_fingerprint)
     parity: Parity = field(default_factory=lambda: Parity(Status.NOT_RUN, reason="not checked"))
     delegation: dict = field(default_factory=dict)
 

@@ -36,9 +36,15 @@ class Context:
     details: str = "{}"  # JSON: anything else worth keeping (python, platform, cpu)
 
     @classmethod
-    def of_artifact(cls, artifact: Artifact, **fields) -> "Context":
+    def of_artifact(cls, artifact: Artifact, details: str = "{}", **fields) -> "Context":
+        """The artifact's converter, and its source model's hash (``model_hash``) added to ``details``."""
         return cls(converter=artifact.converter, converter_versions=json.dumps(artifact.versions, sort_keys=True),
-                   **fields)
+                   details=with_model_hash(details, artifact.model_hash), **fields)
+
+
+def with_model_hash(details: str, model_hash: str) -> str:
+    """``details`` (JSON) with the source model's structure+weights hash, so rows of two models never pair."""
+    return json.dumps({**json.loads(details or "{}"), "model_hash": model_hash}) if model_hash else details
 
 
 @dataclass(frozen=True)

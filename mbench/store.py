@@ -134,3 +134,30 @@ def latest_rows(frame: "pd.DataFrame", by: tuple[str, ...] = KEY + ("metric",),
     if metrics is not None:
         frame = frame[frame["metric"].isin(metrics)]
     return frame.sort_values("id").drop_duplicates(list(by), keep="last")
+
+
+def model_hash_of(details: str) -> str:
+    """The source model's structure+weights hash recorded in a row's details ("" in rows from before it was)."""
+    try:
+        found = json.loads(details or "{}")
+    except ValueError:
+        return ""
+    return found.get("model_hash", "") if isinstance(found, dict) else ""
+
+
+def newest_model_rows(frame: "pd.DataFrame") -> tuple["pd.DataFrame", "pd.DataFrame"]:
+    """Per model name, only the rows of its newest source model (the hash of its newest hashed row), so rows of two
+    different models that shared a name are never paired; rows that record no hash are kept. Also returns what was
+    left out: model, hash kept, older hashes, rows left out."""
+    import pandas as pd
+
+    hashes = frame["details"].map(model_hash_of) if len(frame) else pd.Series([], dtype=str)
+    hashed = frame.assign(model_hash=hashes)[hashes != ""].sort_values("id")
+    newest = hashed.groupby("model")["model_hash"].last()
+    dropped = (hashes != "") & (hashes != frame["model"].map(newest).fillna(""))
+    left_out = pd.DataFrame([
+        {"model": model, "hash kept": newest[model][:12], "older hashes": ", ".join(sorted({h[:12] for h in group})),
+         "rows left out": len(group)}
+        for model, group in hashes[dropped].groupby(frame["model"][dropped])],
+        columns=["model", "hash kept", "older hashes", "rows left out"])
+    return frame[~dropped], left_out

@@ -54,7 +54,7 @@ def test_user_model_through_the_cli(tmp_path):
     result = CliRunner().invoke(main, ["convert", "--model", f"{source}:build", "--input-shape", "1,3,16,16",
                                        "--to", "onnx", "--out", str(tmp_path / "a"), "--db", str(tmp_path / "m.db")])
     assert result.exit_code == 0, result.output
-    assert "build onnx" in result.output
+    assert "mine onnx" in result.output
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -45,8 +45,18 @@ def test_user_model_from_a_file(tmp_path):
     source = tmp_path / "mine.py"
     source.write_text("import torch\ndef build():\n    return torch.nn.Conv2d(3, 2, 3)\n")
     spec = spec_from_source(f"{source}:build", (1, 3, 16, 16))
-    assert spec.inputs[0].shape == (1, 3, 16, 16)
+    assert spec.name == "mine" and spec.inputs[0].shape == (1, 3, 16, 16)
     assert spec.build()(torch.zeros(1, 3, 16, 16)).shape == (1, 2, 14, 14)
+
+
+def test_user_model_is_named_after_its_file_or_module_or_name(tmp_path):
+    source = tmp_path / "my_effnet.py"
+    source.write_text("import torch\ndef build():\n    return torch.nn.Conv2d(3, 2, 3)\n")
+    assert spec_from_source(f"{source}:build", (1, 3, 8, 8)).name == "my-effnet"
+    assert spec_from_source(f"{source}:build", (1, 3, 8, 8), "effnet-b0").name == "effnet-b0"
+    assert spec_from_source("torch.nn.modules.linear:Identity", (1, 3, 8, 8)).name == "linear"
+    with pytest.raises(ModelSourceError, match="'a/b'.*names a folder"):
+        spec_from_source(f"{source}:build", (1, 3, 8, 8), "a/b")
 
 
 def test_user_model_errors_say_what_is_missing(tmp_path):

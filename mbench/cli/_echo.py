@@ -5,6 +5,8 @@ import click
 
 
 def echo_conversion(outcome) -> None:
+    if outcome.retired:
+        click.secho(f"retired {outcome.retired.line()}", fg="yellow")
     label = f"{outcome.model} {outcome.format.value:<8} {outcome.precision.value:<12}"
     if outcome.artifact is None:
         colour = "yellow" if outcome.status.value == "not_run" else "red"

@@ -13,6 +13,8 @@ from mbench.spec import Format
 @click.command(name="convert")
 @click.argument("model_names", nargs=-1, metavar="MODELS...")
 @click.option("--model", "user_model", help="Your own model: path/to/file.py:factory or package.module:factory.")
+@click.option("--name", "user_name", help="Name of --model's results and artifacts folder [default: the file's stem, "
+              "or the module's last part].")
 @click.option("--input-shape", callback=parse_shape, help="Input shape of --model, e.g. 1,3,224,224.")
 @click.option("--to", "formats", default="onnx,coreml,tflite", show_default=True,
               callback=format_list(), help="Target formats, comma-separated.")
@@ -33,7 +35,7 @@ from mbench.spec import Format
 @click.option("--rebuild", is_flag=True, help="Convert again even where an identical artifact is cached.")
 @db_option
 @library_errors
-def convert(model_names, user_model, input_shape, formats, precisions, calibration_dir, calibration_samples,
+def convert(model_names, user_model, user_name, input_shape, formats, precisions, calibration_dir, calibration_samples,
             onnx_quant_format, tflite_int8_io, executorch_delegate, out, rebuild, db):
     """Convert models to each format and write artifacts with manifests; every outcome is stored.
 
@@ -55,7 +57,9 @@ def convert(model_names, user_model, input_shape, formats, precisions, calibrati
         raise click.UsageError("name at least one model (see `mbench models`) or give --model FILE.py:FACTORY")
     specs = [spec_from_source(name) for name in model_names]
     if user_model:
-        specs.append(spec_from_source(absolute_source(user_model), input_shape))
+        specs.append(spec_from_source(absolute_source(user_model), input_shape, user_name))
+    elif user_name:
+        raise click.UsageError("--name names a --model; registered models keep their names")
     settings = ConvertSettings(tuple(precisions), calibration_dir, calibration_samples,
                                {Format.ONNX: OnnxOptions(quant_format=onnx_quant_format),
                                 Format.TFLITE: TFLiteOptions(int8_io=tflite_int8_io),

@@ -19,8 +19,9 @@ from mbench.convert.cache import cache_key, cached_artifact, model_fingerprint, 
 from mbench.convert.capture import output_to
 from mbench.convert.diagnose import Culprit, culprit_for
 from mbench.convert.parity import FLAG, tolerance
+from mbench.convert.retire import Retired, retire_other_models
 from mbench.models.facts import ModelFacts, model_facts
-from mbench.results import Context, Measurement, RowKey, describe_error
+from mbench.results import Context, Measurement, RowKey, describe_error, with_model_hash
 from mbench.runners.base import NotRunnableHere, runner_for, seeded_inputs
 from mbench.spec import Format, ModelSpec, Precision, Status
 
@@ -39,6 +40,8 @@ class Conversion:
     facts: ModelFacts | None = None  # on the PyTorch reference only
     status: Status = Status.FAILED  # of a conversion that produced no artifact: failed, or not offered
     cached: bool = False  # the artifact was already built with the same cache key
+    model_hash: str = ""  # the source model's structure+weights hash
+    retired: Retired | None = None  # on the PyTorch reference: older artifacts of this name deleted first
 
 
 def artifact_path(out_dir: Path, spec: ModelSpec, fmt: Format, precision: Precision) -> Path:
@@ -74,7 +77,9 @@ def convert_model(spec: ModelSpec, formats: list[Format], out_dir: Path,
 
     Every artifact's parity is measured against the fp32 PyTorch model on the same seeded input."""
     job = _job(spec, out_dir, settings)
-    yield replace(job.convert(Format.PYTORCH, Precision.FP32), facts=model_facts(spec, job.model))
+    retired = retire_other_models(artifact_path(out_dir, spec, Format.PYTORCH, Precision.FP32).parent, spec.name,
+                                  job.fingerprint)
+    yield replace(job.convert(Format.PYTORCH, Precision.FP32), facts=model_facts(spec, job.model), retired=retired)
     for fmt in [f for f in formats if f is not Format.PYTORCH]:
         for precision in settings.precisions:
             yield job.convert(fmt, precision)
@@ -124,7 +129,7 @@ class _Job:
         converter = converter_for(fmt)
         if precision not in converter.PRECISIONS:
             offered = ", ".join(p.value for p in Precision if p in converter.PRECISIONS)
-            return Conversion(self.spec.name, fmt, precision, status=Status.NOT_RUN,
+            return Conversion(self.spec.name, fmt, precision, status=Status.NOT_RUN, model_hash=self.fingerprint,
                               error=f"{fmt.value} does not offer {precision.value} (it offers {offered})")
         path = artifact_path(self.out_dir, self.spec, fmt, precision)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -135,7 +140,8 @@ class _Job:
         hit = None if self.rebuild else cached_artifact(path, key)
         if hit is not None:  # judged again: the rule may have changed since it was built
             judged = replace(hit.parity, tolerance=self._tolerance(fmt, precision))
-            return Conversion(self.spec.name, fmt, precision, hit.with_parity(judged), cached=True)
+            return Conversion(self.spec.name, fmt, precision, hit.with_parity(judged), cached=True,
+                              model_hash=self.fingerprint)
         log = path.with_name(path.name + ".convert.log")
         log.unlink(missing_ok=True)
         started = time.perf_counter()
@@ -146,17 +152,17 @@ class _Job:
         except Exception as error:  # noqa: BLE001  (any converter failure becomes a row; the sweep goes on)
             where = self._culprit(converter, fmt, precision, options, path)
             return Conversion(self.spec.name, fmt, precision, error=(f"fails at {where}: " if where else "")
-                              + f"{describe_error(error)} (log: {log})")
+                              + f"{describe_error(error)} (log: {log})", model_hash=self.fingerprint)
         artifact = self._artifact(converter, fmt, precision, path, converted, time.perf_counter() - started,
                                   calibration, key)
-        return Conversion(self.spec.name, fmt, precision, artifact)
+        return Conversion(self.spec.name, fmt, precision, artifact, model_hash=self.fingerprint)
 
     def _artifact(self, converter, fmt, precision, path, converted, seconds, calibration, key) -> Artifact:
         sha, size = digest(path)
         artifact = Artifact(
             self.spec.name, fmt, precision, path, sha, size, converter.NAME, converter.versions(), seconds,
             converted.inputs, converted.outputs, self.spec.source, converted.quantization,
-            calibration.describe() if calibration and converted.calibrated else "", key,
+            calibration.describe() if calibration and converted.calibrated else "", key, self.fingerprint,
             delegation=converted.delegation,
         )
         parity = check_parity(artifact, self.inputs, self.reference)
@@ -198,8 +204,9 @@ def check_parity(artifact: Artifact, inputs: list[np.ndarray], reference: np.nda
 def conversion_rows(outcome: Conversion) -> list[Measurement]:
     """Size, conversion time and parity rows for an artifact; one failed row for a conversion that failed."""
     if outcome.artifact is None:
+        context = Context(details=with_model_hash("{}", outcome.model_hash))
         return [RowKey(outcome.model, outcome.format, outcome.precision).failure("conversion", outcome.status,
-                                                                                 outcome.error)]
+                                                                                 outcome.error, context)]
     a = outcome.artifact
     ctx = Context.of_artifact(a, details=json.dumps({"cached": outcome.cached, "quantization": a.quantization,
                                                      "calibration": a.calibration}))

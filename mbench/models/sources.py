@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 from pathlib import Path
 
 from mbench.spec import InputSpec, ModelSpec
@@ -12,8 +13,13 @@ class ModelSourceError(ValueError):
     pass
 
 
-def spec_from_source(source: str, input_shape: tuple[int, ...] | None = None) -> ModelSpec:
-    """A registry name gives its spec; ``module:factory`` needs ``input_shape`` (the model's only input, NCHW)."""
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def spec_from_source(source: str, input_shape: tuple[int, ...] | None = None, name: str | None = None) -> ModelSpec:
+    """A registry name gives its spec; ``module:factory`` needs ``input_shape`` (the model's only input, NCHW) and
+    is named ``name``, by default after its file's stem or its module's last part (never the factory, which is
+    usually called ``build``)."""
     if ":" not in source:
         from mbench import models
 
@@ -21,9 +27,19 @@ def spec_from_source(source: str, input_shape: tuple[int, ...] | None = None) ->
     if input_shape is None:
         raise ModelSourceError(f"model {source!r} is a user model: give its input shape, e.g. --input-shape 1,3,224,224")
     factory = _load_factory(source)
-    name = source.rsplit(":", 1)[1].replace("_", "-")
+    name = name or default_name(source)
+    if not _NAME.fullmatch(name):
+        raise ModelSourceError(f"model name {name!r} (for --model {source!r}) must be 1-64 letters, digits, '.', '_' "
+                               "or '-', starting with a letter or digit (it names a folder); pass --name NAME")
     return ModelSpec(name, factory, (InputSpec("input", tuple(input_shape)),), ("output",), "custom",
                      f"user model from {source}", source=source)
+
+
+def default_name(source: str) -> str:
+    """``nets/effnet.py:build`` -> ``effnet``; ``pkg.nets.effnet:build`` -> ``effnet``."""
+    location = source.rpartition(":")[0]
+    stem = Path(location).stem if location.endswith(".py") else location.rsplit(".", 1)[-1]
+    return stem.replace("_", "-")
 
 
 def _load_factory(source: str):

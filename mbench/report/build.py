@@ -13,7 +13,7 @@ from mbench.report import plots, precision, tables
 from mbench.report.headline import Headline, headlines
 from mbench.report.sections import GroupedTable, Section, Table, number_text
 from mbench.report.render import render
-from mbench.store import Store, latest_rows
+from mbench.store import Store, latest_rows, newest_model_rows
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,13 @@ class Page:
 
 
 def build_page(store: Store, pairs: list[tuple[str, str]] = (), metric: str | None = None) -> Page | None:
-    rows = latest_rows(store.measurements())
+    rows = latest_rows(newest_model_rows(store.measurements())[0])
     if rows.empty:
         return None
     metric = tables.accuracy_metric(rows, metric)
     wide = tables.comparison(rows)
-    samples = store.samples()
+    shown = set(rows.artifact_sha256)
+    samples = [s for s in store.samples() if s.artifact_sha256 in shown]
     figures = plots.size_vs_latency(wide) + [plots.pareto(wide, rows, metric), plots.distributions(samples),
                                              plots.op_breakdown(rows)]
     return Page(headlines(rows, list(pairs), metric, samples), Table.of_frame(wide), [f for f in figures if f],
@@ -94,6 +95,15 @@ def _coverage_sections(rows: pd.DataFrame) -> list[Section]:
     return found
 
 
+def _left_out_section(left_out: pd.DataFrame) -> list[Section]:
+    if left_out.empty:
+        return []
+    return [Section.of_frame(
+        "Older source models left out", left_out,
+        "A model name whose source model (structure and weights hash) changed is reported with its newest model's "
+        "rows only, so numbers of two different models are never paired under one name.")]
+
+
 def render_report(store: Store, out: Path, title: str = "mbench report", pairs: list[tuple[str, str]] = (),
                   metric: str | None = None, sections: list[Section] = ()) -> Path:
     """Write the report to `out`. `pairs` adds headline pairs after the HED one; `metric` picks the accuracy
@@ -102,7 +112,8 @@ def render_report(store: Store, out: Path, title: str = "mbench report", pairs: 
     import plotly.offline
 
     page = build_page(store, pairs, metric)
-    sections = builtin_sections(latest_rows(store.measurements())) + list(sections)
+    current, left_out = newest_model_rows(store.measurements())
+    sections = builtin_sections(latest_rows(current)) + list(sections) + _left_out_section(left_out)
     html = render("report.html.j2",
         title=title, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), version=__version__,
         page=page, sections=sections, runs=Table.of_frame(store.runs()),
