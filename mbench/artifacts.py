@@ -35,6 +35,11 @@ class Parity:
     mean_abs: float | None = None
     reason: str = ""
     seed: int = 0
+    tolerance: float | None = None  # the most max_abs may be (mbench.convert.parity); None: not judged
+
+    @property
+    def exceeded(self) -> bool:
+        return self.max_abs is not None and self.tolerance is not None and self.max_abs > self.tolerance
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, assert_never
+from typing import TYPE_CHECKING, Callable
 
+from mbench.convert.parity import relative_tolerance, tolerance
 from mbench.measure import RunPlan
 from mbench.results import Context, Measurement
 from mbench.spec import Format, ModelSpec, Precision, Status
@@ -20,22 +21,8 @@ if TYPE_CHECKING:
 
 HOST_RUN_PLAN = RunPlan(warmup_runs=3, warmup_seconds=0.2, runs=10, min_seconds=0.3, max_seconds=30.0)
 TOLERANCE_METRIC = "parity_tolerance"
-# Rows from `mbench convert` carry no tolerance row: they are judged by ModelSpec's default absolute tolerance.
+# Parity rows from before the tolerance was recorded with them are judged by ModelSpec's default absolute one.
 DEFAULT_TOLERANCE = ModelSpec.__dataclass_fields__["parity_atol"].default
-
-
-def relative_tolerance(precision: Precision) -> float:
-    """Allowed |artifact - PyTorch| as a fraction of the largest |PyTorch output|: outputs differ in scale."""
-    match precision:
-        case Precision.FP32:
-            return 1e-4
-        case Precision.FP16:
-            return 1e-2
-        case (Precision.INT8 | Precision.INT8_DYNAMIC | Precision.INT8_WEIGHTS | Precision.PALETTE8 |
-              Precision.PALETTE6 | Precision.PALETTE4):
-            return 1e-1
-        case _:
-            assert_never(precision)
 
 
 def reference_scale(spec: ModelSpec) -> float:
@@ -50,13 +37,13 @@ def reference_scale(spec: ModelSpec) -> float:
 def parity_tolerance(spec: ModelSpec, precision: Precision, scale: float | None = None) -> tuple[float, float]:
     """(tolerance, largest |reference output|): the larger of the spec's absolute one and the relative one."""
     scale = reference_scale(spec) if scale is None else scale
-    return max(spec.parity_atol, relative_tolerance(precision) * scale), scale
+    return tolerance(spec.parity_atol, precision, scale), scale
 
 
 def tolerance_row(spec: ModelSpec, precision: Precision, scale: float) -> Measurement:
-    tolerance, _ = parity_tolerance(spec, precision, scale)
+    limit, _ = parity_tolerance(spec, precision, scale)
     details = {"atol": spec.parity_atol, "rtol": relative_tolerance(precision), "reference_max_abs": scale}
-    return Measurement(spec.name, Format.PYTORCH.value, precision.value, "host", TOLERANCE_METRIC, tolerance, "abs",
+    return Measurement(spec.name, Format.PYTORCH.value, precision.value, "host", TOLERANCE_METRIC, limit, "abs",
                        context=Context(details=json.dumps(details)))
 
 

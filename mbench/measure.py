@@ -25,6 +25,18 @@ class RunPlan:
     max_seconds: float = 20.0  # budget for timed runs once the minimums are met
     target_ci: float = 0.01  # relative width of the median's 95 % interval; 0 turns adaptive stopping off
     settle_tolerance: float = 0.05  # warm-up ends when consecutive window medians differ by less than this
+    burst_seconds: float = 0.1  # several artifacts on one device: each gets a burst this long per round
+    seed: int = 0  # seeds the shuffled order of the artifacts within each round
+
+
+def enough(samples_ms: list[float] | tuple[float, ...], timed_s: float, plan: RunPlan) -> bool:
+    """The stopping rule of timed runs: the minimums (runs, seconds) are met and the median's interval is narrow
+    enough (or adaptive stopping is off), or the budget is spent."""
+    if len(samples_ms) < max(plan.runs, 1):
+        return False
+    if timed_s >= plan.min_seconds and (plan.target_ci == 0 or median_ci_width(samples_ms) <= plan.target_ci):
+        return True
+    return timed_s >= max(plan.max_seconds, plan.min_seconds)
 
 
 @dataclass(frozen=True)
@@ -61,15 +73,10 @@ def _warm_up(step: Callable[[], None], plan: RunPlan) -> list[float]:
 
 def _timed_runs(step: Callable[[], None], plan: RunPlan) -> list[float]:
     samples, start = [], time.perf_counter()
-    while True:
-        elapsed = time.perf_counter() - start
-        minimums = len(samples) >= max(plan.runs, 1) and elapsed >= plan.min_seconds
-        if minimums and (plan.target_ci == 0 or len(samples) % CHECK_EVERY == 0 and
-                         median_ci_width(samples) <= plan.target_ci):
-            return samples
-        if samples and elapsed >= max(plan.max_seconds, plan.min_seconds) and len(samples) >= plan.runs:
-            return samples
+    while not (len(samples) % CHECK_EVERY == 0 or plan.target_ci == 0) or not enough(
+            samples, time.perf_counter() - start, plan):
         samples.append(_timed(step))
+    return samples
 
 
 def time_runs(step: Callable[[], None], plan: RunPlan) -> Timings:

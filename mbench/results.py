@@ -64,7 +64,10 @@ class Measurement:
 
 @dataclass(frozen=True)
 class SampleSet:
-    """The raw timed runs behind a latency row, so any statistic can be recomputed later."""
+    """The raw timed runs behind a latency row, so any statistic can be recomputed later. Runs taken in
+    interleaved rounds (devices/rounds.py) also keep, per run, their round, their place in the round's order, a
+    timestamp, the agent's CPU time and run-queue wait, and whether the run was marked as descheduled (estimate.py);
+    these are empty for sets stored before rounds existed or from tools that print only times."""
 
     model: str
     format: str
@@ -73,6 +76,18 @@ class SampleSet:
     artifact_sha256: str
     values_ms: tuple[float, ...]
     run_id: str = ""  # filled when read back from the store
+    rounds: tuple[int, ...] = ()
+    positions: tuple[int, ...] = ()
+    timestamps: tuple[float, ...] = ()
+    cpu_ms: tuple[float, ...] = ()
+    wait_ms: tuple[float, ...] = ()
+    marked: tuple[bool, ...] = ()
+
+    PER_RUN = ("rounds", "positions", "timestamps", "cpu_ms", "wait_ms", "marked")
+
+    def per_run(self) -> dict[str, list]:
+        """The per-run extras that were recorded (the store's nullable ``per_run_zlib`` column)."""
+        return {name: list(getattr(self, name)) for name in self.PER_RUN if getattr(self, name)}
 
 
 @dataclass(frozen=True)
@@ -103,8 +118,9 @@ class RowKey:
         """A row that carries an error or a reason instead of a number."""
         return self.row(metric, None, "", context, status, error)
 
-    def samples(self, values_ms) -> SampleSet:
-        return SampleSet(*self.strings, self.artifact_sha256, tuple(values_ms))
+    def samples(self, values_ms, **per_run) -> SampleSet:
+        return SampleSet(*self.strings, self.artifact_sha256, tuple(values_ms),
+                         **{name: tuple(values) for name, values in per_run.items()})
 
 
 def describe_error(error: BaseException, limit: int = 2000) -> str:

@@ -38,6 +38,10 @@ CREATE TABLE IF NOT EXISTS samples (
     artifact_sha256 TEXT NOT NULL, unit TEXT NOT NULL, count INTEGER NOT NULL, values_zlib BLOB NOT NULL
 );
 """
+# Added with interleaved rounds: per-run round, position, timestamp, CPU time, wait, mark (JSON, zlib); NULL in
+# rows stored before, which still load.
+PER_RUN_COLUMN = "ALTER TABLE samples ADD COLUMN per_run_zlib BLOB"
+SAMPLE_COLUMNS = "run_id, model, format, precision, device, artifact_sha256, unit, count, values_zlib, per_run_zlib"
 
 
 def _now() -> str:
@@ -50,6 +54,9 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path)
         self._db.executescript(SCHEMA)
+        if "per_run_zlib" not in {row[1] for row in self._db.execute("PRAGMA table_info(samples)")}:
+            with self._db:
+                self._db.execute(PER_RUN_COLUMN)
 
     def close(self) -> None:
         self._db.close()
@@ -72,18 +79,20 @@ class Store:
         with self._db:
             self._db.executemany(f"INSERT INTO measurements VALUES (NULL{', ?' * 24})", records)
             self._db.executemany(
-                "INSERT INTO samples VALUES (NULL, ?, ?, ?, ?, ?, ?, 'ms', ?, ?)",
+                f"INSERT INTO samples ({SAMPLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 'ms', ?, ?, ?)",
                 [(run_id, s.model, s.format, s.precision, s.device, s.artifact_sha256, len(s.values_ms),
-                  zlib.compress(json.dumps(list(s.values_ms)).encode())) for s in samples],
+                  _packed(list(s.values_ms)), _packed(s.per_run()) if s.per_run() else None) for s in samples],
             )
         return len(records)
 
-    def profiled(self, command_tag: str) -> set[tuple[str, str]]:
-        """(artifact sha256, device) pairs whose profiling finished, with a number or a reason, in runs whose
-        command carries ``command_tag``: the work a resumed sweep does not repeat."""
+    def profiled(self, command_tag: str,
+                 metrics: tuple[str, ...] = ("latency_median", "latency")) -> set[tuple[str, str]]:
+        """(artifact sha256, device) pairs whose profiling (or other work storing ``metrics``) finished, with a
+        number or a reason, in runs whose command carries ``command_tag``: the work a resumed sweep does not repeat."""
+        marks = ", ".join("?" * len(metrics))
         cursor = self._db.execute(
             "SELECT DISTINCT m.artifact_sha256, m.device FROM measurements m JOIN runs r USING (run_id) "
-            "WHERE instr(r.command, ?) > 0 AND m.metric IN ('latency_median', 'latency')", (command_tag,))
+            f"WHERE instr(r.command, ?) > 0 AND m.metric IN ({marks})", (command_tag, *metrics))
         return set(cursor)
 
     def measurements(self) -> "pd.DataFrame":
@@ -97,9 +106,19 @@ class Store:
         return pd.read_sql_query("SELECT * FROM runs ORDER BY started_at", self._db)
 
     def samples(self) -> list[SampleSet]:
-        cursor = self._db.execute(
-            "SELECT model, format, precision, device, artifact_sha256, values_zlib, run_id FROM samples ORDER BY id")
-        return [SampleSet(*row[:5], tuple(json.loads(zlib.decompress(row[5]))), row[6]) for row in cursor]
+        cursor = self._db.execute("SELECT model, format, precision, device, artifact_sha256, values_zlib, run_id, "
+                                  "per_run_zlib FROM samples ORDER BY id")
+        return [SampleSet(*row[:5], tuple(_unpacked(row[5])), row[6],
+                          **{k: tuple(v) for k, v in (_unpacked(row[7]) if row[7] else {}).items()})
+                for row in cursor]
+
+
+def _packed(value) -> bytes:
+    return zlib.compress(json.dumps(value).encode())
+
+
+def _unpacked(blob: bytes):
+    return json.loads(zlib.decompress(blob))
 
 
 def _row_tuple(run_id: str, now: str, row: Measurement, version: str, sha: str) -> tuple:

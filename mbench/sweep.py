@@ -103,4 +103,25 @@ def run_sweep(config: SweepConfig, store: Store, on_step: Callable[[Step], None]
             done += 1
             on_step(Step(f"profile {artifact.model} {artifact.format.value} {artifact.precision.value} on {name}",
                          result.status, done, total))
+    evaluate_step(config, store, run_id, specs, artifacts, on_step, fresh, tag, done)
     return artifacts
+
+
+def evaluate_step(config: SweepConfig, store: Store, run_id: str, specs: list[ModelSpec], artifacts: list[Artifact],
+                  on_step: Callable[[Step], None], fresh: bool, tag: str, before: int = 0) -> None:
+    """Score every artifact that runs here on the sweep's data (``config.accuracy``; none when it is null).
+    Resumes like profiling: an artifact scored by an earlier run of this sweep is not scored again."""
+    from mbench.sweep_accuracy import METRICS, plan, score
+
+    if config.accuracy is None:
+        return
+    finished = set() if fresh else {sha for sha, _ in store.profiled(tag, METRICS)}
+    jobs = plan(config.accuracy, specs, artifacts, config.out)
+    total = before + len(jobs)
+    for done, job in enumerate(jobs, before + 1):
+        if job.artifact is None or job.artifact.sha256 in finished:
+            on_step(Step(job.what, "skipped" if job.artifact is None else "resumed", done, total))
+            continue
+        rows = score(job, config.accuracy)
+        store.append(run_id, rows)
+        on_step(Step(job.what, rows[0].status.value, done, total))

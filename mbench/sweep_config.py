@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,20 +18,41 @@ class SweepConfigError(ValueError):
     pass
 
 
+PLAN = RunPlan()  # the one source of the defaults below
+
+
 class ProfileSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    threads: Annotated[int, Field(ge=1)] | None = None
-    warmup_runs: Annotated[int, Field(ge=0)] = 1
-    warmup_seconds: Annotated[float, Field(ge=0)] = 0.5
-    runs: Annotated[int, Field(ge=1)] = 50
-    min_seconds: Annotated[float, Field(ge=0)] = 1.0
-    max_seconds: Annotated[float, Field(ge=0)] = 20.0
-    target_ci: Annotated[float, Field(ge=0)] = 0.01
+    threads: Annotated[int, Field(ge=1)] | None = None  # None: the device's setting, else its CPU count
+    warmup_runs: Annotated[int, Field(ge=0)] = PLAN.warmup_runs
+    warmup_seconds: Annotated[float, Field(ge=0)] = PLAN.warmup_seconds
+    runs: Annotated[int, Field(ge=1)] = PLAN.runs
+    min_seconds: Annotated[float, Field(ge=0)] = PLAN.min_seconds
+    max_seconds: Annotated[float, Field(ge=0)] = PLAN.max_seconds
+    target_ci: Annotated[float, Field(ge=0)] = PLAN.target_ci
+    burst_seconds: Annotated[float, Field(gt=0)] = PLAN.burst_seconds
+    seed: int = PLAN.seed
 
     def plan(self) -> RunPlan:
-        return RunPlan(self.warmup_runs, self.warmup_seconds, self.runs, self.min_seconds, self.max_seconds,
-                       self.target_ci)
+        return RunPlan(**self.model_dump(exclude={"threads"}))
+
+
+class AccuracySettings(BaseModel):
+    """What the sweep scores its artifacts on. Without ``data``: the model's own generated task data where mbench
+    makes it (``docs_n`` document photos of ``docs_seed`` for edge-detection models, as `make demo` does)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task: Literal["docs", "classify", "segment"] = "docs"
+    data: Path | None = None
+    split: Literal["train", "val", "test"] = "test"
+    limit: Annotated[int, Field(ge=1)] | None = None
+    thresholds: Annotated[int, Field(ge=2)] = 9
+    normalize: Literal["none", "imagenet"] = "none"
+    threads: Annotated[int, Field(ge=1)] = 1
+    docs_n: Annotated[int, Field(ge=3)] = 200
+    docs_seed: int = 1
 
 
 class SweepConfig(BaseModel):
@@ -48,6 +69,7 @@ class SweepConfig(BaseModel):
     calibration: Path | None = None
     calibration_samples: Annotated[int, Field(ge=1)] = 32
     profile: ProfileSettings = ProfileSettings()
+    accuracy: AccuracySettings | None = AccuracySettings()  # null: no evaluation
 
     def convert_settings(self) -> ConvertSettings:
         return ConvertSettings(tuple(self.precisions), self.calibration, self.calibration_samples)
@@ -65,4 +87,6 @@ def load_sweep_config(path: Path | str) -> SweepConfig:
     base = path.resolve().parent
     fields = {name: base / value for name in ("out", "db", "inventory", "report", "calibration")
               if isinstance(value := getattr(config, name), Path) and not value.is_absolute()}
+    if config.accuracy and config.accuracy.data and not config.accuracy.data.is_absolute():
+        fields["accuracy"] = config.accuracy.model_copy(update={"data": base / config.accuracy.data})
     return config.model_copy(update=fields)

@@ -1,6 +1,7 @@
 """Shared fixtures: the tiny model converted once per session through the real converters."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,19 @@ def profiled_db(tiny_conversions, tmp_path_factory) -> Path:
         for _ in range(2):
             profile_and_record(tiny_conversions[0], "host", load_inventory(folder / "devices.yaml"), store, plan)
     return folder / "results.db"
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory):
+    """A real OpenSSH server on 127.0.0.1 (tests/ssh_server.py): (its folder with keys and known_hosts, its port)."""
+    from ssh_server import missing_openssh, start_sshd
+
+    if missing_openssh():
+        if os.environ.get("CI") == "true":
+            pytest.fail(missing_openssh() + " -- .ci/run must install them")
+        pytest.skip(missing_openssh())
+    root = tmp_path_factory.mktemp("sshd")
+    server, port = start_sshd(root)
+    yield root, port
+    server.terminate()
+    server.wait(timeout=10)

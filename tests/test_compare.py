@@ -93,7 +93,7 @@ def test_cli_exits_non_zero_on_a_regression_and_zero_without(db, tmp_path):
     runner = CliRunner()
     failing = runner.invoke(main, ["compare", "A", "B", "--db", str(db), "-o", str(tmp_path / "c.html")])
     assert failing.exit_code == 1, failing.output
-    assert "REGRESSION" in failing.output and "regression(s) in latency_median past 5.0%" in failing.output
+    assert "REGRESSION" in failing.output and "regression(s) in latency past 5.0%" in failing.output
     page = (tmp_path / "c.html").read_text()
     assert 'id="verdict"' in page and "2 regression(s)" in page
     passing = runner.invoke(main, ["compare", "--baseline", "A", "--threshold", "50%", "--db", str(db), "--json"])
@@ -120,3 +120,30 @@ def test_two_real_profile_runs_compare(profiled_db):
     timed = {d.key[1]: d for d in result.differences if d.p_value is not None}
     assert set(timed) == {"onnx", "tflite", "pytorch"}
     assert all(0 <= d.p_value <= 1 and d.samples[0] >= 15 and not d.regressed for d in timed.values())
+
+
+def _latency_run(store, run_id, values, marked, contended):
+    from mbench.results import Context
+
+    store.start_run(run_id, "test")
+    details = json.dumps({"contended": contended, "marked_share": sum(marked) / len(marked)})
+    ordered = sorted(values)
+    row = Measurement("m", "onnx", "fp32", "host", "latency", ordered[len(ordered) // 2], "ms",
+                      context=Context(details=details))
+    store.append(run_id, [row], [SampleSet("m", "onnx", "fp32", "host", "sha", tuple(values), marked=tuple(marked))])
+
+
+def test_a_slowdown_on_a_contended_machine_is_inconclusive_with_its_own_exit_code(tmp_path):
+    db = tmp_path / "busy.db"
+    with Store(db) as store:
+        _latency_run(store, "Q", _normal(10, 60, 1), [False] * 60, contended=False)
+        slow = _normal(10, 20, 2) + _normal(14, 40, 3)  # the machine took the CPU away for 40 of 60 runs
+        _latency_run(store, "B", slow, [False] * 20 + [True] * 40, contended=True)
+        _latency_run(store, "R", _normal(12, 60, 4), [False] * 30 + [True] * 30, contended=True)
+        busy = compare_runs(store, "Q", "B").differences[0]
+        real = compare_runs(store, "Q", "R").differences[0]
+    assert busy.inconclusive and not busy.regressed and "could be the machine" in busy.note
+    assert real.regressed and not real.inconclusive and "unmarked runs agree" in real.note
+    result = CliRunner().invoke(main, ["compare", "Q", "B", "--db", str(db)])
+    assert result.exit_code == 3 and "inconclusive" in result.output, result.output
+    assert CliRunner().invoke(main, ["compare", "Q", "R", "--db", str(db)]).exit_code == 1

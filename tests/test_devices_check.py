@@ -4,7 +4,7 @@ from click.testing import CliRunner
 from fake_tools import FakeTools
 from mbench.cli import main
 from mbench.devices import ios
-from test_ssh import sshd, write_inventory  # noqa: F401  (the real OpenSSH server fixture)
+from test_ssh import write_inventory  # the sshd fixture (a real OpenSSH server) is in conftest.py
 
 UDID = "00008110-000A1B2C3D4E5F60"
 

@@ -73,3 +73,18 @@ def test_median_interval_brackets_the_median_and_noise_is_flagged():
     spread = LatencyStats.from_samples(list(np.random.default_rng(0).gamma(1.0, 5.0, 200)))
     assert "CV" in spread.noise()
     assert spread.trimmed_mean < spread.mean
+
+
+def test_run_plan_is_the_one_source_of_the_defaults():
+    import click
+
+    from mbench.cli.profile import profile
+    from mbench.sweep_config import ProfileSettings
+
+    assert ProfileSettings().plan() == RunPlan()
+    defaults = {p.name: p.default for p in profile.params}
+    plan = RunPlan()
+    assert (defaults["runs"], defaults["warmup"], defaults["min_seconds"], defaults["max_seconds"],
+            defaults["target_ci"], defaults["burst_seconds"], defaults["seed"]) == (
+        plan.runs, plan.warmup_runs, plan.min_seconds, plan.max_seconds, plan.target_ci, plan.burst_seconds, plan.seed)
+    assert defaults["threads"] in (None, getattr(click.core, "UNSET", None))  # decided once, in devices/profile.py: the device's setting or CPU count

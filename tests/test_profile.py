@@ -83,7 +83,7 @@ def test_a_broken_artifact_becomes_a_failed_row_and_the_rest_go_on(tiny_artifact
 
 def test_agent_prints_one_parsable_result_line(tiny_artifacts_dir, capsys):
     onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format is Format.ONNX)
-    agent_main([str(onnx.manifest_path), "--runs", "3", "--min-seconds", "0", "--warmup-seconds", "0", "--target-ci", "0"])
+    agent_main([str(onnx.manifest_path), "--threads", "1", "--runs", "3", "--min-seconds", "0", "--warmup-seconds", "0", "--target-ci", "0"])
     result = AgentResult.from_output("noise from a library\n" + capsys.readouterr().out)
     assert result.status == "ok" and len(result.samples_ms) == 3 and result.runtime == "onnxruntime"
     assert Status(result.status) is Status.OK

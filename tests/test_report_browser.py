@@ -122,3 +122,27 @@ def test_script_names_render_as_text(browser_page):
     assert f"test-tiny and {EVIL} have no successful measurements yet." in page.inner_text("#headlines")
     assert page.locator("#failures-list img").count() == 0
     assert problems == []
+
+
+def test_identical_not_run_rows_are_one_line_that_expands_on_click(browser_page):
+    page, problems = browser_page
+    group = page.locator("#failures-table tr.group")
+    assert group.count() == 1 and "not_run rows (coreml; test-tiny)" in group.inner_text()
+    members = page.locator(f"#failures-table tr[data-member='{group.get_attribute('data-group')}']")
+    assert members.count() >= 2 and not any(m.is_visible() for m in members.all())
+    group.click()
+    assert all(m.is_visible() for m in members.all())
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#failures-list").screenshot(path=str(ARTIFACTS / "failures-expanded.png"))
+    group.click()
+    assert not any(m.is_visible() for m in members.all())
+    assert problems == []
+
+
+def test_pareto_points_are_labelled_and_versions_are_a_table(browser_page):
+    page, problems = browser_page
+    labels = page.locator("#plot-pareto .textpoint").all_text_contents()
+    assert any(t.startswith("test-tiny ") for t in labels)
+    assert page.locator("#context-table table.kv tr").count() >= 2
+    assert "{" not in page.inner_text("#context-table")
+    assert problems == []

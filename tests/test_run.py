@@ -16,6 +16,7 @@ db: results.db
 inventory: devices.yaml
 report: reports/index.html
 profile: {runs: 5, min_seconds: 0, warmup_seconds: 0, target_ci: 0, threads: 1}
+accuracy: null
 """
 
 

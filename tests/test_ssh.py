@@ -1,12 +1,7 @@
 """The SSH runner against a real OpenSSH server started on 127.0.0.1 with throwaway keys; the remote python is
 this test's own interpreter, so the remote agent runs the same measurement code on real artifacts."""
-import getpass
-import os
 import shutil
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,66 +11,12 @@ from mbench.devices.inventory import load_inventory
 from mbench.measure import RunPlan
 from mbench.store import Store
 from mbench.sweep import profile_and_record
-
-ROOT = Path(__file__).resolve().parents[1]
-SSHD = "/usr/sbin/sshd"
+from ssh_server import free_port, ssh_entry
 QUICK = RunPlan(warmup_runs=1, warmup_seconds=0, runs=5, min_seconds=0)
 
 
-def _missing() -> str:
-    missing = [tool for tool in (SSHD, "ssh", "ssh-keygen") if not shutil.which(tool)]
-    return f"OpenSSH not installed here ({', '.join(missing)} missing; apt-get install openssh-server openssh-client)" \
-        if missing else ""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _keygen(path: Path) -> str:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
-    return path.with_suffix(".pub").read_text().strip()
-
-
-def _wait_for(port: int, server: subprocess.Popen) -> None:
-    for _ in range(100):
-        if server.poll() is not None:
-            raise RuntimeError(f"sshd exited: {server.stderr.read()}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError("sshd did not start listening")
-
-
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory):
-    if _missing():
-        if os.environ.get("CI") == "true":
-            pytest.fail(_missing() + " -- .ci/run must install them")
-        pytest.skip(_missing())
-    root = tmp_path_factory.mktemp("sshd")
-    host_key, user_key, port = _keygen(root / "host_key"), _keygen(root / "user_key"), _free_port()
-    (root / "authorized_keys").write_text(user_key + "\n")
-    (root / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key}\n")
-    (root / "sshd_config").write_text(
-        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {root / 'host_key'}\nPidFile {root / 'sshd.pid'}\n"
-        f"AuthorizedKeysFile {root / 'authorized_keys'}\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-        "PubkeyAuthentication yes\nStrictModes no\nUsePAM no\nPermitRootLogin prohibit-password\n")
-    Path("/run/sshd").mkdir(exist_ok=True) if os.geteuid() == 0 else None
-    server = subprocess.Popen([SSHD, "-D", "-e", "-f", str(root / "sshd_config")], stderr=subprocess.PIPE, text=True)
-    _wait_for(port, server)
-    yield root, port
-    server.terminate()
-    server.wait(timeout=10)
-
-
 def write_inventory(root: Path, port: int, **fields) -> Path:
-    entry = {"kind": "ssh", "host": "127.0.0.1", "port": port, "user": getpass.getuser(),
-             "identity_file": root / "user_key", "known_hosts": root / "known_hosts", "python": sys.executable,
-             "pythonpath": ROOT, "cache_dir": root / "cache", "threads": 1, "timeout_s": 120, **fields}
+    entry = ssh_entry(root, port, **fields)
     path = root / f"devices-{len(list(root.glob('devices-*')))}.yaml"
     path.write_text("devices:\n  board:\n" + "".join(f"    {k}: {v}\n" for k, v in entry.items()))
     return path
@@ -139,7 +80,7 @@ def test_an_unknown_host_key_is_refused_unless_the_entry_accepts_new_keys(sshd, 
 
 def test_an_unreachable_host_gives_failed_rows(sshd, onnx_only):
     root, _ = sshd
-    rows = profile(root, write_inventory(root, _free_port()), onnx_only)
+    rows = profile(root, write_inventory(root, free_port()), onnx_only)
     assert set(rows.status) == {"failed"} and "Connection refused" in rows.error.iloc[0]
 
 
@@ -179,7 +120,7 @@ def test_core_ml_runs_once_per_compute_unit_on_a_mac_only(tiny_artifacts_dir, ca
     mac = SSHDevice(kind="ssh", host="mac", user="me", coreml_compute_units=("CPU_ONLY", "CPU_AND_NE"))
     assert ssh._units(mac, coreml, {"system": "Darwin"}) == ["CPU_ONLY", "CPU_AND_NE"]
     assert ssh._units(mac, coreml, {"system": "Linux"}) == [""]
-    agent_main([str(coreml.manifest_path), "--compute-units", "CPU_AND_NE", "--runs", "1"])
+    agent_main([str(coreml.manifest_path), "--threads", "1", "--compute-units", "CPU_AND_NE", "--runs", "1"])
     result = AgentResult.from_output(capsys.readouterr().out)
     assert result.compute_units == "CPU_AND_NE" and result.status == "not_run"
 

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The road, first to last. A module belongs to the longest prefix it matches.
 STAGES = [
-    ("vocabulary", ["mbench.__init__", "mbench.spec", "mbench.measure", "mbench.yaml_config"]),
+    ("vocabulary", ["mbench.__init__", "mbench.spec", "mbench.measure", "mbench.estimate", "mbench.yaml_config"]),
     ("data", ["mbench.data"]),
     ("models", ["mbench.models"]),
     ("artifact", ["mbench.artifacts"]),
@@ -21,7 +21,7 @@ STAGES = [
     ("convert", ["mbench.convert"]),
     ("devices", ["mbench.devices"]),
     ("accuracy", ["mbench.accuracy"]),
-    ("sweep", ["mbench.sweep", "mbench.sweep_config", "mbench.coverage", "mbench.lab"]),
+    ("sweep", ["mbench.sweep", "mbench.sweep_config", "mbench.sweep_accuracy", "mbench.coverage", "mbench.lab"]),
     ("report", ["mbench.report"]),
     ("cli", ["mbench.cli"]),
 ]

@@ -15,9 +15,12 @@ def echo_conversion(outcome) -> None:
     a, p = outcome.artifact, outcome.artifact.parity
     parity = f"parity max |Δ| {p.max_abs:.2e}" if p.max_abs is not None else f"parity {p.status.value}"
     state = "cached" if outcome.cached else "ok"
-    click.echo(f"{state:<7} {label} {a.bytes / 1e6:8.3f} MB  {a.seconds:6.1f} s  {parity}")
+    flag = ""
+    if p.exceeded:
+        from mbench.convert.parity import exceeded_text
 
-
+        flag = click.style(f"  {exceeded_text(p.max_abs, p.tolerance)}", fg="red")
+    click.echo(f"{state:<7} {label} {a.bytes / 1e6:8.3f} MB  {a.seconds:6.1f} s  {parity}" + flag)
 
 def echo_profile(artifact, result) -> None:
     label = f"{artifact.model} {artifact.format.value:<8} {artifact.precision.value:<12}"
@@ -28,11 +31,17 @@ def echo_profile(artifact, result) -> None:
     if not result.samples_ms:
         click.echo(f"ok      {label} statistics from {result.runtime} {result.runtime_version} (no raw samples)")
         return
+    from mbench.estimate import Rounds, estimate
     from mbench.measure import LatencyStats
 
     stats = LatencyStats.from_samples(result.samples_ms)
+    timed = Rounds.measured(result.samples_ms, result.rounds, result.cpu_ms, result.wait_ms)
     noise = stats.noise()
-    click.echo(f"ok      {label} median {stats.median:8.3f} ms  p90 {stats.p90:8.3f} ms  n={stats.count:<5} "
-               f"{result.runtime} {result.runtime_version}, {result.threads} threads"
+    cpus = f" on CPUs {','.join(map(str, result.cpus))}" if result.cpus else ""
+    click.echo(f"ok      {label} latency {estimate(timed):8.3f} ms  median {stats.median:8.3f} ms  "
+               f"p90 {stats.p90:8.3f} ms  n={stats.count:<5} {result.runtime} {result.runtime_version}, "
+               f"{result.threads} threads{cpus}"
+               + (click.style(f"  CONTENDED: {timed.marked_share:.0%} of runs descheduled", fg="red")
+                  if timed.contended else "")
                + (click.style(f"  NOISY: {noise}", fg="yellow") if noise else ""))
 

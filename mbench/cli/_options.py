@@ -1,6 +1,7 @@
 """Option parsers and decorators shared by the commands."""
 from __future__ import annotations
 
+import enum
 import functools
 from pathlib import Path
 
@@ -9,14 +10,29 @@ import click
 DEFAULT_DB = "mbench.db"
 
 
-def parse_csv(choices: list[str]):
+def parse_csv(kind: type[enum.Enum], leave_out: tuple = ()):
+    """A comma-separated option parsed once, into members of ``kind`` (an Enum of str values)."""
     def parse(ctx, param, text):
+        choices = [member.value for member in kind if member not in leave_out]
         values = [v.strip() for v in (text or "").split(",") if v.strip()]
         bad = [v for v in values if v not in choices]
         if bad:
             raise click.BadParameter(f"{', '.join(bad)} not among {', '.join(choices)}")
-        return values
+        return [kind(v) for v in values]
     return parse
+
+
+def format_list():
+    """Every format a model converts to: all but the PyTorch reference, which is always written."""
+    from mbench.spec import Format
+
+    return parse_csv(Format, leave_out=(Format.PYTORCH,))
+
+
+def precision_list():
+    from mbench.spec import Precision
+
+    return parse_csv(Precision)
 
 
 def parse_shape(ctx, param, text):

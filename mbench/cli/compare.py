@@ -8,6 +8,10 @@ import click
 from mbench.cli._options import db_option
 
 
+EXIT_REGRESSION = 1
+EXIT_INCONCLUSIVE = 3  # 2 is click's usage error
+
+
 def parse_threshold(ctx, param, text: str) -> float:
     """'5%' or '0.05' -> 0.05."""
     try:
@@ -22,7 +26,8 @@ def parse_threshold(ctx, param, text: str) -> float:
 @click.command(name="compare")
 @click.argument("runs", nargs=-1)
 @click.option("--baseline", metavar="RUN", help="Compare RUN against the newest run that measured the metric.")
-@click.option("--metric", default="latency_median", show_default=True, help="The metric to compare and gate on.")
+@click.option("--metric", help="The metric to compare and gate on [default: latency, the headline estimate; "
+                                "latency_median for rows stored before it existed].")
 @click.option("--threshold", default="5%", show_default=True, callback=parse_threshold,
               help="How much worse counts as a regression (5% or 0.05).")
 @click.option("--alpha", type=click.FloatRange(0, 1), default=0.05, show_default=True,
@@ -34,13 +39,16 @@ def compare(runs, baseline, metric, threshold, alpha, output, as_json, db):
     """Compare two runs (RUN_A is the baseline) per model, format, precision and device.
 
     Exits 1 when the metric got worse by more than the threshold and the difference is significant (or, for a
-    metric without raw samples, by more than the threshold), so a CI pipeline can gate on it.
+    metric without raw samples, by more than the threshold), so a CI pipeline can gate on it. Exits 3
+    ("inconclusive") when there is no regression but a change past the threshold was measured on a contended
+    machine (a run's row flagged CONTENDED) and may be the machine rather than the artifact: measure again.
 
     Example: mbench compare --baseline 20261122T162754Z-9a4697 --threshold 5%
     """
-    from mbench.report.compare import UnknownRunError, compare_runs, latest_run
+    from mbench.report.compare import DEFAULT_METRIC, UnknownRunError, compare_runs, latest_run
     from mbench.store import Store
 
+    metric = metric or DEFAULT_METRIC
     if not Path(db).is_file():
         raise click.ClickException(f"{db}: no results database here (pass --db PATH)")
     with Store(db) as store:
@@ -52,7 +60,11 @@ def compare(runs, baseline, metric, threshold, alpha, output, as_json, db):
     _show(result, as_json, output)
     if result.regressions:
         click.echo(f"{len(result.regressions)} regression(s) in {metric} past {threshold:.1%}", err=True)
-        raise SystemExit(1)
+        raise SystemExit(EXIT_REGRESSION)
+    if result.inconclusive:
+        click.echo(f"{len(result.inconclusive)} inconclusive: {metric} changed past {threshold:.1%} on a contended "
+                   "machine; the difference could be the machine (measure again on a quieter one)", err=True)
+        raise SystemExit(EXIT_INCONCLUSIVE)
 
 
 def _pick_runs(store, runs, baseline, metric, latest_run) -> tuple[str, str]:

@@ -6,8 +6,8 @@ from pathlib import Path
 import click
 
 from mbench.cli._echo import echo_conversion
-from mbench.cli._options import db_option, library_errors, parse_csv, parse_shape
-from mbench.spec import Format, Precision
+from mbench.cli._options import db_option, library_errors, format_list, parse_shape, precision_list
+from mbench.spec import Format
 
 
 @click.command(name="convert")
@@ -17,9 +17,9 @@ from mbench.spec import Format, Precision
               "or the module's last part].")
 @click.option("--input-shape", callback=parse_shape, help="Input shape of --model, e.g. 1,3,224,224.")
 @click.option("--to", "formats", default="onnx,coreml,tflite", show_default=True,
-              callback=parse_csv(["onnx", "coreml", "tflite"]), help="Target formats, comma-separated.")
+              callback=format_list(), help="Target formats, comma-separated.")
 @click.option("--precision", "precisions", default="fp32", show_default=True,
-              callback=parse_csv([p.value for p in Precision]),
+              callback=precision_list(),
               help="Precisions, comma-separated. int8 is static (calibrated) except in Core ML, where it is "
                    "weight-only; int8-dynamic, int8-weights and palette4/6/8 are offered where the format has them.")
 @click.option("--calibration", "calibration_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -57,11 +57,11 @@ def convert(model_names, user_model, user_name, input_shape, formats, precisions
         specs.append(spec_from_source(absolute_source(user_model), input_shape, user_name))
     elif user_name:
         raise click.UsageError("--name names a --model; registered models keep their names")
-    settings = ConvertSettings(tuple(Precision(p) for p in precisions), calibration_dir, calibration_samples,
+    settings = ConvertSettings(tuple(precisions), calibration_dir, calibration_samples,
                                {Format.ONNX: OnnxOptions(quant_format=onnx_quant_format),
                                 Format.TFLITE: TFLiteOptions(int8_io=tflite_int8_io)}, rebuild)
     with Store(db) as store:
-        outcomes = convert_and_record(specs, [Format(f) for f in formats], out, store, settings,
+        outcomes = convert_and_record(specs, formats, out, store, settings,
                                       on_outcome=echo_conversion)
     failed = sum(1 for o in outcomes if o.artifact is None)
     click.echo(f"{len(outcomes) - failed} artifacts written under {out}/, {failed} not produced; rows stored in {db}")

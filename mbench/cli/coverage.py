@@ -6,20 +6,14 @@ from pathlib import Path
 import click
 
 from mbench.cli._echo import echo_conversion, echo_profile
-from mbench.cli._options import db_option, library_errors, parse_csv
-
-
-def _precisions() -> list[str]:
-    from mbench.spec import Precision
-
-    return [p.value for p in Precision]
+from mbench.cli._options import db_option, format_list, library_errors, precision_list
 
 
 @click.command(name="coverage")
 @click.argument("model_names", nargs=-1, metavar="[MODELS]...")
 @click.option("--to", "formats", default="onnx,coreml,tflite", show_default=True,
-              callback=parse_csv(["onnx", "coreml", "tflite"]), help="Target formats, comma-separated.")
-@click.option("--precision", "precisions", default="fp32", show_default=True, callback=parse_csv(_precisions()),
+              callback=format_list(), help="Target formats, comma-separated.")
+@click.option("--precision", "precisions", default="fp32", show_default=True, callback=precision_list(),
               help="Precisions, comma-separated.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="artifacts", show_default=True)
 @click.option("--run/--no-run", "run_on_host", default=True, show_default=True,
@@ -42,13 +36,12 @@ def coverage(model_names, formats, precisions, out, run_on_host, inventory_path,
     from mbench.coverage import HostRun, record_coverage
     from mbench.devices.inventory import load_inventory
     from mbench.models.sources import spec_from_source
-    from mbench.spec import Format, Precision
     from mbench.store import Store
 
     specs = [spec_from_source(name) for name in (model_names or _zoo())]
     host_run = HostRun(load_inventory(inventory_path)) if run_on_host else None
     with Store(db) as store:
-        record_coverage(specs, [Format(f) for f in formats], [Precision(p) for p in precisions], out, store,
+        record_coverage(specs, formats, precisions, out, store,
                         host_run, on_outcome=echo_conversion, on_result=echo_profile)
         frame = _write_page(store, [s.name for s in specs], html_path)
     counts = frame["state"].value_counts().to_dict()

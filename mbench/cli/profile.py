@@ -7,6 +7,9 @@ import click
 
 from mbench.cli._echo import echo_profile
 from mbench.cli._options import db_option, library_errors
+from mbench.measure import RunPlan
+
+PLAN = RunPlan()  # the one source of the defaults below
 
 
 @click.command(name="profile")
@@ -16,36 +19,43 @@ from mbench.cli._options import db_option, library_errors
               show_default=True, help="Device inventory file.")
 @click.option("--model", "model_filter", multiple=True, help="Only these models (repeatable).")
 @click.option("--threads", type=click.IntRange(min=1), help="Runtime threads [default: the device's setting].")
-@click.option("--runs", type=click.IntRange(min=1), default=50, show_default=True, help="Minimum timed runs.")
-@click.option("--min-seconds", type=click.FloatRange(min=0), default=1.0, show_default=True,
+@click.option("--runs", type=click.IntRange(min=1), default=PLAN.runs, show_default=True, help="Minimum timed runs.")
+@click.option("--min-seconds", type=click.FloatRange(min=0), default=PLAN.min_seconds, show_default=True,
               help="Minimum time spent in timed runs.")
-@click.option("--warmup", type=click.IntRange(min=0), default=1, show_default=True, help="Minimum warm-up runs.")
-@click.option("--warmup-seconds", type=click.FloatRange(min=0), default=0.5, show_default=True,
+@click.option("--warmup", type=click.IntRange(min=0), default=PLAN.warmup_runs, show_default=True,
+              help="Minimum warm-up runs.")
+@click.option("--warmup-seconds", type=click.FloatRange(min=0), default=PLAN.warmup_seconds, show_default=True,
               help="Minimum warm-up time.")
-@click.option("--max-seconds", type=click.FloatRange(min=0), default=20.0, show_default=True,
+@click.option("--max-seconds", type=click.FloatRange(min=0), default=PLAN.max_seconds, show_default=True,
               help="Time budget per artifact for timed runs once the minimums are met.")
-@click.option("--target-ci", type=click.FloatRange(min=0), default=0.01, show_default=True,
+@click.option("--target-ci", type=click.FloatRange(min=0), default=PLAN.target_ci, show_default=True,
               help="Stop when the median's 95%% interval is this narrow relative to the median (0: fixed runs).")
+@click.option("--burst-seconds", type=click.FloatRange(min=0, min_open=True), default=PLAN.burst_seconds,
+              show_default=True, help="Length of each artifact's burst of timed runs per interleaved round.")
+@click.option("--seed", type=int, default=PLAN.seed, show_default=True,
+              help="Seed of the shuffled order of the artifacts in each round.")
 @db_option
 @library_errors
 def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, min_seconds, warmup, warmup_seconds,
-            max_seconds, target_ci, db):
+            max_seconds, target_ci, burst_seconds, seed, db):
     """Measure load time, first inference, latency statistics and peak memory of every artifact on a device.
 
     Minimums follow LiteRT benchmark_model: warm up for at least 0.5 s, then at least 50 runs and 1 s; then
     warm-up goes on until timings settle and runs go on until the median is known within --target-ci or
-    --max-seconds is spent. Every raw sample is stored; noisy measurements (CV > 10 %, or a drift > 5 %
-    between the first and second half) are flagged.
+    --max-seconds is spent. On the host all artifacts are measured in interleaved rounds (one warm agent per
+    artifact, a short burst each per round, in a seeded shuffled order), so a slow phase of the machine falls
+    on all of them alike. Every raw sample is stored with its round and the agent's CPU time; runs that were
+    clearly descheduled are marked, and a row with more than 10 % marked runs is flagged CONTENDED. Noisy
+    measurements (CV > 10 %, or a drift > 5 % between the first and second half) are flagged.
 
     Example: mbench profile artifacts/ --device host --threads 2
     """
     from mbench.devices.inventory import load_inventory
-    from mbench.measure import RunPlan
     from mbench.store import Store
     from mbench.sweep import profile_and_record
 
     plan = RunPlan(warmup_runs=warmup, warmup_seconds=warmup_seconds, runs=runs, min_seconds=min_seconds,
-                   max_seconds=max_seconds, target_ci=target_ci)
+                   max_seconds=max_seconds, target_ci=target_ci, burst_seconds=burst_seconds, seed=seed)
     inventory = load_inventory(inventory_path)
     with Store(db) as store:
         written = profile_and_record(artifacts_dir, device, inventory, store, plan, threads, list(model_filter),

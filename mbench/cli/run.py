@@ -11,9 +11,13 @@ from mbench.cli._options import library_errors
 @click.command(name="run")
 @click.argument("config_path", metavar="CONFIG.yaml", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--fresh", is_flag=True, help="Profile everything again instead of resuming.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: in this process; ray: conversions and devices as Ray tasks (needs mbench[lab]).")
+@click.option("--address", default=None, help="With --executor ray: an existing cluster (auto or ray://HOST:PORT); "
+              "without it a local Ray instance sized to this machine.")
 @click.option("--quiet", is_flag=True, help="No progress display, only the summary.")
 @library_errors
-def run(config_path, fresh, quiet):
+def run(config_path, fresh, executor, address, quiet):
     """Run a whole sweep from a YAML file: convert, profile on every device, write the report.
 
     Conversions are cached; an interrupted sweep resumes where it stopped (artifacts already profiled on a
@@ -38,7 +42,12 @@ def run(config_path, fresh, quiet):
         def show(step) -> None:
             progress.update(task, description=f"{step.what}: {step.outcome}", completed=step.done, total=step.total)
 
-        artifacts = run_sweep(config, store, show, fresh)
+        if executor == "ray":
+            from mbench.lab.ray_sweep import run_sweep_ray
+
+            artifacts = run_sweep_ray(config, store, show, fresh, address)
+        else:
+            artifacts = run_sweep(config, store, show, fresh)
         report = render_report(store, config.report) if config.report else None
     click.echo(f"{len(artifacts)} artifacts on {len(config.devices)} device(s); results in {config.db}"
                + (f"; report {report}" if report else ""))

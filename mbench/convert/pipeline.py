@@ -18,6 +18,8 @@ from mbench.data.calibration import DEFAULT_SAMPLES, Calibration, calibration_fo
 from mbench.convert.cache import cache_key, cached_artifact, model_fingerprint, samples_fingerprint
 from mbench.convert.capture import output_to
 from mbench.convert.retire import Retired, retire_other_models
+from mbench.convert.diagnose import Culprit, culprit_for
+from mbench.convert.parity import FLAG, tolerance
 from mbench.models.facts import ModelFacts, model_facts
 from mbench.results import Context, Measurement, RowKey, describe_error, with_model_hash
 from mbench.runners.base import NotRunnableHere, runner_for, seeded_inputs
@@ -39,7 +41,7 @@ class Conversion:
     status: Status = Status.FAILED  # of a conversion that produced no artifact: failed, or not offered
     cached: bool = False  # the artifact was already built with the same cache key
     model_hash: str = ""  # the source model's structure+weights hash
-    retired: Retired | None = None  # on the PyTorch reference: older artifacts of this name deleted first
+    retired: Retired | None = None  # older artifacts of this name deleted first (on the first outcome)
 
 
 def artifact_path(out_dir: Path, spec: ModelSpec, fmt: Format, precision: Precision) -> Path:
@@ -74,6 +76,23 @@ def convert_model(spec: ModelSpec, formats: list[Format], out_dir: Path,
     yielding each outcome as soon as it exists. What the converters print goes to ``<artifact>.convert.log``.
 
     Every artifact's parity is measured against the fp32 PyTorch model on the same seeded input."""
+    job = _job(spec, out_dir, settings)
+    yield replace(job.convert(Format.PYTORCH, Precision.FP32), facts=model_facts(spec, job.model), retired=job.retired)
+    for fmt in [f for f in formats if f is not Format.PYTORCH]:
+        for precision in settings.precisions:
+            yield job.convert(fmt, precision)
+
+
+def convert_one(spec: ModelSpec, fmt: Format, precision: Precision, out_dir: Path,
+                settings: ConvertSettings = ConvertSettings()) -> Conversion:
+    """One (model, format, precision) alone, as a lab task converts it: the same artifact, cache and parity as
+    ``convert_model``; the PyTorch reference carries the model's facts."""
+    job = _job(spec, out_dir, replace(settings, precisions=(precision,)))
+    outcome = replace(job.convert(fmt, precision), retired=job.retired)
+    return replace(outcome, facts=model_facts(spec, job.model)) if fmt is Format.PYTORCH else outcome
+
+
+def _job(spec: ModelSpec, out_dir: Path, settings: ConvertSettings) -> _Job:
     import torch
 
     model, inputs, reference = reference_output(spec)
@@ -85,12 +104,8 @@ def convert_model(spec: ModelSpec, formats: list[Format], out_dir: Path,
     fingerprint = model_fingerprint(model, spec)
     retired = retire_other_models(artifact_path(out_dir, spec, Format.PYTORCH, Precision.FP32).parent, spec.name,
                                   fingerprint)
-    job = _Job(model, spec, example, Path(out_dir), inputs, reference, calibration, settings.options,
-               fingerprint, samples_fingerprint(calibration and calibration.samples), settings.rebuild)
-    yield replace(job.convert(Format.PYTORCH, Precision.FP32), facts=model_facts(spec, model), retired=retired)
-    for fmt in [f for f in formats if f is not Format.PYTORCH]:
-        for precision in settings.precisions:
-            yield job.convert(fmt, precision)
+    return _Job(model, spec, example, Path(out_dir), inputs, reference, calibration, settings.options,
+                fingerprint, samples_fingerprint(calibration and calibration.samples), settings.rebuild, retired)
 
 
 @dataclass(frozen=True)
@@ -108,6 +123,8 @@ class _Job:
     fingerprint: str
     calibration_fingerprint: str
     rebuild: bool
+    retired: Retired | None = None
+    culprits: dict[Format, Culprit | None] = field(default_factory=dict)
 
     def convert(self, fmt: Format, precision: Precision) -> Conversion:
         converter = converter_for(fmt)
@@ -122,8 +139,10 @@ class _Job:
         key = cache_key(self.fingerprint, fmt.value, precision.value, options, converter.versions(),
                         self.calibration_fingerprint if calibration else "")
         hit = None if self.rebuild else cached_artifact(path, key)
-        if hit is not None:
-            return Conversion(self.spec.name, fmt, precision, hit, cached=True, model_hash=self.fingerprint)
+        if hit is not None:  # judged again: the rule may have changed since it was built
+            judged = replace(hit.parity, tolerance=self._tolerance(fmt, precision))
+            return Conversion(self.spec.name, fmt, precision, hit.with_parity(judged), cached=True,
+                              model_hash=self.fingerprint)
         log = path.with_name(path.name + ".convert.log")
         log.unlink(missing_ok=True)
         started = time.perf_counter()
@@ -132,8 +151,10 @@ class _Job:
                 converted = converter.convert(self.model, self.spec, self.example, options, path, precision,
                                               calibration)
         except Exception as error:  # noqa: BLE001  (any converter failure becomes a row; the sweep goes on)
-            return Conversion(self.spec.name, fmt, precision, error=f"{describe_error(error)} (log: {log})",
-                              model_hash=self.fingerprint)
+            where = self._culprit(converter, fmt, precision, options, path)
+            return Conversion(self.spec.name, fmt, precision, model_hash=self.fingerprint,
+                              error=(f"fails at {where}: " if where else "")
+                              + f"{describe_error(error)} (log: {log})")
         artifact = self._artifact(converter, fmt, precision, path, converted, time.perf_counter() - started,
                                   calibration, key)
         return Conversion(self.spec.name, fmt, precision, artifact, model_hash=self.fingerprint)
@@ -145,9 +166,22 @@ class _Job:
             converted.inputs, converted.outputs, self.spec.source, converted.quantization,
             calibration.describe() if calibration and converted.calibrated else "", key, self.fingerprint,
         )
-        artifact = artifact.with_parity(check_parity(artifact, self.inputs, self.reference))
+        parity = check_parity(artifact, self.inputs, self.reference)
+        artifact = artifact.with_parity(replace(parity, tolerance=self._tolerance(fmt, precision)))
         artifact.write_manifest()
         return artifact
+
+    def _culprit(self, converter, fmt: Format, precision: Precision, options, path: Path) -> Culprit | None:
+        """The first module that does not convert to ``fmt``, searched once per format (bounded in time)."""
+        if fmt not in self.culprits:
+            self.culprits[fmt] = culprit_for(converter, self.model, self.spec, self.example, options, path,
+                                             precision)
+        return self.culprits[fmt]
+
+    def _tolerance(self, fmt: Format, precision: Precision) -> float | None:
+        if fmt is Format.PYTORCH:
+            return None
+        return tolerance(self.spec.parity_atol, precision, float(np.abs(self.reference).max()))
 
 
 def check_parity(artifact: Artifact, inputs: list[np.ndarray], reference: np.ndarray) -> Parity:
@@ -183,8 +217,10 @@ def conversion_rows(outcome: Conversion) -> list[Measurement]:
         rows += [_row(a, "parameters", f.parameters, "count", ctx), _row(a, "weight_bytes", f.weight_bytes, "bytes", ctx),
                  _row(a, "buffer_bytes", f.buffer_bytes, "bytes", ctx), _row(a, "macs", f.macs, "count", ctx)]
     p = a.parity
+    judged = replace(ctx, details=json.dumps({**json.loads(ctx.details), "tolerance": p.tolerance,
+                                              "parity_max_abs": p.max_abs, FLAG: p.exceeded}))
     for metric, value in (("parity_max_abs", p.max_abs), ("parity_mean_abs", p.mean_abs)):
-        rows.append(_row(a, metric, value, "abs", ctx, p.status, p.reason if p.status is not Status.OK else ""))
+        rows.append(_row(a, metric, value, "abs", judged, p.status, p.reason if p.status is not Status.OK else ""))
     return rows
 
 

@@ -1,17 +1,57 @@
-"""Running a device tool (adb, ssh, scp, xcodebuild) from an argument list, with its failure as one message."""
+"""Running a device tool (adb, ssh, scp, xcodebuild) from an argument list, with its failure as one message.
+
+Every process mbench starts (tools and agents) dies with it: on Linux the child asks the kernel for SIGKILL when
+its parent dies (prctl PR_SET_PDEATHSIG), so even ``kill -9`` of mbench takes it along. An agent does that itself
+(``--parent-pid``); a tool is started through a small Python shim that does it and then execs the tool (a
+``preexec_fn`` would do the same, but is unsafe in a process with threads). The agent in serve mode also exits
+when its command pipe closes (the other platforms' guard)."""
 from __future__ import annotations
 
+import ctypes
+import os
+import shutil
+import signal
 import subprocess
+import sys
+
+PR_SET_PDEATHSIG = 1
 
 
 class DeviceError(RuntimeError):
     """The device or its tool failed; the message is the tool's own words (unreachable, timeout, no space...)."""
 
 
+def die_with_parent(parent_pid: int | None = None) -> None:
+    """Ask for SIGKILL when the parent process dies (Linux; a no-op elsewhere). If the parent is already gone
+    (``parent_pid`` given and no longer our parent), exit at once."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(1)
+
+
+_SHIM = ("import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0); "
+         "os.getppid() == int(sys.argv[1]) or os._exit(1); os.execvp(sys.argv[2], sys.argv[2:])")
+
+
+def guarded(argv: list[str]) -> list[str]:
+    """``argv`` started so that it dies with this process (Linux); unchanged elsewhere. A missing tool raises
+    FileNotFoundError here, as subprocess would."""
+    if not sys.platform.startswith("linux"):
+        return argv
+    if shutil.which(argv[0]) is None:
+        raise FileNotFoundError(argv[0])
+    return [sys.executable, "-c", _SHIM, str(os.getpid()), *argv]
+
+
 def run_tool(argv: list[str], timeout_s: float, what: str, cwd: str | None = None) -> str:
     """stdout of ``argv``; a missing tool, a timeout or a non-zero exit raises DeviceError naming ``what``."""
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, cwd=cwd)
+        done = subprocess.run(guarded(argv), capture_output=True, text=True, timeout=timeout_s, cwd=cwd)
     except FileNotFoundError:
         raise DeviceError(f"{what}: {argv[0]!r} not found (install it or put it on PATH)") from None
     except subprocess.TimeoutExpired:

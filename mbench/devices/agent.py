@@ -2,6 +2,7 @@
 (and, through the SSH runner, on a remote machine), so peak memory and imports belong to that artifact alone.
 
     python -m mbench.devices.agent path/to/model.onnx.manifest.json --threads 2 --runs 50
+    python -m mbench.devices.serve    (one warm artifact timed in bursts on command, for interleaved rounds)
 """
 from __future__ import annotations
 
@@ -37,6 +38,14 @@ class AgentResult:
     rss_before_load_bytes: int | None = None
     peak_rss_bytes: int | None = None
     environment: dict = field(default_factory=dict)  # CPU, governor, load before and after
+    # from interleaved rounds (devices/rounds.py), one entry per timed run, empty where the device cannot say:
+    cpu_ms: list[float] = field(default_factory=list)  # CPU time of the whole agent process (all threads)
+    wait_ms: list[float] = field(default_factory=list)  # its threads' time runnable on a run queue (Linux)
+    rounds: list[int] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)  # place of the artifact in its round's shuffled order
+    timestamps: list[float] = field(default_factory=list)  # epoch seconds at the start of each run
+    cpus: list[int] = field(default_factory=list)  # the CPU set the agent was pinned to
+    kernel: list[dict] = field(default_factory=list)  # per burst: what /proc said about contention (serve.py)
 
     def to_line(self) -> str:
         return RESULT_MARKER + json.dumps(asdict(self))
@@ -132,7 +141,7 @@ def plan_arguments(plan: RunPlan, threads: int) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mbench.devices.agent", description=__doc__)
     parser.add_argument("manifest")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, required=True, help="runtime threads, as the caller decided")
     parser.add_argument("--compute-units", default="", choices=["", *COMPUTE_UNITS],
                         help="Core ML compute units (default: ALL)")
     defaults = RunPlan()

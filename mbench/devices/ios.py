@@ -126,8 +126,9 @@ def run_artifact(mac: Mac, device: IOSDevice, artifact: Artifact, plan: RunPlan)
 
 
 def profile(artifacts: list[Artifact], name: str, device: IOSDevice, plan: RunPlan,
-            inventory: Inventory | None) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
-    """Each Core ML artifact on the iPhone, a row set per compute unit; failures become rows."""
+            inventory: Inventory | None, threads: int | None = None) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
+    """Each Core ML artifact on the iPhone, a row set per compute unit; failures become rows. ``threads`` cannot
+    be honoured (Core ML has no thread count); each row says so in its details."""
     mac = mac_for(name, device, inventory)
     units = list(device.coreml_compute_units)
     for artifact in (a for a in artifacts if a.format in device.formats):
@@ -139,14 +140,17 @@ def profile(artifacts: list[Artifact], name: str, device: IOSDevice, plan: RunPl
                                                                           str(error), context)
             continue
         for unit in units:
-            yield artifact, *_unit_rows(artifact, name if len(units) == 1 else f"{name}/{unit}", device, unit, runs)
+            yield artifact, *_unit_rows(artifact, name if len(units) == 1 else f"{name}/{unit}", device, unit, runs,
+                                        threads)
 
 
 def _unit_rows(artifact: Artifact, label: str, device: IOSDevice, unit: str,
-               runs: dict[str, ToolRun]) -> tuple[AgentResult, Profile]:
+               runs: dict[str, ToolRun], threads: int | None = None) -> tuple[AgentResult, Profile]:
     run = runs.get(unit) or (next(iter(runs.values())) if len(runs) == 1 and len(device.coreml_compute_units) == 1
                              else None)
     details = {"udid": device.udid, "compute_units": unit}
+    if threads:
+        details["threads_not_applied"] = f"{threads} requested; Core ML has no thread count, iOS schedules its work"
     if run is None:
         error = f"the harness printed no result for compute units {unit} (got: {', '.join(runs)})"
         context = tool_context(artifact, ToolRun(xctest.TOOL), PROVENANCE, device.udid, details)

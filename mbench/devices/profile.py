@@ -6,22 +6,22 @@ from typing import Iterator, assert_never
 from mbench.artifacts import Artifact
 from mbench.devices.agent import AgentResult
 from mbench.devices.inventory import AndroidDevice, Device, Inventory, IOSDevice, LocalDevice, SSHDevice
-from mbench.devices.rows import Profile, result_rows
+from mbench.devices.rows import Profile
 from mbench.measure import RunPlan
 
 
 def profile_each(artifacts: list[Artifact], device_name: str, device: Device, plan: RunPlan,
                  threads: int | None = None, inventory: Inventory | None = None,
                  ) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
-    """Profile each artifact the device can take, one at a time; a failure is a row and the others go on.
-    ``inventory`` is needed for an iOS device, which is reached through the Mac it names."""
+    """Profile each artifact the device can take, yielded as each finishes; a failure is a row and the others go
+    on. On the host all of them are measured in interleaved rounds (devices/rounds.py). ``threads`` is decided here
+    once (the caller's, else the device's setting, else the CPU count) and stored as decided. ``inventory`` is
+    needed for an iOS device, which is reached through the Mac it names."""
     threads = threads or device.thread_count()
     if isinstance(device, LocalDevice):
-        from mbench.devices.local import run_agent
+        from mbench.devices import local
 
-        for artifact in (a for a in artifacts if a.format in device.formats):
-            result = run_agent(artifact, plan, threads, device.timeout_s)
-            yield artifact, result, result_rows(artifact, device_name, result, provenance="host")
+        yield from local.profile(artifacts, device_name, device, plan, threads)
     elif isinstance(device, SSHDevice):
         from mbench.devices import ssh
 
@@ -33,6 +33,6 @@ def profile_each(artifacts: list[Artifact], device_name: str, device: Device, pl
     elif isinstance(device, IOSDevice):
         from mbench.devices import ios
 
-        yield from ios.profile(artifacts, device_name, device, plan, inventory)
+        yield from ios.profile(artifacts, device_name, device, plan, inventory, threads)
     else:
         assert_never(device)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from mbench.artifacts import Artifact
 from mbench.devices.agent import AgentResult
 from mbench.devices.parsers import ToolRun
-from mbench.measure import LatencyStats
+from mbench.estimate import LATENCY_ESTIMATOR, Rounds, estimate
+from mbench.measure import LatencyStats, RunPlan
 from mbench.results import Context, Measurement, RowKey, SampleSet, host_details
 from mbench.spec import Status
 
@@ -34,15 +35,19 @@ def latency_values(stats: LatencyStats) -> list[tuple[str, float, str]]:
 
 
 def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance: str,
-                remote: dict[str, str] | None = None) -> Profile:
-    """Rows for one agent result: load, first inference, latency statistics and memory, or one row with the reason.
-    ``remote`` is the identity of the machine the agent ran on (hostname, uname...) when it is not this one."""
+                remote: dict[str, str] | None = None, threads: int | None = None,
+                plan: RunPlan | None = None) -> Profile:
+    """Rows for one agent result: load, first inference, ``latency`` (the headline estimate, estimate.py) with the
+    other latency statistics, and memory; or one row with the reason. ``remote`` is the identity of the machine the
+    agent ran on (hostname, uname...) when it is not this one; ``threads`` is the thread count as decided by the
+    caller (stored as decided, not as the agent echoed it)."""
     stats = LatencyStats.from_samples(result.samples_ms) if result.status == "ok" else None
     units = {"compute_units": result.compute_units} if result.compute_units else {}
-    noise = {"noise": stats.noise()} if stats else {}
-    details = {**(remote or host_details()), **result.environment, **noise, **units}
+    timed = Rounds.measured(result.samples_ms, result.rounds, result.cpu_ms, result.wait_ms) if stats else None
+    seen = {**interference(timed, result, plan), "noise": stats.noise()} if timed else {}
+    details = {**(remote or host_details()), **result.environment, **seen, **units}
     context = Context.of_artifact(
-        artifact, runtime=result.runtime, runtime_version=result.runtime_version, threads=result.threads,
+        artifact, runtime=result.runtime, runtime_version=result.runtime_version, threads=threads or result.threads,
         warmup_runs=len(result.warmup_ms) + 1 if result.status == "ok" else None,
         runs=len(result.samples_ms) or None, provenance=provenance, details=json.dumps(details),
         **({"host": remote["hostname"]} if remote else {}),
@@ -50,10 +55,28 @@ def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance
     key = RowKey.of(artifact, device)
     if stats is None:
         return Profile([key.failure("latency", Status(result.status), result.error, context)], [])
-    values = [("load_time", result.load_ms, "ms"), ("first_inference", result.first_ms, "ms"), *latency_values(stats),
+    values = [("load_time", result.load_ms, "ms"), ("first_inference", result.first_ms, "ms"),
+              ("latency", estimate(timed), "ms"), *latency_values(stats),
               ("peak_rss", result.peak_rss_bytes, "bytes"), ("rss_before_load", result.rss_before_load_bytes, "bytes")]
     rows = [key.row(metric, value, unit, context) for metric, value, unit in values]
-    return Profile(rows, [key.samples(result.samples_ms)])
+    per_run = dict(rounds=result.rounds, positions=result.positions, timestamps=result.timestamps,
+                   cpu_ms=result.cpu_ms, wait_ms=result.wait_ms, marked=timed.marked if result.cpu_ms else [])
+    return Profile(rows, [key.samples(result.samples_ms, **per_run)])
+
+
+def interference(timed: Rounds, result: AgentResult, plan: RunPlan | None) -> dict:
+    """What the row says about the machine while it was measured: the share of marked runs, whether that makes
+    it contended (above CONTENDED_ABOVE), the kernel's view per burst summarised, and where the agent ran."""
+    kernel = result.kernel
+    seen = {"marked_share": round(timed.marked_share, 4), "contended": timed.contended,
+            "estimator": LATENCY_ESTIMATOR, "rounds": len(set(result.rounds)) or None, "cpus": result.cpus or None}
+    if plan is not None and result.rounds:
+        seen["round_seed"] = plan.seed
+    for name, reduce in (("procs_running", max), ("load_1min", max), ("steal_share", max), ("psi_some_share", max)):
+        values = [k[name] for k in kernel if name in k]
+        if values:
+            seen[f"{name}_max"] = round(reduce(values), 4)
+    return {k: v for k, v in seen.items() if v is not None}
 
 
 def tool_context(artifact: Artifact, run: ToolRun, provenance: str, host: str, details: dict) -> Context:

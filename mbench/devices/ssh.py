@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Iterator
 
 from mbench.artifacts import Artifact
-from mbench.devices._process import DeviceError, run_tool, tail
+from mbench.devices._process import DeviceError, guarded, run_tool, tail
 from mbench.devices.agent import AgentResult, plan_arguments
 from mbench.devices.inventory import SSHDevice
 from mbench.devices.rows import Profile, result_rows
@@ -84,7 +84,8 @@ class SSHHost:
         """Files or folders (local path, name inside ``directory``) to a fresh remote ``directory``, as one tar."""
         command = self.command(["sh", "-c", _UNPACK, "sh", directory])
         try:
-            done = subprocess.run(command, input=_tar_of(entries), capture_output=True, timeout=self.device.timeout_s)
+            done = subprocess.run(guarded(command), input=_tar_of(entries), capture_output=True,
+                                  timeout=self.device.timeout_s)
         except subprocess.TimeoutExpired:
             raise DeviceError(f"copy to {self.device.host}: timed out after {self.device.timeout_s:.0f} s") from None
         if done.returncode != 0:

@@ -11,7 +11,7 @@ from mbench import __version__
 from mbench.accuracy.summary import ACCURACY_METRICS
 from mbench.report import plots, precision, tables
 from mbench.report.headline import Headline, headlines
-from mbench.report.sections import Section, Table, number_text
+from mbench.report.sections import GroupedTable, Section, Table, number_text
 from mbench.report.render import render
 from mbench.store import Store, latest_rows, newest_model_rows
 
@@ -23,7 +23,7 @@ class Page:
     headlines: list[Headline]
     overview: Table
     plots: list[plots.Plot]
-    failures: Table
+    failures: GroupedTable
     context: Table
     provenance: Table
     metric: str | None
@@ -39,9 +39,14 @@ def build_page(store: Store, pairs: list[tuple[str, str]] = (), metric: str | No
     samples = [s for s in store.samples() if s.artifact_sha256 in shown]
     figures = plots.size_vs_latency(wide) + [plots.pareto(wide, rows, metric), plots.distributions(samples),
                                              plots.op_breakdown(rows)]
-    return Page(headlines(rows, list(pairs), metric), Table.of_frame(wide), [f for f in figures if f],
-                Table.of_frame(tables.failures(rows)), Table.of_frame(tables.context(rows)),
+    return Page(headlines(rows, list(pairs), metric, samples), Table.of_frame(wide), [f for f in figures if f],
+                _failures(rows), Table.of_frame(tables.context(rows)),
                 Table.of_frame(tables.provenance_summary(rows)), metric)
+
+
+def _failures(rows: pd.DataFrame) -> GroupedTable:
+    bad = tables.failures(rows)
+    return GroupedTable.of_groups(list(bad.columns), tables.failure_runs(bad))
 
 
 def builtin_sections(rows: pd.DataFrame) -> list[Section]:

@@ -4,9 +4,10 @@ state it reached, and the operator a failure names; ``matrix_html`` renders them
 from __future__ import annotations
 
 import enum
-import re
+import json
 from typing import TYPE_CHECKING
 
+from mbench.convert.diagnose import operator_in_message
 from mbench.coverage import DEFAULT_TOLERANCE, TOLERANCE_METRIC
 from mbench.spec import Format, Status
 from mbench.report.render import render
@@ -27,27 +28,6 @@ class CellState(str, enum.Enum):
     PARITY_EXCEEDED = "parity exceeded"
     PARITY_OK = "parity within tolerance"
     RUNS = "runs on host"
-
-
-# Where converters name the operator they could not handle, most specific first.
-OPERATOR_PATTERNS = (
-    re.compile(r"lowering for Torch `(\w+)` op"),  # coremltools
-    re.compile(r"convert function for op '(\w+)' not implemented"),  # coremltools
-    re.compile(r"Unsupported fx node (\w+)"),  # coremltools
-    re.compile(r"Lowering not found: (?:aten\.)?([\w.]+)"),  # litert-torch
-    re.compile(r"'(tfl\.\w+)' op"),  # the TFLite MLIR converter
-    re.compile(r"failed to legalize operation '([\w.]+)'"),  # litert-torch's MLIR passes (e.g. mhlo.convolution)
-    re.compile(r"aten[.:]+(\w+)"),  # torch.onnx (dynamo) and others naming an aten op
-)
-
-
-def operator_in_message(message: str) -> str:
-    """The operator a converter's error names, or "" when it names none."""
-    for pattern in OPERATOR_PATTERNS:
-        found = pattern.search(message)
-        if found:
-            return found.group(1).removesuffix(".default")
-    return ""
 
 
 def _latest(rows: "pd.DataFrame", metrics: tuple[str, ...]) -> "pd.DataFrame":
@@ -95,12 +75,18 @@ def _cell(key, group: "pd.DataFrame", tolerances, latency, converted_id) -> list
         error = str(by_metric.loc["conversion", "error"])
         return [*key, CellState.FAILED.value, None, None, None, operator_in_message(error), error]
     parity = by_metric.loc["parity_max_abs"] if "parity_max_abs" in by_metric.index else None
-    tolerance = tolerances.get((model, precision), DEFAULT_TOLERANCE)
+    tolerance = tolerances.get((model, precision), _judged_tolerance(parity))
     run = latency.loc[key] if key in latency.index and latency.loc[key, "id"] > converted_id else None
     state, error = _state(parity, tolerance, run)
     latency_ms = run["value"] if run is not None and run["status"] == Status.OK.value else None
     max_abs = parity["value"] if parity is not None else None
     return [*key, state.value, max_abs, tolerance, latency_ms, "", error]
+
+
+def _judged_tolerance(parity) -> float:
+    """The tolerance the conversion judged the parity by (mbench.convert.parity), else the default absolute one."""
+    found = json.loads(parity["details"] or "{}").get("tolerance") if parity is not None else None
+    return DEFAULT_TOLERANCE if found is None else float(found)
 
 
 def _state(parity, tolerance, run) -> tuple[CellState, str]:

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from mbench.report.tables import MB, value
+from mbench.estimate import Ratio, Rounds, paired_ratio
+from mbench.report.tables import MB, interference_text, value
+from mbench.results import SampleSet
 
 PAIR = ("hed-vgg", "hed-mobilenetv2")
 FORMATS = ("pytorch", "onnx", "tflite", "coreml")
@@ -21,6 +23,14 @@ class PairLine:
     big: float | None
     small: float | None
     unit: str
+    paired: Ratio | None = None  # latency lines: the ratio from the same rounds, with its 95 % interval
+    warning: str = ""  # e.g. CONTENDED: the ratio is not trustworthy
+
+    @property
+    def ratio_text(self) -> str:
+        if self.paired is not None:
+            return self.paired.text()
+        return f"{self.ratio:.2f}x" if self.ratio else ""
 
     @property
     def ratio(self) -> float | None:
@@ -39,9 +49,14 @@ class Headline:
     seed_notes: list[str]
 
 
-def headlines(rows: pd.DataFrame, pairs: list[tuple[str, str]] = (), metric: str | None = None) -> list[Headline]:
-    """One headline per pair with measurements: the HED pair first, then the pairs asked for."""
-    found = [headline(rows, PAIR, metric)] + [headline(rows, p, metric) or _absent(rows, p) for p in pairs if p != PAIR]
+def headlines(rows: pd.DataFrame, pairs: list[tuple[str, str]] = (), metric: str | None = None,
+              samples: list[SampleSet] = ()) -> list[Headline]:
+    """One headline per pair with measurements: the HED pair first, then the pairs asked for. The pair is compared
+    at fp32 (the lower precisions have their own section), so a line never sets one model's int8 against the other's
+    fp32."""
+    rows = rows[rows.precision == "fp32"]
+    found = [headline(rows, PAIR, metric, samples)] + [headline(rows, p, metric, samples) or _absent(rows, p)
+                                                        for p in pairs if p != PAIR]
     return [h for h in found if h is not None]
 
 
@@ -50,7 +65,8 @@ def _absent(rows: pd.DataFrame, pair: tuple[str, str]) -> Headline:
     return Headline(*pair, f"No comparison: {missing} has no measurements in this database.", [], [])
 
 
-def headline(rows: pd.DataFrame, pair: tuple[str, str] = PAIR, metric: str | None = None) -> Headline | None:
+def headline(rows: pd.DataFrame, pair: tuple[str, str] = PAIR, metric: str | None = None,
+             samples: list[SampleSet] = ()) -> Headline | None:
     big, small = pair
     if not {big, small} <= set(rows.model):
         return None
@@ -58,9 +74,8 @@ def headline(rows: pd.DataFrame, pair: tuple[str, str] = PAIR, metric: str | Non
                       "MB")]
     lines += [PairLine(f, "-", "artifact size", _mb(rows, big, "size", f), _mb(rows, small, "size", f), "MB")
               for f in FORMATS]
-    for device in sorted(rows[rows.metric == "latency_median"].device.unique()):
-        lines += [PairLine(f, device, "median latency", value(rows, big, f, "latency_median", device),
-                           value(rows, small, f, "latency_median", device), "ms") for f in FORMATS]
+    for device in sorted(rows[rows.metric.isin(["latency", "latency_median"])].device.unique()):
+        lines += [latency_line(rows, samples, big, small, f, device) for f in FORMATS]
     lines += [PairLine(f, "host", "parity max |Δ| vs PyTorch", value(rows, big, f, "parity_max_abs"),
                        value(rows, small, f, "parity_max_abs"), "") for f in FORMATS if f != "pytorch"]
     for accuracy in dict.fromkeys(m for m in (metric, "corner_iou") if m and (rows.metric == m).any()):
@@ -74,6 +89,34 @@ def headline(rows: pd.DataFrame, pair: tuple[str, str] = PAIR, metric: str | Non
     return Headline(big, small, _sentence(lines, big, small, metric), lines, notes)
 
 
+def latency_line(rows: pd.DataFrame, samples: list[SampleSet], big: str, small: str, fmt: str,
+                 device: str) -> PairLine:
+    """`latency` of both (the median for older rows, said so), the ratio paired over the rounds both were measured
+    in with its 95 % interval, and a warning when either row is contended."""
+    values = [value(rows, m, fmt, "latency", device) for m in (big, small)]
+    what, medians = "latency", [value(rows, m, fmt, "latency_median", device) for m in (big, small)]
+    if None in values and None not in medians:
+        values, what = medians, "median latency (older rows)"
+    flagged = [m for m in (big, small) if interference_text(_details(rows, m, fmt, device)).startswith("CONTENDED")]
+    warning = f"CONTENDED ({', '.join(flagged)}): the ratio is not trustworthy" if flagged else ""
+    return PairLine(fmt, device, what, *values, "ms", _paired(samples, big, small, fmt, device), warning)
+
+
+def _details(rows: pd.DataFrame, model: str, fmt: str, device: str) -> str:
+    hit = rows[(rows.model == model) & (rows.format == fmt) & (rows.device == device) & (rows.metric == "latency")]
+    return "" if hit.empty else hit.details.iloc[-1]
+
+
+def _paired(samples: list[SampleSet], big: str, small: str, fmt: str, device: str) -> Ratio | None:
+    """The ratio from the newest run that timed both in rounds; None without such a run."""
+    mine = [s for s in samples if s.format == fmt and s.device == device and s.precision == "fp32" and s.rounds]
+    newest = {s.model: s for s in mine if s.model in (big, small)}
+    if len(newest) < 2 or newest[big].run_id != newest[small].run_id:
+        return None
+    first, second = (Rounds(s.values_ms, s.rounds, s.marked) for s in (newest[big], newest[small]))
+    return paired_ratio(first, second)
+
+
 def _mb(rows: pd.DataFrame, model: str, metric: str, fmt: str = "pytorch") -> float | None:
     v = value(rows, model, fmt, metric)
     return None if v is None else v / MB
@@ -81,7 +124,8 @@ def _mb(rows: pd.DataFrame, model: str, metric: str, fmt: str = "pytorch") -> fl
 
 def _sentence(lines: list[PairLine], big: str, small: str, metric: str | None) -> str:
     weights = lines[0]
-    timed = [line for line in lines if line.what == "median latency" and line.ratio]
+    timed = [line for line in lines if line.what.endswith("latency") or line.what.startswith("median latency")]
+    timed = [line for line in timed if line.ratio]
     parts = []
     if weights.ratio:
         lighter, heavier, ratio = (small, big, weights.ratio) if weights.ratio >= 1 else (big, small, 1 / weights.ratio)
@@ -89,9 +133,12 @@ def _sentence(lines: list[PairLine], big: str, small: str, metric: str | None) -
                      f"({weights.small:.2f} MB against {weights.big:.2f} MB fp32)")
     if timed:
         fastest = min(timed, key=lambda line: line.small)
-        ratio, word = (fastest.ratio, "faster") if fastest.ratio >= 1 else (1 / fastest.ratio, "slower")
+        word = "faster" if fastest.ratio >= 1 else "slower"
+        ratio = fastest.paired.text() if fastest.paired and fastest.ratio >= 1 else \
+            f"{max(fastest.ratio, 1 / fastest.ratio):.1f}x"
+        warning = f"; {fastest.warning}" if fastest.warning else ""
         parts.append(f"{small}'s fastest artifact runs in {fastest.small:.2f} ms against {fastest.big:.2f} ms "
-                     f"({ratio:.1f}x {word}, {fastest.format} on {fastest.device})")
+                     f"({ratio} {word}, {fastest.format} on {fastest.device}{warning})")
     scored = [line for line in lines if metric and line.what == metric and line.big is not None
               and line.small is not None]
     if scored:

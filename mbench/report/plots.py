@@ -15,7 +15,7 @@ from mbench.report import tables
 from mbench.report.pareto import pareto_front
 from mbench.results import SampleSet
 
-SIZE, MEDIAN = "size (MB)", "median (ms)"
+SIZE, LATENCY = "size (MB)", "latency (ms)"  # latency: the headline estimate (the median for older rows)
 LAYOUT = dict(template="plotly_white", height=440, margin=dict(l=60, r=20, t=50, b=50), hovermode="closest")
 
 
@@ -41,29 +41,29 @@ def _label(row) -> str:
 
 
 def size_vs_latency(wide: pd.DataFrame) -> list[Plot]:
-    """One scatter per device: artifact size against median latency, a trace per model, formats (and precisions
+    """One scatter per device: artifact size against latency, a trace per model, formats (and precisions
     other than fp32) as labels."""
     import plotly.graph_objects as go
 
     plots = []
-    timed = wide.dropna(subset=[SIZE, MEDIAN])
+    timed = wide.dropna(subset=[SIZE, LATENCY])
     for device, points in timed.groupby("device"):
-        figure = go.Figure(layout=dict(LAYOUT, xaxis_title="median latency (ms)", yaxis_title="artifact size (MB)"))
+        figure = go.Figure(layout=dict(LAYOUT, xaxis_title="latency (ms)", yaxis_title="artifact size (MB)"))
         for model, mine in points.groupby("model"):
-            figure.add_scatter(x=mine[MEDIAN].tolist(), y=mine[SIZE].tolist(), name=_text(model), mode="markers+text",
+            figure.add_scatter(x=mine[LATENCY].tolist(), y=mine[SIZE].tolist(), name=_text(model), mode="markers+text",
                                text=[_text(f if p == "fp32" else f"{f} {p}") for f, p in zip(mine.format,
                                                                                              mine.precision)],
                                textposition="top center",
                                marker=dict(size=11))
         where = ", ".join(sorted(points.provenance.unique()))
-        title = f"Size against median latency on {device} (provenance: {where})"
+        title = f"Size against latency on {device} (provenance: {where})"
         note = "Lower left is smaller and faster. Each point is one artifact on this device."
         plots.append(Plot(f"size-latency-{len(plots)}", title, note, embeddable(figure)))
     return plots
 
 
 def pareto(wide: pd.DataFrame, rows: pd.DataFrame, metric: str | None) -> Plot | None:
-    """Accuracy (or, without one, size) against median latency, with each device's Pareto front drawn."""
+    """Accuracy (or, without one, size) against latency, with each device's Pareto front drawn."""
     points = _pareto_points(wide, rows, metric)
     if points.empty:
         return None
@@ -80,26 +80,49 @@ def pareto(wide: pd.DataFrame, rows: pd.DataFrame, metric: str | None) -> Plot |
 
 def _pareto_points(wide: pd.DataFrame, rows: pd.DataFrame, metric: str | None) -> pd.DataFrame:
     if not metric:
-        return wide.dropna(subset=[SIZE, MEDIAN]).assign(y=lambda f: f[SIZE])
+        return wide.dropna(subset=[SIZE, LATENCY]).assign(y=lambda f: f[SIZE])
     scores = rows[(rows.metric == metric) & (rows.status == "ok")]
     scores = scores.groupby(tables.KEY[:3], as_index=False).value.last().rename(columns={"value": "y"})
-    return wide.dropna(subset=[MEDIAN]).merge(scores, on=tables.KEY[:3]).dropna(subset=["y"])
+    return wide.dropna(subset=[LATENCY]).merge(scores, on=tables.KEY[:3]).dropna(subset=["y"])
 
 
 def _pareto_figure(points: pd.DataFrame, metric: str | None):
     import plotly.graph_objects as go
 
     y_title = metric or "artifact size (MB)"
-    figure = go.Figure(layout=dict(LAYOUT, xaxis_title="median latency (ms)", yaxis_title=_text(y_title)))
+    figure = go.Figure(layout=dict(LAYOUT, xaxis_title="latency (ms)", yaxis_title=_text(y_title)))
     for device, mine in points.groupby("device"):
         labels = [_label(r) for r in mine.itertuples()]
-        figure.add_scatter(x=mine[MEDIAN].tolist(), y=mine.y.tolist(), name=_text(device), mode="markers", text=labels,
-                           hovertemplate="%{text}<br>%{x:.3g} ms, %{y:.4g}<extra></extra>", marker=dict(size=10))
-        front = mine.iloc[pareto_front(list(zip(mine[MEDIAN], mine.y)), maximize_y=bool(metric))]
-        figure.add_scatter(x=front[MEDIAN].tolist(), y=front.y.tolist(), name=f"Pareto front ({_text(device)})",
-                           mode="lines+markers", marker=dict(symbol="circle-open", size=18, line=dict(width=2)),
+        figure.add_scatter(x=mine[LATENCY].tolist(), y=mine.y.tolist(), name=_text(device), mode="markers", text=labels,
+                           hovertemplate=f"%{{text}}<br>%{{x:.3g}} ms, {_text(y_title)} %{{y:.4g}}<extra></extra>",
+                           marker=dict(size=10))
+        front = mine.iloc[pareto_front(list(zip(mine[LATENCY], mine.y)), maximize_y=bool(metric))]
+        texts, positions = _direct_labels(front, points)
+        figure.add_scatter(x=front[LATENCY].tolist(), y=front.y.tolist(), name=f"Pareto front ({_text(device)})",
+                           mode="lines+markers+text", text=texts, textposition=positions, textfont=dict(size=11),
+                           marker=dict(symbol="circle-open", size=18, line=dict(width=2)),
                            line=dict(dash="dash"), hoverinfo="skip")
     return figure
+
+
+DIRECT_LABELS = 6  # the most front points labelled on the plot itself; every point has its label on hover
+LABEL_GAP = (0.25, 0.08)  # a label's point is this far from other labels' in x or in y (fractions of the ranges)
+
+
+def _direct_labels(front: pd.DataFrame, points: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """'model format precision' for up to DIRECT_LABELS front points, far enough apart not to overlap ("" for the
+    rest), and each label's position: left of points in the right half, so none runs off the plot."""
+    x, y = points[LATENCY], points.y
+    span_x, span_y = (x.max() - x.min()) or 1.0, (y.max() - y.min()) or 1.0
+    placed: list[tuple[float, float]] = []
+    texts, positions = [], []
+    for r, latency in zip(front.itertuples(), front[LATENCY]):
+        at = (latency - x.min()) / span_x, (r.y - y.min()) / span_y
+        free = all(abs(at[0] - p[0]) > LABEL_GAP[0] or abs(at[1] - p[1]) > LABEL_GAP[1] for p in placed)
+        texts.append(_text(f"{r.model} {r.format} {r.precision}") if free and len(placed) < DIRECT_LABELS else "")
+        placed += [at] if texts[-1] else []
+        positions.append("top left" if at[0] > 0.5 else "top right")
+    return texts, positions
 
 
 def distributions(samples: list[SampleSet]) -> Plot | None:

@@ -2,12 +2,16 @@
 (a lower precision that is slower *and* less accurate than fp32 on the same runtime)."""
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
+from mbench.convert.parity import flag_in_details
 from mbench.report.tables import MB
 
 PRECISION_ORDER = ["fp32", "fp16", "int8", "int8-dynamic", "int8-weights", "palette8", "palette6", "palette4"]
-TITLES = {"size_mb": "size (MB)", "parity": "parity max |Δ|", "median_ms": "median (ms)",
+TITLES = {"size_mb": "size (MB)", "parity": "parity max |Δ|", "tolerance": "parity tolerance", "flag": "parity",
+          "median_ms": "median (ms)",
           "size_ratio": "size vs fp32", "speedup": "speed-up vs fp32"}
 
 
@@ -16,12 +20,20 @@ def _ok(rows: pd.DataFrame, metric: str, name: str) -> pd.DataFrame:
     return hit[["model", "format", "precision", "device", "value"]].rename(columns={"value": name})
 
 
+def _parity(rows: pd.DataFrame) -> pd.DataFrame:
+    """Parity max |Δ| with the tolerance it was judged by and the flag ("" within it)."""
+    hit = rows[(rows.metric == "parity_max_abs") & (rows.status == "ok")]
+    details = hit.details.map(lambda d: json.loads(d or "{}"))
+    return hit[["model", "format", "precision"]].assign(parity=hit.value, tolerance=details.map(
+        lambda d: d.get("tolerance")), flag=hit.details.map(flag_in_details))
+
+
 def compare_precisions(rows: pd.DataFrame) -> pd.DataFrame:
     """Per model, format, precision and device: size, parity, median latency, and size and speed against fp32."""
     key = ["model", "format", "precision"]
     size = _ok(rows, "size", "size_mb").drop(columns="device")
     size["size_mb"] /= MB
-    parity = _ok(rows, "parity_max_abs", "parity").drop(columns="device")
+    parity = _parity(rows)
     frame = size.merge(parity, on=key, how="left").merge(_ok(rows, "latency_median", "median_ms"), on=key,
                                                          how="left")
     frame["device"] = frame["device"].fillna("—")
@@ -42,10 +54,12 @@ def precision_view(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def precision_findings(rows: pd.DataFrame) -> list[str]:
-    """A sentence for every lower precision slower than fp32 of its format on the same device (saying whether it
+    """A sentence for every artifact beyond its parity tolerance, for every lower precision slower than fp32 of its format on the same device (saying whether it
     is also less accurate), then the fastest artifact per model and device."""
     frame = compare_precisions(rows)
-    findings = []
+    flagged = frame[frame.flag.fillna("") != ""].drop_duplicates(["model", "format", "precision"])
+    findings = [f"{f.model} {f.format} {f.precision} is beyond its parity tolerance against fp32 PyTorch "
+                f"({f.flag.split(': ', 1)[1]})." for f in flagged.itertuples(index=False)]
     slower = frame[(frame.precision != "fp32") & (frame.speedup < 1)]
     for f in slower.itertuples(index=False):
         text = (f"{f.model} {f.format} {f.precision} on {f.device} is {1 / f.speedup:.1f}x slower than fp32 "

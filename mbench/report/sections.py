@@ -20,6 +20,7 @@ FILTER_COLUMNS = ("model", "format", "precision", "device", "provenance")
 class Cell:
     text: str
     number: float | None = None  # the raw value, so the browser sorts numbers as numbers
+    pairs: tuple[tuple[str, str], ...] = ()  # a mapping (converter versions, say), drawn as a small table
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,27 @@ class Table:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+
+@dataclass(frozen=True)
+class Group:
+    """Rows drawn together: one summary line (collapsed, expands on click) when ``summary``, else the rows alone."""
+
+    summary: str
+    rows: list[list[Cell]]
+
+
+@dataclass(frozen=True)
+class GroupedTable:
+    columns: list[str]
+    groups: list[Group]
+
+    @classmethod
+    def of_groups(cls, columns: list[str], groups: list[tuple[str, pd.DataFrame]]) -> "GroupedTable":
+        return cls([str(c) for c in columns], [Group(summary, Table.of_frame(frame).rows) for summary, frame in groups])
+
+    def __len__(self) -> int:
+        return sum(len(g.rows) for g in self.groups)
 
 
 @dataclass(frozen=True)
@@ -62,6 +84,9 @@ class Section:
 def _cell(value: object) -> Cell:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return Cell("—")
+    if isinstance(value, dict):
+        pairs = tuple((str(k), str(v)) for k, v in sorted(value.items()))
+        return Cell(", ".join(f"{k} {v}" for k, v in pairs) or "—", pairs=pairs)
     if isinstance(value, (bool, np.bool_)):
         return Cell(str(value).lower())
     if isinstance(value, numbers.Real):

@@ -5,6 +5,7 @@ import json
 
 import pandas as pd
 
+from mbench.convert.parity import flag_in_details
 from mbench.store import KEY as ROW_KEY
 
 KEY = list(ROW_KEY)
@@ -16,6 +17,7 @@ WIDE_COLUMNS = {
     "parity_max_abs": ("parity max |Δ|", 1.0),
     "load_time": ("load (ms)", 1.0),
     "first_inference": ("first run (ms)", 1.0),
+    "latency": ("latency (ms)", 1.0),  # the headline estimate (mbench/estimate.py); older rows: the median
     "latency_median": ("median (ms)", 1.0),
     "latency_p90": ("p90 (ms)", 1.0),
     "latency_p99": ("p99 (ms)", 1.0),
@@ -57,11 +59,35 @@ def comparison(rows: pd.DataFrame) -> pd.DataFrame:
     wide = wide.reindex(pd.MultiIndex.from_frame(keys[KEY]))
     for metric, (_, scale) in WIDE_COLUMNS.items():
         wide[metric] = wide[metric] * scale if metric in wide else float("nan")
+    older = wide["latency"].isna() & wide["latency_median"].notna()
+    wide["latency"] = wide["latency"].fillna(wide["latency_median"])
     wide = wide[list(WIDE_COLUMNS)].rename(columns={m: title for m, (title, _) in WIDE_COLUMNS.items()})
-    wide["status"] = _status(merged).reindex(wide.index).fillna("ok")
+    wide["interference"] = _interference(measured).reindex(wide.index).fillna("")
+    wide.loc[older, "interference"] = OLDER_ROW
+    wide["status"] = _status(merged).reindex(wide.index).fillna(_parity_flags(merged).reindex(wide.index)).fillna("ok")
     wide.insert(0, "provenance", _provenance(measured).reindex(wide.index).fillna("host"))
     wide.columns.name = None
     return wide.reset_index().sort_values(KEY)
+
+
+OLDER_ROW = "not recorded (older row: latency is its median)"
+
+
+def interference_text(details: str) -> str:
+    """'CONTENDED (45 % of runs descheduled)' or 'quiet (2 % ...)' from a latency row's details; '' if unknown."""
+    try:
+        found = json.loads(details or "{}")
+    except ValueError:
+        return ""
+    if "marked_share" not in found:
+        return ""
+    share = f"{100 * found['marked_share']:.0f} % of runs descheduled"
+    return f"CONTENDED ({share})" if found.get("contended") else f"quiet ({share})"
+
+
+def _interference(measured: pd.DataFrame) -> pd.Series:
+    latency = measured[(measured.metric == "latency") & (measured.status == "ok")]
+    return latency.details.map(interference_text).groupby([latency[k] for k in KEY]).last()
 
 
 def _status(rows: pd.DataFrame) -> pd.Series:
@@ -70,6 +96,14 @@ def _status(rows: pd.DataFrame) -> pd.Series:
     reason = bad.error.where(bad.error.str.len() <= 60, bad.error.str.slice(0, 59) + "…")  # in full under failures
     text = bad.status + ": " + reason
     return text.groupby([bad[k] for k in KEY]).first()
+
+
+def _parity_flags(rows: pd.DataFrame) -> pd.Series:
+    """Per artifact and device: the parity_exceeded text of an artifact beyond its tolerance."""
+    parity = rows[rows.metric == "parity_max_abs"]
+    text = parity.details.map(flag_in_details)
+    flagged = parity[text != ""]
+    return text[text != ""].groupby([flagged[k] for k in KEY]).first()
 
 
 def _provenance(measured: pd.DataFrame) -> pd.Series:
@@ -83,11 +117,24 @@ def failures(rows: pd.DataFrame) -> pd.DataFrame:
     return bad[KEY + ["metric", "status", "error"]].sort_values(KEY)
 
 
+def failure_runs(bad: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """``failures`` in groups, in order: the not_run rows that give the same reason collapse into one group with a
+    summary (how many rows, of which formats and models); every other row is a group of its own (summary "")."""
+    same = (bad.status == "not_run") & bad.duplicated(["status", "error"], keep=False)
+    groups = [("", bad.loc[[i]]) for i in bad.index[~same]]
+    for (_, error), run in bad[same].groupby(["status", "error"], sort=False):
+        groups.append((f"{len(run)} not_run rows ({', '.join(sorted(set(run.format)))}; "
+                       f"{', '.join(sorted(set(run.model)))}): {error}", run))
+    order = {i: n for n, i in enumerate(bad.index)}
+    return sorted(groups, key=lambda g: order[g[1].index[0]])
+
+
 def context(rows: pd.DataFrame) -> pd.DataFrame:
     """How each runtime's numbers were produced, one line per device, format and runtime version."""
     timed = rows[rows.runtime != ""]
     timed = timed[CONTEXT_COLUMNS].assign(platform=timed.details.map(_platform))
     timed = timed.drop_duplicates().sort_values(["device", "format"])
+    timed["converter_versions"] = timed.converter_versions.map(lambda text: json.loads(text or "{}"))
     return timed.astype({"threads": "Int64", "warmup_runs": "Int64", "runs": "Int64"})
 
 

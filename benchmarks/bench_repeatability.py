@@ -1,0 +1,210 @@
+"""Do mbench's numbers hold on a busy machine? (issue 13) Prints tables, `--json` for machines, and writes its
+section of benchmarks/RESULTS.md.
+
+    .venv/bin/python benchmarks/bench_repeatability.py [--max-seconds 3] [--threads N] [--json]
+
+Converts (if absent) the six fp32 HED host artifacts (ONNX, TFLite, PyTorch for hed-vgg and hed-mobilenetv2) and
+one genuinely slower artifact (hed-mobilenetv2 ONNX at 256 x 288: 12.5 % more pixels), then profiles all seven in
+interleaved rounds three times: quiet, quiet again, and beside a one-core busy loop this script starts and stops.
+Reports, per latency estimator of mbench/estimate.py: the spread of each artifact's latency quiet vs. quiet and
+across the three conditions, the VGG/MNV2 ratio per runtime and condition, and the slowdown of the larger input.
+Then `mbench compare --threshold 5%`: quiet vs. quiet, quiet vs. busy (must not say regression) and the slower
+artifact standing in for hed-mobilenetv2 ONNX (must say regression). Also times the six profiled in rounds against
+the same six profiled one after another (each alone), at the same settings.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from mbench import models
+from mbench.artifacts import find_artifacts
+from mbench.convert.pipeline import convert_model
+from mbench.devices.inventory import load_inventory
+from mbench.devices.profile import profile_each
+from mbench.estimate import ESTIMATORS, LATENCY_ESTIMATOR, Rounds, estimate, paired_ratio
+from mbench.measure import RunPlan
+from mbench.models.sources import spec_from_source
+from mbench.results import new_run_id
+from mbench.spec import Format
+from mbench.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+PAIR = ("hed-vgg", "hed-mobilenetv2")
+SLOWER = "hed-mobilenetv2-256x288"
+RUNTIMES = ("onnx", "tflite", "pytorch")
+CONDITIONS = ("quiet", "quiet again", "busy")
+MARKERS = ("<!-- repeatability:start -->", "<!-- repeatability:end -->")
+
+
+def artifacts(out: Path) -> list:
+    """The six HED host artifacts and the slower one, converted where absent (conversions are cached)."""
+    slower = dataclasses.replace(spec_from_source("mbench.models.hed:hed_mobilenetv2_model", (1, 3, 256, 288)),
+                                 name=SLOWER)
+    for spec, formats in [(models.get(PAIR[0]), [Format.ONNX, Format.TFLITE]),
+                          (models.get(PAIR[1]), [Format.ONNX, Format.TFLITE]), (slower, [Format.ONNX])]:
+        for outcome in convert_model(spec, formats, out):
+            if outcome.artifact is None:
+                sys.exit(f"conversion failed: {outcome.model} {outcome.format.value}: {outcome.error}")
+    found = [a for a in find_artifacts(out) if a.precision.value == "fp32"]
+    return [a for a in found if a.model in PAIR and a.format.value in RUNTIMES
+            or a.model == SLOWER and a.format is Format.ONNX]
+
+
+def profile(store: Store, chosen: list, plan: RunPlan, threads: int | None, what: str) -> tuple[str, float]:
+    device = load_inventory(ROOT / "devices.yaml").get("host")
+    run_id, started = new_run_id(), time.perf_counter()
+    store.start_run(run_id, f"bench_repeatability: {what}")
+    for _, _, result in profile_each(chosen, "host", device, plan, threads):
+        store.append(run_id, result.rows, result.samples)
+    return run_id, time.perf_counter() - started
+
+
+def sequential_seconds(chosen: list, plan: RunPlan, threads: int | None, scratch: Path) -> float:
+    """The same artifacts each profiled alone, one after another: what `mbench profile` did before rounds."""
+    with Store(scratch) as store:
+        return sum(profile(store, [artifact], plan, threads, "sequential")[1] for artifact in chosen)
+
+
+class BusyLoop:
+    """One core kept busy by a separate process while the block runs."""
+
+    def __enter__(self):
+        self.process = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        time.sleep(0.5)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+def timed_runs(store: Store, run_id: str) -> dict[tuple[str, str], Rounds]:
+    return {(s.model, s.format): Rounds(s.values_ms, s.rounds, s.marked) for s in store.samples()
+            if s.run_id == run_id}
+
+
+def contended(store: Store, run_id: str) -> dict[tuple[str, str], float]:
+    rows = store.measurements()
+    mine = rows[(rows.run_id == run_id) & (rows.metric == "latency")]
+    return {(r.model, r.format): json.loads(r.details).get("marked_share", 0.0) for r in mine.itertuples()
+            if json.loads(r.details).get("contended")}
+
+
+def spread(values: list[float]) -> float:
+    return max(values) / min(values) - 1
+
+
+def figures(runs: dict[str, dict], name: str) -> dict:
+    """For one estimator: latency per artifact and condition, its spreads, the ratios and the slowdown."""
+    keys = sorted(set.intersection(*(set(r) for r in runs.values())))
+    latency = {f"{m} {f}": {c: estimate(runs[c][(m, f)], name) for c in CONDITIONS} for m, f in keys}
+    ratios = {f: {c: paired_ratio(runs[c][(PAIR[0], f)], runs[c][(PAIR[1], f)], name) for c in CONDITIONS}
+              for f in RUNTIMES if all((PAIR[0], f) in runs[c] and (PAIR[1], f) in runs[c] for c in CONDITIONS)}
+    slowdown = {c: paired_ratio(runs[c][(SLOWER, "onnx")], runs[c][(PAIR[1], "onnx")], name) for c in CONDITIONS}
+    return {
+        "latency_ms": latency,
+        "quiet_vs_quiet": {k: spread([v["quiet"], v["quiet again"]]) for k, v in latency.items()},
+        "across_conditions": {k: spread(list(v.values())) for k, v in latency.items()},
+        "ratios": {f: {c: dataclasses.asdict(r) for c, r in v.items()} for f, v in ratios.items()},
+        "ratio_spread": {f: spread([r.value for r in v.values()]) for f, v in ratios.items()},
+        "slowdown": {c: r.value - 1 for c, r in slowdown.items()},
+    }
+
+
+def compare(db: Path, before: str, after: str) -> int:
+    done = subprocess.run([sys.executable, "-c", "from mbench.cli import main; main()", "compare", before, after,
+                           "--threshold", "5%", "--db", str(db)], capture_output=True, text=True)
+    return done.returncode
+
+
+def as_regression(db: Path, run_id: str) -> str:
+    """A copy of ``run_id`` in which the slower artifact stands in for hed-mobilenetv2 (a true 10 % regression)."""
+    new = f"{run_id}-slower"
+    with sqlite3.connect(db) as con:
+        con.execute("INSERT INTO runs SELECT ?, started_at, command || ' (slower stand-in)', mbench_version, git_sha "
+                    "FROM runs WHERE run_id = ?", (new, run_id))
+        for table in ("measurements", "samples"):
+            columns = [c[1] for c in con.execute(f"PRAGMA table_info({table})") if c[1] != "id"]
+            chosen = ", ".join({"run_id": "?", "model": "?"}.get(c, c) for c in columns)
+            con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {chosen} FROM {table} "
+                        "WHERE run_id = ? AND model = ?", (new, PAIR[1], run_id, SLOWER))
+    return new
+
+
+def verdicts(db: Path, runs: dict[str, str]) -> dict[str, int]:
+    scratch = db.with_name("compare.db")
+    shutil.copy(db, scratch)
+    found = {"quiet vs quiet again": compare(scratch, runs["quiet"], runs["quiet again"]),
+             "quiet vs busy": compare(scratch, runs["quiet"], runs["busy"])}
+    for condition in ("quiet again", "busy"):
+        found[f"quiet vs slower ({condition})"] = compare(scratch, runs["quiet"], as_regression(scratch, runs[condition]))
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, default=ROOT / "build" / "repeatability")
+    parser.add_argument("--max-seconds", type=float, default=RunPlan().max_seconds)
+    parser.add_argument("--threads", type=int, help="runtime threads [default: devices.yaml's host setting]")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of markdown")
+    parser.add_argument("--note", default="", help="what else the machine was doing, for RESULTS.md")
+    parser.add_argument("--no-write", action="store_true", help="do not update benchmarks/RESULTS.md")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    chosen, plan = artifacts(args.work / "artifacts"), RunPlan(max_seconds=args.max_seconds)
+    db = args.work / "results.db"
+    db.unlink(missing_ok=True)
+    with Store(db) as store:
+        runs, seconds = {}, {}
+        for condition in CONDITIONS:
+            with BusyLoop() if condition == "busy" else contextlib.nullcontext():
+                runs[condition], seconds[condition] = profile(store, chosen, plan, args.threads, condition)
+        samples = {c: timed_runs(store, run) for c, run in runs.items()}
+        flagged = {c: contended(store, run) for c, run in runs.items()}
+    six = [a for a in chosen if a.model in PAIR]
+    with Store(db) as store:
+        six_rounds = profile(store, six, plan, args.threads, "six in rounds")[1]
+    report = {"plan": dataclasses.asdict(plan), "threads": args.threads, "cpu_count": os.cpu_count(),
+              "conditions_note": args.note, "runs": runs, "seconds": seconds,
+              "six_in_rounds_s": six_rounds,
+              "six_sequential_s": sequential_seconds(six, plan, args.threads, args.work / "sequential.db"),
+              "contended": {c: {f"{m} {f}": s for (m, f), s in v.items()} for c, v in flagged.items()},
+              "estimators": {name: figures(samples, name) for name in ESTIMATORS},
+              "compare_exit_codes": verdicts(db, runs), "chosen_estimator": LATENCY_ESTIMATOR}
+    text = markdown(report)
+    print(json.dumps(report, indent=1, default=str) if args.json else text)
+    if not args.no_write:
+        write_results(text)
+
+
+def markdown(report: dict) -> str:
+    from bench_repeatability_text import render  # noqa: E402  (the tables, beside this script)
+
+    return render(report)
+
+
+def write_results(text: str) -> None:
+    path = ROOT / "benchmarks" / "RESULTS.md"
+    current = path.read_text() if path.exists() else ""
+    block = f"{MARKERS[0]}\n{text}\n{MARKERS[1]}"
+    if MARKERS[0] in current and MARKERS[1] in current:
+        head, rest = current.split(MARKERS[0], 1)
+        current = head + block + rest.split(MARKERS[1], 1)[1]
+    else:
+        current = current.rstrip() + "\n\n" + block + "\n"
+    path.write_text(current)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    main()

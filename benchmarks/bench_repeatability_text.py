@@ -1,0 +1,76 @@
+"""Markdown tables for bench_repeatability.py's figures (kept apart so the measuring script stays short)."""
+from __future__ import annotations
+
+import platform
+from datetime import datetime, timezone
+
+CONDITIONS = ("quiet", "quiet again", "busy")
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
+
+
+def _ratio(r: dict) -> str:
+    interval = f" ({r['low']:.2f}-{r['high']:.2f})" if r.get("low") is not None else ""
+    return f"{r['value']:.2f}x{interval}"
+
+
+def estimator_table(report: dict) -> list[str]:
+    lines = ["| estimator | worst quiet vs quiet (goal <= 3 %) | worst across 3 conditions | VGG/MNV2 ratio spread "
+             "across conditions, onnx / tflite / pytorch (goal <= 5 %) | slowdown of the larger input, quiet / "
+             "quiet again / busy (goal 7-13 %) |", "|---|---|---|---|---|"]
+    for name, f in report["estimators"].items():
+        chosen = " (chosen)" if name == report["chosen_estimator"] else ""
+        spreads = " / ".join(pct(f["ratio_spread"].get(r, float("nan"))) for r in ("onnx", "tflite", "pytorch"))
+        slow = " / ".join(pct(f["slowdown"][c]) for c in CONDITIONS)
+        lines.append(f"| {name}{chosen} | {pct(max(f['quiet_vs_quiet'].values()))} | "
+                     f"{pct(max(f['across_conditions'].values()))} | {spreads} | {slow} |")
+    return lines
+
+
+def artifact_table(report: dict) -> list[str]:
+    f = report["estimators"][report["chosen_estimator"]]
+    lines = ["| artifact | latency quiet (ms) | quiet again | busy | quiet vs quiet | across 3 | contended (marked "
+             "share) quiet / again / busy |", "|---|---|---|---|---|---|---|"]
+    for name, values in f["latency_ms"].items():
+        flags = " / ".join(f"{report['contended'][c][name]:.0%}" if name in report["contended"][c] else "no"
+                           for c in CONDITIONS)
+        lines.append(f"| {name} | {values['quiet']:.2f} | {values['quiet again']:.2f} | {values['busy']:.2f} | "
+                     f"{pct(f['quiet_vs_quiet'][name])} | {pct(f['across_conditions'][name])} | {flags} |")
+    return lines
+
+
+def ratio_table(report: dict) -> list[str]:
+    f = report["estimators"][report["chosen_estimator"]]
+    lines = ["| runtime | VGG/MNV2 quiet | quiet again | busy | spread |", "|---|---|---|---|---|"]
+    for runtime, by_condition in f["ratios"].items():
+        cells = " | ".join(_ratio(by_condition[c]) for c in CONDITIONS)
+        lines.append(f"| {runtime} | {cells} | {pct(f['ratio_spread'][runtime])} |")
+    return lines
+
+
+def compare_table(report: dict) -> list[str]:
+    meaning = {0: "ok", 1: "REGRESSION", 3: "inconclusive"}
+    expected = {"quiet vs quiet again": "not a regression", "quiet vs busy": "not a regression"}
+    lines = ["| `mbench compare --threshold 5%` | exit | verdict | wanted |", "|---|---|---|---|"]
+    for case, code in report["compare_exit_codes"].items():
+        lines.append(f"| {case} | {code} | {meaning.get(code, 'error')} | {expected.get(case, 'regression')} |")
+    return lines
+
+
+def render(report: dict) -> str:
+    plan = report["plan"]
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    head = [f"## Repeatability on a busy machine (issue 13), {when}", "",
+            f"`benchmarks/bench_repeatability.py --max-seconds {plan['max_seconds']:g}`: {platform.machine()}, "
+            f"{report.get('cpu_count')} CPUs, threads {report['threads'] or 'host default'}; "
+            f"rounds of {plan['burst_seconds']:g} s bursts, seed {plan['seed']}. Seven artifacts profiled in interleaved "
+            "rounds three times: quiet, quiet again, beside a one-core busy loop. " + report.get("conditions_note", ""),
+            "", f"Profiling the six HED artifacts: {report['six_in_rounds_s']:.1f} s in rounds against "
+            f"{report['six_sequential_s']:.1f} s one after another (each alone), same settings.", ""]
+    body = ["### Estimators (the `latency` metric uses the chosen one)", "", *estimator_table(report), "",
+            "### Per artifact (chosen estimator)", "", *artifact_table(report), "",
+            "### VGG / MNV2 per runtime, paired over rounds with a 95 % bootstrap interval", "", *ratio_table(report),
+            "", "### Regression gate", "", *compare_table(report), ""]
+    return "\n".join(head + body)

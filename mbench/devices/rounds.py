@@ -1,0 +1,153 @@
+"""Several artifacts on one machine, measured in interleaved rounds so that a slow phase of the machine falls on
+all of them alike.
+
+Each artifact gets its own warm agent process (``python -m mbench.devices.serve``, kept alive across rounds,
+dying with this process). After every agent has loaded and warmed up, round after round each artifact still measuring gets one
+burst of ``plan.burst_seconds`` of timed runs, in an order shuffled by ``random.Random(plan.seed)``; an artifact
+leaves the rounds when the plan's stopping rule (``measure.enough``) holds for it, so no artifact spends more time
+in timed runs than it would measured alone. Every run keeps its round, its position in the round and a timestamp.
+"""
+from __future__ import annotations
+
+import json
+import random
+import select
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass
+from typing import Iterator
+
+from mbench.artifacts import Artifact
+from mbench.devices._process import tail
+from mbench.devices.agent import AgentResult
+from mbench.measure import RunPlan, enough
+
+
+class AgentSession:
+    """One warm agent process, spoken to in JSON lines (devices/serve.py); it dies with this process."""
+
+    def __init__(self, argv: list[str], timeout_s: float) -> None:
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.timeout_s = timeout_s
+        self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+                                        text=True, bufsize=1)
+
+    def ask(self, **command) -> dict:
+        """The agent's reply, or a failed reply saying why none came (exit, timeout)."""
+        try:
+            self.process.stdin.write(json.dumps(command) + "\n")
+            self.process.stdin.flush()
+            ready, _, _ = select.select([self.process.stdout], [], [], self.timeout_s)
+            line = self.process.stdout.readline() if ready else ""
+        except (BrokenPipeError, OSError):
+            line, ready = "", True
+        if line:
+            return json.loads(line)
+        if not ready:
+            self.process.kill()
+            return {"ok": False, "status": "failed", "error": f"agent gave no answer to {command['do']!r} "
+                                                                  f"within {self.timeout_s:.0f} s"}
+        code = self.process.wait(timeout=10)
+        self.log.seek(0)
+        return {"ok": False, "status": "failed", "error": f"agent exited {code}: {tail(self.log.read())}"}
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            try:
+                self.process.stdin.close()
+                self.process.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+@dataclass
+class Track:
+    """One artifact's measurement in progress."""
+
+    artifact: Artifact
+    session: AgentSession
+    result: AgentResult
+    failed: bool = False
+
+    @property
+    def timed_s(self) -> float:
+        return sum(self.result.samples_ms) / 1e3
+
+    def take(self, reply: dict, keys: tuple[str, ...]) -> bool:
+        """Copy ``keys`` of a reply into the result; a failed reply ends the track with its reason."""
+        if not reply.get("ok"):
+            self.result.status, self.result.error, self.failed = reply.get("status", "failed"), reply["error"], True
+            return False
+        for key in keys:
+            if key == "environment":
+                self.result.environment.update(reply[key])
+            else:
+                setattr(self.result, key, reply[key])
+        return True
+
+    def add_burst(self, reply: dict, number: int, position: int) -> None:
+        r = self.result
+        r.samples_ms += reply["wall_ms"]
+        r.cpu_ms += reply["cpu_ms"]
+        r.wait_ms += reply["wait_ms"]
+        r.timestamps += reply["t"]
+        r.rounds += [number] * len(reply["wall_ms"])
+        r.positions += [position] * len(reply["wall_ms"])
+        r.kernel.append({"round": number, **reply["kernel"]})
+
+
+LOADED = ("runtime", "runtime_version", "compute_units", "cpus", "environment", "rss_before_load_bytes", "load_ms",
+          "first_ms")
+
+
+def _start(artifact: Artifact, argv: list[str], plan: RunPlan, threads: int, cpus: list[int] | None,
+           timeout_s: float, compute_units: str = "") -> Track:
+    track = Track(artifact, AgentSession(argv, timeout_s), AgentResult("ok", threads=threads))
+    loaded = track.session.ask(do="load", manifest=str(artifact.manifest_path), threads=threads,
+                               compute_units=compute_units, cpus=cpus)
+    if track.take(loaded, LOADED):
+        plan_fields = {k: v for k, v in asdict(plan).items()}
+        track.take(track.session.ask(do="warmup", plan=plan_fields), ("warmup_ms",))
+    return track
+
+
+def _finish(track: Track) -> Track:
+    if not track.failed:
+        track.take(track.session.ask(do="close"), ("peak_rss_bytes", "environment"))
+    track.session.stop()
+    return track
+
+
+def measure_in_rounds(artifacts: list[Artifact], argv: list[str], plan: RunPlan, threads: int,
+                      cpus: list[int] | None, timeout_s: float) -> Iterator[Track]:
+    """Each artifact's finished track, as it finishes: failures to load at once, the rest when their rounds end."""
+    tracks = []
+    try:
+        for artifact in artifacts:
+            track = _start(artifact, argv, plan, threads, cpus, timeout_s)
+            if track.failed:
+                yield _finish(track)
+            else:
+                tracks.append(track)
+        yield from _rounds(tracks, plan)
+    finally:
+        for track in tracks:
+            if track.session.process.poll() is None:
+                track.session.process.kill()
+
+
+def _rounds(active: list[Track], plan: RunPlan) -> Iterator[Track]:
+    rng, number = random.Random(plan.seed), 0
+    while active:
+        order = rng.sample(active, len(active))
+        for position, track in enumerate(order):
+            reply = track.session.ask(do="burst", seconds=plan.burst_seconds)
+            if track.take(reply, ()):
+                track.add_burst(reply, number, position)
+        for track in order:
+            if track.failed or enough(track.result.samples_ms, track.timed_s, plan):
+                active.remove(track)
+                yield _finish(track)
+        number += 1

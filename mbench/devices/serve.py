@@ -1,0 +1,157 @@
+"""The agent's serve mode: one artifact kept loaded and warm, timed in short bursts on command, so that several
+artifacts on one machine can be measured in interleaved rounds.
+
+    python -m mbench.devices.serve [--parent-pid PID]
+
+One JSON command per line on stdin, one JSON reply per line on stdout (anything a library prints goes to stderr):
+    {"do": "load", "manifest": PATH, "threads": N, "compute_units": "", "cpus": [1]}  -> runtime, load_ms, first_ms
+    {"do": "warmup", "plan": {RunPlan fields}}                                       -> warmup_ms
+    {"do": "burst", "seconds": 0.1}        -> wall_ms, cpu_ms, wait_ms, t (epoch seconds at each run's start),
+                                              kernel (what /proc said about contention around the burst)
+    {"do": "close"}                        -> peak_rss_bytes, environment
+A reply has "ok": true, or "ok": false with "status" (failed or not_run) and "error". The agent exits when its
+parent dies or stdin closes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+from mbench.devices.agent import _peak_rss_bytes, _runner, machine_state
+from mbench.measure import RunPlan, _warm_up
+
+
+def _run_queue_wait_ns() -> int | None:
+    """Time all this process's threads spent runnable but not running (Linux schedstat), or None."""
+    total = 0
+    try:
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/schedstat") as f:
+                total += int(f.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return total
+
+
+def kernel_view() -> dict:
+    """Contention as the kernel counts it: CPU ticks (total, steal), runnable tasks, load and CPU pressure."""
+    view: dict = {}
+    try:
+        with open("/proc/stat") as f:
+            for line in f:
+                if line.startswith("cpu "):
+                    ticks = [int(x) for x in line.split()[1:]]
+                    view["ticks"], view["steal_ticks"] = sum(ticks), ticks[7] if len(ticks) > 7 else 0
+                elif line.startswith("procs_running"):
+                    view["procs_running"] = int(line.split()[1])
+        with open("/proc/loadavg") as f:
+            view["load_1min"] = float(f.read().split()[0])
+        with open("/proc/pressure/cpu") as f:
+            view["psi_some_us"] = int(f.readline().rsplit("total=", 1)[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return view
+
+
+def contention(before: dict, after: dict, seconds: float) -> dict:
+    """Per burst: steal share of all CPU ticks, runnable tasks, load and the share of time some task waited for
+    a CPU (PSI), from two kernel views; keys missing where the kernel does not say."""
+    seen = {"procs_running": after.get("procs_running"), "load_1min": after.get("load_1min")}
+    if "ticks" in before and "ticks" in after and after["ticks"] > before["ticks"]:
+        seen["steal_share"] = (after["steal_ticks"] - before["steal_ticks"]) / (after["ticks"] - before["ticks"])
+    if "psi_some_us" in before and "psi_some_us" in after and seconds > 0:
+        seen["psi_some_share"] = min((after["psi_some_us"] - before["psi_some_us"]) / (seconds * 1e6), 1.0)
+    return {k: v for k, v in seen.items() if v is not None}
+
+
+ACTIONS = ("load", "warmup", "burst", "close")
+
+
+class Server:
+    def __init__(self) -> None:
+        self.runner, self.inputs = None, None
+
+    def load(self, manifest: str, threads: int, compute_units: str = "", cpus: list[int] | None = None) -> dict:
+        from mbench.artifacts import read_manifest
+        from mbench.runners.base import seeded_inputs
+        from mbench.spec import Format
+
+        if cpus and hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, cpus)
+        placed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        artifact = read_manifest(manifest)
+        self.runner = _runner(artifact.format, compute_units)
+        self.inputs = seeded_inputs(artifact.inputs, seed=1)
+        reply = dict(runtime=self.runner.name, runtime_version=self.runner.version(), cpus=placed,
+                     compute_units=compute_units if artifact.format is Format.COREML else "",
+                     environment=machine_state("before"), rss_before_load_bytes=_peak_rss_bytes())
+        started = time.perf_counter()
+        self.runner.load(artifact, threads)
+        reply["load_ms"] = (time.perf_counter() - started) * 1e3
+        started = time.perf_counter()
+        self.runner.run(self.inputs)
+        reply["first_ms"] = (time.perf_counter() - started) * 1e3
+        return reply
+
+    def warmup(self, plan: dict) -> dict:
+        return {"warmup_ms": _warm_up(lambda: self.runner.run(self.inputs), RunPlan(**plan))}
+
+    def burst(self, seconds: float, runs: int = 1) -> dict:
+        wall, cpu, wait, starts = [], [], [], []
+        before, begun = kernel_view(), time.perf_counter()
+        while len(wall) < runs or time.perf_counter() - begun < seconds:
+            waited, c0, starts_at, t0 = _run_queue_wait_ns(), time.process_time_ns(), time.time(), time.perf_counter_ns()
+            self.runner.run(self.inputs)
+            t1, c1, waited_after = time.perf_counter_ns(), time.process_time_ns(), _run_queue_wait_ns()
+            wall.append((t1 - t0) / 1e6)
+            cpu.append((c1 - c0) / 1e6)
+            starts.append(starts_at)
+            if waited is not None and waited_after is not None:
+                wait.append((waited_after - waited) / 1e6)
+        kernel = contention(before, kernel_view(), time.perf_counter() - begun)
+        return dict(wall_ms=wall, cpu_ms=cpu, wait_ms=wait if len(wait) == len(wall) else [], t=starts, kernel=kernel)
+
+    def close(self) -> dict:
+        if self.runner is not None:
+            self.runner.close()
+        return dict(peak_rss_bytes=_peak_rss_bytes(), environment=machine_state("after"))
+
+
+def serve(parent_pid: int | None = None) -> int:
+    """Answer commands until 'close' or the end of stdin; replies go to the real stdout, prints to stderr."""
+    from mbench.devices._process import die_with_parent
+    from mbench.runners.base import NotRunnableHere
+
+    if parent_pid:
+        die_with_parent(parent_pid)
+    replies = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    server = Server()
+    for line in sys.stdin:
+        command = json.loads(line)
+        action = command.pop("do", "")
+        try:
+            if action not in ACTIONS:
+                raise ValueError(f"unknown command {action!r}; expected one of {', '.join(ACTIONS)}")
+            reply = {"ok": True, **getattr(server, action)(**command)}
+        except NotRunnableHere as reason:
+            reply = {"ok": False, "status": "not_run", "error": str(reason)}
+        except Exception as error:  # noqa: BLE001  (the caller turns it into a failed row)
+            reply = {"ok": False, "status": "failed", "error": f"{type(error).__name__}: {error}"}
+        replies.write(json.dumps(reply) + "\n")
+        replies.flush()
+        if action == "close":
+            break
+    return 0
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m mbench.devices.serve", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parent-pid", type=int, help="die with this process (Linux); exit at once if it is gone")
+    sys.exit(serve(parser.parse_args().parent_pid))

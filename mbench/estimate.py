@@ -1,0 +1,147 @@
+"""From timed runs taken in interleaved rounds to one latency, a verdict on interference, and paired ratios.
+
+Marking (a run that was clearly descheduled): each timed run has its wall time, the CPU time of the whole agent
+process (all threads) and, on Linux, the time its threads spent runnable but waiting on a run queue
+(/proc/self/task/*/schedstat). A run is marked when its CPU share (CPU time / wall time) is below ``MARK_SHARE``
+of the artifact's own typical share (the 90th percentile of its shares: what it gets when left alone), or when
+its threads waited on a run queue for more than ``MARK_WAIT`` of its wall time. A row is contended when more
+than ``CONTENDED_ABOVE`` of its runs are marked.
+
+The headline estimator ``LATENCY_ESTIMATOR`` was chosen by benchmarks/bench_repeatability.py among
+``ESTIMATORS`` (see benchmarks/RESULTS.md): the most repeatable quiet vs. quiet vs. busy that still sees a real
+10 % slowdown.
+"""
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+MARK_SHARE = 0.75
+MARK_WAIT = 0.10
+CONTENDED_ABOVE = 0.10
+TYPICAL_SHARE_QUANTILE = 90
+
+
+def shares(wall_ms, cpu_ms) -> list[float]:
+    return [c / w if w > 0 else 0.0 for w, c in zip(wall_ms, cpu_ms)]
+
+
+def mark(wall_ms, cpu_ms, wait_ms=()) -> list[bool]:
+    """Which runs were clearly descheduled (module docstring); without CPU times nothing is marked."""
+    if not cpu_ms or len(cpu_ms) != len(wall_ms):
+        return [False] * len(wall_ms)
+    share = shares(wall_ms, cpu_ms)
+    typical = float(np.percentile(share, TYPICAL_SHARE_QUANTILE))
+    waits = wait_ms if wait_ms and len(wait_ms) == len(wall_ms) else [0.0] * len(wall_ms)
+    return [s < MARK_SHARE * typical or wait > MARK_WAIT * wall for s, wait, wall in zip(share, waits, wall_ms)]
+
+
+@dataclass(frozen=True)
+class Rounds:
+    """One artifact's timed runs with the round each was taken in and whether it was marked."""
+
+    values: tuple[float, ...]
+    rounds: tuple[int, ...] = ()
+    marked: tuple[bool, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.rounds:
+            object.__setattr__(self, "rounds", (0,) * len(self.values))
+        if not self.marked:
+            object.__setattr__(self, "marked", (False,) * len(self.values))
+
+    @classmethod
+    def measured(cls, values_ms, rounds=(), cpu_ms=(), wait_ms=()) -> "Rounds":
+        """Timed runs as measured, with their marks worked out from the CPU times and waits."""
+        return cls(tuple(values_ms), tuple(rounds), tuple(mark(values_ms, cpu_ms, wait_ms)))
+
+    @property
+    def marked_share(self) -> float:
+        return sum(self.marked) / len(self.marked) if self.marked else 0.0
+
+    @property
+    def contended(self) -> bool:
+        return self.marked_share > CONTENDED_ABOVE
+
+    def by_round(self) -> dict[int, list[int]]:
+        found: dict[int, list[int]] = {}
+        for index, r in enumerate(self.rounds):
+            found.setdefault(r, []).append(index)
+        return found
+
+    def take(self, indices) -> "Rounds":
+        return Rounds(tuple(self.values[i] for i in indices), tuple(self.rounds[i] for i in indices),
+                      tuple(self.marked[i] for i in indices))
+
+
+def _unmarked(s: Rounds) -> list[float]:
+    kept = [v for v, m in zip(s.values, s.marked) if not m]
+    return kept if len(kept) >= max(3, len(s.values) // 4) else list(s.values)  # too few left: all of them
+
+
+def _trimmed(values, cut: float = 0.1) -> float:
+    ordered = sorted(values)
+    k = int(len(ordered) * cut)
+    return statistics.fmean(ordered[k:len(ordered) - k] or ordered)
+
+
+def _min_round_median(s: Rounds) -> float:
+    return min(statistics.median(s.values[i] for i in indices) for indices in s.by_round().values())
+
+
+ESTIMATORS: dict[str, Callable[[Rounds], float]] = {
+    "median": lambda s: statistics.median(s.values),
+    "trimmed_mean": lambda s: _trimmed(s.values),
+    "p25": lambda s: float(np.percentile(s.values, 25)),
+    "min_round_median": _min_round_median,
+    "unmarked_mean": lambda s: statistics.fmean(_unmarked(s)),
+    "unmarked_median": lambda s: statistics.median(_unmarked(s)),
+}
+LATENCY_ESTIMATOR = "unmarked_median"
+
+
+def estimate(samples: Rounds, name: str = LATENCY_ESTIMATOR) -> float:
+    if not samples.values:
+        raise ValueError("no samples: a latency needs at least one timed run")
+    return ESTIMATORS[name](samples)
+
+
+@dataclass(frozen=True)
+class Ratio:
+    value: float
+    low: float | None  # 95 % bootstrap interval over rounds; None when fewer than MIN_ROUNDS rounds are shared
+    high: float | None
+    rounds: int
+
+    def text(self) -> str:
+        interval = f" ({self.low:.2g}-{self.high:.2g})" if self.low is not None else ""
+        return f"{self.value:.2g}x{interval}"
+
+
+MIN_ROUNDS = 4
+
+
+def paired_ratio(first: Rounds, second: Rounds, name: str = LATENCY_ESTIMATOR, resamples: int = 1000,
+                 seed: int = 0) -> Ratio:
+    """estimate(first) / estimate(second) on the rounds both took part in, with a 95 % percentile bootstrap
+    interval that resamples those rounds (the same rounds for both, so a slow phase of the machine cancels)."""
+    a_rounds, b_rounds = first.by_round(), second.by_round()
+    common = sorted(set(a_rounds) & set(b_rounds))
+    if not common:
+        return Ratio(estimate(first, name) / estimate(second, name), None, None, 0)
+
+    def ratio(chosen) -> float:
+        a = first.take([i for r in chosen for i in a_rounds[r]])
+        b = second.take([i for r in chosen for i in b_rounds[r]])
+        return estimate(a, name) / estimate(b, name)
+
+    value = ratio(common)
+    if len(common) < MIN_ROUNDS:
+        return Ratio(value, None, None, len(common))
+    rng = np.random.default_rng(seed)
+    draws = [ratio(rng.choice(common, size=len(common), replace=True)) for _ in range(resamples)]
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return Ratio(value, float(low), float(high), len(common))

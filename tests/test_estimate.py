@@ -1,0 +1,65 @@
+"""Estimators, marking and the paired bootstrap ratio on synthetic samples with known answers."""
+import numpy as np
+import pytest
+
+from mbench.estimate import ESTIMATORS, MARK_SHARE, Rounds, estimate, mark, paired_ratio
+
+
+def test_estimators_on_known_values():
+    s = Rounds((1.0, 2.0, 3.0, 4.0, 100.0, 5.0, 6.0, 7.0, 8.0, 9.0), rounds=(0,) * 5 + (1,) * 5,
+               marked=(False,) * 4 + (True,) + (False,) * 5)
+    assert estimate(s, "median") == 5.5
+    assert estimate(s, "trimmed_mean") == pytest.approx(np.mean([2, 3, 4, 5, 6, 7, 8, 9]))
+    assert estimate(s, "p25") == pytest.approx(np.percentile(s.values, 25))
+    assert estimate(s, "min_round_median") == 3.0  # round 0: median 3; round 1: median 7
+    assert estimate(s, "unmarked_mean") == pytest.approx(5.0)  # the 100 ms run was marked
+    assert estimate(s, "unmarked_median") == 5.0
+    assert set(ESTIMATORS) >= {"median", "trimmed_mean", "p25", "min_round_median", "unmarked_mean"}
+
+
+def test_too_few_unmarked_runs_fall_back_to_all_of_them():
+    s = Rounds((1.0, 2.0, 3.0, 4.0), marked=(True, True, True, False))
+    assert estimate(s, "unmarked_median") == 2.5
+
+
+def test_marking_follows_cpu_share_and_run_queue_wait():
+    wall = [10.0] * 10
+    cpu = [10.0] * 8 + [10.0 * MARK_SHARE * 0.9, 10.0 * MARK_SHARE * 1.1]
+    assert mark(wall, cpu) == [False] * 8 + [True, False]
+    wait = [0.0] * 9 + [2.0]  # 20 % of the run waiting on a run queue
+    assert mark(wall, [10.0] * 10, wait) == [False] * 9 + [True]
+    assert mark(wall, []) == [False] * 10  # no CPU times: nothing is known, nothing marked
+
+
+def test_two_thread_shares_are_judged_against_the_artifacts_own_share():
+    wall, cpu = [10.0] * 10, [19.0] * 9 + [12.0]  # typically ~1.9 cores busy; one run got 1.2
+    assert mark(wall, cpu) == [False] * 9 + [True]
+
+
+def test_a_paired_ratio_cancels_what_the_rounds_share():
+    rng = np.random.default_rng(0)
+    machine = rng.uniform(1.0, 2.0, 30)  # each round's slowness, shared by both artifacts
+    rounds = tuple(r for r in range(30) for _ in range(5))
+    b = tuple(float(4.0 * machine[r]) for r in rounds)
+    a = tuple(2.5 * v for v in b)
+    ratio = paired_ratio(Rounds(a, rounds), Rounds(b, rounds), "median")
+    assert ratio.value == pytest.approx(2.5) and ratio.low == pytest.approx(2.5) and ratio.high == pytest.approx(2.5)
+    assert ratio.rounds == 30 and ratio.text() == "2.5x (2.5-2.5)"
+
+
+def test_the_bootstrap_interval_covers_the_true_ratio_and_narrows_with_rounds():
+    widths = []
+    for n_rounds in (8, 60):
+        rng = np.random.default_rng(n_rounds)
+        rounds = tuple(r for r in range(n_rounds) for _ in range(5))
+        a = tuple(rng.lognormal(np.log(3.0), 0.1, len(rounds)))
+        b = tuple(rng.lognormal(np.log(2.0), 0.1, len(rounds)))
+        ratio = paired_ratio(Rounds(a, rounds), Rounds(b, rounds), "median", seed=1)
+        assert ratio.low < 1.5 < ratio.high
+        widths.append(ratio.high - ratio.low)
+    assert widths[1] < widths[0] / 2
+
+
+def test_no_shared_rounds_gives_a_ratio_without_an_interval():
+    ratio = paired_ratio(Rounds((2.0, 2.0), (0, 0)), Rounds((1.0, 1.0), (1, 1)), "median")
+    assert ratio.value == 2.0 and ratio.low is None and ratio.text() == "2x"

@@ -1,0 +1,160 @@
+"""Interleaved rounds on the host: warm agents, shuffled order, pairing, CPU-share marking, death with the parent."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections import defaultdict
+
+import pytest
+
+from mbench.artifacts import find_artifacts
+from mbench.convert.pipeline import convert_model
+from mbench.devices.inventory import load_inventory
+from mbench.devices.local import agent_argv
+from mbench.devices.rounds import AgentSession
+from mbench.estimate import Rounds, mark, paired_ratio
+from mbench.measure import RunPlan
+from mbench.models.sources import spec_from_source
+from mbench.spec import Format
+from mbench.store import Store
+from mbench.sweep import profile_and_record
+
+PLAN = RunPlan(warmup_runs=2, warmup_seconds=0, runs=10, min_seconds=0.15, max_seconds=1, target_ci=0,
+               burst_seconds=0.02, seed=7)
+
+
+@pytest.fixture(scope="module")
+def rounds_db(tiny_artifacts_dir, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("rounds")
+    (folder / "devices.yaml").write_text("devices:\n  host:\n    kind: local\n    threads: 1\n")
+    with Store(folder / "r.db") as store:
+        profile_and_record(tiny_artifacts_dir, "host", load_inventory(folder / "devices.yaml"), store, PLAN)
+        yield store.measurements(), store.samples()
+
+
+def _orders(samples) -> dict[int, list[tuple[int, float, str]]]:
+    """Per round: (position, first timestamp, format) of every artifact in it."""
+    found = defaultdict(list)
+    for s in samples:
+        firsts = {}
+        for r, p, t in zip(s.rounds, s.positions, s.timestamps):
+            firsts.setdefault((r, p), t)
+        for (r, p), t in firsts.items():
+            found[r].append((p, t, s.format))
+    return found
+
+
+def test_every_round_is_a_shuffled_permutation_timed_in_its_order(rounds_db):
+    _, samples = rounds_db
+    assert {s.format for s in samples} == {"onnx", "tflite", "pytorch"}
+    assert all(len(s.rounds) == len(s.positions) == len(s.timestamps) == len(s.values_ms) for s in samples)
+    orders = _orders(samples)
+    assert len(orders) >= 4
+    for entries in orders.values():
+        assert sorted(p for p, _, _ in entries) == list(range(len(entries)))  # a permutation
+        by_position = [fmt for _, _, fmt in sorted(entries)]
+        assert by_position == [fmt for _, _, fmt in sorted(entries, key=lambda e: e[1])]  # timed in that order
+    sequences = {tuple(fmt for _, _, fmt in sorted(e)) for e in orders.values() if len(e) == 3}
+    assert len(sequences) > 1  # shuffled, not one fixed order
+
+
+def test_rounds_pair_artifacts_and_rows_say_what_was_seen(rounds_db):
+    rows, samples = rounds_db
+    onnx, tflite = (Rounds(s.values_ms, s.rounds, s.marked) for f in ("onnx", "tflite")
+                    for s in samples if s.format == f)
+    ratio = paired_ratio(onnx, tflite)
+    assert ratio.rounds >= 4 and ratio.low <= ratio.value <= ratio.high
+    latency = rows[(rows.metric == "latency") & (rows.format == "onnx")].iloc[0]
+    details = json.loads(latency.details)
+    assert latency.value > 0 and 0 <= details["marked_share"] <= 1 and isinstance(details["contended"], bool)
+    assert details["cpus"] and details["rounds"] >= 4 and details["round_seed"] == 7 and latency.threads == 1
+
+
+def test_a_starved_agent_sees_marked_runs(tmp_path):
+    """An agent pinned to one CPU beside a busy loop pinned to the same CPU: many runs lose the CPU mid-run."""
+    spec = spec_from_source("mbench.models.tiny:TinyEdges", (1, 3, 256, 256))
+    onnx = next(o.artifact for o in convert_model(spec, [Format.ONNX], tmp_path) if o.artifact)
+    cpu = sorted(os.sched_getaffinity(0))[-1]
+    session = AgentSession(agent_argv(), timeout_s=120)
+    busy = None
+    try:
+        assert session.ask(do="load", manifest=str(onnx.manifest_path), threads=1, cpus=[cpu])["ok"]
+        quiet = session.ask(do="burst", seconds=0.5)
+        busy = subprocess.Popen([sys.executable, "-c", f"import os; os.sched_setaffinity(0, [{cpu}])\nwhile True: pass"])
+        time.sleep(0.2)
+        starved = session.ask(do="burst", seconds=1.0)
+    finally:
+        if busy:
+            busy.kill()
+        session.ask(do="close")
+        session.stop()
+    wall, cpu_ms, wait = (quiet[k] + starved[k] for k in ("wall_ms", "cpu_ms", "wait_ms"))
+    marks = mark(wall, cpu_ms, wait)
+    quiet_share, starved_share = (sum(m) / len(m) for m in (marks[:len(quiet["wall_ms"])],
+                                                           marks[len(quiet["wall_ms"]):]))
+    assert starved_share >= 0.2 and starved_share > quiet_share + 0.1, (quiet_share, starved_share)
+
+
+def test_the_agent_dies_when_mbench_is_killed(tiny_artifacts_dir, tmp_path):
+    """kill -9 of the process that started an agent: the agent is gone within a few seconds."""
+    onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format is Format.ONNX)
+    parent = tmp_path / "parent.py"
+    parent.write_text(textwrap.dedent(f"""
+        import sys, time
+        from mbench.devices.local import agent_argv
+        from mbench.devices.rounds import AgentSession
+        session = AgentSession(agent_argv(), timeout_s=60)
+        assert session.ask(do="load", manifest={str(onnx.manifest_path)!r}, threads=1, cpus=None)["ok"]
+        print(session.process.pid, flush=True)
+        time.sleep(600)
+    """))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    process = subprocess.Popen([sys.executable, str(parent)], stdout=subprocess.PIPE, text=True, env=env)
+    agent = int(process.stdout.readline())
+    assert _alive(agent)
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 5
+    while _alive(agent) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(agent)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_tool_processes_die_with_their_parent(tmp_path):
+    parent = tmp_path / "parent.py"
+    parent.write_text("from mbench.devices._process import run_tool\nrun_tool(['sleep', '600'], 900, 'sleep')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    process = subprocess.Popen([sys.executable, str(parent)], env=env)
+    deadline = time.monotonic() + 20
+    while not (sleepers := _children_named(process.pid, "sleep")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sleepers
+    process.kill()
+    process.wait()
+    time.sleep(1)
+    assert not any(_alive(pid) for pid in sleepers)
+
+
+def _children_named(parent: int, name: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().split(")")
+                comm, ppid = fields[0].split("(")[-1], int(fields[-1].split()[1])
+            except (FileNotFoundError, IndexError, ValueError):
+                continue
+            if comm == name and ppid == parent:
+                found.append(int(entry))
+    return found
