@@ -17,9 +17,9 @@ from mbench.artifacts import Artifact, Parity, digest
 from mbench.data.calibration import DEFAULT_SAMPLES, Calibration, calibration_for
 from mbench.convert.cache import cache_key, cached_artifact, model_fingerprint, samples_fingerprint
 from mbench.convert.capture import output_to
+from mbench.convert.retire import Retired, retire_other_models
 from mbench.convert.diagnose import Culprit, culprit_for
 from mbench.convert.parity import FLAG, tolerance
-from mbench.convert.retire import Retired, retire_other_models
 from mbench.models.facts import ModelFacts, model_facts
 from mbench.results import Context, Measurement, RowKey, describe_error, with_model_hash
 from mbench.runners.base import NotRunnableHere, runner_for, seeded_inputs
@@ -41,7 +41,7 @@ class Conversion:
     status: Status = Status.FAILED  # of a conversion that produced no artifact: failed, or not offered
     cached: bool = False  # the artifact was already built with the same cache key
     model_hash: str = ""  # the source model's structure+weights hash
-    retired: Retired | None = None  # on the PyTorch reference: older artifacts of this name deleted first
+    retired: Retired | None = None  # older artifacts of this name deleted first (on the first outcome)
 
 
 def artifact_path(out_dir: Path, spec: ModelSpec, fmt: Format, precision: Precision) -> Path:
@@ -77,9 +77,7 @@ def convert_model(spec: ModelSpec, formats: list[Format], out_dir: Path,
 
     Every artifact's parity is measured against the fp32 PyTorch model on the same seeded input."""
     job = _job(spec, out_dir, settings)
-    retired = retire_other_models(artifact_path(out_dir, spec, Format.PYTORCH, Precision.FP32).parent, spec.name,
-                                  job.fingerprint)
-    yield replace(job.convert(Format.PYTORCH, Precision.FP32), facts=model_facts(spec, job.model), retired=retired)
+    yield replace(job.convert(Format.PYTORCH, Precision.FP32), facts=model_facts(spec, job.model), retired=job.retired)
     for fmt in [f for f in formats if f is not Format.PYTORCH]:
         for precision in settings.precisions:
             yield job.convert(fmt, precision)
@@ -90,7 +88,7 @@ def convert_one(spec: ModelSpec, fmt: Format, precision: Precision, out_dir: Pat
     """One (model, format, precision) alone, as a lab task converts it: the same artifact, cache and parity as
     ``convert_model``; the PyTorch reference carries the model's facts."""
     job = _job(spec, out_dir, replace(settings, precisions=(precision,)))
-    outcome = job.convert(fmt, precision)
+    outcome = replace(job.convert(fmt, precision), retired=job.retired)
     return replace(outcome, facts=model_facts(spec, job.model)) if fmt is Format.PYTORCH else outcome
 
 
@@ -103,9 +101,11 @@ def _job(spec: ModelSpec, out_dir: Path, settings: ConvertSettings) -> _Job:
     if Precision.INT8 in settings.precisions:
         calibration = calibration_for(spec.inputs[0], settings.calibration_dir, settings.calibration_samples,
                                       task=spec.task)
+    fingerprint = model_fingerprint(model, spec)
+    retired = retire_other_models(artifact_path(out_dir, spec, Format.PYTORCH, Precision.FP32).parent, spec.name,
+                                  fingerprint)
     return _Job(model, spec, example, Path(out_dir), inputs, reference, calibration, settings.options,
-                model_fingerprint(model, spec), samples_fingerprint(calibration and calibration.samples),
-                settings.rebuild)
+                fingerprint, samples_fingerprint(calibration and calibration.samples), settings.rebuild, retired)
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,7 @@ class _Job:
     fingerprint: str
     calibration_fingerprint: str
     rebuild: bool
+    retired: Retired | None = None
     culprits: dict[Format, Culprit | None] = field(default_factory=dict)
 
     def convert(self, fmt: Format, precision: Precision) -> Conversion:
@@ -151,8 +152,9 @@ class _Job:
                                               calibration)
         except Exception as error:  # noqa: BLE001  (any converter failure becomes a row; the sweep goes on)
             where = self._culprit(converter, fmt, precision, options, path)
-            return Conversion(self.spec.name, fmt, precision, error=(f"fails at {where}: " if where else "")
-                              + f"{describe_error(error)} (log: {log})", model_hash=self.fingerprint)
+            return Conversion(self.spec.name, fmt, precision, model_hash=self.fingerprint,
+                              error=(f"fails at {where}: " if where else "")
+                              + f"{describe_error(error)} (log: {log})")
         artifact = self._artifact(converter, fmt, precision, path, converted, time.perf_counter() - started,
                                   calibration, key)
         return Conversion(self.spec.name, fmt, precision, artifact, model_hash=self.fingerprint)

@@ -31,7 +31,7 @@ def retire_other_models(folder: Path, model: str, model_hash: str) -> Retired | 
     stale = tuple(a for a in find_artifacts(folder) if a.model_hash != model_hash) if folder.is_dir() else ()
     for artifact in stale:
         if artifact.path.is_dir():
-            shutil.rmtree(artifact.path)
+            shutil.rmtree(artifact.path, ignore_errors=True)  # a parallel task may be at it too
         else:
             artifact.path.unlink(missing_ok=True)
         artifact.path.with_name(artifact.path.name + ".convert.log").unlink(missing_ok=True)
