@@ -92,9 +92,8 @@ def test_a_starved_agent_sees_marked_runs(tmp_path):
         session.stop()
     wall, cpu_ms, wait = (quiet[k] + starved[k] for k in ("wall_ms", "cpu_ms", "wait_ms"))
     marks = mark(wall, cpu_ms, wait)
-    quiet_share, starved_share = (sum(m) / len(m) for m in (marks[:len(quiet["wall_ms"])],
-                                                           marks[len(quiet["wall_ms"]):]))
-    assert starved_share >= 0.2 and starved_share > quiet_share + 0.1, (quiet_share, starved_share)
+    starved_marks = marks[len(quiet["wall_ms"]):]  # the quiet burst sets the typical share where the host is quiet
+    assert sum(starved_marks) / len(starved_marks) >= 0.5, starved_marks
 
 
 def test_the_agent_dies_when_mbench_is_killed(tiny_artifacts_dir, tmp_path):
