@@ -165,6 +165,19 @@ def verdicts(db: Path, runs: dict[str, str]) -> dict[str, int]:
     return found
 
 
+def conditions(db: Path, chosen: list, plan: RunPlan, threads: int | None):
+    """Quiet, quiet again, beside a busy loop: run ids, seconds, timed runs and contended rows per condition."""
+    db.unlink(missing_ok=True)
+    with Store(db) as store:
+        runs, seconds = {}, {}
+        for condition in CONDITIONS:
+            with BusyLoop() if condition == "busy" else contextlib.nullcontext():
+                runs[condition], seconds[condition] = profile(store, chosen, plan, threads, condition)
+        samples = {c: timed_runs(store, run) for c, run in runs.items()}
+        flagged = {c: contended(store, run) for c, run in runs.items()}
+    return runs, seconds, samples, flagged
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "repeatability")
@@ -177,14 +190,7 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     chosen, plan = artifacts(args.work / "artifacts"), RunPlan(max_seconds=args.max_seconds)
     db = args.work / "results.db"
-    db.unlink(missing_ok=True)
-    with Store(db) as store:
-        runs, seconds = {}, {}
-        for condition in CONDITIONS:
-            with BusyLoop() if condition == "busy" else contextlib.nullcontext():
-                runs[condition], seconds[condition] = profile(store, chosen, plan, args.threads, condition)
-        samples = {c: timed_runs(store, run) for c, run in runs.items()}
-        flagged = {c: contended(store, run) for c, run in runs.items()}
+    runs, seconds, samples, flagged = conditions(db, chosen, plan, args.threads)
     six = [a for a in chosen if a.model in PAIR]
     with Store(db) as store:
         six_rounds = profile(store, six, plan, args.threads, "six in rounds")[1]
