@@ -121,6 +121,20 @@ def figures(runs: dict[str, dict], name: str) -> dict:
     }
 
 
+def winner(estimators: dict) -> tuple[str | None, str]:
+    """The rule the estimator is chosen by: among those that see the real slowdown (7-13 %) in every condition, the
+    one with the smallest worst spread (quiet vs. quiet, VGG/MNV2 ratio across conditions); None if none sees it."""
+    def worst(f: dict) -> float:
+        return max([*f["quiet_vs_quiet"].values(), *f["ratio_spread"].values()])
+
+    seeing = {n: f for n, f in estimators.items() if all(0.07 <= v <= 0.13 for v in f["slowdown"].values())}
+    if not seeing:
+        best = min(estimators, key=lambda n: worst(estimators[n]))
+        return None, f"no estimator sees the 7-13 % slowdown in every condition; the least spread is {best}'s"
+    best = min(seeing, key=lambda n: worst(seeing[n]))
+    return best, f"{best}: sees the slowdown everywhere, worst spread {100 * worst(seeing[best]):.1f} %"
+
+
 def compare(db: Path, before: str, after: str) -> int:
     done = subprocess.run([sys.executable, "-c", "from mbench.cli import main; main()", "compare", before, after,
                            "--threshold", "5%", "--db", str(db)], capture_output=True, text=True)
@@ -151,6 +165,19 @@ def verdicts(db: Path, runs: dict[str, str]) -> dict[str, int]:
     return found
 
 
+def conditions(db: Path, chosen: list, plan: RunPlan, threads: int | None):
+    """Quiet, quiet again, beside a busy loop: run ids, seconds, timed runs and contended rows per condition."""
+    db.unlink(missing_ok=True)
+    with Store(db) as store:
+        runs, seconds = {}, {}
+        for condition in CONDITIONS:
+            with BusyLoop() if condition == "busy" else contextlib.nullcontext():
+                runs[condition], seconds[condition] = profile(store, chosen, plan, threads, condition)
+        samples = {c: timed_runs(store, run) for c, run in runs.items()}
+        flagged = {c: contended(store, run) for c, run in runs.items()}
+    return runs, seconds, samples, flagged
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "repeatability")
@@ -163,14 +190,7 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     chosen, plan = artifacts(args.work / "artifacts"), RunPlan(max_seconds=args.max_seconds)
     db = args.work / "results.db"
-    db.unlink(missing_ok=True)
-    with Store(db) as store:
-        runs, seconds = {}, {}
-        for condition in CONDITIONS:
-            with BusyLoop() if condition == "busy" else contextlib.nullcontext():
-                runs[condition], seconds[condition] = profile(store, chosen, plan, args.threads, condition)
-        samples = {c: timed_runs(store, run) for c, run in runs.items()}
-        flagged = {c: contended(store, run) for c, run in runs.items()}
+    runs, seconds, samples, flagged = conditions(db, chosen, plan, args.threads)
     six = [a for a in chosen if a.model in PAIR]
     with Store(db) as store:
         six_rounds = profile(store, six, plan, args.threads, "six in rounds")[1]
@@ -181,6 +201,7 @@ def main() -> None:
               "contended": {c: {f"{m} {f}": s for (m, f), s in v.items()} for c, v in flagged.items()},
               "estimators": {name: figures(samples, name) for name in ESTIMATORS},
               "compare_exit_codes": verdicts(db, runs), "chosen_estimator": LATENCY_ESTIMATOR}
+    report["winner"], report["winner_reason"] = winner(report["estimators"])
     text = markdown(report)
     print(json.dumps(report, indent=1, default=str) if args.json else text)
     if not args.no_write:

@@ -70,6 +70,7 @@ def render(report: dict) -> str:
             "", f"Profiling the six HED artifacts: {report['six_in_rounds_s']:.1f} s in rounds against "
             f"{report['six_sequential_s']:.1f} s one after another (each alone), same settings.", ""]
     body = ["### Estimators (the `latency` metric uses the chosen one)", "", *estimator_table(report), "",
+            f"By the rule (bench_repeatability.winner): {report.get('winner_reason', 'not computed')}.", "",
             "### Per artifact (chosen estimator)", "", *artifact_table(report), "",
             "### VGG / MNV2 per runtime, paired over rounds with a 95 % bootstrap interval", "", *ratio_table(report),
             "", "### Regression gate", "", *compare_table(report), ""]

@@ -132,3 +132,25 @@ def test_accuracy_section_and_the_hed_verdict(tmp_path):
     assert "hed-mobilenetv2 is less accurate than hed-vgg: ODS F 0.870 vs 0.860 (+0.010), corner IoU 0.890 vs 0.930" in html
     section = html[html.index('id="section-accuracy"'):]
     assert "Δ ods_f" in section and "0.001" in section
+
+
+def test_latency_headline_pairs_rounds_and_flags_contention(tmp_path):
+    import json
+
+    from mbench.results import SampleSet
+
+    rounds = tuple(r for r in range(8) for _ in range(4))
+    busy = Context(runtime="onnxruntime", details=json.dumps({"contended": True, "marked_share": 0.4}))
+    quiet = Context(runtime="onnxruntime", details=json.dumps({"contended": False, "marked_share": 0.0}))
+    with Store(tmp_path / "r.db") as store:
+        store.start_run("R", "test")
+        store.append("R", [_ms("hed-vgg", "onnx", "latency", 30.0, context=busy),
+                           _ms("hed-mobilenetv2", "onnx", "latency", 10.0, context=quiet),
+                           _ms("hed-vgg", "tflite", "latency_median", 20.0),
+                           _ms("hed-mobilenetv2", "tflite", "latency_median", 10.0)],
+                     [SampleSet("hed-vgg", "onnx", "fp32", "host", "a", (30.0,) * 32, rounds=rounds),
+                      SampleSet("hed-mobilenetv2", "onnx", "fp32", "host", "b", (10.0,) * 32, rounds=rounds)])
+        html = render_report(store, tmp_path / "index.html").read_text()
+    assert "3x (3-3)" in html and "CONTENDED (hed-vgg): the ratio is not trustworthy" in html
+    assert "median latency (older rows)" in html  # tflite rows have no `latency`: their median stands in, said so
+    assert "CONTENDED (40 % of runs descheduled)" in html
