@@ -72,39 +72,64 @@ class Step:
 
 def run_sweep(config: SweepConfig, store: Store, on_step: Callable[[Step], None] = lambda step: None,
               fresh: bool = False) -> list[Artifact]:
-    """Convert, profile on every device, and report. Rerunning the same config resumes: an artifact already
-    profiled on a device in an earlier run of this sweep (same key) is not profiled again unless ``fresh``."""
+    """Convert, profile on every device, score accuracy, and record. Rerunning the same config resumes: an artifact
+    already profiled on a device (or scored) in an earlier run of this sweep (same key) is not done again unless
+    ``fresh``."""
     inventory = load_inventory(config.inventory)
-    devices = [(name, inventory.get(name)) for name in config.devices]
     specs = [spec_from_source(name) for name in config.models]
     tag = f"[sweep:{config.key()}]"
-    finished = set() if fresh else store.profiled(tag)
-    total = len(specs) * (1 + len(config.formats) * len(config.precisions)) * (1 + len(devices))
-    done, artifacts = 0, []
     run_id = _start(store, f"mbench run {tag}")
+    total = len(specs) * (1 + len(config.formats) * len(config.precisions)) * (1 + len(config.devices))
+    progress = _Progress(on_step, total)
+    artifacts = convert_step(config, store, run_id, specs, progress)
+    progress.total = progress.done + len(artifacts) * len(config.devices)
+    finished = set() if fresh else store.profiled(tag)
+    for name in config.devices:
+        profile_step(config, store, run_id, inventory, name, [a for a in artifacts if (a.sha256, name) not in
+                                                                finished], len(artifacts), progress)
+    evaluate_step(config, store, run_id, specs, artifacts, on_step, fresh, tag, progress.done)
+    return artifacts
+
+
+@dataclass
+class _Progress:
+    """Counts a sweep's steps and reports each one as it ends."""
+
+    on_step: Callable[[Step], None]
+    total: int
+    done: int = 0
+
+    def step(self, what: str, outcome: str, count: int = 1) -> None:
+        self.done += count
+        self.on_step(Step(what, outcome, self.done, self.total))
+
+
+def convert_step(config: SweepConfig, store: Store, run_id: str, specs: list[ModelSpec],
+                 progress: _Progress) -> list[Artifact]:
+    """Every model to every format and precision, each outcome stored as it exists; the artifacts made."""
+    artifacts = []
     for spec in specs:
         for outcome in convert_model(spec, config.formats, config.out, config.convert_settings()):
             store.append(run_id, conversion_rows(outcome))
-            done += 1
-            on_step(Step(f"convert {outcome.model} {outcome.format.value} {outcome.precision.value}",
-                         "cached" if outcome.cached else (outcome.status.value if outcome.artifact is None else "ok"),
-                         done, total))
+            if outcome.retired:
+                progress.on_step(Step(f"retired {outcome.retired.line()}", "retired", progress.done, progress.total))
+            progress.step(f"convert {outcome.model} {outcome.format.value} {outcome.precision.value}",
+                          "cached" if outcome.cached else (outcome.status.value if outcome.artifact is None else "ok"))
             artifacts += [outcome.artifact] if outcome.artifact else []
-    total = done + len(artifacts) * len(devices)
-    for name, device in devices:
-        todo = [a for a in artifacts if (a.sha256, name) not in finished]
-        if len(todo) < len(artifacts):
-            done += len(artifacts) - len(todo)
-            on_step(Step(f"profile on {name}: {len(artifacts) - len(todo)} already measured by this sweep",
-                         "resumed", done, total))
-        for artifact, result, profile in profile_each(todo, name, device, config.profile.plan(),
-                                                      config.profile.threads, inventory):
-            store.append(run_id, profile.rows, profile.samples)
-            done += 1
-            on_step(Step(f"profile {artifact.model} {artifact.format.value} {artifact.precision.value} on {name}",
-                         result.status, done, total))
-    evaluate_step(config, store, run_id, specs, artifacts, on_step, fresh, tag, done)
     return artifacts
+
+
+def profile_step(config: SweepConfig, store: Store, run_id: str, inventory: Inventory, name: str,
+                 todo: list[Artifact], count: int, progress: _Progress) -> None:
+    """One device's artifacts not yet measured by this sweep, measured together (interleaved rounds)."""
+    if len(todo) < count:
+        progress.step(f"profile on {name}: {count - len(todo)} already measured by this sweep", "resumed",
+                      count - len(todo))
+    for artifact, result, profile in profile_each(todo, name, inventory.get(name), config.profile.plan(),
+                                                  config.profile.threads, inventory):
+        store.append(run_id, profile.rows, profile.samples)
+        progress.step(f"profile {artifact.model} {artifact.format.value} {artifact.precision.value} on {name}",
+                      result.status)
 
 
 def evaluate_step(config: SweepConfig, store: Store, run_id: str, specs: list[ModelSpec], artifacts: list[Artifact],

@@ -21,7 +21,7 @@ from mbench.models.sources import spec_from_source
 from mbench.results import Measurement, RowKey
 from mbench.spec import Format, Precision, Status
 from mbench.store import Store
-from mbench.sweep import Step, _start
+from mbench.sweep import Step, _start, evaluate_step
 from mbench.sweep_config import SweepConfig
 
 CONVERT_CPUS = 1
@@ -80,6 +80,8 @@ def run_sweep_ray(config: SweepConfig, store: Store, on_step: Callable[[Step], N
     run_id = _start(store, f"mbench run {tag}")
     artifacts = _convert_all(ray, config, store, run_id, on_step)
     _measure_all(ray, config, inventory, store, run_id, artifacts, finished, on_step)
+    specs = [spec_from_source(name) for name in config.models]
+    evaluate_step(config, store, run_id, specs, artifacts, on_step, fresh, tag)  # on the driver, after measuring
     return artifacts
 
 
