@@ -5,13 +5,14 @@
 Converts through mbench's own pipeline (cached in --work), then profiles every artifact together through
 ``mbench.sweep.profile_and_record`` (so it inherits however mbench orders multi-artifact profiles, interleaved
 rounds included) and prints a markdown table of size, parity, conversion seconds and latency. Budgets are modest
-on purpose: the figures are for one busy shared machine unless rerun on a quiet one.
+on purpose. Rewrites its own section of benchmarks/RESULTS.md.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import platform
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -26,18 +27,19 @@ from mbench.sweep import convert_and_record, profile_and_record
 MODELS = ("hed-vgg", "hed-mobilenetv2")
 FORMATS = (Format.ONNX, Format.TFLITE, Format.EXECUTORCH)
 PRECISIONS = (Precision.FP32, Precision.INT8)
-METRICS = ("size", "convert_time", "parity_max_abs", "latency_median", "latency_p90")
+METRICS = ("size", "convert_time", "parity_max_abs", "latency", "latency_median", "latency_p90")
 
 
 def table(rows) -> str:
     latest = rows.sort_values("id").groupby(["model", "format", "precision", "metric"]).tail(1)
     wide = latest.pivot_table(index=["model", "format", "precision"], columns="metric", values="value",
                               aggfunc="last").reindex(columns=list(METRICS))
-    lines = ["| model | format | precision | size (MB) | convert (s) | parity max abs | median (ms) | p90 (ms) |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| model | format | precision | size (MB) | convert (s) | parity max abs | latency (ms) | median (ms) "
+             "| p90 (ms) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for (model, fmt, precision), r in wide.iterrows():
         cells = [f"{r['size'] / 1e6:.2f}", f"{r['convert_time']:.1f}", f"{r['parity_max_abs']:.2g}",
-                 f"{r['latency_median']:.2f}", f"{r['latency_p90']:.2f}"]
+                 f"{r['latency']:.2f}", f"{r['latency_median']:.2f}", f"{r['latency_p90']:.2f}"]
         lines.append(f"| {model} | {fmt} | {precision} | " + " | ".join(c.replace("nan", "-") for c in cells) + " |")
     return "\n".join(lines)
 
@@ -59,9 +61,16 @@ def main() -> None:
         rows = store.measurements()
     rows = rows[rows.format.isin([f.value for f in FORMATS])]
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    print(f"Host: {platform.node()}, {platform.machine()}, {os.cpu_count()} cores, {args.threads} threads, "
-          f"{args.runs}+ runs per artifact; load average {os.getloadavg()[0]:.1f}; {when}.\n")
-    print(table(rows))
+    text = "\n".join([
+        "## ExecuTorch (.pte, XNNPACK) against ONNX Runtime and LiteRT (`benchmarks/bench_executorch.py`)", "",
+        f"Host: {platform.node()}, {platform.machine()}, {os.cpu_count()} cores, {args.threads} threads, "
+        f"{args.runs}+ runs per artifact, measured together in interleaved rounds; load average "
+        f"{os.getloadavg()[0]:.1f} at the end; {when}.", "", table(rows)])
+    print(text)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from results_md import write_section  # noqa: E402  (beside this script)
+
+    write_section("executorch", text)
 
 
 if __name__ == "__main__":

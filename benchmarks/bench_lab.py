@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,7 +22,6 @@ from mbench.store import Store
 from mbench.sweep import run_sweep
 from mbench.sweep_config import load_sweep_config
 
-RESULTS = Path(__file__).with_name("RESULTS.md")
 HEADING = "## Lab on Ray: zoo sweep, in-process against Ray"
 PROFILE = "{runs: 10, min_seconds: 0.2, warmup_seconds: 0, target_ci: 0, threads: 1}"
 
@@ -79,12 +79,10 @@ def _table(names, local, lab, ray_start) -> str:
 
 
 def _write(table: str) -> None:
-    text = RESULTS.read_text() if RESULTS.exists() else ""
-    if HEADING in text:
-        before, after = text.split(HEADING, 1)
-        rest = after.split("\n## ", 1)
-        text = before + ("\n## " + rest[1] if len(rest) > 1 else "")
-    RESULTS.write_text(text.rstrip("\n") + "\n\n" + table)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from results_md import write_section  # noqa: E402  (beside this script)
+
+    write_section("lab", table)
 
 
 if __name__ == "__main__":

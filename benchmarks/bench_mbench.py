@@ -1,4 +1,4 @@
-"""Measure mbench itself on this host and print a markdown table (also written to benchmarks/RESULTS.md).
+"""Measure mbench itself on this host and print a markdown table (also its section of benchmarks/RESULTS.md).
 
     .venv/bin/python benchmarks/bench_mbench.py [--work /tmp/mbench-bench] [--threads 2]
 
@@ -100,43 +100,61 @@ def main() -> None:
     shutil.rmtree(args.work, ignore_errors=True)
     args.work.mkdir(parents=True)
     shutil.copy(ROOT / "devices.yaml", args.work / "devices.yaml")
-    lines = [f"Host: {platform.node()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+    lines = ["## mbench itself: sweep time, overhead, achieved compute (`benchmarks/bench_mbench.py`)", "",
+             f"Host: {platform.node()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
              f"{args.threads} threads; {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.", ""]
-
-    cold = sweep(args.work)
-    cached = sweep(args.work)
-    lines += ["| (c) `mbench run`: convert 2 HED models x 3 formats, profile, report | seconds | goal |",
-              "|---|---|---|", f"| cold | {cold:.1f} | <= 300 |",
-              f"| again: conversions cached, profiles resumed | {cached:.1f} | <= 30 |", ""]
-
+    lines += sweep_lines(args.work)
     artifacts = [a for a in find_artifacts(args.work / "artifacts") if a.format in (Format.ONNX, Format.TFLITE)]
+    medians, overhead = overhead_lines(artifacts, args.threads)
+    lines += overhead + gflops_lines(artifacts, medians, args.threads)
+    text = "\n".join(lines) + "\n"
+    print(text)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from results_md import write_section  # noqa: E402  (beside this script)
+
+    write_section("mbench", text)
+
+
+def sweep_lines(work: Path) -> list[str]:
+    """(c): the HED sweep cold, then again with everything cached."""
+    cold = sweep(work)
+    cached = sweep(work)
+    return ["| (c) `mbench run`: convert 2 HED models x 3 formats, profile, report | seconds | goal |",
+            "|---|---|---|", f"| cold | {cold:.1f} | <= 300 |",
+            f"| again: conversions cached, profiles resumed | {cached:.1f} | <= 30 |", ""]
+
+
+def overhead_lines(artifacts, threads: int) -> tuple[dict, list[str]]:
+    """(a, b): mbench's medians against a bare loop, alternating ROUNDS times so the machine's drift lands on both;
+    the medians of the per-round medians, and the table."""
     plan = RunPlan()
-    # A and B alternate, ROUNDS times, so the machine's drift lands on both; medians of the per-round medians.
-    rounds = [(mbench_medians(artifacts, args.threads, plan), {(a.model, a.format.value): bare_median(
-        a, args.threads, plan) for a in artifacts}) for _ in range(ROUNDS)]
-    lines += [f"| (a, b) artifact, {ROUNDS} alternating rounds | bare loop median (ms) | mbench median (ms) "
-              "| overhead (goal <= 2 %) | mbench round to round (goal within 3 %) |", "|---|---|---|---|---|"]
-    first = {}
+    rounds = [(mbench_medians(artifacts, threads, plan), {(a.model, a.format.value): bare_median(
+        a, threads, plan) for a in artifacts}) for _ in range(ROUNDS)]
+    lines = [f"| (a, b) artifact, {ROUNDS} alternating rounds | bare loop median (ms) | mbench median (ms) "
+             "| overhead (goal <= 2 %) | mbench round to round (goal within 3 %) |", "|---|---|---|---|---|"]
+    medians = {}
     for artifact in artifacts:
         key = (artifact.model, artifact.format.value)
         ours, bare = [r[0][key] for r in rounds], [r[1][key] for r in rounds]
-        first[key] = statistics.median(ours)
+        medians[key] = statistics.median(ours)
         spread = " / ".join(pct(x, ours[0]) for x in ours[1:])
-        lines.append(f"| {key[0]} {key[1]} | {statistics.median(bare):.3f} | {first[key]:.3f} "
-                     f"| {pct(first[key], statistics.median(bare))} | {spread} |")
+        lines.append(f"| {key[0]} {key[1]} | {statistics.median(bare):.3f} | {medians[key]:.3f} "
+                     f"| {pct(medians[key], statistics.median(bare))} | {spread} |")
+    return medians, lines
 
-    peak = matmul_gflops(args.threads)
-    lines += ["", f"| (d) artifact | GMAC | median (ms) | GFLOP/s | share of fp32 matmul ({peak:.0f} GFLOP/s) |",
-              "|---|---|---|---|---|"]
+
+def gflops_lines(artifacts, medians: dict, threads: int) -> list[str]:
+    """(d): each artifact's achieved GFLOP/s against this host's fp32 matmul rate."""
+    peak = matmul_gflops(threads)
+    lines = ["", f"| (d) artifact | GMAC | median (ms) | GFLOP/s | share of fp32 matmul ({peak:.0f} GFLOP/s) |",
+             "|---|---|---|---|---|"]
     for artifact in artifacts:
         macs = model_facts(models.get(artifact.model)).macs
-        median = first[(artifact.model, artifact.format.value)]
+        median = medians[(artifact.model, artifact.format.value)]
         rate = 2 * macs / (median / 1e3) / 1e9
         lines.append(f"| {artifact.model} {artifact.format.value} | {macs / 1e9:.3f} | {median:.2f} | {rate:.1f} "
                      f"| {rate / peak:.0%} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    (ROOT / "benchmarks" / "RESULTS.md").write_text(text)
+    return lines
 
 
 if __name__ == "__main__":

@@ -43,7 +43,6 @@ PAIR = ("hed-vgg", "hed-mobilenetv2")
 SLOWER = "hed-mobilenetv2-256x288"
 RUNTIMES = ("onnx", "tflite", "pytorch")
 CONDITIONS = ("quiet", "quiet again", "busy")
-MARKERS = ("<!-- repeatability:start -->", "<!-- repeatability:end -->")
 
 
 def artifacts(out: Path) -> list:
@@ -215,15 +214,9 @@ def markdown(report: dict) -> str:
 
 
 def write_results(text: str) -> None:
-    path = ROOT / "benchmarks" / "RESULTS.md"
-    current = path.read_text() if path.exists() else ""
-    block = f"{MARKERS[0]}\n{text}\n{MARKERS[1]}"
-    if MARKERS[0] in current and MARKERS[1] in current:
-        head, rest = current.split(MARKERS[0], 1)
-        current = head + block + rest.split(MARKERS[1], 1)[1]
-    else:
-        current = current.rstrip() + "\n\n" + block + "\n"
-    path.write_text(current)
+    from results_md import write_section  # noqa: E402  (beside this script)
+
+    write_section("repeatability", text)
 
 
 if __name__ == "__main__":

@@ -72,9 +72,9 @@ def test_miou_by_hand(seg_folders):
 
 def test_plugin_tasks_through_onnx_artifacts(class_folders, seg_folders, tmp_path):
     (tmp_path / "mine.py").write_text(MODELS)
-    for factory in ("channel_means", "pixel_channels"):
-        list(convert_model(spec_from_source(f"{tmp_path / 'mine.py'}:{factory}", (1, 3, 16, 16)), [Format.ONNX],
-                           tmp_path / "art"))
+    for factory in ("channel_means", "pixel_channels"):  # two models of one file: each named, or both are "mine"
+        spec = spec_from_source(f"{tmp_path / 'mine.py'}:{factory}", (1, 3, 16, 16), factory.replace("_", "-"))
+        list(convert_model(spec, [Format.ONNX], tmp_path / "art"))
     with Store(tmp_path / "m.db") as store:
         evaluate_and_record(tmp_path / "art", class_folders, store, Task.CLASSIFY, models=["channel-means"])
         evaluate_and_record(tmp_path / "art", seg_folders, store, Task.SEGMENT, models=["pixel-channels"])

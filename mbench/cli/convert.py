@@ -45,10 +45,6 @@ def convert(model_names, user_model, user_name, input_shape, formats, precisions
 
     Example: mbench convert hed-mobilenetv2 --to onnx,coreml,tflite --precision fp32,fp16,int8 --out artifacts/
     """
-    from converters.executorch import Options as ExecuTorchOptions
-    from converters.onnx import Options as OnnxOptions
-    from converters.tflite import Options as TFLiteOptions
-    from mbench.convert.pipeline import ConvertSettings
     from mbench.models.sources import absolute_source, spec_from_source
     from mbench.store import Store
     from mbench.sweep import convert_and_record
@@ -60,15 +56,26 @@ def convert(model_names, user_model, user_name, input_shape, formats, precisions
         specs.append(spec_from_source(absolute_source(user_model), input_shape, user_name))
     elif user_name:
         raise click.UsageError("--name names a --model; registered models keep their names")
-    settings = ConvertSettings(tuple(precisions), calibration_dir, calibration_samples,
-                               {Format.ONNX: OnnxOptions(quant_format=onnx_quant_format),
-                                Format.TFLITE: TFLiteOptions(int8_io=tflite_int8_io),
-                                Format.EXECUTORCH: ExecuTorchOptions(delegate=executorch_delegate)}, rebuild)
+    settings = _settings(precisions, calibration_dir, calibration_samples, onnx_quant_format, tflite_int8_io,
+                         executorch_delegate, rebuild)
     with Store(db) as store:
-        outcomes = convert_and_record(specs, formats, out, store, settings,
-                                      on_outcome=echo_conversion)
+        outcomes = convert_and_record(specs, formats, out, store, settings, on_outcome=echo_conversion)
     failed = sum(1 for o in outcomes if o.artifact is None)
     click.echo(f"{len(outcomes) - failed} artifacts written under {out}/, {failed} not produced; rows stored in {db}")
+
+
+def _settings(precisions, calibration_dir, calibration_samples, onnx_quant_format, tflite_int8_io,
+              executorch_delegate, rebuild):
+    """The command's options as the pipeline's settings, each converter's options in its own type."""
+    from converters.executorch import Options as ExecuTorchOptions
+    from converters.onnx import Options as OnnxOptions
+    from converters.tflite import Options as TFLiteOptions
+    from mbench.convert.pipeline import ConvertSettings
+
+    return ConvertSettings(tuple(precisions), calibration_dir, calibration_samples,
+                           {Format.ONNX: OnnxOptions(quant_format=onnx_quant_format),
+                            Format.TFLITE: TFLiteOptions(int8_io=tflite_int8_io),
+                            Format.EXECUTORCH: ExecuTorchOptions(delegate=executorch_delegate)}, rebuild)
 
 
 command = convert

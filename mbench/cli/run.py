@@ -1,6 +1,7 @@
 """`mbench run`."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -25,23 +26,13 @@ def run(config_path, fresh, executor, address, quiet):
 
     Example: mbench run examples/sweep.yaml
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-        TimeRemainingColumn
-
     from mbench.report.build import render_report
     from mbench.store import Store
     from mbench.sweep import run_sweep
     from mbench.sweep_config import load_sweep_config
 
     config = load_sweep_config(config_path)
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("ETA"), TimeRemainingColumn()]
-    with Store(config.db) as store, Progress(*columns, disable=quiet, transient=False) as progress:
-        task = progress.add_task("sweep", total=None)
-
-        def show(step) -> None:
-            progress.update(task, description=f"{step.what}: {step.outcome}", completed=step.done, total=step.total)
-
+    with Store(config.db) as store, _progress_bar(quiet) as show:
         if executor == "ray":
             from mbench.lab.ray_sweep import run_sweep_ray
 
@@ -51,6 +42,20 @@ def run(config_path, fresh, executor, address, quiet):
         report = render_report(store, config.report) if config.report else None
     click.echo(f"{len(artifacts)} artifacts on {len(config.devices)} device(s); results in {config.db}"
                + (f"; report {report}" if report else ""))
+
+
+@contextlib.contextmanager
+def _progress_bar(quiet: bool):
+    """A progress bar for the sweep's steps; yields the callback that moves it."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+        TimeRemainingColumn
+
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("ETA"), TimeRemainingColumn()]
+    with Progress(*columns, disable=quiet, transient=False) as progress:
+        task = progress.add_task("sweep", total=None)
+        yield lambda step: progress.update(task, description=f"{step.what}: {step.outcome}", completed=step.done,
+                                           total=step.total)
 
 
 command = run

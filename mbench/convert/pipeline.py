@@ -143,6 +143,10 @@ class _Job:
             judged = replace(hit.parity, tolerance=self._tolerance(fmt, precision))
             return Conversion(self.spec.name, fmt, precision, hit.with_parity(judged), cached=True,
                               model_hash=self.fingerprint)
+        return self._build(converter, fmt, precision, path, options, calibration, key)
+
+    def _build(self, converter, fmt, precision, path, options, calibration, key) -> Conversion:
+        """Run the converter (its output kept in a log beside the artifact); a failure becomes the outcome."""
         log = path.with_name(path.name + ".convert.log")
         log.unlink(missing_ok=True)
         started = time.perf_counter()

@@ -30,13 +30,15 @@ class Page:
 
 
 def build_page(store: Store, pairs: list[tuple[str, str]] = (), metric: str | None = None) -> Page | None:
-    rows = latest_rows(newest_model_rows(store.measurements())[0])
+    measured = store.measurements()
+    kept = newest_model_rows(measured)[0]
+    rows = latest_rows(kept)
     if rows.empty:
         return None
     metric = tables.accuracy_metric(rows, metric)
     wide = tables.comparison(rows)
-    shown = set(rows.artifact_sha256)
-    samples = [s for s in store.samples() if s.artifact_sha256 in shown]
+    older = set(measured.artifact_sha256) - set(kept.artifact_sha256)  # artifacts of a model's older source
+    samples = [s for s in store.samples() if s.artifact_sha256 not in older]
     figures = plots.size_vs_latency(wide) + [plots.pareto(wide, rows, metric), plots.distributions(samples),
                                              plots.op_breakdown(rows)]
     return Page(headlines(rows, list(pairs), metric, samples), Table.of_frame(wide), [f for f in figures if f],
