@@ -32,7 +32,7 @@ def _config(folder: Path, names: list[str]):
     (folder / "devices.yaml").write_text("devices:\n  host:\n    kind: local\n    threads: 1\n")
     (folder / "sweep.yaml").write_text(
         f"models: [{', '.join(names)}]\nformats: [onnx, tflite]\nprecisions: [fp32]\ndevices: [host]\n"
-        f"out: art\ndb: results.db\ninventory: devices.yaml\nprofile: {PROFILE}\n")
+        f"out: art\ndb: results.db\ninventory: devices.yaml\nprofile: {PROFILE}\naccuracy: null\n")
     return load_sweep_config(folder / "sweep.yaml")
 
 
@@ -73,7 +73,8 @@ def _table(names, local, lab, ray_start) -> str:
     return "\n".join([
         HEADING, "",
         f"{when}, {os.cpu_count()} cores, {len(names)} models x (pytorch + onnx + tflite) fp32, measured on host "
-        f"(profile {PROFILE}); failed conversions: in-process {local[2]}, Ray {lab[2]}; Ray start {ray_start:.1f} s "
+        f"(profile {PROFILE}; accuracy not scored); failed conversions: in-process {local[2]}, Ray {lab[2]}; "
+        f"Ray start {ray_start:.1f} s "
         "(not counted). Models: " + ", ".join(names) + ".", "",
         "| phase | in-process | Ray | speed-up |", "|---|---|---|---|", *rows, ""])
 
