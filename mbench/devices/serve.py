@@ -101,6 +101,8 @@ class Server:
     def burst(self, seconds: float, runs: int = 1) -> dict:
         wall, cpu, wait, starts = [], [], [], []
         before, begun = kernel_view(), time.perf_counter()
+        self.runner.run(self.inputs)  # untimed re-warm: another artifact just had the CPUs (caches, thread pools)
+        rewarm_ms = (time.perf_counter() - begun) * 1e3
         while len(wall) < runs or time.perf_counter() - begun < seconds:
             waited, c0, starts_at, t0 = _run_queue_wait_ns(), time.process_time_ns(), time.time(), time.perf_counter_ns()
             self.runner.run(self.inputs)
@@ -111,7 +113,8 @@ class Server:
             if waited is not None and waited_after is not None:
                 wait.append((waited_after - waited) / 1e6)
         kernel = contention(before, kernel_view(), time.perf_counter() - begun)
-        return dict(wall_ms=wall, cpu_ms=cpu, wait_ms=wait if len(wait) == len(wall) else [], t=starts, kernel=kernel)
+        return dict(wall_ms=wall, cpu_ms=cpu, wait_ms=wait if len(wait) == len(wall) else [], t=starts, kernel=kernel,
+                    rewarm_ms=rewarm_ms)
 
     def close(self) -> dict:
         if self.runner is not None:

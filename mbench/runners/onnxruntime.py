@@ -21,6 +21,10 @@ class OnnxRuntimeRunner:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Its intra-op threads spin during a run but stop when it returns: left spinning, an idle warm agent took
+        # CPU from the artifact measured beside it in interleaved rounds (45-60 % of ONNX runs marked descheduled
+        # on an idle 2-core host, 2 % with this; it costs about 4 % of a lone run's median there).
+        options.add_session_config_entry("session.force_spinning_stop", "1")
         self._session = ort.InferenceSession(str(artifact.path), options, providers=["CPUExecutionProvider"])
         self._input_names = [i.name for i in self._session.get_inputs()]
 
