@@ -54,12 +54,13 @@ def main() -> None:
     (args.work / "devices.yaml").write_text(f"devices:\n  host:\n    kind: local\n    threads: {args.threads}\n")
     plan = RunPlan(warmup_runs=5, warmup_seconds=0.5, runs=args.runs, min_seconds=1.0, max_seconds=60.0)
     with Store(args.work / "results.db") as store:
+        before = store.measurements().id.max()  # this run's rows only: an older success never fills a new failure
         convert_and_record([models.get(m) for m in MODELS], list(FORMATS), args.work / "artifacts", store,
                            ConvertSettings(PRECISIONS), command="bench_executorch convert")
         profile_and_record(args.work / "artifacts", "host", load_inventory(args.work / "devices.yaml"), store, plan,
                            args.threads, list(MODELS), command="bench_executorch profile")
         rows = store.measurements()
-    rows = rows[rows.format.isin([f.value for f in FORMATS])]
+    rows = rows[rows.format.isin([f.value for f in FORMATS]) & ~(rows.id <= before)]
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     text = "\n".join([
         "## ExecuTorch (.pte, XNNPACK) against ONNX Runtime and LiteRT (`benchmarks/bench_executorch.py`)", "",
