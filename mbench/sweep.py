@@ -22,7 +22,8 @@ from mbench.store import Store
 from mbench.sweep_config import SweepConfig
 
 
-def _start(store: Store, command: str | None) -> str:
+def start_run(store: Store, command: str | None) -> str:
+    """A new run in the store, named by its command (this process's own by default); its id."""
     run_id = new_run_id()
     store.start_run(run_id, command or " ".join(sys.argv))
     return run_id
@@ -33,7 +34,7 @@ def convert_and_record(specs: list[ModelSpec], formats: list[Format], out_dir: P
                        on_outcome: Callable[[Conversion], None] | None = None,
                        command: str | None = None) -> list[Conversion]:
     """Convert every model to every format and precision; each model's outcomes are stored as soon as they exist."""
-    run_id, outcomes = _start(store, command), []
+    run_id, outcomes = start_run(store, command), []
     for spec in specs:
         for outcome in convert_model(spec, formats, out_dir, settings):
             store.append(run_id, conversion_rows(outcome))
@@ -52,7 +53,7 @@ def profile_and_record(artifacts_dir: Path, device_name: str, inventory: Invento
     artifacts = [a for a in find_artifacts(artifacts_dir) if not models or a.model in models]
     if not artifacts:
         raise FileNotFoundError(f"no artifacts under {artifacts_dir} (run `mbench convert ... --out {artifacts_dir}`)")
-    run_id, written = _start(store, command), 0
+    run_id, written = start_run(store, command), 0
     for artifact, result, profile in profile_each(artifacts, device_name, device, plan, threads, inventory):
         written += store.append(run_id, profile.rows, profile.samples)
         if on_result:
@@ -78,21 +79,21 @@ def run_sweep(config: SweepConfig, store: Store, on_step: Callable[[Step], None]
     inventory = load_inventory(config.inventory)
     specs = [spec_from_source(name) for name in config.models]
     tag = f"[sweep:{config.key()}]"
-    run_id = _start(store, f"mbench run {tag}")
+    run_id = start_run(store, f"mbench run {tag}")
     total = len(specs) * (1 + len(config.formats) * len(config.precisions)) * (1 + len(config.devices))
-    progress = _Progress(on_step, total)
+    progress = Progress(on_step, total)
     artifacts = convert_step(config, store, run_id, specs, progress)
     progress.total = progress.done + len(artifacts) * len(config.devices)
     finished = set() if fresh else store.profiled(tag)
     for name in config.devices:
         profile_step(config, store, run_id, inventory, name, [a for a in artifacts if (a.sha256, name) not in
                                                                 finished], len(artifacts), progress)
-    evaluate_step(config, store, run_id, specs, artifacts, on_step, fresh, tag, progress.done)
+    evaluate_step(config, store, run_id, specs, artifacts, progress, fresh, tag)
     return artifacts
 
 
 @dataclass
-class _Progress:
+class Progress:
     """Counts a sweep's steps and reports each one as it ends."""
 
     on_step: Callable[[Step], None]
@@ -105,22 +106,27 @@ class _Progress:
 
 
 def convert_step(config: SweepConfig, store: Store, run_id: str, specs: list[ModelSpec],
-                 progress: _Progress) -> list[Artifact]:
+                 progress: Progress) -> list[Artifact]:
     """Every model to every format and precision, each outcome stored as it exists; the artifacts made."""
     artifacts = []
     for spec in specs:
         for outcome in convert_model(spec, config.formats, config.out, config.convert_settings()):
             store.append(run_id, conversion_rows(outcome))
             if outcome.retired:
-                progress.on_step(Step(f"retired {outcome.retired.line()}", "retired", progress.done, progress.total))
+                progress.step(f"retired {outcome.retired.line()}", "retired", count=0)
             progress.step(f"convert {outcome.model} {outcome.format.value} {outcome.precision.value}",
-                          "cached" if outcome.cached else (outcome.status.value if outcome.artifact is None else "ok"))
+                          conversion_outcome(outcome))
             artifacts += [outcome.artifact] if outcome.artifact else []
     return artifacts
 
 
+def conversion_outcome(outcome: Conversion) -> str:
+    """How a conversion ended, in a word: cached, ok, or its status."""
+    return "cached" if outcome.cached else (outcome.status.value if outcome.artifact is None else "ok")
+
+
 def profile_step(config: SweepConfig, store: Store, run_id: str, inventory: Inventory, name: str,
-                 todo: list[Artifact], count: int, progress: _Progress) -> None:
+                 todo: list[Artifact], count: int, progress: Progress) -> None:
     """One device's artifacts not yet measured by this sweep, measured together (interleaved rounds)."""
     if len(todo) < count:
         progress.step(f"profile on {name}: {count - len(todo)} already measured by this sweep", "resumed",
@@ -133,7 +139,7 @@ def profile_step(config: SweepConfig, store: Store, run_id: str, inventory: Inve
 
 
 def evaluate_step(config: SweepConfig, store: Store, run_id: str, specs: list[ModelSpec], artifacts: list[Artifact],
-                  on_step: Callable[[Step], None], fresh: bool, tag: str, before: int = 0) -> None:
+                  progress: Progress, fresh: bool, tag: str) -> None:
     """Score every artifact that runs here on the sweep's data (``config.accuracy``; none when it is null).
     Resumes like profiling: an artifact scored by an earlier run of this sweep is not scored again."""
     from mbench.sweep_accuracy import METRICS, plan, score
@@ -142,11 +148,11 @@ def evaluate_step(config: SweepConfig, store: Store, run_id: str, specs: list[Mo
         return
     finished = set() if fresh else {sha for sha, _ in store.profiled(tag, METRICS)}
     jobs = plan(config.accuracy, specs, artifacts, config.out)
-    total = before + len(jobs)
-    for done, job in enumerate(jobs, before + 1):
+    progress.total = progress.done + len(jobs)
+    for job in jobs:
         if job.artifact is None or job.artifact.sha256 in finished:
-            on_step(Step(job.what, "skipped" if job.artifact is None else "resumed", done, total))
+            progress.step(job.what, "skipped" if job.artifact is None else "resumed")
             continue
         rows = score(job, config.accuracy)
         store.append(run_id, rows)
-        on_step(Step(job.what, rows[0].status.value, done, total))
+        progress.step(job.what, rows[0].status.value)

@@ -21,7 +21,7 @@ from mbench.models.sources import spec_from_source
 from mbench.results import Measurement, RowKey
 from mbench.spec import Format, Precision, Status
 from mbench.store import Store
-from mbench.sweep import Step, _start, evaluate_step
+from mbench.sweep import Progress, Step, conversion_outcome, evaluate_step, start_run
 from mbench.sweep_config import SweepConfig
 
 CONVERT_CPUS = 1
@@ -77,15 +77,16 @@ def run_sweep_ray(config: SweepConfig, store: Store, on_step: Callable[[Step], N
     ray = start_ray(address, list(config.devices))
     tag = f"[sweep:{config.key()}]"
     finished = set() if fresh else store.profiled(tag)
-    run_id = _start(store, f"mbench run {tag}")
-    artifacts = _convert_all(ray, config, store, run_id, on_step)
-    _measure_all(ray, config, inventory, store, run_id, artifacts, finished, on_step)
+    run_id = start_run(store, f"mbench run {tag}")
+    progress = Progress(on_step, 0)
+    artifacts = _convert_all(ray, config, store, run_id, progress)
+    _measure_all(ray, config, inventory, store, run_id, artifacts, finished, progress)
     specs = [spec_from_source(name) for name in config.models]
-    evaluate_step(config, store, run_id, specs, artifacts, on_step, fresh, tag)  # on the driver, after measuring
+    evaluate_step(config, store, run_id, specs, artifacts, progress, fresh, tag)  # on the driver, after measuring
     return artifacts
 
 
-def _convert_all(ray, config, store, run_id, on_step) -> list[Artifact]:
+def _convert_all(ray, config, store, run_id, progress) -> list[Artifact]:
     task = ray.remote(num_cpus=CONVERT_CPUS, memory=CONVERT_MEMORY, max_retries=MAX_RETRIES)(_convert)
     settings = config.convert_settings()
     pending = {}
@@ -95,7 +96,7 @@ def _convert_all(ray, config, store, run_id, on_step) -> list[Artifact]:
         for fmt, precision in work:
             ref = task.remote(name, fmt, precision, config.out, settings)
             pending[ref] = (name, fmt, precision)
-    total, artifacts = len(pending), []
+    progress.total, artifacts = progress.done + len(pending), []
     while pending:
         [ref], _ = ray.wait(list(pending), num_returns=1)
         name, fmt, precision = pending.pop(ref)
@@ -105,13 +106,11 @@ def _convert_all(ray, config, store, run_id, on_step) -> list[Artifact]:
             outcome = Conversion(name, fmt, precision, error=f"lab task: {error}")
         store.append(run_id, conversion_rows(outcome))
         artifacts += [outcome.artifact] if outcome.artifact else []
-        on_step(Step(f"convert {name} {fmt.value} {precision.value}",
-                     "cached" if outcome.cached else (outcome.status.value if outcome.artifact is None else "ok"),
-                     total - len(pending), total))
+        progress.step(f"convert {name} {fmt.value} {precision.value}", conversion_outcome(outcome))
     return artifacts
 
 
-def _measure_all(ray, config, inventory, store, run_id, artifacts, finished, on_step) -> None:
+def _measure_all(ray, config, inventory, store, run_id, artifacts, finished, progress) -> None:
     """One task per device on the node that holds it; a task past its deadline (the device's ``timeout_s`` per
     artifact) is cancelled and its artifacts become failure rows."""
     pending, queues, deadlines = {}, {}, {}
@@ -122,7 +121,7 @@ def _measure_all(ray, config, inventory, store, run_id, artifacts, finished, on_
             ref = task.remote(todo, name, config.inventory, config.profile.plan(), config.profile.threads)
             pending[ref], queues[name] = (name, todo), len(todo)
             deadlines[ref] = time.monotonic() + inventory.get(name).timeout_s * len(todo)
-    done, total = 0, sum(queues.values())
+    progress.total = progress.done + sum(queues.values())
     while pending:
         wait = max(0.0, min(deadlines[ref] for ref in pending) - time.monotonic())
         ready, _ = ray.wait(list(pending), num_returns=1, timeout=wait)
@@ -131,8 +130,8 @@ def _measure_all(ray, config, inventory, store, run_id, artifacts, finished, on_
             name, todo = pending.pop(ref)
             for what, status, measurements, samples in _device_rows(ray, ref, name, todo, ready):
                 store.append(run_id, measurements, samples)
-                done, queues[name] = done + 1, queues[name] - 1
-                on_step(Step(f"profile {what} on {name} (queues: {_queues(queues)})", status, done, total))
+                queues[name] -= 1
+                progress.step(f"profile {what} on {name} (queues: {_queues(queues)})", status)
 
 
 def _device_rows(ray, ref, name, todo, ready):
