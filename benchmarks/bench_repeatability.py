@@ -6,6 +6,7 @@ section of benchmarks/RESULTS.md.
 Converts (if absent) the six fp32 HED host artifacts (ONNX, TFLite, PyTorch for hed-vgg and hed-mobilenetv2) and
 one genuinely slower artifact (hed-mobilenetv2 ONNX at 256 x 288: 12.5 % more pixels), then profiles all seven in
 interleaved rounds three times: quiet, quiet again, and beside a one-core busy loop this script starts and stops.
+Before each profile, times a plain numpy matmul for 5 s: the machine's own swing, with no mbench in the way.
 Reports, per latency estimator of mbench/estimate.py: the spread of each artifact's latency quiet vs. quiet and
 across the three conditions, the VGG/MNV2 ratio per runtime and condition, and the slowdown of the larger input.
 Then `mbench compare --threshold 5%`: quiet vs. quiet, quiet vs. busy (must not say regression) and the slower
@@ -92,11 +93,26 @@ def timed_runs(store: Store, run_id: str) -> dict[tuple[str, str], Rounds]:
             if s.run_id == run_id}
 
 
-def contended(store: Store, run_id: str) -> dict[tuple[str, str], float]:
+def seen(store: Store, run_id: str) -> dict[tuple[str, str], dict]:
+    """Per artifact, what its row says of the machine: marked share, swing between rounds, contended."""
     rows = store.measurements()
     mine = rows[(rows.run_id == run_id) & (rows.metric == "latency")]
-    return {(r.model, r.format): json.loads(r.details).get("marked_share", 0.0) for r in mine.itertuples()
-            if json.loads(r.details).get("contended")}
+    keep = ("marked_share", "round_swing", "contended")
+    return {(r.model, r.format): {k: json.loads(r.details).get(k) for k in keep} for r in mine.itertuples()}
+
+
+def control_swing(seconds: float = 5.0, chunk_s: float = 0.25) -> float | None:
+    """The machine's own swing with no mbench in the way: a fixed numpy matmul timed for ``seconds``, chunks of
+    ``chunk_s`` standing for rounds, the same statistic as a row's ``round_swing``."""
+    import numpy as np
+
+    a = np.random.default_rng(0).random((256, 256), dtype=np.float32)
+    values, chunks, start = [], [], time.perf_counter()
+    while (began := time.perf_counter()) - start < seconds:
+        a @ a
+        values.append((time.perf_counter() - began) * 1e3)
+        chunks.append(int((began - start) / chunk_s))
+    return Rounds(tuple(values), tuple(chunks)).swing
 
 
 def spread(values: list[float]) -> float:
@@ -165,16 +181,18 @@ def verdicts(db: Path, runs: dict[str, str]) -> dict[str, int]:
 
 
 def conditions(db: Path, chosen: list, plan: RunPlan, threads: int | None):
-    """Quiet, quiet again, beside a busy loop: run ids, seconds, timed runs and contended rows per condition."""
+    """Quiet, quiet again, beside a busy loop: run ids, seconds, timed runs, what each row saw, and the machine's
+    own swing (control_swing, just before the profile) per condition."""
     db.unlink(missing_ok=True)
     with Store(db) as store:
-        runs, seconds = {}, {}
+        runs, seconds, control = {}, {}, {}
         for condition in CONDITIONS:
             with BusyLoop() if condition == "busy" else contextlib.nullcontext():
+                control[condition] = control_swing()
                 runs[condition], seconds[condition] = profile(store, chosen, plan, threads, condition)
         samples = {c: timed_runs(store, run) for c, run in runs.items()}
-        flagged = {c: contended(store, run) for c, run in runs.items()}
-    return runs, seconds, samples, flagged
+        flagged = {c: seen(store, run) for c, run in runs.items()}
+    return runs, seconds, samples, flagged, control
 
 
 def main() -> None:
@@ -189,15 +207,15 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     chosen, plan = artifacts(args.work / "artifacts"), RunPlan(max_seconds=args.max_seconds)
     db = args.work / "results.db"
-    runs, seconds, samples, flagged = conditions(db, chosen, plan, args.threads)
+    runs, seconds, samples, flagged, control = conditions(db, chosen, plan, args.threads)
     six = [a for a in chosen if a.model in PAIR]
     with Store(db) as store:
         six_rounds = profile(store, six, plan, args.threads, "six in rounds")[1]
     report = {"plan": dataclasses.asdict(plan), "threads": args.threads, "cpu_count": os.cpu_count(),
-              "conditions_note": args.note, "runs": runs, "seconds": seconds,
+              "conditions_note": args.note, "runs": runs, "seconds": seconds, "control_swing": control,
               "six_in_rounds_s": six_rounds,
               "six_sequential_s": sequential_seconds(six, plan, args.threads, args.work / "sequential.db"),
-              "contended": {c: {f"{m} {f}": s for (m, f), s in v.items()} for c, v in flagged.items()},
+              "seen": {c: {f"{m} {f}": s for (m, f), s in v.items()} for c, v in flagged.items()},
               "estimators": {name: figures(samples, name) for name in ESTIMATORS},
               "compare_exit_codes": verdicts(db, runs), "chosen_estimator": LATENCY_ESTIMATOR}
     report["winner"], report["winner_reason"] = winner(report["estimators"])

@@ -7,6 +7,10 @@ from datetime import datetime, timezone
 CONDITIONS = ("quiet", "quiet again", "busy")
 
 
+def _pct0(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.0f} %"
+
+
 def pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
@@ -31,14 +35,18 @@ def estimator_table(report: dict) -> list[str]:
 
 def artifact_table(report: dict) -> list[str]:
     f = report["estimators"][report["chosen_estimator"]]
-    lines = ["| artifact | latency quiet (ms) | quiet again | busy | quiet vs quiet | across 3 | contended (marked "
-             "share) quiet / again / busy |", "|---|---|---|---|---|---|---|"]
+    lines = ["| artifact | latency quiet (ms) | quiet again | busy | quiet vs quiet | across 3 | marked share, swing "
+             "(CONTENDED) quiet / again / busy |", "|---|---|---|---|---|---|---|"]
     for name, values in f["latency_ms"].items():
-        flags = " / ".join(f"{report['contended'][c][name]:.0%}" if name in report["contended"][c] else "no"
-                           for c in CONDITIONS)
+        flags = " / ".join(_seen(report["seen"][c].get(name, {})) for c in CONDITIONS)
         lines.append(f"| {name} | {values['quiet']:.2f} | {values['quiet again']:.2f} | {values['busy']:.2f} | "
                      f"{pct(f['quiet_vs_quiet'][name])} | {pct(f['across_conditions'][name])} | {flags} |")
     return lines
+
+
+def _seen(row: dict) -> str:
+    swing = "-" if row.get("round_swing") is None else f"{row['round_swing']:.0%}"
+    return f"{row.get('marked_share') or 0:.0%}, {swing}{' CONTENDED' if row.get('contended') else ''}"
 
 
 def ratio_table(report: dict) -> list[str]:
@@ -68,7 +76,10 @@ def render(report: dict) -> str:
             f"rounds of {plan['burst_seconds']:g} s bursts, seed {plan['seed']}. Seven artifacts profiled in interleaved "
             "rounds three times: quiet, quiet again, beside a one-core busy loop. " + report.get("conditions_note", ""),
             "", f"Profiling the six HED artifacts: {report['six_in_rounds_s']:.1f} s in rounds against "
-            f"{report['six_sequential_s']:.1f} s one after another (each alone), same settings.", ""]
+            f"{report['six_sequential_s']:.1f} s one after another (each alone), same settings.", "",
+            "The machine's own swing, measured just before each profile with no mbench in the way (a numpy 256x256 "
+            "matmul timed for 5 s in 0.25 s chunks, the statistic of a row's `round_swing`): "
+            + " / ".join(f"{c} {_pct0(report['control_swing'].get(c))}" for c in CONDITIONS) + ".", ""]
     body = ["### Estimators (the `latency` metric uses the chosen one)", "", *estimator_table(report), "",
             f"By the rule (bench_repeatability.winner): {report.get('winner_reason', 'not computed')}.", "",
             "### Per artifact (chosen estimator)", "", *artifact_table(report), "",

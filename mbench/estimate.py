@@ -4,8 +4,16 @@ Marking (a run that was clearly descheduled): each timed run has its wall time, 
 process (all threads) and, on Linux, the time its threads spent runnable but waiting on a run queue
 (/proc/self/task/*/schedstat). A run is marked when its CPU share (CPU time / wall time) is below ``MARK_SHARE``
 of the artifact's own typical share (the 90th percentile of its shares: what it gets when left alone), or when
-its threads waited on a run queue for more than ``MARK_WAIT`` of its wall time. A row is contended when more
-than ``CONTENDED_ABOVE`` of its runs are marked.
+its threads waited on a run queue for more than ``MARK_WAIT`` of its wall time.
+
+Swing (a machine that slows down as a whole): a neighbour the guest cannot see (another VM on the same host, a
+frequency change, a shared memory bus) slows every run alike while the agent keeps its CPU share, so nothing is
+marked. It shows as whole rounds running slower than others: the swing is the spread of the artifact's per-round
+medians (their 75th over their 25th percentile, minus one; rounds are a fraction of a second apart). On a quiet
+machine it is a few percent.
+
+A row is contended when more than ``CONTENDED_ABOVE`` of its runs are marked, or when its swing is above
+``SWING_CONTENDED_ABOVE``.
 
 The headline estimator ``LATENCY_ESTIMATOR`` was chosen by benchmarks/bench_repeatability.py among
 ``ESTIMATORS`` (see benchmarks/RESULTS.md): the most repeatable quiet vs. quiet vs. busy that still sees a real
@@ -22,7 +30,9 @@ import numpy as np
 MARK_SHARE = 0.75
 MARK_WAIT = 0.10
 CONTENDED_ABOVE = 0.10
+SWING_CONTENDED_ABOVE = 0.10
 TYPICAL_SHARE_QUANTILE = 90
+MIN_ROUNDS = 4  # fewer rounds give no swing and no interval
 
 
 def shares(wall_ms, cpu_ms) -> list[float]:
@@ -63,8 +73,17 @@ class Rounds:
         return sum(self.marked) / len(self.marked) if self.marked else 0.0
 
     @property
+    def swing(self) -> float | None:
+        """How far the machine's speed moved between rounds (module docstring); None below MIN_ROUNDS rounds."""
+        groups = self.by_round()
+        if len(groups) < MIN_ROUNDS:
+            return None
+        low, high = np.percentile([statistics.median(self.values[i] for i in g) for g in groups.values()], [25, 75])
+        return float(high / low - 1) if low > 0 else None
+
+    @property
     def contended(self) -> bool:
-        return self.marked_share > CONTENDED_ABOVE
+        return self.marked_share > CONTENDED_ABOVE or (self.swing or 0.0) > SWING_CONTENDED_ABOVE
 
     def by_round(self) -> dict[int, list[int]]:
         found: dict[int, list[int]] = {}
@@ -121,9 +140,6 @@ class Ratio:
         return f"{self.value:.2g}x{interval}"
 
 
-MIN_ROUNDS = 4
-
-
 def paired_ratio(first: Rounds, second: Rounds, name: str = LATENCY_ESTIMATOR, resamples: int = 1000,
                  seed: int = 0) -> Ratio:
     """estimate(first) / estimate(second) on the rounds both took part in, with a 95 % percentile bootstrap
@@ -145,3 +161,9 @@ def paired_ratio(first: Rounds, second: Rounds, name: str = LATENCY_ESTIMATOR, r
     draws = [ratio(rng.choice(common, size=len(common), replace=True)) for _ in range(resamples)]
     low, high = np.percentile(draws, [2.5, 97.5])
     return Ratio(value, float(low), float(high), len(common))
+
+
+def interference_phrase(marked_share: float, swing: float | None) -> str:
+    """What was seen of the machine, in words: '45 % of runs descheduled; speed swung 28 % between rounds'."""
+    seen = f"{100 * marked_share:.0f} % of runs descheduled"
+    return seen if swing is None else f"{seen}; speed swung {100 * swing:.0f} % between rounds"

@@ -122,11 +122,11 @@ def test_two_real_profile_runs_compare(profiled_db):
     assert all(0 <= d.p_value <= 1 and d.samples[0] >= 15 and not d.regressed for d in timed.values())
 
 
-def _latency_run(store, run_id, values, marked, contended):
+def _latency_run(store, run_id, values, marked, contended, swing=None):
     from mbench.results import Context
 
     store.start_run(run_id, "test")
-    details = json.dumps({"contended": contended, "marked_share": sum(marked) / len(marked)})
+    details = json.dumps({"contended": contended, "marked_share": sum(marked) / len(marked), "round_swing": swing})
     ordered = sorted(values)
     row = Measurement("m", "onnx", "fp32", "host", "latency", ordered[len(ordered) // 2], "ms",
                       context=Context(details=details))
@@ -147,3 +147,33 @@ def test_a_slowdown_on_a_contended_machine_is_inconclusive_with_its_own_exit_cod
     result = CliRunner().invoke(main, ["compare", "Q", "B", "--db", str(db)])
     assert result.exit_code == 3 and "inconclusive" in result.output, result.output
     assert CliRunner().invoke(main, ["compare", "Q", "R", "--db", str(db)]).exit_code == 1
+
+
+def test_a_change_within_the_machines_swing_is_inconclusive_one_past_it_stands(tmp_path):
+    """Rows contended by swing (nothing marked: a neighbour the guest cannot see slowed whole rounds)."""
+    with Store(tmp_path / "swing.db") as store:
+        _latency_run(store, "A", _normal(10, 60, 1), [False] * 60, contended=True, swing=0.25)
+        _latency_run(store, "B", _normal(11.5, 60, 2), [False] * 60, contended=True, swing=0.25)  # +15 %
+        _latency_run(store, "C", _normal(14, 60, 3), [False] * 60, contended=False, swing=0.02)  # +40 %
+        _latency_run(store, "D", _normal(9, 60, 4), [False] * 60, contended=True, swing=0.25)  # -10 %
+        _latency_run(store, "E", _normal(6, 60, 5), [False] * 60, contended=True, swing=0.25)  # -40 %
+        within = compare_runs(store, "A", "B").differences[0]
+        past = compare_runs(store, "A", "C").differences[0]
+        faster = compare_runs(store, "A", "D").differences[0]
+        clearly_faster = compare_runs(store, "A", "E").differences[0]
+    assert within.inconclusive and not within.regressed and "swung up to 25%" in within.note
+    assert past.regressed and "by more than the swing (25%)" in past.note
+    assert faster.inconclusive and not faster.regressed and "cannot be ruled out" in faster.note
+    assert not clearly_faster.inconclusive and not clearly_faster.regressed
+
+
+def test_a_regression_within_the_swing_of_uncontended_rows_is_inconclusive(tmp_path):
+    """Neither row contended (swing 9 %, nothing marked), +12 %: past a 5 % threshold, not past it plus the swing."""
+    with Store(tmp_path / "drift.db") as store:
+        _latency_run(store, "A", _normal(10, 60, 1), [False] * 60, contended=False, swing=0.09)
+        _latency_run(store, "B", _normal(11.2, 60, 2), [False] * 60, contended=False, swing=0.05)
+        _latency_run(store, "C", _normal(10.2, 60, 3), [False] * 60, contended=False, swing=0.05)
+        drifted = compare_runs(store, "A", "B").differences[0]
+        small = compare_runs(store, "A", "C").differences[0]
+    assert drifted.inconclusive and not drifted.regressed and "swung up to 9%" in drifted.note
+    assert not small.inconclusive and not small.regressed  # within the threshold on a quiet machine: ok

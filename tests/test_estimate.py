@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from mbench.estimate import ESTIMATORS, MARK_SHARE, Rounds, estimate, mark, paired_ratio
+from mbench.estimate import (ESTIMATORS, MARK_SHARE, Rounds, estimate, interference_phrase, mark,
+                             paired_ratio)
 
 
 def test_estimators_on_known_values():
@@ -63,3 +64,16 @@ def test_the_bootstrap_interval_covers_the_true_ratio_and_narrows_with_rounds():
 def test_no_shared_rounds_gives_a_ratio_without_an_interval():
     ratio = paired_ratio(Rounds((2.0, 2.0), (0, 0)), Rounds((1.0, 1.0), (1, 1)), "median")
     assert ratio.value == 2.0 and ratio.low is None and ratio.text() == "2x"
+
+
+def test_a_machine_that_slows_as_a_whole_swings_between_rounds_and_is_contended():
+    """Nothing marked (the agent kept its CPU share), but whole rounds ran slower: the swing sees it."""
+    rounds = tuple(r for r in range(8) for _ in range(5))
+    steady = Rounds(tuple(10.0 + 0.01 * (i % 5) for i in range(40)), rounds)
+    assert steady.swing == pytest.approx(0.0, abs=1e-9) and not steady.contended
+    speed = (1.0, 1.0, 1.3, 1.3, 1.0, 1.0, 1.3, 1.3)  # half the rounds 30 % slower
+    slowed = Rounds(tuple(10.0 * speed[r] for r in rounds), rounds)
+    assert slowed.marked_share == 0 and slowed.swing == pytest.approx(0.3) and slowed.contended
+    assert Rounds((1.0, 2.0, 3.0), (0, 1, 2)).swing is None  # too few rounds to say
+    assert interference_phrase(0.02, 0.3) == "2 % of runs descheduled; speed swung 30 % between rounds"
+    assert interference_phrase(0.5, None) == "50 % of runs descheduled"

@@ -31,7 +31,7 @@ def echo_profile(artifact, result) -> None:
     if not result.samples_ms:
         click.echo(f"ok      {label} statistics from {result.runtime} {result.runtime_version} (no raw samples)")
         return
-    from mbench.estimate import Rounds, estimate
+    from mbench.estimate import Rounds, estimate, interference_phrase
     from mbench.measure import LatencyStats
 
     stats = LatencyStats.from_samples(result.samples_ms)
@@ -41,7 +41,7 @@ def echo_profile(artifact, result) -> None:
     click.echo(f"ok      {label} latency {estimate(timed):8.3f} ms  median {stats.median:8.3f} ms  "
                f"p90 {stats.p90:8.3f} ms  n={stats.count:<5} {result.runtime} {result.runtime_version}, "
                f"{result.threads} threads{cpus}"
-               + (click.style(f"  CONTENDED: {timed.marked_share:.0%} of runs descheduled", fg="red")
+               + (click.style(f"  CONTENDED: {interference_phrase(timed.marked_share, timed.swing)}", fg="red")
                   if timed.contended else "")
                + (click.style(f"  NOISY: {noise}", fg="yellow") if noise else ""))
 

@@ -40,8 +40,9 @@ def compare(runs, baseline, metric, threshold, alpha, output, as_json, db):
 
     Exits 1 when the metric got worse by more than the threshold and the difference is significant (or, for a
     metric without raw samples, by more than the threshold), so a CI pipeline can gate on it. Exits 3
-    ("inconclusive") when there is no regression but a change past the threshold was measured on a contended
-    machine (a run's row flagged CONTENDED) and may be the machine rather than the artifact: measure again.
+    ("inconclusive") when there is no regression but a run's row is CONTENDED (runs descheduled, or the machine's
+    speed swung between rounds) and the change, or a regression hidden by that swing, may be the machine rather
+    than the artifact: measure again on a quieter machine.
 
     Example: mbench compare --baseline 20261122T162754Z-9a4697 --threshold 5%
     """
@@ -62,8 +63,9 @@ def compare(runs, baseline, metric, threshold, alpha, output, as_json, db):
         click.echo(f"{len(result.regressions)} regression(s) in {metric} past {threshold:.1%}", err=True)
         raise SystemExit(EXIT_REGRESSION)
     if result.inconclusive:
-        click.echo(f"{len(result.inconclusive)} inconclusive: {metric} changed past {threshold:.1%} on a contended "
-                   "machine; the difference could be the machine (measure again on a quieter one)", err=True)
+        click.echo(f"{len(result.inconclusive)} inconclusive: measured on a contended machine, a change in {metric} "
+                   f"past {threshold:.1%} can neither be confirmed nor ruled out (measure again on a quieter one)",
+                   err=True)
         raise SystemExit(EXIT_INCONCLUSIVE)
 
 

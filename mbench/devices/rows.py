@@ -65,10 +65,12 @@ def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance
 
 
 def interference(timed: Rounds, result: AgentResult, plan: RunPlan | None) -> dict:
-    """What the row says about the machine while it was measured: the share of marked runs, whether that makes
-    it contended (above CONTENDED_ABOVE), the kernel's view per burst summarised, and where the agent ran."""
-    kernel = result.kernel
+    """What the row says about the machine while it was measured: the share of marked runs and the swing
+    between rounds, whether they make it contended (estimate.py), the kernel's view per burst summarised, and where
+    the agent ran."""
+    kernel, swing = result.kernel, timed.swing
     seen = {"marked_share": round(timed.marked_share, 4), "contended": timed.contended,
+            "round_swing": None if swing is None else round(swing, 4),
             "estimator": LATENCY_ESTIMATOR, "rounds": len(set(result.rounds)) or None, "cpus": result.cpus or None}
     if plan is not None and result.rounds:
         seen["round_seed"] = plan.seed

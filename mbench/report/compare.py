@@ -6,10 +6,14 @@ a metric without raw samples (size, accuracy on a fixed data set) is determinist
 Something that worked in the first run and fails in the second is a regression too.
 
 Inconclusive: when either run's row is contended (its details say ``contended``: more than 10 % of its timed runs
-were marked as descheduled, see mbench/estimate.py), a change for the worse past the threshold could be the machine
-rather than the artifact. It is then a regression only if it also holds on the unmarked runs alone (at least
-``MIN_UNMARKED`` on each side, their medians worse past the threshold and the test significant); otherwise it is
-"inconclusive", which `mbench compare` reports with its own exit status (3), never as a pass or a regression.
+were marked as descheduled, or the machine's speed swung more than 10 % between rounds, see mbench/estimate.py), a
+change for the worse past the threshold could be the machine rather than the artifact. It is then a regression only
+if it also holds on the unmarked runs alone (at least ``MIN_UNMARKED`` on each side, their medians worse past the
+threshold and the test significant). On any machine, a regression must be past the threshold by more than the swing
+either run saw (rows record ``round_swing``: a change within the machine's own movement during a run cannot be told
+from it); otherwise it is "inconclusive", which `mbench compare`
+reports with its own exit status (3), never as a pass or a regression. For the same reason, on a contended machine
+any change (an improvement too) that lies within the swing of a regression past the threshold is inconclusive.
 
 The default metric is ``latency`` (the headline estimate); rows stored before it existed fall back to
 ``latency_median``, and the note says so.
@@ -102,18 +106,35 @@ def compare_runs(store: Store, run_a: str, run_b: str, metric: str = DEFAULT_MET
 
 
 def _machine_or_artifact(found: Difference, before, after, pooled, threshold: float, alpha: float) -> Difference:
-    """A regression measured on a contended machine stands only if the unmarked runs alone show it too."""
-    busy = [side for side, value in (("before", before), ("after", after)) if value and value[2]]
-    if not busy or not found.regressed or found.p_value is None:
+    """What the machine allows a difference to mean. A regression stands only if it is past the threshold by more
+    than the swing either run saw and, where a run had descheduled runs marked, the unmarked runs alone show it too;
+    otherwise it is inconclusive. On a contended machine, any other change that the swing could have hidden a
+    regression past the threshold in is inconclusive too, not a pass."""
+    if found.p_value is None:
         return found
-    clean = [[v for v, marked in side if not marked] for side in pooled]
-    where = " and ".join(busy)
-    if min(len(c) for c in clean) >= MIN_UNMARKED:
-        a, b = (statistics.median(c) for c in clean)
-        if (b - a) / a > threshold and _mann_whitney(*clean) < alpha:
-            return dataclasses.replace(found, note=f"{found.note}; contended {where}, but the unmarked runs agree")
+    busy = [side for side, value in (("before", before), ("after", after)) if value[2]]
+    swing = max(value[3] for value in (before, after))
+    where = f"contended {' and '.join(busy)}, " if busy else ""
+    why = f"{where}the machine swung up to {swing:.0%} between rounds"
+    if not found.regressed:
+        if not busy or found.change + swing <= threshold:
+            return found
+        return dataclasses.replace(found, inconclusive=True,
+                                   note=f"{why}: a regression past the threshold cannot be ruled out ({found.note})")
+    if found.change - swing > threshold and (not busy or _unmarked_agree(pooled, threshold, alpha)):
+        agree = "; the unmarked runs agree" if busy else ""
+        return dataclasses.replace(found, note=f"{found.note}{agree}; past the threshold by more than the swing "
+                                               f"({swing:.0%})")
     return dataclasses.replace(found, regressed=False, inconclusive=True,
-                               note=f"contended {where}: the difference could be the machine ({found.note})")
+                               note=f"{why}: the difference could be the machine ({found.note})")
+
+
+def _unmarked_agree(pooled, threshold: float, alpha: float) -> bool:
+    clean = [[v for v, marked in side if not marked] for side in pooled]
+    if min(len(c) for c in clean) < MIN_UNMARKED:
+        return False
+    a, b = (statistics.median(c) for c in clean)
+    return (b - a) / a > threshold and _mann_whitney(*clean) < alpha
 
 
 def latest_run(store: Store, metric: str, excluding: str) -> str:
@@ -136,9 +157,9 @@ def _check_runs(store: Store, wanted: list[str]) -> None:
             raise UnknownRunError(f"run {run!r} is not in {store.path}; known runs (newest last): {listing}")
 
 
-def _values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, tuple[float | None, str, bool]]:
-    """Per key, the run's newest (value, error or note, contended) for the metric; a failed row has value None and
-    its error. An older row without ``latency`` gives its ``latency_median``, noted."""
+def _values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, tuple[float | None, str, bool, float]]:
+    """Per key, the run's newest (value, error or note, contended, swing) for the metric; a failed row has value
+    None and its error. An older row without ``latency`` gives its ``latency_median``, noted."""
     fallback = FALLBACK.get(metric)
     names = [metric, "latency", *([fallback] if fallback else [])] if metric.startswith("latency") else [metric]
     mine = latest_rows(rows[(rows.run_id == run) & rows.metric.isin(names)])
@@ -149,15 +170,17 @@ def _values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, tuple[floa
     for row in mine.itertuples():  # failures first, then the fallback, so the metric itself wins
         ok = row.status == "ok" and not pd.isna(row.value)
         note = "older row: latency_median stands in for latency" if ok and row.metric == fallback else row.error
-        values[tuple(getattr(row, k) for k in KEY)] = (float(row.value) if ok else None, note, _contended(row.details))
+        values[tuple(getattr(row, k) for k in KEY)] = (float(row.value) if ok else None, note, *_machine(row.details))
     return values
 
 
-def _contended(details: str) -> bool:
+def _machine(details: str) -> tuple[bool, float]:
+    """(contended, swing between rounds: 0 where not recorded) from a row's details."""
     try:
-        return bool(json.loads(details or "{}").get("contended"))
+        found = json.loads(details or "{}")
     except ValueError:
-        return False
+        return False, 0.0
+    return bool(found.get("contended")), float(found.get("round_swing") or 0.0)
 
 
 def _pooled(samples: list[SampleSet], run: str, key: tuple) -> list[tuple[float, bool]]:
@@ -169,7 +192,7 @@ def _pooled(samples: list[SampleSet], run: str, key: tuple) -> list[tuple[float,
 def _difference(key, before, after, first, second, metric, threshold, alpha) -> Difference:
     pooled = (first, second)
     counts = (len(pooled[0]), len(pooled[1]))
-    (a, error_a, _), (b, error_b, _) = before or (None, "not measured", False), after or (None, "not measured", False)
+    (a, error_a, *_), (b, error_b, *_) = (side or (None, "not measured") for side in (before, after))
     if a is None or b is None:
         broke = a is not None and b is None and after is not None
         note = f"failed in the second run: {error_b}" if broke else f"not measured in both runs: {error_b or error_a}"

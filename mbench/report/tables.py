@@ -6,6 +6,7 @@ import json
 import pandas as pd
 
 from mbench.convert.parity import flag_in_details
+from mbench.estimate import interference_phrase
 from mbench.store import KEY as ROW_KEY
 
 KEY = list(ROW_KEY)
@@ -74,15 +75,16 @@ OLDER_ROW = "not recorded (older row: latency is its median)"
 
 
 def interference_text(details: str) -> str:
-    """'CONTENDED (45 % of runs descheduled)' or 'quiet (2 % ...)' from a latency row's details; '' if unknown."""
+    """'CONTENDED (45 % of runs descheduled; speed swung 28 % between rounds)' or 'quiet (2 % ...)' from a latency
+    row's details; '' if unknown."""
     try:
         found = json.loads(details or "{}")
     except ValueError:
         return ""
     if "marked_share" not in found:
         return ""
-    share = f"{100 * found['marked_share']:.0f} % of runs descheduled"
-    return f"CONTENDED ({share})" if found.get("contended") else f"quiet ({share})"
+    seen = interference_phrase(found["marked_share"], found.get("round_swing"))
+    return f"CONTENDED ({seen})" if found.get("contended") else f"quiet ({seen})"
 
 
 def _interference(measured: pd.DataFrame) -> pd.Series:
