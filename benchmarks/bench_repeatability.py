@@ -3,14 +3,17 @@ section of benchmarks/RESULTS.md.
 
     .venv/bin/python benchmarks/bench_repeatability.py [--max-seconds 3] [--threads N] [--json]
 
-Converts (if absent) the six fp32 HED host artifacts (ONNX, TFLite, PyTorch for hed-vgg and hed-mobilenetv2) and
-one genuinely slower artifact (hed-mobilenetv2 ONNX at 256 x 288: 12.5 % more pixels), then profiles all seven in
+Converts (if absent) the six fp32 HED host artifacts (ONNX, TFLite, PyTorch for hed-vgg and hed-mobilenetv2), one
+genuinely slower artifact (hed-mobilenetv2 ONNX at 256 x 288: 12.5 % more pixels) and an identical build under
+another name (hed-mobilenetv2-copy ONNX), then profiles all eight in
 interleaved rounds three times: quiet, quiet again, and beside a one-core busy loop this script starts and stops.
 Before each profile, times a plain numpy matmul for 5 s: the machine's own swing, with no mbench in the way.
 Reports, per latency estimator of mbench/estimate.py: the spread of each artifact's latency quiet vs. quiet and
 across the three conditions, the VGG/MNV2 ratio per runtime and condition, and the slowdown of the larger input.
 Then `mbench compare --threshold 5%`: quiet vs. quiet, quiet vs. busy (must not say regression) and the slower
-artifact standing in for hed-mobilenetv2 ONNX (must say regression). Also times the six profiled in rounds against
+artifact standing in for hed-mobilenetv2 ONNX (must say regression); and the paired gate of two builds measured in
+one run, `mbench compare RUN --models`, in each condition: the copy (must not say regression) and the slower
+artifact (must say regression) against hed-mobilenetv2. Also times the six profiled in rounds against
 the same six profiled one after another (each alone), at the same settings.
 """
 from __future__ import annotations
@@ -42,22 +45,24 @@ from mbench.store import Store
 ROOT = Path(__file__).resolve().parents[1]
 PAIR = ("hed-vgg", "hed-mobilenetv2")
 SLOWER = "hed-mobilenetv2-256x288"
+COPY = "hed-mobilenetv2-copy"  # the same network and weights under another name: an identical build
 RUNTIMES = ("onnx", "tflite", "pytorch")
 CONDITIONS = ("quiet", "quiet again", "busy")
 
 
 def artifacts(out: Path) -> list:
     """The six HED host artifacts and the slower one, converted where absent (conversions are cached)."""
-    slower = dataclasses.replace(spec_from_source("mbench.models.hed:hed_mobilenetv2_model", (1, 3, 256, 288)),
-                                 name=SLOWER)
+    slower, copy = (dataclasses.replace(spec_from_source("mbench.models.hed:hed_mobilenetv2_model", shape), name=name)
+                    for name, shape in ((SLOWER, (1, 3, 256, 288)), (COPY, (1, 3, 256, 256))))
     for spec, formats in [(models.get(PAIR[0]), [Format.ONNX, Format.TFLITE]),
-                          (models.get(PAIR[1]), [Format.ONNX, Format.TFLITE]), (slower, [Format.ONNX])]:
+                          (models.get(PAIR[1]), [Format.ONNX, Format.TFLITE]), (slower, [Format.ONNX]),
+                          (copy, [Format.ONNX])]:
         for outcome in convert_model(spec, formats, out):
             if outcome.artifact is None:
                 sys.exit(f"conversion failed: {outcome.model} {outcome.format.value}: {outcome.error}")
     found = [a for a in find_artifacts(out) if a.precision.value == "fp32"]
     return [a for a in found if a.model in PAIR and a.format.value in RUNTIMES
-            or a.model == SLOWER and a.format is Format.ONNX]
+            or a.model in (SLOWER, COPY) and a.format is Format.ONNX]
 
 
 def profile(store: Store, chosen: list, plan: RunPlan, threads: int | None, what: str) -> tuple[str, float]:
@@ -150,8 +155,8 @@ def winner(estimators: dict) -> tuple[str | None, str]:
     return best, f"{best}: sees the slowdown everywhere, worst spread {100 * worst(seeing[best]):.1f} %"
 
 
-def compare(db: Path, before: str, after: str) -> int:
-    done = subprocess.run([sys.executable, "-c", "from mbench.cli import main; main()", "compare", before, after,
+def compare(db: Path, *args: str) -> int:
+    done = subprocess.run([sys.executable, "-c", "from mbench.cli import main; main()", "compare", *args,
                            "--threshold", "5%", "--db", str(db)], capture_output=True, text=True)
     return done.returncode
 
@@ -177,6 +182,10 @@ def verdicts(db: Path, runs: dict[str, str]) -> dict[str, int]:
              "quiet vs busy": compare(scratch, runs["quiet"], runs["busy"])}
     for condition in ("quiet again", "busy"):
         found[f"quiet vs slower ({condition})"] = compare(scratch, runs["quiet"], as_regression(scratch, runs[condition]))
+    for condition in CONDITIONS:  # two builds measured together in one run: the paired gate
+        for other in (COPY, SLOWER):
+            found[f"in one run ({condition}): {other} vs {PAIR[1]}"] = compare(scratch, runs[condition], "--models",
+                                                                             f"{PAIR[1]},{other}")
     return found
 
 

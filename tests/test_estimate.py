@@ -15,7 +15,18 @@ def test_estimators_on_known_values():
     assert estimate(s, "min_round_median") == 3.0  # round 0: median 3; round 1: median 7
     assert estimate(s, "unmarked_mean") == pytest.approx(5.0)  # the 100 ms run was marked
     assert estimate(s, "unmarked_median") == 5.0
+    assert estimate(s, "round_median_p10") == pytest.approx(3.4)  # between the round medians 3 and 7
+    assert estimate(s, "fast_rounds_mean") == pytest.approx(2.5)  # round 0 (faster), its 100 ms run marked
     assert set(ESTIMATORS) >= {"median", "trimmed_mean", "p25", "min_round_median", "unmarked_mean"}
+
+
+def test_fast_rounds_keep_the_quiet_phase():
+    """Eight rounds, two of them fast: the fastest quarter of rounds is the machine's quiet phase."""
+    speed = (1.5, 1.0, 1.6, 1.4, 1.0, 1.5, 1.7, 1.3)
+    rounds = tuple(r for r in range(8) for _ in range(4))
+    s = Rounds(tuple(10.0 * speed[r] for r in rounds), rounds)
+    assert estimate(s, "fast_rounds_mean") == pytest.approx(10.0)
+    assert estimate(Rounds((4.0, 5.0, 6.0)), "fast_rounds_mean") == pytest.approx(5.0)  # one round: the mean
 
 
 def test_too_few_unmarked_runs_fall_back_to_all_of_them():

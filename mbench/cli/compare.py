@@ -26,6 +26,9 @@ def parse_threshold(ctx, param, text: str) -> float:
 @click.command(name="compare")
 @click.argument("runs", nargs=-1)
 @click.option("--baseline", metavar="RUN", help="Compare RUN against the newest run that measured the metric.")
+@click.option("--models", metavar="BASE,CAND", callback=lambda ctx, param, text: parse_models(text),
+              help="Compare two models measured in one RUN (a baseline and a candidate build, profiled together): "
+                   "their latency paired over the rounds both took part in, with a 95 % interval.")
 @click.option("--metric", help="The metric to compare and gate on [default: latency, the headline estimate; "
                                 "latency_median for rows stored before it existed].")
 @click.option("--threshold", default="5%", show_default=True, callback=parse_threshold,
@@ -35,8 +38,13 @@ def parse_threshold(ctx, param, text: str) -> float:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Also write an HTML page.")
 @click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON records.")
 @db_option
-def compare(runs, baseline, metric, threshold, alpha, output, as_json, db):
-    """Compare two runs (RUN_A is the baseline) per model, format, precision and device.
+def compare(runs, baseline, models, metric, threshold, alpha, output, as_json, db):
+    """Compare two runs (RUN_A is the baseline) per model, format, precision and device, or, with --models, two
+    models measured in one run.
+
+    Two runs minutes apart also differ by the machine's drift between them; on a shared or virtual machine, profile
+    the baseline and candidate builds together (one `mbench profile` of both) and gate on
+    `mbench compare RUN --models BASE,CAND`, where the machine's slow phases fall on both alike.
 
     Exits 1 when the metric got worse by more than the threshold and the difference is significant (or, for a
     metric without raw samples, by more than the threshold), so a CI pipeline can gate on it. Exits 3
@@ -47,16 +55,23 @@ def compare(runs, baseline, metric, threshold, alpha, output, as_json, db):
     Example: mbench compare --baseline 20261122T162754Z-9a4697 --threshold 5%
     """
     from mbench.report.compare import DEFAULT_METRIC, UnknownRunError, compare_runs, latest_run
+    from mbench.report.compare_models import UnknownModelError, compare_models
     from mbench.store import Store
 
     metric = metric or DEFAULT_METRIC
     if not Path(db).is_file():
         raise click.ClickException(f"{db}: no results database here (pass --db PATH)")
+    if models and (len(runs) != 1 or baseline or metric != DEFAULT_METRIC):
+        raise click.UsageError(f"--models compares two models of one run on {DEFAULT_METRIC}: give exactly one RUN "
+                               "and no --baseline or --metric")
     with Store(db) as store:
         try:
-            run_a, run_b = _pick_runs(store, runs, baseline, metric, latest_run)
-            result = compare_runs(store, run_a, run_b, metric, threshold, alpha)
-        except UnknownRunError as error:
+            if models:
+                result = compare_models(store, runs[0], *models, threshold)
+            else:
+                run_a, run_b = _pick_runs(store, runs, baseline, metric, latest_run)
+                result = compare_runs(store, run_a, run_b, metric, threshold, alpha)
+        except (UnknownRunError, UnknownModelError) as error:
             raise click.ClickException(str(error)) from None
     _show(result, as_json, output)
     if result.regressions:
@@ -67,6 +82,17 @@ def compare(runs, baseline, metric, threshold, alpha, output, as_json, db):
                    f"past {threshold:.1%} can neither be confirmed nor ruled out (measure again on a quieter one)",
                    err=True)
         raise SystemExit(EXIT_INCONCLUSIVE)
+
+
+def parse_models(text: str | None) -> tuple[str, str] | None:
+    """'BASE,CAND' -> ('BASE', 'CAND')."""
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",")]
+    if len(names) != 2 or not all(names) or names[0] == names[1]:
+        raise click.BadParameter(f"{text!r}: expected two different model names, BASE,CAND (e.g. "
+                                 "hed-mobilenetv2,hed-mobilenetv2-new)", param_hint="--models")
+    return names[0], names[1]
 
 
 def _pick_runs(store, runs, baseline, metric, latest_run) -> tuple[str, str]:
@@ -82,8 +108,9 @@ def _show(result, as_json: bool, output: Path | None) -> None:
     if as_json:
         click.echo(frame.to_json(orient="records", indent=1))
     else:
-        click.echo(f"{result.metric}: {result.run_a} (before) -> {result.run_b} (after), threshold "
-                   f"{result.threshold:.1%}, alpha {result.alpha:g}")
+        what = (f"in run {result.run_a}: candidate against baseline, paired over rounds" if result.run_a == result.run_b
+                else f"{result.run_a} (before) -> {result.run_b} (after)")
+        click.echo(f"{result.metric} {what}, threshold {result.threshold:.1%}, alpha {result.alpha:g}")
         click.echo(frame.to_string(index=False, na_rep="-", float_format=lambda x: f"{x:.4g}"))
     if output:
         from mbench.report.compare_page import render_comparison

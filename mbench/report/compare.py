@@ -92,9 +92,9 @@ def _verdict(d: Difference) -> str:
 def compare_runs(store: Store, run_a: str, run_b: str, metric: str = DEFAULT_METRIC, threshold: float = 0.05,
                  alpha: float = 0.05) -> RunComparison:
     """Compare `metric` of every artifact and device measured in both runs (run_a is the baseline)."""
-    _check_runs(store, [run_a, run_b])
+    check_runs(store, [run_a, run_b])
     rows = store.measurements()
-    before, after = (_values(rows, run, metric) for run in (run_a, run_b))
+    before, after = (run_values(rows, run, metric) for run in (run_a, run_b))
     samples = store.samples()
     differences = []
     for key in sorted(set(before) | set(after)):
@@ -139,7 +139,7 @@ def _unmarked_agree(pooled, threshold: float, alpha: float) -> bool:
 
 def latest_run(store: Store, metric: str, excluding: str) -> str:
     """The newest run, other than `excluding`, that measured `metric`."""
-    _check_runs(store, [excluding])
+    check_runs(store, [excluding])
     rows = store.measurements()
     runs = store.runs()
     measured = set(rows[rows.metric.isin([metric, FALLBACK.get(metric, metric)]) & (rows.run_id != excluding)].run_id)
@@ -149,7 +149,7 @@ def latest_run(store: Store, metric: str, excluding: str) -> str:
     return later[-1]
 
 
-def _check_runs(store: Store, wanted: list[str]) -> None:
+def check_runs(store: Store, wanted: list[str]) -> None:
     known = list(store.runs().run_id)
     for run in wanted:
         if run not in known:
@@ -157,7 +157,7 @@ def _check_runs(store: Store, wanted: list[str]) -> None:
             raise UnknownRunError(f"run {run!r} is not in {store.path}; known runs (newest last): {listing}")
 
 
-def _values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, tuple[float | None, str, bool, float]]:
+def run_values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, tuple[float | None, str, bool, float]]:
     """Per key, the run's newest (value, error or note, contended, swing) for the metric; a failed row has value
     None and its error. An older row without ``latency`` gives its ``latency_median``, noted."""
     fallback = FALLBACK.get(metric)

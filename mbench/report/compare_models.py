@@ -1,0 +1,76 @@
+"""Two builds of a network measured in one run: a baseline and a candidate model profiled together, in the same
+interleaved rounds, compared per format, precision and device by their paired latency ratio.
+
+Two runs minutes apart see the machine's drift between them as much as any change in the artifact; two models timed
+round after round in one run share every slow phase of the machine, which cancels in their paired ratio
+(estimate.paired_ratio, with a 95 % bootstrap interval over the rounds both took part in). This is the regression
+gate to use on a shared or virtual machine: profile both builds in one `mbench profile`, then
+`mbench compare RUN --models BASELINE,CANDIDATE`.
+
+Verdict, for a ratio r (candidate / baseline) with interval [low, high] and threshold t:
+regression when r > 1 + t and low > 1 (the slowdown is past the threshold and real); on a contended row (either
+model's) only when low > 1 + t (the whole interval past the threshold), and inconclusive when high > 1 + t without
+that; otherwise ok. Without an interval (fewer than estimate.MIN_ROUNDS shared rounds: a tool that times whole
+invocations, rows from before rounds) the threshold alone decides, as for a metric without raw samples, and a
+contended row past it is inconclusive.
+"""
+from __future__ import annotations
+
+from mbench.estimate import Ratio, Rounds, paired_ratio
+from mbench.report.compare import DEFAULT_METRIC, Difference, RunComparison, check_runs, run_values
+from mbench.store import Store
+
+
+class UnknownModelError(ValueError):
+    pass
+
+
+def compare_models(store: Store, run: str, baseline: str, candidate: str, threshold: float = 0.05) -> RunComparison:
+    """The candidate model against the baseline model, both measured in ``run`` (``latency``, paired over rounds)."""
+    check_runs(store, [run])
+    values = run_values(store.measurements(), run, DEFAULT_METRIC)
+    measured = sorted({key[0] for key in values})
+    for model in (baseline, candidate):
+        if model not in measured:
+            raise UnknownModelError(f"model {model!r} has no latency in run {run}; measured there: "
+                                    f"{', '.join(measured) or 'none'}")
+    timed = {(s.model, s.format, s.precision, s.device): Rounds(s.values_ms, s.rounds, s.marked)
+             for s in store.samples() if s.run_id == run and s.model in (baseline, candidate)}
+    differences = []
+    for key in sorted(k for k in values if k[0] == baseline):
+        other = (candidate, *key[1:])
+        if other in values:
+            differences.append(_paired(key, other, values, timed, candidate, threshold))
+    return RunComparison(run, run, DEFAULT_METRIC, threshold, 0.05, differences)
+
+
+def _paired(key, other, values, timed, candidate: str, threshold: float) -> Difference:
+    (a, error_a, busy_a, _), (b, error_b, busy_b, _) = values[key], values[other]
+    shown = (f"{candidate} vs {key[0]}", *key[1:])
+    if a is None or b is None:
+        return Difference(shown, a, b, None, (0, 0), False, f"not measured: {error_b or error_a}")
+    counts = tuple(len(timed[k].values) if k in timed else 0 for k in (key, other))
+    if key not in timed or other not in timed:
+        ratio = Ratio(b / a, None, None, 0)
+    else:
+        ratio = paired_ratio(timed[other], timed[key])
+    regressed, inconclusive, note = verdict(ratio, threshold, busy_a or busy_b)
+    return Difference(shown, a, b, None, counts, regressed, note, inconclusive)
+
+
+def verdict(ratio: Ratio, threshold: float, contended: bool) -> tuple[bool, bool, str]:
+    """(regressed, inconclusive, note) for a candidate / baseline ratio (module docstring)."""
+    past = 1 + threshold
+    if ratio.low is None:
+        seen = f"{ratio.value:.3f}x, no interval ({ratio.rounds} shared rounds): the threshold alone decides"
+        worse = ratio.value > past
+        return worse and not contended, worse and contended, seen + ("; contended" if contended else "")
+    seen = f"paired over {ratio.rounds} rounds: {ratio.value:.3f}x ({ratio.low:.3f}-{ratio.high:.3f})"
+    if contended:
+        if ratio.low > past:
+            return True, False, f"{seen}; contended, but the whole interval is past the threshold"
+        if ratio.high > past:
+            return False, True, f"{seen}; contended: a regression past the threshold can be neither confirmed nor " \
+                                "ruled out"
+        return False, False, f"{seen}; contended"
+    return ratio.value > past and ratio.low > 1, False, seen

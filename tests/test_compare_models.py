@@ -1,0 +1,67 @@
+"""`mbench compare RUN --models BASE,CAND`: two builds measured in one run, gated on their paired ratio."""
+import json
+
+import numpy as np
+from click.testing import CliRunner
+
+from mbench.cli import main
+from mbench.estimate import Rounds, estimate
+from mbench.report.compare_models import compare_models
+from mbench.results import Context, Measurement, SampleSet
+from mbench.store import Store
+
+ROUNDS = tuple(r for r in range(30) for _ in range(6))
+
+
+def _model(store, run, model, values, contended=False):
+    details = json.dumps({"contended": contended, "marked_share": 0.0, "round_swing": 0.3 if contended else 0.02})
+    latency = estimate(Rounds(tuple(values), ROUNDS))
+    store.append(run, [Measurement(model, "onnx", "fp32", "host", "latency", latency, "ms",
+                                   context=Context(details=details))],
+                 [SampleSet(model, "onnx", "fp32", "host", f"sha-{model}", tuple(values), rounds=ROUNDS)])
+
+
+def _one_run(db, slower: float, noise: float = 0.01, contended: bool = False):
+    """Base and candidate in the same 30 rounds; the machine's speed swings 2x from round to round (shared)."""
+    rng = np.random.default_rng(0)
+    machine = rng.uniform(1.0, 2.0, 30)
+    with Store(db) as store:
+        store.start_run("R", "test")
+        for model, scale in (("base", 1.0), ("cand", slower)):
+            values = [float(10 * scale * machine[r] * rng.lognormal(0, noise)) for r in ROUNDS]
+            _model(store, "R", model, values, contended)
+
+
+def test_a_true_slowdown_is_caught_through_a_machine_that_swings_2x(tmp_path):
+    _one_run(tmp_path / "slow.db", 1.10)
+    with Store(tmp_path / "slow.db") as store:
+        [d] = compare_models(store, "R", "base", "cand", 0.05).differences
+    assert d.regressed and not d.inconclusive and d.key == ("cand vs base", "onnx", "fp32", "host")
+    assert "paired over 30 rounds: 1.09" in d.note or "paired over 30 rounds: 1.10" in d.note
+    result = CliRunner().invoke(main, ["compare", "R", "--models", "base,cand", "--db", str(tmp_path / "slow.db")])
+    assert result.exit_code == 1 and "candidate against baseline" in result.output, result.output
+
+
+def test_an_identical_build_passes_and_a_contended_one_is_inconclusive(tmp_path):
+    _one_run(tmp_path / "same.db", 1.0)
+    _one_run(tmp_path / "busy.db", 1.04, noise=0.3, contended=True)
+    with Store(tmp_path / "same.db") as store:
+        [same] = compare_models(store, "R", "base", "cand", 0.05).differences
+    with Store(tmp_path / "busy.db") as store:
+        [busy] = compare_models(store, "R", "base", "cand", 0.05).differences
+    assert not same.regressed and not same.inconclusive
+    assert busy.inconclusive and not busy.regressed and "neither confirmed nor ruled out" in busy.note
+    runner = CliRunner()
+    assert runner.invoke(main, ["compare", "R", "--models", "base,cand", "--db", str(tmp_path / "same.db")]).exit_code == 0
+    assert runner.invoke(main, ["compare", "R", "--models", "base,cand", "--db", str(tmp_path / "busy.db")]).exit_code == 3
+
+
+def test_bad_model_names_say_what_was_measured(tmp_path):
+    _one_run(tmp_path / "r.db", 1.0)
+    runner = CliRunner()
+    unknown = runner.invoke(main, ["compare", "R", "--models", "base,nope", "--db", str(tmp_path / "r.db")])
+    assert unknown.exit_code == 1 and "'nope' has no latency in run R" in unknown.output and "base, cand" in unknown.output
+    one = runner.invoke(main, ["compare", "R", "--models", "base", "--db", str(tmp_path / "r.db")])
+    assert one.exit_code == 2 and "two different model names" in one.output
+    two_runs = runner.invoke(main, ["compare", "R", "S", "--models", "base,cand", "--db", str(tmp_path / "r.db")])
+    assert two_runs.exit_code == 2 and "exactly one RUN" in two_runs.output
