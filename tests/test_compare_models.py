@@ -65,3 +65,20 @@ def test_bad_model_names_say_what_was_measured(tmp_path):
     assert one.exit_code == 2 and "two different model names" in one.output
     two_runs = runner.invoke(main, ["compare", "R", "S", "--models", "base,cand", "--db", str(tmp_path / "r.db")])
     assert two_runs.exit_code == 2 and "exactly one RUN" in two_runs.output
+
+
+def test_the_verdict_on_known_ratios():
+    from mbench.estimate import Ratio
+    from mbench.report.compare_models import verdict
+
+    def call(value, low, high, contended=False):
+        regressed, inconclusive, _ = verdict(Ratio(value, low, high, 30), 0.05, contended)
+        return "regression" if regressed else "inconclusive" if inconclusive else "ok"
+
+    assert call(1.09, 1.08, 1.11) == "regression"
+    assert call(1.09, 1.08, 1.11, contended=True) == "regression"  # the whole interval is past 1.05
+    assert call(1.09, 1.02, 1.16, contended=True) == "inconclusive"
+    assert call(1.17, 0.86, 1.80) == "inconclusive"  # past the threshold, but the interval reaches below 1
+    assert call(0.94, 0.80, 1.15) == "inconclusive"  # a regression past 5 % is not ruled out
+    assert call(1.00, 0.98, 1.02) == "ok" and call(1.03, 1.01, 1.04) == "ok"
+    assert verdict(Ratio(1.08, None, None, 1), 0.05, False)[0]  # no interval: the threshold alone decides

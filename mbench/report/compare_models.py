@@ -7,12 +7,12 @@ round after round in one run share every slow phase of the machine, which cancel
 gate to use on a shared or virtual machine: profile both builds in one `mbench profile`, then
 `mbench compare RUN --models BASELINE,CANDIDATE`.
 
-Verdict, for a ratio r (candidate / baseline) with interval [low, high] and threshold t:
-regression when r > 1 + t and low > 1 (the slowdown is past the threshold and real); on a contended row (either
-model's) only when low > 1 + t (the whole interval past the threshold), and inconclusive when high > 1 + t without
-that; otherwise ok. Without an interval (fewer than estimate.MIN_ROUNDS shared rounds: a tool that times whole
-invocations, rows from before rounds) the threshold alone decides, as for a metric without raw samples, and a
-contended row past it is inconclusive.
+Verdict, for a ratio r (candidate / baseline) with interval [low, high] and threshold t: a regression when the whole
+interval is past 1 + t, or when r > 1 + t and low > 1 on rows that are not contended (the slowdown is past the
+threshold and real); otherwise inconclusive (exit 3) while high > 1 + t (a regression past the threshold can be
+neither confirmed nor ruled out: measure longer, or on a quieter machine), else ok. Without an interval (fewer than
+estimate.MIN_ROUNDS shared rounds: a tool that times whole invocations, rows from before rounds) the threshold alone
+decides, as for a metric without raw samples, and a contended row past it is inconclusive.
 """
 from __future__ import annotations
 
@@ -66,11 +66,9 @@ def verdict(ratio: Ratio, threshold: float, contended: bool) -> tuple[bool, bool
         worse = ratio.value > past
         return worse and not contended, worse and contended, seen + ("; contended" if contended else "")
     seen = f"paired over {ratio.rounds} rounds: {ratio.value:.3f}x ({ratio.low:.3f}-{ratio.high:.3f})"
-    if contended:
-        if ratio.low > past:
-            return True, False, f"{seen}; contended, but the whole interval is past the threshold"
-        if ratio.high > past:
-            return False, True, f"{seen}; contended: a regression past the threshold can be neither confirmed nor " \
-                                "ruled out"
-        return False, False, f"{seen}; contended"
-    return ratio.value > past and ratio.low > 1, False, seen
+    seen += "; contended" if contended else ""
+    if ratio.low > past or (ratio.value > past and ratio.low > 1 and not contended):
+        return True, False, seen
+    if ratio.high > past:
+        return False, True, f"{seen}: a regression past the threshold can be neither confirmed nor ruled out"
+    return False, False, seen
