@@ -177,3 +177,42 @@ def test_a_regression_within_the_swing_of_uncontended_rows_is_inconclusive(tmp_p
         small = compare_runs(store, "A", "C").differences[0]
     assert drifted.inconclusive and not drifted.regressed and "swung up to 9%" in drifted.note
     assert not small.inconclusive and not small.regressed  # within the threshold on a quiet machine: ok
+
+
+def _drift_run(store, run_id, scales, shas):
+    """Four artifacts; ``scales`` multiplies each one's 10 ms, ``shas`` names each one's build."""
+    from mbench.results import Context
+
+    store.start_run(run_id, "test")
+    details = json.dumps({"contended": False, "marked_share": 0.0, "round_swing": 0.02})
+    for i, (scale, sha) in enumerate(zip(scales, shas)):
+        values = _normal(10 * scale, 60, 10 * i + len(run_id), spread=0.1)
+        ordered = sorted(values)
+        row = Measurement(f"m{i}", "onnx", "fp32", "host", "latency", ordered[30], "ms", artifact_sha256=sha,
+                          context=Context(details=details))
+        store.append(run_id, [row], [SampleSet(f"m{i}", "onnx", "fp32", "host", sha, tuple(values))])
+
+
+def test_a_machine_that_moved_between_runs_is_seen_through_the_unchanged_artifacts(tmp_path):
+    same = ["a", "b", "c", "d"]
+    with Store(tmp_path / "moved.db") as store:
+        _drift_run(store, "A", [1, 1, 1, 1], same)
+        _drift_run(store, "B", [1.3, 1.3, 1.3, 1.3], same)  # the same builds, the machine 30 % slower
+        _drift_run(store, "C", [1.3 * 1.5, 1.3, 1.3, 1.3], ["a2", "b", "c", "d"])  # m0 rebuilt and 50 % slower
+        rerun = compare_runs(store, "A", "B").differences
+        rebuilt = compare_runs(store, "A", "C").differences
+    assert not any(d.regressed for d in rerun) and all(d.inconclusive for d in rerun)
+    assert "the machine moved +30% between the runs (median of 3 unchanged artifacts, spread 0%)" in rerun[0].note
+    assert rebuilt[0].regressed and "+50% against the machine's drift (+30%)" in rebuilt[0].note
+    assert not any(d.regressed for d in rebuilt[1:])
+
+
+def test_references_that_disagree_about_the_drift_leave_a_small_change_inconclusive():
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "spread.db") as store:
+        _drift_run(store, "A", [1, 1, 1, 1], ["a", "b", "c", "d"])
+        _drift_run(store, "B", [1.5 * 1.15, 1.1, 1.5, 1.9], ["a2", "b", "c", "d"])  # +15 % on a drift of 10-90 %
+        rebuilt = compare_runs(store, "A", "B").differences[0]
+    assert rebuilt.inconclusive and not rebuilt.regressed and "spread 40%" in rebuilt.note

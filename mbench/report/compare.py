@@ -5,6 +5,11 @@ are normal; they rarely are). A regression is a change for the worse past the th
 a metric without raw samples (size, accuracy on a fixed data set) is deterministic, so the threshold alone decides.
 Something that worked in the first run and fails in the second is a regression too.
 
+Drift: two runs minutes apart differ by the machine as well as by the artifacts. Where other artifacts on the same
+device did not change between the runs (same sha256, runtime version and threads), the median of their changes is
+the machine's drift, and each change is judged against it ((1 + change) / (1 + drift) - 1). A drift past the
+threshold marks the pair of runs as "moved": like a contended row, no pass is given where a regression could hide.
+
 Inconclusive: when either run's row is contended (its details say ``contended``: more than 10 % of its timed runs
 were marked as descheduled, or the machine's speed swung more than 10 % between rounds, see mbench/estimate.py), a
 change for the worse past the threshold could be the machine rather than the artifact. It is then a regression only
@@ -25,6 +30,7 @@ import json
 import statistics
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from mbench.results import SampleSet
@@ -34,6 +40,7 @@ HIGHER_IS_BETTER = frozenset({"ods_f", "ois_f", "ap", "top1", "top5", "miou"})
 DEFAULT_METRIC = "latency"
 FALLBACK = {"latency": "latency_median"}  # rows stored before `latency` existed
 MIN_UNMARKED = 10
+MIN_REFERENCES = 2
 
 
 class UnknownRunError(ValueError):
@@ -101,32 +108,61 @@ def compare_runs(store: Store, run_a: str, run_b: str, metric: str = DEFAULT_MET
         pooled = (_pooled(samples, run_a, key), _pooled(samples, run_b, key))
         found = _difference(key, before.get(key), after.get(key), [v for v, _ in pooled[0]],
                             [v for v, _ in pooled[1]], metric, threshold, alpha)
-        differences.append(_machine_or_artifact(found, before.get(key), after.get(key), pooled, threshold, alpha))
+        differences.append(_machine_or_artifact(found, before.get(key), after.get(key), pooled, threshold, alpha,
+                                                machine_drift(before, after, key)))
     return RunComparison(run_a, run_b, metric, threshold, alpha, differences)
 
 
-def _machine_or_artifact(found: Difference, before, after, pooled, threshold: float, alpha: float) -> Difference:
-    """What the machine allows a difference to mean. A regression stands only if it is past the threshold by more
-    than the swing either run saw and, where a run had descheduled runs marked, the unmarked runs alone show it too;
-    otherwise it is inconclusive. On a contended machine, any other change that the swing could have hidden a
-    regression past the threshold in is inconclusive too, not a pass."""
+@dataclass(frozen=True)
+class Drift:
+    """How much the machine itself moved between two runs, as seen by a key's references: the other artifacts on
+    the same device that did not change (same sha256, runtime version and threads in both runs)."""
+
+    change: float  # the median of the references' relative changes
+    spread: float  # how much they disagree: the interquartile range of those changes
+    references: int
+
+
+def machine_drift(before: dict, after: dict, key: tuple) -> Drift | None:
+    """``key``'s view of the machine's drift between the runs; None with fewer than MIN_REFERENCES references."""
+    changes = [after[k][0] / before[k][0] - 1 for k in set(before) & set(after)
+               if k != key and k[3] == key[3] and before[k][0] and after[k][0] and before[k][4] == after[k][4]]
+    if len(changes) < MIN_REFERENCES:
+        return None
+    low, high = np.percentile(changes, [25, 75])
+    return Drift(statistics.median(changes), float(high - low), len(changes))
+
+
+def _machine_or_artifact(found: Difference, before, after, pooled, threshold: float, alpha: float,
+                         drift: Drift | None) -> Difference:
+    """What the machine allows a difference to mean (module docstring): the change is taken relative to the machine's
+    drift between the runs where unchanged references show it; a regression must be past the threshold by more than
+    the machine's own uncertainty (the swing either run saw, plus the references' disagreement) and agree with the
+    unmarked runs where runs were marked; on a contended or moved machine any change that could hide a regression
+    past the threshold is inconclusive, not a pass."""
     if found.p_value is None:
         return found
     busy = [side for side, value in (("before", before), ("after", after)) if value[2]]
     swing = max(value[3] for value in (before, after))
-    where = f"contended {' and '.join(busy)}, " if busy else ""
-    why = f"{where}the machine swung up to {swing:.0%} between rounds"
-    if not found.regressed:
-        if not busy or found.change + swing <= threshold:
-            return found
-        return dataclasses.replace(found, inconclusive=True,
-                                   note=f"{why}: a regression past the threshold cannot be ruled out ({found.note})")
-    if found.change - swing > threshold and (not busy or _unmarked_agree(pooled, threshold, alpha)):
+    moved = drift is not None and abs(drift.change) > threshold
+    change = found.change if drift is None else (1 + found.change) / (1 + drift.change) - 1
+    uncertain = swing + (drift.spread if drift else 0.0)
+    seen = ([f"contended {' and '.join(busy)}"] if busy else []) + (
+        [f"the machine moved {drift.change:+.0%} between the runs (median of {drift.references} unchanged artifacts, "
+         f"spread {drift.spread:.0%})"] if moved else []) + [f"swung up to {swing:.0%} between rounds"]
+    why = ", ".join(seen)
+    if found.regressed and change - uncertain > threshold and (not busy or _unmarked_agree(pooled, threshold, alpha)):
+        drifted = f", {change:+.0%} against the machine's drift ({drift.change:+.0%})" if drift else ""
         agree = "; the unmarked runs agree" if busy else ""
         return dataclasses.replace(found, note=f"{found.note}{agree}; past the threshold by more than the swing "
-                                               f"({swing:.0%})")
-    return dataclasses.replace(found, regressed=False, inconclusive=True,
-                               note=f"{why}: the difference could be the machine ({found.note})")
+                                               f"({swing:.0%}){drifted}")
+    if found.regressed:
+        return dataclasses.replace(found, regressed=False, inconclusive=True,
+                                   note=f"{why}: the difference could be the machine ({found.note})")
+    if (busy or moved) and (change + uncertain > threshold or moved and abs(found.change) > threshold):
+        return dataclasses.replace(found, inconclusive=True,
+                                   note=f"{why}: a regression past the threshold cannot be ruled out ({found.note})")
+    return found
 
 
 def _unmarked_agree(pooled, threshold: float, alpha: float) -> bool:
@@ -157,9 +193,9 @@ def check_runs(store: Store, wanted: list[str]) -> None:
             raise UnknownRunError(f"run {run!r} is not in {store.path}; known runs (newest last): {listing}")
 
 
-def run_values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, tuple[float | None, str, bool, float]]:
-    """Per key, the run's newest (value, error or note, contended, swing) for the metric; a failed row has value
-    None and its error. An older row without ``latency`` gives its ``latency_median``, noted."""
+def run_values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, tuple]:
+    """Per key, the run's newest (value, error or note, contended, swing, identity: artifact sha256, runtime version,
+    threads) for the metric; a failed row has value None and its error. An older row without ``latency`` gives its ``latency_median``, noted."""
     fallback = FALLBACK.get(metric)
     names = [metric, "latency", *([fallback] if fallback else [])] if metric.startswith("latency") else [metric]
     mine = latest_rows(rows[(rows.run_id == run) & rows.metric.isin(names)])
@@ -170,7 +206,9 @@ def run_values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, tuple[f
     for row in mine.itertuples():  # failures first, then the fallback, so the metric itself wins
         ok = row.status == "ok" and not pd.isna(row.value)
         note = "older row: latency_median stands in for latency" if ok and row.metric == fallback else row.error
-        values[tuple(getattr(row, k) for k in KEY)] = (float(row.value) if ok else None, note, *_machine(row.details))
+        identity = (row.artifact_sha256, row.runtime_version, row.threads)
+        values[tuple(getattr(row, k) for k in KEY)] = (float(row.value) if ok else None, note, *_machine(row.details),
+                                                       identity)
     return values
 
 

@@ -45,7 +45,7 @@ def compare_models(store: Store, run: str, baseline: str, candidate: str, thresh
 
 
 def _paired(key, other, values, timed, candidate: str, threshold: float) -> Difference:
-    (a, error_a, busy_a, _), (b, error_b, busy_b, _) = values[key], values[other]
+    (a, error_a, busy_a, *_), (b, error_b, busy_b, *_) = values[key], values[other]
     shown = (f"{candidate} vs {key[0]}", *key[1:])
     if a is None or b is None:
         return Difference(shown, a, b, None, (0, 0), False, f"not measured: {error_b or error_a}")
