@@ -67,7 +67,7 @@ def compare(runs, baseline, models, metric, threshold, alpha, output, as_json, d
     with Store(db) as store:
         try:
             if models:
-                result = compare_models(store, runs[0], *models, threshold)
+                result = compare_models(store, runs[0], *models, threshold=threshold)
             else:
                 run_a, run_b = _pick_runs(store, runs, baseline, metric, latest_run)
                 result = compare_runs(store, run_a, run_b, metric, threshold, alpha)
