@@ -49,10 +49,12 @@ def compare(runs, baseline, models, metric, threshold, alpha, output, as_json, d
     Exits 1 when the metric got worse by more than the threshold and the difference is significant (or, for a
     metric without raw samples, by more than the threshold), so a CI pipeline can gate on it. Exits 3
     ("inconclusive") when there is no regression but a run's row is CONTENDED (runs descheduled, or the machine's
-    speed swung between rounds) and the change, or a regression hidden by that swing, may be the machine rather
-    than the artifact: measure again on a quieter machine.
+    speed swung between rounds) or the machine moved between the runs (the artifacts that did not change got
+    slower or faster past the threshold), and the change, or a regression it could hide, may be the machine rather
+    than the artifact: measure again on a quieter machine, or both builds in one run.
 
-    Example: mbench compare --baseline 20261122T162754Z-9a4697 --threshold 5%
+    Examples: mbench compare --baseline 20261122T162754Z-9a4697 --threshold 5%;
+    mbench compare 20261123T152416Z-1c8fe6 --models hed-mobilenetv2,hed-mobilenetv2-v2
     """
     from mbench.report.compare import DEFAULT_METRIC, UnknownRunError, compare_runs, latest_run
     from mbench.report.compare_models import UnknownModelError, compare_models
@@ -78,7 +80,7 @@ def compare(runs, baseline, models, metric, threshold, alpha, output, as_json, d
         click.echo(f"{len(result.regressions)} regression(s) in {metric} past {threshold:.1%}", err=True)
         raise SystemExit(EXIT_REGRESSION)
     if result.inconclusive:
-        click.echo(f"{len(result.inconclusive)} inconclusive: measured on a contended machine, a change in {metric} "
+        click.echo(f"{len(result.inconclusive)} inconclusive: on a contended or moving machine, a change in {metric} "
                    f"past {threshold:.1%} can neither be confirmed nor ruled out (measure again on a quieter one)",
                    err=True)
         raise SystemExit(EXIT_INCONCLUSIVE)
