@@ -53,8 +53,9 @@ def compare(runs, baseline, models, metric, threshold, alpha, output, as_json, d
     slower or faster past the threshold), and the change, or a regression it could hide, may be the machine rather
     than the artifact: measure again on a quieter machine, or both builds in one run.
 
-    Examples: mbench compare --baseline 20261122T162754Z-9a4697 --threshold 5%;
-    mbench compare 20261123T152416Z-1c8fe6 --models hed-mobilenetv2,hed-mobilenetv2-v2
+    Example: mbench compare --baseline 20261122T162754Z-9a4697 --threshold 5%
+
+    Example: mbench compare 20261123T152416Z-1c8fe6 --models hed-mobilenetv2,hed-mobilenetv2-v2
     """
     from mbench.report.compare import DEFAULT_METRIC, UnknownRunError, compare_runs, latest_run
     from mbench.report.compare_models import UnknownModelError, compare_models
