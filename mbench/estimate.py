@@ -136,10 +136,10 @@ ESTIMATORS: dict[str, Callable[[Rounds], float]] = {
     "unmarked_mean": lambda s: statistics.fmean(_unmarked(s)),
     "unmarked_median": lambda s: statistics.median(_unmarked(s)),
 }
-# By bench_repeatability.py (benchmarks/RESULTS.md): in session 3's quiet run unmarked_mean had the least spread; in
-# three runs of session 4 on a VM whose speed swung 20-130 % between rounds, fast_rounds_mean had the least worst
-# spread on average (quiet vs. quiet and VGG/MNV2 ratios) and was the only one to see the 10 % slowdown in every
-# condition in two of the three runs, where unmarked_mean missed it in all three.
+# By bench_repeatability.py (benchmarks/RESULTS.md, 2026-11-23): on a quiet VM unmarked_mean had the least ratio
+# spread; in six runs on the same VM once its speed swung 20-130 % between rounds, fast_rounds_mean had the smaller
+# worst quiet-vs-quiet change in every run and saw the 10 % slowdown in every condition in three of the six
+# (unmarked_mean: one).
 LATENCY_ESTIMATOR = "fast_rounds_mean"
 
 

@@ -16,9 +16,10 @@ change for the worse past the threshold could be the machine rather than the art
 if it also holds on the unmarked runs alone (at least ``MIN_UNMARKED`` on each side, their medians worse past the
 threshold and the test significant). On any machine, a regression must be past the threshold by more than the swing
 either run saw (rows record ``round_swing``: a change within the machine's own movement during a run cannot be told
-from it); otherwise it is "inconclusive", which `mbench compare`
-reports with its own exit status (3), never as a pass or a regression. For the same reason, on a contended machine
-any change (an improvement too) that lies within the swing of a regression past the threshold is inconclusive.
+from it) plus, where a drift was seen, the references' disagreement about it; otherwise it is "inconclusive", which
+`mbench compare` reports with its own exit status (3), never as a pass or a regression. For the same reason, on a
+contended or moved machine any change (an improvement too) that lies within that uncertainty of a regression past
+the threshold is inconclusive.
 
 The default metric is ``latency`` (the headline estimate); rows stored before it existed fall back to
 ``latency_median``, and the note says so.
