@@ -94,7 +94,7 @@ class BusyLoop:
 
 
 def timed_runs(store: Store, run_id: str) -> dict[tuple[str, str], Rounds]:
-    return {(s.model, s.format): Rounds(s.values_ms, s.rounds, s.marked) for s in store.samples()
+    return {(s.model, s.format): s.timed() for s in store.samples()
             if s.run_id == run_id}
 
 

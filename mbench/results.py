@@ -12,10 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mbench import __version__
 from mbench.artifacts import Artifact
 from mbench.spec import Format, Precision, Status
+
+if TYPE_CHECKING:
+    from mbench.estimate import Rounds
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -84,6 +88,12 @@ class SampleSet:
     marked: tuple[bool, ...] = ()
 
     PER_RUN = ("rounds", "positions", "timestamps", "cpu_ms", "wait_ms", "marked")
+
+    def timed(self) -> "Rounds":
+        """The timed runs with their rounds and marks, as the estimators take them (estimate.Rounds)."""
+        from mbench.estimate import Rounds
+
+        return Rounds(self.values_ms, self.rounds, self.marked)
 
     def per_run(self) -> dict[str, list]:
         """The per-run extras that were recorded (the store's nullable ``per_run_zlib`` column)."""

@@ -30,6 +30,7 @@ import dataclasses
 import json
 import statistics
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -126,8 +127,8 @@ class Drift:
 
 def machine_drift(before: dict, after: dict, key: tuple) -> Drift | None:
     """``key``'s view of the machine's drift between the runs; None with fewer than MIN_REFERENCES references."""
-    changes = [after[k][0] / before[k][0] - 1 for k in set(before) & set(after)
-               if k != key and k[3] == key[3] and before[k][0] and after[k][0] and before[k][4] == after[k][4]]
+    changes = [after[k].value / before[k].value - 1 for k in set(before) & set(after) if k != key and k[3] == key[3]
+               and before[k].value and after[k].value and before[k].identity == after[k].identity]
     if len(changes) < MIN_REFERENCES:
         return None
     low, high = np.percentile(changes, [25, 75])
@@ -143,8 +144,8 @@ def _machine_or_artifact(found: Difference, before, after, pooled, threshold: fl
     past the threshold is inconclusive, not a pass."""
     if found.p_value is None:
         return found
-    busy = [side for side, value in (("before", before), ("after", after)) if value[2]]
-    swing = max(value[3] for value in (before, after))
+    busy = [name for name, side in (("before", before), ("after", after)) if side.contended]
+    swing = max(before.swing, after.swing)
     moved = drift is not None and abs(drift.change) > threshold
     change = found.change if drift is None else (1 + found.change) / (1 + drift.change) - 1
     uncertain = swing + (drift.spread if drift else 0.0)
@@ -194,9 +195,19 @@ def check_runs(store: Store, wanted: list[str]) -> None:
             raise UnknownRunError(f"run {run!r} is not in {store.path}; known runs (newest last): {listing}")
 
 
-def run_values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, tuple]:
-    """Per key, the run's newest (value, error or note, contended, swing, identity: artifact sha256, runtime version,
-    threads) for the metric; a failed row has value None and its error. An older row without ``latency`` gives its ``latency_median``, noted."""
+class Side(NamedTuple):
+    """One run's newest row of a metric for one key, as a comparison needs it."""
+
+    value: float | None  # None for a failed row
+    note: str  # its error, or why an older row's median stands in
+    contended: bool
+    swing: float  # between rounds; 0 where not recorded
+    identity: tuple  # artifact sha256, runtime version, threads: what must not change for a drift reference
+
+
+def run_values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, Side]:
+    """Per key, the run's newest row of the metric. An older row without ``latency`` gives its ``latency_median``,
+    noted."""
     fallback = FALLBACK.get(metric)
     names = [metric, "latency", *([fallback] if fallback else [])] if metric.startswith("latency") else [metric]
     mine = latest_rows(rows[(rows.run_id == run) & rows.metric.isin(names)])
@@ -208,8 +219,8 @@ def run_values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, tuple]:
         ok = row.status == "ok" and not pd.isna(row.value)
         note = "older row: latency_median stands in for latency" if ok and row.metric == fallback else row.error
         identity = (row.artifact_sha256, row.runtime_version, row.threads)
-        values[tuple(getattr(row, k) for k in KEY)] = (float(row.value) if ok else None, note, *_machine(row.details),
-                                                       identity)
+        values[tuple(getattr(row, k) for k in KEY)] = Side(float(row.value) if ok else None, note,
+                                                           *_machine(row.details), identity)
     return values
 
 

@@ -16,7 +16,7 @@ decides, as for a metric without raw samples, and a contended row past it is inc
 """
 from __future__ import annotations
 
-from mbench.estimate import Ratio, Rounds, paired_ratio
+from mbench.estimate import Ratio, paired_ratio
 from mbench.report.compare import DEFAULT_METRIC, Difference, RunComparison, check_runs, run_values
 from mbench.store import Store
 
@@ -34,7 +34,7 @@ def compare_models(store: Store, run: str, baseline: str, candidate: str, thresh
         if model not in measured:
             raise UnknownModelError(f"model {model!r} has no latency in run {run}; measured there: "
                                     f"{', '.join(measured) or 'none'}")
-    timed = {(s.model, s.format, s.precision, s.device): Rounds(s.values_ms, s.rounds, s.marked)
+    timed = {(s.model, s.format, s.precision, s.device): s.timed()
              for s in store.samples() if s.run_id == run and s.model in (baseline, candidate)}
     differences = []
     for key in sorted(k for k in values if k[0] == baseline):
@@ -45,16 +45,17 @@ def compare_models(store: Store, run: str, baseline: str, candidate: str, thresh
 
 
 def _paired(key, other, values, timed, candidate: str, threshold: float) -> Difference:
-    (a, error_a, busy_a, *_), (b, error_b, busy_b, *_) = values[key], values[other]
+    base, cand = values[key], values[other]
+    a, b = base.value, cand.value
     shown = (f"{candidate} vs {key[0]}", *key[1:])
     if a is None or b is None:
-        return Difference(shown, a, b, None, (0, 0), False, f"not measured: {error_b or error_a}")
+        return Difference(shown, a, b, None, (0, 0), False, f"not measured: {cand.note or base.note}")
     counts = tuple(len(timed[k].values) if k in timed else 0 for k in (key, other))
     if key not in timed or other not in timed:
         ratio = Ratio(b / a, None, None, 0)
     else:
         ratio = paired_ratio(timed[other], timed[key])
-    regressed, inconclusive, note = verdict(ratio, threshold, busy_a or busy_b)
+    regressed, inconclusive, note = verdict(ratio, threshold, base.contended or cand.contended)
     return Difference(shown, a, b, None, counts, regressed, note, inconclusive)
 
 

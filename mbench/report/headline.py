@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from mbench.estimate import Ratio, Rounds, paired_ratio
+from mbench.estimate import Ratio, paired_ratio
 from mbench.report.tables import MB, interference_text, value
 from mbench.results import SampleSet
 
@@ -113,7 +113,7 @@ def _paired(samples: list[SampleSet], big: str, small: str, fmt: str, device: st
     newest = {s.model: s for s in mine if s.model in (big, small)}
     if len(newest) < 2 or newest[big].run_id != newest[small].run_id:
         return None
-    first, second = (Rounds(s.values_ms, s.rounds, s.marked) for s in (newest[big], newest[small]))
+    first, second = (newest[m].timed() for m in (big, small))
     return paired_ratio(first, second)
 
 
