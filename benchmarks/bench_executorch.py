@@ -1,6 +1,6 @@
 """ExecuTorch (.pte, XNNPACK) against ONNX Runtime and LiteRT on both HED models, fp32 and int8, same threads.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_executorch.py [--work /tmp/mbench-et] [--threads 2] [--runs 30]
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_executorch.py [--work /tmp/mbench-et] [--threads N] [--runs 30]
 
 Converts through mbench's own pipeline (cached in --work), then profiles every artifact together through
 ``mbench.sweep.profile_and_record`` (so it inherits however mbench orders multi-artifact profiles, interleaved
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mbench import models
 from mbench.convert.pipeline import ConvertSettings
-from mbench.devices.inventory import load_inventory
+from mbench.devices.inventory import LocalDevice, load_inventory
 from mbench.measure import RunPlan
 from mbench.spec import Format, Precision
 from mbench.store import Store
@@ -47,10 +47,12 @@ def table(rows) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("/tmp/mbench-et"))
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int,
+                        help="runtime threads [default: mbench's host default, every CPU but one]")
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    args.threads = args.threads or LocalDevice(kind="local").thread_count()
     (args.work / "devices.yaml").write_text(f"devices:\n  host:\n    kind: local\n    threads: {args.threads}\n")
     plan = RunPlan(warmup_runs=5, warmup_seconds=0.5, runs=args.runs, min_seconds=1.0, max_seconds=60.0)
     with Store(args.work / "results.db") as store:
@@ -64,7 +66,7 @@ def main() -> None:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     text = "\n".join([
         "## ExecuTorch (.pte, XNNPACK) against ONNX Runtime and LiteRT (`benchmarks/bench_executorch.py`)", "",
-        f"Host: {platform.node()}, {platform.machine()}, {os.cpu_count()} cores, {args.threads} threads, "
+        f"Host: {platform.node()}, {platform.machine()}, {os.cpu_count()} cores, threads {args.threads}, "
         f"{args.runs}+ runs per artifact, measured together in interleaved rounds; load average "
         f"{os.getloadavg()[0]:.1f} at the end; {when}.", "", table(rows)])
     print(text)

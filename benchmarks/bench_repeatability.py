@@ -212,7 +212,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "repeatability")
     parser.add_argument("--max-seconds", type=float, default=RunPlan().max_seconds)
-    parser.add_argument("--threads", type=int, help="runtime threads [default: devices.yaml's host setting]")
+    parser.add_argument("--threads", type=int, help="runtime threads [default: devices.yaml's host setting, "
+                                                       "else every CPU but one]")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of markdown")
     parser.add_argument("--note", default="", help="what else the machine was doing, for RESULTS.md")
     parser.add_argument("--no-write", action="store_true", help="do not update benchmarks/RESULTS.md")
@@ -224,7 +225,10 @@ def main() -> None:
     six = [a for a in chosen if a.model in PAIR]
     with Store(db) as store:
         six_rounds = profile(store, six, plan, args.threads, "six in rounds")[1]
-    report = {"plan": dataclasses.asdict(plan), "threads": args.threads, "cpu_count": os.cpu_count(),
+    host = load_inventory(ROOT / "devices.yaml").get("host")
+    report = {"plan": dataclasses.asdict(plan), "threads": args.threads or host.thread_count(),
+              "threads_from": "given" if args.threads else "inventory" if host.threads else "default",
+              "cpu_count": os.cpu_count(),
               "conditions_note": args.note, "runs": runs, "seconds": seconds, "control_swing": control,
               "six_in_rounds_s": six_rounds,
               "six_sequential_s": sequential_seconds(six, plan, args.threads, args.work / "sequential.db"),

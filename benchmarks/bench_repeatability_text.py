@@ -68,12 +68,18 @@ def compare_table(report: dict) -> list[str]:
     return lines
 
 
+def threads_said(report: dict) -> str:
+    source = {"given": "--threads", "inventory": "devices.yaml's host"}.get(report.get("threads_from", ""),
+                                                                          "the host default: every CPU but one")
+    return f"threads {report['threads']} ({source})"
+
+
 def render(report: dict) -> str:
     plan = report["plan"]
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     head = [f"## Repeatability on a busy machine (issue 13), {when}", "",
             f"`benchmarks/bench_repeatability.py --max-seconds {plan['max_seconds']:g}`: {platform.machine()}, "
-            f"{report.get('cpu_count')} CPUs, threads {report['threads'] or 'host default'}; "
+            f"{report.get('cpu_count')} CPUs, {threads_said(report)}; "
             f"rounds of {plan['burst_seconds']:g} s bursts, seed {plan['seed']}. Eight artifacts profiled in interleaved "
             "rounds three times: quiet, quiet again, beside a one-core busy loop. " + report.get("conditions_note", ""),
             "", f"Profiling the six HED artifacts: {report['six_in_rounds_s']:.1f} s in rounds against "

@@ -1,8 +1,10 @@
+import os
 from pathlib import Path
 
 import pytest
 
 from mbench.devices.inventory import InventoryError, load_inventory
+from mbench.devices.local import placement
 
 SHIPPED = Path(__file__).resolve().parents[1] / "devices.yaml"
 
@@ -110,3 +112,14 @@ def test_a_device_name_unfit_for_a_file_or_argument_is_refused(tmp_path, name):
         load_inventory(path)
     message = str(caught.value)
     assert f"{path}:4: devices.{name}" in message and repr(name) in message and "file name" in message
+
+
+def test_host_leaves_one_cpu_to_the_system_unless_told(tmp_path):
+    allowed = sorted(os.sched_getaffinity(0))
+    host = load_inventory(SHIPPED).get("host")
+    assert host.thread_count() == max(1, len(allowed) - 1)
+    if len(allowed) > 1:
+        assert allowed[0] not in placement(host.thread_count())
+    path = tmp_path / "devices.yaml"
+    path.write_text(f"devices:\n  host:\n    kind: local\n    threads: {len(allowed)}\n")
+    assert load_inventory(path).get("host").thread_count() == len(allowed)

@@ -37,10 +37,10 @@ def echo_profile(artifact, result) -> None:
     stats = LatencyStats.from_samples(result.samples_ms)
     timed = Rounds.measured(result.samples_ms, result.rounds, result.cpu_ms, result.wait_ms)
     noise = stats.noise()
-    cpus = f" on CPUs {','.join(map(str, result.cpus))}" if result.cpus else ""
+    cpus = f" on CPU{'s' if len(result.cpus) > 1 else ''} {','.join(map(str, result.cpus))}" if result.cpus else ""
     click.echo(f"ok      {label} latency {estimate(timed):8.3f} ms  median {stats.median:8.3f} ms  "
                f"p90 {stats.p90:8.3f} ms  n={stats.count:<5} {result.runtime} {result.runtime_version}, "
-               f"{result.threads} threads{cpus}"
+               f"{result.threads} thread{'s' if result.threads != 1 else ''}{cpus}"
                + (click.style(f"  CONTENDED: {interference_phrase(timed.marked_share, timed.swing)}", fg="red")
                   if timed.contended else "")
                + (click.style(f"  NOISY: {noise}", fg="yellow") if noise else ""))

@@ -74,6 +74,16 @@ class _Device(BaseModel):
 class LocalDevice(_Device):
     kind: Literal["local"]
 
+    def thread_count(self) -> int:
+        """Every CPU this process may use but one, which is left to the system and to mbench itself (at least one).
+        Measured on a 2-vCPU VM (benchmarks/RESULTS.md, repeatability): runtimes on both CPUs ran whole rounds up
+        to 2.5x slower at times and a one-core busy loop doubled every latency; on one pinned CPU they held within
+        a few percent, busy loop or not."""
+        if self.threads:
+            return self.threads
+        allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return max(1, allowed - 1)
+
 
 class SSHDevice(_Device):
     kind: Literal["ssh"]

@@ -15,7 +15,7 @@ def profile_each(artifacts: list[Artifact], device_name: str, device: Device, pl
                  ) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
     """Profile each artifact the device can take, yielded as each finishes; a failure is a row and the others go
     on. On the host all of them are measured in interleaved rounds (devices/rounds.py). ``threads`` is decided here
-    once (the caller's, else the device's setting, else the CPU count) and stored as decided. ``inventory`` is
+    once (the caller's, else the device's setting, else its default) and stored as decided. ``inventory`` is
     needed for an iOS device, which is reached through the Mac it names."""
     threads = threads or device.thread_count()
     if isinstance(device, LocalDevice):
