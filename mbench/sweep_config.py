@@ -24,7 +24,7 @@ PLAN = RunPlan()  # the one source of the defaults below
 class ProfileSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    threads: Annotated[int, Field(ge=1)] | None = None  # None: the device's setting, else its default (host: every CPU but one)
+    threads: Annotated[int, Field(ge=1)] | None = None  # None: the device's setting, else its default
     warmup_runs: Annotated[int, Field(ge=0)] = PLAN.warmup_runs
     warmup_seconds: Annotated[float, Field(ge=0)] = PLAN.warmup_seconds
     runs: Annotated[int, Field(ge=1)] = PLAN.runs
