@@ -58,6 +58,11 @@ def _user(value: str) -> str:
 DeviceName = Annotated[str, AfterValidator(_device_name)]
 
 
+def usable_cpus() -> list[int] | None:
+    """The CPUs this process may run on, in order; None where the OS does not say (nor allow pinning)."""
+    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+
+
 class _Device(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -81,8 +86,8 @@ class LocalDevice(_Device):
         a few percent, busy loop or not."""
         if self.threads:
             return self.threads
-        allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        return max(1, allowed - 1)
+        allowed = usable_cpus()
+        return max(1, (len(allowed) if allowed else os.cpu_count() or 1) - 1)
 
 
 class SSHDevice(_Device):

@@ -8,7 +8,7 @@ from typing import Iterator
 
 from mbench.artifacts import Artifact
 from mbench.devices.agent import AgentResult
-from mbench.devices.inventory import LocalDevice
+from mbench.devices.inventory import LocalDevice, usable_cpus
 from mbench.devices.rounds import Job, measure_in_rounds
 from mbench.devices.rows import Profile, result_rows
 from mbench.measure import RunPlan
@@ -23,9 +23,9 @@ def agent_argv() -> list[str]:
 def placement(threads: int) -> list[int] | None:
     """The CPUs an agent with ``threads`` threads is pinned to: the last ``threads`` CPUs this process may use
     (CPU 0 takes most interrupts), all of them when it needs as many; None where the OS does not allow pinning."""
-    if not hasattr(os, "sched_getaffinity"):
+    allowed = usable_cpus()
+    if allowed is None:
         return None
-    allowed = sorted(os.sched_getaffinity(0))
     return allowed[-threads:] if threads < len(allowed) else allowed
 
 
