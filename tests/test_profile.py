@@ -99,3 +99,35 @@ def test_rows_carry_noise_statistics_and_machine_state(profiled):
     details = json.loads(onnx.details["latency_median"])
     assert details["cpu_count"] >= 1 and "load_1min_before" in details and "load_1min_after" in details
     assert "noise" in details and "governor" in details
+    assert details["allocator"].startswith("glibc, freed memory kept") and details["faults_per_run_max"] >= 0
+
+
+FAULTS_PER_FREE = """
+import ctypes, resource, sys
+import numpy as np
+from mbench.devices.agent import keep_freed_memory
+ctypes.CDLL(None).prctl(41, 1, 0, 0, 0)  # PR_SET_THP_DISABLE: 4 KiB pages, so faults count pages on any THP setting
+if sys.argv[1] == "keep":
+    keep_freed_memory()
+faults = []
+for _ in range(20):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    np.ones(40 << 20, dtype=np.uint8).sum()  # 40 MiB allocated, touched and freed, as a large activation per run
+    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+print(sorted(faults)[10])
+"""
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="glibc's allocator")
+def test_the_agent_keeps_freed_memory_so_runs_do_not_fault_it_in_again():
+    import subprocess
+    import sys
+
+    def median_faults(mode: str) -> int:
+        return int(subprocess.run([sys.executable, "-c", FAULTS_PER_FREE, mode], capture_output=True, text=True,
+                                  check=True).stdout)
+
+    # glibc mmaps a block above 32 MiB whatever its dynamic threshold says, so by default its 10,240 pages go back to
+    # the kernel at each free and are faulted in again at each use
+    assert median_faults("default") > 5000
+    assert median_faults("keep") < 20

@@ -66,18 +66,19 @@ def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance
 
 def interference(timed: Rounds, result: AgentResult, plan: RunPlan | None) -> dict:
     """What the row says about the machine while it was measured: the share of marked runs and the swing
-    between rounds, whether they make it contended (estimate.py), the kernel's view per burst summarised, and where
-    the agent ran."""
+    between rounds, whether they make it contended (estimate.py), the kernel's view per burst summarised (with the
+    page faults per run: memory handed back and faulted in again between runs, see agent.keep_freed_memory), and
+    where the agent ran."""
     kernel, swing = result.kernel, timed.swing
     seen = {"marked_share": round(timed.marked_share, 4), "contended": timed.contended,
             "round_swing": None if swing is None else round(swing, 4),
             "estimator": LATENCY_ESTIMATOR, "rounds": len(set(result.rounds)) or None, "cpus": result.cpus or None}
     if plan is not None and result.rounds:
         seen["round_seed"] = plan.seed
-    for name, reduce in (("procs_running", max), ("load_1min", max), ("steal_share", max), ("psi_some_share", max)):
+    for name in ("procs_running", "load_1min", "steal_share", "psi_some_share", "faults_per_run"):
         values = [k[name] for k in kernel if name in k]
         if values:
-            seen[f"{name}_max"] = round(reduce(values), 4)
+            seen[f"{name}_max"] = round(max(values), 4)
     return {k: v for k, v in seen.items() if v is not None}
 
 

@@ -7,7 +7,8 @@ One JSON command per line on stdin, one JSON reply per line on stdout (anything 
     {"do": "load", "manifest": PATH, "threads": N, "compute_units": "", "cpus": [1]}  -> runtime, load_ms, first_ms
     {"do": "warmup", "plan": {RunPlan fields}}                                       -> warmup_ms
     {"do": "burst", "seconds": 0.1}        -> wall_ms, cpu_ms, wait_ms, t (epoch seconds at each run's start),
-                                              kernel (what /proc said about contention around the burst)
+                                              kernel (what /proc said about contention around the burst, and
+                                              the minor page faults per timed run)
     {"do": "close"}                        -> peak_rss_bytes, environment
 A reply has "ok": true, or "ok": false with "status" (failed or not_run) and "error". The agent exits when its
 parent dies or stdin closes.
@@ -16,10 +17,11 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import sys
 import time
 
-from mbench.devices.agent import _peak_rss_bytes, _runner, machine_state
+from mbench.devices.agent import _peak_rss_bytes, _runner, keep_freed_memory, machine_state
 from mbench.measure import RunPlan, _warm_up
 
 
@@ -86,7 +88,8 @@ class Server:
         self.inputs = seeded_inputs(artifact.inputs, seed=1)
         reply = dict(runtime=self.runner.name, runtime_version=self.runner.version(), cpus=placed,
                      compute_units=compute_units if artifact.format is Format.COREML else "",
-                     environment=machine_state("before"), rss_before_load_bytes=_peak_rss_bytes())
+                     environment={**machine_state("before"), "allocator": keep_freed_memory()},
+                     rss_before_load_bytes=_peak_rss_bytes())
         started = time.perf_counter()
         self.runner.load(artifact, threads)
         reply["load_ms"] = (time.perf_counter() - started) * 1e3
@@ -103,6 +106,7 @@ class Server:
         before, begun = kernel_view(), time.perf_counter()
         self.runner.run(self.inputs)  # untimed re-warm: another artifact just had the CPUs (caches, thread pools)
         rewarm_ms = (time.perf_counter() - begun) * 1e3
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         while len(wall) < runs or time.perf_counter() - begun < seconds:
             waited, c0, starts_at, t0 = _run_queue_wait_ns(), time.process_time_ns(), time.time(), time.perf_counter_ns()
             self.runner.run(self.inputs)
@@ -113,6 +117,7 @@ class Server:
             if waited is not None and waited_after is not None:
                 wait.append((waited_after - waited) / 1e6)
         kernel = contention(before, kernel_view(), time.perf_counter() - begun)
+        kernel["faults_per_run"] = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / len(wall)
         return dict(wall_ms=wall, cpu_ms=cpu, wait_ms=wait if len(wait) == len(wall) else [], t=starts, kernel=kernel,
                     rewarm_ms=rewarm_ms)
 
