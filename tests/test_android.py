@@ -28,7 +28,7 @@ def inventory(tmp_path, **fields):
     (tmp_path / "onnxruntime_perf_test").write_text("binary")
     entry = {"kind": "android", "serial": "R5CT1234", "benchmark_binary": str(tmp_path / "benchmark_model"),
              "threads": 4, **fields}
-    lines = "".join(f"    {k}: {v}\n" for k, v in entry.items())
+    lines = "".join(f"    {k}: {v}\n" for k, v in entry.items() if v is not None)
     (tmp_path / "devices.yaml").write_text(f"devices:\n  pixel:\n{lines}")
     return load_inventory(tmp_path / "devices.yaml")
 
@@ -65,6 +65,23 @@ def test_the_adb_command_lines(phone, tmp_path, tiny_artifacts_dir):
     assert run[2] == "/data/local/tmp/mbench/benchmark_model" and run[:2] == ["taskset", "f0"] and "--num_threads=4" in run and "--enable_op_profiling=true" in run
     assert "--num_runs=20" in run and "--warmup_runs=2" in run and "--min_secs=0.5" in run
     assert any(c[:2] == ["rm", "-f"] and c[2].endswith(".tflite") for c in shell_commands(phone))
+
+
+def test_without_threads_the_phone_says_how_many_cpus(phone, tmp_path, tiny_artifacts_dir):
+    phone.add("adb", "shell nproc", stdout="8\n")
+    profile(tmp_path, tiny_artifacts_dir, inventory(tmp_path, threads=None))
+    run = next(c for c in shell_commands(phone) if "--enable_op_profiling=true" in c)
+    assert "--num_threads=8" in run
+    profile(tmp_path, tiny_artifacts_dir, inventory(tmp_path, threads=None, taskset="f0"))
+    run = [c for c in shell_commands(phone) if "--enable_op_profiling=true" in c][-1]
+    assert run[:2] == ["taskset", "f0"] and "--num_threads=4" in run  # the mask's four CPUs
+
+
+def test_a_phone_that_does_not_say_its_cpus_gives_failed_rows_naming_the_fix(phone, tmp_path, tiny_artifacts_dir):
+    rows = profile(tmp_path, tiny_artifacts_dir, inventory(tmp_path, threads=None))  # nproc answers nothing
+    tflite = rows[rows.format == "tflite"]
+    assert list(tflite.status) == ["failed"]
+    assert "adb shell nproc" in tflite.error.iloc[0] and "set threads" in tflite.error.iloc[0]
 
 
 def test_delegates_give_one_device_label_each(phone, tmp_path, tiny_artifacts_dir):

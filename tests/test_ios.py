@@ -66,6 +66,16 @@ def test_harness_lines_become_rows_per_compute_unit(mac, tmp_path, tiny_artifact
     assert cpu.value["memory_footprint"] == 52428800 and cpu.value["first_inference"] == 3.25
     assert (rows.provenance == "ios").all() and (rows.host == f"iPhone15,2 ({UDID})").all()
     assert '"compute_units": "CPU_ONLY"' in cpu.details.iloc[0]
+    assert "threads_not_applied" not in cpu.details.iloc[0]  # nobody asked for threads, so none were refused
+
+
+def test_threads_asked_of_core_ml_are_said_to_be_not_applied(mac, tmp_path, tiny_artifacts_dir):
+    mac.add("xcodebuild", "test-without-building", stdout=(FIXTURES / "xcodebuild_harness.txt").read_text())
+    with Store(tmp_path / "r.db") as store:
+        profile_and_record(tiny_artifacts_dir, "iphone", load_inventory(inventory_file(tmp_path)), store, PLAN,
+                           threads=2)
+        rows = store.measurements()
+    assert '"threads_not_applied": "2 requested' in rows.details.iloc[0]
 
 
 def test_the_xcodebuild_command_lines_and_the_staged_model(mac, tmp_path, tiny_artifacts_dir):

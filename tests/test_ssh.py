@@ -18,7 +18,7 @@ QUICK = RunPlan(warmup_runs=1, warmup_seconds=0, runs=5, min_seconds=0)
 def write_inventory(root: Path, port: int, **fields) -> Path:
     entry = ssh_entry(root, port, **fields)
     path = root / f"devices-{len(list(root.glob('devices-*')))}.yaml"
-    path.write_text("devices:\n  board:\n" + "".join(f"    {k}: {v}\n" for k, v in entry.items()))
+    path.write_text("devices:\n  board:\n" + "".join(f"    {k}: {v}\n" for k, v in entry.items() if v is not None))
     return path
 
 
@@ -40,6 +40,20 @@ def test_profile_over_ssh_measures_real_rows_tagged_with_the_remote(sshd, tiny_a
     assert list(coreml.status) == ["not_run"] and "only on macOS" in coreml.error.iloc[0]
     cached = sorted(p.name for p in (root / "cache").iterdir())
     assert len(cached) == 4 and all(len(name) == 64 for name in cached)
+
+
+def test_without_threads_the_remote_uses_the_cpus_it_reports_not_ours(sshd, onnx_only):
+    import sys
+
+    root, port = sshd
+    one_cpu = root / "python-on-one-cpu"  # the remote's python, allowed a single CPU whatever this machine has
+    one_cpu.write_text(f"#!{sys.executable}\nimport os, sys\nos.sched_setaffinity(0, {{min(os.sched_getaffinity(0))}})\n"
+                       f"os.execv(sys.executable, [sys.executable, *sys.argv[1:]])\n")
+    one_cpu.chmod(0o755)
+    rows = profile(root, write_inventory(root, port, threads=None, python=one_cpu), onnx_only)
+    assert (rows.status == "ok").all() and (rows.threads == 1).all()
+    assert '"usable_cpus": 1' in rows.details.iloc[0]
+    assert load_inventory(write_inventory(root, port, threads=None)).get("board").thread_count() is None
 
 
 @pytest.fixture(scope="module")

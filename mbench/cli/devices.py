@@ -44,7 +44,7 @@ def list_devices(inventory_path, as_json):
         return
     for name, device in inventory.devices.items():
         formats = ",".join(f.value for f in device.formats)
-        click.echo(f"{name:<16} {device.kind:<8} threads={device.thread_count():<3} formats={formats}  "
+        click.echo(f"{name:<16} {device.kind:<8} threads={device.thread_count() or 'its CPUs':<3} formats={formats}  "
                    f"{device.description}")
     if inventory.missing_file():
         click.echo(f"({inventory.missing_file()}; only this machine is listed)")

@@ -19,7 +19,8 @@ PLAN = RunPlan()  # the one source of the defaults below
               show_default=True, help="Device inventory file.")
 @click.option("--model", "model_filter", multiple=True, help="Only these models (repeatable).")
 @click.option("--threads", type=click.IntRange(min=1),
-              help="Runtime threads [default: the device's setting; the host's: every CPU but one].")
+              help="Runtime threads [default: the device's setting, else on the host every CPU but one, on a "
+                   "remote device every CPU it reports].")
 @click.option("--runs", type=click.IntRange(min=1), default=PLAN.runs, show_default=True, help="Minimum timed runs.")
 @click.option("--min-seconds", type=click.FloatRange(min=0), default=PLAN.min_seconds, show_default=True,
               help="Minimum time spent in timed runs.")

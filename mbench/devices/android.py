@@ -45,6 +45,16 @@ class AdbPhone:
     def getprop(self, name: str) -> str:
         return self.call(self.shell(["getprop", name]), f"adb getprop {name}").strip()
 
+    def cpu_count(self) -> int:
+        """The CPUs the benchmark tool will run on: the inventory's taskset mask, else what ``nproc`` says."""
+        if self.device.taskset:
+            return bin(int(self.device.taskset, 16)).count("1")
+        said = self.call(self.shell(["nproc"]), "adb shell nproc").strip()
+        if not said.isdigit() or int(said) < 1:
+            raise DeviceError(f"adb shell nproc on {self.device.serial} answered {said[:80]!r}, not a CPU count; "
+                              f"set threads in this device's inventory entry")
+        return int(said)
+
     def remote(self, local: str | Path) -> str:
         return posixpath.join(self.device.remote_dir, Path(local).name)
 
@@ -115,15 +125,15 @@ def _why_not(device: AndroidDevice, artifact: Artifact) -> str:
 
 
 def profile(artifacts: list[Artifact], name: str, device: AndroidDevice, plan: RunPlan,
-            threads: int) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
-    """Each artifact with each configured delegate; a failure is a row and the sweep goes on."""
+            threads: int | None) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
+    """Each artifact with each configured delegate; a failure is a row and the sweep goes on. Without
+    ``threads``, one per CPU the tool runs on (``taskset`` picks the big cores where that matters)."""
     phone = AdbPhone(device)
     try:
         host = f"{phone.getprop('ro.product.model')} ({device.serial})"
+        threads, unreachable = threads or phone.cpu_count(), ""
     except DeviceError as error:
-        host, unreachable = device.serial, str(error)
-    else:
-        unreachable = ""
+        host, threads, unreachable = device.serial, threads or 0, str(error)
     for artifact in (a for a in artifacts if a.format in device.formats):
         for delegate in _configs(device, artifact):
             label = name if delegate == "cpu" else f"{name}/{delegate}"

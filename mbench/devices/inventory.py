@@ -55,6 +55,12 @@ def _user(value: str) -> str:
     return value
 
 
+def _cpu_mask(value: str) -> str:
+    if not re.fullmatch(r"(0x)?[0-9A-Fa-f]{1,16}", value) or int(value, 16) == 0:
+        raise ValueError("taskset must be a hexadecimal CPU mask naming at least one CPU, e.g. f0 for CPUs 4-7")
+    return value
+
+
 DeviceName = Annotated[str, AfterValidator(_device_name)]
 
 
@@ -72,8 +78,10 @@ class _Device(BaseModel):
     timeout_s: Annotated[float, Field(gt=0)] = 900.0
     labels: dict[str, str] = {}
 
-    def thread_count(self) -> int:
-        return self.threads or os.cpu_count() or 1
+    def thread_count(self) -> int | None:
+        """The inventory's threads; None leaves the count to the device's runner, which asks the device itself for
+        its CPUs (not this machine's: a 4-core board profiled from a 2-core laptop gets 4)."""
+        return self.threads
 
 
 class LocalDevice(_Device):
@@ -111,7 +119,7 @@ class AndroidDevice(_Device):
     benchmark_binary: str  # a LiteRT benchmark_model built for the phone's ABI, on this machine
     ort_perf_test_binary: str | None = None  # onnxruntime_perf_test for the phone, on this machine
     delegates: tuple[Literal["cpu", "gpu", "nnapi", "xnnpack"], ...] = ("cpu",)
-    taskset: str | None = None  # CPU mask, e.g. "f0" for the big cores
+    taskset: Annotated[str, AfterValidator(_cpu_mask)] | None = None  # CPU mask, e.g. "f0" for the big cores
     remote_dir: str = "/data/local/tmp/mbench"
     adb: str = "adb"
 

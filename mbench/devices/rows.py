@@ -35,7 +35,7 @@ def latency_values(stats: LatencyStats) -> list[tuple[str, float, str]]:
 
 
 def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance: str,
-                remote: dict[str, str] | None = None, threads: int | None = None,
+                remote: dict | None = None, threads: int | None = None,
                 plan: RunPlan | None = None) -> Profile:
     """Rows for one agent result: load, first inference, ``latency`` (the headline estimate, estimate.py) with the
     other latency statistics, and memory; or one row with the reason. ``remote`` is the identity of the machine the

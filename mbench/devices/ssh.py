@@ -29,9 +29,10 @@ from mbench.measure import RunPlan
 from mbench.spec import Format
 
 PROVENANCE = "ssh"
-_IDENTITY = ("import json, platform, socket; print(json.dumps({'hostname': socket.gethostname(), "
+_IDENTITY = ("import json, os, platform, socket; print(json.dumps({'hostname': socket.gethostname(), "
              "'system': platform.system(), 'uname': ' '.join(platform.uname()), "
-             "'python': platform.python_version(), 'machine': platform.machine()}))")
+             "'python': platform.python_version(), 'machine': platform.machine(), "
+             "'usable_cpus': len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}))")
 _UNPACK = 'rm -rf "$1.partial" && mkdir -p "$1.partial" && tar -xf - -C "$1.partial" && rm -rf "$1" && mv "$1.partial" "$1"'
 
 
@@ -58,8 +59,8 @@ class SSHHost:
     def call(self, argv: list[str], what: str) -> str:
         return run_tool(self.command(argv), self.device.timeout_s, f"{what} on {self.device.host}")
 
-    def identity(self) -> dict[str, str]:
-        """hostname, system, uname, python and machine of the remote, from its own python."""
+    def identity(self) -> dict:
+        """hostname, system, uname, python, machine and the CPUs it may use, from the remote's own python."""
         output = self.call([self.device.python, "-c", _IDENTITY], "python")
         try:
             return json.loads(output.strip().splitlines()[-1])
@@ -103,21 +104,23 @@ def _tar_of(entries: list[tuple[Path, str]]) -> bytes:
     return buffer.getvalue()
 
 
-def _units(device: SSHDevice, artifact: Artifact, identity: dict[str, str]) -> list[str]:
+def _units(device: SSHDevice, artifact: Artifact, identity: dict) -> list[str]:
     if artifact.format is Format.COREML and identity.get("system") == "Darwin":
         return list(device.coreml_compute_units)
     return [""]
 
 
 def profile(artifacts: list[Artifact], name: str, device: SSHDevice, plan: RunPlan,
-            threads: int) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
+            threads: int | None) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
     """Each artifact (each Core ML compute unit on a Mac) through its own remote agent in serve mode, all in
-    interleaved rounds (devices/rounds.py); failures become rows."""
+    interleaved rounds (devices/rounds.py); failures become rows. Without ``threads``, all the CPUs the remote
+    says it may use: it is the machine under test, with nothing of mbench's beside the agent."""
     host = SSHHost(device)
     try:
         identity, unreachable = host.identity(), ""
     except DeviceError as error:
         identity, unreachable = {"hostname": device.host}, str(error)
+    threads = threads or identity.get("usable_cpus") or 0
     jobs = []
     for artifact in (a for a in artifacts if a.format in device.formats):
         for units in _units(device, artifact, identity):
