@@ -17,7 +17,12 @@ if it also holds on the unmarked runs alone (at least ``MIN_UNMARKED`` on each s
 threshold and the test significant). On any machine, a regression must be past the threshold by more than the swing
 either run saw (rows record ``round_swing``: a change within the machine's own movement during a run cannot be told
 from it) plus, where a drift was seen, the references' disagreement about it; otherwise it is "inconclusive", which
-`mbench compare` reports with its own exit status (3), never as a pass or a regression. For the same reason, on a
+`mbench compare` reports with its own exit status (3), never as a pass or a regression. Where neither row is
+contended and at least ``MIN_CALM_REFERENCES`` unchanged artifacts measured the same two runs, their changes are the
+direct measure of how far an unchanged artifact strays between these runs, so the margin is the widest of them
+(its distance from the drift) instead of the swing. Measured (benchmarks/RESULTS.md, 18:48 UTC): a true +9.1 %
+slowdown whose baseline row swung 9 % was inconclusive under the swing margin, while the seven unchanged artifacts
+strayed at most 1.3 %; replayed on six earlier recordings, whose rows were contended, no verdict changed. For the same reason, on a
 contended or moved machine any change (an improvement too) that lies within that uncertainty of a regression past
 the threshold is inconclusive.
 
@@ -43,6 +48,7 @@ DEFAULT_METRIC = "latency"
 FALLBACK = {"latency": "latency_median"}  # rows stored before `latency` existed
 MIN_UNMARKED = 10
 MIN_REFERENCES = 2
+MIN_CALM_REFERENCES = 3  # unchanged artifacts needed before their disagreement replaces the swing (module docstring)
 
 
 class UnknownRunError(ValueError):
@@ -123,6 +129,7 @@ class Drift:
     change: float  # the median of the references' relative changes
     spread: float  # how much they disagree: the interquartile range of those changes
     references: int
+    widest: float = 0.0  # the farthest any reference's change lies from ``change``
 
 
 def machine_drift(before: dict, after: dict, key: tuple) -> Drift | None:
@@ -132,14 +139,16 @@ def machine_drift(before: dict, after: dict, key: tuple) -> Drift | None:
     if len(changes) < MIN_REFERENCES:
         return None
     low, high = np.percentile(changes, [25, 75])
-    return Drift(statistics.median(changes), float(high - low), len(changes))
+    middle = statistics.median(changes)
+    return Drift(middle, float(high - low), len(changes), max(abs(c - middle) for c in changes))
 
 
 def _machine_or_artifact(found: Difference, before, after, pooled, threshold: float, alpha: float,
                          drift: Drift | None) -> Difference:
     """What the machine allows a difference to mean (module docstring): the change is taken relative to the machine's
     drift between the runs where unchanged references show it; a regression must be past the threshold by more than
-    the machine's own uncertainty (the swing either run saw, plus the references' disagreement) and agree with the
+    the machine's own uncertainty (the swing either run saw, plus the references' disagreement; on a calm machine
+    with enough references, the widest any of them strayed) and agree with the
     unmarked runs where runs were marked; on a contended or moved machine any change that could hide a regression
     past the threshold is inconclusive, not a pass."""
     if found.p_value is None:
@@ -148,16 +157,21 @@ def _machine_or_artifact(found: Difference, before, after, pooled, threshold: fl
     swing = max(before.swing, after.swing)
     moved = drift is not None and abs(drift.change) > threshold
     change = found.change if drift is None else (1 + found.change) / (1 + drift.change) - 1
-    uncertain = swing + (drift.spread if drift else 0.0)
+    calm = not busy and drift is not None and drift.references >= MIN_CALM_REFERENCES
+    uncertain = drift.widest if calm else swing + (drift.spread if drift else 0.0)
+    margin = (f"the widest an unchanged artifact strayed from the machine's drift ({drift.widest:.0%})" if calm
+              else f"the swing ({swing:.0%})")
     seen = ([f"contended {' and '.join(busy)}"] if busy else []) + (
         [f"the machine moved {drift.change:+.0%} between the runs (median of {drift.references} unchanged artifacts, "
-         f"spread {drift.spread:.0%})"] if moved else []) + [f"swung up to {swing:.0%} between rounds"]
+         f"spread {drift.spread:.0%})"] if moved else []) + (
+        [f"unchanged artifacts strayed up to {drift.widest:.0%} from the machine's drift"] if calm
+        else [f"swung up to {swing:.0%} between rounds"])
     why = ", ".join(seen)
     if found.regressed and change - uncertain > threshold and (not busy or _unmarked_agree(pooled, threshold, alpha)):
         drifted = f", {change:+.0%} against the machine's drift ({drift.change:+.0%})" if drift else ""
         agree = "; the unmarked runs agree" if busy else ""
-        return dataclasses.replace(found, note=f"{found.note}{agree}; past the threshold by more than the swing "
-                                               f"({swing:.0%}){drifted}")
+        return dataclasses.replace(found, note=f"{found.note}{agree}; past the threshold by more than {margin}"
+                                               f"{drifted}")
     if found.regressed:
         return dataclasses.replace(found, regressed=False, inconclusive=True,
                                    note=f"{why}: the difference could be the machine ({found.note})")
