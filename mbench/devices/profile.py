@@ -16,8 +16,8 @@ def profile_each(artifacts: list[Artifact], device_name: str, device: Device, pl
     """Profile each artifact the device can take, yielded as each finishes; a failure is a row and the others go
     on. On the host all of them are measured in interleaved rounds (devices/rounds.py). ``threads`` is decided
     once: the caller's, else the device's setting, else the host's default (every CPU but one) here, or, for a
-    remote device, the CPUs it reports (ssh: its Python; android: ``nproc`` or the taskset mask), in its runner. ``inventory`` is
-    needed for an iOS device, which is reached through the Mac it names."""
+    remote device, the CPUs it reports (ssh: its Python; android: ``nproc`` or the taskset mask), in its runner.
+    ``inventory`` is needed for an iOS device, which is reached through the Mac it names."""
     threads = threads or device.thread_count()
     if isinstance(device, LocalDevice):
         from mbench.devices import local

@@ -31,8 +31,8 @@ from mbench.spec import Format
 PROVENANCE = "ssh"
 _IDENTITY = ("import json, os, platform, socket; print(json.dumps({'hostname': socket.gethostname(), "
              "'system': platform.system(), 'uname': ' '.join(platform.uname()), "
-             "'python': platform.python_version(), 'machine': platform.machine(), "
-             "'usable_cpus': len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}))")
+             "'python': platform.python_version(), 'machine': platform.machine(), 'usable_cpus': "
+             "len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}))")
 _UNPACK = 'rm -rf "$1.partial" && mkdir -p "$1.partial" && tar -xf - -C "$1.partial" && rm -rf "$1" && mv "$1.partial" "$1"'
 
 

@@ -17,14 +17,16 @@ if it also holds on the unmarked runs alone (at least ``MIN_UNMARKED`` on each s
 threshold and the test significant). On any machine, a regression must be past the threshold by more than the swing
 either run saw (rows record ``round_swing``: a change within the machine's own movement during a run cannot be told
 from it) plus, where a drift was seen, the references' disagreement about it; otherwise it is "inconclusive", which
-`mbench compare` reports with its own exit status (3), never as a pass or a regression. Where neither row is
-contended and at least ``MIN_CALM_REFERENCES`` unchanged artifacts measured the same two runs, their changes are the
-direct measure of how far an unchanged artifact strays between these runs, so the margin is the widest of them
-(its distance from the drift) instead of the swing. Measured (benchmarks/RESULTS.md, 18:48 UTC): a true +9.1 %
-slowdown whose baseline row swung 9 % was inconclusive under the swing margin, while the seven unchanged artifacts
-strayed at most 1.3 %; replayed on six earlier recordings, whose rows were contended, no verdict changed. For the same reason, on a
+`mbench compare` reports with its own exit status (3), never as a pass or a regression. For the same reason, on a
 contended or moved machine any change (an improvement too) that lies within that uncertainty of a regression past
 the threshold is inconclusive.
+
+Calm machine: where neither row is contended and at least ``MIN_CALM_REFERENCES`` unchanged artifacts measured the
+same two runs, their changes measure directly how far an unchanged artifact strays between these two runs, so the
+margin is the widest of them (its distance from the drift) instead of the swing. Measured (benchmarks/RESULTS.md,
+18:48 UTC): a true +9.1 % slowdown whose baseline row swung 9 % was inconclusive under the swing margin, while the
+seven unchanged artifacts strayed at most 1.3 %; replayed on six earlier recordings, whose rows were contended, no
+verdict changed.
 
 The default metric is ``latency`` (the headline estimate); rows stored before it existed fall back to
 ``latency_median``, and the note says so.
