@@ -140,11 +140,12 @@ ESTIMATORS: dict[str, Callable[[Rounds], float]] = {
 }
 # By bench_repeatability.py (benchmarks/RESULTS.md, 2026-11-23). At two threads, once the VM's speed swung 20-130 %
 # between rounds, fast_rounds_mean beat unmarked_mean in six runs of six. At the settings of today's default (one
-# thread, freed memory kept: agent.keep_freed_memory), three runs at the default budget: p25 was the only estimator
-# within every target in all three (worst quiet vs. quiet 3.0 / 2.3 / 1.9 %, VGG/MNV2 ratio spread <= 2.6 %, the
-# 10 % slowdown seen as 8.6-10.7 % in every condition); fast_rounds_mean met them in one (3.1 / 2.2 / 3.8 %, ratios up
-# to 5.6 %), the median in one (5.6 / 4.2 / 2.1 %). In a fourth run, 3 s budget in one of the VM's slow phases, every
-# low estimator failed (p25 19.9 %, fast_rounds_mean 18.9 %) and the median came closest (5.2 %).
+# thread, freed memory kept: agent.keep_freed_memory), four runs at the default budget: worst quiet vs. quiet
+# p25 3.0 / 2.3 / 1.9 / 5.5 %, round_median_p10 2.5 / 1.9 / 2.4 / 5.1 %, fast_rounds_mean 3.1 / 2.2 / 3.8 / 5.8 %,
+# median 5.6 / 4.2 / 2.1 / 7.4 %; p25 and round_median_p10 were within every target in the first three (ratio spread
+# <= 2.9 %, the 10 % slowdown seen in every condition) and no estimator was in the fourth (the VM swung 14-36 %).
+# p25 is the simpler of the two (it needs no rounds). In a run with a 3 s budget in one of the VM's slow phases every
+# low estimator failed (p25 19.9 %) and the median came closest (5.2 %).
 LATENCY_ESTIMATOR = "p25"
 
 
