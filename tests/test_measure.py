@@ -4,7 +4,7 @@ import time
 import numpy as np
 import pytest
 
-from mbench.measure import LatencyStats, RunPlan, median_ci_width, median_interval, time_runs
+from mbench.measure import STOP_QUANTILE, LatencyStats, RunPlan, ci_width, quantile_interval, time_runs
 
 
 def test_latency_stats_agree_with_numpy():
@@ -35,19 +35,28 @@ def test_time_runs_honours_minimum_runs_and_time():
     assert len(long.samples_ms) > 1
 
 
-def test_adaptive_runs_stop_when_the_median_is_pinned_down():
+def test_adaptive_runs_stop_when_the_headline_quantile_is_pinned_down():
     steady = time_runs(lambda: time.sleep(0.002), RunPlan(warmup_seconds=0, runs=20, min_seconds=0, max_seconds=5))
     assert 20 <= len(steady.samples_ms) <= 300  # well before the 5 s budget (2,500 runs)
-    assert median_ci_width(steady.samples_ms) <= 0.01
+    assert ci_width(steady.samples_ms, STOP_QUANTILE) <= 0.01
+
+
+def test_the_stopping_rule_pins_down_the_quantile_the_headline_reports():
+    from mbench.estimate import Rounds, estimate
+
+    values = list(np.random.default_rng(2).gamma(2.0, 3.0, 300))
+    assert estimate(Rounds(tuple(values))) == pytest.approx(np.percentile(values, 100 * STOP_QUANTILE))
+    low, high = quantile_interval(values, STOP_QUANTILE)
+    assert low < np.percentile(values, 25) < high < np.median(values)
 
 
 def test_adaptive_runs_end_at_the_budget_when_noise_never_settles():
     rng = random.Random(1)
     started = time.perf_counter()
-    noisy = time_runs(lambda: time.sleep(rng.choice([0.0005, 0.004])),
+    noisy = time_runs(lambda: time.sleep(rng.uniform(0.0005, 0.004)),
                       RunPlan(warmup_seconds=0, runs=20, min_seconds=0, max_seconds=0.4))
     assert time.perf_counter() - started < 2.5
-    assert median_ci_width(noisy.samples_ms) > 0.01 and len(noisy.samples_ms) >= 20
+    assert ci_width(noisy.samples_ms, STOP_QUANTILE) > 0.01 and len(noisy.samples_ms) >= 20
 
 
 def test_warm_up_continues_until_timings_settle():
@@ -64,7 +73,7 @@ def test_warm_up_continues_until_timings_settle():
 
 def test_median_interval_brackets_the_median_and_noise_is_flagged():
     samples = list(np.random.default_rng(0).normal(10, 0.1, 400))
-    low, high = median_interval(samples)
+    low, high = quantile_interval(samples)
     assert low < np.median(samples) < high
     steady = LatencyStats.from_samples(samples)
     assert steady.noise() == "" and steady.cv == pytest.approx(0.01, rel=0.2)

@@ -31,7 +31,8 @@ PLAN = RunPlan()  # the one source of the defaults below
 @click.option("--max-seconds", type=click.FloatRange(min=0), default=PLAN.max_seconds, show_default=True,
               help="Time budget per artifact for timed runs once the minimums are met.")
 @click.option("--target-ci", type=click.FloatRange(min=0), default=PLAN.target_ci, show_default=True,
-              help="Stop when the median's 95%% interval is this narrow relative to the median (0: fixed runs).")
+              help="Stop when the 95%% interval of the headline quantile (p25) is this narrow relative to it (0: fixed "
+                   "runs).")
 @click.option("--burst-seconds", type=click.FloatRange(min=0, min_open=True), default=PLAN.burst_seconds,
               show_default=True, help="Length of each artifact's burst of timed runs per interleaved round.")
 @click.option("--seed", type=int, default=PLAN.seed, show_default=True,
@@ -43,7 +44,7 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, 
     """Measure load time, first inference, latency statistics and peak memory of every artifact on a device.
 
     Minimums follow LiteRT benchmark_model: warm up for at least 0.5 s, then at least 50 runs and 1 s; then
-    warm-up goes on until timings settle and runs go on until the median is known within --target-ci or
+    warm-up goes on until timings settle and runs go on until the headline (p25) is known within --target-ci or
     --max-seconds is spent. On the host all artifacts are measured in interleaved rounds (one warm agent per
     artifact, a short burst each per round, in a seeded shuffled order), so a slow phase of the machine falls
     on all of them alike. Every raw sample is stored with its round and the agent's CPU time; runs that were
