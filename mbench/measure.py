@@ -32,6 +32,7 @@ class RunPlan:
     settle_tolerance: float = 0.05  # warm-up ends when consecutive window medians differ by less than this
     burst_seconds: float = 0.1  # several artifacts on one device: each gets a burst this long per round
     seed: int = 0  # seeds the shuffled order of the artifacts within each round
+    processes: int = 3  # agent processes per artifact in interleaved rounds, taking its bursts in turn
 
 
 def enough(samples_ms: list[float] | tuple[float, ...], timed_s: float, plan: RunPlan) -> bool:

@@ -69,9 +69,9 @@ class Measurement:
 @dataclass(frozen=True)
 class SampleSet:
     """The raw timed runs behind a latency row, so any statistic can be recomputed later. Runs taken in
-    interleaved rounds (devices/rounds.py) also keep, per run, their round, their place in the round's order, a
-    timestamp, the agent's CPU time and run-queue wait, and whether the run was marked as descheduled (estimate.py);
-    these are empty for sets stored before rounds existed or from tools that print only times."""
+    interleaved rounds (devices/rounds.py) also keep, per run, their round, their place in the round's order, which
+    of the artifact's agent processes ran it, a timestamp, the agent's CPU time and run-queue wait, and whether the
+    run was marked as descheduled (estimate.py); these are empty for sets stored before rounds existed or from tools that print only times."""
 
     model: str
     format: str
@@ -82,12 +82,13 @@ class SampleSet:
     run_id: str = ""  # filled when read back from the store
     rounds: tuple[int, ...] = ()
     positions: tuple[int, ...] = ()
+    processes: tuple[int, ...] = ()
     timestamps: tuple[float, ...] = ()
     cpu_ms: tuple[float, ...] = ()
     wait_ms: tuple[float, ...] = ()
     marked: tuple[bool, ...] = ()
 
-    PER_RUN = ("rounds", "positions", "timestamps", "cpu_ms", "wait_ms", "marked")
+    PER_RUN = ("rounds", "positions", "processes", "timestamps", "cpu_ms", "wait_ms", "marked")
 
     def timed(self) -> "Rounds":
         """The timed runs with their rounds and marks, as the estimators take them (estimate.Rounds)."""

@@ -33,6 +33,7 @@ class ProfileSettings(BaseModel):
     target_ci: Annotated[float, Field(ge=0)] = PLAN.target_ci
     burst_seconds: Annotated[float, Field(gt=0)] = PLAN.burst_seconds
     seed: int = PLAN.seed
+    processes: Annotated[int, Field(ge=1)] = PLAN.processes
 
     def plan(self) -> RunPlan:
         return RunPlan(**self.model_dump(exclude={"threads"}))

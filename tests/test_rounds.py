@@ -22,7 +22,7 @@ from mbench.store import Store
 from mbench.sweep import profile_and_record
 
 PLAN = RunPlan(warmup_runs=2, warmup_seconds=0, runs=10, min_seconds=0.15, max_seconds=1, target_ci=0,
-               burst_seconds=0.02, seed=7)
+               burst_seconds=0.02, seed=7, processes=2)
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,17 @@ def test_rounds_pair_artifacts_and_rows_say_what_was_seen(rounds_db):
     details = json.loads(latency.details)
     assert latency.value > 0 and 0 <= details["marked_share"] <= 1 and isinstance(details["contended"], bool)
     assert details["cpus"] and details["rounds"] >= 4 and details["round_seed"] == 7 and latency.threads == 1
+
+
+def test_each_artifacts_processes_take_its_bursts_in_turn(rounds_db):
+    rows, samples = rounds_db
+    for s in samples:
+        assert len(s.processes) == len(s.values_ms)
+        turns = [p for i, p in enumerate(s.processes) if i == 0 or (s.rounds[i], s.processes[i]) !=
+                 (s.rounds[i - 1], s.processes[i - 1])]  # one entry per burst
+        assert turns == [i % 2 for i in range(len(turns))]
+    details = json.loads(rows[(rows.metric == "latency") & (rows.format == "tflite")].iloc[0].details)
+    assert details["processes"] == 2
 
 
 def test_a_starved_agent_sees_marked_runs(tmp_path):

@@ -37,17 +37,19 @@ PLAN = RunPlan()  # the one source of the defaults below
               show_default=True, help="Length of each artifact's burst of timed runs per interleaved round.")
 @click.option("--seed", type=int, default=PLAN.seed, show_default=True,
               help="Seed of the shuffled order of the artifacts in each round.")
+@click.option("--processes", type=click.IntRange(min=1), default=PLAN.processes, show_default=True,
+              help="Agent processes per artifact in interleaved rounds, taking its bursts in turn.")
 @db_option
 @library_errors
 def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, min_seconds, warmup, warmup_seconds,
-            max_seconds, target_ci, burst_seconds, seed, db):
+            max_seconds, target_ci, burst_seconds, seed, processes, db):
     """Measure load time, first inference, latency statistics and peak memory of every artifact on a device.
 
     Minimums follow LiteRT benchmark_model: warm up for at least 0.5 s, then at least 50 runs and 1 s; then
     warm-up goes on until timings settle and runs go on until the headline (p25) is known within --target-ci or
-    --max-seconds is spent. On the host all artifacts are measured in interleaved rounds (one warm agent per
-    artifact, a short burst each per round, in a seeded shuffled order), so a slow phase of the machine falls
-    on all of them alike. Every raw sample is stored with its round and the agent's CPU time; runs that were
+    --max-seconds is spent. On the host all artifacts are measured in interleaved rounds (--processes warm agents
+    per artifact taking its bursts in turn, a short burst each per round, in a seeded shuffled order), so a slow
+    phase of the machine falls on all of them alike and no one process's bias decides a figure. Every raw sample is stored with its round and the agent's CPU time; runs that were
     clearly descheduled are marked, and a row with more than 10 % marked runs is flagged CONTENDED. Noisy
     measurements (CV > 10 %, or a drift > 5 % between the first and second half) are flagged.
 
@@ -58,7 +60,8 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, 
     from mbench.sweep import profile_and_record
 
     plan = RunPlan(warmup_runs=warmup, warmup_seconds=warmup_seconds, runs=runs, min_seconds=min_seconds,
-                   max_seconds=max_seconds, target_ci=target_ci, burst_seconds=burst_seconds, seed=seed)
+                   max_seconds=max_seconds, target_ci=target_ci, burst_seconds=burst_seconds, seed=seed,
+                   processes=processes)
     inventory = load_inventory(inventory_path)
     with Store(db) as store:
         written = profile_and_record(artifacts_dir, device, inventory, store, plan, threads, list(model_filter),

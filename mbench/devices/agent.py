@@ -45,6 +45,7 @@ class AgentResult:
     wait_ms: list[float] = field(default_factory=list)  # its threads' time runnable on a run queue (Linux)
     rounds: list[int] = field(default_factory=list)
     positions: list[int] = field(default_factory=list)  # place of the artifact in its round's shuffled order
+    processes: list[int] = field(default_factory=list)  # which of the artifact's agent processes ran it
     timestamps: list[float] = field(default_factory=list)  # epoch seconds at the start of each run
     cpus: list[int] = field(default_factory=list)  # the CPU set the agent was pinned to
     kernel: list[dict] = field(default_factory=list)  # per burst: what /proc said about contention (serve.py)

@@ -1,14 +1,18 @@
 """Several artifacts on one machine, measured in interleaved rounds so that a slow phase of the machine falls on
 all of them alike.
 
-Each artifact gets its own warm agent process (``python -m mbench.devices.serve``, kept alive across rounds,
-dying with this process). After every agent has loaded and warmed up, round after round each artifact still measuring gets one
+Each artifact gets ``plan.processes`` warm agent processes of its own (``python -m mbench.devices.serve``, kept
+alive across rounds, dying with this process), which take its bursts in turn: something fixed for a process's
+life (its memory layout, most likely) biases all its runs alike. On this project's 2-vCPU host six agents timing
+the same ONNX MobileNetV2 in the same rounds differed by up to 5 %, each known within +-0.7 %; as pyperf spreads a
+benchmark over processes, an artifact's runs come from several, so the bias averages out instead of deciding a
+comparison. After every agent has loaded and warmed up, round after round each artifact still measuring gets one
 burst of ``plan.burst_seconds`` of timed runs, in an order shuffled by ``random.Random(plan.seed)``. A burst starts
 with one untimed run that re-warms what the artifact before it displaced (caches, the runtime's thread pool):
 measured on an idle 2-core host, the first run of a burst was about 1.5x the rest and 80 % of them were marked
-descheduled; that run counts in the artifact's time budget. An artifact
-leaves the rounds when the plan's stopping rule (``measure.enough``) holds for it, so no artifact spends more time
-in timed runs than it would measured alone. Every run keeps its round, its position in the round and a timestamp.
+descheduled; that run counts in the artifact's time budget. An artifact leaves the rounds when the plan's stopping
+rule (``measure.enough``) holds for it, so no artifact spends more time in timed runs than it would measured alone.
+Every run keeps its round, its position in the round, its process and a timestamp.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ import random
 import select
 import subprocess
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Iterator
 
 from mbench.artifacts import Artifact
@@ -80,10 +84,16 @@ class Track:
     """One artifact's measurement in progress."""
 
     job: Job
-    session: AgentSession
     result: AgentResult
+    sessions: list[AgentSession] = field(default_factory=list)
     failed: bool = False
     rewarm_s: float = 0.0  # the untimed first run of each burst, counted in the artifact's time budget
+    bursts: int = 0
+
+    @property
+    def turn(self) -> int:
+        """The index of the agent process whose turn it is: an artifact's processes take its bursts in turn."""
+        return self.bursts % len(self.sessions)
 
     @property
     def timed_s(self) -> float:
@@ -110,7 +120,9 @@ class Track:
         r.timestamps += reply["t"]
         r.rounds += [number] * len(reply["wall_ms"])
         r.positions += [position] * len(reply["wall_ms"])
-        r.kernel.append({"round": number, **reply["kernel"]})
+        r.processes += [self.turn] * len(reply["wall_ms"])
+        r.kernel.append({"round": number, "process": self.turn, **reply["kernel"]})
+        self.bursts += 1
 
 
 LOADED = ("runtime", "runtime_version", "compute_units", "cpus", "environment", "rss_before_load_bytes", "load_ms",
@@ -119,20 +131,32 @@ LOADED = ("runtime", "runtime_version", "compute_units", "cpus", "environment", 
 
 def _start(job: Job, argv: list[str], plan: RunPlan, threads: int, cpus: list[int] | None,
            timeout_s: float) -> Track:
-    track = Track(job, AgentSession(argv, timeout_s), AgentResult("ok", threads=threads,
-                                                                   compute_units=job.compute_units))
-    loaded = track.session.ask(do="load", manifest=job.manifest, threads=threads, compute_units=job.compute_units,
-                               cpus=cpus)
-    if track.take(loaded, LOADED):
-        plan_fields = {k: v for k, v in asdict(plan).items()}
-        track.take(track.session.ask(do="warmup", plan=plan_fields), ("warmup_ms",))
+    """The artifact's agent processes, each loaded and warmed up; the first one's load, first run and warm-up are
+    the row's."""
+    track = Track(job, AgentResult("ok", threads=threads, compute_units=job.compute_units))
+    plan_fields = asdict(plan)
+    for index in range(max(plan.processes, 1)):
+        session = AgentSession(argv, timeout_s)
+        track.sessions.append(session)
+        loaded = session.ask(do="load", manifest=job.manifest, threads=threads, compute_units=job.compute_units,
+                             cpus=cpus)
+        if not track.take(loaded, LOADED if index == 0 else ()):
+            break
+        if not track.take(session.ask(do="warmup", plan=plan_fields), ("warmup_ms",) if index == 0 else ()):
+            break
     return track
 
 
 def _finish(track: Track) -> Track:
-    if not track.failed:
-        track.take(track.session.ask(do="close"), ("peak_rss_bytes", "environment"))
-    track.session.stop()
+    """Every agent closed; the row's peak memory is the largest of its processes'."""
+    peaks = []
+    for session in track.sessions:
+        if not track.failed:
+            closed = session.ask(do="close")
+            if track.take(closed, ("environment",)):
+                peaks.append(closed["peak_rss_bytes"])
+        session.stop()
+    track.result.peak_rss_bytes = max(peaks, default=None)
     return track
 
 
@@ -150,9 +174,9 @@ def measure_in_rounds(jobs: list[Job], argv: list[str], plan: RunPlan, threads: 
                 tracks.append(track)
         yield from _rounds(tracks, plan)
     finally:
-        for track in tracks:
-            if track.session.process.poll() is None:
-                track.session.process.kill()
+        for session in (session for track in tracks for session in track.sessions):
+            if session.process.poll() is None:
+                session.process.kill()
 
 
 def _rounds(active: list[Track], plan: RunPlan) -> Iterator[Track]:
@@ -160,7 +184,7 @@ def _rounds(active: list[Track], plan: RunPlan) -> Iterator[Track]:
     while active:
         order = rng.sample(active, len(active))
         for position, track in enumerate(order):
-            reply = track.session.ask(do="burst", seconds=plan.burst_seconds)
+            reply = track.sessions[track.turn].ask(do="burst", seconds=plan.burst_seconds)
             if track.take(reply, ()):
                 track.add_burst(reply, number, position)
         for track in order:

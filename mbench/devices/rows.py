@@ -59,8 +59,9 @@ def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance
               ("latency", estimate(timed), "ms"), *latency_values(stats),
               ("peak_rss", result.peak_rss_bytes, "bytes"), ("rss_before_load", result.rss_before_load_bytes, "bytes")]
     rows = [key.row(metric, value, unit, context) for metric, value, unit in values]
-    per_run = dict(rounds=result.rounds, positions=result.positions, timestamps=result.timestamps,
-                   cpu_ms=result.cpu_ms, wait_ms=result.wait_ms, marked=timed.marked if result.cpu_ms else [])
+    per_run = dict(rounds=result.rounds, positions=result.positions, processes=result.processes,
+                   timestamps=result.timestamps, cpu_ms=result.cpu_ms, wait_ms=result.wait_ms,
+                   marked=timed.marked if result.cpu_ms else [])
     return Profile(rows, [key.samples(result.samples_ms, **per_run)])
 
 
@@ -72,7 +73,8 @@ def interference(timed: Rounds, result: AgentResult, plan: RunPlan | None) -> di
     kernel, swing = result.kernel, timed.swing
     seen = {"marked_share": round(timed.marked_share, 4), "contended": timed.contended,
             "round_swing": None if swing is None else round(swing, 4),
-            "estimator": LATENCY_ESTIMATOR, "rounds": len(set(result.rounds)) or None, "cpus": result.cpus or None}
+            "estimator": LATENCY_ESTIMATOR, "rounds": len(set(result.rounds)) or None,
+            "processes": len(set(result.processes)) or None, "cpus": result.cpus or None}
     if plan is not None and result.rounds:
         seen["round_seed"] = plan.seed
     for name in ("procs_running", "load_1min", "steal_share", "psi_some_share", "faults_per_run"):
