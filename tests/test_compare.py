@@ -232,3 +232,14 @@ def test_on_a_calm_machine_the_unchanged_artifacts_set_the_margin_not_the_swing(
     assert calm[0].regressed and "more than the widest an unchanged artifact strayed" in calm[0].note
     assert not any(d.regressed or d.inconclusive for d in calm[1:])
     assert few.inconclusive and not few.regressed and "swung up to 9%" in few.note
+
+
+def test_a_machine_that_got_faster_does_not_hide_a_regression(tmp_path):
+    """Measured (benchmarks/RESULTS.md, 2026-12-01 21:13 UTC): the unchanged builds ran 2-6 % faster in the second
+    run, so a true +9 % rebuild read +4 % and passed the 5 % threshold."""
+    with Store(tmp_path / "faster.db") as store:
+        _drift_run(store, "A", [1, 1, 1, 1, 1], ["a", "b", "c", "d", "e"])
+        _drift_run(store, "B", [1.09 * 0.96, 0.96, 0.95, 0.97, 0.96], ["a2", "b", "c", "d", "e"])
+        rebuilt, *unchanged = compare_runs(store, "A", "B").differences
+    assert rebuilt.change < 0.05 and rebuilt.regressed and "against the machine's drift (-4%)" in rebuilt.note
+    assert not any(d.regressed or d.inconclusive for d in unchanged)

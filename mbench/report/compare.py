@@ -9,6 +9,9 @@ Drift: two runs minutes apart differ by the machine as well as by the artifacts.
 device did not change between the runs (same sha256, runtime version and threads), the median of their changes is
 the machine's drift, and each change is judged against it ((1 + change) / (1 + drift) - 1). A drift past the
 threshold marks the pair of runs as "moved": like a contended row, no pass is given where a regression could hide.
+A change within the threshold as measured but past it against the drift (the machine got faster while the artifact
+got slower) is judged as a regression would be: measured on 2026-12-01, a true +9 % slowdown read +4.2 % because the
+machine ran 3.5 % faster in the second run, and passed.
 
 Inconclusive: when either run's row is contended (its details say ``contended``: more than 10 % of its timed runs
 were marked as descheduled, or the machine's speed swung more than 10 % between rounds, see mbench/estimate.py), a
@@ -169,12 +172,14 @@ def _machine_or_artifact(found: Difference, before, after, pooled, threshold: fl
         [f"unchanged artifacts strayed up to {drift.widest:.0%} from the machine's drift"] if calm
         else [f"swung up to {swing:.0%} between rounds"])
     why = ", ".join(seen)
-    if found.regressed and change - uncertain > threshold and (not busy or _unmarked_agree(pooled, threshold, alpha)):
+    # A machine that got faster can hide a regression: past the threshold against the drift counts as well.
+    suspect = found.regressed or (change > threshold and found.p_value < alpha)
+    if suspect and change - uncertain > threshold and (not busy or _unmarked_agree(pooled, threshold, alpha)):
         drifted = f", {change:+.0%} against the machine's drift ({drift.change:+.0%})" if drift else ""
         agree = "; the unmarked runs agree" if busy else ""
-        return dataclasses.replace(found, note=f"{found.note}{agree}; past the threshold by more than {margin}"
-                                               f"{drifted}")
-    if found.regressed:
+        return dataclasses.replace(found, regressed=True, note=f"{found.note}{agree}; past the threshold by more "
+                                                               f"than {margin}{drifted}")
+    if suspect:
         return dataclasses.replace(found, regressed=False, inconclusive=True,
                                    note=f"{why}: the difference could be the machine ({found.note})")
     if (busy or moved) and (change + uncertain > threshold or moved and abs(found.change) > threshold):
