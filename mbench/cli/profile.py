@@ -49,9 +49,10 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, 
     warm-up goes on until timings settle and runs go on until the headline (p25) is known within --target-ci or
     --max-seconds is spent. On the host all artifacts are measured in interleaved rounds (--processes warm agents
     per artifact taking its bursts in turn, a short burst each per round, in a seeded shuffled order), so a slow
-    phase of the machine falls on all of them alike and no one process's bias decides a figure. Every raw sample is stored with its round and the agent's CPU time; runs that were
-    clearly descheduled are marked, and a row with more than 10 % marked runs is flagged CONTENDED. Noisy
-    measurements (CV > 10 %, or a drift > 5 % between the first and second half) are flagged.
+    phase of the machine falls on all of them alike and no one process's bias decides a figure. Every raw sample
+    is stored with its round and the agent's CPU time; runs that were clearly descheduled are marked, and a row
+    with more than 10 % marked runs is flagged CONTENDED. Noisy measurements (CV > 10 %, or a drift > 5 % between
+    the first and second half) are flagged.
 
     Example: mbench profile artifacts/ --device host --threads 2
     """

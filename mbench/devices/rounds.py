@@ -121,7 +121,7 @@ class Track:
         r.rounds += [number] * len(reply["wall_ms"])
         r.positions += [position] * len(reply["wall_ms"])
         r.processes += [self.turn] * len(reply["wall_ms"])
-        r.kernel.append({"round": number, "process": self.turn, **reply["kernel"]})
+        r.kernel.append({"round": number, **reply["kernel"]})
         self.bursts += 1
 
 
