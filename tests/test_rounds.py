@@ -13,7 +13,7 @@ from mbench.artifacts import find_artifacts
 from mbench.convert.pipeline import convert_model
 from mbench.devices.inventory import load_inventory
 from mbench.devices.local import agent_argv
-from mbench.devices.rounds import AgentSession
+from mbench.devices.rounds import AgentSession, Job, measure_in_rounds
 from mbench.estimate import Rounds, mark, paired_ratio
 from mbench.measure import RunPlan
 from mbench.models.sources import spec_from_source
@@ -83,6 +83,63 @@ def test_each_artifacts_processes_take_its_bursts_in_turn(rounds_db):
     assert details["processes"] == 2
 
 
+FAKE_AGENT = """
+import json, os, sys, time
+for line in sys.stdin:
+    command = json.loads(line)
+    start = time.time()
+    time.sleep(0.2 if command["do"] in ("load", "warmup") else 0)
+    with open(sys.argv[1], "a") as log:
+        log.write(json.dumps(dict(pid=os.getpid(), do=command["do"], cpus=command.get("cpus"), start=start,
+                                  end=time.time())) + "\\n")
+    print(json.dumps(dict(ok=True, runtime="fake", runtime_version="0", compute_units="", cpus=[], environment={},
+                          rss_before_load_bytes=0, load_ms=1.0, first_ms=1.0, warmup_ms=[1.0], wall_ms=[1.0],
+                          cpu_ms=[1.0], wait_ms=[0.0], t=[start], kernel={}, peak_rss_bytes=0)), flush=True)
+"""
+
+
+def test_first_processes_start_alone_and_the_others_side_by_side(tiny_artifacts_dir, tmp_path):
+    """Each artifact's first agent loads and warms up pinned with nothing else running (its load, first run and
+    warm-up go on the row); the other agents of all artifacts then load and warm up together, unpinned, and are
+    pinned before the rounds."""
+    agent, log = tmp_path / "agent.py", tmp_path / "steps.jsonl"
+    agent.write_text(FAKE_AGENT)
+    jobs = [Job(a, str(a.manifest_path)) for a in find_artifacts(tiny_artifacts_dir)[:2]]
+    plan = RunPlan(warmup_seconds=0, runs=1, min_seconds=0, max_seconds=0, target_ci=0, processes=3)
+    tracks = list(measure_in_rounds(jobs, [sys.executable, str(agent), str(log)], plan, 1, [0], 30))
+    assert [t.failed for t in tracks] == [False, False] and all(len(t.sessions) == 3 for t in tracks)
+    steps = [json.loads(line) for line in log.read_text().splitlines()]
+    firsts = {s["pid"] for s in steps if s["do"] == "load" and s["cpus"] == [0]}
+    spares = {s["pid"] for s in steps} - firsts
+    assert len(firsts) == 2 and len(spares) == 4
+    starting = [s for s in steps if s["do"] in ("load", "warmup", "pin")]
+    for first in (s for s in starting if s["pid"] in firsts):
+        assert not [s for s in starting if s is not first and s["start"] < first["end"] and first["start"] < s["end"]]
+    spare_loads = [s for s in starting if s["pid"] in spares and s["do"] == "load"]
+    assert all(s["cpus"] is None for s in spare_loads)
+    assert any(a is not b and a["start"] < b["end"] and b["start"] < a["end"] for a in spare_loads for b in spare_loads)
+    for pid in spares:
+        assert [s["do"] for s in steps if s["pid"] == pid][:3] == ["load", "warmup", "pin"]
+        assert next(s["cpus"] for s in steps if s["pid"] == pid and s["do"] == "pin") == [0]
+
+
+def test_pinning_moves_every_thread_of_an_agent(tiny_artifacts_dir):
+    """Threads started before pinning (numpy's BLAS pool, at import) are moved too, at load and by 'pin'."""
+    onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format is Format.ONNX)
+    cpu = sorted(os.sched_getaffinity(0))[-1]
+    for pinned_at_load in (True, False):
+        session = AgentSession(agent_argv(), timeout_s=120)
+        try:
+            assert session.ask(do="load", manifest=str(onnx.manifest_path), threads=1,
+                               cpus=[cpu] if pinned_at_load else None)["ok"]
+            if not pinned_at_load:
+                assert session.ask(do="pin", cpus=[cpu])["cpus"] == [cpu]
+            tasks = os.listdir(f"/proc/{session.process.pid}/task")
+            assert len(tasks) > 1 and {tuple(os.sched_getaffinity(int(t))) for t in tasks} == {(cpu,)}
+        finally:
+            session.stop()
+
+
 def test_a_starved_agent_sees_marked_runs(tmp_path):
     """An agent pinned to one CPU beside a busy loop pinned to the same CPU: many runs lose the CPU mid-run."""
     spec = spec_from_source("mbench.models.tiny:TinyEdges", (1, 3, 256, 256))
@@ -114,7 +171,7 @@ def test_the_agent_dies_when_mbench_is_killed(tiny_artifacts_dir, tmp_path):
     parent.write_text(textwrap.dedent(f"""
         import sys, time
         from mbench.devices.local import agent_argv
-        from mbench.devices.rounds import AgentSession
+        from mbench.devices.rounds import AgentSession, Job, measure_in_rounds
         session = AgentSession(agent_argv(), timeout_s=60)
         assert session.ask(do="load", manifest={str(onnx.manifest_path)!r}, threads=1, cpus=None)["ok"]
         print(session.process.pid, flush=True)

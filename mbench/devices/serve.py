@@ -6,6 +6,8 @@ artifacts on one machine can be measured in interleaved rounds.
 One JSON command per line on stdin, one JSON reply per line on stdout (anything a library prints goes to stderr):
     {"do": "load", "manifest": PATH, "threads": N, "compute_units": "", "cpus": [1]}  -> runtime, load_ms, first_ms
     {"do": "warmup", "plan": {RunPlan fields}}                                       -> warmup_ms
+    {"do": "pin", "cpus": [1]}             -> cpus (every thread of the agent moved there, for an agent that
+                                              loaded and warmed up unpinned beside others: rounds.py)
     {"do": "burst", "seconds": 0.1}        -> wall_ms, cpu_ms, wait_ms, t (epoch seconds at each run's start),
                                               kernel (what /proc said about contention around the burst, and
                                               the minor page faults per timed run)
@@ -68,7 +70,7 @@ def contention(before: dict, after: dict, seconds: float) -> dict:
     return {k: v for k, v in seen.items() if v is not None}
 
 
-ACTIONS = ("load", "warmup", "burst", "close")
+ACTIONS = ("load", "warmup", "pin", "burst", "close")
 
 
 class Server:
@@ -81,7 +83,7 @@ class Server:
         from mbench.spec import Format
 
         if cpus and hasattr(os, "sched_setaffinity"):
-            os.sched_setaffinity(0, cpus)
+            self.pin(cpus)  # before the runtime starts threads of its own, which inherit the set
         placed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
         artifact = read_manifest(manifest)
         self.runner = _runner(artifact.format, compute_units)
@@ -100,6 +102,16 @@ class Server:
 
     def warmup(self, plan: dict) -> dict:
         return {"warmup_ms": _warm_up(lambda: self.runner.run(self.inputs), RunPlan(**plan))}
+
+    def pin(self, cpus: list[int]) -> dict:
+        """Every thread of this process onto ``cpus``, threads it starts later inheriting them: numpy's BLAS pool,
+        started at import, would otherwise stay unpinned."""
+        for task in os.listdir("/proc/self/task"):
+            try:
+                os.sched_setaffinity(int(task), cpus)
+            except ProcessLookupError:  # a thread that ended meanwhile
+                pass
+        return {"cpus": sorted(os.sched_getaffinity(0))}
 
     def burst(self, seconds: float, runs: int = 1) -> dict:
         wall, cpu, wait, starts = [], [], [], []
