@@ -141,6 +141,26 @@ def figures(runs: dict[str, dict], name: str) -> dict:
     }
 
 
+def on_shared_rounds(runs: dict[str, dict]) -> dict:
+    """The chosen estimator on the rounds every artifact of a profile took part in (up to the round after which the
+    first one met its stopping rule and left), against all of each artifact's runs: how much of the spread between
+    profiles comes from artifacts measured over different stretches of a moving machine."""
+    shared = {}
+    for condition, found in runs.items():
+        last = min(max(r.rounds) for r in found.values())
+        shared[condition] = {k: r.take([i for i, n in enumerate(r.rounds) if n <= last]) for k, r in found.items()}
+    keys = sorted(set.intersection(*(set(r) for r in runs.values())))
+    figures = {}
+    for what, chosen in (("all runs", runs), ("shared rounds", shared)):
+        latency = {k: {c: estimate(chosen[c][k]) for c in CONDITIONS} for k in keys}
+        figures[what] = {
+            "quiet_vs_quiet_worst": max(spread([v["quiet"], v["quiet again"]]) for v in latency.values()),
+            "copy_vs_original": {c: spread([latency[(COPY, "onnx")][c], latency[(PAIR[1], "onnx")][c]])
+                                 for c in CONDITIONS}}
+    figures["shared_rounds"] = {c: min(max(r.rounds) for r in found.values()) + 1 for c, found in runs.items()}
+    return figures
+
+
 def winner(estimators: dict) -> tuple[str | None, str]:
     """The rule the estimator is chosen by: among those that see the real slowdown (7-13 %) in every condition, the
     one with the smallest worst spread (quiet vs. quiet, VGG/MNV2 ratio across conditions); None if none sees it."""
@@ -224,16 +244,21 @@ def main() -> None:
     runs, seconds, samples, flagged, control = conditions(db, chosen, plan, args.threads)
     six = [a for a in chosen if a.model in PAIR]
     with Store(db) as store:
-        six_rounds = profile(store, six, plan, args.threads, "six in rounds")[1]
+        begun = time.time()
+        six_run, six_rounds = profile(store, six, plan, args.threads, "six in rounds")
+        six_start = min(s.timestamps[0] for s in store.samples() if s.run_id == six_run and s.timestamps) - begun
     host = load_inventory(ROOT / "devices.yaml").get("host")
     report = {"plan": dataclasses.asdict(plan), "threads": args.threads or host.thread_count(),
               "threads_from": "given" if args.threads else "inventory" if host.threads else "default",
               "cpu_count": os.cpu_count(),
               "conditions_note": args.note, "runs": runs, "seconds": seconds, "control_swing": control,
-              "six_in_rounds_s": six_rounds,
+              "six_in_rounds_s": six_rounds, "six_in_rounds_start_s": six_start,
               "six_sequential_s": sequential_seconds(six, plan, args.threads, args.work / "sequential.db"),
+              "six_sequential_one_process_s": sequential_seconds(six, dataclasses.replace(plan, processes=1),
+                                                                 args.threads, args.work / "sequential.db"),
               "seen": {c: {f"{m} {f}": s for (m, f), s in v.items()} for c, v in flagged.items()},
               "estimators": {name: figures(samples, name) for name in ESTIMATORS},
+              "windows": on_shared_rounds(samples),
               "compare_exit_codes": verdicts(db, runs), "chosen_estimator": LATENCY_ESTIMATOR}
     report["winner"], report["winner_reason"] = winner(report["estimators"])
     text = markdown(report)

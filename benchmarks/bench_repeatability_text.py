@@ -74,6 +74,18 @@ def threads_said(report: dict) -> str:
     return f"threads {report['threads']} ({source})"
 
 
+def window_lines(report: dict) -> list[str]:
+    w = report.get("windows")
+    if not w:
+        return []
+    counts = " / ".join(str(n) for n in w["shared_rounds"].values())
+    shared, every = (" / ".join(pct(v) for v in w[k]["copy_vs_original"].values()) for k in ("shared rounds", "all runs"))
+    return [f"On the rounds all eight artifacts of a profile took part in ({counts} rounds; after them the first "
+            f"artifact had met its stopping rule and left): quiet vs. quiet at worst "
+            f"{pct(w['shared rounds']['quiet_vs_quiet_worst'])} (all runs: {pct(w['all runs']['quiet_vs_quiet_worst'])}); "
+            f"the identical build vs. its original, quiet / quiet again / busy, {shared} (all runs: {every}).", ""]
+
+
 def render(report: dict) -> str:
     plan = report["plan"]
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -82,14 +94,17 @@ def render(report: dict) -> str:
             f"{report.get('cpu_count')} CPUs, {threads_said(report)}; "
             f"rounds of {plan['burst_seconds']:g} s bursts, seed {plan['seed']}. Eight artifacts profiled in interleaved "
             "rounds three times: quiet, quiet again, beside a one-core busy loop. " + report.get("conditions_note", ""),
-            "", f"Profiling the six HED artifacts: {report['six_in_rounds_s']:.1f} s in rounds against "
-            f"{report['six_sequential_s']:.1f} s one after another (each alone), same settings.", "",
+            "", f"Profiling the six HED artifacts: {report['six_in_rounds_s']:.1f} s in rounds (the first timed run "
+            f"{report['six_in_rounds_start_s']:.1f} s after the start: agents starting, loading, warming up) against "
+            f"{report['six_sequential_s']:.1f} s one after another (each alone), same settings; "
+            f"{report['six_sequential_one_process_s']:.1f} s one after another with one agent process each, as "
+            "before rounds.", "",
             "The machine's own swing, measured just before each profile with no mbench in the way (a numpy 256x256 "
             "matmul timed for 5 s in 0.25 s chunks, the statistic of a row's `round_swing`): "
             + " / ".join(f"{c} {_pct0(report['control_swing'].get(c))}" for c in CONDITIONS) + ".", ""]
     body = ["### Estimators (the `latency` metric uses the chosen one)", "", *estimator_table(report), "",
             f"By the rule (bench_repeatability.winner): {report.get('winner_reason', 'not computed')}.", "",
-            "### Per artifact (chosen estimator)", "", *artifact_table(report), "",
+            "### Per artifact (chosen estimator)", "", *artifact_table(report), "", *window_lines(report),
             "### VGG / MNV2 per runtime, paired over rounds with a 95 % bootstrap interval", "", *ratio_table(report),
             "", "### Regression gate", "", *compare_table(report), ""]
     return "\n".join(head + body)
