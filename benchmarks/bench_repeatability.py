@@ -145,19 +145,17 @@ def on_shared_rounds(runs: dict[str, dict]) -> dict:
     """The chosen estimator on the rounds every artifact of a profile took part in (up to the round after which the
     first one met its stopping rule and left), against all of each artifact's runs: how much of the spread between
     profiles comes from artifacts measured over different stretches of a moving machine."""
-    shared = {}
-    for condition, found in runs.items():
-        last = min(max(r.rounds) for r in found.values())
-        shared[condition] = {k: r.take([i for i, n in enumerate(r.rounds) if n <= last]) for k, r in found.items()}
+    last = {c: min(max(r.rounds) for r in found.values()) for c, found in runs.items()}
+    shared = {c: {k: r.take([i for i, n in enumerate(r.rounds) if n <= last[c]]) for k, r in found.items()}
+              for c, found in runs.items()}
     keys = sorted(set.intersection(*(set(r) for r in runs.values())))
-    figures = {}
+    figures = {"shared_rounds": {c: n + 1 for c, n in last.items()}}
     for what, chosen in (("all runs", runs), ("shared rounds", shared)):
         latency = {k: {c: estimate(chosen[c][k]) for c in CONDITIONS} for k in keys}
         figures[what] = {
             "quiet_vs_quiet_worst": max(spread([v["quiet"], v["quiet again"]]) for v in latency.values()),
             "copy_vs_original": {c: spread([latency[(COPY, "onnx")][c], latency[(PAIR[1], "onnx")][c]])
                                  for c in CONDITIONS}}
-    figures["shared_rounds"] = {c: min(max(r.rounds) for r in found.values()) + 1 for c, found in runs.items()}
     return figures
 
 

@@ -79,11 +79,13 @@ def window_lines(report: dict) -> list[str]:
     if not w:
         return []
     counts = " / ".join(str(n) for n in w["shared_rounds"].values())
-    shared, every = (" / ".join(pct(v) for v in w[k]["copy_vs_original"].values()) for k in ("shared rounds", "all runs"))
+    kinds = ("shared rounds", "all runs")
+    worst = {k: pct(w[k]["quiet_vs_quiet_worst"]) for k in kinds}
+    copy = {k: " / ".join(pct(v) for v in w[k]["copy_vs_original"].values()) for k in kinds}
     return [f"On the rounds all eight artifacts of a profile took part in ({counts} rounds; after them the first "
-            f"artifact had met its stopping rule and left): quiet vs. quiet at worst "
-            f"{pct(w['shared rounds']['quiet_vs_quiet_worst'])} (all runs: {pct(w['all runs']['quiet_vs_quiet_worst'])}); "
-            f"the identical build vs. its original, quiet / quiet again / busy, {shared} (all runs: {every}).", ""]
+            f"artifact had met its stopping rule and left): quiet vs. quiet at worst {worst['shared rounds']} (all "
+            f"runs: {worst['all runs']}); the identical build vs. its original, quiet / quiet again / busy, "
+            f"{copy['shared rounds']} (all runs: {copy['all runs']}).", ""]
 
 
 def render(report: dict) -> str:

@@ -71,7 +71,8 @@ class SampleSet:
     """The raw timed runs behind a latency row, so any statistic can be recomputed later. Runs taken in
     interleaved rounds (devices/rounds.py) also keep, per run, their round, their place in the round's order, which
     of the artifact's agent processes ran it, a timestamp, the agent's CPU time and run-queue wait, and whether the
-    run was marked as descheduled (estimate.py); these are empty for sets stored before rounds existed or from tools that print only times."""
+    run was marked as descheduled (estimate.py); these are empty for sets stored before rounds existed or from
+    tools that print only times."""
 
     model: str
     format: str

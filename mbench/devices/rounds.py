@@ -152,10 +152,9 @@ def _first(job: Job, argv: list[str], plan: RunPlan, threads: int, cpus: list[in
     return track
 
 
-def _spare(track: Track, session: AgentSession, plan: RunPlan, threads: int, cpus: list[int] | None) -> dict:
+def _spare(job: Job, session: AgentSession, plan: RunPlan, threads: int, cpus: list[int] | None) -> dict:
     """One more agent process of an artifact loaded and warmed up unpinned, then pinned to ``cpus``: the reply of
     the step that failed, else the last one's."""
-    job = track.job
     steps = [dict(do="load", manifest=job.manifest, threads=threads, compute_units=job.compute_units, cpus=None),
              dict(do="warmup", plan=asdict(plan)), *([dict(do="pin", cpus=cpus)] if cpus else [])]
     for step in steps:
@@ -176,7 +175,7 @@ def _add_spares(tracks: list[Track], argv: list[str], plan: RunPlan, threads: in
     for track, session in spares:
         track.sessions.append(session)
     with ThreadPoolExecutor(max(2, os.cpu_count() or 1)) as pool:
-        replies = list(pool.map(lambda spare: _spare(*spare, plan, threads, cpus), spares))
+        replies = list(pool.map(lambda spare: _spare(spare[0].job, spare[1], plan, threads, cpus), spares))
     for (track, _), reply in zip(spares, replies):
         if not track.failed:
             track.take(reply, ())
