@@ -154,3 +154,21 @@ def test_latency_headline_pairs_rounds_and_flags_contention(tmp_path):
     assert "3x (3-3)" in html and "CONTENDED (hed-vgg): the ratio is not trustworthy" in html
     assert "median latency (older rows)" in html  # tflite rows have no `latency`: their median stands in, said so
     assert "CONTENDED (40 % of runs descheduled)" in html
+
+
+def test_a_row_that_left_the_rounds_early_says_so(tmp_path):
+    import json
+    from html import unescape
+
+    def seen(rounds: int) -> Context:
+        return Context(runtime="onnxruntime", details=json.dumps({"contended": True, "marked_share": 0.0,
+                                                                  "round_swing": 0.3, "rounds": rounds}))
+
+    with Store(tmp_path / "r.db") as store:
+        store.start_run("R", "test")
+        store.append("R", [_ms("hed-vgg", "onnx", "latency", 30.0, context=seen(202)),
+                           _ms("hed-mobilenetv2", "onnx", "latency", 10.0, context=seen(43)),
+                           _ms("hed-mobilenetv2-copy", "onnx", "latency", 10.0, context=seen(190))])
+        page = unescape(render_report(store, tmp_path / "index.html").read_text())
+    assert page.count("measured in the first 43 of the run's 202 rounds") == 1  # the others went on: said once
+    assert page.count("of the run's") == 1  # 190 of 202: it ran to its budget, a few rounds from the others

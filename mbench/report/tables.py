@@ -74,22 +74,36 @@ def comparison(rows: pd.DataFrame) -> pd.DataFrame:
 OLDER_ROW = "not recorded (older row: latency is its median)"
 
 
-def interference_text(details: str) -> str:
-    """'CONTENDED (45 % of runs descheduled; speed swung 28 % between rounds)' or 'quiet (2 % ...)' from a latency
-    row's details; '' if unknown."""
+def _details(details: str) -> dict:
     try:
-        found = json.loads(details or "{}")
+        return json.loads(details or "{}")
     except ValueError:
-        return ""
+        return {}
+
+
+EARLY_LEAVER = 0.75  # a row measured in fewer than this share of its run's rounds says so: the rest went on without it
+
+
+def interference_text(details: str, run_rounds: int | None = None) -> str:
+    """'CONTENDED (45 % of runs descheduled; speed swung 28 % between rounds)' or 'quiet (2 % ...)' from a latency
+    row's details; '' if unknown. ``run_rounds``, the most rounds any artifact of the row's run took on its device:
+    a row that left the rounds well before (``EARLY_LEAVER``) says so, since others went on into another stretch of
+    the machine (rows that ran to their time budget end a few rounds apart)."""
+    found = _details(details)
     if "marked_share" not in found:
         return ""
     seen = interference_phrase(found["marked_share"], found.get("round_swing"))
+    if found.get("rounds") and run_rounds and found["rounds"] < EARLY_LEAVER * run_rounds:
+        seen += f"; measured in the first {found['rounds']} of the run's {run_rounds} rounds"
     return f"CONTENDED ({seen})" if found.get("contended") else f"quiet ({seen})"
 
 
 def _interference(measured: pd.DataFrame) -> pd.Series:
     latency = measured[(measured.metric == "latency") & (measured.status == "ok")]
-    return latency.details.map(interference_text).groupby([latency[k] for k in KEY]).last()
+    rounds = latency.details.map(lambda d: _details(d).get("rounds")).astype(float)
+    longest = rounds.groupby([latency.run_id, latency.device]).transform("max")
+    text = [interference_text(d, None if pd.isna(n) else int(n)) for d, n in zip(latency.details, longest)]
+    return pd.Series(text, index=latency.index, dtype=object).groupby([latency[k] for k in KEY]).last()
 
 
 def _status(rows: pd.DataFrame) -> pd.Series:
