@@ -63,6 +63,7 @@ def test_user_model_through_the_cli(tmp_path):
     (["convert", "--model", "x.py:build"], "input shape"),
     (["convert", "--model", "x.py:build", "--input-shape", "1,a"], "comma-separated integers"),
     (["profile", ".", "--device", "iphone"], "unknown device 'iphone'"),
+    (["profile", ".", "--target-ci", "2"], "'2' is 200%: a fraction below 1 is expected (did you mean 2%, i.e. 0.02?)"),
     (["report", "--db", "absent.db"], "no results database"),
     (["devices", "check", "pi", "--devices", "absent.yaml"], "no such inventory file"),
 ])

@@ -76,3 +76,6 @@ def test_config_errors_name_the_line_and_valid_keys(tmp_path):
     path.write_text("models: [test-tiny]\nprecisions: [fp8]\n")
     with pytest.raises(SweepConfigError, match=r"bad.yaml:2: precisions.0: .*'fp32'"):
         load_sweep_config(path)
+    path.write_text("models: [test-tiny]\nprofile: {target_ci: 2}\n")  # a fraction: 2 % is 0.02
+    with pytest.raises(SweepConfigError, match=r"bad.yaml:2: profile.target_ci: .*less than 1 \(got 2\)"):
+        load_sweep_config(path)

@@ -22,6 +22,23 @@ def parse_csv(kind: type[enum.Enum], leave_out: tuple = ()):
     return parse
 
 
+def parse_fraction(below: float | None = None):
+    """'5%' or '0.05' -> 0.05; negative, or not below ``below`` where given, is refused with what would do."""
+    def parse(ctx, param, text: str) -> float:
+        text = str(text).strip()
+        try:
+            value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            raise click.BadParameter(f"{text!r}: expected a percentage such as 5% or a fraction such as 0.05") from None
+        if value < 0:
+            raise click.BadParameter(f"{text!r}: cannot be negative")
+        if below is not None and value >= below:
+            raise click.BadParameter(f"{text!r} is {value:.0%}: a fraction below {below:g} is expected "
+                                     f"(did you mean {value:g}%, i.e. {value / 100:g}?)")
+        return value
+    return parse
+
+
 def format_list():
     """Every format a model converts to: all but the PyTorch reference, which is always written."""
     from mbench.spec import Format

@@ -5,22 +5,11 @@ from pathlib import Path
 
 import click
 
-from mbench.cli._options import db_option
+from mbench.cli._options import db_option, parse_fraction
 
 
 EXIT_REGRESSION = 1
 EXIT_INCONCLUSIVE = 3  # 2 is click's usage error
-
-
-def parse_threshold(ctx, param, text: str) -> float:
-    """'5%' or '0.05' -> 0.05."""
-    try:
-        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
-    except ValueError:
-        raise click.BadParameter(f"{text!r}: expected a percentage such as 5% or a fraction such as 0.05") from None
-    if value < 0:
-        raise click.BadParameter(f"{text!r}: a threshold cannot be negative")
-    return value
 
 
 @click.command(name="compare")
@@ -31,7 +20,7 @@ def parse_threshold(ctx, param, text: str) -> float:
                    "their latency paired over the rounds both took part in, with a 95 % interval.")
 @click.option("--metric", help="The metric to compare and gate on [default: latency, the headline estimate; "
                                 "latency_median for rows stored before it existed].")
-@click.option("--threshold", default="5%", show_default=True, callback=parse_threshold,
+@click.option("--threshold", default="5%", show_default=True, callback=parse_fraction(),
               help="How much worse counts as a regression (5% or 0.05).")
 @click.option("--alpha", type=click.FloatRange(0, 1), default=0.05, show_default=True,
               help="Significance level of the Mann-Whitney U test on the raw samples.")

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from mbench.cli._echo import echo_profile
-from mbench.cli._options import db_option, library_errors
+from mbench.cli._options import db_option, library_errors, parse_fraction
 from mbench.measure import RunPlan
 
 PLAN = RunPlan()  # the one source of the defaults below
@@ -30,9 +30,10 @@ PLAN = RunPlan()  # the one source of the defaults below
               help="Minimum warm-up time.")
 @click.option("--max-seconds", type=click.FloatRange(min=0), default=PLAN.max_seconds, show_default=True,
               help="Time budget per artifact for timed runs once the minimums are met.")
-@click.option("--target-ci", type=click.FloatRange(min=0), default=PLAN.target_ci, show_default=True,
-              help="Stop when the 95%% interval of the headline quantile (p25) is this narrow relative to it (0: fixed "
-                   "runs).")
+@click.option("--target-ci", default=f"{PLAN.target_ci:g}", show_default=True,
+              callback=parse_fraction(below=1),
+              help="Stop when the 95 % interval of the headline quantile (p25) is this narrow relative to it (1% or "
+                   "0.01; 0: fixed runs).")
 @click.option("--burst-seconds", type=click.FloatRange(min=0, min_open=True), default=PLAN.burst_seconds,
               show_default=True, help="Length of each artifact's burst of timed runs per interleaved round.")
 @click.option("--seed", type=int, default=PLAN.seed, show_default=True,
