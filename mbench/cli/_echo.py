@@ -38,8 +38,10 @@ def echo_profile(artifact, result) -> None:
     timed = Rounds.measured(result.samples_ms, result.rounds, result.cpu_ms, result.wait_ms)
     noise = stats.noise()
     cpus = f" on CPU{'s' if len(result.cpus) > 1 else ''} {','.join(map(str, result.cpus))}" if result.cpus else ""
+    rounds = len(set(result.rounds))
+    count = f"n={stats.count} in {rounds} round{'s' if rounds != 1 else ''}" if rounds else f"n={stats.count}"
     click.echo(f"ok      {label} latency {estimate(timed):8.3f} ms  median {stats.median:8.3f} ms  "
-               f"p90 {stats.p90:8.3f} ms  n={stats.count:<5} {result.runtime} {result.runtime_version}, "
+               f"p90 {stats.p90:8.3f} ms  {count:<18} {result.runtime} {result.runtime_version}, "
                f"{result.threads} thread{'s' if result.threads != 1 else ''}{cpus}"
                + (click.style(f"  CONTENDED: {interference_phrase(timed.marked_share, timed.swing)}", fg="red")
                   if timed.contended else "")

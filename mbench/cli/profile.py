@@ -52,8 +52,9 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, 
     per artifact taking its bursts in turn, a short burst each per round, in a seeded shuffled order), so a slow
     phase of the machine falls on all of them alike and no one process's bias decides a figure. Every raw sample
     is stored with its round and the agent's CPU time; runs that were clearly descheduled are marked, and a row
-    with more than 10 % marked runs is flagged CONTENDED. Noisy measurements (CV > 10 %, or a drift > 5 % between
-    the first and second half) are flagged.
+    with more than 10 % marked runs, or whose speed swung more than 10 % between rounds, is flagged CONTENDED. An
+    artifact leaves the rounds when its own rule holds: each line says how many rounds it took part in. Noisy
+    measurements (CV > 10 %, or a drift > 5 % between the first and second half) are flagged.
 
     Example: mbench profile artifacts/ --device host --threads 2
     """
