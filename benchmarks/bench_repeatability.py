@@ -1,7 +1,7 @@
 """Do mbench's numbers hold on a busy machine? (issue 13) Prints tables, `--json` for machines, and writes its
 section of benchmarks/RESULTS.md.
 
-    .venv/bin/python benchmarks/bench_repeatability.py [--max-seconds 3] [--threads N] [--json]
+    .venv/bin/python benchmarks/bench_repeatability.py [--max-seconds 3] [--threads N] [--together] [--json]
 
 Converts (if absent) the six fp32 HED host artifacts (ONNX, TFLite, PyTorch for hed-vgg and hed-mobilenetv2), one
 genuinely slower artifact (hed-mobilenetv2 ONNX at 256 x 288: 12.5 % more pixels) and an identical build under
@@ -232,12 +232,15 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=RunPlan().max_seconds)
     parser.add_argument("--threads", type=int, help="runtime threads [default: devices.yaml's host setting, "
                                                        "else every CPU but one]")
+    parser.add_argument("--together", action="store_true", help="in rounds, artifacts whose stopping rule holds "
+                                                                  "stay until every one's does (mbench profile "
+                                                                  "--together)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of markdown")
     parser.add_argument("--note", default="", help="what else the machine was doing, for RESULTS.md")
     parser.add_argument("--no-write", action="store_true", help="do not update benchmarks/RESULTS.md")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    chosen, plan = artifacts(args.work / "artifacts"), RunPlan(max_seconds=args.max_seconds)
+    chosen, plan = artifacts(args.work / "artifacts"), RunPlan(max_seconds=args.max_seconds, together=args.together)
     db = args.work / "results.db"
     runs, seconds, samples, flagged, control = conditions(db, chosen, plan, args.threads)
     six = [a for a in chosen if a.model in PAIR]

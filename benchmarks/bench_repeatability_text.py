@@ -92,7 +92,8 @@ def render(report: dict) -> str:
     plan = report["plan"]
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     head = [f"## Repeatability on a busy machine (issue 13), {when}", "",
-            f"`benchmarks/bench_repeatability.py --max-seconds {plan['max_seconds']:g}`: {platform.machine()}, "
+            f"`benchmarks/bench_repeatability.py --max-seconds {plan['max_seconds']:g}"
+            f"{' --together' if plan.get('together') else ''}`: {platform.machine()}, "
             f"{report.get('cpu_count')} CPUs, {threads_said(report)}; "
             f"rounds of {plan['burst_seconds']:g} s bursts, seed {plan['seed']}. Eight artifacts profiled in interleaved "
             "rounds three times: quiet, quiet again, beside a one-core busy loop. " + report.get("conditions_note", ""),

@@ -33,6 +33,7 @@ class RunPlan:
     burst_seconds: float = 0.1  # several artifacts on one device: each gets a burst this long per round
     seed: int = 0  # seeds the shuffled order of the artifacts within each round
     processes: int = 3  # agent processes per artifact in interleaved rounds, taking its bursts in turn
+    together: bool = False  # in rounds, an artifact whose rule holds stays until every one's does (or its budget ends)
 
 
 def enough(samples_ms: list[float] | tuple[float, ...], timed_s: float, plan: RunPlan) -> bool:

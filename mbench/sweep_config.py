@@ -34,6 +34,7 @@ class ProfileSettings(BaseModel):
     burst_seconds: Annotated[float, Field(gt=0)] = PLAN.burst_seconds
     seed: int = PLAN.seed
     processes: Annotated[int, Field(ge=1)] = PLAN.processes
+    together: bool = PLAN.together
 
     def plan(self) -> RunPlan:
         return RunPlan(**self.model_dump(exclude={"threads"}))

@@ -14,6 +14,7 @@ from mbench.convert.pipeline import convert_model
 from mbench.devices.inventory import load_inventory
 from mbench.devices.local import agent_argv
 from mbench.devices.rounds import AgentSession, Job, measure_in_rounds
+from mbench.devices.rows import interference
 from mbench.estimate import Rounds, mark, paired_ratio
 from mbench.measure import RunPlan
 from mbench.models.sources import spec_from_source
@@ -84,16 +85,19 @@ def test_each_artifacts_processes_take_its_bursts_in_turn(rounds_db):
 
 
 FAKE_AGENT = """
-import json, os, sys, time
+import json, os, random, sys, time
+noisy = False  # an ONNX artifact's runs spread too wide for any stopping rule: it runs to its budget
 for line in sys.stdin:
     command = json.loads(line)
+    noisy = noisy or command.get("manifest", "").endswith(".onnx.manifest.json")
     start = time.time()
     time.sleep(0.2 if command["do"] in ("load", "warmup") else 0)
     with open(sys.argv[1], "a") as log:
         log.write(json.dumps(dict(pid=os.getpid(), do=command["do"], cpus=command.get("cpus"), start=start,
                                   end=time.time())) + "\\n")
     print(json.dumps(dict(ok=True, runtime="fake", runtime_version="0", compute_units="", cpus=[], environment={},
-                          rss_before_load_bytes=0, load_ms=1.0, first_ms=1.0, warmup_ms=[1.0], wall_ms=[1.0],
+                          rss_before_load_bytes=0, load_ms=1.0, first_ms=1.0, warmup_ms=[1.0],
+                          wall_ms=[random.uniform(1, 3) if noisy else 1.0],
                           cpu_ms=[1.0], wait_ms=[0.0], t=[start], kernel={}, peak_rss_bytes=0)), flush=True)
 """
 
@@ -123,6 +127,27 @@ def test_first_processes_start_alone_and_the_others_side_by_side(tiny_artifacts_
         assert next(s["cpus"] for s in steps if s["pid"] == pid and s["do"] == "pin") == [0]
 
 
+@pytest.mark.parametrize("together", [False, True])
+def test_an_artifact_leaves_when_its_rule_holds_or_waits_for_the_others(tiny_artifacts_dir, tmp_path, together):
+    """By default an artifact leaves the rounds when its own stopping rule holds; with ``together`` it stays until
+    every artifact's holds or its own budget is spent, so all rows cover the same rounds."""
+    agent = tmp_path / "agent.py"
+    agent.write_text(FAKE_AGENT)
+    found = {a.format: a for a in find_artifacts(tiny_artifacts_dir)}
+    jobs = [Job(found[f], str(found[f].manifest_path)) for f in (Format.ONNX, Format.TFLITE)]
+    plan = RunPlan(warmup_seconds=0, runs=10, min_seconds=0, max_seconds=0.1, target_ci=0.01, processes=1,
+                   together=together)
+    tracks = {t.job.artifact.format: t for t in measure_in_rounds(jobs, [sys.executable, str(agent),
+                                                                          str(tmp_path / "log")], plan, 1, None, 30)}
+    rounds = {f: len(set(t.result.rounds)) for f, t in tracks.items()}
+    assert 35 <= rounds[Format.ONNX] <= 100  # spread runs (1-3 ms, one per burst): it spends its 0.1 s budget
+    if together:
+        assert rounds[Format.TFLITE] == rounds[Format.ONNX]
+    else:
+        assert rounds[Format.TFLITE] == 10  # steady runs: its rule holds after the minimum of ten runs
+    result = tracks[Format.TFLITE].result
+    seen = interference(Rounds.measured(result.samples_ms, result.rounds, result.cpu_ms, result.wait_ms), result, plan)
+    assert seen.get("rounds_together", False) is together  # the row says how it was measured
 def test_pinning_moves_every_thread_of_an_agent(tiny_artifacts_dir):
     """Threads started before pinning (numpy's BLAS pool, at import) are moved too, at load and by 'pin'."""
     onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format is Format.ONNX)

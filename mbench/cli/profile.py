@@ -40,10 +40,13 @@ PLAN = RunPlan()  # the one source of the defaults below
               help="Seed of the shuffled order of the artifacts in each round.")
 @click.option("--processes", type=click.IntRange(min=1), default=PLAN.processes, show_default=True,
               help="Agent processes per artifact in interleaved rounds, taking its bursts in turn.")
+@click.option("--together", is_flag=True, default=PLAN.together,
+              help="In rounds, an artifact whose stopping rule holds stays until every artifact's does (or its "
+                   "budget is spent), so all rows cover the same stretch of the machine; takes longer.")
 @db_option
 @library_errors
 def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, min_seconds, warmup, warmup_seconds,
-            max_seconds, target_ci, burst_seconds, seed, processes, db):
+            max_seconds, target_ci, burst_seconds, seed, processes, together, db):
     """Measure load time, first inference, latency statistics and peak memory of every artifact on a device.
 
     Minimums follow LiteRT benchmark_model: warm up for at least 0.5 s, then at least 50 runs and 1 s; then
@@ -64,7 +67,7 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, 
 
     plan = RunPlan(warmup_runs=warmup, warmup_seconds=warmup_seconds, runs=runs, min_seconds=min_seconds,
                    max_seconds=max_seconds, target_ci=target_ci, burst_seconds=burst_seconds, seed=seed,
-                   processes=processes)
+                   processes=processes, together=together)
     inventory = load_inventory(inventory_path)
     with Store(db) as store:
         written = profile_and_record(artifacts_dir, device, inventory, store, plan, threads, list(model_filter),

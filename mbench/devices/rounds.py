@@ -16,8 +16,11 @@ artifact still measuring gets one burst of ``plan.burst_seconds`` of timed runs,
 displaced (caches, the runtime's thread pool): measured on an idle 2-core host, the first run of a burst was about
 1.5x the rest and 80 % of them were marked descheduled; that run counts in the artifact's time budget. An artifact
 leaves the rounds when the plan's stopping rule (``measure.enough``) holds for it, so no artifact spends more time
-in timed runs than it would measured alone. Every run keeps its round, its position in the round, its process and a
-timestamp.
+in timed runs than it would measured alone. Rows of artifacts that left at different rounds were measured over
+different stretches of the machine (benchmarks/RESULTS.md: an identical copy read 9 % slower than its original,
+1.2 % over the rounds both took part in); with ``plan.together`` an artifact whose rule holds stays until every
+artifact's does, or until its own time budget is spent, at the cost of time. Every run keeps its round, its
+position in the round, its process and a timestamp.
 """
 from __future__ import annotations
 
@@ -217,6 +220,10 @@ def measure_in_rounds(jobs: list[Job], argv: list[str], plan: RunPlan, threads: 
                 session.process.kill()
 
 
+def _spent(track: Track, plan: RunPlan) -> bool:
+    return track.timed_s >= max(plan.max_seconds, plan.min_seconds)
+
+
 def _rounds(active: list[Track], plan: RunPlan) -> Iterator[Track]:
     rng, number = random.Random(plan.seed), 0
     while active:
@@ -225,8 +232,10 @@ def _rounds(active: list[Track], plan: RunPlan) -> Iterator[Track]:
             reply = track.sessions[track.turn].ask(do="burst", seconds=plan.burst_seconds)
             if track.take(reply, ()):
                 track.add_burst(reply, number, position)
-        for track in order:
-            if track.failed or enough(track.result.samples_ms, track.timed_s, plan):
-                active.remove(track)
-                yield _finish(track)
+        done = [track for track in order if track.failed or enough(track.result.samples_ms, track.timed_s, plan)]
+        if plan.together and len(done) < len(order):  # the others go on: only the failed and the spent leave
+            done = [track for track in done if track.failed or _spent(track, plan)]
+        for track in done:
+            active.remove(track)
+            yield _finish(track)
         number += 1

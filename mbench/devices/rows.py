@@ -77,6 +77,8 @@ def interference(timed: Rounds, result: AgentResult, plan: RunPlan | None) -> di
             "processes": len(set(result.processes)) or None, "cpus": result.cpus or None}
     if plan is not None and result.rounds:
         seen["round_seed"] = plan.seed
+        if plan.together:
+            seen["rounds_together"] = True
     for name in ("procs_running", "load_1min", "steal_share", "psi_some_share", "faults_per_run"):
         values = [k[name] for k in kernel if name in k]
         if values:
