@@ -37,7 +37,7 @@ from typing import Iterator
 from mbench.artifacts import Artifact
 from mbench.devices._process import guarded, tail
 from mbench.devices.agent import AgentResult
-from mbench.measure import RunPlan, enough
+from mbench.measure import RunPlan, enough, spent
 
 
 class AgentSession:
@@ -220,10 +220,6 @@ def measure_in_rounds(jobs: list[Job], argv: list[str], plan: RunPlan, threads: 
                 session.process.kill()
 
 
-def _spent(track: Track, plan: RunPlan) -> bool:
-    return track.timed_s >= max(plan.max_seconds, plan.min_seconds)
-
-
 def _rounds(active: list[Track], plan: RunPlan) -> Iterator[Track]:
     rng, number = random.Random(plan.seed), 0
     while active:
@@ -234,7 +230,7 @@ def _rounds(active: list[Track], plan: RunPlan) -> Iterator[Track]:
                 track.add_burst(reply, number, position)
         done = [track for track in order if track.failed or enough(track.result.samples_ms, track.timed_s, plan)]
         if plan.together and len(done) < len(order):  # the others go on: only the failed and the spent leave
-            done = [track for track in done if track.failed or _spent(track, plan)]
+            done = [track for track in done if track.failed or spent(track.timed_s, plan)]
         for track in done:
             active.remove(track)
             yield _finish(track)
