@@ -89,7 +89,10 @@ def interference_text(details: str, run_rounds: int | None = None) -> str:
     row's details; '' if unknown. ``run_rounds``, the most rounds any artifact of the row's run took on its device:
     a row that left the rounds well before (``EARLY_LEAVER``) says so, since others went on into another stretch of
     the machine (rows that ran to their time budget end a few rounds apart)."""
-    found = _details(details)
+    return _interference_of(_details(details), run_rounds)
+
+
+def _interference_of(found: dict, run_rounds: int | None) -> str:
     if "marked_share" not in found:
         return ""
     seen = interference_phrase(found["marked_share"], found.get("round_swing"))
@@ -100,9 +103,10 @@ def interference_text(details: str, run_rounds: int | None = None) -> str:
 
 def _interference(measured: pd.DataFrame) -> pd.Series:
     latency = measured[(measured.metric == "latency") & (measured.status == "ok")]
-    rounds = latency.details.map(lambda d: _details(d).get("rounds")).astype(float)
+    found = latency.details.map(_details)
+    rounds = found.map(lambda d: d.get("rounds")).astype(float)
     longest = rounds.groupby([latency.run_id, latency.device]).transform("max")
-    text = [interference_text(d, None if pd.isna(n) else int(n)) for d, n in zip(latency.details, longest)]
+    text = [_interference_of(d, None if pd.isna(n) else int(n)) for d, n in zip(found, longest)]
     return pd.Series(text, index=latency.index, dtype=object).groupby([latency[k] for k in KEY]).last()
 
 
