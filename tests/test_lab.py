@@ -66,7 +66,8 @@ def test_each_device_measures_one_artifact_at_a_time_and_devices_overlap(local_r
         assert len(run_sweep_ray(sweep, store, steps.append)) == 3
         rows = store.measurements()
     busy = _busy(rows[rows.status == "ok"])
-    assert {d: len(s) for d, s in busy.items()} == {"board-a": 3, "board-b": 3}
+    failed = rows[rows.status != "ok"][["device", "format", "metric", "status", "error"]]
+    assert {d: len(s) for d, s in busy.items()} == {"board-a": 3, "board-b": 3}, failed.to_string()
     for spans in busy.values():
         assert all(later[0] >= earlier[1] for earlier, later in zip(spans, spans[1:]))
     a, b = busy["board-a"], busy["board-b"]

@@ -148,6 +148,22 @@ def test_an_artifact_leaves_when_its_rule_holds_or_waits_for_the_others(tiny_art
     result = tracks[Format.TFLITE].result
     seen = interference(Rounds.measured(result.samples_ms, result.rounds, result.cpu_ms, result.wait_ms), result, plan)
     assert seen.get("rounds_together", False) is together  # the row says how it was measured
+def test_an_agent_ssh_could_not_start_is_started_again(tiny_artifacts_dir, tmp_path):
+    """Exit 255 before any answer is ssh's own failure (sshd dropping connections past its MaxStartups): the agent
+    never ran, so it is started again; the first two launches here fail that way, the third answers."""
+    agent, launches = tmp_path / "agent.py", tmp_path / "launches"
+    agent.write_text("import sys\nfrom pathlib import Path\nlaunches = Path(sys.argv[2])\n"
+                     "n = len(launches.read_text()) if launches.exists() else 0\nlaunches.write_text('x' * (n + 1))\n"
+                     "if n < 2:\n    print('kex_exchange_identification: read: Connection reset by peer', "
+                     "file=sys.stderr)\n    sys.exit(255)\n" + FAKE_AGENT)
+    onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format is Format.ONNX)
+    plan = RunPlan(warmup_seconds=0, runs=1, min_seconds=0, max_seconds=0, target_ci=0, processes=1)
+    [track] = measure_in_rounds([Job(onnx, str(onnx.manifest_path))], [sys.executable, str(agent),
+                                                                        str(tmp_path / "log"), str(launches)],
+                                plan, 1, None, 30)
+    assert not track.failed and track.result.samples_ms and launches.read_text() == "xxx"
+
+
 def test_pinning_moves_every_thread_of_an_agent(tiny_artifacts_dir):
     """Threads started before pinning (numpy's BLAS pool, at import) are moved too, at load and by 'pin'."""
     onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format is Format.ONNX)

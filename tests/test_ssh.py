@@ -1,5 +1,6 @@
 """The SSH runner against a real OpenSSH server started on 127.0.0.1 with throwaway keys; the remote python is
 this test's own interpreter, so the remote agent runs the same measurement code on real artifacts."""
+import os
 import shutil
 import socket
 from pathlib import Path
@@ -96,6 +97,23 @@ def test_an_unreachable_host_gives_failed_rows(sshd, onnx_only):
     root, _ = sshd
     rows = profile(root, write_inventory(root, free_port()), onnx_only)
     assert set(rows.status) == {"failed"} and "Connection refused" in rows.error.iloc[0]
+
+
+def test_ssh_refused_at_first_is_tried_again(sshd, onnx_only, tmp_path, monkeypatch):
+    """sshd drops connections past its MaxStartups ("kex_exchange_identification: ... Connection reset by peer",
+    ssh exits 255): every ssh call and agent is made again. Here each of the first two ssh invocations of the
+    profile fails so; the rows are measured all the same, over the real server."""
+    root, port = sshd
+    real, count = shutil.which("ssh"), tmp_path / "count"
+    wrapper = tmp_path / "bin" / "ssh"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f"#!/bin/sh\necho x >> {count}\n[ $(wc -l < {count}) -le 2 ] && "
+                       "{ echo 'kex_exchange_identification: read: Connection reset by peer' >&2; exit 255; }\n"
+                       f'exec {real} "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{wrapper.parent}{os.pathsep}{os.environ['PATH']}")
+    rows = profile(root, write_inventory(root, port), onnx_only)
+    assert (rows.status == "ok").all() and len(count.read_text().split()) > 2
 
 
 def test_a_remote_that_answers_garbage_gives_failed_rows(sshd, onnx_only):

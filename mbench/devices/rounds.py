@@ -30,12 +30,13 @@ import random
 import select
 import subprocess
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Iterator
 
 from mbench.artifacts import Artifact
-from mbench.devices._process import guarded, tail
+from mbench.devices._process import CONNECT_ATTEMPTS, connect_pause, dropped_by_sshd, guarded, tail
 from mbench.devices.agent import AgentResult
 from mbench.measure import RunPlan, enough, spent
 
@@ -44,10 +45,26 @@ class AgentSession:
     """One warm agent process, spoken to in JSON lines (devices/serve.py); it dies with this process."""
 
     def __init__(self, argv: list[str], timeout_s: float) -> None:
+        self.argv, self.timeout_s = argv, timeout_s
+        self._launch()
+
+    def _launch(self) -> None:
         self.log = tempfile.TemporaryFile(mode="w+")
-        self.timeout_s = timeout_s
-        self.process = subprocess.Popen(guarded(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-                                        text=True, bufsize=1)
+        self.process = subprocess.Popen(guarded(self.argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=self.log, text=True, bufsize=1)
+
+    def first(self, **command) -> dict:
+        """The reply to the agent's first command. An agent whose ssh connection sshd dropped never ran
+        (_process.dropped_by_sshd); it is started again, up to CONNECT_ATTEMPTS times in all."""
+        for attempt in range(CONNECT_ATTEMPTS):
+            reply = self.ask(**command)
+            if (reply.get("ok") or not dropped_by_sshd(self.process.returncode, reply.get("error", ""))
+                    or attempt == CONNECT_ATTEMPTS - 1):
+                return reply
+            self.stop()
+            time.sleep(connect_pause(attempt))
+            self._launch()
+        raise AssertionError("unreachable")
 
     def ask(self, **command) -> dict:
         """The agent's reply, or a failed reply saying why none came (exit, timeout)."""
@@ -149,8 +166,8 @@ def _first(job: Job, argv: list[str], plan: RunPlan, threads: int, cpus: list[in
     track = Track(job, AgentResult("ok", threads=threads, compute_units=job.compute_units))
     session = AgentSession(argv, timeout_s)
     track.sessions.append(session)
-    if track.take(session.ask(do="load", manifest=job.manifest, threads=threads, compute_units=job.compute_units,
-                              cpus=cpus), LOADED):
+    if track.take(session.first(do="load", manifest=job.manifest, threads=threads, compute_units=job.compute_units,
+                                cpus=cpus), LOADED):
         track.take(session.ask(do="warmup", plan=asdict(plan)), ("warmup_ms",))
     return track
 
@@ -161,7 +178,7 @@ def _spare(job: Job, session: AgentSession, plan: RunPlan, threads: int, cpus: l
     steps = [dict(do="load", manifest=job.manifest, threads=threads, compute_units=job.compute_units, cpus=None),
              dict(do="warmup", plan=asdict(plan)), *([dict(do="pin", cpus=cpus)] if cpus else [])]
     for step in steps:
-        reply = session.ask(**step)
+        reply = (session.first if step is steps[0] else session.ask)(**step)
         if not reply.get("ok"):
             break
     return reply

@@ -16,11 +16,13 @@ import posixpath
 import shlex
 import subprocess
 import tarfile
+import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 from mbench.artifacts import Artifact
-from mbench.devices._process import DeviceError, guarded, run_tool, tail
+from mbench.devices._process import (CONNECT_ATTEMPTS, DeviceError, connect_pause, dropped_by_sshd, guarded, run_tool,
+                                     tail)
 from mbench.devices.agent import AgentResult
 from mbench.devices.rounds import Job, measure_in_rounds
 from mbench.devices.inventory import SSHDevice
@@ -57,7 +59,7 @@ class SSHHost:
                 *(shlex.quote(word) for word in argv)]
 
     def call(self, argv: list[str], what: str) -> str:
-        return run_tool(self.command(argv), self.device.timeout_s, f"{what} on {self.device.host}")
+        return _reached(lambda: run_tool(self.command(argv), self.device.timeout_s, f"{what} on {self.device.host}"))
 
     def identity(self) -> dict:
         """hostname, system, uname, python, machine and the CPUs it may use, from the remote's own python."""
@@ -85,6 +87,9 @@ class SSHHost:
 
     def copy_tree(self, entries: list[tuple[Path, str]], directory: str) -> None:
         """Files or folders (local path, name inside ``directory``) to a fresh remote ``directory``, as one tar."""
+        _reached(lambda: self._copy_tree(entries, directory))
+
+    def _copy_tree(self, entries: list[tuple[Path, str]], directory: str) -> None:
         command = self.command(["sh", "-c", _UNPACK, "sh", directory])
         try:
             done = subprocess.run(guarded(command), input=_tar_of(entries), capture_output=True,
@@ -93,7 +98,22 @@ class SSHHost:
             raise DeviceError(f"copy to {self.device.host}: timed out after {self.device.timeout_s:.0f} s") from None
         if done.returncode != 0:
             error = tail(done.stderr.decode(errors="replace"))
-            raise DeviceError(f"copy to {self.device.host}: exited {done.returncode}: {error}")
+            raise DeviceError(f"copy to {self.device.host}: exited {done.returncode}: {error}", done.returncode)
+
+
+Result = TypeVar("Result")
+
+
+def _reached(call: Callable[[], Result]) -> Result:
+    """One ssh invocation, made again where sshd dropped the connection (_process.dropped_by_sshd)."""
+    for attempt in range(CONNECT_ATTEMPTS):
+        try:
+            return call()
+        except DeviceError as error:
+            if not dropped_by_sshd(error.returncode, str(error)) or attempt == CONNECT_ATTEMPTS - 1:
+                raise
+            time.sleep(connect_pause(attempt))
+    raise AssertionError("unreachable")
 
 
 def _tar_of(entries: list[tuple[Path, str]]) -> bytes:
