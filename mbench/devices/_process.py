@@ -13,6 +13,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
+from typing import Iterator
 
 PR_SET_PDEATHSIG = 1
 
@@ -40,9 +42,13 @@ def dropped_by_sshd(returncode: int | None, message: str) -> bool:
     return returncode == SSH_FAILED and any(sign in message for sign in SSH_DROPPED)
 
 
-def connect_pause(attempt: int) -> float:
-    """Seconds to wait before attempt ``attempt + 1``: the others' handshakes need the time to finish."""
-    return 0.5 * (attempt + 1)
+def connect_attempts() -> Iterator[bool]:
+    """The tries of one ssh connection, CONNECT_ATTEMPTS in all, each after a longer pause than the one before (the
+    other connections' handshakes need the time to finish); yields whether this try is the last."""
+    for attempt in range(CONNECT_ATTEMPTS):
+        if attempt:
+            time.sleep(0.5 * attempt)
+        yield attempt == CONNECT_ATTEMPTS - 1
 
 
 def die_with_parent(parent_pid: int | None = None) -> None:

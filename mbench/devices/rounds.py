@@ -30,13 +30,12 @@ import random
 import select
 import subprocess
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Iterator
 
 from mbench.artifacts import Artifact
-from mbench.devices._process import CONNECT_ATTEMPTS, connect_pause, dropped_by_sshd, guarded, tail
+from mbench.devices._process import connect_attempts, dropped_by_sshd, guarded, tail
 from mbench.devices.agent import AgentResult
 from mbench.measure import RunPlan, enough, spent
 
@@ -55,16 +54,17 @@ class AgentSession:
 
     def first(self, **command) -> dict:
         """The reply to the agent's first command. An agent whose ssh connection sshd dropped never ran
-        (_process.dropped_by_sshd); it is started again, up to CONNECT_ATTEMPTS times in all."""
-        for attempt in range(CONNECT_ATTEMPTS):
+        (_process.dropped_by_sshd); it is started again (_process.connect_attempts)."""
+        dropped = False
+        for last in connect_attempts():
+            if dropped:
+                self._launch()
             reply = self.ask(**command)
-            if (reply.get("ok") or not dropped_by_sshd(self.process.returncode, reply.get("error", ""))
-                    or attempt == CONNECT_ATTEMPTS - 1):
+            dropped = not reply.get("ok") and dropped_by_sshd(self.process.returncode, reply.get("error", ""))
+            if last or not dropped:
                 return reply
             self.stop()
-            time.sleep(connect_pause(attempt))
-            self._launch()
-        raise AssertionError("unreachable")
+        raise AssertionError("unreachable: the last attempt returns")
 
     def ask(self, **command) -> dict:
         """The agent's reply, or a failed reply saying why none came (exit, timeout)."""

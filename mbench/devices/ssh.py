@@ -16,13 +16,11 @@ import posixpath
 import shlex
 import subprocess
 import tarfile
-import time
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
 from mbench.artifacts import Artifact
-from mbench.devices._process import (CONNECT_ATTEMPTS, DeviceError, connect_pause, dropped_by_sshd, guarded, run_tool,
-                                     tail)
+from mbench.devices._process import DeviceError, connect_attempts, dropped_by_sshd, guarded, run_tool, tail
 from mbench.devices.agent import AgentResult
 from mbench.devices.rounds import Job, measure_in_rounds
 from mbench.devices.inventory import SSHDevice
@@ -106,14 +104,13 @@ Result = TypeVar("Result")
 
 def _reached(call: Callable[[], Result]) -> Result:
     """One ssh invocation, made again where sshd dropped the connection (_process.dropped_by_sshd)."""
-    for attempt in range(CONNECT_ATTEMPTS):
+    for last in connect_attempts():
         try:
             return call()
         except DeviceError as error:
-            if not dropped_by_sshd(error.returncode, str(error)) or attempt == CONNECT_ATTEMPTS - 1:
+            if last or not dropped_by_sshd(error.returncode, str(error)):
                 raise
-            time.sleep(connect_pause(attempt))
-    raise AssertionError("unreachable")
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _tar_of(entries: list[tuple[Path, str]]) -> bytes:

@@ -84,15 +84,16 @@ def _details(details: str) -> dict:
 EARLY_LEAVER = 0.75  # a row measured in fewer than this share of its run's rounds says so: the rest went on without it
 
 
-def interference_text(details: str, run_rounds: int | None = None) -> str:
+def interference_text(details: str) -> str:
     """'CONTENDED (45 % of runs descheduled; speed swung 28 % between rounds)' or 'quiet (2 % ...)' from a latency
-    row's details; '' if unknown. ``run_rounds``, the most rounds any artifact of the row's run took on its device:
-    a row that left the rounds well before (``EARLY_LEAVER``) says so, since others went on into another stretch of
-    the machine (rows that ran to their time budget end a few rounds apart)."""
-    return _interference_of(_details(details), run_rounds)
+    row's details; '' if unknown."""
+    return _interference_of(_details(details), None)
 
 
 def _interference_of(found: dict, run_rounds: int | None) -> str:
+    """interference_text from parsed details. ``run_rounds``, the most rounds any artifact of the row's run took on
+    its device: a row that left the rounds well before (``EARLY_LEAVER``) says so, since others went on into another
+    stretch of the machine (rows that ran to their time budget end a few rounds apart)."""
     if "marked_share" not in found:
         return ""
     seen = interference_phrase(found["marked_share"], found.get("round_swing"))
@@ -160,10 +161,7 @@ def context(rows: pd.DataFrame) -> pd.DataFrame:
 
 def _platform(details: str) -> str:
     """The OS and CPU the runtime ran on, as recorded in a row's details (empty when not recorded)."""
-    try:
-        found = json.loads(details or "{}")
-    except ValueError:
-        return ""
+    found = _details(details)
     cpus = f", {found['cpu_count']} CPUs" if found.get("cpu_count") else ""
     return f"{found.get('platform', '')}{cpus}".strip(", ")
 
