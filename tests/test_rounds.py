@@ -87,6 +87,8 @@ def test_each_artifacts_processes_take_its_bursts_in_turn(rounds_db):
 FAKE_AGENT = """
 import json, os, random, sys, time
 noisy = False  # an ONNX artifact's runs spread too wide for any stopping rule: it runs to its budget
+with open(sys.argv[1], "a") as log:
+    log.write(json.dumps(dict(pid=os.getpid(), do="started", cpus=None, start=time.time(), end=time.time())) + "\\n")
 for line in sys.stdin:
     command = json.loads(line)
     noisy = noisy or command.get("manifest", "").endswith(".onnx.manifest.json")
@@ -123,8 +125,25 @@ def test_first_processes_start_alone_and_the_others_side_by_side(tiny_artifacts_
     assert all(s["cpus"] is None for s in spare_loads)
     assert any(a is not b and a["start"] < b["end"] and b["start"] < a["end"] for a in spare_loads for b in spare_loads)
     for pid in spares:
-        assert [s["do"] for s in steps if s["pid"] == pid][:3] == ["load", "warmup", "pin"]
+        assert [s["do"] for s in steps if s["pid"] == pid][:4] == ["started", "load", "warmup", "pin"]
         assert next(s["cpus"] for s in steps if s["pid"] == pid and s["do"] == "pin") == [0]
+
+
+def test_spare_agents_start_only_as_many_at_a_time_as_there_are_cpus(tiny_artifacts_dir, tmp_path):
+    """A spare agent starts when a worker takes it, not all at once with the others (an sshd drops connections past
+    ten starting at once): at no moment are more of them started but not yet pinned than the workers."""
+    agent, log = tmp_path / "agent.py", tmp_path / "steps.jsonl"
+    agent.write_text(FAKE_AGENT)
+    workers = max(2, os.cpu_count() or 1)
+    jobs = [Job(a, str(a.manifest_path)) for a in find_artifacts(tiny_artifacts_dir)[:2]]
+    plan = RunPlan(warmup_seconds=0, runs=1, min_seconds=0, max_seconds=0, target_ci=0, processes=workers // 2 + 2)
+    assert [t.failed for t in measure_in_rounds(jobs, [sys.executable, str(agent), str(log)], plan, 1, [0], 30)] \
+        == [False, False]
+    steps = [json.loads(line) for line in log.read_text().splitlines()]
+    pinned = {s["pid"]: s["end"] for s in steps if s["do"] == "pin"}
+    started = {s["pid"]: s["start"] for s in steps if s["do"] == "started" and s["pid"] in pinned}
+    assert len(started) == 2 * (plan.processes - 1) > workers
+    assert max(sum(started[p] <= t < pinned[p] for p in started) for t in started.values()) <= workers
 
 
 @pytest.mark.parametrize("together", [False, True])
@@ -148,6 +167,8 @@ def test_an_artifact_leaves_when_its_rule_holds_or_waits_for_the_others(tiny_art
     result = tracks[Format.TFLITE].result
     seen = interference(Rounds.measured(result.samples_ms, result.rounds, result.cpu_ms, result.wait_ms), result, plan)
     assert seen.get("rounds_together", False) is together  # the row says how it was measured
+
+
 def test_an_agent_ssh_could_not_start_is_started_again(tiny_artifacts_dir, tmp_path):
     """Exit 255 before any answer is ssh's own failure (sshd dropping connections past its MaxStartups): the agent
     never ran, so it is started again; the first two launches here fail that way, the third answers."""
@@ -164,6 +185,25 @@ def test_an_agent_ssh_could_not_start_is_started_again(tiny_artifacts_dir, tmp_p
     assert not track.failed and track.result.samples_ms and launches.read_text() == "xxx"
 
 
+def test_a_spare_agent_started_again_lives_through_the_rounds(tiny_artifacts_dir, tmp_path):
+    """The real agent (it asks the kernel to kill it when the thread that started it ends) behind a launcher whose
+    second launch, the spare's, fails as a dropped ssh connection: the spare is started again by a thread that
+    outlives it, and takes its bursts."""
+    launcher, launches = tmp_path / "launch.py", tmp_path / "launches"
+    launcher.write_text("import os, sys\nfrom pathlib import Path\nlaunches = Path(sys.argv[1])\n"
+                        "n = len(launches.read_text()) if launches.exists() else 0\nlaunches.write_text('x' * (n + 1))\n"
+                        "if n == 1:\n    print('kex_exchange_identification: read: Connection reset by peer', "
+                        "file=sys.stderr)\n    sys.exit(255)\nos.execv(sys.argv[2], sys.argv[2:])\n")
+    onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format is Format.ONNX)
+    plan = RunPlan(warmup_seconds=0, runs=10, min_seconds=0.1, max_seconds=0.3, target_ci=0, burst_seconds=0.02,
+                   processes=2)
+    [track] = measure_in_rounds([Job(onnx, str(onnx.manifest_path))], [sys.executable, str(launcher),
+                                                                        str(launches), *agent_argv()],
+                                plan, 1, None, 60)
+    assert not track.failed, track.result.error
+    assert launches.read_text() == "xxx" and set(track.result.processes) == {0, 1}
+
+
 def test_pinning_moves_every_thread_of_an_agent(tiny_artifacts_dir):
     """Threads started before pinning (numpy's BLAS pool, at import) are moved too, at load and by 'pin'."""
     onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format is Format.ONNX)
@@ -171,8 +211,8 @@ def test_pinning_moves_every_thread_of_an_agent(tiny_artifacts_dir):
     for pinned_at_load in (True, False):
         session = AgentSession(agent_argv(), timeout_s=120)
         try:
-            assert session.ask(do="load", manifest=str(onnx.manifest_path), threads=1,
-                               cpus=[cpu] if pinned_at_load else None)["ok"]
+            assert session.first(do="load", manifest=str(onnx.manifest_path), threads=1,
+                                 cpus=[cpu] if pinned_at_load else None)["ok"]
             if not pinned_at_load:
                 assert session.ask(do="pin", cpus=[cpu])["cpus"] == [cpu]
             tasks = os.listdir(f"/proc/{session.process.pid}/task")
@@ -189,7 +229,7 @@ def test_a_starved_agent_sees_marked_runs(tmp_path):
     session = AgentSession(agent_argv(), timeout_s=120)
     busy = None
     try:
-        assert session.ask(do="load", manifest=str(onnx.manifest_path), threads=1, cpus=[cpu])["ok"]
+        assert session.first(do="load", manifest=str(onnx.manifest_path), threads=1, cpus=[cpu])["ok"]
         quiet = session.ask(do="burst", seconds=0.5)
         busy = subprocess.Popen([sys.executable, "-c", f"import os; os.sched_setaffinity(0, [{cpu}])\nwhile True: pass"])
         time.sleep(0.2)
@@ -214,7 +254,7 @@ def test_the_agent_dies_when_mbench_is_killed(tiny_artifacts_dir, tmp_path):
         from mbench.devices.local import agent_argv
         from mbench.devices.rounds import AgentSession, Job, measure_in_rounds
         session = AgentSession(agent_argv(), timeout_s=60)
-        assert session.ask(do="load", manifest={str(onnx.manifest_path)!r}, threads=1, cpus=None)["ok"]
+        assert session.first(do="load", manifest={str(onnx.manifest_path)!r}, threads=1, cpus=None)["ok"]
         print(session.process.pid, flush=True)
         time.sleep(600)
     """))

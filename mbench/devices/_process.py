@@ -3,8 +3,9 @@
 Every process mbench starts (tools and agents) dies with it: on Linux the child asks the kernel for SIGKILL when
 its parent dies (prctl PR_SET_PDEATHSIG), so even ``kill -9`` of mbench takes it along. An agent does that itself
 (``--parent-pid``); a tool is started through a small Python shim that does it and then execs the tool (a
-``preexec_fn`` would do the same, but is unsafe in a process with threads). The agent in serve mode also exits
-when its command pipe closes (the other platforms' guard)."""
+``preexec_fn`` would do the same, but is unsafe in a process with threads). The kernel sends that signal when the
+thread that started the child ends, even while mbench lives on: a child started from a worker thread must not
+outlive it. The agent in serve mode also exits when its command pipe closes (the other platforms' guard)."""
 from __future__ import annotations
 
 import ctypes

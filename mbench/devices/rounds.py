@@ -7,20 +7,20 @@ alive across rounds, dying with this process), which take its bursts in turn: so
 ONNX MobileNetV2 in the same rounds differed by up to 5 %, each known within +-0.7 %; as pyperf spreads a benchmark
 over processes, an artifact's runs come from several, so the bias averages out instead of deciding a comparison.
 Each artifact's first process loads and warms up pinned, with nothing else running: its load time, first run and
-warm-up are the row's. Then the other processes of all artifacts start together and load and warm up side by side,
-unpinned, before taking their CPUs; every agent is killed once it has answered 'close'. Measured on the 2-vCPU host,
-the six HED host artifacts' eighteen agents: ready after 18.4 s one by one and closed in 3.3 s (an interpreter that
-imported torch takes 0.5 s to exit), now ready after 12.7 s and closed in 0.2 s. After that, round after round each
-artifact still measuring gets one burst of ``plan.burst_seconds`` of timed runs, in an order shuffled by
-``random.Random(plan.seed)``. A burst starts with one untimed run that re-warms what the artifact before it
-displaced (caches, the runtime's thread pool): measured on an idle 2-core host, the first run of a burst was about
-1.5x the rest and 80 % of them were marked descheduled; that run counts in the artifact's time budget. An artifact
-leaves the rounds when the plan's stopping rule (``measure.enough``) holds for it, so no artifact spends more time
-in timed runs than it would measured alone. Rows of artifacts that left at different rounds were measured over
-different stretches of the machine (benchmarks/RESULTS.md: an identical copy read 9 % slower than its original,
+warm-up are the row's. Then the other processes of all artifacts start, load and warm up side by side (as many at a
+time as there are CPUs), unpinned, before taking their CPUs; every agent is killed once it has answered 'close'.
+Measured on the 2-vCPU host, the six HED host artifacts' eighteen agents: ready after 18.4 s one by one and closed
+in 3.3 s (an interpreter that imported torch takes 0.5 s to exit), now ready after 12.7 s and closed in 0.2 s. After
+that, round after round each artifact still measuring gets one burst of ``plan.burst_seconds`` of timed runs, in an
+order shuffled by ``random.Random(plan.seed)``. A burst starts with one untimed run that re-warms what the artifact
+before it displaced (caches, the runtime's thread pool): measured on an idle 2-core host, the first run of a burst
+was about 1.5x the rest and 80 % of them were marked descheduled; that run counts in the artifact's time budget. An
+artifact leaves the rounds when the plan's stopping rule (``measure.enough``) holds for it, so no artifact spends
+more time in timed runs than it would measured alone. Rows of artifacts that left at different rounds were measured
+over different stretches of the machine (benchmarks/RESULTS.md: an identical copy read 9 % slower than its original,
 1.2 % over the rounds both took part in); with ``plan.together`` an artifact whose rule holds stays until every
-artifact's does, or until its own time budget is spent, at the cost of time. Every run keeps its round, its
-position in the round, its process and a timestamp.
+artifact's does, or until its own time budget is spent, at the cost of time. Every run keeps its round, its position
+in the round, its process and a timestamp.
 """
 from __future__ import annotations
 
@@ -45,23 +45,17 @@ class AgentSession:
 
     def __init__(self, argv: list[str], timeout_s: float) -> None:
         self.argv, self.timeout_s = argv, timeout_s
-        self._launch()
-
-    def _launch(self) -> None:
-        self.log = tempfile.TemporaryFile(mode="w+")
-        self.process = subprocess.Popen(guarded(self.argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=self.log, text=True, bufsize=1)
+        self.process: subprocess.Popen | None = None  # started by the first command
 
     def first(self, **command) -> dict:
-        """The reply to the agent's first command. An agent whose ssh connection sshd dropped never ran
-        (_process.dropped_by_sshd); it is started again (_process.connect_attempts)."""
-        dropped = False
+        """The agent started and its reply to its first command. An agent whose ssh connection sshd dropped never
+        ran (_process.dropped_by_sshd); it is started again (_process.connect_attempts)."""
         for last in connect_attempts():
-            if dropped:
-                self._launch()
+            self.log = tempfile.TemporaryFile(mode="w+")
+            self.process = subprocess.Popen(guarded(self.argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=self.log, text=True, bufsize=1)
             reply = self.ask(**command)
-            dropped = not reply.get("ok") and dropped_by_sshd(self.process.returncode, reply.get("error", ""))
-            if last or not dropped:
+            if last or reply.get("ok") or not dropped_by_sshd(self.process.returncode, reply.get("error", "")):
                 return reply
             self.stop()
         raise AssertionError("unreachable: the last attempt returns")
@@ -88,6 +82,8 @@ class AgentSession:
     def stop(self) -> None:
         """The agent killed: after its 'close' reply nothing is left to wait for, and an interpreter that imported
         torch takes 0.5 s to tear down, on the CPUs the next burst uses."""
+        if self.process is None:
+            return
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
@@ -185,17 +181,17 @@ def _spare(job: Job, session: AgentSession, plan: RunPlan, threads: int, cpus: l
 
 
 def _add_spares(tracks: list[Track], argv: list[str], plan: RunPlan, threads: int, cpus: list[int] | None,
-                timeout_s: float) -> None:
-    """Each track's other ``plan.processes - 1`` agent processes, started together once every first process is
-    warm, and loaded and warmed up as many at a time as this machine has CPUs (at least two), on any of them:
-    nothing of theirs but their timed runs reaches a row, and the untimed run that starts each burst re-warms what
-    a process's first burst needs on its pinned CPUs. Started one by one and pinned, each took 0.7-2.3 s here
-    (PyTorch imports torch)."""
+                timeout_s: float, starters: ThreadPoolExecutor) -> None:
+    """Each track's other ``plan.processes - 1`` agent processes, once every first process is warm: started, loaded
+    and warmed up as many at a time as this machine has CPUs (at least two), on any of them: nothing of theirs but
+    their timed runs reaches a row, and the untimed run that starts each burst re-warms what a process's first
+    burst needs on its pinned CPUs. Started one by one and pinned, each took 0.7-2.3 s here (PyTorch imports
+    torch). A process starts when a thread of ``starters`` takes it, not all at once: a remote sshd drops
+    connections past ten authenticating at once (its MaxStartups)."""
     spares = [(track, AgentSession(argv, timeout_s)) for track in tracks for _ in range(max(plan.processes, 1) - 1)]
     for track, session in spares:
         track.sessions.append(session)
-    with ThreadPoolExecutor(max(2, os.cpu_count() or 1)) as pool:
-        replies = list(pool.map(lambda spare: _spare(spare[0].job, spare[1], plan, threads, cpus), spares))
+    replies = list(starters.map(lambda spare: _spare(spare[0].job, spare[1], plan, threads, cpus), spares))
     for (track, _), reply in zip(spares, replies):
         if not track.failed:
             track.take(reply, ())
@@ -217,24 +213,26 @@ def _finish(track: Track) -> Track:
 def measure_in_rounds(jobs: list[Job], argv: list[str], plan: RunPlan, threads: int,
                       cpus: list[int] | None, timeout_s: float) -> Iterator[Track]:
     """Each job's finished track, as it finishes: failures to load at once, the rest when their rounds end.
-    ``argv`` starts one agent in serve mode (here, or on a remote machine through ssh)."""
+    ``argv`` starts one agent in serve mode (here, or on a remote machine through ssh). An agent dies when the
+    thread that started it ends (PR_SET_PDEATHSIG, _process.py), so the threads that start spares outlive them."""
     tracks = []
-    try:
-        for job in jobs:
-            track = _first(job, argv, plan, threads, cpus, timeout_s)
-            if track.failed:
+    with ThreadPoolExecutor(max(2, os.cpu_count() or 1)) as starters:
+        try:
+            for job in jobs:
+                track = _first(job, argv, plan, threads, cpus, timeout_s)
+                if track.failed:
+                    yield _finish(track)
+                else:
+                    tracks.append(track)
+            _add_spares(tracks, argv, plan, threads, cpus, timeout_s, starters)
+            for track in [track for track in tracks if track.failed]:
+                tracks.remove(track)
                 yield _finish(track)
-            else:
-                tracks.append(track)
-        _add_spares(tracks, argv, plan, threads, cpus, timeout_s)
-        for track in [track for track in tracks if track.failed]:
-            tracks.remove(track)
-            yield _finish(track)
-        yield from _rounds(tracks, plan)
-    finally:
-        for session in (session for track in tracks for session in track.sessions):
-            if session.process.poll() is None:
-                session.process.kill()
+            yield from _rounds(tracks, plan)
+        finally:
+            for session in (session for track in tracks for session in track.sessions):
+                if session.process is not None and session.process.poll() is None:
+                    session.process.kill()
 
 
 def _rounds(active: list[Track], plan: RunPlan) -> Iterator[Track]:
