@@ -22,8 +22,6 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
 from mbench import models
 from mbench.artifacts import find_artifacts
 from mbench.devices.inventory import load_inventory

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable
 from mbench.convert.parity import relative_tolerance, tolerance
 from mbench.measure import RunPlan
 from mbench.results import Context, Measurement
-from mbench.spec import Format, ModelSpec, Precision, Status
+from mbench.spec import Format, ModelSpec, Precision
 
 if TYPE_CHECKING:
     from mbench.convert.pipeline import Conversion

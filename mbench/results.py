@@ -46,6 +46,16 @@ class Context:
                    details=with_model_hash(details, artifact.model_hash), **fields)
 
 
+def details_of(details: str | None) -> dict:
+    """A row's details JSON as a dict: {} where empty, unreadable or not an object (rows written by older or other
+    versions are read, never trusted to parse)."""
+    try:
+        found = json.loads(details or "{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
 def with_model_hash(details: str, model_hash: str) -> str:
     """``details`` (JSON) with the source model's structure+weights hash, so rows of two models never pair."""
     return json.dumps({**json.loads(details or "{}"), "model_hash": model_hash}) if model_hash else details

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from mbench import __version__
-from mbench.results import Measurement, SampleSet, git_sha
+from mbench.results import Measurement, SampleSet, details_of, git_sha
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -138,11 +138,7 @@ def latest_rows(frame: "pd.DataFrame", by: tuple[str, ...] = KEY + ("metric",),
 
 def model_hash_of(details: str) -> str:
     """The source model's structure+weights hash recorded in a row's details ("" in rows from before it was)."""
-    try:
-        found = json.loads(details or "{}")
-    except ValueError:
-        return ""
-    return found.get("model_hash", "") if isinstance(found, dict) else ""
+    return details_of(details).get("model_hash", "")
 
 
 def newest_model_rows(frame: "pd.DataFrame") -> tuple["pd.DataFrame", "pd.DataFrame"]:

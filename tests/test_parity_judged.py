@@ -2,12 +2,9 @@
 tolerance, the row is flagged with the figure and the tolerance, in the rows, the CLI line and the report."""
 import json
 
-import pandas as pd
 import torch
-from click.testing import CliRunner
 from torch import nn
 
-from mbench import models
 from mbench.cli._echo import echo_conversion
 from mbench.convert.parity import FLAG, relative_tolerance, tolerance
 from mbench.convert.pipeline import ConvertSettings, conversion_rows, convert_model

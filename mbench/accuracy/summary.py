@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mbench.results import details_of
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -55,9 +57,7 @@ def mobilenet_vs_vgg(measurements: "pd.DataFrame", small: str = "hed-mobilenetv2
 
 def _documents(measurements: "pd.DataFrame", model: str) -> str:
     """'N ' from the newest fp32 PyTorch ods_f row's context, or '' where it does not say."""
-    import json
-
     rows = measurements[(measurements.model == model) & (measurements.format == "pytorch")
                         & (measurements.metric == "ods_f") & (measurements.status == "ok")]
-    images = json.loads(rows.sort_values("id").details.iloc[-1] or "{}").get("images") if len(rows) else None
+    images = details_of(rows.sort_values("id").details.iloc[-1]).get("images") if len(rows) else None
     return f"{images} " if images else ""

@@ -7,9 +7,9 @@ tolerance (``ModelSpec.parity_atol``) and a fraction of the largest |PyTorch out
 """
 from __future__ import annotations
 
-import json
 from typing import assert_never
 
+from mbench.results import details_of
 from mbench.spec import Precision
 
 FLAG = "parity_exceeded"
@@ -40,10 +40,7 @@ def exceeded_text(max_abs: float, limit: float) -> str:
 
 def flag_in_details(details: str) -> str:
     """The parity flag a row's details JSON carries, as text ("" when within tolerance or not judged)."""
-    try:
-        found = json.loads(details or "{}")
-    except ValueError:
-        return ""
-    if not isinstance(found, dict) or not found.get(FLAG):
+    found = details_of(details)
+    if not found.get(FLAG):
         return ""
     return exceeded_text(found["parity_max_abs"], found["tolerance"])

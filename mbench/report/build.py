@@ -11,7 +11,7 @@ from mbench import __version__
 from mbench.accuracy.summary import ACCURACY_METRICS
 from mbench.report import plots, precision, tables
 from mbench.report.headline import Headline, headlines
-from mbench.report.sections import GroupedTable, Section, Table, number_text
+from mbench.report.sections import GroupedTable, Section, Table
 from mbench.report.render import render
 from mbench.store import Store, latest_rows, newest_model_rows
 

@@ -37,7 +37,6 @@ The default metric is ``latency`` (the headline estimate); rows stored before it
 from __future__ import annotations
 
 import dataclasses
-import json
 import statistics
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -45,7 +44,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from mbench.results import SampleSet
+from mbench.results import SampleSet, details_of
 from mbench.store import KEY, Store, latest_rows
 
 HIGHER_IS_BETTER = frozenset({"ods_f", "ois_f", "ap", "top1", "top5", "miou"})
@@ -247,10 +246,7 @@ def run_values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, Side]:
 
 def _machine(details: str) -> tuple[bool, float]:
     """(contended, swing between rounds: 0 where not recorded) from a row's details."""
-    try:
-        found = json.loads(details or "{}")
-    except ValueError:
-        return False, 0.0
+    found = details_of(details)
     return bool(found.get("contended")), float(found.get("round_swing") or 0.0)
 
 

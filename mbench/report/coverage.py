@@ -4,13 +4,13 @@ state it reached, and the operator a failure names; ``matrix_html`` renders them
 from __future__ import annotations
 
 import enum
-import json
 from typing import TYPE_CHECKING
 
 from mbench.convert.diagnose import operator_in_message
 from mbench.coverage import DEFAULT_TOLERANCE, TOLERANCE_METRIC
 from mbench.spec import Format, Status
 from mbench.report.render import render
+from mbench.results import details_of
 from mbench.store import latest_rows
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def _cell(key, group: "pd.DataFrame", tolerances, latency, converted_id) -> list
 
 def _judged_tolerance(parity) -> float:
     """The tolerance the conversion judged the parity by (mbench.convert.parity), else the default absolute one."""
-    found = json.loads(parity["details"] or "{}").get("tolerance") if parity is not None else None
+    found = details_of(parity["details"]).get("tolerance") if parity is not None else None
     return DEFAULT_TOLERANCE if found is None else float(found)
 
 

@@ -2,12 +2,12 @@
 (a lower precision that is slower *and* less accurate than fp32 on the same runtime)."""
 from __future__ import annotations
 
-import json
 
 import pandas as pd
 
 from mbench.convert.parity import flag_in_details
 from mbench.report.tables import MB
+from mbench.results import details_of
 
 PRECISION_ORDER = ["fp32", "fp16", "int8", "int8-dynamic", "int8-weights", "palette8", "palette6", "palette4"]
 TITLES = {"size_mb": "size (MB)", "parity": "parity max |Δ|", "tolerance": "parity tolerance", "flag": "parity",
@@ -23,9 +23,8 @@ def _ok(rows: pd.DataFrame, metric: str, name: str) -> pd.DataFrame:
 def _parity(rows: pd.DataFrame) -> pd.DataFrame:
     """Parity max |Δ| with the tolerance it was judged by and the flag ("" within it)."""
     hit = rows[(rows.metric == "parity_max_abs") & (rows.status == "ok")]
-    details = hit.details.map(lambda d: json.loads(d or "{}"))
-    return hit[["model", "format", "precision"]].assign(parity=hit.value, tolerance=details.map(
-        lambda d: d.get("tolerance")), flag=hit.details.map(flag_in_details))
+    return hit[["model", "format", "precision"]].assign(parity=hit.value, tolerance=hit.details.map(
+        lambda d: details_of(d).get("tolerance")), flag=hit.details.map(flag_in_details))
 
 
 def compare_precisions(rows: pd.DataFrame) -> pd.DataFrame:

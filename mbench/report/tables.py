@@ -7,6 +7,7 @@ import pandas as pd
 
 from mbench.convert.parity import flag_in_details
 from mbench.estimate import interference_phrase
+from mbench.results import details_of
 from mbench.store import KEY as ROW_KEY
 
 KEY = list(ROW_KEY)
@@ -74,20 +75,13 @@ def comparison(rows: pd.DataFrame) -> pd.DataFrame:
 OLDER_ROW = "not recorded (older row: latency is its median)"
 
 
-def _details(details: str) -> dict:
-    try:
-        return json.loads(details or "{}")
-    except ValueError:
-        return {}
-
-
 EARLY_LEAVER = 0.75  # a row measured in fewer than this share of its run's rounds says so: the rest went on without it
 
 
 def interference_text(details: str) -> str:
     """'CONTENDED (45 % of runs descheduled; speed swung 28 % between rounds)' or 'quiet (2 % ...)' from a latency
     row's details; '' if unknown."""
-    return _interference_of(_details(details), None)
+    return _interference_of(details_of(details), None)
 
 
 def _interference_of(found: dict, run_rounds: int | None) -> str:
@@ -104,7 +98,7 @@ def _interference_of(found: dict, run_rounds: int | None) -> str:
 
 def _interference(measured: pd.DataFrame) -> pd.Series:
     latency = measured[(measured.metric == "latency") & (measured.status == "ok")]
-    found = latency.details.map(_details)
+    found = latency.details.map(details_of)
     rounds = found.map(lambda d: d.get("rounds")).astype(float)
     longest = rounds.groupby([latency.run_id, latency.device]).transform("max")
     text = [_interference_of(d, None if pd.isna(n) else int(n)) for d, n in zip(found, longest)]
@@ -161,7 +155,7 @@ def context(rows: pd.DataFrame) -> pd.DataFrame:
 
 def _platform(details: str) -> str:
     """The OS and CPU the runtime ran on, as recorded in a row's details (empty when not recorded)."""
-    found = _details(details)
+    found = details_of(details)
     cpus = f", {found['cpu_count']} CPUs" if found.get("cpu_count") else ""
     return f"{found.get('platform', '')}{cpus}".strip(", ")
 
