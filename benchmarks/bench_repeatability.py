@@ -1,13 +1,14 @@
 """Do mbench's numbers hold on a busy machine? (issue 13) Prints tables, `--json` for machines, and writes its
 section of benchmarks/RESULTS.md.
 
-    .venv/bin/python benchmarks/bench_repeatability.py [--max-seconds 3] [--threads N] [--together] [--json]
+    .venv/bin/python benchmarks/bench_repeatability.py [--max-seconds 3] [--threads N] [--apart] [--json]
 
 Converts (if absent) the six fp32 HED host artifacts (ONNX, TFLite, PyTorch for hed-vgg and hed-mobilenetv2), one
 genuinely slower artifact (hed-mobilenetv2 ONNX at 256 x 288: 12.5 % more pixels) and an identical build under
 another name (hed-mobilenetv2-copy ONNX), then profiles all eight in
 interleaved rounds three times: quiet, quiet again, and beside a one-core busy loop this script starts and stops.
-Before each profile, times a plain numpy matmul for 5 s: the machine's own swing, with no mbench in the way.
+Before each profile, times a plain numpy matmul for 5 s (and for 3 s after it): the machine's own swing and speed,
+with no mbench in the way.
 Reports, per latency estimator of mbench/estimate.py: the spread of each artifact's latency quiet vs. quiet and
 across the three conditions, the VGG/MNV2 ratio per runtime and condition, and the slowdown of the larger input.
 Then `mbench compare --threshold 5%`: quiet vs. quiet, quiet vs. busy (must not say regression) and the slower
@@ -34,6 +35,7 @@ from mbench import models
 from mbench.artifacts import find_artifacts
 from mbench.convert.pipeline import convert_model
 from mbench.devices.inventory import load_inventory
+from mbench.devices.local import placement
 from mbench.devices.profile import profile_each
 from mbench.estimate import ESTIMATORS, LATENCY_ESTIMATOR, Rounds, estimate, paired_ratio
 from mbench.measure import RunPlan
@@ -106,18 +108,32 @@ def seen(store: Store, run_id: str) -> dict[tuple[str, str], dict]:
     return {(r.model, r.format): {k: json.loads(r.details).get(k) for k in keep} for r in mine.itertuples()}
 
 
-def control_swing(seconds: float = 5.0, chunk_s: float = 0.25) -> float | None:
-    """The machine's own swing with no mbench in the way: a fixed numpy matmul timed for ``seconds``, chunks of
-    ``chunk_s`` standing for rounds, the same statistic as a row's ``round_swing``."""
-    import numpy as np
+CONTROL = """
+import json, os, sys, time
+import numpy as np
+seconds, chunk_s, cpus = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+if cpus:
+    os.sched_setaffinity(0, [int(c) for c in cpus.split(",")])
+a = np.random.default_rng(0).random((256, 256), dtype=np.float32)
+values, chunks, start = [], [], time.perf_counter()
+while (began := time.perf_counter()) - start < seconds:
+    a @ a
+    values.append((time.perf_counter() - began) * 1e3)
+    chunks.append(int((began - start) / chunk_s))
+print(json.dumps({"ms": values, "chunks": chunks}))
+"""
 
-    a = np.random.default_rng(0).random((256, 256), dtype=np.float32)
-    values, chunks, start = [], [], time.perf_counter()
-    while (began := time.perf_counter()) - start < seconds:
-        a @ a
-        values.append((time.perf_counter() - began) * 1e3)
-        chunks.append(int((began - start) / chunk_s))
-    return Rounds(tuple(values), tuple(chunks)).swing
+
+def control(seconds: float, chunk_s: float = 0.25) -> dict:
+    """The machine with no mbench in the way: a fixed numpy 256x256 matmul in its own process, one BLAS thread,
+    pinned where a one-thread agent is (CPU 0 takes most interrupts), timed for ``seconds`` in chunks of ``chunk_s``
+    standing for rounds. Its level (the `latency` estimator, ms) and its swing (a row's ``round_swing``)."""
+    cpus = placement(1)
+    env = {**os.environ, **{k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}}
+    argv = [sys.executable, "-c", CONTROL, str(seconds), str(chunk_s), ",".join(map(str, cpus or []))]
+    found = json.loads(subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout)
+    timed = Rounds(tuple(found["ms"]), tuple(found["chunks"]))
+    return {"swing": timed.swing, "level_ms": estimate(timed)}
 
 
 def spread(values: list[float]) -> float:
@@ -213,17 +229,19 @@ def verdicts(db: Path, runs: dict[str, str]) -> dict[str, int]:
 
 def conditions(db: Path, chosen: list, plan: RunPlan, threads: int | None):
     """Quiet, quiet again, beside a busy loop: run ids, seconds, timed runs, what each row saw, and the machine's
-    own swing (control_swing, just before the profile) per condition."""
+    own swing and speed (`control`: its swing just before the profile, its level before and after) per condition."""
     db.unlink(missing_ok=True)
     with Store(db) as store:
-        runs, seconds, control = {}, {}, {}
+        runs, seconds, machine = {}, {}, {}
         for condition in CONDITIONS:
             with BusyLoop() if condition == "busy" else contextlib.nullcontext():
-                control[condition] = control_swing()
+                before = control(5.0)
                 runs[condition], seconds[condition] = profile(store, chosen, plan, threads, condition)
+                machine[condition] = {"swing": before["swing"], "before_ms": before["level_ms"],
+                                      "after_ms": control(3.0)["level_ms"]}
         samples = {c: timed_runs(store, run) for c, run in runs.items()}
         flagged = {c: seen(store, run) for c, run in runs.items()}
-    return runs, seconds, samples, flagged, control
+    return runs, seconds, samples, flagged, machine
 
 
 def main() -> None:
@@ -232,17 +250,16 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=RunPlan().max_seconds)
     parser.add_argument("--threads", type=int, help="runtime threads [default: devices.yaml's host setting, "
                                                        "else every CPU but one]")
-    parser.add_argument("--together", action="store_true", help="in rounds, artifacts whose stopping rule holds "
-                                                                  "stay until every one's does (mbench profile "
-                                                                  "--together)")
+    parser.add_argument("--apart", action="store_true", help="in rounds, an artifact leaves when its own stopping "
+                                                               "rule holds (mbench profile --apart)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of markdown")
     parser.add_argument("--note", default="", help="what else the machine was doing, for RESULTS.md")
     parser.add_argument("--no-write", action="store_true", help="do not update benchmarks/RESULTS.md")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    chosen, plan = artifacts(args.work / "artifacts"), RunPlan(max_seconds=args.max_seconds, together=args.together)
+    chosen, plan = artifacts(args.work / "artifacts"), RunPlan(max_seconds=args.max_seconds, together=not args.apart)
     db = args.work / "results.db"
-    runs, seconds, samples, flagged, control = conditions(db, chosen, plan, args.threads)
+    runs, seconds, samples, flagged, machine = conditions(db, chosen, plan, args.threads)
     six = [a for a in chosen if a.model in PAIR]
     with Store(db) as store:
         begun = time.time()
@@ -252,7 +269,8 @@ def main() -> None:
     report = {"plan": dataclasses.asdict(plan), "threads": args.threads or host.thread_count(),
               "threads_from": "given" if args.threads else "inventory" if host.threads else "default",
               "cpu_count": os.cpu_count(),
-              "conditions_note": args.note, "runs": runs, "seconds": seconds, "control_swing": control,
+              "conditions_note": args.note, "runs": runs, "seconds": seconds,
+              "control_swing": {c: v["swing"] for c, v in machine.items()}, "control_ms": machine,
               "six_in_rounds_s": six_rounds, "six_in_rounds_start_s": six_start,
               "six_sequential_s": sequential_seconds(six, plan, args.threads, args.work / "sequential.db"),
               "six_sequential_one_process_s": sequential_seconds(six, dataclasses.replace(plan, processes=1),

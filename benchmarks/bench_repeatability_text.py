@@ -88,12 +88,32 @@ def window_lines(report: dict) -> list[str]:
             f"{copy['shared rounds']} (all runs: {copy['all runs']}).", ""]
 
 
+def _signed(x: float) -> str:
+    return f"{100 * x:+.1f} %"
+
+
+def control_lines(report: dict) -> list[str]:
+    """The same matmul's speed before and after each profile against how the artifacts moved: whether quiet vs.
+    quiet differs because the machine did."""
+    level = report.get("control_ms")
+    if not level:
+        return []
+    latency = report["estimators"][report["chosen_estimator"]]["latency_ms"]
+    moved = [v["quiet again"] / v["quiet"] - 1 for v in latency.values()]
+    cells = ", ".join(f"{c} {level[c]['before_ms']:.3f} then {level[c]['after_ms']:.3f}" for c in CONDITIONS)
+    change = {k: level["quiet again"][k] / level["quiet"][k] - 1 for k in ("before_ms", "after_ms")}
+    return [f"The machine's speed: that matmul in its own process, one BLAS thread, pinned where the agents run, "
+            f"`latency` estimator (ms) before / after each profile: {cells}. Quiet again against quiet: the matmul "
+            f"{_signed(change['before_ms'])} before, {_signed(change['after_ms'])} after; the eight artifacts "
+            f"{_signed(sum(moved) / len(moved))} on average ({_signed(min(moved))} to {_signed(max(moved))}).", ""]
+
+
 def render(report: dict) -> str:
     plan = report["plan"]
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     head = [f"## Repeatability on a busy machine (issue 13), {when}", "",
             f"`benchmarks/bench_repeatability.py --max-seconds {plan['max_seconds']:g}"
-            f"{' --together' if plan.get('together') else ''}`: {platform.machine()}, "
+            f"{'' if plan.get('together', True) else ' --apart'}`: {platform.machine()}, "
             f"{report.get('cpu_count')} CPUs, {threads_said(report)}; "
             f"rounds of {plan['burst_seconds']:g} s bursts, seed {plan['seed']}. Eight artifacts profiled in interleaved "
             "rounds three times: quiet, quiet again, beside a one-core busy loop. " + report.get("conditions_note", ""),
@@ -104,7 +124,8 @@ def render(report: dict) -> str:
             "before rounds.", "",
             "The machine's own swing, measured just before each profile with no mbench in the way (a numpy 256x256 "
             "matmul timed for 5 s in 0.25 s chunks, the statistic of a row's `round_swing`): "
-            + " / ".join(f"{c} {_pct0(report['control_swing'].get(c))}" for c in CONDITIONS) + ".", ""]
+            + " / ".join(f"{c} {_pct0(report['control_swing'].get(c))}" for c in CONDITIONS) + ".", "",
+            *control_lines(report)]
     body = ["### Estimators (the `latency` metric uses the chosen one)", "", *estimator_table(report), "",
             f"By the rule (bench_repeatability.winner): {report.get('winner_reason', 'not computed')}.", "",
             "### Per artifact (chosen estimator)", "", *artifact_table(report), "", *window_lines(report),

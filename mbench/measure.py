@@ -18,7 +18,7 @@ from typing import Callable
 
 CHECK_EVERY = 10  # runs between convergence checks
 SETTLE_WINDOW = 5  # warm-up runs compared, window against window
-STOP_QUANTILE = 0.25  # the headline's quantile (estimate.LATENCY_ESTIMATOR is "p25"; a test keeps the two together)
+STOP_QUANTILE = 0.25  # the headline's quantile (estimate.LATENCY_ESTIMATOR, p25_rounds; a test keeps the two together)
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class RunPlan:
     burst_seconds: float = 0.1  # several artifacts on one device: each gets a burst this long per round
     seed: int = 0  # seeds the shuffled order of the artifacts within each round
     processes: int = 3  # agent processes per artifact in interleaved rounds, taking its bursts in turn
-    together: bool = False  # in rounds, an artifact whose rule holds stays until every one's does (or its budget ends)
+    together: bool = True  # in rounds, an artifact whose rule holds takes one run per round until every one's does
 
 
 def enough(samples_ms: list[float] | tuple[float, ...], timed_s: float, plan: RunPlan) -> bool:

@@ -20,6 +20,17 @@ def test_estimators_on_known_values():
     assert set(ESTIMATORS) >= {"median", "trimmed_mean", "p25", "min_round_median", "unmarked_mean"}
 
 
+def test_p25_rounds_weighs_every_round_alike():
+    """One round of nine fast runs, then seven rounds of one slower run each (an artifact that met its rule early
+    taking one run per round while the others go on): by run the fast round is most of the runs, by round an
+    eighth of them."""
+    s = Rounds((1.0,) * 9 + (2.0,) * 7, (0,) * 9 + tuple(range(1, 8)))
+    assert estimate(s, "p25") == 1.0 and estimate(s, "p25_rounds") == 2.0
+    even = Rounds(tuple(float(v) for v in range(1, 13)), tuple(i // 3 for i in range(12)))
+    assert estimate(even, "p25_rounds") == pytest.approx(np.percentile(even.values, 25))  # as many runs per round
+    assert estimate(Rounds((4.0,)), "p25_rounds") == 4.0
+
+
 def test_fast_rounds_keep_the_quiet_phase():
     """Eight rounds, two of them fast: the fastest quarter of rounds is the machine's quiet phase."""
     speed = (1.5, 1.0, 1.6, 1.4, 1.0, 1.5, 1.7, 1.3)

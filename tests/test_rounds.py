@@ -96,7 +96,7 @@ for line in sys.stdin:
     time.sleep(0.2 if command["do"] in ("load", "warmup") else 0)
     with open(sys.argv[1], "a") as log:
         log.write(json.dumps(dict(pid=os.getpid(), do=command["do"], cpus=command.get("cpus"), start=start,
-                                  end=time.time())) + "\\n")
+                                  end=time.time(), seconds=command.get("seconds"))) + "\\n")
     print(json.dumps(dict(ok=True, runtime="fake", runtime_version="0", compute_units="", cpus=[], environment={},
                           rss_before_load_bytes=0, load_ms=1.0, first_ms=1.0, warmup_ms=[1.0],
                           wall_ms=[random.uniform(1, 3) if noisy else 1.0],
@@ -148,20 +148,24 @@ def test_spare_agents_start_only_as_many_at_a_time_as_there_are_cpus(tiny_artifa
 
 @pytest.mark.parametrize("together", [False, True])
 def test_an_artifact_leaves_when_its_rule_holds_or_waits_for_the_others(tiny_artifacts_dir, tmp_path, together):
-    """By default an artifact leaves the rounds when its own stopping rule holds; with ``together`` it stays until
-    every artifact's holds or its own budget is spent, so all rows cover the same rounds."""
-    agent = tmp_path / "agent.py"
+    """With ``together`` (the default) an artifact whose stopping rule holds stays until every artifact's does, with
+    one run per round, so all rows cover the same rounds; apart, it leaves when its own rule holds."""
+    agent, log = tmp_path / "agent.py", tmp_path / "log"
     agent.write_text(FAKE_AGENT)
     found = {a.format: a for a in find_artifacts(tiny_artifacts_dir)}
     jobs = [Job(found[f], str(found[f].manifest_path)) for f in (Format.ONNX, Format.TFLITE)]
     plan = RunPlan(warmup_seconds=0, runs=10, min_seconds=0, max_seconds=0.1, target_ci=0.01, processes=1,
                    together=together)
-    tracks = {t.job.artifact.format: t for t in measure_in_rounds(jobs, [sys.executable, str(agent),
-                                                                          str(tmp_path / "log")], plan, 1, None, 30)}
+    tracks = {t.job.artifact.format: t for t in measure_in_rounds(jobs, [sys.executable, str(agent), str(log)],
+                                                                   plan, 1, None, 30)}
     rounds = {f: len(set(t.result.rounds)) for f, t in tracks.items()}
     assert 35 <= rounds[Format.ONNX] <= 100  # spread runs (1-3 ms, one per burst): it spends its 0.1 s budget
     if together:
         assert rounds[Format.TFLITE] == rounds[Format.ONNX]
+        pid = tracks[Format.TFLITE].sessions[0].process.pid
+        asked = [s["seconds"] for s in map(json.loads, log.read_text().splitlines()) if s["pid"] == pid
+                 and s["do"] == "burst"]
+        assert asked == [plan.burst_seconds] * 10 + [0] * (rounds[Format.ONNX] - 10)  # settled: one run a round
     else:
         assert rounds[Format.TFLITE] == 10  # steady runs: its rule holds after the minimum of ten runs
     result = tracks[Format.TFLITE].result

@@ -40,9 +40,10 @@ PLAN = RunPlan()  # the one source of the defaults below
               help="Seed of the shuffled order of the artifacts in each round.")
 @click.option("--processes", type=click.IntRange(min=1), default=PLAN.processes, show_default=True,
               help="Agent processes per artifact in interleaved rounds, taking its bursts in turn.")
-@click.option("--together", is_flag=True, default=PLAN.together,
-              help="In rounds, an artifact whose stopping rule holds stays until every artifact's does (or its "
-                   "budget is spent), so all rows cover the same stretch of the machine; takes longer.")
+@click.option("--together/--apart", default=PLAN.together, show_default=True,
+              help="In rounds, an artifact whose stopping rule holds takes one run per round until every "
+                   "artifact's does, so all rows cover the same stretch of the machine (--apart: it leaves at once; "
+                   "faster, but rows of one profile may then read a moving machine at different times).")
 @db_option
 @library_errors
 def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, min_seconds, warmup, warmup_seconds,
@@ -56,7 +57,8 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, 
     phase of the machine falls on all of them alike and no one process's bias decides a figure. Every raw sample
     is stored with its round and the agent's CPU time; runs that were clearly descheduled are marked, and a row
     with more than 10 % marked runs, or whose speed swung more than 10 % between rounds, is flagged CONTENDED. An
-    artifact leaves the rounds when its own rule holds: each line says how many rounds it took part in. Noisy
+    artifact whose rule holds takes one run per round until every artifact's does (--apart: it leaves at once);
+    each line says how many rounds it took part in. Noisy
     measurements (CV > 10 %, or a drift > 5 % between the first and second half) are flagged.
 
     Example: mbench profile artifacts/ --device host --threads 2

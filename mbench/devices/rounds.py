@@ -14,13 +14,14 @@ in 3.3 s (an interpreter that imported torch takes 0.5 s to exit), now ready aft
 that, round after round each artifact still measuring gets one burst of ``plan.burst_seconds`` of timed runs, in an
 order shuffled by ``random.Random(plan.seed)``. A burst starts with one untimed run that re-warms what the artifact
 before it displaced (caches, the runtime's thread pool): measured on an idle 2-core host, the first run of a burst
-was about 1.5x the rest and 80 % of them were marked descheduled; that run counts in the artifact's time budget. An
-artifact leaves the rounds when the plan's stopping rule (``measure.enough``) holds for it, so no artifact spends
-more time in timed runs than it would measured alone. Rows of artifacts that left at different rounds were measured
-over different stretches of the machine (benchmarks/RESULTS.md: an identical copy read 9 % slower than its original,
-1.2 % over the rounds both took part in); with ``plan.together`` an artifact whose rule holds stays until every
-artifact's does, or until its own time budget is spent, at the cost of time. Every run keeps its round, its position
-in the round, its process and a timestamp.
+was about 1.5x the rest and 80 % of them were marked descheduled; that run counts in the artifact's time budget.
+Once the plan's stopping rule (``measure.enough``) holds for an artifact it is settled: with ``plan.together`` (the
+default) it stays in the rounds with one timed run per round (after its re-warm run) until every artifact is
+settled, so all rows of a profile cover the same stretch of the machine, and the headline estimator weighs every
+round alike (estimate.py, ``p25_rounds``). Without it a settled artifact leaves at once, and rows of artifacts that
+left at different rounds were measured over different stretches of the machine (benchmarks/RESULTS.md: an identical
+copy read 9 % and 12 % slower than its original in the same profile, 1.2 % over the rounds both took part in). Every
+run keeps its round, its position in the round, its process and a timestamp.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ from typing import Iterator
 from mbench.artifacts import Artifact
 from mbench.devices._process import connect_attempts, dropped_by_sshd, guarded, tail
 from mbench.devices.agent import AgentResult
-from mbench.measure import RunPlan, enough, spent
+from mbench.measure import RunPlan, enough
 
 
 class AgentSession:
@@ -115,6 +116,7 @@ class Track:
     failed: bool = False
     rewarm_s: float = 0.0  # the untimed first run of each burst, counted in the artifact's time budget
     bursts: int = 0
+    settled: bool = False  # its stopping rule has held: with plan.together it takes one run per round from then on
 
     @property
     def turn(self) -> int:
@@ -240,12 +242,14 @@ def _rounds(active: list[Track], plan: RunPlan) -> Iterator[Track]:
     while active:
         order = rng.sample(active, len(active))
         for position, track in enumerate(order):
-            reply = track.sessions[track.turn].ask(do="burst", seconds=plan.burst_seconds)
+            burst = dict(seconds=0, runs=1) if track.settled else dict(seconds=plan.burst_seconds)
+            reply = track.sessions[track.turn].ask(do="burst", **burst)
             if track.take(reply, ()):
                 track.add_burst(reply, number, position)
-        done = [track for track in order if track.failed or enough(track.result.samples_ms, track.timed_s, plan)]
-        if plan.together and len(done) < len(order):  # the others go on: only the failed and the spent leave
-            done = [track for track in done if track.failed or spent(track.timed_s, plan)]
+        for track in order:
+            track.settled = track.settled or enough(track.result.samples_ms, track.timed_s, plan)
+        going_on = plan.together and any(not (track.settled or track.failed) for track in order)
+        done = [track for track in order if track.failed or track.settled and not going_on]
         for track in done:
             active.remove(track)
             yield _finish(track)
