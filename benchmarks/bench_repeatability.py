@@ -270,7 +270,7 @@ def main() -> None:
               "threads_from": "given" if args.threads else "inventory" if host.threads else "default",
               "cpu_count": os.cpu_count(),
               "conditions_note": args.note, "runs": runs, "seconds": seconds,
-              "control_swing": {c: v["swing"] for c, v in machine.items()}, "control_ms": machine,
+              "control": machine,
               "six_in_rounds_s": six_rounds, "six_in_rounds_start_s": six_start,
               "six_sequential_s": sequential_seconds(six, plan, args.threads, args.work / "sequential.db"),
               "six_sequential_one_process_s": sequential_seconds(six, dataclasses.replace(plan, processes=1),

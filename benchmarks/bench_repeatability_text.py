@@ -95,9 +95,7 @@ def _signed(x: float) -> str:
 def control_lines(report: dict) -> list[str]:
     """The same matmul's speed before and after each profile against how the artifacts moved: whether quiet vs.
     quiet differs because the machine did."""
-    level = report.get("control_ms")
-    if not level:
-        return []
+    level = report["control"]
     latency = report["estimators"][report["chosen_estimator"]]["latency_ms"]
     moved = [v["quiet again"] / v["quiet"] - 1 for v in latency.values()]
     cells = ", ".join(f"{c} {level[c]['before_ms']:.3f} then {level[c]['after_ms']:.3f}" for c in CONDITIONS)
@@ -124,7 +122,7 @@ def render(report: dict) -> str:
             "before rounds.", "",
             "The machine's own swing, measured just before each profile with no mbench in the way (a numpy 256x256 "
             "matmul timed for 5 s in 0.25 s chunks, the statistic of a row's `round_swing`): "
-            + " / ".join(f"{c} {_pct0(report['control_swing'].get(c))}" for c in CONDITIONS) + ".", "",
+            + " / ".join(f"{c} {_pct0(report['control'][c]['swing'])}" for c in CONDITIONS) + ".", "",
             *control_lines(report)]
     body = ["### Estimators (the `latency` metric uses the chosen one)", "", *estimator_table(report), "",
             f"By the rule (bench_repeatability.winner): {report.get('winner_reason', 'not computed')}.", "",

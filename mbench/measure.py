@@ -44,11 +44,6 @@ def enough(samples_ms: list[float] | tuple[float, ...], timed_s: float, plan: Ru
         return False
     if timed_s >= plan.min_seconds and (plan.target_ci == 0 or ci_width(samples_ms, STOP_QUANTILE) <= plan.target_ci):
         return True
-    return spent(timed_s, plan)
-
-
-def spent(timed_s: float, plan: RunPlan) -> bool:
-    """The time budget of timed runs is used up."""
     return timed_s >= max(plan.max_seconds, plan.min_seconds)
 
 

@@ -58,8 +58,8 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, 
     is stored with its round and the agent's CPU time; runs that were clearly descheduled are marked, and a row
     with more than 10 % marked runs, or whose speed swung more than 10 % between rounds, is flagged CONTENDED. An
     artifact whose rule holds takes one run per round until every artifact's does (--apart: it leaves at once);
-    each line says how many rounds it took part in. Noisy
-    measurements (CV > 10 %, or a drift > 5 % between the first and second half) are flagged.
+    each line says how many rounds it took part in. Noisy measurements (CV > 10 %, or a drift > 5 % between the
+    first and second half) are flagged.
 
     Example: mbench profile artifacts/ --device host --threads 2
     """

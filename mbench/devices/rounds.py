@@ -233,8 +233,7 @@ def measure_in_rounds(jobs: list[Job], argv: list[str], plan: RunPlan, threads: 
             yield from _rounds(tracks, plan)
         finally:
             for session in (session for track in tracks for session in track.sessions):
-                if session.process is not None and session.process.poll() is None:
-                    session.process.kill()
+                session.stop()
 
 
 def _rounds(active: list[Track], plan: RunPlan) -> Iterator[Track]:

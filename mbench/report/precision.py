@@ -2,7 +2,6 @@
 (a lower precision that is slower *and* less accurate than fp32 on the same runtime)."""
 from __future__ import annotations
 
-
 import pandas as pd
 
 from mbench.convert.parity import flag_in_details
