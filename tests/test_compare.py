@@ -122,11 +122,12 @@ def test_two_real_profile_runs_compare(profiled_db):
     assert all(0 <= d.p_value <= 1 and d.samples[0] >= 15 and not d.regressed for d in timed.values())
 
 
-def _latency_run(store, run_id, values, marked, contended, swing=None):
+def _latency_run(store, run_id, values, marked, contended, swing=None, estimator=None):
     from mbench.results import Context
 
     store.start_run(run_id, "test")
-    details = json.dumps({"contended": contended, "marked_share": sum(marked) / len(marked), "round_swing": swing})
+    details = json.dumps({"contended": contended, "marked_share": sum(marked) / len(marked), "round_swing": swing,
+                          **({"estimator": estimator} if estimator else {})})
     ordered = sorted(values)
     row = Measurement("m", "onnx", "fp32", "host", "latency", ordered[len(ordered) // 2], "ms",
                       context=Context(details=details))
@@ -148,6 +149,17 @@ def test_a_slowdown_on_a_contended_machine_is_inconclusive_with_its_own_exit_cod
     assert result.exit_code == 3 and "inconclusive" in result.output, result.output
     assert CliRunner().invoke(main, ["compare", "Q", "R", "--db", str(db)]).exit_code == 1
 
+
+def test_rows_estimated_differently_say_so(tmp_path):
+    """A row stored before the headline became p25_rounds against one after: the verdict stands, the note says it."""
+    with Store(tmp_path / "estimators.db") as store:
+        _latency_run(store, "A", _normal(10, 60, 1), [False] * 60, contended=False, estimator="p25")
+        _latency_run(store, "B", _normal(10, 60, 2), [False] * 60, contended=False, estimator="p25_rounds")
+        _latency_run(store, "C", _normal(10, 60, 3), [False] * 60, contended=False, estimator="p25_rounds")
+        across = compare_runs(store, "A", "B").differences[0]
+        alike = compare_runs(store, "B", "C").differences[0]
+    assert "estimated differently: p25 then p25_rounds" in across.note and not across.regressed
+    assert "estimated differently" not in alike.note
 
 def test_a_change_within_the_machines_swing_is_inconclusive_one_past_it_stands(tmp_path):
     """Rows contended by swing (nothing marked: a neighbour the guest cannot see slowed whole rounds)."""

@@ -32,7 +32,9 @@ seven unchanged artifacts strayed at most 1.3 %; replayed on six earlier recordi
 verdict changed.
 
 The default metric is ``latency`` (the headline estimate); rows stored before it existed fall back to
-``latency_median``, and the note says so.
+``latency_median``, and the note says so. Where the two rows' ``latency`` was estimated differently (their details'
+``estimator``: plain ``p25`` before 2026-12-02, ``p25_rounds`` since; the two differ by well under 1 % where rounds
+have as many runs each) the note says that too; the verdict is left as it is.
 """
 from __future__ import annotations
 
@@ -223,6 +225,7 @@ class Side(NamedTuple):
     contended: bool
     swing: float  # between rounds; 0 where not recorded
     identity: tuple  # artifact sha256, runtime version, threads: what must not change for a drift reference
+    estimator: str = ""  # how a `latency` row was estimated (its details' ``estimator``); "" where not recorded
 
 
 def run_values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, Side]:
@@ -239,15 +242,11 @@ def run_values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, Side]:
         ok = row.status == "ok" and not pd.isna(row.value)
         note = "older row: latency_median stands in for latency" if ok and row.metric == fallback else row.error
         identity = (row.artifact_sha256, row.runtime_version, row.threads)
-        values[tuple(getattr(row, k) for k in KEY)] = Side(float(row.value) if ok else None, note,
-                                                           *_machine(row.details), identity)
+        seen = details_of(row.details)
+        values[tuple(getattr(row, k) for k in KEY)] = Side(
+            float(row.value) if ok else None, note, bool(seen.get("contended")), float(seen.get("round_swing") or 0.0),
+            identity, seen.get("estimator", "") if row.metric == "latency" else "")
     return values
-
-
-def _machine(details: str) -> tuple[bool, float]:
-    """(contended, swing between rounds: 0 where not recorded) from a row's details."""
-    found = details_of(details)
-    return bool(found.get("contended")), float(found.get("round_swing") or 0.0)
 
 
 def _pooled(samples: list[SampleSet], run: str, key: tuple) -> list[tuple[float, bool]]:
@@ -272,6 +271,8 @@ def _difference(key, before, after, first, second, metric, threshold, alpha) -> 
         "significant" if significant else f"not significant at alpha {alpha:g}")
     older = [n for n in (error_a, error_b) if n.startswith("older row")]
     note = f"{note}; {older[0]}" if older else note
+    if before.estimator and after.estimator and before.estimator != after.estimator:
+        note = f"{note}; estimated differently: {before.estimator} then {after.estimator}"
     return Difference(key, a, b, p_value, counts, worse and significant, note)
 
 
