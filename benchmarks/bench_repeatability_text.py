@@ -82,6 +82,9 @@ def window_lines(report: dict) -> list[str]:
     kinds = ("shared rounds", "all runs")
     worst = {k: pct(w[k]["quiet_vs_quiet_worst"]) for k in kinds}
     copy = {k: " / ".join(pct(v) for v in w[k]["copy_vs_original"].values()) for k in kinds}
+    if report["plan"].get("together", True):
+        return [f"Every artifact took part in every round of its profile ({counts} rounds): one whose stopping rule "
+                "held took one run per round until all had.", ""]
     return [f"On the rounds all eight artifacts of a profile took part in ({counts} rounds; after them the first "
             f"artifact had met its stopping rule and left): quiet vs. quiet at worst {worst['shared rounds']} (all "
             f"runs: {worst['all runs']}); the identical build vs. its original, quiet / quiet again / busy, "
@@ -114,7 +117,10 @@ def render(report: dict) -> str:
             f"{'' if plan.get('together', True) else ' --apart'}`: {platform.machine()}, "
             f"{report.get('cpu_count')} CPUs, {threads_said(report)}; "
             f"rounds of {plan['burst_seconds']:g} s bursts, seed {plan['seed']}. Eight artifacts profiled in interleaved "
-            "rounds three times: quiet, quiet again, beside a one-core busy loop. " + report.get("conditions_note", ""),
+            "rounds three times: quiet, quiet again, beside a one-core busy loop. "
+            + ("An artifact whose stopping rule holds takes one run per round until every artifact's does. "
+               if plan.get("together", True) else "An artifact leaves the rounds as soon as its stopping rule holds. ")
+            + report.get("conditions_note", ""),
             "", f"Profiling the six HED artifacts: {report['six_in_rounds_s']:.1f} s in rounds (the first timed run "
             f"{report['six_in_rounds_start_s']:.1f} s after the start: agents starting, loading, warming up) against "
             f"{report['six_sequential_s']:.1f} s one after another (each alone), same settings; "
