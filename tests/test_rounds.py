@@ -13,7 +13,7 @@ from mbench.artifacts import find_artifacts
 from mbench.convert.pipeline import convert_model
 from mbench.devices.inventory import load_inventory
 from mbench.devices.local import agent_argv
-from mbench.devices.rounds import AgentSession, Job, measure_in_rounds
+from mbench.devices.rounds import SPARE_WARMUP_S, AgentSession, Job, measure_in_rounds
 from mbench.devices.rows import interference
 from mbench.estimate import Rounds, mark, paired_ratio
 from mbench.measure import RunPlan
@@ -96,7 +96,8 @@ for line in sys.stdin:
     time.sleep(0.2 if command["do"] in ("load", "warmup") else 0)
     with open(sys.argv[1], "a") as log:
         log.write(json.dumps(dict(pid=os.getpid(), do=command["do"], cpus=command.get("cpus"), start=start,
-                                  end=time.time(), seconds=command.get("seconds"))) + "\\n")
+                                  end=time.time(), seconds=command.get("seconds"),
+                                  warmup_seconds=command.get("plan", {}).get("warmup_seconds"))) + "\\n")
     print(json.dumps(dict(ok=True, runtime="fake", runtime_version="0", compute_units="", cpus=[], environment={},
                           rss_before_load_bytes=0, load_ms=1.0, first_ms=1.0, warmup_ms=[1.0],
                           wall_ms=[random.uniform(1, 3) if noisy else 1.0],
@@ -111,13 +112,16 @@ def test_first_processes_start_alone_and_the_others_side_by_side(tiny_artifacts_
     agent, log = tmp_path / "agent.py", tmp_path / "steps.jsonl"
     agent.write_text(FAKE_AGENT)
     jobs = [Job(a, str(a.manifest_path)) for a in find_artifacts(tiny_artifacts_dir)[:2]]
-    plan = RunPlan(warmup_seconds=0, runs=1, min_seconds=0, max_seconds=0, target_ci=0, processes=3)
+    plan = RunPlan(warmup_seconds=0.5, runs=1, min_seconds=0, max_seconds=0, target_ci=0, processes=3)
     tracks = list(measure_in_rounds(jobs, [sys.executable, str(agent), str(log)], plan, 1, [0], 30))
     assert [t.failed for t in tracks] == [False, False] and all(len(t.sessions) == 3 for t in tracks)
     steps = [json.loads(line) for line in log.read_text().splitlines()]
     firsts = {s["pid"] for s in steps if s["do"] == "load" and s["cpus"] == [0]}
     spares = {s["pid"] for s in steps} - firsts
     assert len(firsts) == 2 and len(spares) == 4
+    warmups = {s["pid"]: s["warmup_seconds"] for s in steps if s["do"] == "warmup"}
+    assert [warmups[pid] for pid in firsts] == [0.5, 0.5]  # the row's warm-up: the plan's
+    assert [warmups[pid] for pid in spares] == [SPARE_WARMUP_S] * 4  # nothing of it reaches a row
     starting = [s for s in steps if s["do"] in ("load", "warmup", "pin")]
     for first in (s for s in starting if s["pid"] in firsts):
         assert not [s for s in starting if s is not first and s["start"] < first["end"] and first["start"] < s["end"]]

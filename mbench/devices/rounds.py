@@ -10,7 +10,8 @@ Each artifact's first process loads and warms up pinned, with nothing else runni
 warm-up are the row's. Then the other processes of all artifacts start, load and warm up side by side (as many at a
 time as there are CPUs), unpinned, before taking their CPUs; every agent is killed once it has answered 'close'.
 Measured on the 2-vCPU host, the six HED host artifacts' eighteen agents: ready after 18.4 s one by one and closed
-in 3.3 s (an interpreter that imported torch takes 0.5 s to exit), now ready after 12.7 s and closed in 0.2 s. After
+in 3.3 s (an interpreter that imported torch takes 0.5 s to exit), now ready after 12.7 s and closed in 0.2 s; ready
+after 10.2 s (12.6 s the same minute before) since a spare's warm-up ends once its timings settle. After
 that, round after round each artifact still measuring gets one burst of ``plan.burst_seconds`` of timed runs, in an
 order shuffled by ``random.Random(plan.seed)``. A burst starts with one untimed run that re-warms what the artifact
 before it displaced (caches, the runtime's thread pool): measured on an idle 2-core host, the first run of a burst
@@ -32,7 +33,7 @@ import select
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Iterator
 
 from mbench.artifacts import Artifact
@@ -170,11 +171,16 @@ def _first(job: Job, argv: list[str], plan: RunPlan, threads: int, cpus: list[in
     return track
 
 
+SPARE_WARMUP_S = 0.1  # a spare's warm-up goes on past this only until its timings settle (measure._warm_up)
+
+
 def _spare(job: Job, session: AgentSession, plan: RunPlan, threads: int, cpus: list[int] | None) -> dict:
     """One more agent process of an artifact loaded and warmed up unpinned, then pinned to ``cpus``: the reply of
-    the step that failed, else the last one's."""
+    the step that failed, else the last one's. Nothing of a spare's warm-up reaches a row, so it ends as soon as its
+    timings settle rather than after the plan's minimum time (0.5 s by default, 12 spares for six artifacts)."""
+    warm = replace(plan, warmup_seconds=min(plan.warmup_seconds, SPARE_WARMUP_S))
     steps = [dict(do="load", manifest=job.manifest, threads=threads, compute_units=job.compute_units, cpus=None),
-             dict(do="warmup", plan=asdict(plan)), *([dict(do="pin", cpus=cpus)] if cpus else [])]
+             dict(do="warmup", plan=asdict(warm)), *([dict(do="pin", cpus=cpus)] if cpus else [])]
     for step in steps:
         reply = (session.first if step is steps[0] else session.ask)(**step)
         if not reply.get("ok"):
