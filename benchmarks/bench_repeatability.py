@@ -15,7 +15,9 @@ Then `mbench compare --threshold 5%`: quiet vs. quiet, quiet vs. busy (must not 
 artifact standing in for hed-mobilenetv2 ONNX (must say regression); and the paired gate of two builds measured in
 one run, `mbench compare RUN --models`, in each condition: the copy (must not say regression) and the slower
 artifact (must say regression) against hed-mobilenetv2. Also times the six profiled in rounds against
-the same six profiled one after another (each alone), at the same settings.
+the same six profiled one after another (each alone), at the same settings, and one after another with one agent
+process each (as before rounds): each twice, in the order rounds, one after another, one process each, then back,
+so that a machine speeding up or slowing down over those minutes weighs on the three alike.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ import json
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -80,6 +83,28 @@ def sequential_seconds(chosen: list, plan: RunPlan, threads: int | None, scratch
     """The same artifacts each profiled alone, one after another: what `mbench profile` did before rounds."""
     with Store(scratch) as store:
         return sum(profile(store, [artifact], plan, threads, "sequential")[1] for artifact in chosen)
+
+
+WAYS = ("rounds", "sequential", "one_process")
+
+
+def six_times(six: list, plan: RunPlan, threads: int | None, db: Path, scratch: Path) -> dict:
+    """Seconds to profile the six in rounds, one after another, and one after another with one agent process each,
+    each twice in the order A B C C B A (a machine drifting over those minutes weighs on the three alike), and when
+    the first profile in rounds took its first timed run."""
+    times: dict = {way: [] for way in WAYS}
+    for way in (*WAYS, *reversed(WAYS)):
+        if way == "rounds":
+            with Store(db) as store:
+                begun = time.time()
+                run, seconds = profile(store, six, plan, threads, "six in rounds")
+                times.setdefault("start", min(s.timestamps[0] for s in store.samples()
+                                              if s.run_id == run and s.timestamps) - begun)
+        else:
+            chosen = dataclasses.replace(plan, processes=1) if way == "one_process" else plan
+            seconds = sequential_seconds(six, chosen, threads, scratch)
+        times[way].append(seconds)
+    return times
 
 
 class BusyLoop:
@@ -260,21 +285,16 @@ def main() -> None:
     chosen, plan = artifacts(args.work / "artifacts"), RunPlan(max_seconds=args.max_seconds, together=not args.apart)
     db = args.work / "results.db"
     runs, seconds, samples, flagged, machine = conditions(db, chosen, plan, args.threads)
-    six = [a for a in chosen if a.model in PAIR]
-    with Store(db) as store:
-        begun = time.time()
-        six_run, six_rounds = profile(store, six, plan, args.threads, "six in rounds")
-        six_start = min(s.timestamps[0] for s in store.samples() if s.run_id == six_run and s.timestamps) - begun
+    times = six_times([a for a in chosen if a.model in PAIR], plan, args.threads, db, args.work / "sequential.db")
     host = load_inventory(ROOT / "devices.yaml").get("host")
     report = {"plan": dataclasses.asdict(plan), "threads": args.threads or host.thread_count(),
               "threads_from": "given" if args.threads else "inventory" if host.threads else "default",
               "cpu_count": os.cpu_count(),
               "conditions_note": args.note, "runs": runs, "seconds": seconds,
               "control": machine,
-              "six_in_rounds_s": six_rounds, "six_in_rounds_start_s": six_start,
-              "six_sequential_s": sequential_seconds(six, plan, args.threads, args.work / "sequential.db"),
-              "six_sequential_one_process_s": sequential_seconds(six, dataclasses.replace(plan, processes=1),
-                                                                 args.threads, args.work / "sequential.db"),
+              "six_in_rounds_s": statistics.fmean(times["rounds"]), "six_in_rounds_start_s": times["start"],
+              "six_sequential_s": statistics.fmean(times["sequential"]),
+              "six_sequential_one_process_s": statistics.fmean(times["one_process"]), "six_times": times,
               "seen": {c: {f"{m} {f}": s for (m, f), s in v.items()} for c, v in flagged.items()},
               "estimators": {name: figures(samples, name) for name in ESTIMATORS},
               "windows": on_shared_rounds(samples),

@@ -109,6 +109,17 @@ def control_lines(report: dict) -> list[str]:
             f"{_signed(sum(moved) / len(moved))} on average ({_signed(min(moved))} to {_signed(max(moved))}).", ""]
 
 
+def six_order(report: dict) -> str:
+    """Each way's two timings, where the script took them in the order A B C C B A (older reports: one each)."""
+    times = report.get("six_times")
+    if not times:
+        return ""
+    pairs = ", ".join(f"{' then '.join(f'{t:.1f}' for t in times[way])} s {said}" for way, said in
+                      (("rounds", "in rounds"), ("sequential", "one after another"), ("one_process", "one process each")))
+    return (f" Each a mean of two, taken in the order rounds, one after another, one process each, then back: "
+            f"{pairs}.")
+
+
 def render(report: dict) -> str:
     plan = report["plan"]
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -125,7 +136,7 @@ def render(report: dict) -> str:
             f"{report['six_in_rounds_start_s']:.1f} s after the start: agents starting, loading, warming up) against "
             f"{report['six_sequential_s']:.1f} s one after another (each alone), same settings; "
             f"{report['six_sequential_one_process_s']:.1f} s one after another with one agent process each, as "
-            "before rounds.", "",
+            "before rounds." + six_order(report), "",
             "The machine's own swing, measured just before each profile with no mbench in the way (a numpy 256x256 "
             "matmul timed for 5 s in 0.25 s chunks, the statistic of a row's `round_swing`): "
             + " / ".join(f"{c} {_pct0(report['control'][c]['swing'])}" for c in CONDITIONS) + ".", "",
