@@ -1,5 +1,7 @@
 """The Android runner against a fake adb on PATH that replays benchmark_model / onnxruntime_perf_test output."""
+import json
 import shlex
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from mbench.store import Store
 from mbench.sweep import profile_and_record
 
 FIXTURES = Path(__file__).parent / "fixtures" / "devices"
-PLAN = RunPlan(warmup_runs=2, warmup_seconds=0.1, runs=20, min_seconds=0.5)
+PLAN = RunPlan(warmup_runs=2, warmup_seconds=0.1, runs=20, min_seconds=0.5, processes=1)  # one round
 
 
 @pytest.fixture
@@ -33,9 +35,9 @@ def inventory(tmp_path, **fields):
     return load_inventory(tmp_path / "devices.yaml")
 
 
-def profile(tmp_path, artifacts_dir, inv):
+def profile(tmp_path, artifacts_dir, inv, plan=PLAN):
     with Store(tmp_path / f"r{len(list(tmp_path.glob('r*.db')))}.db") as store:
-        profile_and_record(artifacts_dir, "pixel", inv, store, PLAN)
+        profile_and_record(artifacts_dir, "pixel", inv, store, plan)
         return store.measurements()
 
 
@@ -134,3 +136,64 @@ def test_an_unreachable_phone_and_a_timeout(tmp_path, monkeypatch, tiny_artifact
     fakes.add("adb", "getprop", stdout="Pixel 7\n").add("adb", "benchmark_model --graph", sleep=5)
     rows = profile(tmp_path, tiny_artifacts_dir, inventory(tmp_path, timeout_s=1))
     assert "timed out after 1 s" in rows[rows.format == "tflite"].error.iloc[0]
+
+
+ROUNDS = replace(PLAN, processes=3, seed=3)
+
+
+def tool_runs(fakes):
+    """(tool, delegate) of each benchmark_model / onnxruntime_perf_test invocation, in order."""
+    return [(Path(c[c[0] == "taskset" and 2 or 0]).name, "gpu" if "--use_gpu=true" in c else "cpu")
+            for c in shell_commands(fakes) if "--graph=" in " ".join(c) or "onnxruntime_perf_test" in c[0]]
+
+
+def test_rounds_give_each_artifact_one_invocation_each_in_a_shuffled_order(phone, tmp_path, tiny_artifacts_dir):
+    """Three rounds: every artifact and delegate invoked once per round, in the order random.Random(seed) shuffles,
+    each invocation asked for a third of the runs and seconds; the rows combine the three."""
+    inv = inventory(tmp_path, delegates="[cpu, gpu]", ort_perf_test_binary=str(tmp_path / "onnxruntime_perf_test"))
+    rows = profile(tmp_path, tiny_artifacts_dir, inv, ROUNDS)
+    configs = {("benchmark_model", "cpu"), ("benchmark_model", "gpu"), ("onnxruntime_perf_test", "cpu")}
+    order = tool_runs(phone)
+    chunks = [order[k:k + 3] for k in (0, 3, 6)]
+    assert len(order) == 9 and all(set(chunk) == configs for chunk in chunks)  # each round: each one once
+    assert len({tuple(chunk) for chunk in chunks}) == 3  # seed 3 shuffles the three rounds three ways
+    runs = [c for c in shell_commands(phone) if "--graph=" in " ".join(c)]
+    assert all("--num_runs=7" in c and "--min_secs=0.167" in c and "--max_secs=6.667" in c for c in runs)
+    assert all(c[c.index("-r") + 1] == "7" for c in shell_commands(phone) if "onnxruntime_perf_test" in c[0])
+    tflite = rows[(rows.format == "tflite") & (rows.device == "pixel")].set_index("metric")
+    assert tflite.value["latency_count"] == 60 and tflite.value["latency_mean"] == 4.8  # 3 x 20 runs replayed
+    assert tflite.value["latency_median"] == 4.75 and tflite.value["latency_min"] == 4.6
+    details = json.loads(tflite.details.iloc[0])
+    assert details["invocations"] == 3 and details["rounds"] == 3 and "latency_count: their sum" in details["combined"]
+
+
+def test_an_invocation_that_fails_ends_its_rounds_and_keeps_what_came_before(tmp_path, monkeypatch,
+                                                                              tiny_artifacts_dir):
+    fakes = FakeTools(tmp_path / "fakes", monkeypatch).otherwise_succeed("adb")
+    fakes.add("adb", "getprop", stdout="Pixel 7\n")
+    fakes.add("adb", "benchmark_model --graph", stdout=(FIXTURES / "benchmark_model_percentiles.txt").read_text(),
+              times=1)
+    fakes.add("adb", "benchmark_model --graph", stdout="Segmentation fault\n")
+    rows = profile(tmp_path, tiny_artifacts_dir, inventory(tmp_path), ROUNDS)
+    assert len(tool_runs(fakes)) == 2  # the second failed: no third
+    tflite = rows[rows.format == "tflite"].set_index("metric")
+    assert set(tflite.status) == {"ok"} and tflite.value["latency_count"] == 20
+    details = json.loads(tflite.details.iloc[0])
+    assert details["invocations"] == 1 and "Segmentation fault" in details["failed_invocation"]
+
+
+def test_invocations_combine_as_documented():
+    """Known answers: runs summed, the mean weighted by them, min / max the extremes, the rest the median."""
+    from mbench.devices.parsers import ToolRun, combined
+
+    def run(count, mean, low, high, median, load):
+        return ToolRun("benchmark_model", {"latency_count": (count, "runs"), "latency_mean": (mean, "ms"),
+                                           "latency_min": (low, "ms"), "latency_max": (high, "ms"),
+                                           "latency_median": (median, "ms"), "load_time": (load, "ms")}, runs=count)
+
+    both = combined([run(10, 5.0, 4.0, 9.0, 4.9, 12.0), run(30, 6.0, 4.5, 7.0, 5.9, 14.0),
+                     run(20, 7.0, 5.0, 8.0, 6.5, 30.0)])
+    assert both.values["latency_count"] == (60, "runs") and both.runs == 60
+    assert both.values["latency_mean"][0] == pytest.approx((50 + 180 + 140) / 60)
+    assert both.values["latency_min"][0] == 4.0 and both.values["latency_max"][0] == 9.0
+    assert both.values["latency_median"][0] == 5.9 and both.values["load_time"][0] == 14.0

@@ -1,14 +1,17 @@
 """Android phones through adb: push the .tflite (or .onnx) and the inventory's benchmark binary, run LiteRT's
-``benchmark_model`` (or ``onnxruntime_perf_test``) with the configured threads / delegates, parse its output.
+``benchmark_model`` (or ``onnxruntime_perf_test``) with the configured threads / delegates, parse its output. Several
+artifacts are measured in interleaved rounds of one invocation each (``profile``).
 
 ``adb shell`` joins its arguments with spaces and hands them to the phone's shell, so every remote command is
 built as an argument list and quoted with ``shlex.join`` here: a value from devices.yaml is one word, never code.
 """
 from __future__ import annotations
 
+import math
 import posixpath
-from dataclasses import replace
+import random
 import shlex
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
@@ -16,9 +19,10 @@ from mbench.artifacts import Artifact
 from mbench.devices._process import DeviceError, run_tool
 from mbench.devices.agent import AgentResult
 from mbench.devices.inventory import AndroidDevice
-from mbench.devices.parsers import ToolRun, UnparsableOutput, benchmark_model, ort_perf_test
+from mbench.devices.parsers import COMBINED, ToolRun, UnparsableOutput, benchmark_model, combined, ort_perf_test
 from mbench.devices.rows import Profile, failed_rows, summary, tool_context, tool_rows
 from mbench.measure import RunPlan
+from mbench.results import Context
 from mbench.spec import Format, Status
 
 PROVENANCE = "android"
@@ -124,35 +128,85 @@ def _why_not(device: AndroidDevice, artifact: Artifact) -> str:
     return ""
 
 
+def invocation_plan(plan: RunPlan, rounds: int) -> RunPlan:
+    """What one of ``rounds`` invocations of an artifact is asked for: its share of the plan's runs and seconds
+    (each invocation warms up on its own)."""
+    if rounds <= 1:
+        return plan
+    return replace(plan, runs=math.ceil(plan.runs / rounds), min_seconds=round(plan.min_seconds / rounds, 3),
+                   max_seconds=round(plan.max_seconds / rounds, 3))
+
+
 def profile(artifacts: list[Artifact], name: str, device: AndroidDevice, plan: RunPlan,
             threads: int | None) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
     """Each artifact with each configured delegate; a failure is a row and the sweep goes on. Without
-    ``threads``, one per CPU the tool runs on (``taskset`` picks the big cores where that matters)."""
+    ``threads``, one per CPU the tool runs on (``taskset`` picks the big cores where that matters).
+
+    In interleaved rounds, as on the host: ``plan.processes`` rounds, each giving every artifact and delegate one
+    invocation of its tool (a process of its own) in an order shuffled by ``random.Random(plan.seed)``, so that a
+    phone heating up or throttling over the sequence weighs on all of them alike rather than on the last ones. Each
+    invocation is asked for its share of the plan's runs and seconds (``invocation_plan``), and the rows combine
+    the invocations as ``parsers.COMBINED`` says; each row's details say how many there were. An invocation that
+    fails ends that artifact's rounds: its row is what the invocations before it measured (the error in its
+    details), or the error itself."""
     phone = AdbPhone(device)
     try:
         host = f"{phone.getprop('ro.product.model')} ({device.serial})"
         threads, unreachable = threads or phone.cpu_count(), ""
     except DeviceError as error:
         host, threads, unreachable = device.serial, threads or 0, str(error)
-    for artifact in (a for a in artifacts if a.format in device.formats):
-        for delegate in _configs(device, artifact):
-            label = name if delegate == "cpu" else f"{name}/{delegate}"
-            yield artifact, *_one(phone, artifact, label, plan, threads, delegate, host, unreachable)
+    configs = [(artifact, delegate) for artifact in artifacts if artifact.format in device.formats
+               for delegate in _configs(device, artifact)]
+    runnable = []
+    for artifact, delegate in configs:
+        why_not = _why_not(device, artifact)
+        reason = why_not or unreachable
+        if reason:
+            status = Status.NOT_RUN if why_not else Status.FAILED
+            context = _context(phone, artifact, ToolRun(_tool(artifact), threads=threads), host, delegate)
+            yield artifact, AgentResult(status.value, reason), failed_rows(artifact, _label(name, delegate), status,
+                                                                           reason, context)
+        else:
+            runnable.append((artifact, delegate))
+    measured: list[list[ToolRun]] = [[] for _ in runnable]  # by index: an Artifact is not hashable
+    errors = [""] * len(runnable)
+    rounds, rng = max(plan.processes, 1), random.Random(plan.seed)
+    share = invocation_plan(plan, rounds)
+    for _ in range(rounds):
+        active = [i for i in range(len(runnable)) if not errors[i]]
+        for i in rng.sample(active, len(active)):
+            artifact, delegate = runnable[i]
+            try:
+                measured[i].append(run_artifact(phone, artifact, share, threads, delegate))
+            except (DeviceError, UnparsableOutput) as error:
+                errors[i] = str(error)
+    for (artifact, delegate), runs, error in zip(runnable, measured, errors):
+        yield artifact, *_rows(phone, artifact, _label(name, delegate), delegate, host, threads, runs, error, rounds)
 
 
-def _one(phone: AdbPhone, artifact: Artifact, label: str, plan: RunPlan, threads: int, delegate: str, host: str,
-         unreachable: str) -> tuple[AgentResult, Profile]:
-    tool = "benchmark_model" if artifact.format is Format.TFLITE else "onnxruntime_perf_test"
-    details = {"serial": phone.device.serial, "delegate": delegate, "taskset": phone.device.taskset or ""}
-    context = tool_context(artifact, ToolRun(tool, threads=threads), PROVENANCE, host, details)
-    reason = _why_not(phone.device, artifact)
-    if reason or unreachable:
-        status = Status.NOT_RUN if reason else Status.FAILED
-        return AgentResult(status.value, reason or unreachable), failed_rows(artifact, label, status,
-                                                                            reason or unreachable, context)
-    try:
-        run = run_artifact(phone, artifact, plan, threads, delegate)
-    except (DeviceError, UnparsableOutput) as error:
-        return AgentResult("failed", str(error)), failed_rows(artifact, label, Status.FAILED, str(error), context)
-    context = tool_context(artifact, run, PROVENANCE, host, details)
-    return summary(run), tool_rows(artifact, label, run, context)
+def _tool(artifact: Artifact) -> str:
+    return "benchmark_model" if artifact.format is Format.TFLITE else "onnxruntime_perf_test"
+
+
+def _label(name: str, delegate: str) -> str:
+    return name if delegate == "cpu" else f"{name}/{delegate}"
+
+
+def _context(phone: AdbPhone, artifact: Artifact, run: ToolRun, host: str, delegate: str, **more) -> Context:
+    details = {"serial": phone.device.serial, "delegate": delegate, "taskset": phone.device.taskset or "", **more}
+    return tool_context(artifact, run, PROVENANCE, host, details)
+
+
+def _rows(phone: AdbPhone, artifact: Artifact, label: str, delegate: str, host: str, threads: int,
+          runs: list[ToolRun], error: str, rounds: int) -> tuple[AgentResult, Profile]:
+    """One artifact's rows from its invocations in the rounds, or its failure."""
+    if not runs:
+        context = _context(phone, artifact, ToolRun(_tool(artifact), threads=threads), host, delegate)
+        return AgentResult("failed", error), failed_rows(artifact, label, Status.FAILED, error, context)
+    run = combined(runs)
+    more: dict = {"invocations": len(runs), "rounds": rounds}
+    if len(runs) > 1:
+        more["combined"] = COMBINED
+    if error:
+        more["failed_invocation"] = error
+    return summary(run), tool_rows(artifact, label, run, _context(phone, artifact, run, host, delegate, **more))

@@ -5,6 +5,7 @@ One module per tool (benchmark_model, onnxruntime_perf_test, XCTest); none of th
 from __future__ import annotations
 
 import re
+import statistics
 from dataclasses import dataclass, field
 
 MIB = 1024 * 1024
@@ -30,6 +31,35 @@ class ToolRun:
 
 
 NUMBER = r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
+
+COMBINED = ("latency_count: their sum; latency_mean: weighted by their counts; latency_min / latency_max: the lowest / "
+            "highest; every other figure (median, percentiles, stdev, load, memory, per-operator): the median of "
+            "the invocations' values")
+
+
+def combined(runs: list[ToolRun]) -> ToolRun:
+    """Several invocations of one tool on one artifact (rounds on a device whose tool times a whole invocation) as
+    one run, as ``COMBINED`` says; per-run samples, where printed, are kept in order."""
+    if len(runs) == 1:
+        return runs[0]
+    counts = [run.values.get("latency_count", (1.0, ""))[0] for run in runs]
+    values: dict[str, tuple[float, str]] = {}
+    for metric in dict.fromkeys(m for run in runs for m in run.values):
+        found = [(run.values[metric][0], count) for run, count in zip(runs, counts) if metric in run.values]
+        unit = next(run.values[metric][1] for run in runs if metric in run.values)
+        numbers = [value for value, _ in found]
+        if metric == "latency_count":
+            value = sum(numbers)
+        elif metric == "latency_mean":
+            value = sum(v * c for v, c in found) / sum(c for _, c in found)
+        elif metric in ("latency_min", "latency_max"):
+            value = (min if metric == "latency_min" else max)(numbers)
+        else:
+            value = statistics.median(numbers)
+        values[metric] = (value, unit)
+    first = runs[0]
+    return ToolRun(first.tool, values, tuple(v for run in runs for v in run.samples_ms), first.tool_version,
+                   first.threads, sum(run.runs or 0 for run in runs) or None, first.warmup_runs, first.details)
 
 
 def key_values(line: str) -> dict[str, float]:
