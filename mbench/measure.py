@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 CHECK_EVERY = 10  # runs between convergence checks
@@ -34,6 +34,14 @@ class RunPlan:
     seed: int = 0  # seeds the shuffled order of the artifacts within each round
     processes: int = 3  # agent processes per artifact in interleaved rounds, taking its bursts in turn
     together: bool = True  # in rounds, an artifact whose rule holds takes one run per round until every one's does
+
+    def shared(self, parts: int) -> "RunPlan":
+        """What one of ``parts`` invocations of a device tool is asked for (rounds on Android and iPhone, whose tools
+        time a whole invocation): its share of the runs and seconds; each invocation warms up on its own."""
+        if parts <= 1:
+            return self
+        return replace(self, runs=math.ceil(self.runs / parts), min_seconds=round(self.min_seconds / parts, 3),
+                       max_seconds=round(self.max_seconds / parts, 3))
 
 
 def enough(samples_ms: list[float] | tuple[float, ...], timed_s: float, plan: RunPlan) -> bool:

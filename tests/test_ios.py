@@ -1,4 +1,6 @@
 """The iOS runner: the Mac it needs, and xcodebuild replayed by a fake on PATH (no Mac or iPhone here)."""
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from test_device_parsers import transcript
 
 FIXTURES = Path(__file__).parent / "fixtures" / "devices"
 UDID = "00008110-000A1B2C3D4E5F60"
-PLAN = RunPlan(warmup_runs=1, warmup_seconds=0, runs=5, min_seconds=0)
+PLAN = RunPlan(warmup_runs=1, warmup_seconds=0, runs=5, min_seconds=0, processes=1)  # one round
 
 
 def inventory_file(tmp_path, mac="local", units="[CPU_ONLY, ALL]"):
@@ -25,9 +27,9 @@ def inventory_file(tmp_path, mac="local", units="[CPU_ONLY, ALL]"):
     return path
 
 
-def profile(tmp_path, artifacts_dir, inventory_path):
+def profile(tmp_path, artifacts_dir, inventory_path, plan=PLAN):
     with Store(tmp_path / f"r{len(list(tmp_path.glob('r*.db')))}.db") as store:
-        profile_and_record(artifacts_dir, "iphone", load_inventory(inventory_path), store, PLAN)
+        profile_and_record(artifacts_dir, "iphone", load_inventory(inventory_path), store, plan)
         return store.measurements()
 
 
@@ -117,3 +119,30 @@ def test_a_failing_xcodebuild_is_a_row_with_its_message(mac, tmp_path, tiny_arti
                    "\t\t{ id:00008110-000A1B2C3D4E5F60 }\n")
     rows = profile(tmp_path, tiny_artifacts_dir, inventory_file(tmp_path))
     assert list(rows.status) == ["failed"] and "Unable to find a destination" in rows.error.iloc[0]
+
+
+def test_rounds_build_once_and_invoke_the_harness_once_per_round(mac, tmp_path, tiny_artifacts_dir, monkeypatch):
+    """Three rounds: one build, three test-without-building invocations asking for a third of the runs each; each
+    compute unit's rows keep the timed samples of all three."""
+    mac.add("xcodebuild", "test-without-building", stdout=(FIXTURES / "xcodebuild_harness.txt").read_text())
+    asked, test_argv = [], ios.test_argv
+    monkeypatch.setattr(ios, "test_argv", lambda device, plan: asked.append(plan.runs) or test_argv(device, plan))
+    rows = profile(tmp_path, tiny_artifacts_dir, inventory_file(tmp_path), replace(PLAN, processes=3))
+    calls = mac.calls("xcodebuild")
+    assert [c[0] for c in calls] == ["build-for-testing"] + ["test-without-building"] * 3
+    assert len(set(mac.cwds("xcodebuild"))) == 1  # every invocation in the one built harness
+    assert asked == [2, 2, 2]  # TEST_RUNNER_MBENCH_RUNS: a third of 5, rounded up
+    cpu = rows[rows.device == "iphone/CPU_ONLY"].set_index("metric")
+    assert cpu.value["latency_count"] == 15 and cpu.value["latency_median"] == 1.5  # 3 x the fixture's 5 samples
+    details = json.loads(cpu.details.iloc[0])
+    assert details["invocations"] == 3 and details["rounds"] == 3 and "combined" in details
+
+
+def test_a_harness_run_that_fails_in_a_later_round_keeps_the_first(mac, tmp_path, tiny_artifacts_dir):
+    mac.add("xcodebuild", "test-without-building", stdout=(FIXTURES / "xcodebuild_harness.txt").read_text(), times=1)
+    mac.add("xcodebuild", "test-without-building", rc=65, stderr="Testing failed: device locked\n")
+    rows = profile(tmp_path, tiny_artifacts_dir, inventory_file(tmp_path), replace(PLAN, processes=3))
+    assert [c[0] for c in mac.calls("xcodebuild")].count("test-without-building") == 2  # no third after it failed
+    cpu = rows[rows.device == "iphone/CPU_ONLY"].set_index("metric")
+    assert set(cpu.status) == {"ok"} and cpu.value["latency_count"] == 5
+    assert "device locked" in json.loads(cpu.details.iloc[0])["failed_invocation"]

@@ -39,8 +39,8 @@ PLAN = RunPlan()  # the one source of the defaults below
 @click.option("--seed", type=int, default=PLAN.seed, show_default=True,
               help="Seed of the shuffled order of the artifacts in each round.")
 @click.option("--processes", type=click.IntRange(min=1), default=PLAN.processes, show_default=True,
-              help="Agent processes per artifact in interleaved rounds, taking its bursts in turn; on Android, "
-                   "rounds of one tool invocation per artifact.")
+              help="Agent processes per artifact in interleaved rounds, taking its bursts in turn; on Android and "
+                   "iPhone, rounds of one tool invocation per artifact.")
 @click.option("--together/--apart", default=PLAN.together, show_default=True,
               help="In rounds, an artifact whose stopping rule holds takes one run per round until every "
                    "artifact's does, so all rows cover the same stretch of the machine (--apart: it leaves at once; "
@@ -60,8 +60,9 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, 
     with more than 10 % marked runs, or whose speed swung more than 10 % between rounds, is flagged CONTENDED. An
     artifact whose rule holds takes one run per round until every artifact's does (--apart: it leaves at once);
     each line says how many rounds it took part in. Noisy measurements (CV > 10 %, or a drift > 5 % between the
-    first and second half) are flagged. On Android, whose tools time a whole invocation, --processes rounds give
-    each artifact one invocation per round (with its share of the runs and seconds), in a seeded shuffled order.
+    first and second half) are flagged. On Android and iPhone, whose tools time a whole invocation, --processes
+    rounds give each artifact one invocation per round (with its share of the runs and seconds), in a seeded
+    shuffled order.
 
     Example: mbench profile artifacts/ --device host --threads 2
     """

@@ -7,9 +7,7 @@ built as an argument list and quoted with ``shlex.join`` here: a value from devi
 """
 from __future__ import annotations
 
-import math
 import posixpath
-import random
 import shlex
 from dataclasses import replace
 from pathlib import Path
@@ -19,8 +17,9 @@ from mbench.artifacts import Artifact
 from mbench.devices._process import DeviceError, run_tool
 from mbench.devices.agent import AgentResult
 from mbench.devices.inventory import AndroidDevice
-from mbench.devices.parsers import COMBINED, ToolRun, UnparsableOutput, benchmark_model, combined, ort_perf_test
+from mbench.devices.parsers import ToolRun, benchmark_model, combined, ort_perf_test
 from mbench.devices.rows import Profile, failed_rows, summary, tool_context, tool_rows
+from mbench.devices.tool_rounds import in_rounds, invocations_seen
 from mbench.measure import RunPlan
 from mbench.results import Context
 from mbench.spec import Format, Status
@@ -128,27 +127,13 @@ def _why_not(device: AndroidDevice, artifact: Artifact) -> str:
     return ""
 
 
-def invocation_plan(plan: RunPlan, rounds: int) -> RunPlan:
-    """What one of ``rounds`` invocations of an artifact is asked for: its share of the plan's runs and seconds
-    (each invocation warms up on its own)."""
-    if rounds <= 1:
-        return plan
-    return replace(plan, runs=math.ceil(plan.runs / rounds), min_seconds=round(plan.min_seconds / rounds, 3),
-                   max_seconds=round(plan.max_seconds / rounds, 3))
-
-
 def profile(artifacts: list[Artifact], name: str, device: AndroidDevice, plan: RunPlan,
             threads: int | None) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
     """Each artifact with each configured delegate; a failure is a row and the sweep goes on. Without
     ``threads``, one per CPU the tool runs on (``taskset`` picks the big cores where that matters).
 
-    In interleaved rounds, as on the host: ``plan.processes`` rounds, each giving every artifact and delegate one
-    invocation of its tool (a process of its own) in an order shuffled by ``random.Random(plan.seed)``, so that a
-    phone heating up or throttling over the sequence weighs on all of them alike rather than on the last ones. Each
-    invocation is asked for its share of the plan's runs and seconds (``invocation_plan``), and the rows combine
-    the invocations as ``parsers.COMBINED`` says; each row's details say how many there were. An invocation that
-    fails ends that artifact's rounds: its row is what the invocations before it measured (the error in its
-    details), or the error itself."""
+    In interleaved rounds (devices/tool_rounds.py): each artifact and delegate is invoked once per round; its rows
+    combine its invocations as ``parsers.COMBINED`` says, and their details say how many there were."""
     phone = AdbPhone(device)
     try:
         host = f"{phone.getprop('ro.product.model')} ({device.serial})"
@@ -168,20 +153,10 @@ def profile(artifacts: list[Artifact], name: str, device: AndroidDevice, plan: R
                                                                            reason, context)
         else:
             runnable.append((artifact, delegate))
-    measured: list[list[ToolRun]] = [[] for _ in runnable]  # by index: an Artifact is not hashable
-    errors = [""] * len(runnable)
-    rounds, rng = max(plan.processes, 1), random.Random(plan.seed)
-    share = invocation_plan(plan, rounds)
-    for _ in range(rounds):
-        active = [i for i in range(len(runnable)) if not errors[i]]
-        for i in rng.sample(active, len(active)):
-            artifact, delegate = runnable[i]
-            try:
-                measured[i].append(run_artifact(phone, artifact, share, threads, delegate))
-            except (DeviceError, UnparsableOutput) as error:
-                errors[i] = str(error)
+    measured, errors = in_rounds(
+        len(runnable), lambda i, share: run_artifact(phone, runnable[i][0], share, threads, runnable[i][1]), plan)
     for (artifact, delegate), runs, error in zip(runnable, measured, errors):
-        yield artifact, *_rows(phone, artifact, _label(name, delegate), delegate, host, threads, runs, error, rounds)
+        yield artifact, *_rows(phone, artifact, _label(name, delegate), delegate, host, threads, runs, error, plan)
 
 
 def _tool(artifact: Artifact) -> str:
@@ -198,15 +173,11 @@ def _context(phone: AdbPhone, artifact: Artifact, run: ToolRun, host: str, deleg
 
 
 def _rows(phone: AdbPhone, artifact: Artifact, label: str, delegate: str, host: str, threads: int,
-          runs: list[ToolRun], error: str, rounds: int) -> tuple[AgentResult, Profile]:
+          runs: list[ToolRun], error: str, plan: RunPlan) -> tuple[AgentResult, Profile]:
     """One artifact's rows from its invocations in the rounds, or its failure."""
     if not runs:
         context = _context(phone, artifact, ToolRun(_tool(artifact), threads=threads), host, delegate)
         return AgentResult("failed", error), failed_rows(artifact, label, Status.FAILED, error, context)
     run = combined(runs)
-    more: dict = {"invocations": len(runs), "rounds": rounds}
-    if len(runs) > 1:
-        more["combined"] = COMBINED
-    if error:
-        more["failed_invocation"] = error
-    return summary(run), tool_rows(artifact, label, run, _context(phone, artifact, run, host, delegate, **more))
+    seen = invocations_seen(len(runs), error, plan)
+    return summary(run), tool_rows(artifact, label, run, _context(phone, artifact, run, host, delegate, **seen))

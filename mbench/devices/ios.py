@@ -4,7 +4,8 @@ mbench copies its XCTest harness (``ios/MBenchHarness``) with the Core ML artifa
 ``Resources/model.mlpackage`` to the Mac, runs ``xcodebuild build-for-testing`` then
 ``xcodebuild test-without-building -destination id=UDID`` (settings through ``TEST_RUNNER_MBENCH_*``, which
 xcodebuild hands to the test as ``MBENCH_*``), and reads the harness's ``MBENCH-IOS {json}`` lines, one per compute
-unit; XCTest's own ``measured [Time, seconds]`` lines are the fallback.
+unit; XCTest's own ``measured [Time, seconds]`` lines are the fallback. Several artifacts are measured in
+interleaved rounds of one test invocation each (``profile``).
 """
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ from mbench.artifacts import Artifact
 from mbench.devices._process import DeviceError, run_tool
 from mbench.devices.agent import AgentResult
 from mbench.devices.inventory import Inventory, IOSDevice, SSHDevice
-from mbench.devices.parsers import ToolRun, UnparsableOutput, xctest
+from mbench.devices.parsers import ToolRun, combined, xctest
 from mbench.devices.rows import DeviceNotSupported, Profile, failed_rows, summary, tool_context, tool_rows
 from mbench.devices.ssh import SSHHost
+from mbench.devices.tool_rounds import in_rounds, invocations_seen
 from mbench.measure import RunPlan
 from mbench.spec import Format, Status
 
@@ -119,10 +121,15 @@ def harness_entries(artifact: Artifact) -> list[tuple[Path, str]]:
     return entries + [(artifact.path, MODEL_IN_HARNESS)]
 
 
-def run_artifact(mac: Mac, device: IOSDevice, artifact: Artifact, plan: RunPlan) -> dict[str, ToolRun]:
-    """Stage, build, test, parse: one Core ML artifact, every configured compute unit."""
+def build(mac: Mac, device: IOSDevice, artifact: Artifact) -> str:
+    """The harness staged with one Core ML artifact and built for testing: the folder it is in on the Mac."""
     workdir = mac.stage(harness_entries(artifact), artifact.sha256)
     mac.call(build_argv(device), "xcodebuild build-for-testing", workdir)
+    return workdir
+
+
+def run_built(mac: Mac, device: IOSDevice, workdir: str, plan: RunPlan) -> dict[str, ToolRun]:
+    """One invocation of the built harness: every configured compute unit."""
     output = mac.call(test_argv(device, plan), f"xcodebuild test-without-building on {device.udid}", workdir)
     return xctest.parse(output)
 
@@ -130,36 +137,53 @@ def run_artifact(mac: Mac, device: IOSDevice, artifact: Artifact, plan: RunPlan)
 def profile(artifacts: list[Artifact], name: str, device: IOSDevice, plan: RunPlan,
             inventory: Inventory | None, threads: int | None = None) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
     """Each Core ML artifact on the iPhone, a row set per compute unit; failures become rows. ``threads`` cannot
-    be honoured (Core ML has no thread count); each row says so in its details."""
+    be honoured (Core ML has no thread count); each row says so in its details.
+
+    Each artifact is staged and built once, then tested once per round in interleaved rounds
+    (devices/tool_rounds.py); each compute unit's rows combine its invocations (``parsers.COMBINED``, timed samples
+    kept)."""
     mac = mac_for(name, device, inventory)
     units = list(device.coreml_compute_units)
+    built: list[tuple[Artifact, str]] = []
     for artifact in (a for a in artifacts if a.format in device.formats):
         if artifact.format is Format.EXECUTORCH:
-            context = tool_context(artifact, ToolRun(xctest.TOOL), PROVENANCE, device.udid, {"udid": device.udid})
-            yield artifact, AgentResult("not_run", EXECUTORCH_MISSING), failed_rows(
-                artifact, name, Status.NOT_RUN, EXECUTORCH_MISSING, context)
+            yield artifact, *_failed(artifact, name, device, EXECUTORCH_MISSING, Status.NOT_RUN)
             continue
         try:
-            runs = run_artifact(mac, device, artifact, plan)
-        except (DeviceError, UnparsableOutput) as error:
-            context = tool_context(artifact, ToolRun(xctest.TOOL), PROVENANCE, device.udid, {"udid": device.udid})
-            yield artifact, AgentResult("failed", str(error)), failed_rows(artifact, name, Status.FAILED,
-                                                                          str(error), context)
+            built.append((artifact, build(mac, device, artifact)))
+        except DeviceError as error:
+            yield artifact, *_failed(artifact, name, device, str(error))
+    measured, errors = in_rounds(len(built), lambda i, share: run_built(mac, device, built[i][1], share), plan)
+    for (artifact, _), invocations, error in zip(built, measured, errors):
+        if not invocations:
+            yield artifact, *_failed(artifact, name, device, error)
             continue
+        seen = invocations_seen(len(invocations), error, plan)
         for unit in units:
-            yield artifact, *_unit_rows(artifact, name if len(units) == 1 else f"{name}/{unit}", device, unit, runs,
-                                        threads)
+            found = [runs for runs in (_unit_run(device, unit, got) for got in invocations) if runs]
+            yield artifact, *_unit_rows(artifact, name if len(units) == 1 else f"{name}/{unit}", device, unit,
+                                        combined(found) if found else None, invocations[0], threads, seen)
 
 
-def _unit_rows(artifact: Artifact, label: str, device: IOSDevice, unit: str,
-               runs: dict[str, ToolRun], threads: int | None = None) -> tuple[AgentResult, Profile]:
-    run = runs.get(unit) or (next(iter(runs.values())) if len(runs) == 1 and len(device.coreml_compute_units) == 1
-                             else None)
-    details = {"udid": device.udid, "compute_units": unit}
+def _failed(artifact: Artifact, name: str, device: IOSDevice, error: str,
+            status: Status = Status.FAILED) -> tuple[AgentResult, Profile]:
+    context = tool_context(artifact, ToolRun(xctest.TOOL), PROVENANCE, device.udid, {"udid": device.udid})
+    return AgentResult(status.value, error), failed_rows(artifact, name, status, error, context)
+
+
+def _unit_run(device: IOSDevice, unit: str, runs: dict[str, ToolRun]) -> ToolRun | None:
+    """The harness's result for ``unit``; a lone unnamed result stands for the one unit configured."""
+    return runs.get(unit) or (next(iter(runs.values())) if len(runs) == 1 and len(device.coreml_compute_units) == 1
+                              else None)
+
+
+def _unit_rows(artifact: Artifact, label: str, device: IOSDevice, unit: str, run: ToolRun | None,
+               first: dict[str, ToolRun], threads: int | None, seen: dict) -> tuple[AgentResult, Profile]:
+    details = {"udid": device.udid, "compute_units": unit, **seen}
     if threads:
         details["threads_not_applied"] = f"{threads} requested; Core ML has no thread count, iOS schedules its work"
     if run is None:
-        error = f"the harness printed no result for compute units {unit} (got: {', '.join(runs)})"
+        error = f"the harness printed no result for compute units {unit} (got: {', '.join(first)})"
         context = tool_context(artifact, ToolRun(xctest.TOOL), PROVENANCE, device.udid, details)
         return AgentResult("failed", error), failed_rows(artifact, label, Status.FAILED, error, context)
     host = f"{run.details.get('machine', 'iPhone')} ({device.udid})"
