@@ -89,11 +89,14 @@ def interference(timed: Rounds, result: AgentResult, plan: RunPlan | None) -> di
 def tool_context(artifact: Artifact, run: ToolRun, provenance: str, host: str, details: dict) -> Context:
     return Context.of_artifact(artifact, runtime=run.tool, runtime_version=run.tool_version, threads=run.threads,
                                warmup_runs=run.warmup_runs, runs=run.runs, host=host, provenance=provenance,
-                               details=json.dumps({"tool": run.tool, **details}, sort_keys=True))
+                               details=json.dumps({"tool": run.tool, **details,
+                                                   **({"estimator": LATENCY_ESTIMATOR} if run.samples_ms else {})},
+                                                  sort_keys=True))
 
 
 def tool_rows(artifact: Artifact, device: str, run: ToolRun, context: Context) -> Profile:
-    """One row per value the tool printed; raw samples (where printed) give the full latency statistics."""
+    """One row per value the tool printed; raw samples (where printed) give the full latency statistics and
+    ``latency``, the headline estimate over their rounds (one round per invocation, ``parsers.combined``)."""
     key = RowKey.of(artifact, device)
     values = dict(run.values)
     samples = []
@@ -101,7 +104,8 @@ def tool_rows(artifact: Artifact, device: str, run: ToolRun, context: Context) -
         stats = LatencyStats.from_samples(run.samples_ms)
         values.update({metric: (value, unit) for metric, value, unit in latency_values(stats)
                        if metric not in ("latency_cv", "latency_drift")})
-        samples = [key.samples(run.samples_ms)]
+        values["latency"] = (estimate(Rounds(tuple(run.samples_ms), run.sample_rounds)), "ms")
+        samples = [key.samples(run.samples_ms, **({"rounds": run.sample_rounds} if run.sample_rounds else {}))]
     rows = [key.row(metric, value, unit, context) for metric, (value, unit) in values.items()]
     return Profile(rows, samples)
 
@@ -113,4 +117,4 @@ def failed_rows(artifact: Artifact, device: str, status: Status, error: str, con
 def summary(run: ToolRun) -> AgentResult:
     """What the CLI prints per artifact: the tool's result in the agent's shape."""
     return AgentResult("ok", runtime=run.tool, runtime_version=run.tool_version, threads=run.threads or 0,
-                       samples_ms=list(run.samples_ms))
+                       samples_ms=list(run.samples_ms), rounds=list(run.sample_rounds))

@@ -91,12 +91,12 @@ def headline(rows: pd.DataFrame, pair: tuple[str, str] = PAIR, metric: str | Non
 
 def latency_line(rows: pd.DataFrame, samples: list[SampleSet], big: str, small: str, fmt: str,
                  device: str) -> PairLine:
-    """`latency` of both (the median for older rows, said so), the ratio paired over the rounds both were measured
-    in with its 95 % interval, and a warning when either row is contended."""
+    """`latency` of both (the median for older rows and tools without single runs, said so), the ratio paired over
+    the rounds both were measured in with its 95 % interval, and a warning when either row is contended."""
     values = [value(rows, m, fmt, "latency", device) for m in (big, small)]
     what, medians = "latency", [value(rows, m, fmt, "latency_median", device) for m in (big, small)]
     if None in values and None not in medians:
-        values, what = medians, "median latency (older rows)"
+        values, what = medians, "median latency (older rows, or a device tool that prints no single runs)"
     flagged = [m for m in (big, small) if interference_text(_details(rows, m, fmt, device)).startswith("CONTENDED")]
     warning = f"CONTENDED ({', '.join(flagged)}): the ratio is not trustworthy" if flagged else ""
     return PairLine(fmt, device, what, *values, "ms", _paired(samples, big, small, fmt, device), warning)

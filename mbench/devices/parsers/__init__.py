@@ -28,6 +28,7 @@ class ToolRun:
     runs: int | None = None
     warmup_runs: int | None = None
     details: dict[str, str] = field(default_factory=dict)  # what the tool said about the device (model, OS)
+    sample_rounds: tuple[int, ...] = ()  # the round of each sample, where invocations were combined (``combined``)
 
 
 NUMBER = r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
@@ -39,7 +40,8 @@ COMBINED = ("latency_count: their sum; latency_mean: weighted by their counts; l
 
 def combined(runs: list[ToolRun]) -> ToolRun:
     """Several invocations of one tool on one artifact (rounds on a device whose tool times a whole invocation) as
-    one run, as ``COMBINED`` says; per-run samples, where printed, are kept in order."""
+    one run, as ``COMBINED`` says; per-run samples, where printed, are kept in order with their invocation's index
+    (its round: an artifact's rounds end at its first failed invocation)."""
     if len(runs) == 1:
         return runs[0]
     counts = [run.values.get("latency_count", (1.0, ""))[0] for run in runs]
@@ -59,7 +61,8 @@ def combined(runs: list[ToolRun]) -> ToolRun:
         values[metric] = (value, unit)
     first = runs[0]
     return ToolRun(first.tool, values, tuple(v for run in runs for v in run.samples_ms), first.tool_version,
-                   first.threads, sum(run.runs or 0 for run in runs) or None, first.warmup_runs, first.details)
+                   first.threads, sum(run.runs or 0 for run in runs) or None, first.warmup_runs, first.details,
+                   tuple(k for k, run in enumerate(runs) for _ in run.samples_ms))
 
 
 def key_values(line: str) -> dict[str, float]:
