@@ -150,3 +150,15 @@ def test_a_harness_run_that_fails_in_a_later_round_keeps_the_first(mac, tmp_path
     cpu = rows[rows.device == "iphone/CPU_ONLY"].set_index("metric")
     assert set(cpu.status) == {"ok"} and cpu.value["latency_count"] == 5
     assert "device locked" in json.loads(cpu.details.iloc[0])["failed_invocation"]
+
+
+def test_a_unit_missing_from_one_round_keeps_the_rounds_of_its_other_samples(mac, tmp_path, tiny_artifacts_dir):
+    full = (FIXTURES / "xcodebuild_harness.txt").read_text()
+    only_all = "".join(line for line in full.splitlines(keepends=True) if '"compute_units":"CPU_ONLY"' not in line)
+    mac.add("xcodebuild", "test-without-building", stdout=full, times=1)
+    mac.add("xcodebuild", "test-without-building", stdout=only_all, times=2)
+    mac.add("xcodebuild", "test-without-building", stdout=full)
+    profile(tmp_path, tiny_artifacts_dir, inventory_file(tmp_path), replace(PLAN, processes=3))
+    with Store(tmp_path / "r0.db") as store:
+        rounds = {s.device: list(s.rounds) for s in store.samples()}
+    assert rounds["iphone/CPU_ONLY"] == [0] * 5 + [2] * 5 and rounds["iphone/ALL"] == [0] * 5 + [1] * 5 + [2] * 5

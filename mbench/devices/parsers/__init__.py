@@ -38,10 +38,10 @@ COMBINED = ("latency_count: their sum; latency_mean: weighted by their counts; l
             "the invocations' values")
 
 
-def combined(runs: list[ToolRun]) -> ToolRun:
+def combined(runs: list[ToolRun], rounds: list[int] | None = None) -> ToolRun:
     """Several invocations of one tool on one artifact (rounds on a device whose tool times a whole invocation) as
-    one run, as ``COMBINED`` says; per-run samples, where printed, are kept in order with their invocation's index
-    (its round: an artifact's rounds end at its first failed invocation)."""
+    one run, as ``COMBINED`` says; per-run samples, where printed, are kept in order with the round of their
+    invocation (``rounds``, by default each invocation's index: an artifact's rounds end at its first failed one)."""
     if len(runs) == 1:
         return runs[0]
     counts = [run.values.get("latency_count", (1.0, ""))[0] for run in runs]
@@ -62,7 +62,7 @@ def combined(runs: list[ToolRun]) -> ToolRun:
     first = runs[0]
     return ToolRun(first.tool, values, tuple(v for run in runs for v in run.samples_ms), first.tool_version,
                    first.threads, sum(run.runs or 0 for run in runs) or None, first.warmup_runs, first.details,
-                   tuple(k for k, run in enumerate(runs) for _ in run.samples_ms))
+                   tuple(k for k, run in zip(rounds or range(len(runs)), runs) for _ in run.samples_ms))
 
 
 def key_values(line: str) -> dict[str, float]:
