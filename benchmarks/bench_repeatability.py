@@ -43,7 +43,7 @@ from mbench.devices.profile import profile_each
 from mbench.estimate import ESTIMATORS, LATENCY_ESTIMATOR, Rounds, estimate, paired_ratio
 from mbench.measure import RunPlan
 from mbench.models.sources import spec_from_source
-from mbench.results import new_run_id
+from mbench.results import details_of, new_run_id
 from mbench.spec import Format
 from mbench.store import Store
 
@@ -130,7 +130,8 @@ def seen(store: Store, run_id: str) -> dict[tuple[str, str], dict]:
     rows = store.measurements()
     mine = rows[(rows.run_id == run_id) & (rows.metric == "latency")]
     keep = ("marked_share", "round_swing", "contended")
-    return {(r.model, r.format): {k: json.loads(r.details).get(k) for k in keep} for r in mine.itertuples()}
+    found = {(r.model, r.format): details_of(r.details) for r in mine.itertuples()}
+    return {key: {k: details.get(k) for k in keep} for key, details in found.items()}
 
 
 CONTROL = """

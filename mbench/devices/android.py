@@ -147,10 +147,8 @@ def profile(artifacts: list[Artifact], name: str, device: AndroidDevice, plan: R
         why_not = _why_not(device, artifact)
         reason = why_not or unreachable
         if reason:
-            status = Status.NOT_RUN if why_not else Status.FAILED
-            context = _context(phone, artifact, ToolRun(_tool(artifact), threads=threads), host, delegate)
-            yield artifact, AgentResult(status.value, reason), failed_rows(artifact, _label(name, delegate), status,
-                                                                           reason, context)
+            yield artifact, *_failed(phone, artifact, _label(name, delegate), delegate, host, threads, reason,
+                                     Status.NOT_RUN if why_not else Status.FAILED)
         else:
             runnable.append((artifact, delegate))
     measured, errors = in_rounds(
@@ -176,8 +174,13 @@ def _rows(phone: AdbPhone, artifact: Artifact, label: str, delegate: str, host: 
           runs: list[ToolRun], error: str, plan: RunPlan) -> tuple[AgentResult, Profile]:
     """One artifact's rows from its invocations in the rounds, or its failure."""
     if not runs:
-        context = _context(phone, artifact, ToolRun(_tool(artifact), threads=threads), host, delegate)
-        return AgentResult("failed", error), failed_rows(artifact, label, Status.FAILED, error, context)
+        return _failed(phone, artifact, label, delegate, host, threads, error, Status.FAILED)
     run = combined(runs)
     seen = invocations_seen(len(runs), error, plan)
     return summary(run), tool_rows(artifact, label, run, _context(phone, artifact, run, host, delegate, **seen))
+
+
+def _failed(phone: AdbPhone, artifact: Artifact, label: str, delegate: str, host: str, threads: int, reason: str,
+            status: Status) -> tuple[AgentResult, Profile]:
+    context = _context(phone, artifact, ToolRun(_tool(artifact), threads=threads), host, delegate)
+    return AgentResult(status.value, reason), failed_rows(artifact, label, status, reason, context)

@@ -16,17 +16,21 @@ from mbench.measure import RunPlan
 T = TypeVar("T")
 
 
+def rounds_of(plan: RunPlan) -> int:
+    return max(plan.processes, 1)
+
+
 def in_rounds(count: int, invoke: Callable[[int, RunPlan], T], plan: RunPlan) -> tuple[list[list[T]], list[str]]:
     """Per artifact (by index, ``count`` of them), what each of its invocations returned and the error that ended
     its rounds ('' where none did). ``invoke(i, share)`` runs artifact ``i`` once with its share of the plan."""
     measured: list[list[T]] = [[] for _ in range(count)]
     errors = [""] * count
-    rounds, rng = max(plan.processes, 1), random.Random(plan.seed)
-    for _ in range(rounds):
+    rng, share = random.Random(plan.seed), plan.shared(rounds_of(plan))
+    for _ in range(rounds_of(plan)):
         active = [i for i in range(count) if not errors[i]]
         for i in rng.sample(active, len(active)):
             try:
-                measured[i].append(invoke(i, plan.shared(rounds)))
+                measured[i].append(invoke(i, share))
             except (DeviceError, UnparsableOutput) as error:
                 errors[i] = str(error)
     return measured, errors
@@ -34,5 +38,5 @@ def in_rounds(count: int, invoke: Callable[[int, RunPlan], T], plan: RunPlan) ->
 
 def invocations_seen(invocations: int, error: str, plan: RunPlan) -> dict:
     """What a row's details say of its rounds."""
-    return {"invocations": invocations, "rounds": max(plan.processes, 1),
+    return {"invocations": invocations, "rounds": rounds_of(plan),
             **({"combined": COMBINED} if invocations > 1 else {}), **({"failed_invocation": error} if error else {})}
