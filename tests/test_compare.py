@@ -103,8 +103,18 @@ def test_cli_exits_non_zero_on_a_regression_and_zero_without(db, tmp_path):
     assert calm.exit_code == 0 and "ok" in calm.output
 
 
+def test_without_runs_the_newest_is_compared_with_the_one_before(db, tmp_path):
+    newest = CliRunner().invoke(main, ["compare", "--db", str(db)])
+    assert newest.exit_code == 1 and "A (before) -> B (after)" in newest.output
+    with Store(tmp_path / "one.db") as store:
+        _run(store, "only", {"onnx": _normal(10, 60, 1)})
+    alone = CliRunner().invoke(main, ["compare", "--db", str(tmp_path / "one.db")])
+    assert alone.exit_code != 0 and "no run other than only" in alone.output
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["compare", "A"], "give two runs"),
+    (["compare", "--baseline", "A", "B"], "or none (the newest two)"),
     (["compare", "A", "Q"], "'Q' is not in"),
     (["compare", "A", "B", "--threshold", "five"], "expected a percentage"),
 ])

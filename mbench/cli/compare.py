@@ -29,7 +29,7 @@ EXIT_INCONCLUSIVE = 3  # 2 is click's usage error
 @db_option
 def compare(runs, baseline, models, metric, threshold, alpha, output, as_json, db):
     """Compare two runs (RUN_A is the baseline) per model, format, precision and device, or, with --models, two
-    models measured in one run.
+    models measured in one run. With no RUNS: the newest run that measured the metric against the one before it.
 
     Two runs minutes apart also differ by the machine's drift between them; on a shared or virtual machine, profile
     the baseline and candidate builds together (one `mbench profile` of both) and gate on
@@ -88,11 +88,15 @@ def parse_models(text: str | None) -> tuple[str, str] | None:
 
 
 def _pick_runs(store, runs, baseline, metric, latest_run) -> tuple[str, str]:
+    if not runs and not baseline:
+        newest = latest_run(store, metric)
+        return latest_run(store, metric, excluding=newest), newest
     if baseline and not runs:
         return baseline, latest_run(store, metric, excluding=baseline)
     if len(runs) == 2 and not baseline:
         return runs[0], runs[1]
-    raise click.UsageError("give two runs (RUN_A RUN_B) or --baseline RUN; run ids are in `mbench report`'s Runs table")
+    raise click.UsageError("give two runs (RUN_A RUN_B), --baseline RUN, or none (the newest two); run ids are in "
+                           "`mbench report`'s Runs table")
 
 
 def _show(result, as_json: bool, output: Path | None) -> None:

@@ -197,15 +197,17 @@ def _unmarked_agree(pooled, threshold: float, alpha: float) -> bool:
     return (b - a) / a > threshold and _mann_whitney(*clean) < alpha
 
 
-def latest_run(store: Store, metric: str, excluding: str) -> str:
+def latest_run(store: Store, metric: str, excluding: str | None = None) -> str:
     """The newest run, other than `excluding`, that measured `metric`."""
-    check_runs(store, [excluding])
+    if excluding is not None:
+        check_runs(store, [excluding])
     rows = store.measurements()
     runs = store.runs()
     measured = set(rows[rows.metric.isin([metric, FALLBACK.get(metric, metric)]) & (rows.run_id != excluding)].run_id)
     later = [r for r in runs.run_id if r in measured]
     if not later:
-        raise UnknownRunError(f"no run other than {excluding} measured {metric!r}; run `mbench profile` again first")
+        other = f" other than {excluding}" if excluding else ""
+        raise UnknownRunError(f"no run{other} in {store.path} measured {metric!r}; run `mbench profile` first")
     return later[-1]
 
 
