@@ -187,8 +187,13 @@ class Ratio:
     rounds: int
 
     def text(self) -> str:
-        interval = f" ({self.low:.2g}-{self.high:.2g})" if self.low is not None else ""
-        return f"{self.value:.2g}x{interval}"
+        """'2.9x (2.7-3.1)'; with too few shared rounds for an interval it says so rather than look certain."""
+        if self.low is not None:
+            return f"{self.value:.2g}x ({self.low:.2g}-{self.high:.2g})"
+        if self.rounds:
+            return f"{self.value:.2g}x (no interval: {self.rounds} round{'s' if self.rounds != 1 else ''}, " \
+                   f"{MIN_ROUNDS} needed)"
+        return f"{self.value:.2g}x"
 
 
 def paired_ratio(first: Rounds, second: Rounds, name: str = LATENCY_ESTIMATOR, resamples: int = 1000,

@@ -88,6 +88,14 @@ def test_no_shared_rounds_gives_a_ratio_without_an_interval():
     assert ratio.value == 2.0 and ratio.low is None and ratio.text() == "2x"
 
 
+def test_too_few_shared_rounds_say_so_instead_of_an_interval():
+    """Three iPhone invocations per artifact give three rounds: a ratio, but no bootstrap over three."""
+    rounds = (0, 0, 1, 1, 2, 2)
+    ratio = paired_ratio(Rounds((3.0,) * 6, rounds), Rounds((1.0,) * 6, rounds), "median")
+    assert ratio.rounds == 3 and ratio.low is None
+    assert ratio.text() == "3x (no interval: 3 rounds, 4 needed)"
+
+
 def test_a_machine_that_slows_as_a_whole_swings_between_rounds_and_is_contended():
     """Nothing marked (the agent kept its CPU share), but whole rounds ran slower: the swing sees it."""
     rounds = tuple(r for r in range(8) for _ in range(5))
