@@ -165,6 +165,20 @@ def test_rounds_give_each_artifact_one_invocation_each_in_a_shuffled_order(phone
     assert tflite.value["latency_median"] == 4.75 and tflite.value["latency_min"] == 4.6
     details = json.loads(tflite.details.iloc[0])
     assert details["invocations"] == 3 and details["rounds"] == 3 and "latency_count: their sum" in details["combined"]
+    calls = [c[2:] for c in phone.calls("adb")]
+    models = [c for c in calls if c[0] == "push" and c[1].endswith((".tflite", ".onnx"))]
+    assert len(models) == 2  # each model pushed once, for all its rounds and delegates
+    removed = [i for i, c in enumerate(calls) if c[0] == "shell" and c[1].startswith("rm -f")]
+    last_run = max(i for i, c in enumerate(calls) if "--graph=" in " ".join(c) or "onnxruntime_perf_test -e" in " ".join(c))
+    assert len(removed) == 2 and min(removed) > last_run  # deleted once every round has ended
+
+
+def test_a_model_that_cannot_be_deleted_is_said_and_its_figures_stand(phone, tmp_path, tiny_artifacts_dir):
+    phone.add("adb", "rm -f", stderr="rm: Read-only file system\n", rc=1)
+    rows = profile(tmp_path, tiny_artifacts_dir, inventory(tmp_path))
+    tflite = rows[rows.format == "tflite"].set_index("metric")
+    assert set(tflite.status) == {"ok"} and tflite.value["latency_median"] == 4.75
+    assert "Read-only file system" in json.loads(tflite.details.iloc[0])["model_left_on_phone"]
 
 
 def test_an_invocation_that_fails_ends_its_rounds_and_keeps_what_came_before(tmp_path, monkeypatch,

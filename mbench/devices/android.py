@@ -72,9 +72,17 @@ class AdbPhone:
             self._pushed.add(remote)
         return remote
 
-    def remove(self, remote: str) -> None:
-        self.call(self.shell(["rm", "-f", remote]), "adb shell rm")
+    def remove(self, local: str | Path) -> str:
+        """Delete a file pushed this session from the phone: '' when done (or never pushed), else why not."""
+        remote = self.remote(local)
+        if remote not in self._pushed:
+            return ""
         self._pushed.discard(remote)
+        try:
+            self.call(self.shell(["rm", "-f", remote]), "adb shell rm")
+        except DeviceError as error:
+            return str(error)
+        return ""
 
 
 def benchmark_argv(binary: str, model: str, plan: RunPlan, threads: int, delegate: str) -> list[str]:
@@ -92,7 +100,8 @@ def _pinned(device: AndroidDevice, argv: list[str]) -> list[str]:
 
 
 def run_artifact(phone: AdbPhone, artifact: Artifact, plan: RunPlan, threads: int, delegate: str) -> ToolRun:
-    """Push, run, parse, clean up: one artifact with one delegate."""
+    """One invocation of one artifact with one delegate, parsed; its model and the tool are pushed on the first
+    (``profile`` deletes the models once every round has ended)."""
     device = phone.device
     if artifact.format is Format.TFLITE:
         binary, parser = phone.push(device.benchmark_binary, executable=True), benchmark_model.parse
@@ -100,11 +109,8 @@ def run_artifact(phone: AdbPhone, artifact: Artifact, plan: RunPlan, threads: in
     else:
         binary, parser = phone.push(device.ort_perf_test_binary or "", executable=True), ort_perf_test.parse
         argv = ort_argv(binary, phone.remote(artifact.path), plan, threads)
-    model = phone.push(artifact.path)
-    try:
-        output = phone.call(phone.shell(_pinned(device, argv)), f"{Path(binary).name} on {device.serial}")
-    finally:
-        phone.remove(model)
+    phone.push(artifact.path)
+    output = phone.call(phone.shell(_pinned(device, argv)), f"{Path(binary).name} on {device.serial}")
     run = parser(output)
     return run if run.threads else replace(run, threads=threads)
 
@@ -153,8 +159,10 @@ def profile(artifacts: list[Artifact], name: str, device: AndroidDevice, plan: R
             runnable.append((artifact, delegate))
     measured, errors = in_rounds(
         len(runnable), lambda i, share: run_artifact(phone, runnable[i][0], share, threads, runnable[i][1]), plan)
+    left = {artifact.path: phone.remove(artifact.path) for artifact, _ in runnable}
     for (artifact, delegate), runs, error in zip(runnable, measured, errors):
-        yield artifact, *_rows(phone, artifact, _label(name, delegate), delegate, host, threads, runs, error, plan)
+        yield artifact, *_rows(phone, artifact, _label(name, delegate), delegate, host, threads, runs, error, plan,
+                               left[artifact.path])
 
 
 def _tool(artifact: Artifact) -> str:
@@ -171,12 +179,13 @@ def _context(phone: AdbPhone, artifact: Artifact, run: ToolRun, host: str, deleg
 
 
 def _rows(phone: AdbPhone, artifact: Artifact, label: str, delegate: str, host: str, threads: int,
-          runs: list[ToolRun], error: str, plan: RunPlan) -> tuple[AgentResult, Profile]:
-    """One artifact's rows from its invocations in the rounds, or its failure."""
+          runs: list[ToolRun], error: str, plan: RunPlan, left: str) -> tuple[AgentResult, Profile]:
+    """One artifact's rows from its invocations in the rounds, or its failure; ``left``: why its model could not
+    be deleted from the phone afterwards (the details say so; the figures stand)."""
     if not runs:
         return _failed(phone, artifact, label, delegate, host, threads, error, Status.FAILED)
     run = combined(runs)
-    seen = invocations_seen(len(runs), error, plan)
+    seen = {**invocations_seen(len(runs), error, plan), **({"model_left_on_phone": left} if left else {})}
     return summary(run), tool_rows(artifact, label, run, _context(phone, artifact, run, host, delegate, **seen))
 
 
