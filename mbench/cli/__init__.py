@@ -11,9 +11,10 @@ import click
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="mbench")
 def main():
-    """Convert PyTorch models to ONNX, Core ML and TFLite, profile them, and report size, latency and parity.
+    """Convert PyTorch models to ONNX, Core ML and TFLite (and ExecuTorch), profile them, and report size, latency
+    and parity.
 
-    Example: mbench convert hed-vgg hed-mobilenetv2 --to onnx,coreml,tflite --out artifacts/
+    Example: mbench convert hed-vgg hed-mobilenetv2 --to onnx,coreml,tflite,executorch --out artifacts/
     """
 
 

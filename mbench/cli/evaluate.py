@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from mbench.cli._echo import label
 from mbench.cli._options import db_option, library_errors
 
 
@@ -51,13 +52,13 @@ def evaluate(artifacts_dir, task, data_dir, normalize, split, limit, levels, mod
 
 
 def _print_scores(artifact, rows) -> None:
-    label = f"{artifact.model} {artifact.format.value:<8} {artifact.precision.value:<6}"
+    name = label(artifact.model, artifact.format, artifact.precision)
     if rows[0].status.value != "ok":
         colour = "yellow" if rows[0].status.value == "not_run" else "red"
-        click.secho(f"{rows[0].status.value:<7} {label} {rows[0].error[:160]}", fg=colour)
+        click.secho(f"{rows[0].status.value:<7} {name} {rows[0].error[:160]}", fg=colour)
         return
     values = "  ".join(f"{r.metric} {r.value:.3f}" for r in rows)
-    click.echo(f"ok      {label} {values}")
+    click.echo(f"ok      {name} {values}")
 
 
 command = evaluate
