@@ -189,11 +189,16 @@ class Ratio:
     def text(self) -> str:
         """'2.9x (2.7-3.1)'; with too few shared rounds for an interval it says so rather than look certain."""
         if self.low is not None:
-            return f"{self.value:.2g}x ({self.low:.2g}-{self.high:.2g})"
+            return f"{_two(self.value)}x ({_two(self.low)}-{_two(self.high)})"
         if self.rounds:
-            return f"{self.value:.2g}x (no interval: {self.rounds} round{'s' if self.rounds != 1 else ''}, " \
+            return f"{_two(self.value)}x (no interval: {self.rounds} round{'s' if self.rounds != 1 else ''}, " \
                    f"{MIN_ROUNDS} needed)"
-        return f"{self.value:.2g}x"
+        return f"{_two(self.value)}x"
+
+
+def _two(value: float) -> str:
+    """Two significant digits, kept: 2.0, 0.45, 12."""
+    return f"{value:#.2g}".rstrip(".")
 
 
 def paired_ratio(first: Rounds, second: Rounds, name: str = LATENCY_ESTIMATOR, resamples: int = 1000,

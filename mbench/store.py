@@ -105,9 +105,11 @@ class Store:
 
         return pd.read_sql_query("SELECT * FROM runs ORDER BY started_at", self._db)
 
-    def samples(self) -> list[SampleSet]:
+    def samples(self, run_id: str | None = None) -> list[SampleSet]:
+        """Every stored sample set, or one run's."""
+        where, args = ("WHERE run_id = ? ", (run_id,)) if run_id else ("", ())
         cursor = self._db.execute("SELECT model, format, precision, device, artifact_sha256, values_zlib, run_id, "
-                                  "per_run_zlib FROM samples ORDER BY id")
+                                  f"per_run_zlib FROM samples {where}ORDER BY id", args)
         return [SampleSet(*row[:5], tuple(_unpacked(row[5])), row[6],
                           **{k: tuple(v) for k, v in (_unpacked(row[7]) if row[7] else {}).items()})
                 for row in cursor]

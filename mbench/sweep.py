@@ -47,13 +47,14 @@ def convert_and_record(specs: list[ModelSpec], formats: list[Format], out_dir: P
 def profile_and_record(artifacts_dir: Path, device_name: str, inventory: Inventory, store: Store, plan: RunPlan,
                        threads: int | None = None, models: list[str] | None = None,
                        on_result: Callable[[Artifact, AgentResult], None] | None = None,
-                       command: str | None = None) -> int:
-    """Profile every artifact under ``artifacts_dir`` on one device; returns the number of rows stored."""
+                       command: str | None = None, run_id: str | None = None) -> int:
+    """Profile every artifact under ``artifacts_dir`` on one device, as run ``run_id`` (a new one, named by
+    ``command``, when not given); returns the number of rows stored."""
     device = inventory.get(device_name)
     artifacts = [a for a in find_artifacts(artifacts_dir) if not models or a.model in models]
     if not artifacts:
         raise FileNotFoundError(f"no artifacts under {artifacts_dir} (run `mbench convert ... --out {artifacts_dir}`)")
-    run_id, written = start_run(store, command), 0
+    run_id, written = run_id or start_run(store, command), 0
     for artifact, result, profile in profile_each(artifacts, device_name, device, plan, threads, inventory):
         written += store.append(run_id, profile.rows, profile.samples)
         if on_result:

@@ -59,6 +59,31 @@ def test_user_model_through_the_cli(tmp_path):
     assert "mine onnx" in result.output
 
 
+def test_profile_ends_with_a_pairs_ratio_paired_over_its_rounds(tmp_path, inventory_file):
+    """Two models of one's own, profiled together: the end of `mbench profile` gives big / small per format with
+    its interval from this run's rounds (a burst of one run per round: 20 rounds)."""
+    source = tmp_path / "nets.py"
+    source.write_text("import torch\n"
+                      "def small():\n    return torch.nn.Conv2d(3, 8, 3)\n"
+                      "def big():\n    return torch.nn.Sequential(torch.nn.Conv2d(3, 32, 3), "
+                      "*[torch.nn.Conv2d(32, 32, 3) for _ in range(3)])\n")
+    db, out, runner = str(tmp_path / "m.db"), str(tmp_path / "a"), CliRunner()
+    for name in ("small", "big"):
+        made = runner.invoke(main, ["convert", "--model", f"{source}:{name}", "--name", name, "--input-shape",
+                                    "1,3,48,48", "--to", "onnx", "--out", out, "--db", db])
+        assert made.exit_code == 0, made.output
+    result = runner.invoke(main, ["profile", out, "--devices", str(inventory_file), "--runs", "20", "--min-seconds",
+                                  "0", "--warmup-seconds", "0", "--target-ci", "0", "--burst-seconds", "0.0001",
+                                  "--processes", "1", "--pair", "big,small", "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "big / small at fp32, each ratio paired over this run's rounds (95 % interval):" in result.output
+    onnx = re.search(r"host onnx +latency [\d.]+ / [\d.]+ ms = ([\d.]+)x \(([\d.]+)-([\d.]+)\)", result.output)
+    assert onnx is not None, result.output
+    ratio, low, high = map(float, onnx.groups())
+    assert 1 < low <= ratio <= high  # four 32-channel convolutions against one 8-channel one
+    assert "hed-vgg / hed-mobilenetv2" not in result.output  # the seed pair only when both were profiled
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["convert", "hed-vgq", "--to", "onnx"], "registered models"),
     (["convert", "test-tiny", "--to", "onnx,caffe"], "caffe not among onnx, coreml, tflite, executorch"),

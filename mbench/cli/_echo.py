@@ -53,3 +53,14 @@ def echo_profile(artifact, result) -> None:
                   if timed.contended else "")
                + (click.style(f"  NOISY: {noise}", fg="yellow") if noise else ""))
 
+
+
+def echo_ratios(pair: tuple[str, str], lines) -> None:
+    """A pair's latency ratios from one run (report.headline.run_ratios), as `mbench profile` ends."""
+    if not lines:
+        return
+    click.echo(f"{pair[0]} / {pair[1]} at fp32, each ratio paired over this run's rounds (95 % interval):")
+    for line in lines:
+        warning = click.style(f"  {line.warning}", fg="red") if line.warning else ""
+        click.echo(f"  {line.device} {line.format:<10} {line.what} {line.big:.3f} / {line.small:.3f} {line.unit} = "
+                   f"{line.ratio_text}{warning}")

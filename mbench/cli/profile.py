@@ -5,8 +5,8 @@ from pathlib import Path
 
 import click
 
-from mbench.cli._echo import echo_profile
-from mbench.cli._options import db_option, library_errors, parse_fraction
+from mbench.cli._echo import echo_profile, echo_ratios
+from mbench.cli._options import db_option, library_errors, parse_fraction, parse_pair
 from mbench.measure import RunPlan
 
 PLAN = RunPlan()  # the one source of the defaults below
@@ -45,10 +45,13 @@ PLAN = RunPlan()  # the one source of the defaults below
               help="In rounds, an artifact whose stopping rule holds takes one run per round until every "
                    "artifact's does, so all rows cover the same stretch of the machine (--apart: it leaves at once; "
                    "faster, but rows of one profile may then read a moving machine at different times).")
+@click.option("--pair", "pairs", multiple=True, callback=parse_pair, metavar="A,B",
+              help="At the end, also print model A's latency over model B's, paired over this run's rounds "
+                   "(repeatable); hed-vgg,hed-mobilenetv2 is printed whenever both were profiled.")
 @db_option
 @library_errors
 def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, min_seconds, warmup, warmup_seconds,
-            max_seconds, target_ci, burst_seconds, seed, processes, together, db):
+            max_seconds, target_ci, burst_seconds, seed, processes, together, pairs, db):
     """Measure load time, first inference, latency statistics and peak memory of every artifact on a device.
 
     Minimums follow LiteRT benchmark_model: warm up for at least 0.5 s, then at least 50 runs and 1 s; then
@@ -62,22 +65,30 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, 
     each line says how many rounds it took part in. Noisy measurements (CV > 10 %, or a drift > 5 % between the
     first and second half) are flagged. On Android and iPhone, whose tools time a whole invocation, --processes
     rounds give each artifact one invocation per round (with its share of the runs and seconds), in a seeded
-    shuffled order.
+    shuffled order. At the end, hed-vgg's latency over hed-mobilenetv2's (and each --pair's) per format, paired
+    over this run's rounds, with its 95 % interval.
 
     Example: mbench profile artifacts/ --device host --threads 2
+
+    Example: mbench profile artifacts/ --model net --model net-v2 --pair net,net-v2
     """
     from mbench.devices.inventory import load_inventory
+    from mbench.report.headline import PAIR, run_ratios
     from mbench.store import Store
-    from mbench.sweep import profile_and_record
+    from mbench.sweep import profile_and_record, start_run
 
     plan = RunPlan(warmup_runs=warmup, warmup_seconds=warmup_seconds, runs=runs, min_seconds=min_seconds,
                    max_seconds=max_seconds, target_ci=target_ci, burst_seconds=burst_seconds, seed=seed,
                    processes=processes, together=together)
     inventory = load_inventory(inventory_path)
     with Store(db) as store:
+        run_id = start_run(store, None)
         written = profile_and_record(artifacts_dir, device, inventory, store, plan, threads, list(model_filter),
-                                     on_result=echo_profile)
-    click.echo(f"{written} rows stored in {db}")
+                                     on_result=echo_profile, run_id=run_id)
+        rows, samples = store.measurements(), store.samples(run_id)
+    click.echo(f"{written} rows stored in {db} (run {run_id})")
+    for pair in dict.fromkeys([PAIR, *pairs]):
+        echo_ratios(pair, run_ratios(rows[rows.run_id == run_id], samples, pair))
 
 
 command = profile

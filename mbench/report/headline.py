@@ -74,8 +74,7 @@ def headline(rows: pd.DataFrame, pair: tuple[str, str] = PAIR, metric: str | Non
                       "MB")]
     lines += [PairLine(f, "-", "artifact size", _mb(rows, big, "size", f), _mb(rows, small, "size", f), "MB")
               for f in FORMATS]
-    for device in sorted(rows[rows.metric.isin(["latency", "latency_median"])].device.unique()):
-        lines += [latency_line(rows, samples, big, small, f, device) for f in FORMATS]
+    lines += _latency_lines(rows, samples, big, small)
     lines += [PairLine(f, "host", "parity max |Δ| vs PyTorch", value(rows, big, f, "parity_max_abs"),
                        value(rows, small, f, "parity_max_abs"), "") for f in FORMATS if f != "pytorch"]
     for accuracy in dict.fromkeys(m for m in (metric, "corner_iou") if m and (rows.metric == m).any()):
@@ -87,6 +86,17 @@ def headline(rows: pd.DataFrame, pair: tuple[str, str] = PAIR, metric: str | Non
 
         notes.insert(0, mobilenet_vs_vgg(rows, small, big))
     return Headline(big, small, _sentence(lines, big, small, metric), lines, notes)
+
+
+def run_ratios(rows: pd.DataFrame, samples: list[SampleSet], pair: tuple[str, str] = PAIR) -> list[PairLine]:
+    """The pair's latency lines at fp32 wherever both were timed, from one run's rows and samples: each ratio is
+    paired over that run's rounds (what `mbench profile` prints at its end)."""
+    return [line for line in _latency_lines(rows[rows.precision == "fp32"], samples, *pair) if line.ratio]
+
+
+def _latency_lines(rows: pd.DataFrame, samples: list[SampleSet], big: str, small: str) -> list[PairLine]:
+    devices = sorted(rows[rows.metric.isin(["latency", "latency_median"])].device.unique())
+    return [latency_line(rows, samples, big, small, f, device) for device in devices for f in FORMATS]
 
 
 def latency_line(rows: pd.DataFrame, samples: list[SampleSet], big: str, small: str, fmt: str,
