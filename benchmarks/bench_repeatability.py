@@ -98,8 +98,8 @@ def six_times(six: list, plan: RunPlan, threads: int | None, db: Path, scratch: 
             with Store(db) as store:
                 begun = time.time()
                 run, seconds = profile(store, six, plan, threads, "six in rounds")
-                times.setdefault("start", min(s.timestamps[0] for s in store.samples()
-                                              if s.run_id == run and s.timestamps) - begun)
+                times.setdefault("start", min(s.timestamps[0] for s in store.samples(run)
+                                              if s.timestamps) - begun)
         else:
             chosen = dataclasses.replace(plan, processes=1) if way == "one_process" else plan
             seconds = sequential_seconds(six, chosen, threads, scratch)
@@ -121,8 +121,7 @@ class BusyLoop:
 
 
 def timed_runs(store: Store, run_id: str) -> dict[tuple[str, str], Rounds]:
-    return {(s.model, s.format): s.timed() for s in store.samples()
-            if s.run_id == run_id}
+    return {(s.model, s.format): s.timed() for s in store.samples(run_id)}
 
 
 def seen(store: Store, run_id: str) -> dict[tuple[str, str], dict]:

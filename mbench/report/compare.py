@@ -116,7 +116,7 @@ def compare_runs(store: Store, run_a: str, run_b: str, metric: str = DEFAULT_MET
     check_runs(store, [run_a, run_b])
     rows = store.measurements()
     before, after = (run_values(rows, run, metric) for run in (run_a, run_b))
-    samples = store.samples()
+    samples = [s for run in dict.fromkeys((run_a, run_b)) for s in store.samples(run)]
     differences = []
     for key in sorted(set(before) | set(after)):
         pooled = (_pooled(samples, run_a, key), _pooled(samples, run_b, key))

@@ -35,7 +35,7 @@ def compare_models(store: Store, run: str, baseline: str, candidate: str, thresh
             raise UnknownModelError(f"model {model!r} has no latency in run {run}; measured there: "
                                     f"{', '.join(measured) or 'none'}")
     timed = {(s.model, s.format, s.precision, s.device): s.timed()
-             for s in store.samples() if s.run_id == run and s.model in (baseline, candidate)}
+             for s in store.samples(run) if s.model in (baseline, candidate)}
     differences = []
     for key in sorted(k for k in values if k[0] == baseline):
         other = (candidate, *key[1:])
