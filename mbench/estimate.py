@@ -187,18 +187,18 @@ class Ratio:
     rounds: int
 
     def text(self) -> str:
-        """'2.9x (2.7-3.1)'; with too few shared rounds for an interval it says so rather than look certain."""
+        """'2.54x (2.52-2.55)'; with too few shared rounds for an interval it says so rather than look certain."""
         if self.low is not None:
-            return f"{_two(self.value)}x ({_two(self.low)}-{_two(self.high)})"
+            return f"{_three(self.value)}x ({_three(self.low)}-{_three(self.high)})"
         if self.rounds:
-            return f"{_two(self.value)}x (no interval: {self.rounds} round{'s' if self.rounds != 1 else ''}, " \
+            return f"{_three(self.value)}x (no interval: {self.rounds} round{'s' if self.rounds != 1 else ''}, " \
                    f"{MIN_ROUNDS} needed)"
-        return f"{_two(self.value)}x"
+        return f"{_three(self.value)}x"
 
 
-def _two(value: float) -> str:
-    """Two significant digits, kept: 2.0, 0.45, 12."""
-    return f"{value:#.2g}".rstrip(".")
+def _three(value: float) -> str:
+    """Three significant digits, kept (2.00, 0.452, 12.3): enough that a tight interval still shows its width."""
+    return f"{value:#.3g}".rstrip(".")
 
 
 def paired_ratio(first: Rounds, second: Rounds, name: str = LATENCY_ESTIMATOR, resamples: int = 1000,

@@ -67,7 +67,7 @@ def test_a_paired_ratio_cancels_what_the_rounds_share():
     a = tuple(2.5 * v for v in b)
     ratio = paired_ratio(Rounds(a, rounds), Rounds(b, rounds), "median")
     assert ratio.value == pytest.approx(2.5) and ratio.low == pytest.approx(2.5) and ratio.high == pytest.approx(2.5)
-    assert ratio.rounds == 30 and ratio.text() == "2.5x (2.5-2.5)"
+    assert ratio.rounds == 30 and ratio.text() == "2.50x (2.50-2.50)"
 
 
 def test_the_bootstrap_interval_covers_the_true_ratio_and_narrows_with_rounds():
@@ -85,7 +85,7 @@ def test_the_bootstrap_interval_covers_the_true_ratio_and_narrows_with_rounds():
 
 def test_no_shared_rounds_gives_a_ratio_without_an_interval():
     ratio = paired_ratio(Rounds((2.0, 2.0), (0, 0)), Rounds((1.0, 1.0), (1, 1)), "median")
-    assert ratio.value == 2.0 and ratio.low is None and ratio.text() == "2.0x"
+    assert ratio.value == 2.0 and ratio.low is None and ratio.text() == "2.00x"
 
 
 def test_too_few_shared_rounds_say_so_instead_of_an_interval():
@@ -93,7 +93,7 @@ def test_too_few_shared_rounds_say_so_instead_of_an_interval():
     rounds = (0, 0, 1, 1, 2, 2)
     ratio = paired_ratio(Rounds((3.0,) * 6, rounds), Rounds((1.0,) * 6, rounds), "median")
     assert ratio.rounds == 3 and ratio.low is None
-    assert ratio.text() == "3.0x (no interval: 3 rounds, 4 needed)"
+    assert ratio.text() == "3.00x (no interval: 3 rounds, 4 needed)"
 
 
 def test_a_machine_that_slows_as_a_whole_swings_between_rounds_and_is_contended():

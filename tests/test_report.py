@@ -151,7 +151,7 @@ def test_latency_headline_pairs_rounds_and_flags_contention(tmp_path):
                      [SampleSet("hed-vgg", "onnx", "fp32", "host", "a", (30.0,) * 32, rounds=rounds),
                       SampleSet("hed-mobilenetv2", "onnx", "fp32", "host", "b", (10.0,) * 32, rounds=rounds)])
         html = render_report(store, tmp_path / "index.html").read_text()
-    assert "3.0x (3.0-3.0)" in html and "CONTENDED (hed-vgg): the ratio is not trustworthy" in html
+    assert "3.00x (3.00-3.00)" in html and "CONTENDED (hed-vgg): the ratio is not trustworthy" in html
     assert "median latency (older rows" in html  # tflite rows have no `latency`: their median stands in, said so
     assert "CONTENDED (40 % of runs descheduled)" in html
 
