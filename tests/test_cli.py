@@ -82,6 +82,11 @@ def test_profile_ends_with_a_pairs_ratio_paired_over_its_rounds(tmp_path, invent
     ratio, low, high = map(float, onnx.groups())
     assert 1 < low <= ratio <= high  # four 32-channel convolutions against one 8-channel one
     assert "hed-vgg / hed-mobilenetv2" not in result.output  # the seed pair only when both were profiled
+    asked = runner.invoke(main, ["profile", out, "--devices", str(inventory_file), "--model", "small", "--runs", "5",
+                                 "--min-seconds", "0", "--warmup-seconds", "0", "--target-ci", "0", "--processes", "1",
+                                 "--pair", "big,small", "--db", db])
+    assert asked.exit_code == 0 and "big / small: no ratio, big not timed at fp32 in this run" in asked.output
+    assert "(timed: small)" in asked.output
 
 
 @pytest.mark.parametrize(("args", "message"), [

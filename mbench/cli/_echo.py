@@ -55,9 +55,13 @@ def echo_profile(artifact, result) -> None:
 
 
 
-def echo_ratios(pair: tuple[str, str], lines) -> None:
-    """A pair's latency ratios from one run (report.headline.run_ratios), as `mbench profile` ends."""
+def echo_ratios(pair: tuple[str, str], lines, timed: list[str]) -> None:
+    """A pair's latency ratios from one run (report.headline.run_ratios), as `mbench profile` ends; without any,
+    which of the two was not timed at fp32, and which models were."""
     if not lines:
+        missing = [m for m in pair if m not in timed] or list(pair)
+        click.secho(f"{pair[0]} / {pair[1]}: no ratio, {' and '.join(missing)} not timed at fp32 in this run on a "
+                    f"format both have (timed: {', '.join(timed) or 'none'})", fg="yellow")
         return
     click.echo(f"{pair[0]} / {pair[1]} at fp32, each ratio paired over this run's rounds (95 % interval):")
     for line in lines:

@@ -87,8 +87,12 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, 
                                      on_result=echo_profile, run_id=run_id)
         rows, samples = store.measurements(), store.samples(run_id)
     click.echo(f"{written} rows stored in {db} (run {run_id})")
+    mine = rows[rows.run_id == run_id]
     for pair in dict.fromkeys([PAIR, *pairs]):
-        echo_ratios(pair, run_ratios(rows[rows.run_id == run_id], samples, pair))
+        lines = run_ratios(mine, samples, pair)
+        if lines or pair in pairs:
+            timed = mine[mine.metric.isin(["latency", "latency_median"]) & (mine.precision == "fp32")]
+            echo_ratios(pair, lines, sorted(set(timed.model)))
 
 
 command = profile
