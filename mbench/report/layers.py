@@ -12,8 +12,6 @@ if TYPE_CHECKING:
 
 def layer_frame(measurements: "pd.DataFrame", layers: list[str]) -> "pd.DataFrame":
     """One row per layer: parameters, MACs, and the latest median latency (ms) on the host per format."""
-    import pandas as pd
-
     rows = measurements[measurements["model"].isin(layers) & (measurements["status"] == "ok")].sort_values("id")
     facts = latest_rows(rows, ("model", "metric"), ("parameters", "macs"))
     frame = facts.pivot(index="model", columns="metric", values="value").reindex(columns=["parameters", "macs"])
