@@ -59,9 +59,10 @@ def test_user_model_through_the_cli(tmp_path):
     assert "mine onnx" in result.output
 
 
-def test_profile_ends_with_a_pairs_ratio_paired_over_its_rounds(tmp_path, inventory_file):
+def test_profile_and_report_end_with_a_pairs_ratio_paired_over_its_rounds(tmp_path, inventory_file):
     """Two models of one's own, profiled together: the end of `mbench profile` gives big / small per format with
-    its interval from this run's rounds (a burst of one run per round: 20 rounds)."""
+    its interval from this run's rounds (a burst of one run per round: 20 rounds), `mbench report` prints its
+    headline sentence, and a pair that has no ratio says why."""
     source = tmp_path / "nets.py"
     source.write_text("import torch\n"
                       "def small():\n    return torch.nn.Conv2d(3, 8, 3)\n"
@@ -82,6 +83,10 @@ def test_profile_ends_with_a_pairs_ratio_paired_over_its_rounds(tmp_path, invent
     ratio, low, high = map(float, onnx.groups())
     assert 1 < low <= ratio <= high  # four 32-channel convolutions against one 8-channel one
     assert "hed-vgg / hed-mobilenetv2" not in result.output  # the seed pair only when both were profiled
+    report = runner.invoke(main, ["report", "--db", db, "-o", str(tmp_path / "r.html"), "--pair", "big,small"])
+    assert report.exit_code == 0, report.output
+    sentence = re.search(r"small's fastest artifact runs in [\d.]+ ms against [\d.]+ ms \(([\d.]+)x \(", report.output)
+    assert sentence is not None and float(sentence.group(1)) > 1, report.output  # the report's headline, printed
     asked = runner.invoke(main, ["profile", out, "--devices", str(inventory_file), "--model", "small", "--runs", "5",
                                  "--min-seconds", "0", "--warmup-seconds", "0", "--target-ci", "0", "--processes", "1",
                                  "--pair", "big,small", "--db", db])

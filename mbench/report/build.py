@@ -13,6 +13,7 @@ from mbench.report import plots, precision, tables
 from mbench.report.headline import Headline, headlines
 from mbench.report.sections import GroupedTable, Section, Table
 from mbench.report.render import render
+from mbench.results import SampleSet
 from mbench.store import Store, latest_rows, newest_model_rows
 
 
@@ -29,16 +30,28 @@ class Page:
     metric: str | None
 
 
-def build_page(store: Store, pairs: list[tuple[str, str]] = (), metric: str | None = None) -> Page | None:
+def _current(store: Store) -> tuple[pd.DataFrame, list[SampleSet]]:
+    """The latest rows of each model's newest source, and their raw samples."""
     measured = store.measurements()
     kept = newest_model_rows(measured)[0]
-    rows = latest_rows(kept)
+    older = set(measured.artifact_sha256) - set(kept.artifact_sha256)  # artifacts of a model's older source
+    return latest_rows(kept), [s for s in store.samples() if s.artifact_sha256 not in older]
+
+
+def headline_sentences(store: Store, pairs: list[tuple[str, str]] = (), metric: str | None = None) -> list[str]:
+    """The report's headline sentences, for a command line to print beside the report it wrote."""
+    rows, samples = _current(store)
+    if rows.empty:
+        return []
+    return [h.sentence for h in headlines(rows, list(pairs), tables.accuracy_metric(rows, metric), samples)]
+
+
+def build_page(store: Store, pairs: list[tuple[str, str]] = (), metric: str | None = None) -> Page | None:
+    rows, samples = _current(store)
     if rows.empty:
         return None
     metric = tables.accuracy_metric(rows, metric)
     wide = tables.comparison(rows)
-    older = set(measured.artifact_sha256) - set(kept.artifact_sha256)  # artifacts of a model's older source
-    samples = [s for s in store.samples() if s.artifact_sha256 not in older]
     figures = plots.size_vs_latency(wide) + [plots.pareto(wide, rows, metric), plots.distributions(samples),
                                              plots.op_breakdown(rows)]
     return Page(headlines(rows, list(pairs), metric, samples), Table.of_frame(wide), [f for f in figures if f],
