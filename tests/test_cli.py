@@ -102,6 +102,7 @@ def test_profile_and_report_end_with_a_pairs_ratio_paired_over_its_rounds(tmp_pa
     (["profile", ".", "--device", "iphone"], "unknown device 'iphone'"),
     (["profile", ".", "--target-ci", "2"], "'2' is 200%: a fraction below 1 is expected (did you mean 2%, i.e. 0.02?)"),
     (["report", "--db", "absent.db"], "no results database"),
+    (["profile", ".", "--pair", "net,net"], "'net,net': expected two different model names"),
     (["devices", "check", "pi", "--devices", "absent.yaml"], "no such inventory file"),
 ])
 def test_bad_input_gets_a_clear_error(args, message, tmp_path, monkeypatch):

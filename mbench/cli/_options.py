@@ -64,16 +64,18 @@ def parse_shape(ctx, param, text):
     return shape
 
 
+def pair_of(text: str, param_hint: str | None = None) -> tuple[str, str]:
+    """'A,B' -> (A, B): two different model names."""
+    names = [n.strip() for n in text.split(",")]
+    if len(names) != 2 or not all(names) or names[0] == names[1]:
+        raise click.BadParameter(f"{text!r}: expected two different model names separated by a comma, "
+                                 "e.g. hed-vgg,hed-mobilenetv2", param_hint=param_hint)
+    return names[0], names[1]
+
+
 def parse_pair(ctx, param, values) -> list[tuple[str, str]]:
     """Repeated 'A,B' options -> [(A, B), ...]."""
-    pairs = []
-    for text in values:
-        names = [n.strip() for n in text.split(",")]
-        if len(names) != 2 or not all(names):
-            raise click.BadParameter(f"{text!r}: expected two model names separated by a comma, "
-                                     "e.g. hed-vgg,hed-mobilenetv2")
-        pairs.append((names[0], names[1]))
-    return pairs
+    return [pair_of(text) for text in values]
 
 
 def db_option(command):

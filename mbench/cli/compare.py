@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from mbench.cli._options import db_option, parse_fraction
+from mbench.cli._options import db_option, pair_of, parse_fraction
 
 
 EXIT_REGRESSION = 1
@@ -15,7 +15,7 @@ EXIT_INCONCLUSIVE = 3  # 2 is click's usage error
 @click.command(name="compare")
 @click.argument("runs", nargs=-1)
 @click.option("--baseline", metavar="RUN", help="Compare RUN against the newest run that measured the metric.")
-@click.option("--models", metavar="BASE,CAND", callback=lambda ctx, param, text: parse_models(text),
+@click.option("--models", metavar="BASE,CAND", callback=lambda ctx, param, text: pair_of(text, "--models") if text else None,
               help="Compare two models measured in one RUN (a baseline and a candidate build, profiled together): "
                    "their latency paired over the rounds both took part in, with a 95 % interval.")
 @click.option("--metric", help="The metric to compare and gate on [default: latency, the headline estimate; "
@@ -74,17 +74,6 @@ def compare(runs, baseline, models, metric, threshold, alpha, output, as_json, d
                    f"past {threshold:.1%} can neither be confirmed nor ruled out (measure again on a quieter one)",
                    err=True)
         raise SystemExit(EXIT_INCONCLUSIVE)
-
-
-def parse_models(text: str | None) -> tuple[str, str] | None:
-    """'BASE,CAND' -> ('BASE', 'CAND')."""
-    if text is None:
-        return None
-    names = [name.strip() for name in text.split(",")]
-    if len(names) != 2 or not all(names) or names[0] == names[1]:
-        raise click.BadParameter(f"{text!r}: expected two different model names, BASE,CAND (e.g. "
-                                 "hed-mobilenetv2,hed-mobilenetv2-new)", param_hint="--models")
-    return names[0], names[1]
 
 
 def _pick_runs(store, runs, baseline, metric, latest_run) -> tuple[str, str]:
