@@ -93,3 +93,16 @@ def test_coverage_command_runs_layers_on_the_host(tmp_path, inventory_file):
     assert layers["parameters"].tolist() == [108, 39]
     assert (layers[["pytorch fp32 ms", "onnx fp32 ms"]] > 0).all().all()
     assert "108" in layer_html(layers)
+
+
+def test_the_layer_table_shows_the_headline_latency_and_the_median_only_for_older_rows(tmp_path):
+    from mbench.results import Measurement
+
+    with Store(tmp_path / "l.db") as store:
+        store.start_run("R", "test")
+        store.append("R", [Measurement("new", "onnx", "fp32", "host", "latency", 1.5, "ms"),
+                           Measurement("new", "onnx", "fp32", "host", "latency_median", 1.7, "ms"),
+                           Measurement("old", "onnx", "fp32", "host", "latency_median", 2.2, "ms"),
+                           Measurement("old", "onnx", "fp32", "android", "latency_median", 9.0, "ms")])
+        frame = layer_frame(store.measurements(), ["new", "old"])
+    assert frame.set_index("layer")["onnx fp32 ms"].to_dict() == {"new": 1.5, "old": 2.2}

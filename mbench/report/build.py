@@ -106,7 +106,8 @@ def _coverage_sections(rows: pd.DataFrame) -> list[Section]:
     layers = [name for name in layer_names() if name in set(rows.model)]
     if layers:
         found.append(Section.of_frame("Layer benchmark", layer_frame(rows, layers),
-                                      "One layer per model: parameters, MACs and latency per format."))
+                                      "One layer per model: parameters, MACs and latency per format "
+                                      "(`latency`, the headline estimate; the median for rows from before it)."))
     return found
 
 

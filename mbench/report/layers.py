@@ -11,12 +11,15 @@ if TYPE_CHECKING:
 
 
 def layer_frame(measurements: "pd.DataFrame", layers: list[str]) -> "pd.DataFrame":
-    """One row per layer: parameters, MACs, and the latest median latency (ms) on the host per format."""
+    """One row per layer: parameters, MACs, and the latest `latency` (ms, the headline estimate) on the host per
+    format; the median where a row was measured before that metric existed."""
     rows = measurements[measurements["model"].isin(layers) & (measurements["status"] == "ok")].sort_values("id")
     facts = latest_rows(rows, ("model", "metric"), ("parameters", "macs"))
     frame = facts.pivot(index="model", columns="metric", values="value").reindex(columns=["parameters", "macs"])
-    latency = rows[(rows["metric"] == "latency_median") & (rows["device"] == "host")]
-    latency = latest_rows(latency, ("model", "format", "precision"))
+    latency = latest_rows(rows[rows["device"] == "host"], ("model", "format", "precision", "metric"),
+                          ("latency", "latency_median"))
+    latency = latency.assign(fallback=latency["metric"] != "latency").sort_values("fallback")
+    latency = latency.drop_duplicates(["model", "format", "precision"], keep="first")
     per_format = latency.pivot_table(index="model", columns=["format", "precision"], values="value")
     per_format.columns = [f"{f} {p} ms" for f, p in per_format.columns]
     frame = frame.join(per_format, how="outer").reindex([n for n in layers if n in set(rows["model"])])
