@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from mbench.artifacts import Artifact, find_artifacts
 from mbench.convert.pipeline import Conversion, ConvertSettings, conversion_rows, convert_model
@@ -44,22 +44,28 @@ def convert_and_record(specs: list[ModelSpec], formats: list[Format], out_dir: P
     return outcomes
 
 
+class Recorded(NamedTuple):
+    """What a profile stored: its run and how many rows."""
+
+    run_id: str
+    rows: int
+
+
 def profile_and_record(artifacts_dir: Path, device_name: str, inventory: Inventory, store: Store, plan: RunPlan,
                        threads: int | None = None, models: list[str] | None = None,
                        on_result: Callable[[Artifact, AgentResult], None] | None = None,
-                       command: str | None = None, run_id: str | None = None) -> int:
-    """Profile every artifact under ``artifacts_dir`` on one device, as run ``run_id`` (a new one, named by
-    ``command``, when not given); returns the number of rows stored."""
+                       command: str | None = None) -> Recorded:
+    """Profile every artifact under ``artifacts_dir`` on one device, as a new run named by ``command``."""
     device = inventory.get(device_name)
     artifacts = [a for a in find_artifacts(artifacts_dir) if not models or a.model in models]
     if not artifacts:
         raise FileNotFoundError(f"no artifacts under {artifacts_dir} (run `mbench convert ... --out {artifacts_dir}`)")
-    run_id, written = run_id or start_run(store, command), 0
+    run_id, written = start_run(store, command), 0
     for artifact, result, profile in profile_each(artifacts, device_name, device, plan, threads, inventory):
         written += store.append(run_id, profile.rows, profile.samples)
         if on_result:
             on_result(artifact, result)
-    return written
+    return Recorded(run_id, written)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ def profiled(tiny_artifacts_dir, tmp_path_factory):
     inventory_path = tmp_path_factory.mktemp("inv") / "devices.yaml"
     inventory_path.write_text("devices:\n  host:\n    kind: local\n    threads: 1\n")
     with Store(db) as store:
-        written = profile_and_record(tiny_artifacts_dir, "host", load_inventory(inventory_path), store, QUICK)
+        run_id, written = profile_and_record(tiny_artifacts_dir, "host", load_inventory(inventory_path), store, QUICK)
+        assert list(store.runs().run_id) == [run_id]
         yield written, store.measurements(), store.samples()
 
 

@@ -75,16 +75,15 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, 
     from mbench.devices.inventory import load_inventory
     from mbench.report.headline import PAIR, run_ratios
     from mbench.store import Store
-    from mbench.sweep import profile_and_record, start_run
+    from mbench.sweep import profile_and_record
 
     plan = RunPlan(warmup_runs=warmup, warmup_seconds=warmup_seconds, runs=runs, min_seconds=min_seconds,
                    max_seconds=max_seconds, target_ci=target_ci, burst_seconds=burst_seconds, seed=seed,
                    processes=processes, together=together)
     inventory = load_inventory(inventory_path)
     with Store(db) as store:
-        run_id = start_run(store, None)
-        written = profile_and_record(artifacts_dir, device, inventory, store, plan, threads, list(model_filter),
-                                     on_result=echo_profile, run_id=run_id)
+        run_id, written = profile_and_record(artifacts_dir, device, inventory, store, plan, threads,
+                                             list(model_filter), on_result=echo_profile)
         rows, samples = store.measurements(), store.samples(run_id)
     click.echo(f"{written} rows stored in {db} (run {run_id})")
     mine = rows[rows.run_id == run_id]
