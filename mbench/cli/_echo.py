@@ -54,7 +54,6 @@ def echo_profile(artifact, result) -> None:
                + (click.style(f"  NOISY: {noise}", fg="yellow") if noise else ""))
 
 
-
 def echo_ratios(pair: tuple[str, str], lines, timed: list[str]) -> None:
     """A pair's latency ratios from one run (report.headline.run_ratios), as `mbench profile` ends; without any,
     which of the two was not timed at fp32, and which models were."""

@@ -15,7 +15,8 @@ EXIT_INCONCLUSIVE = 3  # 2 is click's usage error
 @click.command(name="compare")
 @click.argument("runs", nargs=-1)
 @click.option("--baseline", metavar="RUN", help="Compare RUN against the newest run that measured the metric.")
-@click.option("--models", metavar="BASE,CAND", callback=lambda ctx, param, text: pair_of(text, "--models") if text else None,
+@click.option("--models", metavar="BASE,CAND",
+              callback=lambda ctx, param, text: pair_of(text, "--models") if text else None,
               help="Compare two models measured in one RUN (a baseline and a candidate build, profiled together): "
                    "their latency paired over the rounds both took part in, with a 95 % interval.")
 @click.option("--metric", help="The metric to compare and gate on [default: latency, the headline estimate; "

@@ -87,11 +87,11 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, 
         rows, samples = store.measurements(), store.samples(run_id)
     click.echo(f"{written} rows stored in {db} (run {run_id})")
     mine = rows[rows.run_id == run_id]
+    timed = sorted(set(mine[mine.metric.isin(["latency", "latency_median"]) & (mine.precision == "fp32")].model))
     for pair in dict.fromkeys([PAIR, *pairs]):
         lines = run_ratios(mine, samples, pair)
         if lines or pair in pairs:
-            timed = mine[mine.metric.isin(["latency", "latency_median"]) & (mine.precision == "fp32")]
-            echo_ratios(pair, lines, sorted(set(timed.model)))
+            echo_ratios(pair, lines, timed)
 
 
 command = profile

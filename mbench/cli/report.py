@@ -21,21 +21,21 @@ def report(output, title, pairs, metric, db):
 
     Example: mbench report --db mbench.db -o reports/index.html --pair test-tiny,hed-mobilenetv2
     """
-    from mbench.report.build import headline_sentences, render_report
+    from mbench.report.build import build_page, render_report
     from mbench.store import Store, newest_model_rows
 
     if not Path(db).is_file():
         raise click.ClickException(f"{db}: no results database here (run `mbench convert` and `mbench profile`, "
                                    "or pass --db PATH)")
     with Store(db) as store:
-        path = render_report(store, output, title, pairs=pairs, metric=metric)
+        page = build_page(store, pairs, metric)
+        path = render_report(store, output, title, pairs=pairs, metric=metric, page=page)
         left_out = newest_model_rows(store.measurements())[1]
-        sentences = headline_sentences(store, pairs, metric)
     for row in left_out.itertuples(index=False):
         click.echo(f"{row.model}: {row[3]} rows of older source models ({row[2]}) left out; shown: {row[1]}")
     click.echo(f"report written to {path}")
-    for sentence in sentences:
-        click.echo(sentence)
+    for headline in page.headlines if page else []:
+        click.echo(headline.sentence)
 
 
 command = report

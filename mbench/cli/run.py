@@ -26,7 +26,7 @@ def run(config_path, fresh, executor, address, quiet):
 
     Example: mbench run examples/sweep.yaml
     """
-    from mbench.report.build import headline_sentences, render_report
+    from mbench.report.build import build_page, render_report
     from mbench.store import Store
     from mbench.sweep import run_sweep
     from mbench.sweep_config import load_sweep_config
@@ -39,12 +39,12 @@ def run(config_path, fresh, executor, address, quiet):
             artifacts = run_sweep_ray(config, store, show, fresh, address)
         else:
             artifacts = run_sweep(config, store, show, fresh)
-        report = render_report(store, config.report) if config.report else None
-        sentences = headline_sentences(store)
+        page = build_page(store)
+        report = render_report(store, config.report, page=page) if config.report else None
     click.echo(f"{len(artifacts)} artifacts on {len(config.devices)} device(s); results in {config.db}"
                + (f"; report {report}" if report else ""))
-    for sentence in sentences:
-        click.echo(sentence)
+    for headline in page.headlines if page else []:
+        click.echo(headline.sentence)
 
 
 @contextlib.contextmanager

@@ -13,7 +13,6 @@ from mbench.report import plots, precision, tables
 from mbench.report.headline import Headline, headlines
 from mbench.report.sections import GroupedTable, Section, Table
 from mbench.report.render import render
-from mbench.results import SampleSet
 from mbench.store import Store, latest_rows, newest_model_rows
 
 
@@ -30,28 +29,16 @@ class Page:
     metric: str | None
 
 
-def _current(store: Store) -> tuple[pd.DataFrame, list[SampleSet]]:
-    """The latest rows of each model's newest source, and their raw samples."""
+def build_page(store: Store, pairs: list[tuple[str, str]] = (), metric: str | None = None) -> Page | None:
     measured = store.measurements()
     kept = newest_model_rows(measured)[0]
-    older = set(measured.artifact_sha256) - set(kept.artifact_sha256)  # artifacts of a model's older source
-    return latest_rows(kept), [s for s in store.samples() if s.artifact_sha256 not in older]
-
-
-def headline_sentences(store: Store, pairs: list[tuple[str, str]] = (), metric: str | None = None) -> list[str]:
-    """The report's headline sentences, for a command line to print beside the report it wrote."""
-    rows, samples = _current(store)
-    if rows.empty:
-        return []
-    return [h.sentence for h in headlines(rows, list(pairs), tables.accuracy_metric(rows, metric), samples)]
-
-
-def build_page(store: Store, pairs: list[tuple[str, str]] = (), metric: str | None = None) -> Page | None:
-    rows, samples = _current(store)
+    rows = latest_rows(kept)
     if rows.empty:
         return None
     metric = tables.accuracy_metric(rows, metric)
     wide = tables.comparison(rows)
+    older = set(measured.artifact_sha256) - set(kept.artifact_sha256)  # artifacts of a model's older source
+    samples = [s for s in store.samples() if s.artifact_sha256 not in older]
     figures = plots.size_vs_latency(wide) + [plots.pareto(wide, rows, metric), plots.distributions(samples),
                                              plots.op_breakdown(rows)]
     return Page(headlines(rows, list(pairs), metric, samples), Table.of_frame(wide), [f for f in figures if f],
@@ -121,13 +108,14 @@ def _left_out_section(left_out: pd.DataFrame) -> list[Section]:
 
 
 def render_report(store: Store, out: Path, title: str = "mbench report", pairs: list[tuple[str, str]] = (),
-                  metric: str | None = None, sections: list[Section] = ()) -> Path:
+                  metric: str | None = None, sections: list[Section] = (), page: Page | None = None) -> Path:
     """Write the report to `out`. `pairs` adds headline pairs after the HED one; `metric` picks the accuracy
     metric of the Pareto plot (default: the first measured of ods_f, top1, miou); `sections` are extra tables
-    (e.g. a coverage matrix) drawn after the built-in ones."""
+    (e.g. a coverage matrix) drawn after the built-in ones; `page`: one already built from this store with the same
+    pairs and metric (a command that also prints its headline builds it once)."""
     import plotly.offline
 
-    page = build_page(store, pairs, metric)
+    page = page or build_page(store, pairs, metric)
     current, left_out = newest_model_rows(store.measurements())
     sections = builtin_sections(latest_rows(current)) + list(sections) + _left_out_section(left_out)
     html = render("report.html.j2",
