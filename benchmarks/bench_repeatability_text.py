@@ -79,12 +79,12 @@ def window_lines(report: dict) -> list[str]:
     if not w:
         return []
     counts = " / ".join(str(n) for n in w["shared_rounds"].values())
-    kinds = ("shared rounds", "all runs")
-    worst = {k: pct(w[k]["quiet_vs_quiet_worst"]) for k in kinds}
-    copy = {k: " / ".join(pct(v) for v in w[k]["copy_vs_original"].values()) for k in kinds}
     if report["plan"].get("together", True):
         return [f"Every artifact took part in every round of its profile ({counts} rounds): one whose stopping rule "
                 "held took one run per round until all had.", ""]
+    kinds = ("shared rounds", "all runs")
+    worst = {k: pct(w[k]["quiet_vs_quiet_worst"]) for k in kinds}
+    copy = {k: " / ".join(pct(v) for v in w[k]["copy_vs_original"].values()) for k in kinds}
     return [f"On the rounds all eight artifacts of a profile took part in ({counts} rounds; after them the first "
             f"artifact had met its stopping rule and left): quiet vs. quiet at worst {worst['shared rounds']} (all "
             f"runs: {worst['all runs']}); the identical build vs. its original, quiet / quiet again / busy, "
