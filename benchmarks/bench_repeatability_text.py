@@ -74,6 +74,11 @@ def threads_said(report: dict) -> str:
     return f"threads {report['threads']} ({source})"
 
 
+def runs_said(plan: dict) -> str:
+    """The bursts' minimum runs; recordings from before it existed had none (one run at least)."""
+    return f" of at least {plan['burst_runs']} runs" if plan.get("burst_runs", 1) > 1 else ""
+
+
 def window_lines(report: dict) -> list[str]:
     w = report.get("windows")
     if not w:
@@ -127,8 +132,8 @@ def render(report: dict) -> str:
             f"`benchmarks/bench_repeatability.py --max-seconds {plan['max_seconds']:g}"
             f"{'' if plan.get('together', True) else ' --apart'}`: {platform.machine()}, "
             f"{report.get('cpu_count')} CPUs, {threads_said(report)}; "
-            f"rounds of {plan['burst_seconds']:g} s bursts, seed {plan['seed']}. Eight artifacts profiled in interleaved "
-            "rounds three times: quiet, quiet again, beside a one-core busy loop. "
+            f"rounds of {plan['burst_seconds']:g} s bursts{runs_said(plan)}, seed {plan['seed']}. Eight artifacts profiled "
+            "in interleaved rounds three times: quiet, quiet again, beside a one-core busy loop. "
             + ("An artifact whose stopping rule holds takes one run per round until every artifact's does. "
                if plan.get("together", True) else "An artifact leaves the rounds as soon as its stopping rule holds. ")
             + report.get("conditions_note", ""),

@@ -32,6 +32,7 @@ class ProfileSettings(BaseModel):
     max_seconds: Annotated[float, Field(ge=0)] = PLAN.max_seconds
     target_ci: Annotated[float, Field(ge=0, lt=1)] = PLAN.target_ci  # a fraction: 0.01 is 1 %
     burst_seconds: Annotated[float, Field(gt=0)] = PLAN.burst_seconds
+    burst_runs: Annotated[int, Field(ge=1)] = PLAN.burst_runs
     seed: int = PLAN.seed
     processes: Annotated[int, Field(ge=1)] = PLAN.processes
     together: bool = PLAN.together

@@ -75,7 +75,7 @@ def test_profile_and_report_end_with_a_pairs_ratio_paired_over_its_rounds(tmp_pa
         assert made.exit_code == 0, made.output
     result = runner.invoke(main, ["profile", out, "--devices", str(inventory_file), "--runs", "20", "--min-seconds",
                                   "0", "--warmup-seconds", "0", "--target-ci", "0", "--burst-seconds", "0.0001",
-                                  "--processes", "1", "--pair", "big,small", "--db", db])
+                                  "--burst-runs", "1", "--processes", "1", "--pair", "big,small", "--db", db])
     assert result.exit_code == 0, result.output
     assert "big / small at fp32, each ratio paired over this run's rounds (95 % interval):" in result.output
     onnx = re.search(r"host onnx +latency [\d.]+ / [\d.]+ ms = ([\d.]+)x \(([\d.]+)-([\d.]+)\)", result.output)

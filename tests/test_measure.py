@@ -94,7 +94,7 @@ def test_run_plan_is_the_one_source_of_the_defaults():
     defaults = {p.name: p.default for p in profile.params}
     plan = RunPlan()
     assert (defaults["runs"], defaults["warmup"], defaults["min_seconds"], defaults["max_seconds"],
-            float(defaults["target_ci"]), defaults["burst_seconds"], defaults["seed"], defaults["together"]) == (
-        plan.runs, plan.warmup_runs, plan.min_seconds, plan.max_seconds, plan.target_ci, plan.burst_seconds, plan.seed,
-        plan.together)
+            float(defaults["target_ci"]), defaults["burst_seconds"], defaults["burst_runs"], defaults["seed"],
+            defaults["together"]) == (plan.runs, plan.warmup_runs, plan.min_seconds, plan.max_seconds, plan.target_ci,
+                                      plan.burst_seconds, plan.burst_runs, plan.seed, plan.together)
     assert defaults["threads"] in (None, getattr(click.core, "UNSET", None))  # decided once, in devices/profile.py: the device's setting or default

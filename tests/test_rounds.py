@@ -71,6 +71,18 @@ def test_rounds_pair_artifacts_and_rows_say_what_was_seen(rounds_db):
     details = json.loads(latency.details)
     assert latency.value > 0 and 0 <= details["marked_share"] <= 1 and isinstance(details["contended"], bool)
     assert details["cpus"] and details["rounds"] >= 4 and details["round_seed"] == 7 and latency.threads == 1
+    assert (details["burst_seconds"], details["burst_runs"]) == (PLAN.burst_seconds, PLAN.burst_runs)
+
+
+def test_a_burst_has_at_least_its_runs_however_long_they_take(tiny_artifacts_dir):
+    """A burst shorter than one run still has ``burst_runs`` timed runs (after its re-warm run): a slow model's
+    bursts are not one timed run each, half of their time spent re-warming."""
+    onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format is Format.ONNX)
+    plan = RunPlan(warmup_seconds=0, runs=9, min_seconds=0, max_seconds=10, target_ci=0, burst_seconds=1e-6,
+                   burst_runs=3, processes=1)
+    [track] = measure_in_rounds([Job(onnx, str(onnx.manifest_path))], agent_argv(), plan, 1, None, 60)
+    assert not track.failed, track.result.error
+    assert track.result.rounds == [0] * 3 + [1] * 3 + [2] * 3
 
 
 def test_each_artifacts_processes_take_its_bursts_in_turn(rounds_db):

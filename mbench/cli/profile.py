@@ -36,6 +36,9 @@ PLAN = RunPlan()  # the one source of the defaults below
                    "0.01; 0: fixed runs).")
 @click.option("--burst-seconds", type=click.FloatRange(min=0, min_open=True), default=PLAN.burst_seconds,
               show_default=True, help="Length of each artifact's burst of timed runs per interleaved round.")
+@click.option("--burst-runs", type=click.IntRange(min=1), default=PLAN.burst_runs, show_default=True,
+              help="Timed runs a burst has at least, however long they take (a slow model's untimed re-warm run "
+                   "stays a small part of its burst).")
 @click.option("--seed", type=int, default=PLAN.seed, show_default=True,
               help="Seed of the shuffled order of the artifacts in each round.")
 @click.option("--processes", type=click.IntRange(min=1), default=PLAN.processes, show_default=True,
@@ -51,7 +54,7 @@ PLAN = RunPlan()  # the one source of the defaults below
 @db_option
 @library_errors
 def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, min_seconds, warmup, warmup_seconds,
-            max_seconds, target_ci, burst_seconds, seed, processes, together, pairs, db):
+            max_seconds, target_ci, burst_seconds, burst_runs, seed, processes, together, pairs, db):
     """Measure load time, first inference, latency statistics and peak memory of every artifact on a device.
 
     Minimums follow LiteRT benchmark_model: warm up for at least 0.5 s, then at least 50 runs and 1 s; then
@@ -78,8 +81,8 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, 
     from mbench.sweep import profile_and_record
 
     plan = RunPlan(warmup_runs=warmup, warmup_seconds=warmup_seconds, runs=runs, min_seconds=min_seconds,
-                   max_seconds=max_seconds, target_ci=target_ci, burst_seconds=burst_seconds, seed=seed,
-                   processes=processes, together=together)
+                   max_seconds=max_seconds, target_ci=target_ci, burst_seconds=burst_seconds, burst_runs=burst_runs,
+                   seed=seed, processes=processes, together=together)
     inventory = load_inventory(inventory_path)
     with Store(db) as store:
         run_id, written = profile_and_record(artifacts_dir, device, inventory, store, plan, threads,

@@ -12,10 +12,13 @@ time as there are CPUs), unpinned, before taking their CPUs; every agent is kill
 Measured on the 2-vCPU host, the six HED host artifacts' eighteen agents: ready after 18.4 s one by one and closed
 in 3.3 s (an interpreter that imported torch takes 0.5 s to exit), now ready after 12.7 s and closed in 0.2 s; ready
 after 10.2 s (12.6 s the same minute before) since a spare's warm-up ends once its timings settle. After
-that, round after round each artifact still measuring gets one burst of ``plan.burst_seconds`` of timed runs, in an
-order shuffled by ``random.Random(plan.seed)``. A burst starts with one untimed run that re-warms what the artifact
-before it displaced (caches, the runtime's thread pool): measured on an idle 2-core host, the first run of a burst
-was about 1.5x the rest and 80 % of them were marked descheduled; that run counts in the artifact's time budget.
+that, round after round each artifact still measuring gets one burst of ``plan.burst_seconds`` of timed runs, and of
+at least ``plan.burst_runs``, in an order shuffled by ``random.Random(plan.seed)``. A burst starts with one untimed
+run that re-warms what the artifact before it displaced (caches, the runtime's thread pool): measured on an idle
+2-core host, the first run of a burst was about 1.5x the rest and 80 % of them were marked descheduled; that run
+counts in the artifact's time budget. On a host where hed-vgg takes 66-68 ms a run, a 0.1 s burst held one timed run
+after its re-warm run: half of a VGG artifact's time in the rounds was re-warming, 50 rounds went by before it had
+its 50 runs, and every settled artifact paid a re-warm run and a timed run in each of them.
 Once the plan's stopping rule (``measure.enough``) holds for an artifact it is settled: with ``plan.together`` (the
 default) it stays in the rounds with one timed run per round (after its re-warm run) until every artifact is
 settled, so all rows of a profile cover the same stretch of the machine, and the headline estimator weighs every
@@ -247,7 +250,7 @@ def _rounds(active: list[Track], plan: RunPlan) -> Iterator[Track]:
     while active:
         order = rng.sample(active, len(active))
         for position, track in enumerate(order):
-            burst = dict(seconds=0, runs=1) if track.settled else dict(seconds=plan.burst_seconds)
+            burst = dict(seconds=0, runs=1) if track.settled else dict(seconds=plan.burst_seconds, runs=plan.burst_runs)
             reply = track.sessions[track.turn].ask(do="burst", **burst)
             if track.take(reply, ()):
                 track.add_burst(reply, number, position)

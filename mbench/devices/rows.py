@@ -77,6 +77,7 @@ def interference(timed: Rounds, result: AgentResult, plan: RunPlan | None) -> di
             "processes": len(set(result.processes)) or None, "cpus": result.cpus or None}
     if plan is not None and result.rounds:
         seen["round_seed"] = plan.seed
+        seen["burst_seconds"], seen["burst_runs"] = plan.burst_seconds, plan.burst_runs
         if plan.together:
             seen["rounds_together"] = True
     for name in ("procs_running", "load_1min", "steal_share", "psi_some_share", "faults_per_run"):
