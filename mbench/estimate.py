@@ -179,6 +179,18 @@ def estimate(samples: Rounds, name: str = LATENCY_ESTIMATOR) -> float:
     return ESTIMATORS[name](samples)
 
 
+def halves_apart(samples: Rounds, name: str = LATENCY_ESTIMATOR) -> float | None:
+    """How far apart the estimates over an artifact's even and odd rounds (in the order taken) are, |a / b - 1|:
+    two interleaved halves share the machine's slow drifts, so what differs between them is what more rounds would
+    still average out (measure.enough stops on it). None below ``MIN_ROUNDS`` rounds in a half."""
+    groups = samples.by_round()
+    if len(groups) < 2 * MIN_ROUNDS:
+        return None
+    order = sorted(groups)
+    even, odd = (estimate(samples.take([i for r in order[k::2] for i in groups[r]]), name) for k in (0, 1))
+    return abs(even / odd - 1) if odd > 0 else None
+
+
 @dataclass(frozen=True)
 class Ratio:
     value: float

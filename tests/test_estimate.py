@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from mbench.estimate import (ESTIMATORS, MARK_SHARE, Rounds, estimate, interference_phrase, mark,
-                             paired_ratio)
+from mbench.estimate import (ESTIMATORS, MARK_SHARE, MIN_ROUNDS, Rounds, estimate, halves_apart,
+                             interference_phrase, mark, paired_ratio)
 
 
 def test_estimators_on_known_values():
@@ -107,3 +107,15 @@ def test_a_machine_that_slows_as_a_whole_swings_between_rounds_and_is_contended(
     assert Rounds((1.0, 2.0, 3.0), (0, 1, 2)).swing is None  # too few rounds to say
     assert interference_phrase(0.02, 0.3) == "2 % of runs descheduled; speed swung 30 % between rounds"
     assert interference_phrase(0.5, None) == "50 % of runs descheduled"
+
+
+def test_halves_of_interleaved_rounds_compare_even_and_odd_rounds():
+    """Rounds 0, 2, 4... at 10 ms and 1, 3, 5... at 11 ms: the halves are 10 % apart; equal rounds agree; too few
+    rounds in a half say nothing. Rounds count in the order taken, not by their numbers (an artifact may join late)."""
+    rounds = tuple(r for r in range(2 * MIN_ROUNDS) for _ in range(3))
+    alternating = Rounds(tuple(10.0 if r % 2 == 0 else 11.0 for r in rounds), rounds)
+    assert halves_apart(alternating) == pytest.approx(1 / 11)
+    assert halves_apart(Rounds((5.0,) * len(rounds), rounds)) == 0.0
+    assert halves_apart(Rounds((5.0,) * (len(rounds) - 3), rounds[:-3])) is None
+    shifted = Rounds(alternating.values, tuple(r + 1 if r >= 3 else r for r in rounds))  # round 3 never taken
+    assert halves_apart(shifted) == pytest.approx(1 / 11)

@@ -4,7 +4,8 @@ import time
 import numpy as np
 import pytest
 
-from mbench.measure import STOP_QUANTILE, LatencyStats, RunPlan, ci_width, quantile_interval, time_runs
+from mbench.measure import (HALVES_CI, STOP_QUANTILE, LatencyStats, RunPlan, ci_width, enough, quantile_interval,
+                            time_runs)
 
 
 def test_latency_stats_agree_with_numpy():
@@ -98,3 +99,18 @@ def test_run_plan_is_the_one_source_of_the_defaults():
             defaults["together"]) == (plan.runs, plan.warmup_runs, plan.min_seconds, plan.max_seconds, plan.target_ci,
                                       plan.burst_seconds, plan.burst_runs, plan.seed, plan.together)
     assert defaults["threads"] in (None, getattr(click.core, "UNSET", None))  # decided once, in devices/profile.py: the device's setting or default
+
+
+def test_in_rounds_agreeing_halves_stop_runs_whose_interval_is_only_a_little_too_wide():
+    """Runs spread so that the quartile's interval is twice the target: the runs alone go on to the budget; halves
+    of the rounds that agree stop them; halves apart, or none yet, do not; runs spread far wider go on whatever the
+    halves say (two wide halves can agree by chance)."""
+    plan = RunPlan(runs=50, min_seconds=0, max_seconds=100, target_ci=0.01)
+    spread = list(np.random.default_rng(4).uniform(10, 12.5, 400))
+    assert plan.target_ci < ci_width(spread, STOP_QUANTILE) <= HALVES_CI * plan.target_ci
+    assert not enough(spread, 1.0, plan)
+    assert enough(spread, 1.0, plan, lambda: 0.005)
+    assert not enough(spread, 1.0, plan, lambda: 0.02) and not enough(spread, 1.0, plan, lambda: None)
+    wide = list(np.random.default_rng(4).uniform(10, 20, 400))
+    assert ci_width(wide, STOP_QUANTILE) > HALVES_CI * plan.target_ci and not enough(wide, 1.0, plan, lambda: 0.0)
+    assert enough(wide, 100.0, plan)  # the budget ends it all the same

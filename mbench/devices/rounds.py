@@ -19,10 +19,10 @@ run that re-warms what the artifact before it displaced (caches, the runtime's t
 counts in the artifact's time budget. On a host where hed-vgg takes 66-68 ms a run, a 0.1 s burst held one timed run
 after its re-warm run: half of a VGG artifact's time in the rounds was re-warming, 50 rounds went by before it had
 its 50 runs, and every settled artifact paid a re-warm run and a timed run in each of them.
-Once the plan's stopping rule (``measure.enough``) holds for an artifact it is settled: with ``plan.together`` (the
-default) it stays in the rounds with one timed run per round (after its re-warm run) until every artifact is
-settled, so all rows of a profile cover the same stretch of the machine, and the headline estimator weighs every
-round alike (estimate.py, ``p25_rounds``). Without it a settled artifact leaves at once, and rows of artifacts that
+Once the plan's stopping rule (``measure.enough``, in rounds with the agreement of its even and odd rounds) holds
+for an artifact it is settled: with ``plan.together`` (the default) it stays in the rounds with one timed run per
+round (after its re-warm run) until every artifact is settled, so all rows of a profile cover the same stretch of
+the machine, and the headline estimator weighs every round alike (estimate.py, ``p25_rounds``). Without it a settled artifact leaves at once, and rows of artifacts that
 left at different rounds were measured over different stretches of the machine (benchmarks/RESULTS.md: an identical
 copy read 9 % and 12 % slower than its original in the same profile, 1.2 % over the rounds both took part in). Every
 run keeps its round, its position in the round, its process and a timestamp.
@@ -42,6 +42,7 @@ from typing import Iterator
 from mbench.artifacts import Artifact
 from mbench.devices._process import connect_attempts, dropped_by_sshd, guarded, tail
 from mbench.devices.agent import AgentResult
+from mbench.estimate import Rounds, halves_apart
 from mbench.measure import RunPlan, enough
 
 
@@ -130,6 +131,11 @@ class Track:
     @property
     def timed_s(self) -> float:
         return sum(self.result.samples_ms) / 1e3 + self.rewarm_s
+
+    def enough(self, plan: RunPlan) -> bool:
+        """The plan's stopping rule on the runs so far, the agreement of its even and odd rounds included."""
+        runs = Rounds(tuple(self.result.samples_ms), tuple(self.result.rounds))
+        return enough(runs.values, self.timed_s, plan, lambda: halves_apart(runs))
 
     def take(self, reply: dict, keys: tuple[str, ...]) -> bool:
         """Copy ``keys`` of a reply into the result; a failed reply ends the track with its reason."""
@@ -255,7 +261,7 @@ def _rounds(active: list[Track], plan: RunPlan) -> Iterator[Track]:
             if track.take(reply, ()):
                 track.add_burst(reply, number, position)
         for track in order:
-            track.settled = track.settled or enough(track.result.samples_ms, track.timed_s, plan)
+            track.settled = track.settled or track.enough(plan)
         going_on = plan.together and any(not (track.settled or track.failed) for track in order)
         done = [track for track in order if track.failed or track.settled and not going_on]
         for track in done:
