@@ -13,10 +13,11 @@ from mbench.artifacts import find_artifacts
 from mbench.convert.pipeline import convert_model
 from mbench.devices.inventory import load_inventory
 from mbench.devices.local import agent_argv
+from mbench.devices import rounds as rounds_module
 from mbench.devices.rounds import SPARE_WARMUP_S, AgentSession, Job, measure_in_rounds
 from mbench.devices.rows import interference
-from mbench.estimate import Rounds, mark, paired_ratio
-from mbench.measure import RunPlan
+from mbench.estimate import MIN_ROUNDS, Rounds, halves_apart, mark, paired_ratio
+from mbench.measure import STOP_QUANTILE, RunPlan, ci_width
 from mbench.models.sources import spec_from_source
 from mbench.spec import Format
 from mbench.store import Store
@@ -187,6 +188,30 @@ def test_an_artifact_leaves_when_its_rule_holds_or_waits_for_the_others(tiny_art
     result = tracks[Format.TFLITE].result
     seen = interference(Rounds.measured(result.samples_ms, result.rounds, result.cpu_ms, result.wait_ms), result, plan)
     assert seen.get("rounds_together", False) is together  # the row says how it was measured
+
+
+@pytest.mark.parametrize("halves", [True, False])
+def test_agreeing_halves_of_the_rounds_settle_an_artifact_before_its_budget(tiny_artifacts_dir, tmp_path,
+                                                                            monkeypatch, halves):
+    """Seeded runs spread evenly over 1.00-1.25 ms, one per round: the quartile's interval needs about 1,600 runs to
+    reach 1 %, so by it alone the artifact spends its budget; its even and odd rounds agree within 1 % long before,
+    while that interval is within three times the target, and settle it."""
+    agent = tmp_path / "agent.py"
+    agent.write_text("import random\nrandom.seed(0)\n" + FAKE_AGENT.replace("random.uniform(1, 3)",
+                                                                           "1.0 + random.random() / 4"))
+    if not halves:
+        monkeypatch.setattr(rounds_module, "halves_apart", lambda runs: None)
+    onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format is Format.ONNX)
+    plan = RunPlan(warmup_seconds=0, runs=50, min_seconds=0, max_seconds=2, target_ci=0.01, processes=1)
+    [track] = measure_in_rounds([Job(onnx, str(onnx.manifest_path))], [sys.executable, str(agent),
+                                                                        str(tmp_path / "log")], plan, 1, None, 30)
+    spent = sum(track.result.samples_ms) / 1e3
+    if halves:
+        assert 2 * MIN_ROUNDS <= len(track.result.samples_ms) < 1000 and spent < plan.max_seconds / 2
+        assert halves_apart(Rounds(tuple(track.result.samples_ms), tuple(track.result.rounds))) <= plan.target_ci
+    else:
+        assert spent >= plan.max_seconds or ci_width(track.result.samples_ms, STOP_QUANTILE) <= plan.target_ci
+        assert len(track.result.samples_ms) > 1400
 
 
 def test_an_agent_ssh_could_not_start_is_started_again(tiny_artifacts_dir, tmp_path):
