@@ -287,7 +287,7 @@ def main() -> None:
     runs, seconds, samples, flagged, machine = conditions(db, chosen, plan, args.threads)
     times = six_times([a for a in chosen if a.model in PAIR], plan, args.threads, db, args.work / "sequential.db")
     host = load_inventory(ROOT / "devices.yaml").get("host")
-    report = {"plan": dataclasses.asdict(plan), "threads": args.threads or host.thread_count(),
+    report = {"plan": dataclasses.asdict(plan), "bursts_paced": True, "threads": args.threads or host.thread_count(),
               "threads_from": "given" if args.threads else "inventory" if host.threads else "default",
               "cpu_count": os.cpu_count(),
               "conditions_note": args.note, "runs": runs, "seconds": seconds,

@@ -132,7 +132,9 @@ def render(report: dict) -> str:
             f"`benchmarks/bench_repeatability.py --max-seconds {plan['max_seconds']:g}"
             f"{'' if plan.get('together', True) else ' --apart'}`: {platform.machine()}, "
             f"{report.get('cpu_count')} CPUs, {threads_said(report)}; "
-            f"rounds of {plan['burst_seconds']:g} s bursts{runs_said(plan)}, seed {plan['seed']}. Eight artifacts "
+            f"rounds of {plan['burst_seconds']:g} s bursts{runs_said(plan)}"
+            f"{' for the artifact needing most rounds, the others paced to it' if report.get('bursts_paced') else ''}"
+            f", seed {plan['seed']}. Eight artifacts "
             "profiled in interleaved rounds three times: quiet, quiet again, beside a one-core busy loop. "
             + ("An artifact whose stopping rule holds takes one run per round until every artifact's does. "
                if plan.get("together", True) else "An artifact leaves the rounds as soon as its stopping rule holds. ")

@@ -40,8 +40,8 @@ class RunPlan:
     max_seconds: float = 20.0  # budget for timed runs once the minimums are met
     target_ci: float = 0.01  # relative width of the headline quantile's 95 % interval; 0 turns adaptive stopping off
     settle_tolerance: float = 0.05  # warm-up ends when consecutive window medians differ by less than this
-    burst_seconds: float = 0.1  # several artifacts on one device: each gets a burst this long per round
-    burst_runs: int = 3  # and of at least this many timed runs (devices/rounds.py says why)
+    burst_seconds: float = 0.1  # several artifacts on one device: the slowest to meet its minimums gets a burst
+    burst_runs: int = 3  # this long per round, of at least this many timed runs; the others keep pace (rounds._pace)
     seed: int = 0  # seeds the shuffled order of the artifacts within each round
     processes: int = 3  # agent processes per artifact in interleaved rounds, taking its bursts in turn
     together: bool = True  # in rounds, an artifact whose rule holds takes one run per round until every one's does

@@ -14,7 +14,8 @@ from mbench.convert.pipeline import convert_model
 from mbench.devices.inventory import load_inventory
 from mbench.devices.local import agent_argv
 from mbench.devices import rounds as rounds_module
-from mbench.devices.rounds import SPARE_WARMUP_S, AgentSession, Job, measure_in_rounds
+from mbench.devices.agent import AgentResult
+from mbench.devices.rounds import SPARE_WARMUP_S, AgentSession, Job, Track, _pace, measure_in_rounds
 from mbench.devices.rows import interference
 from mbench.estimate import MIN_ROUNDS, Rounds, halves_apart, mark, paired_ratio
 from mbench.measure import STOP_QUANTILE, RunPlan, ci_width
@@ -73,6 +74,22 @@ def test_rounds_pair_artifacts_and_rows_say_what_was_seen(rounds_db):
     assert latency.value > 0 and 0 <= details["marked_share"] <= 1 and isinstance(details["contended"], bool)
     assert details["cpus"] and details["rounds"] >= 4 and details["round_seed"] == 7 and latency.threads == 1
     assert (details["burst_seconds"], details["burst_runs"]) == (PLAN.burst_seconds, PLAN.burst_runs)
+    assert details["paced_burst_runs"] >= PLAN.burst_runs  # the runs its bursts were paced to (rounds._pace)
+
+
+def test_bursts_are_paced_so_every_artifact_meets_its_minimums_in_the_same_round():
+    """A 7.6 ms model needs 132 runs for its second, in 10 rounds of 0.1 s bursts (14 runs); a 31.5 ms one needs its
+    50 runs, in 13 rounds of 4: both are paced to 13 rounds, the fast one with 11 runs a burst. Without a run time
+    (no warm-up, no first run) bursts keep to their seconds."""
+    plan = RunPlan(runs=50, min_seconds=1.0, burst_seconds=0.1, burst_runs=3)
+    fast, slow, unknown = (Track(Job(None, ""), AgentResult("ok", warmup_ms=warm, first_ms=first))
+                           for warm, first in (([7.7, 7.6, 7.5], 9.0), ([31.5], 40.0), ([], None)))
+    _pace([fast, slow], plan)
+    assert (fast.paced_runs, slow.paced_runs) == (11, 4) and 11 * 13 >= 132 and 4 * 13 >= 50
+    assert fast.result.burst_runs == 11
+    again = Track(Job(None, ""), AgentResult("ok", warmup_ms=[7.6]))
+    _pace([again, unknown], plan)
+    assert again.paced_runs == unknown.paced_runs == 0
 
 
 def test_a_burst_has_at_least_its_runs_however_long_they_take(tiny_artifacts_dir):
@@ -109,7 +126,7 @@ for line in sys.stdin:
     time.sleep(0.2 if command["do"] in ("load", "warmup") else 0)
     with open(sys.argv[1], "a") as log:
         log.write(json.dumps(dict(pid=os.getpid(), do=command["do"], cpus=command.get("cpus"), start=start,
-                                  end=time.time(), seconds=command.get("seconds"),
+                                  end=time.time(), seconds=command.get("seconds"), runs=command.get("runs"),
                                   warmup_seconds=command.get("plan", {}).get("warmup_seconds"))) + "\\n")
     print(json.dumps(dict(ok=True, runtime="fake", runtime_version="0", compute_units="", cpus=[], environment={},
                           rss_before_load_bytes=0, load_ms=1.0, first_ms=1.0, warmup_ms=[1.0],
@@ -180,9 +197,10 @@ def test_an_artifact_leaves_when_its_rule_holds_or_waits_for_the_others(tiny_art
     if together:
         assert rounds[Format.TFLITE] == rounds[Format.ONNX]
         pid = tracks[Format.TFLITE].sessions[0].process.pid
-        asked = [s["seconds"] for s in map(json.loads, log.read_text().splitlines()) if s["pid"] == pid
+        asked = [(s["seconds"], s["runs"]) for s in map(json.loads, log.read_text().splitlines()) if s["pid"] == pid
                  and s["do"] == "burst"]
-        assert asked == [plan.burst_seconds] * 10 + [0] * (rounds[Format.ONNX] - 10)  # settled: one run a round
+        # paced (its ten runs in one round, the fake answering one a burst), then settled: one run a round
+        assert asked == [(0, 10)] * 10 + [(0, 1)] * (rounds[Format.ONNX] - 10)
     else:
         assert rounds[Format.TFLITE] == 10  # steady runs: its rule holds after the minimum of ten runs
     result = tracks[Format.TFLITE].result

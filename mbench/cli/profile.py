@@ -35,7 +35,9 @@ PLAN = RunPlan()  # the one source of the defaults below
               help="Stop when the 95 % interval of the headline quantile (p25) is this narrow relative to it (1% or "
                    "0.01; 0: fixed runs).")
 @click.option("--burst-seconds", type=click.FloatRange(min=0, min_open=True), default=PLAN.burst_seconds,
-              show_default=True, help="Length of each artifact's burst of timed runs per interleaved round.")
+              show_default=True, help="Length of a burst of timed runs per interleaved round, for the artifact "
+                                      "that needs most rounds to meet the minimums; the others take the runs that "
+                                      "meet theirs in as many rounds.")
 @click.option("--burst-runs", type=click.IntRange(min=1), default=PLAN.burst_runs, show_default=True,
               help="Timed runs a burst has at least, however long they take (a slow model's untimed re-warm run "
                    "stays a small part of its burst).")

@@ -49,6 +49,7 @@ class AgentResult:
     timestamps: list[float] = field(default_factory=list)  # epoch seconds at the start of each run
     cpus: list[int] = field(default_factory=list)  # the CPU set the agent was pinned to
     kernel: list[dict] = field(default_factory=list)  # per burst: what /proc said about contention (serve.py)
+    burst_runs: int = 0  # timed runs per burst where rounds were paced (rounds._pace)
 
     def to_line(self) -> str:
         return RESULT_MARKER + json.dumps(asdict(self))

@@ -12,8 +12,12 @@ time as there are CPUs), unpinned, before taking their CPUs; every agent is kill
 Measured on the 2-vCPU host, the six HED host artifacts' eighteen agents: ready after 18.4 s one by one and closed
 in 3.3 s (an interpreter that imported torch takes 0.5 s to exit), now ready after 12.7 s and closed in 0.2 s; ready
 after 10.2 s (12.6 s the same minute before) since a spare's warm-up ends once its timings settle. After
-that, round after round each artifact still measuring gets one burst of ``plan.burst_seconds`` of timed runs, and of
-at least ``plan.burst_runs``, in an order shuffled by ``random.Random(plan.seed)``. A burst starts with one untimed
+that, round after round each artifact still measuring gets one burst of timed runs, in an order shuffled by
+``random.Random(plan.seed)``. Bursts are paced (``_pace``): the artifact that needs most rounds to meet the plan's
+minimums at bursts of ``plan.burst_seconds`` (of at least ``plan.burst_runs`` runs) sets the number, and each of the
+others takes just the runs that meet its own by then. Measured on the six HED host artifacts (7-32 ms a run), bursts
+of 0.1 s each took 17 rounds (the slowest's 50 runs at three a burst) and a profile 24.9 s; paced, 13 rounds and
+22.9 s, every artifact at its minimums in the last round. A burst starts with one untimed
 run that re-warms what the artifact before it displaced (caches, the runtime's thread pool): measured on an idle
 2-core host, the first run of a burst was about 1.5x the rest and 80 % of them were marked descheduled; that run
 counts in the artifact's time budget. On a host where hed-vgg takes 66-68 ms a run, a 0.1 s burst held one timed run
@@ -22,17 +26,20 @@ its 50 runs, and every settled artifact paid a re-warm run and a timed run in ea
 Once the plan's stopping rule (``measure.enough``, in rounds with the agreement of its even and odd rounds) holds
 for an artifact it is settled: with ``plan.together`` (the default) it stays in the rounds with one timed run per
 round (after its re-warm run) until every artifact is settled, so all rows of a profile cover the same stretch of
-the machine, and the headline estimator weighs every round alike (estimate.py, ``p25_rounds``). Without it a settled artifact leaves at once, and rows of artifacts that
-left at different rounds were measured over different stretches of the machine (benchmarks/RESULTS.md: an identical
-copy read 9 % and 12 % slower than its original in the same profile, 1.2 % over the rounds both took part in). Every
-run keeps its round, its position in the round, its process and a timestamp.
+the machine, and the headline estimator weighs every round alike (estimate.py, ``p25_rounds``). Without it a settled
+artifact leaves at once, and rows of artifacts that left at different rounds were measured over different stretches
+of the machine (benchmarks/RESULTS.md: an identical copy read 9 % and 12 % slower than its original in the same
+profile, 1.2 % over the rounds both took part in). Every run keeps its round, its position in the round, its process
+and a timestamp.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import select
+import statistics
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -122,6 +129,7 @@ class Track:
     rewarm_s: float = 0.0  # the untimed first run of each burst, counted in the artifact's time budget
     bursts: int = 0
     settled: bool = False  # its stopping rule has held: with plan.together it takes one run per round from then on
+    paced_runs: int = 0  # timed runs per burst until settled (_pace); 0: bursts of plan.burst_seconds
 
     @property
     def turn(self) -> int:
@@ -227,6 +235,23 @@ def _finish(track: Track) -> Track:
     return track
 
 
+def _pace(tracks: list[Track], plan: RunPlan) -> None:
+    """Each track's runs per burst, so that every artifact meets the plan's minimums (``plan.runs`` runs and
+    ``plan.min_seconds`` of them) in the same round: the one that needs most rounds at bursts of
+    ``plan.burst_seconds`` (of at least ``plan.burst_runs``) sets their number, the others take just the runs that
+    bring them to theirs by then. A round then costs what the artifacts need rather than ``burst_seconds`` each, as
+    timing them one after another would. Run times are the median of each first process's warm-up runs; where one
+    is missing, bursts keep to ``burst_seconds``."""
+    typical = [statistics.median(t.result.warmup_ms) if t.result.warmup_ms else t.result.first_ms for t in tracks]
+    if not tracks or not all(ms and ms > 0 for ms in typical):
+        return
+    need = [max(plan.runs, math.ceil(plan.min_seconds * 1e3 / ms)) for ms in typical]
+    usual = [max(plan.burst_runs, math.ceil(plan.burst_seconds * 1e3 / ms)) for ms in typical]
+    rounds = max(math.ceil(n / u) for n, u in zip(need, usual))
+    for track, n in zip(tracks, need):
+        track.paced_runs = track.result.burst_runs = max(plan.burst_runs, math.ceil(n / rounds))
+
+
 def measure_in_rounds(jobs: list[Job], argv: list[str], plan: RunPlan, threads: int,
                       cpus: list[int] | None, timeout_s: float) -> Iterator[Track]:
     """Each job's finished track, as it finishes: failures to load at once, the rest when their rounds end.
@@ -245,6 +270,7 @@ def measure_in_rounds(jobs: list[Job], argv: list[str], plan: RunPlan, threads: 
             for track in [track for track in tracks if track.failed]:
                 tracks.remove(track)
                 yield _finish(track)
+            _pace(tracks, plan)
             yield from _rounds(tracks, plan)
         finally:
             for session in (session for track in tracks for session in track.sessions):
@@ -256,7 +282,12 @@ def _rounds(active: list[Track], plan: RunPlan) -> Iterator[Track]:
     while active:
         order = rng.sample(active, len(active))
         for position, track in enumerate(order):
-            burst = dict(seconds=0, runs=1) if track.settled else dict(seconds=plan.burst_seconds, runs=plan.burst_runs)
+            if track.settled:
+                burst = dict(seconds=0, runs=1)
+            elif track.paced_runs:
+                burst = dict(seconds=0, runs=track.paced_runs)
+            else:
+                burst = dict(seconds=plan.burst_seconds, runs=plan.burst_runs)
             reply = track.sessions[track.turn].ask(do="burst", **burst)
             if track.take(reply, ()):
                 track.add_burst(reply, number, position)
