@@ -129,12 +129,16 @@ class Track:
     rewarm_s: float = 0.0  # the untimed first run of each burst, counted in the artifact's time budget
     bursts: int = 0
     settled: bool = False  # its stopping rule has held: with plan.together it takes one run per round from then on
-    paced_runs: int = 0  # timed runs per burst until settled (_pace); 0: bursts of plan.burst_seconds
 
     @property
     def turn(self) -> int:
         """The index of the agent process whose turn it is: an artifact's processes take its bursts in turn."""
         return self.bursts % len(self.sessions)
+
+    @property
+    def paced_runs(self) -> int:
+        """Timed runs per burst until settled (_pace, kept on the result for the row); 0: bursts of seconds."""
+        return self.result.burst_runs
 
     @property
     def timed_s(self) -> float:
@@ -249,7 +253,7 @@ def _pace(tracks: list[Track], plan: RunPlan) -> None:
     usual = [max(plan.burst_runs, math.ceil(plan.burst_seconds * 1e3 / ms)) for ms in typical]
     rounds = max(math.ceil(n / u) for n, u in zip(need, usual))
     for track, n in zip(tracks, need):
-        track.paced_runs = track.result.burst_runs = max(plan.burst_runs, math.ceil(n / rounds))
+        track.result.burst_runs = max(plan.burst_runs, math.ceil(n / rounds))
 
 
 def measure_in_rounds(jobs: list[Job], argv: list[str], plan: RunPlan, threads: int,
