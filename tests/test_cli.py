@@ -56,7 +56,7 @@ def test_user_model_through_the_cli(tmp_path):
     result = CliRunner().invoke(main, ["convert", "--model", f"{source}:build", "--input-shape", "1,3,16,16",
                                        "--to", "onnx", "--out", str(tmp_path / "a"), "--db", str(tmp_path / "m.db")])
     assert result.exit_code == 0, result.output
-    assert "mine onnx" in result.output
+    assert re.search(r"^ok +mine +onnx ", result.output, re.M)
 
 
 def test_profile_and_report_end_with_a_pairs_ratio_paired_over_its_rounds(tmp_path, inventory_file):

@@ -167,4 +167,4 @@ def test_mbench_profile_on_an_ssh_entry_from_the_command_line(sshd, onnx_only):
                                        "--min-seconds", "0", "--warmup-seconds", "0",
                                        "--devices", str(write_inventory(root, port)), "--db", str(root / "cli.db")])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("ok      test-tiny onnx") and "onnxruntime" in result.output
+    assert result.output.startswith("ok      test-tiny        onnx") and "onnxruntime" in result.output

@@ -4,10 +4,14 @@ from __future__ import annotations
 import click
 
 
+MODEL_WIDTH = 16  # hed-mobilenetv2 and most of the zoo's names; a longer name pushes its line's columns along
+
+
 def label(model: str, fmt, precision) -> str:
-    """An artifact as the lines name it, its format and precision in columns wide enough for the longest
+    """An artifact as the lines name it: the model in a column as wide as the HED pair's names need (lines print as
+    artifacts finish, before all names are known), its format and precision in columns wide enough for the longest
     (executorch, int8-dynamic)."""
-    return f"{model} {fmt.value:<10} {precision.value:<12}"
+    return f"{model:<{MODEL_WIDTH}} {fmt.value:<10} {precision.value:<12}"
 
 
 def echo_conversion(outcome) -> None:
