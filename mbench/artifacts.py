@@ -37,6 +37,7 @@ class Parity:
     reason: str = ""
     seed: int = 0
     tolerance: float | None = None  # the most max_abs may be (mbench.convert.parity); None: not judged
+    cpu: str = ""  # the CPU it was measured on, model and kernel features (mbench.host): int8 kernels differ by CPU
 
     @property
     def exceeded(self) -> bool:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from mbench import __version__
 from mbench.artifacts import Artifact
+from mbench.host import cpu_features, cpu_model
 from mbench.spec import Format, Precision, Status
 
 if TYPE_CHECKING:
@@ -167,4 +168,5 @@ def git_sha() -> str:
 
 def host_details() -> dict[str, str]:
     return {"python": platform.python_version(), "platform": platform.platform(), "machine": platform.machine(),
-            "cpu_count": str(os.cpu_count()), "mbench": __version__}
+            "cpu_model": cpu_model(), "cpu_features": cpu_features(), "cpu_count": str(os.cpu_count()),
+            "mbench": __version__}

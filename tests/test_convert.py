@@ -5,6 +5,7 @@ import pytest
 
 from mbench.artifacts import find_artifacts, read_manifest
 from mbench.convert.pipeline import convert_model, conversion_rows
+from mbench.host import cpu_features, cpu_model
 from mbench.models.sources import spec_from_source
 from mbench.spec import Format, Status
 
@@ -67,6 +68,21 @@ def test_conversion_rows_carry_size_and_parity(tiny_conversions):
     assert rows["size"].value > 0 and rows["size"].unit == "bytes"
     assert rows["parity_max_abs"].status is Status.OK
     assert rows["size"].context.converter.startswith("torch.onnx.export")
+    parity_cpu = json.loads(rows["parity_max_abs"].context.details)["parity_cpu"]
+    assert parity_cpu == f"{cpu_model()}: {cpu_features()}" and parity_cpu.split(": ")[0]  # int8 kernels vary by CPU
+
+
+def test_cpu_features_are_the_kernel_extensions_its_cpuinfo_lists(monkeypatch):
+    import mbench.host as host
+
+    x86 = "processor\t: 0\nmodel name\t: AMD EPYC 9R14\nflags\t\t: fpu avx2 ht avx512_vnni sse4_2 avx512f fma\n"
+    arm = "processor\t: 0\nFeatures\t: fp asimd evtstrm sve i8mm asimddp cpuid\nCPU part\t: 0xd40\n"
+    for text, model, features in ((x86, "AMD EPYC 9R14", "sse4_2 avx2 fma avx512f avx512_vnni"),
+                                  (arm, None, "asimd asimddp i8mm sve"), ("", None, "not readable")):
+        monkeypatch.setattr(host, "_cpuinfo", lambda text=text: text)
+        assert host.cpu_features() == features
+        if model:
+            assert host.cpu_model() == model
 
 
 UNSUPPORTED_BY_SOME = """

@@ -20,6 +20,7 @@ from mbench.convert.capture import output_to
 from mbench.convert.retire import Retired, retire_other_models
 from mbench.convert.diagnose import Culprit, culprit_for
 from mbench.convert.parity import FLAG, tolerance
+from mbench.host import cpu_features, cpu_model
 from mbench.models.facts import ModelFacts, model_facts
 from mbench.results import Context, Measurement, RowKey, describe_error, with_model_hash
 from mbench.runners.base import NotRunnableHere, runner_for, seeded_inputs
@@ -204,7 +205,8 @@ def check_parity(artifact: Artifact, inputs: list[np.ndarray], reference: np.nda
     finally:
         runner.close()
     diff = np.abs(output - reference)
-    return Parity(Status.OK, float(diff.max()), float(diff.mean()), "", PARITY_SEED)
+    return Parity(Status.OK, float(diff.max()), float(diff.mean()), "", PARITY_SEED,
+                  cpu=f"{cpu_model()}: {cpu_features()}")
 
 
 def conversion_rows(outcome: Conversion) -> list[Measurement]:
@@ -223,7 +225,8 @@ def conversion_rows(outcome: Conversion) -> list[Measurement]:
                  _row(a, "buffer_bytes", f.buffer_bytes, "bytes", ctx), _row(a, "macs", f.macs, "count", ctx)]
     p = a.parity
     judged = replace(ctx, details=json.dumps({**json.loads(ctx.details), "tolerance": p.tolerance,
-                                              "parity_max_abs": p.max_abs, FLAG: p.exceeded}))
+                                              "parity_max_abs": p.max_abs, FLAG: p.exceeded,
+                                              "parity_cpu": p.cpu}))
     for metric, value in (("parity_max_abs", p.max_abs), ("parity_mean_abs", p.mean_abs)):
         rows.append(_row(a, metric, value, "abs", judged, p.status, p.reason if p.status is not Status.OK else ""))
     return rows

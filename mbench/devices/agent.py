@@ -17,6 +17,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from mbench.artifacts import read_manifest
+from mbench.host import cpu_features, cpu_model
 from mbench.measure import RunPlan, time_runs
 from mbench.spec import Format
 
@@ -147,9 +148,8 @@ def machine_state(when: str) -> dict:
     """What can make a number differ between runs: the CPU, its governor and clock, and the load around the run."""
     state = {f"load_1min_{when}": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
     if when == "before":
-        model = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
-                      if line.startswith("model name")), platform.processor())
-        state.update(cpu_model=model, cpu_count=os.cpu_count(), platform=platform.platform(),
+        state.update(cpu_model=cpu_model(), cpu_features=cpu_features(), cpu_count=os.cpu_count(),
+                     platform=platform.platform(),
                      python=platform.python_version(),
                      governor=_read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor") or "not readable",
                      cpu_mhz=_read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq") or "not readable")
