@@ -11,7 +11,9 @@ from mbench.results import SampleSet
 from mbench.store import Store
 
 EVIL = "</script><script>alert(1)</script>"
-ONNX = Context(runtime="onnxruntime", runtime_version="1.32.0", threads=2, runs=3)
+ONNX = Context(runtime="onnxruntime", runtime_version="1.32.0", threads=2, runs=3,
+               details='{"platform": "Linux-6.8", "cpu_model": "AMD EPYC", "cpu_features": "avx2 avx512_vnni", '
+                       '"cpu_count": 2}')
 PHONE = Context(runtime="litert", runtime_version="2.3.0", threads=4, runs=3, host="pixel-8", provenance="android",
                 details='{"platform": "Android 14", "cpu_count": 8}')
 
@@ -105,3 +107,4 @@ def test_phone_numbers_carry_a_device_badge_never_a_host_one(tmp_path, anchor):
         assert "pixel-8" in table
     if anchor == "context-table":
         assert "<td>Android 14, 8 CPUs</td>" in table
+        assert "<td>Linux-6.8, AMD EPYC (avx2 avx512_vnni), 2 CPUs</td>" in table

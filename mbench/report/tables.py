@@ -154,10 +154,13 @@ def context(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _platform(details: str) -> str:
-    """The OS and CPU the runtime ran on, as recorded in a row's details (empty when not recorded)."""
+    """The OS and CPU the runtime ran on, as recorded in a row's details (empty when not recorded): its model and
+    kernel extensions (mbench/host.py) where recorded, then the count."""
     found = details_of(details)
+    features = f" ({found['cpu_features']})" if found.get("cpu_features") else ""
+    cpu = f", {found['cpu_model']}{features}" if found.get("cpu_model") else ""
     cpus = f", {found['cpu_count']} CPUs" if found.get("cpu_count") else ""
-    return f"{found.get('platform', '')}{cpus}".strip(", ")
+    return f"{found.get('platform', '')}{cpu}{cpus}".strip(", ")
 
 
 ACCURACY_METRICS = ("ods_f", "top1", "miou")
