@@ -15,7 +15,7 @@ from mbench.devices.inventory import load_inventory
 from mbench.devices.local import agent_argv
 from mbench.devices import rounds as rounds_module
 from mbench.devices.agent import AgentResult
-from mbench.devices.rounds import SPARE_WARMUP_S, AgentSession, Job, Track, _pace, measure_in_rounds
+from mbench.devices.rounds import SPARE_WARMUP_S, AgentSession, Job, Track, _grow, _pace, measure_in_rounds
 from mbench.devices.rows import interference
 from mbench.estimate import MIN_ROUNDS, Rounds, halves_apart, mark, paired_ratio
 from mbench.measure import STOP_QUANTILE, RunPlan, ci_width
@@ -90,6 +90,31 @@ def test_bursts_are_paced_so_every_artifact_meets_its_minimums_in_the_same_round
     again = Track(Job(None, ""), AgentResult("ok", warmup_ms=[7.6]))
     _pace([again, unknown], plan)
     assert again.paced_runs == unknown.paced_runs == 0
+
+
+def test_bursts_grow_once_the_minimums_are_met_until_the_rest_of_a_round_is_a_fifth_of_it():
+    """Two settled artifacts (10 and 20 ms a run) and two still measuring (15 and 30 ms): a round costs every
+    artifact's re-warm run and each settled one's timed run besides the bursts, 105 ms; the two share four times that
+    alike, 210 ms, so the 15 ms one that has its minimums gets 14 runs a burst; near the end of its budget only what is
+    left of it (110 ms: 8 runs); the 30 ms one, short of its minimums, keeps its pace; never fewer than paced."""
+    plan = RunPlan(runs=50, min_seconds=1.0, max_seconds=20, burst_seconds=0.1, burst_runs=3)
+
+    def track(ms: float, runs: int = 0, settled: bool = False, paced: int = 0) -> Track:
+        made = Track(Job(None, ""), AgentResult("ok", warmup_ms=[ms], samples_ms=[ms] * runs, burst_runs=paced))
+        made.settled = settled
+        return made
+
+    settled = [track(10.0, 200, settled=True), track(20.0, 100, settled=True)]
+    going, short = track(15.0, 134), track(30.0, 20, paced=4)
+    _grow([*settled, going, short], plan)
+    assert (going.grown_runs, short.grown_runs) == (14, 0) and going.result.grown_burst_runs == 14
+    assert all(t.grown_runs == 0 for t in settled)
+    late = track(15.0, 1326)  # 19.89 s of its 20 s budget
+    _grow([*settled, late, short], plan)
+    assert late.grown_runs == 8
+    paced = track(15.0, 134, paced=20)  # already 20 runs a burst: not grown to fewer
+    _grow([*settled, paced, short], plan)
+    assert paced.grown_runs == 0 and paced.paced_runs == 20
 
 
 def test_a_burst_has_at_least_its_runs_however_long_they_take(tiny_artifacts_dir):

@@ -51,6 +51,7 @@ class AgentResult:
     cpus: list[int] = field(default_factory=list)  # the CPU set the agent was pinned to
     kernel: list[dict] = field(default_factory=list)  # per burst: what /proc said about contention (serve.py)
     burst_runs: int = 0  # timed runs per burst where rounds were paced (rounds._pace)
+    grown_burst_runs: int = 0  # the most timed runs of a burst grown once its minimums were met (rounds._grow)
 
     def to_line(self) -> str:
         return RESULT_MARKER + json.dumps(asdict(self))

@@ -17,7 +17,9 @@ that, round after round each artifact still measuring gets one burst of timed ru
 minimums at bursts of ``plan.burst_seconds`` (of at least ``plan.burst_runs`` runs) sets the number, and each of the
 others takes just the runs that meet its own by then. Measured on the six HED host artifacts (7-32 ms a run), bursts
 of 0.1 s each took 17 rounds (the slowest's 50 runs at three a burst) and a profile 24.9 s; paced, 13 rounds and
-22.9 s, every artifact at its minimums in the last round. A burst starts with one untimed
+22.9 s, every artifact at its minimums in the last round. Once an artifact has its minimums but not yet its
+stopping rule, its bursts grow (``_grow``) until the rest of a round is at most ``OVERHEAD_SHARE`` of it. A burst
+starts with one untimed
 run that re-warms what the artifact before it displaced (caches, the runtime's thread pool): measured on an idle
 2-core host, the first run of a burst was about 1.5x the rest and 80 % of them were marked descheduled; that run
 counts in the artifact's time budget. On a host where hed-vgg takes 66-68 ms a run, a 0.1 s burst held one timed run
@@ -129,6 +131,7 @@ class Track:
     rewarm_s: float = 0.0  # the untimed first run of each burst, counted in the artifact's time budget
     bursts: int = 0
     settled: bool = False  # its stopping rule has held: with plan.together it takes one run per round from then on
+    grown_runs: int = 0  # timed runs per burst once grown (_grow); 0: paced or plan's bursts
 
     @property
     def turn(self) -> int:
@@ -239,6 +242,12 @@ def _finish(track: Track) -> Track:
     return track
 
 
+def _typical_ms(track: Track) -> float | None:
+    """A run's time: the median of the first process's warm-up runs, else its first run."""
+    r = track.result
+    return statistics.median(r.warmup_ms) if r.warmup_ms else r.first_ms
+
+
 def _pace(tracks: list[Track], plan: RunPlan) -> None:
     """Each track's runs per burst, so that every artifact meets the plan's minimums (``plan.runs`` runs and
     ``plan.min_seconds`` of them) in the same round: the one that needs most rounds at bursts of
@@ -246,7 +255,7 @@ def _pace(tracks: list[Track], plan: RunPlan) -> None:
     bring them to theirs by then. A round then costs what the artifacts need rather than ``burst_seconds`` each, as
     timing them one after another would. Run times are the median of each first process's warm-up runs; where one
     is missing, bursts keep to ``burst_seconds``."""
-    typical = [statistics.median(t.result.warmup_ms) if t.result.warmup_ms else t.result.first_ms for t in tracks]
+    typical = [_typical_ms(t) for t in tracks]
     if not tracks or not all(ms and ms > 0 for ms in typical):
         return
     need = [max(plan.runs, math.ceil(plan.min_seconds * 1e3 / ms)) for ms in typical]
@@ -254,6 +263,32 @@ def _pace(tracks: list[Track], plan: RunPlan) -> None:
     rounds = max(math.ceil(n / u) for n, u in zip(need, usual))
     for track, n in zip(tracks, need):
         track.result.burst_runs = max(plan.burst_runs, math.ceil(n / rounds))
+
+
+OVERHEAD_SHARE = 0.2  # of a round, at most this much for re-warm runs and settled artifacts' runs (_grow)
+
+
+def _grow(tracks: list[Track], plan: RunPlan) -> None:
+    """Bursts of artifacts that have their minimums but not yet their stopping rule, sized so that what every round
+    costs besides them (each artifact's re-warm run, each settled artifact's one timed run) is at most
+    ``OVERHEAD_SHARE`` of the round, shared alike between them, and no longer than the budget they have left.
+    Measured on a VM whose speed changed in steps of 10-36 % (benchmarks/RESULTS.md, 2026-12-02 16:56): the PyTorch
+    artifacts never settled and spent their 20 s budgets in bursts of 0.1 s, while four settled artifacts took a
+    re-warm run and a timed run beside them for 167-211 rounds: the six took 95.7 and 116.1 s in rounds against
+    54.1 and 46.5 s one after another. Nothing is grown without run times (as ``_pace``)."""
+    live = [t for t in tracks if not t.failed]
+    typical = {id(t): _typical_ms(t) for t in live}
+    going = [t for t in live if not t.settled]
+    if not going or not all(ms and ms > 0 for ms in typical.values()):
+        return
+    fixed = sum(typical.values()) + sum(typical[id(t)] for t in live if t.settled)
+    share = fixed * (1 / OVERHEAD_SHARE - 1) / len(going)
+    for track in going:
+        if len(track.result.samples_ms) >= plan.runs and track.timed_s >= plan.min_seconds:
+            left = (max(plan.max_seconds, plan.min_seconds) - track.timed_s) * 1e3
+            runs = max(1, math.ceil(min(share, left) / typical[id(track)]))
+            track.grown_runs = runs if runs > (track.paced_runs or plan.burst_runs) else 0
+            track.result.grown_burst_runs = max(track.result.grown_burst_runs, track.grown_runs)
 
 
 def measure_in_rounds(jobs: list[Job], argv: list[str], plan: RunPlan, threads: int,
@@ -288,6 +323,8 @@ def _rounds(active: list[Track], plan: RunPlan) -> Iterator[Track]:
         for position, track in enumerate(order):
             if track.settled:
                 burst = dict(seconds=0, runs=1)
+            elif track.grown_runs:
+                burst = dict(seconds=0, runs=track.grown_runs)
             elif track.paced_runs:
                 burst = dict(seconds=0, runs=track.paced_runs)
             else:
@@ -297,6 +334,7 @@ def _rounds(active: list[Track], plan: RunPlan) -> Iterator[Track]:
                 track.add_burst(reply, number, position)
         for track in order:
             track.settled = track.settled or track.enough(plan)
+        _grow(order, plan)
         going_on = plan.together and any(not (track.settled or track.failed) for track in order)
         done = [track for track in order if track.failed or track.settled and not going_on]
         for track in done:

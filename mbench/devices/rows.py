@@ -80,6 +80,8 @@ def interference(timed: Rounds, result: AgentResult, plan: RunPlan | None) -> di
         seen["burst_seconds"], seen["burst_runs"] = plan.burst_seconds, plan.burst_runs
         if result.burst_runs:
             seen["paced_burst_runs"] = result.burst_runs
+        if result.grown_burst_runs:
+            seen["grown_burst_runs"] = result.grown_burst_runs
         if plan.together:
             seen["rounds_together"] = True
     for name in ("procs_running", "load_1min", "steal_share", "psi_some_share", "faults_per_run"):
