@@ -10,6 +10,7 @@ recorded, which is why they are now).
 from __future__ import annotations
 
 import platform
+from functools import lru_cache
 
 # Extensions that select a runtime's fp32, fp16 and int8 kernels: x86-64 (/proc/cpuinfo "flags") and Arm ("Features")
 KERNEL_FEATURES = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16",
@@ -17,7 +18,9 @@ KERNEL_FEATURES = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512_vn
                    "sve", "sve2")
 
 
+@lru_cache(maxsize=1)
 def _cpuinfo() -> str:
+    """/proc/cpuinfo, read once a process: every row's context asks for it, and the CPU does not change."""
     try:
         with open("/proc/cpuinfo") as f:
             return f.read()

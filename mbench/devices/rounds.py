@@ -323,10 +323,8 @@ def _rounds(active: list[Track], plan: RunPlan) -> Iterator[Track]:
         for position, track in enumerate(order):
             if track.settled:
                 burst = dict(seconds=0, runs=1)
-            elif track.grown_runs:
-                burst = dict(seconds=0, runs=track.grown_runs)
-            elif track.paced_runs:
-                burst = dict(seconds=0, runs=track.paced_runs)
+            elif track.grown_runs or track.paced_runs:
+                burst = dict(seconds=0, runs=track.grown_runs or track.paced_runs)
             else:
                 burst = dict(seconds=plan.burst_seconds, runs=plan.burst_runs)
             reply = track.sessions[track.turn].ask(do="burst", **burst)
