@@ -7,8 +7,8 @@ Converts (if absent) the six fp32 HED host artifacts (ONNX, TFLite, PyTorch for 
 genuinely slower artifact (hed-mobilenetv2 ONNX at 256 x 288: 12.5 % more pixels) and an identical build under
 another name (hed-mobilenetv2-copy ONNX), then profiles all eight in
 interleaved rounds three times: quiet, quiet again, and beside a one-core busy loop this script starts and stops.
-Before each profile, times a plain numpy matmul for 5 s (and for 3 s after it): the machine's own swing and speed,
-with no mbench in the way.
+Before each profile, times a plain numpy matmul and a 64 MB array copy, taking turns, for 5 s (and for 3 s after
+it): the machine's own swing and speed, in cache and in memory, with no mbench in the way.
 Reports, per latency estimator of mbench/estimate.py: the spread of each artifact's latency quiet vs. quiet and
 across the three conditions, the VGG/MNV2 ratio per runtime and condition, and the slowdown of the larger input.
 Then `mbench compare --threshold 5%`: quiet vs. quiet, quiet vs. busy (must not say regression) and the slower
@@ -17,7 +17,8 @@ one run, `mbench compare RUN --models`, in each condition: the copy (must not sa
 artifact (must say regression) against hed-mobilenetv2. Also times the six profiled in rounds against
 the same six profiled one after another (each alone), at the same settings, and one after another with one agent
 process each (as before rounds): each twice, in the order rounds, one after another, one process each, then back,
-so that a machine speeding up or slowing down over those minutes weighs on the three alike.
+so that a machine speeding up or slowing down over those minutes weighs on the three alike; and what each way's
+figures held, its two profiles against each other.
 """
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ from mbench.convert.pipeline import convert_model
 from mbench.devices.inventory import load_inventory
 from mbench.devices.local import placement
 from mbench.devices.profile import profile_each
-from mbench.estimate import ESTIMATORS, LATENCY_ESTIMATOR, Rounds, estimate, paired_ratio
+from mbench.estimate import (ESTIMATORS, LATENCY_ESTIMATOR, Rounds, estimate, paired_ratio,
+                             round_weighted_quantile)
 from mbench.measure import RunPlan
 from mbench.models.sources import spec_from_source
 from mbench.results import details_of, new_run_id
@@ -79,32 +81,56 @@ def profile(store: Store, chosen: list, plan: RunPlan, threads: int | None, what
     return run_id, time.perf_counter() - started
 
 
-def sequential_seconds(chosen: list, plan: RunPlan, threads: int | None, scratch: Path) -> float:
-    """The same artifacts each profiled alone, one after another: what `mbench profile` did before rounds."""
+def sequential(chosen: list, plan: RunPlan, threads: int | None, scratch: Path) -> tuple[list[str], float]:
+    """The same artifacts each profiled alone, one after another (what `mbench profile` did before rounds): their
+    run ids and the seconds it took."""
     with Store(scratch) as store:
-        return sum(profile(store, [artifact], plan, threads, "sequential")[1] for artifact in chosen)
+        done = [profile(store, [artifact], plan, threads, "sequential") for artifact in chosen]
+    return [run for run, _ in done], sum(seconds for _, seconds in done)
 
 
 WAYS = ("rounds", "sequential", "one_process")
 
 
-def six_times(six: list, plan: RunPlan, threads: int | None, db: Path, scratch: Path) -> dict:
+def six_times(six: list, plan: RunPlan, threads: int | None, db: Path, scratch: Path) -> tuple[dict, dict]:
     """Seconds to profile the six in rounds, one after another, and one after another with one agent process each,
     each twice in the order A B C C B A (a machine drifting over those minutes weighs on the three alike), and when
-    the first profile in rounds took its first timed run."""
+    the first profile in rounds took its first timed run; and each way's two profiles (``held``): what it took."""
     times: dict = {way: [] for way in WAYS}
+    profiles: dict = {way: [] for way in WAYS}
     for way in (*WAYS, *reversed(WAYS)):
+        begun = time.time()
         if way == "rounds":
             with Store(db) as store:
-                begun = time.time()
                 run, seconds = profile(store, six, plan, threads, "six in rounds")
                 times.setdefault("start", min(s.timestamps[0] for s in store.samples(run)
                                               if s.timestamps) - begun)
+            ids, where = [run], db
         else:
             chosen = dataclasses.replace(plan, processes=1) if way == "one_process" else plan
-            seconds = sequential_seconds(six, chosen, threads, scratch)
+            (ids, seconds), where = sequential(six, chosen, threads, scratch), scratch
         times[way].append(seconds)
-    return times
+        profiles[way].append((where, ids, begun))
+    return times, profiles
+
+
+def held(profiles: dict) -> dict:
+    """What each way's figures were worth: its two profiles of the six against each other (the chosen estimator),
+    per artifact and per VGG/MNV2 ratio (from each profile's two latencies; only rounds pair them), and how far
+    apart the two began (A B C C B A: rounds' two are furthest apart)."""
+    found = {}
+    for way, (first, second) in profiles.items():
+        latency = []
+        for where, ids, _ in (first, second):
+            with Store(where) as store:
+                latency.append({(s.model, s.format): estimate(s.timed()) for run in ids for s in store.samples(run)})
+        keys = sorted(set(latency[0]) & set(latency[1]))
+        ratios = {f: [one[(PAIR[0], f)] / one[(PAIR[1], f)] for one in latency] for f in RUNTIMES
+                  if all((m, f) in keys for m in PAIR)}
+        found[way] = {"apart_s": second[2] - first[2],
+                      "latency": {f"{m} {f}": spread([one[(m, f)] for one in latency]) for m, f in keys},
+                      "ratio_spread": {f: spread(v) for f, v in ratios.items()}}
+    return found
 
 
 class BusyLoop:
@@ -140,25 +166,33 @@ seconds, chunk_s, cpus = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
 if cpus:
     os.sched_setaffinity(0, [int(c) for c in cpus.split(",")])
 a = np.random.default_rng(0).random((256, 256), dtype=np.float32)
-values, chunks, start = [], [], time.perf_counter()
+source = np.ones(16 * 2**20, dtype=np.float32)
+target = np.empty_like(source)
+steps = {"matmul": lambda: a @ a, "memory": lambda: np.copyto(target, source)}
+found, start = {kind: {"ms": [], "chunks": []} for kind in steps}, time.perf_counter()
 while (began := time.perf_counter()) - start < seconds:
-    a @ a
-    values.append((time.perf_counter() - began) * 1e3)
-    chunks.append(int((began - start) / chunk_s))
-print(json.dumps({"ms": values, "chunks": chunks}))
+    chunk = int((began - start) / chunk_s)
+    kind = ("matmul", "memory")[chunk % 2]
+    steps[kind]()
+    found[kind]["ms"].append((time.perf_counter() - began) * 1e3)
+    found[kind]["chunks"].append(chunk)
+print(json.dumps(found))
 """
 
 
 def control(seconds: float, chunk_s: float = 0.25) -> dict:
-    """The machine with no mbench in the way: a fixed numpy 256x256 matmul in its own process, one BLAS thread,
-    pinned where a one-thread agent is (CPU 0 takes most interrupts), timed for ``seconds`` in chunks of ``chunk_s``
-    standing for rounds. Its level (the `latency` estimator, ms) and its swing (a row's ``round_swing``)."""
+    """The machine with no mbench in the way, in its own process, one BLAS thread, pinned where a one-thread agent
+    is (CPU 0 takes most interrupts), for ``seconds`` in chunks of ``chunk_s`` standing for rounds, taking turns: a
+    fixed numpy 256x256 matmul (in cache: the CPU's speed) and a 64 MB array copy (past any cache here: the
+    memory's, which the HED models' large feature maps lean on). Each one's level (the `latency` estimator, ms) and
+    swing (a row's ``round_swing``)."""
     cpus = placement(1)
     env = {**os.environ, **{k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}}
     argv = [sys.executable, "-c", CONTROL, str(seconds), str(chunk_s), ",".join(map(str, cpus or []))]
     found = json.loads(subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout)
-    timed = Rounds(tuple(found["ms"]), tuple(found["chunks"]))
-    return {"swing": timed.swing, "level_ms": estimate(timed)}
+    timed = {kind: Rounds(tuple(f["ms"]), tuple(f["chunks"])) for kind, f in found.items()}
+    return {"swing": timed["matmul"].swing, "level_ms": estimate(timed["matmul"]),
+            "memory_swing": timed["memory"].swing, "memory_level_ms": estimate(timed["memory"])}
 
 
 def spread(values: list[float]) -> float:
@@ -180,6 +214,18 @@ def figures(runs: dict[str, dict], name: str) -> dict:
         "ratio_spread": {f: spread([r.value for r in v.values()]) for f, v in ratios.items()},
         "slowdown": {c: r.value - 1 for c, r in slowdown.items()},
     }
+
+
+FASTEST = 0.05
+
+
+def fastest_moved(runs: dict[str, dict]) -> dict[str, float]:
+    """Per artifact, how far its fastest runs (the ``FASTEST`` quantile, rounds weighing alike) moved quiet again
+    against quiet: a machine that ran slower as a whole moves them too, and no estimator of those runs undoes it."""
+    quiet, again = runs["quiet"], runs["quiet again"]
+    return {f"{m} {f}": round_weighted_quantile(again[(m, f)], FASTEST) / round_weighted_quantile(quiet[(m, f)],
+                                                                                                  FASTEST) - 1
+            for m, f in sorted(set(quiet) & set(again))}
 
 
 def on_shared_rounds(runs: dict[str, dict]) -> dict:
@@ -244,7 +290,8 @@ def verdicts(db: Path, runs: dict[str, str]) -> dict[str, int]:
     found = {"quiet vs quiet again": compare(scratch, runs["quiet"], runs["quiet again"]),
              "quiet vs busy": compare(scratch, runs["quiet"], runs["busy"])}
     for condition in ("quiet again", "busy"):
-        found[f"quiet vs slower ({condition})"] = compare(scratch, runs["quiet"], as_regression(scratch, runs[condition]))
+        slower = as_regression(scratch, runs[condition])
+        found[f"quiet vs slower ({condition})"] = compare(scratch, runs["quiet"], slower)
     for condition in CONDITIONS:  # two builds measured together in one run: the paired gate
         for other in (COPY, SLOWER):
             found[f"in one run ({condition}): {other} vs {PAIR[1]}"] = compare(scratch, runs[condition], "--models",
@@ -262,8 +309,11 @@ def conditions(db: Path, chosen: list, plan: RunPlan, threads: int | None):
             with BusyLoop() if condition == "busy" else contextlib.nullcontext():
                 before = control(5.0)
                 runs[condition], seconds[condition] = profile(store, chosen, plan, threads, condition)
-                machine[condition] = {"swing": before["swing"], "before_ms": before["level_ms"],
-                                      "after_ms": control(3.0)["level_ms"]}
+                after = control(3.0)
+                machine[condition] = {"swing": before["swing"], "memory_swing": before["memory_swing"],
+                                      "before_ms": before["level_ms"],
+                                      "after_ms": after["level_ms"], "memory_before_ms": before["memory_level_ms"],
+                                      "memory_after_ms": after["memory_level_ms"]}
         samples = {c: timed_runs(store, run) for c, run in runs.items()}
         flagged = {c: seen(store, run) for c, run in runs.items()}
     return runs, seconds, samples, flagged, machine
@@ -285,7 +335,8 @@ def main() -> None:
     chosen, plan = artifacts(args.work / "artifacts"), RunPlan(max_seconds=args.max_seconds, together=not args.apart)
     db = args.work / "results.db"
     runs, seconds, samples, flagged, machine = conditions(db, chosen, plan, args.threads)
-    times = six_times([a for a in chosen if a.model in PAIR], plan, args.threads, db, args.work / "sequential.db")
+    times, ways = six_times([a for a in chosen if a.model in PAIR], plan, args.threads, db,
+                            args.work / "sequential.db")
     host = load_inventory(ROOT / "devices.yaml").get("host")
     report = {"plan": dataclasses.asdict(plan), "bursts_paced": True, "threads": args.threads or host.thread_count(),
               "threads_from": "given" if args.threads else "inventory" if host.threads else "default",
@@ -295,9 +346,10 @@ def main() -> None:
               "six_in_rounds_s": statistics.fmean(times["rounds"]), "six_in_rounds_start_s": times["start"],
               "six_sequential_s": statistics.fmean(times["sequential"]),
               "six_sequential_one_process_s": statistics.fmean(times["one_process"]), "six_times": times,
+              "six_held": held(ways),
               "seen": {c: {f"{m} {f}": s for (m, f), s in v.items()} for c, v in flagged.items()},
               "estimators": {name: figures(samples, name) for name in ESTIMATORS},
-              "windows": on_shared_rounds(samples),
+              "windows": on_shared_rounds(samples), "fastest_moved": fastest_moved(samples),
               "compare_exit_codes": verdicts(db, runs), "chosen_estimator": LATENCY_ESTIMATOR}
     report["winner"], report["winner_reason"] = winner(report["estimators"])
     text = markdown(report)

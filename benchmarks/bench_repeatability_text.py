@@ -5,6 +5,8 @@ import platform
 from datetime import datetime, timezone
 
 CONDITIONS = ("quiet", "quiet again", "busy")
+RUNTIMES = ("onnx", "tflite", "pytorch")
+WAYS = (("rounds", "in rounds"), ("sequential", "one after another"), ("one_process", "one process each"))
 
 
 def _pct0(x: float | None) -> str:
@@ -101,17 +103,40 @@ def _signed(x: float) -> str:
 
 
 def control_lines(report: dict) -> list[str]:
-    """The same matmul's speed before and after each profile against how the artifacts moved: whether quiet vs.
-    quiet differs because the machine did."""
+    """The control's speed before and after each profile (the matmul's and, since 2026-12-02 19:30, the memory
+    copy's) against how the artifacts moved, their fastest runs included: whether quiet vs. quiet differs because
+    the machine did."""
     level = report["control"]
     latency = report["estimators"][report["chosen_estimator"]]["latency_ms"]
     moved = [v["quiet again"] / v["quiet"] - 1 for v in latency.values()]
-    cells = ", ".join(f"{c} {level[c]['before_ms']:.3f} then {level[c]['after_ms']:.3f}" for c in CONDITIONS)
-    change = {k: level["quiet again"][k] / level["quiet"][k] - 1 for k in ("before_ms", "after_ms")}
-    return [f"The machine's speed: that matmul in its own process, one BLAS thread, pinned where the agents run, "
-            f"`latency` estimator (ms) before / after each profile: {cells}. Quiet again against quiet: the matmul "
-            f"{_signed(change['before_ms'])} before, {_signed(change['after_ms'])} after; the eight artifacts "
-            f"{_signed(sum(moved) / len(moved))} on average ({_signed(min(moved))} to {_signed(max(moved))}).", ""]
+    kinds = [("matmul", "")] + ([("64 MB copy", "memory_")] if "memory_before_ms" in level["quiet"] else [])
+    cells = "; ".join(f"{kind} " + ", ".join(f"{c} {level[c][key + 'before_ms']:.3f} then "
+                                            f"{level[c][key + 'after_ms']:.3f}" for c in CONDITIONS)
+                      for kind, key in kinds)
+    change = "; ".join(f"the {kind} " + ", ".join(
+        f"{_signed(level['quiet again'][key + k] / level['quiet'][key + k] - 1)} {when}"
+        for k, when in (("before_ms", "before"), ("after_ms", "after"))) for kind, key in kinds)
+    fastest = report.get("fastest_moved")
+    floor = "" if not fastest else (
+        "; their fastest runs (each one's 5th percentile, rounds weighing alike) "
+        f"{_signed(sum(fastest.values()) / len(fastest))} on average ({_signed(min(fastest.values()))} to "
+        f"{_signed(max(fastest.values()))})")
+    return [f"The machine's speed, that control in its own process, one BLAS thread, pinned where the agents run, "
+            f"`latency` estimator (ms) before / after each profile: {cells}. Quiet again against quiet: {change}; "
+            f"the eight artifacts {_signed(sum(moved) / len(moved))} on average ({_signed(min(moved))} to "
+            f"{_signed(max(moved))}){floor}.", ""]
+
+
+def swing_lines(report: dict) -> list[str]:
+    """The control's swing just before each profile: the matmul's, and the memory copy's where measured."""
+    control = report["control"]
+    both = "memory_swing" in control["quiet"]
+    what = ("a numpy 256x256 matmul and a 64 MB array copy taking turns for 5 s in 0.25 s chunks" if both else
+            "a numpy 256x256 matmul timed for 5 s in 0.25 s chunks")
+    cells = " / ".join(f"{c} {_pct0(control[c]['swing'])}" + (f" and {_pct0(control[c]['memory_swing'])}" if both
+                                                              else "") for c in CONDITIONS)
+    return [f"The machine's own swing, measured just before each profile with no mbench in the way ({what}, the "
+            f"statistic of a row's `round_swing`{', matmul and copy' if both else ''}): {cells}.", ""]
 
 
 def six_order(report: dict) -> str:
@@ -119,10 +144,23 @@ def six_order(report: dict) -> str:
     times = report.get("six_times")
     if not times:
         return ""
-    pairs = ", ".join(f"{' then '.join(f'{t:.1f}' for t in times[way])} s {said}" for way, said in
-                      (("rounds", "in rounds"), ("sequential", "one after another"), ("one_process", "one process each")))
+    pairs = ", ".join(f"{' then '.join(f'{t:.1f}' for t in times[way])} s {said}" for way, said in WAYS)
     return (f" Each a mean of two, taken in the order rounds, one after another, one process each, then back: "
             f"{pairs}.")
+
+
+def held_lines(report: dict) -> list[str]:
+    """Each way's two profiles of the six against each other (older reports: nothing): what its time bought."""
+    held = report.get("six_held")
+    if not held:
+        return []
+    cells = []
+    for way, said in WAYS:
+        h = held[way]
+        cells.append(f"{said} (begun {h['apart_s']:.0f} s apart) worst artifact {pct(max(h['latency'].values()))}, "
+                     f"ratios {' / '.join(pct(h['ratio_spread'][f]) for f in RUNTIMES if f in h['ratio_spread'])}")
+    return ["What each way's figures held, its two profiles of the six against each other (chosen estimator; "
+            "VGG/MNV2 ratios onnx / tflite / pytorch): " + "; ".join(cells) + ".", ""]
 
 
 def render(report: dict) -> str:
@@ -143,10 +181,8 @@ def render(report: dict) -> str:
             f"{report['six_in_rounds_start_s']:.1f} s after the start: agents starting, loading, warming up) against "
             f"{report['six_sequential_s']:.1f} s one after another (each alone), same settings; "
             f"{report['six_sequential_one_process_s']:.1f} s one after another with one agent process each, as "
-            "before rounds." + six_order(report), "",
-            "The machine's own swing, measured just before each profile with no mbench in the way (a numpy 256x256 "
-            "matmul timed for 5 s in 0.25 s chunks, the statistic of a row's `round_swing`): "
-            + " / ".join(f"{c} {_pct0(report['control'][c]['swing'])}" for c in CONDITIONS) + ".", "",
+            "before rounds." + six_order(report), "", *held_lines(report),
+            *swing_lines(report),
             *control_lines(report)]
     body = ["### Estimators (the `latency` metric uses the chosen one)", "", *estimator_table(report), "",
             f"By the rule (bench_repeatability.winner): {report.get('winner_reason', 'not computed')}.", "",

@@ -17,9 +17,9 @@ A row is contended when more than ``CONTENDED_ABOVE`` of its runs are marked, or
 
 The headline estimator ``LATENCY_ESTIMATOR`` (the 25th percentile of the timed runs, every round weighing alike) was
 chosen by benchmarks/bench_repeatability.py among ``ESTIMATORS`` (see benchmarks/RESULTS.md and the note at its
-definition): the most repeatable quiet vs. quiet vs. busy that still sees a real 10 % slowdown. Noise on a machine only adds time (Chen
-and Revels, "Robust benchmarking in noisy environments", 2016), so a low quantile is steadier than the median, and
-unlike the minimum it does not rest on one lucky run.
+definition): the most repeatable quiet vs. quiet vs. busy that still sees a real 10 % slowdown. Noise on a machine
+only adds time (Chen and Revels, "Robust benchmarking in noisy environments", 2016), so a low quantile is steadier
+than the median, and unlike the minimum it does not rest on one lucky run.
 """
 from __future__ import annotations
 
@@ -128,7 +128,7 @@ def _fast_rounds_mean(s: Rounds) -> float:
     return statistics.fmean(_unmarked(s.take([i for g in kept for i in g])))
 
 
-def _round_weighted_quantile(s: Rounds, q: float) -> float:
+def round_weighted_quantile(s: Rounds, q: float) -> float:
     """The ``q`` quantile of the runs with every round weighing alike (each run 1 / its round's runs): numpy's
     default (linear) quantile where every round has as many runs, or there is one round. An artifact that met its
     stopping rule takes one run per round while the others go on (devices/rounds.py); unweighted, its many runs of
@@ -147,7 +147,7 @@ ESTIMATORS: dict[str, Callable[[Rounds], float]] = {
     "median": lambda s: statistics.median(s.values),
     "trimmed_mean": lambda s: _trimmed(s.values),
     "p25": lambda s: float(np.percentile(s.values, 25)),
-    "p25_rounds": lambda s: _round_weighted_quantile(s, 0.25),
+    "p25_rounds": lambda s: round_weighted_quantile(s, 0.25),
     "min_round_median": _min_round_median,
     "round_median_p10": lambda s: float(np.percentile(_round_medians(s), 10)),
     "fast_rounds_mean": _fast_rounds_mean,
