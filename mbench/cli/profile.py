@@ -69,8 +69,8 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, 
     artifact whose rule holds takes one run per round until every artifact's does (--apart: it leaves at once),
     and one that has its minimums but not yet its rule takes longer bursts, so that the rest of a round is at most a
     fifth of it; each line says how many rounds it took part in. Noisy measurements (CV > 10 %, or a drift > 5 %
-    between the first and second half) are flagged. On Android and iPhone, whose tools time a whole invocation, --processes
-    rounds give each artifact one invocation per round (with its share of the runs and seconds), in a seeded
+    between the first and second half) are flagged. On Android and iPhone, whose tools time a whole invocation,
+    --processes rounds give each artifact one invocation per round (with its share of the runs and seconds), in a seeded
     shuffled order. At the end, hed-vgg's latency over hed-mobilenetv2's (and each --pair's) per format, paired
     over this run's rounds, with its 95 % interval.
 
