@@ -148,6 +148,7 @@ ESTIMATORS: dict[str, Callable[[Rounds], float]] = {
     "trimmed_mean": lambda s: _trimmed(s.values),
     "p25": lambda s: float(np.percentile(s.values, 25)),
     "p25_rounds": lambda s: round_weighted_quantile(s, 0.25),
+    "p10_rounds": lambda s: round_weighted_quantile(s, 0.10),
     "min_round_median": _min_round_median,
     "round_median_p10": lambda s: float(np.percentile(_round_medians(s), 10)),
     "fast_rounds_mean": _fast_rounds_mean,
