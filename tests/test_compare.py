@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from mbench.cli import main
+from mbench.estimate import LATENCY_ESTIMATOR, Rounds, estimate
 from mbench.report.compare import UnknownRunError, compare_runs, latest_run
 from mbench.results import Measurement
 from mbench.spec import Status
@@ -132,7 +133,7 @@ def test_two_real_profile_runs_compare(profiled_db):
     assert all(0 <= d.p_value <= 1 and d.samples[0] >= 15 and not d.regressed for d in timed.values())
 
 
-def _latency_run(store, run_id, values, marked, contended, swing=None, estimator=None):
+def _latency_run(store, run_id, values, marked, contended, swing=None, estimator=None, runs_kept=True):
     from mbench.results import Context
 
     store.start_run(run_id, "test")
@@ -141,7 +142,8 @@ def _latency_run(store, run_id, values, marked, contended, swing=None, estimator
     ordered = sorted(values)
     row = Measurement("m", "onnx", "fp32", "host", "latency", ordered[len(ordered) // 2], "ms",
                       context=Context(details=details))
-    store.append(run_id, [row], [SampleSet("m", "onnx", "fp32", "host", "sha", tuple(values), marked=tuple(marked))])
+    kept = [SampleSet("m", "onnx", "fp32", "host", "sha", tuple(values), marked=tuple(marked))] if runs_kept else []
+    store.append(run_id, [row], kept)
 
 
 def test_a_slowdown_on_a_contended_machine_is_inconclusive_with_its_own_exit_code(tmp_path):
@@ -160,16 +162,26 @@ def test_a_slowdown_on_a_contended_machine_is_inconclusive_with_its_own_exit_cod
     assert CliRunner().invoke(main, ["compare", "Q", "R", "--db", str(db)]).exit_code == 1
 
 
-def test_rows_estimated_differently_say_so(tmp_path):
-    """A row stored before the headline became p25_rounds against one after: the verdict stands, the note says it."""
+def test_rows_stored_with_another_estimator_are_estimated_again_from_their_runs(tmp_path):
+    """A row stored before today's headline estimator against one after: the older one is estimated again from its
+    stored runs, so both sides are alike, and the note says so; a row whose runs were not stored keeps its value and
+    the note says the two were estimated differently."""
+    older = _normal(10, 60, 1)
     with Store(tmp_path / "estimators.db") as store:
-        _latency_run(store, "A", _normal(10, 60, 1), [False] * 60, contended=False, estimator="p25")
-        _latency_run(store, "B", _normal(10, 60, 2), [False] * 60, contended=False, estimator="p25_rounds")
-        _latency_run(store, "C", _normal(10, 60, 3), [False] * 60, contended=False, estimator="p25_rounds")
+        _latency_run(store, "A", older, [False] * 60, contended=False, estimator="p25")
+        _latency_run(store, "B", _normal(10, 60, 2), [False] * 60, contended=False, estimator=LATENCY_ESTIMATOR)
+        _latency_run(store, "C", _normal(10, 60, 3), [False] * 60, contended=False, estimator="p25_rounds",
+                     runs_kept=False)
+        stored = {r.run_id: r.value for r in store.measurements().itertuples()}
         across = compare_runs(store, "A", "B").differences[0]
-        alike = compare_runs(store, "B", "C").differences[0]
-    assert "estimated differently: p25 then p25_rounds" in across.note and not across.regressed
-    assert "estimated differently" not in alike.note
+        unstored = compare_runs(store, "C", "B").differences[0]
+    assert LATENCY_ESTIMATOR != "p25" and across.before == pytest.approx(estimate(Rounds(tuple(older))))
+    assert across.before != pytest.approx(stored["A"]) and across.after == pytest.approx(stored["B"])
+    assert f"{LATENCY_ESTIMATOR} taken again from the stored runs (first stored as p25)" in across.note
+    assert "estimated differently" not in across.note and not across.regressed
+    assert unstored.before == pytest.approx(stored["C"]) and "taken again" not in unstored.note
+    assert f"estimated differently: p25_rounds then {LATENCY_ESTIMATOR}" in unstored.note
+
 
 def test_a_change_within_the_machines_swing_is_inconclusive_one_past_it_stands(tmp_path):
     """Rows contended by swing (nothing marked: a neighbour the guest cannot see slowed whole rounds)."""

@@ -10,6 +10,7 @@ from fake_tools import FakeTools
 from mbench.cli import main
 from mbench.devices import ios
 from mbench.devices.inventory import load_inventory
+from mbench.estimate import LATENCY_ESTIMATOR
 from mbench.measure import RunPlan
 from mbench.store import Store
 from mbench.sweep import profile_and_record
@@ -136,7 +137,7 @@ def test_rounds_build_once_and_invoke_the_harness_once_per_round(mac, tmp_path, 
     assert cpu.value["latency_count"] == 15 and cpu.value["latency_median"] == 1.5  # 3 x the fixture's 5 samples
     details = json.loads(cpu.details.iloc[0])
     assert details["invocations"] == 3 and details["rounds"] == 3 and "combined" in details
-    assert details["estimator"] == "p25_rounds" and cpu.value["latency"] <= cpu.value["latency_median"]
+    assert details["estimator"] == LATENCY_ESTIMATOR and cpu.value["latency"] <= cpu.value["latency_median"]
     with Store(tmp_path / "r0.db") as store:
         stored = [s for s in store.samples() if s.device == "iphone/CPU_ONLY"]
     assert [list(s.rounds) for s in stored] == [[0] * 5 + [1] * 5 + [2] * 5]  # each sample keeps its round

@@ -32,7 +32,7 @@ PLAN = RunPlan()  # the one source of the defaults below
               help="Time budget per artifact for timed runs once the minimums are met.")
 @click.option("--target-ci", default=f"{PLAN.target_ci:g}", show_default=True,
               callback=parse_fraction(below=1),
-              help="Stop when the 95 % interval of the headline quantile (p25) is this narrow relative to it (1% or "
+              help="Stop when the 95 % interval of the headline quantile (p10) is this narrow relative to it (1% or "
                    "0.01; 0: fixed runs).")
 @click.option("--burst-seconds", type=click.FloatRange(min=0, min_open=True), default=PLAN.burst_seconds,
               show_default=True, help="Length of a burst of timed runs per interleaved round, for the artifact "
@@ -60,7 +60,7 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, 
     """Measure load time, first inference, latency statistics and peak memory of every artifact on a device.
 
     Minimums follow LiteRT benchmark_model: warm up for at least 0.5 s, then at least 50 runs and 1 s; then
-    warm-up goes on until timings settle and runs go on until the headline (p25) is known within --target-ci or
+    warm-up goes on until timings settle and runs go on until the headline (p10) is known within --target-ci or
     --max-seconds is spent. On the host all artifacts are measured in interleaved rounds (--processes warm agents
     per artifact taking its bursts in turn, a short burst each per round, in a seeded shuffled order), so a slow
     phase of the machine falls on all of them alike and no one process's bias decides a figure. Every raw sample

@@ -28,7 +28,7 @@ its 50 runs, and every settled artifact paid a re-warm run and a timed run in ea
 Once the plan's stopping rule (``measure.enough``, in rounds with the agreement of its even and odd rounds) holds
 for an artifact it is settled: with ``plan.together`` (the default) it stays in the rounds with one timed run per
 round (after its re-warm run) until every artifact is settled, so all rows of a profile cover the same stretch of
-the machine, and the headline estimator weighs every round alike (estimate.py, ``p25_rounds``). Without it a settled
+the machine, and the headline estimator weighs every round alike (estimate.py, ``p10_rounds``). Without it a settled
 artifact leaves at once, and rows of artifacts that left at different rounds were measured over different stretches
 of the machine (benchmarks/RESULTS.md: an identical copy read 9 % and 12 % slower than its original in the same
 profile, 1.2 % over the rounds both took part in). Every run keeps its round, its position in the round, its process

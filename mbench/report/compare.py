@@ -32,9 +32,11 @@ seven unchanged artifacts strayed at most 1.3 %; replayed on six earlier recordi
 verdict changed.
 
 The default metric is ``latency`` (the headline estimate); rows stored before it existed fall back to
-``latency_median``, and the note says so. Where the two rows' ``latency`` was estimated differently (their details'
-``estimator``: plain ``p25`` before 2026-12-02, ``p25_rounds`` since; the two differ by well under 1 % where rounds
-have as many runs each) the note says that too; the verdict is left as it is.
+``latency_median``, and the note says so. A ``latency`` row estimated otherwise than today's headline (its details'
+``estimator``: plain ``p25`` before 2026-12-02, ``p25_rounds`` until 23:30 that day, ``p10_rounds`` since; the 10th
+and 25th percentiles of one artifact's runs lie a few percent apart) is estimated again from its stored runs with
+today's, so both sides and the drift's references are alike, and the note says so; where its runs were not stored
+the note says the two were estimated differently and the verdict is left as it is.
 """
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from mbench.estimate import LATENCY_ESTIMATOR, estimate
 from mbench.results import SampleSet, details_of
 from mbench.store import KEY, Store, latest_rows
 
@@ -115,8 +118,8 @@ def compare_runs(store: Store, run_a: str, run_b: str, metric: str = DEFAULT_MET
     """Compare `metric` of every artifact and device measured in both runs (run_a is the baseline)."""
     check_runs(store, [run_a, run_b])
     rows = store.measurements()
-    before, after = (run_values(rows, run, metric) for run in (run_a, run_b))
     samples = [s for run in dict.fromkeys((run_a, run_b)) for s in store.samples(run)]
+    before, after = (as_today(run_values(rows, run, metric), samples, run) for run in (run_a, run_b))
     differences = []
     for key in sorted(set(before) | set(after)):
         pooled = (_pooled(samples, run_a, key), _pooled(samples, run_b, key))
@@ -228,6 +231,7 @@ class Side(NamedTuple):
     swing: float  # between rounds; 0 where not recorded
     identity: tuple  # artifact sha256, runtime version, threads: what must not change for a drift reference
     estimator: str = ""  # how a `latency` row was estimated (its details' ``estimator``); "" where not recorded
+    stored_as: str = ""  # the estimator it was stored with, where it was estimated again (as_today)
 
 
 def run_values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, Side]:
@@ -249,6 +253,20 @@ def run_values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, Side]:
             float(row.value) if ok else None, note, bool(seen.get("contended")), float(seen.get("round_swing") or 0.0),
             identity, seen.get("estimator", "") if row.metric == "latency" else "")
     return values
+
+
+def as_today(sides: dict[tuple, Side], samples: list[SampleSet], run: str) -> dict[tuple, Side]:
+    """Each `latency` row stored with another estimator than today's headline, estimated again from its stored
+    runs (the newest set of its key in ``run``); rows without stored runs as they are."""
+    found = dict(sides)
+    for key, side in sides.items():
+        if side.value is None or not side.estimator or side.estimator == LATENCY_ESTIMATOR:
+            continue
+        mine = [s for s in samples if s.run_id == run and (s.model, s.format, s.precision, s.device) == key]
+        if mine:
+            found[key] = side._replace(value=estimate(mine[-1].timed(), LATENCY_ESTIMATOR),
+                                       estimator=LATENCY_ESTIMATOR, stored_as=side.estimator)
+    return found
 
 
 def _pooled(samples: list[SampleSet], run: str, key: tuple) -> list[tuple[float, bool]]:
@@ -275,6 +293,10 @@ def _difference(key, before, after, first, second, metric, threshold, alpha) -> 
     note = f"{note}; {older[0]}" if older else note
     if before.estimator and after.estimator and before.estimator != after.estimator:
         note = f"{note}; estimated differently: {before.estimator} then {after.estimator}"
+    again = [f"{name} stored as {side.stored_as}" for name, side in (("first", before), ("second", after))
+             if side.stored_as]
+    if again:
+        note = f"{note}; {LATENCY_ESTIMATOR} taken again from the stored runs ({', '.join(again)})"
     return Difference(key, a, b, p_value, counts, worse and significant, note)
 
 
