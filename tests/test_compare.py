@@ -175,12 +175,15 @@ def test_rows_stored_with_another_estimator_are_estimated_again_from_their_runs(
         stored = {r.run_id: r.value for r in store.measurements().itertuples()}
         across = compare_runs(store, "A", "B").differences[0]
         unstored = compare_runs(store, "C", "B").differences[0]
+        _latency_run(store, "D", _normal(10, 60, 4), [False] * 60, contended=False, estimator="p25")
+        both = compare_runs(store, "A", "D").differences[0]
     assert LATENCY_ESTIMATOR != "p25" and across.before == pytest.approx(estimate(Rounds(tuple(older))))
     assert across.before != pytest.approx(stored["A"]) and across.after == pytest.approx(stored["B"])
     assert f"{LATENCY_ESTIMATOR} taken again from the stored runs (first stored as p25)" in across.note
     assert "estimated differently" not in across.note and not across.regressed
     assert unstored.before == pytest.approx(stored["C"]) and "taken again" not in unstored.note
     assert f"estimated differently: p25_rounds then {LATENCY_ESTIMATOR}" in unstored.note
+    assert "(both stored as p25)" in both.note
 
 
 def test_a_change_within_the_machines_swing_is_inconclusive_one_past_it_stands(tmp_path):

@@ -295,6 +295,8 @@ def _difference(key, before, after, first, second, metric, threshold, alpha) -> 
         note = f"{note}; estimated differently: {before.estimator} then {after.estimator}"
     again = [f"{name} stored as {side.stored_as}" for name, side in (("first", before), ("second", after))
              if side.stored_as]
+    if len(again) == 2 and before.stored_as == after.stored_as:
+        again = [f"both stored as {before.stored_as}"]
     if again:
         note = f"{note}; {LATENCY_ESTIMATOR} taken again from the stored runs ({', '.join(again)})"
     return Difference(key, a, b, p_value, counts, worse and significant, note)
