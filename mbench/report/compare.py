@@ -262,17 +262,22 @@ def as_today(sides: dict[tuple, Side], samples: list[SampleSet], run: str) -> di
     for key, side in sides.items():
         if side.value is None or not side.estimator or side.estimator == LATENCY_ESTIMATOR:
             continue
-        mine = [s for s in samples if s.run_id == run and (s.model, s.format, s.precision, s.device) == key]
+        mine = _sets_of(samples, run, key)
         if mine:
             found[key] = side._replace(value=estimate(mine[-1].timed(), LATENCY_ESTIMATOR),
                                        estimator=LATENCY_ESTIMATOR, stored_as=side.estimator)
     return found
 
 
+def _sets_of(samples: list[SampleSet], run: str, key: tuple) -> list[SampleSet]:
+    """The sample sets of ``key`` in ``run``, in the order stored."""
+    return [s for s in samples if s.run_id == run and (s.model, s.format, s.precision, s.device) == key]
+
+
 def _pooled(samples: list[SampleSet], run: str, key: tuple) -> list[tuple[float, bool]]:
     """(value, marked) of every raw run of ``key`` in ``run``."""
-    return [(v, bool(s.marked[i]) if s.marked else False) for s in samples
-            if s.run_id == run and (s.model, s.format, s.precision, s.device) == key for i, v in enumerate(s.values_ms)]
+    return [(v, bool(s.marked[i]) if s.marked else False) for s in _sets_of(samples, run, key)
+            for i, v in enumerate(s.values_ms)]
 
 
 def _difference(key, before, after, first, second, metric, threshold, alpha) -> Difference:
