@@ -151,10 +151,11 @@ def timed_runs(store: Store, run_id: str) -> dict[tuple[str, str], Rounds]:
 
 
 def seen(store: Store, run_id: str) -> dict[tuple[str, str], dict]:
-    """Per artifact, what its row says of the machine: marked share, swing between rounds, contended."""
+    """Per artifact, what its row says of the machine: marked share, swing between rounds, how busy the CPUs beside
+    its agents were, contended."""
     rows = store.measurements()
     mine = rows[(rows.run_id == run_id) & (rows.metric == "latency")]
-    keep = ("marked_share", "round_swing", "contended")
+    keep = ("marked_share", "round_swing", "neighbour_busy", "contended")
     found = {(r.model, r.format): details_of(r.details) for r in mine.itertuples()}
     return {key: {k: details.get(k) for k in keep} for key, details in found.items()}
 

@@ -37,8 +37,8 @@ def estimator_table(report: dict) -> list[str]:
 
 def artifact_table(report: dict) -> list[str]:
     f = report["estimators"][report["chosen_estimator"]]
-    lines = ["| artifact | latency quiet (ms) | quiet again | busy | quiet vs quiet | across 3 | marked share, swing "
-             "(CONTENDED) quiet / again / busy |", "|---|---|---|---|---|---|---|"]
+    lines = ["| artifact | latency quiet (ms) | quiet again | busy | quiet vs quiet | across 3 | marked share, swing, "
+             "CPUs beside busy (CONTENDED) quiet / again / busy |", "|---|---|---|---|---|---|---|"]
     for name, values in f["latency_ms"].items():
         flags = " / ".join(_seen(report["seen"][c].get(name, {})) for c in CONDITIONS)
         lines.append(f"| {name} | {values['quiet']:.2f} | {values['quiet again']:.2f} | {values['busy']:.2f} | "
@@ -48,7 +48,8 @@ def artifact_table(report: dict) -> list[str]:
 
 def _seen(row: dict) -> str:
     swing = "-" if row.get("round_swing") is None else f"{row['round_swing']:.0%}"
-    return f"{row.get('marked_share') or 0:.0%}, {swing}{' CONTENDED' if row.get('contended') else ''}"
+    beside = "" if row.get("neighbour_busy") is None else f", {row['neighbour_busy']:.0%}"
+    return f"{row.get('marked_share') or 0:.0%}, {swing}{beside}{' CONTENDED' if row.get('contended') else ''}"
 
 
 def ratio_table(report: dict) -> list[str]:

@@ -12,8 +12,18 @@ marked. It shows as whole rounds running slower than others: the swing is the sp
 medians (their 75th over their 25th percentile, minus one; rounds are a fraction of a second apart). On a quiet
 machine it is a few percent.
 
-A row is contended when more than ``CONTENDED_ABOVE`` of its runs are marked, or when its swing is above
-``SWING_CONTENDED_ABOVE``.
+Neighbours (something else running on the CPUs beside the agent's): the agent keeps its CPU and its speed holds
+steady, so nothing is marked and nothing swings, yet the runs are slower: cores share caches, the memory bus and, on
+a VM, often one physical core (its vCPUs are hyperthreads). The agent reads the ticks of the CPUs it may use but
+was not pinned to from /proc/stat around each burst (devices/serve.py); ``neighbour_busy`` is their busy share over
+all its bursts, while mbench itself waits on them. Measured on the 2-vCPU VM (benchmarks/RESULTS.md, 2026-12-03):
+beside the one-core busy loop of bench_repeatability.py the CPU beside the agents' was 100 % busy, in quiet
+profiles 0.4-1.6 %. In one busy profile before this signal the eight artifacts ran 5-18 % slower than quiet,
+MobileNetV2 the most (ONNX VGG/MNV2 2.59x against 2.76x quiet), with at most 1.6 % of runs marked, and six of the
+eight rows swung less than 10 %: they read as quiet.
+
+A row is contended when more than ``CONTENDED_ABOVE`` of its runs are marked, when its swing is above
+``SWING_CONTENDED_ABOVE``, or when its neighbours were busier than ``NEIGHBOUR_CONTENDED_ABOVE`` (``contended``).
 
 The headline estimator ``LATENCY_ESTIMATOR`` (the 10th percentile of the timed runs, every round weighing alike) was
 chosen by benchmarks/bench_repeatability.py among ``ESTIMATORS`` (see benchmarks/RESULTS.md and the note at its
@@ -33,6 +43,7 @@ MARK_SHARE = 0.75
 MARK_WAIT = 0.10
 CONTENDED_ABOVE = 0.10
 SWING_CONTENDED_ABOVE = 0.10
+NEIGHBOUR_CONTENDED_ABOVE = 0.25
 TYPICAL_SHARE_QUANTILE = 90
 MIN_ROUNDS = 4  # fewer rounds give no swing and no interval
 
@@ -82,10 +93,6 @@ class Rounds:
             return None
         low, high = np.percentile([statistics.median(self.values[i] for i in g) for g in groups.values()], [25, 75])
         return float(high / low - 1) if low > 0 else None
-
-    @property
-    def contended(self) -> bool:
-        return self.marked_share > CONTENDED_ABOVE or (self.swing or 0.0) > SWING_CONTENDED_ABOVE
 
     def by_round(self) -> dict[int, list[int]]:
         found: dict[int, list[int]] = {}
@@ -245,7 +252,23 @@ def paired_ratio(first: Rounds, second: Rounds, name: str = LATENCY_ESTIMATOR, r
     return Ratio(value, float(low), float(high), len(common))
 
 
-def interference_phrase(marked_share: float, swing: float | None) -> str:
-    """What was seen of the machine, in words: '45 % of runs descheduled; speed swung 28 % between rounds'."""
+def neighbour_busy(kernel: list[dict]) -> float | None:
+    """How busy the CPUs beside the agent's were during its bursts (module docstring): their busy ticks over all
+    their ticks, summed over the bursts' kernel views; None where the agent had no such CPUs or the kernel did not
+    say (no /proc/stat, not pinned, pinned to every CPU, a device whose tool times whole runs)."""
+    total = sum(k.get("neighbour_ticks", 0) for k in kernel)
+    return sum(k.get("neighbour_busy_ticks", 0) for k in kernel) / total if total > 0 else None
+
+
+def contended(marked_share: float, swing: float | None, neighbours: float | None = None) -> bool:
+    """Whether what was seen of the machine makes a row contended (module docstring)."""
+    return (marked_share > CONTENDED_ABOVE or (swing or 0.0) > SWING_CONTENDED_ABOVE
+            or (neighbours or 0.0) > NEIGHBOUR_CONTENDED_ABOVE)
+
+
+def interference_phrase(marked_share: float, swing: float | None, neighbours: float | None = None) -> str:
+    """What was seen of the machine, in words: '45 % of runs descheduled; speed swung 28 % between rounds; the CPUs
+    beside it 97 % busy'."""
     seen = f"{100 * marked_share:.0f} % of runs descheduled"
-    return seen if swing is None else f"{seen}; speed swung {100 * swing:.0f} % between rounds"
+    seen += "" if swing is None else f"; speed swung {100 * swing:.0f} % between rounds"
+    return seen + ("" if neighbours is None else f"; the CPUs beside it {100 * neighbours:.0f} % busy")

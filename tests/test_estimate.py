@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from mbench.estimate import (ESTIMATORS, MARK_SHARE, MIN_ROUNDS, Rounds, estimate, halves_apart,
-                             interference_phrase, mark, paired_ratio)
+from mbench.estimate import (ESTIMATORS, MARK_SHARE, MIN_ROUNDS, NEIGHBOUR_CONTENDED_ABOVE, Rounds, contended,
+                             estimate, halves_apart, interference_phrase, mark, neighbour_busy, paired_ratio)
 
 
 def test_estimators_on_known_values():
@@ -100,13 +100,25 @@ def test_a_machine_that_slows_as_a_whole_swings_between_rounds_and_is_contended(
     """Nothing marked (the agent kept its CPU share), but whole rounds ran slower: the swing sees it."""
     rounds = tuple(r for r in range(8) for _ in range(5))
     steady = Rounds(tuple(10.0 + 0.01 * (i % 5) for i in range(40)), rounds)
-    assert steady.swing == pytest.approx(0.0, abs=1e-9) and not steady.contended
+    assert steady.swing == pytest.approx(0.0, abs=1e-9) and not contended(steady.marked_share, steady.swing)
     speed = (1.0, 1.0, 1.3, 1.3, 1.0, 1.0, 1.3, 1.3)  # half the rounds 30 % slower
     slowed = Rounds(tuple(10.0 * speed[r] for r in rounds), rounds)
-    assert slowed.marked_share == 0 and slowed.swing == pytest.approx(0.3) and slowed.contended
+    assert slowed.marked_share == 0 and slowed.swing == pytest.approx(0.3) and contended(0, slowed.swing)
     assert Rounds((1.0, 2.0, 3.0), (0, 1, 2)).swing is None  # too few rounds to say
     assert interference_phrase(0.02, 0.3) == "2 % of runs descheduled; speed swung 30 % between rounds"
     assert interference_phrase(0.5, None) == "50 % of runs descheduled"
+
+
+def test_a_steady_neighbour_makes_a_row_contended_though_nothing_is_marked_and_nothing_swings():
+    """The CPUs beside the agent's, busy through its bursts (ticks summed over bursts, not averaged per burst)."""
+    bursts = [{"neighbour_ticks": 10, "neighbour_busy_ticks": 10}, {"neighbour_ticks": 30, "neighbour_busy_ticks": 2},
+              {"round": 3}]  # a burst whose kernel did not say
+    assert neighbour_busy(bursts) == pytest.approx(12 / 40)
+    assert neighbour_busy([{"round": 0}]) is None and neighbour_busy([]) is None
+    assert contended(0.0, 0.02, NEIGHBOUR_CONTENDED_ABOVE + 0.01)
+    assert not contended(0.0, 0.02, NEIGHBOUR_CONTENDED_ABOVE - 0.01) and not contended(0.0, 0.02, None)
+    assert interference_phrase(0.0, 0.05, 0.97) == ("0 % of runs descheduled; speed swung 5 % between rounds; "
+                                                    "the CPUs beside it 97 % busy")
 
 
 def test_halves_of_interleaved_rounds_compare_even_and_odd_rounds():

@@ -17,7 +17,7 @@ from mbench.devices import rounds as rounds_module
 from mbench.devices.agent import AgentResult
 from mbench.devices.rounds import SPARE_WARMUP_S, AgentSession, Job, Track, _grow, _pace, measure_in_rounds
 from mbench.devices.rows import interference
-from mbench.estimate import MIN_ROUNDS, Rounds, halves_apart, mark, paired_ratio
+from mbench.estimate import MIN_ROUNDS, Rounds, halves_apart, mark, neighbour_busy, paired_ratio
 from mbench.measure import STOP_QUANTILE, RunPlan, ci_width
 from mbench.models.sources import spec_from_source
 from mbench.spec import Format
@@ -73,6 +73,7 @@ def test_rounds_pair_artifacts_and_rows_say_what_was_seen(rounds_db):
     details = json.loads(latency.details)
     assert latency.value > 0 and 0 <= details["marked_share"] <= 1 and isinstance(details["contended"], bool)
     assert details["cpus"] and details["rounds"] >= 4 and details["round_seed"] == 7 and latency.threads == 1
+    assert ("neighbour_busy" in details) == (len(os.sched_getaffinity(0)) > 1)  # pinned to one CPU of several
     assert (details["burst_seconds"], details["burst_runs"]) == (PLAN.burst_seconds, PLAN.burst_runs)
     assert details["paced_burst_runs"] >= PLAN.burst_runs  # the runs its bursts were paced to (rounds._pace)
 
@@ -148,7 +149,7 @@ for line in sys.stdin:
     command = json.loads(line)
     noisy = noisy or command.get("manifest", "").endswith(".onnx.manifest.json")
     start = time.time()
-    time.sleep(0.2 if command["do"] in ("load", "warmup") else 0)
+    time.sleep(0.2 if command["do"] in ("runtime", "load", "warmup") else 0)
     with open(sys.argv[1], "a") as log:
         log.write(json.dumps(dict(pid=os.getpid(), do=command["do"], cpus=command.get("cpus"), start=start,
                                   end=time.time(), seconds=command.get("seconds"), runs=command.get("runs"),
@@ -161,9 +162,9 @@ for line in sys.stdin:
 
 
 def test_first_processes_start_alone_and_the_others_side_by_side(tiny_artifacts_dir, tmp_path):
-    """Each artifact's first agent loads and warms up pinned with nothing else running (its load, first run and
-    warm-up go on the row); the other agents of all artifacts then load and warm up together, unpinned, and are
-    pinned before the rounds."""
+    """Every agent starts and imports its runtime side by side (nothing is timed yet); then each artifact's first
+    agent loads and warms up pinned with nothing else running (its load, first run and warm-up go on the row); the
+    other agents of all artifacts then load and warm up together, unpinned, and are pinned before the rounds."""
     agent, log = tmp_path / "agent.py", tmp_path / "steps.jsonl"
     agent.write_text(FAKE_AGENT)
     jobs = [Job(a, str(a.manifest_path)) for a in find_artifacts(tiny_artifacts_dir)[:2]]
@@ -183,14 +184,20 @@ def test_first_processes_start_alone_and_the_others_side_by_side(tiny_artifacts_
     spare_loads = [s for s in starting if s["pid"] in spares and s["do"] == "load"]
     assert all(s["cpus"] is None for s in spare_loads)
     assert any(a is not b and a["start"] < b["end"] and b["start"] < a["end"] for a in spare_loads for b in spare_loads)
+    runtimes = [s for s in steps if s["do"] == "runtime"]
+    assert len(runtimes) == 6 and max(s["end"] for s in runtimes) <= min(s["start"] for s in starting)
+    assert any(a is not b and a["start"] < b["end"] and b["start"] < a["end"] for a in runtimes for b in runtimes)
+    for pid in firsts:
+        assert [s["do"] for s in steps if s["pid"] == pid][:4] == ["started", "runtime", "load", "warmup"]
     for pid in spares:
-        assert [s["do"] for s in steps if s["pid"] == pid][:4] == ["started", "load", "warmup", "pin"]
+        assert [s["do"] for s in steps if s["pid"] == pid][:5] == ["started", "runtime", "load", "warmup", "pin"]
         assert next(s["cpus"] for s in steps if s["pid"] == pid and s["do"] == "pin") == [0]
 
 
-def test_spare_agents_start_only_as_many_at_a_time_as_there_are_cpus(tiny_artifacts_dir, tmp_path):
-    """A spare agent starts when a worker takes it, not all at once with the others (an sshd drops connections past
-    ten starting at once): at no moment are more of them started but not yet pinned than the workers."""
+def test_agents_start_only_as_many_at_a_time_as_there_are_cpus(tiny_artifacts_dir, tmp_path):
+    """An agent starts when a worker takes it, not all at once with the others (an sshd drops connections past ten
+    starting at once): at no moment are more of them started but not yet past their first command than the workers;
+    spares load as many at a time."""
     agent, log = tmp_path / "agent.py", tmp_path / "steps.jsonl"
     agent.write_text(FAKE_AGENT)
     workers = max(2, os.cpu_count() or 1)
@@ -199,10 +206,11 @@ def test_spare_agents_start_only_as_many_at_a_time_as_there_are_cpus(tiny_artifa
     assert [t.failed for t in measure_in_rounds(jobs, [sys.executable, str(agent), str(log)], plan, 1, [0], 30)] \
         == [False, False]
     steps = [json.loads(line) for line in log.read_text().splitlines()]
-    pinned = {s["pid"]: s["end"] for s in steps if s["do"] == "pin"}
-    started = {s["pid"]: s["start"] for s in steps if s["do"] == "started" and s["pid"] in pinned}
-    assert len(started) == 2 * (plan.processes - 1) > workers
-    assert max(sum(started[p] <= t < pinned[p] for p in started) for t in started.values()) <= workers
+    for first, then in (("started", "runtime"), ("load", "pin")):
+        done = {s["pid"]: s["end"] for s in steps if s["do"] == then}
+        begun = {s["pid"]: s["start"] for s in steps if s["do"] == first and s["pid"] in done}
+        assert len(begun) >= 2 * (plan.processes - 1) > workers
+        assert max(sum(begun[p] <= t < done[p] for p in begun) for t in begun.values()) <= workers
 
 
 @pytest.mark.parametrize("together", [False, True])
@@ -331,6 +339,30 @@ def test_a_starved_agent_sees_marked_runs(tmp_path):
     marks = mark(wall, cpu_ms, wait)
     starved_marks = marks[len(quiet["wall_ms"]):]  # the quiet burst sets the typical share where the host is quiet
     assert sum(starved_marks) / len(starved_marks) >= 0.5, starved_marks
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs a CPU beside the agent's")
+def test_an_agent_sees_a_busy_loop_on_the_cpu_beside_it(tiny_artifacts_dir):
+    """Nothing takes the agent's CPU, so nothing is marked: the kernel's ticks of the CPU beside it say it was busy."""
+    onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format is Format.ONNX)
+    *others, cpu = sorted(os.sched_getaffinity(0))
+    session = AgentSession(agent_argv(), timeout_s=120)
+    busy = None
+    try:
+        assert session.first(do="load", manifest=str(onnx.manifest_path), threads=1, cpus=[cpu])["ok"]
+        quiet = session.ask(do="burst", seconds=0.5)["kernel"]
+        busy = subprocess.Popen([sys.executable, "-c", f"import os; os.sched_setaffinity(0, {others})\n"
+                                                       "while True: pass"])
+        time.sleep(0.2)
+        loaded = session.ask(do="burst", seconds=1.0)["kernel"]
+    finally:
+        if busy:
+            busy.kill()
+        session.ask(do="close")
+        session.stop()
+    beside = neighbour_busy([loaded])
+    assert quiet["neighbour_ticks"] > 0 and beside >= 0.8 / len(others) and beside > neighbour_busy([quiet]), \
+        (quiet, loaded)
 
 
 def test_the_agent_dies_when_mbench_is_killed(tiny_artifacts_dir, tmp_path):

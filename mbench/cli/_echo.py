@@ -41,20 +41,20 @@ def echo_profile(artifact, result) -> None:
     if not result.samples_ms:
         click.echo(f"ok      {name} statistics from {result.runtime} {result.runtime_version} (no raw samples)")
         return
-    from mbench.estimate import Rounds, estimate, interference_phrase
+    from mbench.estimate import Rounds, contended, estimate, interference_phrase, neighbour_busy
     from mbench.measure import LatencyStats
 
     stats = LatencyStats.from_samples(result.samples_ms)
     timed = Rounds.measured(result.samples_ms, result.rounds, result.cpu_ms, result.wait_ms)
-    noise = stats.noise()
+    noise, neighbours = stats.noise(), neighbour_busy(result.kernel)
     cpus = f" on CPU{'s' if len(result.cpus) > 1 else ''} {','.join(map(str, result.cpus))}" if result.cpus else ""
     rounds = len(set(result.rounds))
     count = f"n={stats.count} in {rounds} round{'s' if rounds != 1 else ''}" if rounds else f"n={stats.count}"
     click.echo(f"ok      {name} latency {estimate(timed):8.3f} ms  median {stats.median:8.3f} ms  "
                f"p90 {stats.p90:8.3f} ms  {count:<19} {result.runtime} {result.runtime_version}, "
                f"{result.threads} thread{'s' if result.threads != 1 else ''}{cpus}"
-               + (click.style(f"  CONTENDED: {interference_phrase(timed.marked_share, timed.swing)}", fg="red")
-                  if timed.contended else "")
+               + (click.style(f"  CONTENDED: {interference_phrase(timed.marked_share, timed.swing, neighbours)}",
+                              fg="red") if contended(timed.marked_share, timed.swing, neighbours) else "")
                + (click.style(f"  NOISY: {noise}", fg="yellow") if noise else ""))
 
 

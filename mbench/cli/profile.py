@@ -65,7 +65,8 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, runs, 
     per artifact taking its bursts in turn, a short burst each per round, in a seeded shuffled order), so a slow
     phase of the machine falls on all of them alike and no one process's bias decides a figure. Every raw sample
     is stored with its round and the agent's CPU time; runs that were clearly descheduled are marked, and a row
-    with more than 10 % marked runs, or whose speed swung more than 10 % between rounds, is flagged CONTENDED. An
+    with more than 10 % marked runs, whose speed swung more than 10 % between rounds, or whose agent's
+    neighbouring CPUs were more than 25 % busy with other work, is flagged CONTENDED. An
     artifact whose rule holds takes one run per round until every artifact's does (--apart: it leaves at once),
     and one that has its minimums but not yet its rule takes longer bursts, so that the rest of a round is at most a
     fifth of it; each line says how many rounds it took part in. Noisy measurements (CV > 10 %, or a drift > 5 %

@@ -6,12 +6,14 @@ alive across rounds, dying with this process), which take its bursts in turn: so
 (its memory layout, most likely) biases all its runs alike. On this project's 2-vCPU host six agents timing the same
 ONNX MobileNetV2 in the same rounds differed by up to 5 %, each known within +-0.7 %; as pyperf spreads a benchmark
 over processes, an artifact's runs come from several, so the bias averages out instead of deciding a comparison.
-Each artifact's first process loads and warms up pinned, with nothing else running: its load time, first run and
-warm-up are the row's. Then the other processes of all artifacts start, load and warm up side by side (as many at a
-time as there are CPUs), unpinned, before taking their CPUs; every agent is killed once it has answered 'close'.
+Every agent process starts and imports its runtime first, side by side (as many at a time as there are CPUs):
+nothing is timed yet. Then each artifact's first process loads and warms up pinned, with nothing else running: its
+load time, first run and warm-up are the row's. Then the other processes of all artifacts load and warm up side by
+side, unpinned, before taking their CPUs; every agent is killed once it has answered 'close'.
 Measured on the 2-vCPU host, the six HED host artifacts' eighteen agents: ready after 18.4 s one by one and closed
 in 3.3 s (an interpreter that imported torch takes 0.5 s to exit), now ready after 12.7 s and closed in 0.2 s; ready
-after 10.2 s (12.6 s the same minute before) since a spare's warm-up ends once its timings settle. After
+after 10.2 s (12.6 s the same minute before) since a spare's warm-up ends once its timings settle; on
+2026-12-03's VM, ready after 16.0 s, and after 12.6-13.6 s since every agent imports its runtime side by side. After
 that, round after round each artifact still measuring gets one burst of timed runs, in an order shuffled by
 ``random.Random(plan.seed)``. Bursts are paced (``_pace``): the artifact that needs most rounds to meet the plan's
 minimums at bursts of ``plan.burst_seconds`` (of at least ``plan.burst_runs`` runs) sets the number, and each of the
@@ -178,19 +180,35 @@ class Track:
         self.bursts += 1
 
 
+def _started(jobs: list[Job], argv: list[str], plan: RunPlan, threads: int, timeout_s: float,
+             starters: ThreadPoolExecutor) -> list[Track]:
+    """Each job's ``plan.processes`` agent processes started and their runtime imported ('runtime'), as many at a
+    time as this machine has CPUs (at least two): nothing of theirs is timed yet. Started one by one at each load,
+    the six HED host artifacts' eighteen agents spent 7.8 s in their first processes' loads and warm-ups (PyTorch's
+    1.5-1.9 s each, most of it importing torch, on one CPU while the other idled) and 8.2 s in the others'. A
+    process starts when a thread of ``starters`` takes it, not all at once: a remote sshd drops connections past ten
+    authenticating at once (its MaxStartups)."""
+    tracks = [Track(job, AgentResult("ok", threads=threads, compute_units=job.compute_units),
+                    [AgentSession(argv, timeout_s) for _ in range(max(plan.processes, 1))]) for job in jobs]
+    agents = [(track, session) for track in tracks for session in track.sessions]
+    replies = list(starters.map(lambda agent: agent[1].first(do="runtime", manifest=agent[0].job.manifest,
+                                                             compute_units=agent[0].job.compute_units), agents))
+    for (track, _), reply in zip(agents, replies):  # a job's first process first: its failure is the row's
+        if not track.failed:
+            track.take(reply, ())
+    return tracks
+
+
 LOADED = ("runtime", "runtime_version", "compute_units", "cpus", "environment", "rss_before_load_bytes", "load_ms",
           "first_ms")
 
 
-def _first(job: Job, argv: list[str], plan: RunPlan, threads: int, cpus: list[int] | None,
-           timeout_s: float) -> Track:
-    """The artifact's first agent process, pinned, loaded and warmed up with nothing else running: its load, first
+def _first(track: Track, plan: RunPlan, threads: int, cpus: list[int] | None) -> Track:
+    """The artifact's first agent process pinned, loaded and warmed up with nothing else running: its load, first
     run and warm-up are the row's."""
-    track = Track(job, AgentResult("ok", threads=threads, compute_units=job.compute_units))
-    session = AgentSession(argv, timeout_s)
-    track.sessions.append(session)
-    if track.take(session.first(do="load", manifest=job.manifest, threads=threads, compute_units=job.compute_units,
-                                cpus=cpus), LOADED):
+    job, session = track.job, track.sessions[0]
+    if track.take(session.ask(do="load", manifest=job.manifest, threads=threads, compute_units=job.compute_units,
+                              cpus=cpus), LOADED):
         track.take(session.ask(do="warmup", plan=asdict(plan)), ("warmup_ms",))
     return track
 
@@ -203,26 +221,21 @@ def _spare(job: Job, session: AgentSession, plan: RunPlan, threads: int, cpus: l
     the step that failed, else the last one's. Nothing of a spare's warm-up reaches a row, so it ends as soon as its
     timings settle rather than after the plan's minimum time (0.5 s by default, 12 spares for six artifacts)."""
     warm = replace(plan, warmup_seconds=min(plan.warmup_seconds, SPARE_WARMUP_S))
-    steps = [dict(do="load", manifest=job.manifest, threads=threads, compute_units=job.compute_units, cpus=None),
-             dict(do="warmup", plan=asdict(warm)), *([dict(do="pin", cpus=cpus)] if cpus else [])]
-    for step in steps:
-        reply = (session.first if step is steps[0] else session.ask)(**step)
+    for step in [dict(do="load", manifest=job.manifest, threads=threads, compute_units=job.compute_units, cpus=None),
+                 dict(do="warmup", plan=asdict(warm)), *([dict(do="pin", cpus=cpus)] if cpus else [])]:
+        reply = session.ask(**step)
         if not reply.get("ok"):
             break
     return reply
 
 
-def _add_spares(tracks: list[Track], argv: list[str], plan: RunPlan, threads: int, cpus: list[int] | None,
-                timeout_s: float, starters: ThreadPoolExecutor) -> None:
-    """Each track's other ``plan.processes - 1`` agent processes, once every first process is warm: started, loaded
-    and warmed up as many at a time as this machine has CPUs (at least two), on any of them: nothing of theirs but
-    their timed runs reaches a row, and the untimed run that starts each burst re-warms what a process's first
-    burst needs on its pinned CPUs. Started one by one and pinned, each took 0.7-2.3 s here (PyTorch imports
-    torch). A process starts when a thread of ``starters`` takes it, not all at once: a remote sshd drops
-    connections past ten authenticating at once (its MaxStartups)."""
-    spares = [(track, AgentSession(argv, timeout_s)) for track in tracks for _ in range(max(plan.processes, 1) - 1)]
-    for track, session in spares:
-        track.sessions.append(session)
+def _add_spares(tracks: list[Track], plan: RunPlan, threads: int, cpus: list[int] | None,
+                starters: ThreadPoolExecutor) -> None:
+    """Each track's other agent processes, once every first process is warm: loaded and warmed up as many at a time
+    as ``starters`` has threads, on any CPU: nothing of theirs but their timed runs reaches a row, and the untimed
+    run that starts each burst re-warms what a process's first burst needs on its pinned CPUs. Loaded one by one
+    and pinned, each took 0.7-2.3 s here (PyTorch imports torch)."""
+    spares = [(track, session) for track in tracks for session in track.sessions[1:]]
     replies = list(starters.map(lambda spare: _spare(spare[0].job, spare[1], plan, threads, cpus), spares))
     for (track, _), reply in zip(spares, replies):
         if not track.failed:
@@ -295,17 +308,16 @@ def measure_in_rounds(jobs: list[Job], argv: list[str], plan: RunPlan, threads: 
                       cpus: list[int] | None, timeout_s: float) -> Iterator[Track]:
     """Each job's finished track, as it finishes: failures to load at once, the rest when their rounds end.
     ``argv`` starts one agent in serve mode (here, or on a remote machine through ssh). An agent dies when the
-    thread that started it ends (PR_SET_PDEATHSIG, _process.py), so the threads that start spares outlive them."""
-    tracks = []
+    thread that started it ends (PR_SET_PDEATHSIG, _process.py), so the threads that start agents outlive them."""
+    tracks: list[Track] = []
     with ThreadPoolExecutor(max(2, os.cpu_count() or 1)) as starters:
         try:
-            for job in jobs:
-                track = _first(job, argv, plan, threads, cpus, timeout_s)
-                if track.failed:
+            tracks = _started(jobs, argv, plan, threads, timeout_s, starters)
+            for track in list(tracks):
+                if track.failed or _first(track, plan, threads, cpus).failed:
+                    tracks.remove(track)
                     yield _finish(track)
-                else:
-                    tracks.append(track)
-            _add_spares(tracks, argv, plan, threads, cpus, timeout_s, starters)
+            _add_spares(tracks, plan, threads, cpus, starters)
             for track in [track for track in tracks if track.failed]:
                 tracks.remove(track)
                 yield _finish(track)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from mbench.artifacts import Artifact
 from mbench.devices.agent import AgentResult
 from mbench.devices.parsers import ToolRun
-from mbench.estimate import LATENCY_ESTIMATOR, Rounds, estimate
+from mbench.estimate import LATENCY_ESTIMATOR, Rounds, contended, estimate, neighbour_busy
 from mbench.measure import LatencyStats, RunPlan
 from mbench.results import Context, Measurement, RowKey, SampleSet, host_details
 from mbench.spec import Status
@@ -66,13 +66,14 @@ def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance
 
 
 def interference(timed: Rounds, result: AgentResult, plan: RunPlan | None) -> dict:
-    """What the row says about the machine while it was measured: the share of marked runs and the swing
-    between rounds, whether they make it contended (estimate.py), the kernel's view per burst summarised (with the
-    page faults per run: memory handed back and faulted in again between runs, see agent.keep_freed_memory), and
-    where the agent ran."""
-    kernel, swing = result.kernel, timed.swing
-    seen = {"marked_share": round(timed.marked_share, 4), "contended": timed.contended,
+    """What the row says about the machine while it was measured: the share of marked runs, the swing between
+    rounds and how busy the CPUs beside the agent's were, whether they make it contended (estimate.py), the
+    kernel's view per burst summarised (with the page faults per run: memory handed back and faulted in again
+    between runs, see agent.keep_freed_memory), and where the agent ran."""
+    kernel, swing, neighbours = result.kernel, timed.swing, neighbour_busy(result.kernel)
+    seen = {"marked_share": round(timed.marked_share, 4), "contended": contended(timed.marked_share, swing, neighbours),
             "round_swing": None if swing is None else round(swing, 4),
+            "neighbour_busy": None if neighbours is None else round(neighbours, 4),
             "estimator": LATENCY_ESTIMATOR, "rounds": len(set(result.rounds)) or None,
             "processes": len(set(result.processes)) or None, "cpus": result.cpus or None}
     if plan is not None and result.rounds:

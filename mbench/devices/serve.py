@@ -4,13 +4,15 @@ artifacts on one machine can be measured in interleaved rounds.
     python -m mbench.devices.serve [--parent-pid PID]
 
 One JSON command per line on stdin, one JSON reply per line on stdout (anything a library prints goes to stderr):
+    {"do": "runtime", "manifest": PATH, "compute_units": ""}   -> runtime, runtime_version (imported, before load)
     {"do": "load", "manifest": PATH, "threads": N, "compute_units": "", "cpus": [1]}  -> runtime, load_ms, first_ms
     {"do": "warmup", "plan": {RunPlan fields}}                                       -> warmup_ms
     {"do": "pin", "cpus": [1]}             -> cpus (every thread of the agent moved there, for an agent that
                                               loaded and warmed up unpinned beside others: rounds.py)
     {"do": "burst", "seconds": 0.1}        -> wall_ms, cpu_ms, wait_ms, t (epoch seconds at each run's start),
-                                              kernel (what /proc said about contention around the burst, and
-                                              the minor page faults per timed run)
+                                              kernel (what /proc said about contention around the burst: the
+                                              CPUs beside the agent's among them, and the minor page faults
+                                              per timed run)
     {"do": "close"}                        -> peak_rss_bytes, environment
 A reply has "ok": true, or "ok": false with "status" (failed or not_run) and "error". The agent exits when its
 parent dies or stdin closes.
@@ -39,8 +41,9 @@ def _run_queue_wait_ns() -> int | None:
     return total
 
 
-def kernel_view() -> dict:
-    """Contention as the kernel counts it: CPU ticks (total, steal), runnable tasks, load and CPU pressure."""
+def kernel_view(neighbours: frozenset[int] = frozenset()) -> dict:
+    """Contention as the kernel counts it: CPU ticks (total, steal), runnable tasks, load and CPU pressure; and the
+    ticks of the CPUs ``neighbours`` (all, and busy: neither idle nor waiting on I/O)."""
     view: dict = {}
     try:
         with open("/proc/stat") as f:
@@ -48,6 +51,10 @@ def kernel_view() -> dict:
                 if line.startswith("cpu "):
                     ticks = [int(x) for x in line.split()[1:]]
                     view["ticks"], view["steal_ticks"] = sum(ticks), ticks[7] if len(ticks) > 7 else 0
+                elif line.startswith("cpu") and neighbours and int(line.split()[0][3:]) in neighbours:
+                    ticks = [int(x) for x in line.split()[1:9]]  # user .. steal; guest time is in user already
+                    view["neighbour_ticks"] = view.get("neighbour_ticks", 0) + sum(ticks)
+                    view["neighbour_busy_ticks"] = view.get("neighbour_busy_ticks", 0) + sum(ticks) - sum(ticks[3:5])
                 elif line.startswith("procs_running"):
                     view["procs_running"] = int(line.split()[1])
         with open("/proc/loadavg") as f:
@@ -67,15 +74,28 @@ def contention(before: dict, after: dict, seconds: float) -> dict:
         seen["steal_share"] = (after["steal_ticks"] - before["steal_ticks"]) / (after["ticks"] - before["ticks"])
     if "psi_some_us" in before and "psi_some_us" in after and seconds > 0:
         seen["psi_some_share"] = min((after["psi_some_us"] - before["psi_some_us"]) / (seconds * 1e6), 1.0)
+    for name in ("neighbour_ticks", "neighbour_busy_ticks"):  # summed over bursts: estimate.neighbour_busy
+        if name in before and name in after:
+            seen[name] = after[name] - before[name]
     return {k: v for k, v in seen.items() if v is not None}
 
 
-ACTIONS = ("load", "warmup", "pin", "burst", "close")
+ACTIONS = ("runtime", "load", "warmup", "pin", "burst", "close")
 
 
 class Server:
     def __init__(self) -> None:
         self.runner, self.inputs = None, None
+        # the CPUs mbench may use, as inherited: those the agent is not pinned to are its neighbours (kernel_view)
+        self.allowed = frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else frozenset()
+
+    def runtime(self, manifest: str, compute_units: str = "") -> dict:
+        """The artifact's runtime chosen and imported ahead of 'load' (importing torch takes 1.5 s): agents can do
+        this side by side, since nothing is timed yet, and then load one at a time (rounds.py)."""
+        from mbench.artifacts import read_manifest
+
+        self.runner = _runner(read_manifest(manifest).format, compute_units)
+        return dict(runtime=self.runner.name, runtime_version=self.runner.version())
 
     def load(self, manifest: str, threads: int, compute_units: str = "", cpus: list[int] | None = None) -> dict:
         from mbench.artifacts import read_manifest
@@ -86,7 +106,7 @@ class Server:
             self.pin(cpus)  # before the runtime starts threads of its own, which inherit the set
         placed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
         artifact = read_manifest(manifest)
-        self.runner = _runner(artifact.format, compute_units)
+        self.runner = self.runner or _runner(artifact.format, compute_units)
         self.inputs = seeded_inputs(artifact.inputs, seed=1)
         reply = dict(runtime=self.runner.name, runtime_version=self.runner.version(), cpus=placed,
                      compute_units=compute_units if artifact.format is Format.COREML else "",
@@ -115,7 +135,8 @@ class Server:
 
     def burst(self, seconds: float, runs: int = 1) -> dict:
         wall, cpu, wait, starts = [], [], [], []
-        before, begun = kernel_view(), time.perf_counter()
+        neighbours = self.allowed - set(os.sched_getaffinity(0)) if self.allowed else frozenset()
+        before, begun = kernel_view(neighbours), time.perf_counter()
         self.runner.run(self.inputs)  # untimed re-warm: another artifact just had the CPUs (caches, thread pools)
         rewarm_ms = (time.perf_counter() - begun) * 1e3
         faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -128,7 +149,7 @@ class Server:
             starts.append(starts_at)
             if waited is not None and waited_after is not None:
                 wait.append((waited_after - waited) / 1e6)
-        kernel = contention(before, kernel_view(), time.perf_counter() - begun)
+        kernel = contention(before, kernel_view(neighbours), time.perf_counter() - begun)
         kernel["faults_per_run"] = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / len(wall)
         return dict(wall_ms=wall, cpu_ms=cpu, wait_ms=wait if len(wait) == len(wall) else [], t=starts, kernel=kernel,
                     rewarm_ms=rewarm_ms)

@@ -14,15 +14,15 @@ got slower) is judged as a regression would be: measured on 2026-12-01, a true +
 machine ran 3.5 % faster in the second run, and passed.
 
 Inconclusive: when either run's row is contended (its details say ``contended``: more than 10 % of its timed runs
-were marked as descheduled, or the machine's speed swung more than 10 % between rounds, see mbench/estimate.py), a
-change for the worse past the threshold could be the machine rather than the artifact. It is then a regression only
-if it also holds on the unmarked runs alone (at least ``MIN_UNMARKED`` on each side, their medians worse past the
-threshold and the test significant). On any machine, a regression must be past the threshold by more than the swing
-either run saw (rows record ``round_swing``: a change within the machine's own movement during a run cannot be told
-from it) plus, where a drift was seen, the references' disagreement about it; otherwise it is "inconclusive", which
-`mbench compare` reports with its own exit status (3), never as a pass or a regression. For the same reason, on a
-contended or moved machine any change (an improvement too) that lies within that uncertainty of a regression past
-the threshold is inconclusive.
+were marked as descheduled, the machine's speed swung more than 10 % between rounds, or the CPUs beside the agent's
+were more than 25 % busy, see mbench/estimate.py), a change for the worse past the threshold could be the machine
+rather than the artifact. It is then a regression only if it also holds on the unmarked runs alone (at least
+``MIN_UNMARKED`` on each side, their medians worse past the threshold and the test significant). On any machine, a
+regression must be past the threshold by more than the swing either run saw (rows record ``round_swing``: a change
+within the machine's own movement during a run cannot be told from it) plus, where a drift was seen, the references'
+disagreement about it; otherwise it is "inconclusive", which `mbench compare` reports with its own exit status (3),
+never as a pass or a regression. For the same reason, on a contended or moved machine any change (an improvement
+too) that lies within that uncertainty of a regression past the threshold is inconclusive.
 
 Calm machine: where neither row is contended and at least ``MIN_CALM_REFERENCES`` unchanged artifacts measured the
 same two runs, their changes measure directly how far an unchanged artifact strays between these two runs, so the

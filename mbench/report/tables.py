@@ -90,7 +90,7 @@ def _interference_of(found: dict, run_rounds: int | None) -> str:
     stretch of the machine (rows that ran to their time budget end a few rounds apart)."""
     if "marked_share" not in found:
         return ""
-    seen = interference_phrase(found["marked_share"], found.get("round_swing"))
+    seen = interference_phrase(found["marked_share"], found.get("round_swing"), found.get("neighbour_busy"))
     if found.get("rounds") and run_rounds and found["rounds"] < EARLY_LEAVER * run_rounds:
         seen += f"; measured in the first {found['rounds']} of the run's {run_rounds} rounds"
     return f"CONTENDED ({seen})" if found.get("contended") else f"quiet ({seen})"
