@@ -18,7 +18,7 @@ a VM, often one physical core (its vCPUs are hyperthreads). The agent reads the 
 was not pinned to from /proc/stat around each burst (devices/serve.py); ``neighbour_busy`` is their busy share over
 all its bursts, while mbench itself waits on them. Measured on the 2-vCPU VM (benchmarks/RESULTS.md, 2026-12-03):
 beside the one-core busy loop of bench_repeatability.py the CPU beside the agents' was 100 % busy, in quiet
-profiles 0.4-1.6 %. In one busy profile before this signal the eight artifacts ran 5-18 % slower than quiet,
+profiles 0.0-2.0 %. In one busy profile before this signal the eight artifacts ran 5-18 % slower than quiet,
 MobileNetV2 the most (ONNX VGG/MNV2 2.59x against 2.76x quiet), with at most 1.6 % of runs marked, and six of the
 eight rows swung less than 10 %: they read as quiet.
 
