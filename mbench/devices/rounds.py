@@ -13,7 +13,7 @@ side, unpinned, before taking their CPUs; every agent is killed once it has answ
 Measured on the 2-vCPU host, the six HED host artifacts' eighteen agents: ready after 18.4 s one by one and closed
 in 3.3 s (an interpreter that imported torch takes 0.5 s to exit), now ready after 12.7 s and closed in 0.2 s; ready
 after 10.2 s (12.6 s the same minute before) since a spare's warm-up ends once its timings settle; on
-2026-12-03's VM, ready after 16.0 s, and after 12.6-13.6 s since every agent imports its runtime side by side. After
+2026-12-03's VM, ready after 16.0 s, and after 12.3-13.9 s since every agent imports its runtime side by side. After
 that, round after round each artifact still measuring gets one burst of timed runs, in an order shuffled by
 ``random.Random(plan.seed)``. Bursts are paced (``_pace``): the artifact that needs most rounds to meet the plan's
 minimums at bursts of ``plan.burst_seconds`` (of at least ``plan.burst_runs`` runs) sets the number, and each of the
@@ -233,8 +233,9 @@ def _add_spares(tracks: list[Track], plan: RunPlan, threads: int, cpus: list[int
                 starters: ThreadPoolExecutor) -> None:
     """Each track's other agent processes, once every first process is warm: loaded and warmed up as many at a time
     as ``starters`` has threads, on any CPU: nothing of theirs but their timed runs reaches a row, and the untimed
-    run that starts each burst re-warms what a process's first burst needs on its pinned CPUs. Loaded one by one
-    and pinned, each took 0.7-2.3 s here (PyTorch imports torch)."""
+    run that starts each burst re-warms what a process's first burst needs on its pinned CPUs. Its runtime already
+    imported (``_started``), each took 0.15-0.8 s here to load, warm up and pin, 0.7-2.3 s when loading imported
+    it."""
     spares = [(track, session) for track in tracks for session in track.sessions[1:]]
     replies = list(starters.map(lambda spare: _spare(spare[0].job, spare[1], plan, threads, cpus), spares))
     for (track, _), reply in zip(spares, replies):
