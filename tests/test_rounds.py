@@ -281,13 +281,14 @@ def test_an_agent_ssh_could_not_start_is_started_again(tiny_artifacts_dir, tmp_p
     assert not track.failed and track.result.samples_ms and launches.read_text() == "xxx"
 
 
-def test_a_spare_agent_started_again_lives_through_the_rounds(tiny_artifacts_dir, tmp_path):
+def test_an_agent_started_again_lives_through_the_rounds(tiny_artifacts_dir, tmp_path):
     """The real agent (it asks the kernel to kill it when the thread that started it ends) behind a launcher whose
-    second launch, the spare's, fails as a dropped ssh connection: the spare is started again by a thread that
-    outlives it, and takes its bursts."""
+    second launch fails as a dropped ssh connection: the agents start side by side, so whichever of the two it was
+    is started again by a thread that outlives it, and both take their bursts."""
     launcher, launches = tmp_path / "launch.py", tmp_path / "launches"
-    launcher.write_text("import os, sys\nfrom pathlib import Path\nlaunches = Path(sys.argv[1])\n"
-                        "n = len(launches.read_text()) if launches.exists() else 0\nlaunches.write_text('x' * (n + 1))\n"
+    launcher.write_text("import os, sys\nn = 0\nwhile True:\n    try:\n"  # numbered atomically: launches race
+                        "        os.close(os.open(f'{sys.argv[1]}.{n}', os.O_CREAT | os.O_EXCL))\n        break\n"
+                        "    except FileExistsError:\n        n += 1\n"
                         "if n == 1:\n    print('kex_exchange_identification: read: Connection reset by peer', "
                         "file=sys.stderr)\n    sys.exit(255)\nos.execv(sys.argv[2], sys.argv[2:])\n")
     onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format is Format.ONNX)
@@ -297,7 +298,7 @@ def test_a_spare_agent_started_again_lives_through_the_rounds(tiny_artifacts_dir
                                                                         str(launches), *agent_argv()],
                                 plan, 1, None, 60)
     assert not track.failed, track.result.error
-    assert launches.read_text() == "xxx" and set(track.result.processes) == {0, 1}
+    assert len(list(tmp_path.glob("launches.*"))) == 3 and set(track.result.processes) == {0, 1}
 
 
 def test_pinning_moves_every_thread_of_an_agent(tiny_artifacts_dir):
