@@ -48,15 +48,16 @@ def kernel_view(neighbours: frozenset[int] = frozenset()) -> dict:
     try:
         with open("/proc/stat") as f:
             for line in f:
-                if line.startswith("cpu "):
-                    ticks = [int(x) for x in line.split()[1:]]
+                name, *fields = line.split() or [""]
+                if name == "cpu":
+                    ticks = [int(x) for x in fields]
                     view["ticks"], view["steal_ticks"] = sum(ticks), ticks[7] if len(ticks) > 7 else 0
-                elif line.startswith("cpu") and neighbours and int(line.split()[0][3:]) in neighbours:
-                    ticks = [int(x) for x in line.split()[1:9]]  # user .. steal; guest time is in user already
+                elif name.startswith("cpu") and neighbours and int(name[3:]) in neighbours:
+                    ticks = [int(x) for x in fields[:8]]  # user .. steal; guest time is in user already
                     view["neighbour_ticks"] = view.get("neighbour_ticks", 0) + sum(ticks)
                     view["neighbour_busy_ticks"] = view.get("neighbour_busy_ticks", 0) + sum(ticks) - sum(ticks[3:5])
-                elif line.startswith("procs_running"):
-                    view["procs_running"] = int(line.split()[1])
+                elif name == "procs_running":
+                    view["procs_running"] = int(fields[0])
         with open("/proc/loadavg") as f:
             view["load_1min"] = float(f.read().split()[0])
         with open("/proc/pressure/cpu") as f:
