@@ -260,15 +260,28 @@ def neighbour_busy(kernel: list[dict]) -> float | None:
     return sum(k.get("neighbour_busy_ticks", 0) for k in kernel) / total if total > 0 else None
 
 
+def _seen(marked_share: float, swing: float | None, neighbours: float | None) -> list[tuple[str, bool]]:
+    """Each thing seen of the machine, in words, and whether it is past its threshold (module docstring)."""
+    seen = [(f"{100 * marked_share:.0f} % of runs descheduled", marked_share > CONTENDED_ABOVE)]
+    if swing is not None:
+        seen.append((f"speed swung {100 * swing:.0f} % between rounds", swing > SWING_CONTENDED_ABOVE))
+    if neighbours is not None:
+        seen.append((f"the CPUs beside it {100 * neighbours:.0f} % busy", neighbours > NEIGHBOUR_CONTENDED_ABOVE))
+    return seen
+
+
 def contended(marked_share: float, swing: float | None, neighbours: float | None = None) -> bool:
     """Whether what was seen of the machine makes a row contended (module docstring)."""
-    return (marked_share > CONTENDED_ABOVE or (swing or 0.0) > SWING_CONTENDED_ABOVE
-            or (neighbours or 0.0) > NEIGHBOUR_CONTENDED_ABOVE)
+    return any(past for _, past in _seen(marked_share, swing, neighbours))
 
 
 def interference_phrase(marked_share: float, swing: float | None, neighbours: float | None = None) -> str:
     """What was seen of the machine, in words: '45 % of runs descheduled; speed swung 28 % between rounds; the CPUs
     beside it 97 % busy'."""
-    seen = f"{100 * marked_share:.0f} % of runs descheduled"
-    seen += "" if swing is None else f"; speed swung {100 * swing:.0f} % between rounds"
-    return seen + ("" if neighbours is None else f"; the CPUs beside it {100 * neighbours:.0f} % busy")
+    return "; ".join(words for words, _ in _seen(marked_share, swing, neighbours))
+
+
+def contention(marked_share: float, swing: float | None, neighbours: float | None = None) -> str:
+    """Only what made a row contended, in words ('speed swung 22 % between rounds and the CPUs beside it 100 %
+    busy'); '' for a quiet row. The headline names it beside a ratio it calls not trustworthy."""
+    return " and ".join(words for words, past in _seen(marked_share, swing, neighbours) if past)

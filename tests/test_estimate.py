@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from mbench.estimate import (ESTIMATORS, MARK_SHARE, MIN_ROUNDS, NEIGHBOUR_CONTENDED_ABOVE, Rounds, contended,
-                             estimate, halves_apart, interference_phrase, mark, neighbour_busy, paired_ratio)
+                             contention, estimate, halves_apart, interference_phrase, mark, neighbour_busy,
+                             paired_ratio)
 
 
 def test_estimators_on_known_values():
@@ -119,6 +120,15 @@ def test_a_steady_neighbour_makes_a_row_contended_though_nothing_is_marked_and_n
     assert not contended(0.0, 0.02, NEIGHBOUR_CONTENDED_ABOVE - 0.01) and not contended(0.0, 0.02, None)
     assert interference_phrase(0.0, 0.05, 0.97) == ("0 % of runs descheduled; speed swung 5 % between rounds; "
                                                     "the CPUs beside it 97 % busy")
+
+
+def test_contention_names_only_what_is_past_its_threshold():
+    """What the headline puts beside a ratio it calls not trustworthy: the figures that made the row contended."""
+    assert contention(0.0, 0.05, 0.97) == "the CPUs beside it 97 % busy"
+    assert contention(0.4, 0.22, 0.01) == "40 % of runs descheduled and speed swung 22 % between rounds"
+    assert contention(0.02, 0.05, 0.01) == "" and contention(0.0, None) == ""
+    for seen in [(0.4, None, None), (0.0, 0.3, None), (0.0, 0.02, 0.9), (0.05, 0.05, 0.05)]:
+        assert bool(contention(*seen)) == contended(*seen)
 
 
 def test_halves_of_interleaved_rounds_compare_even_and_odd_rounds():

@@ -140,7 +140,8 @@ def test_latency_headline_pairs_rounds_and_flags_contention(tmp_path):
     from mbench.results import SampleSet
 
     rounds = tuple(r for r in range(8) for _ in range(4))
-    busy = Context(runtime="onnxruntime", details=json.dumps({"contended": True, "marked_share": 0.4}))
+    busy = Context(runtime="onnxruntime", details=json.dumps({"contended": True, "marked_share": 0.4,
+                                                              "round_swing": 0.22, "neighbour_busy": 0.01}))
     quiet = Context(runtime="onnxruntime", details=json.dumps({"contended": False, "marked_share": 0.0}))
     with Store(tmp_path / "r.db") as store:
         store.start_run("R", "test")
@@ -151,9 +152,11 @@ def test_latency_headline_pairs_rounds_and_flags_contention(tmp_path):
                      [SampleSet("hed-vgg", "onnx", "fp32", "host", "a", (30.0,) * 32, rounds=rounds),
                       SampleSet("hed-mobilenetv2", "onnx", "fp32", "host", "b", (10.0,) * 32, rounds=rounds)])
         html = render_report(store, tmp_path / "index.html").read_text()
-    assert "3.00x (3.00-3.00)" in html and "CONTENDED (hed-vgg): the ratio is not trustworthy" in html
+    assert "3.00x (3.00-3.00)" in html  # the warning names what made the row contended, and only that:
+    assert ("CONTENDED (hed-vgg: 40 % of runs descheduled and speed swung 22 % between rounds): the ratio is not "
+            "trustworthy") in html
     assert "median latency (older rows" in html  # tflite rows have no `latency`: their median stands in, said so
-    assert "CONTENDED (40 % of runs descheduled)" in html
+    assert "CONTENDED (40 % of runs descheduled; speed swung 22 % between rounds; the CPUs beside it 1 % busy)" in html
 
 
 def test_a_row_that_left_the_rounds_early_says_so(tmp_path):

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from mbench.estimate import Ratio, paired_ratio
-from mbench.report.tables import MB, interference_text, value
-from mbench.results import SampleSet
+from mbench.estimate import Ratio, contention, paired_ratio
+from mbench.report.tables import MB, value
+from mbench.results import SampleSet, details_of
 
 PAIR = ("hed-vgg", "hed-mobilenetv2")
 FORMATS = ("pytorch", "onnx", "tflite", "coreml", "executorch")
@@ -24,7 +24,7 @@ class PairLine:
     small: float | None
     unit: str
     paired: Ratio | None = None  # latency lines: the ratio from the same rounds, with its 95 % interval
-    warning: str = ""  # e.g. CONTENDED: the ratio is not trustworthy
+    warning: str = ""  # e.g. CONTENDED (hed-vgg: speed swung 22 % between rounds): the ratio is not trustworthy
 
     @property
     def ratio_text(self) -> str:
@@ -102,19 +102,25 @@ def _latency_lines(rows: pd.DataFrame, samples: list[SampleSet], big: str, small
 def latency_line(rows: pd.DataFrame, samples: list[SampleSet], big: str, small: str, fmt: str,
                  device: str) -> PairLine:
     """`latency` of both (the median for older rows and tools without single runs, said so), the ratio paired over
-    the rounds both were measured in with its 95 % interval, and a warning when either row is contended."""
+    the rounds both were measured in with its 95 % interval, and a warning naming what made either row contended."""
     values = [value(rows, m, fmt, "latency", device) for m in (big, small)]
     what, medians = "latency", [value(rows, m, fmt, "latency_median", device) for m in (big, small)]
     if None in values and None not in medians:
         values, what = medians, "median latency (older rows, or a device tool that prints no single runs)"
-    flagged = [m for m in (big, small) if interference_text(_details(rows, m, fmt, device)).startswith("CONTENDED")]
-    warning = f"CONTENDED ({', '.join(flagged)}): the ratio is not trustworthy" if flagged else ""
+    flagged = [flag for flag in (_contended(rows, m, fmt, device) for m in (big, small)) if flag]
+    warning = f"CONTENDED ({'; '.join(flagged)}): the ratio is not trustworthy" if flagged else ""
     return PairLine(fmt, device, what, *values, "ms", _paired(samples, big, small, fmt, device), warning)
 
 
-def _details(rows: pd.DataFrame, model: str, fmt: str, device: str) -> str:
+def _contended(rows: pd.DataFrame, model: str, fmt: str, device: str) -> str:
+    """'hed-vgg: speed swung 22 % between rounds' where the model's latency row is contended (the model alone if its
+    details hold no figures), else ''."""
     hit = rows[(rows.model == model) & (rows.format == fmt) & (rows.device == device) & (rows.metric == "latency")]
-    return "" if hit.empty else hit.details.iloc[-1]
+    found = {} if hit.empty else details_of(hit.details.iloc[-1])
+    if not found.get("contended"):
+        return ""
+    why = contention(found.get("marked_share", 0.0), found.get("round_swing"), found.get("neighbour_busy"))
+    return f"{model}: {why}" if why else model
 
 
 def _paired(samples: list[SampleSet], big: str, small: str, fmt: str, device: str) -> Ratio | None:

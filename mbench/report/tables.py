@@ -78,15 +78,10 @@ OLDER_ROW = "not recorded (older row: latency is its median)"
 EARLY_LEAVER = 0.75  # a row measured in fewer than this share of its run's rounds says so: the rest went on without it
 
 
-def interference_text(details: str) -> str:
-    """'CONTENDED (45 % of runs descheduled; speed swung 28 % between rounds)' or 'quiet (2 % ...)' from a latency
-    row's details; '' if unknown."""
-    return _interference_of(details_of(details), None)
-
-
 def _interference_of(found: dict, run_rounds: int | None) -> str:
-    """interference_text from parsed details. ``run_rounds``, the most rounds any artifact of the row's run took on
-    its device: a row that left the rounds well before (``EARLY_LEAVER``) says so, since others went on into another
+    """'CONTENDED (45 % of runs descheduled; speed swung 28 % between rounds)' or 'quiet (2 % ...)' from a latency
+    row's parsed details; '' if unknown. ``run_rounds``, the most rounds any artifact of the row's run took on its
+    device: a row that left the rounds well before (``EARLY_LEAVER``) says so, since others went on into another
     stretch of the machine (rows that ran to their time budget end a few rounds apart)."""
     if "marked_share" not in found:
         return ""
