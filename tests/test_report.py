@@ -53,9 +53,15 @@ def test_not_run_rows_are_shown_with_their_reason(store, tmp_path):
 
 
 def test_context_panel_lists_runtime_and_threads(store, tmp_path):
+    """One line per artifact's context, naming the artifact: two models timed alike are two lines, not one line that
+    says neither (their warm-up and run counts differ in practice)."""
     html = render_report(store, tmp_path / "index.html").read_text()
     context = html[html.index('id="context"'):]
+    context = context[:context.index("</table>")]
     assert "onnxruntime" in context and "1.32.0" in context
+    lines = re.findall(r"<tr>(.*?)</tr>", context, re.S)[1:]
+    assert sorted(m for line in lines for m in ("hed-vgg", "hed-mobilenetv2") if f">{m}<" in line) == [
+        "hed-mobilenetv2", "hed-vgg"]
 
 
 def test_report_is_self_contained(store, tmp_path):

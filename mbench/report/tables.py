@@ -29,8 +29,9 @@ WIDE_COLUMNS = {
     "latency_count": ("runs", 1.0),
     "peak_rss": ("peak RSS (MB)", 1 / MB),
 }
-CONTEXT_COLUMNS = ["device", "format", "runtime", "runtime_version", "converter", "converter_versions", "threads",
-                   "warmup_runs", "runs", "host", "provenance", "mbench_version", "git_sha", "run_id"]
+CONTEXT_COLUMNS = ["device", "model", "format", "precision", "runtime", "runtime_version", "converter",
+                   "converter_versions", "threads", "warmup_runs", "runs", "host", "provenance", "mbench_version",
+                   "git_sha", "run_id"]
 
 
 def value(rows: pd.DataFrame, model: str, fmt: str, metric: str, device: str | None = None) -> float | None:
@@ -140,10 +141,11 @@ def failure_runs(bad: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
 
 
 def context(rows: pd.DataFrame) -> pd.DataFrame:
-    """How each runtime's numbers were produced, one line per device, format and runtime version."""
+    """How each artifact's numbers were produced on each device: one line per context its rows share (a profile's
+    rows, with their warm-up and run counts, and its accuracy rows, which have none)."""
     timed = rows[rows.runtime != ""]
     timed = timed[CONTEXT_COLUMNS].assign(platform=timed.details.map(_platform))
-    timed = timed.drop_duplicates().sort_values(["device", "format"])
+    timed = timed.drop_duplicates().sort_values(["device", "model", "format", "precision"])
     timed["converter_versions"] = timed.converter_versions.map(lambda text: json.loads(text or "{}"))
     return timed.astype({"threads": "Int64", "warmup_runs": "Int64", "runs": "Int64"})
 
