@@ -156,6 +156,7 @@ def test_a_slowdown_on_a_contended_machine_is_inconclusive_with_its_own_exit_cod
         busy = compare_runs(store, "Q", "B").differences[0]
         real = compare_runs(store, "Q", "R").differences[0]
     assert busy.inconclusive and not busy.regressed and "could be the machine" in busy.note
+    assert "contended after (67 % of runs descheduled)" in busy.note  # what made it contended, with its figure
     assert real.regressed and not real.inconclusive and "unmarked runs agree" in real.note
     result = CliRunner().invoke(main, ["compare", "Q", "B", "--db", str(db)])
     assert result.exit_code == 3 and "inconclusive" in result.output, result.output

@@ -48,7 +48,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from mbench.estimate import LATENCY_ESTIMATOR, estimate
+from mbench.estimate import LATENCY_ESTIMATOR, contention, estimate
 from mbench.results import SampleSet, details_of
 from mbench.store import KEY, Store, latest_rows
 
@@ -162,7 +162,8 @@ def _machine_or_artifact(found: Difference, before, after, pooled, threshold: fl
     past the threshold is inconclusive, not a pass."""
     if found.p_value is None:
         return found
-    busy = [name for name, side in (("before", before), ("after", after)) if side.contended]
+    busy = [f"{name} ({side.contention})" if side.contention else name
+            for name, side in (("before", before), ("after", after)) if side.contended]
     swing = max(before.swing, after.swing)
     moved = drift is not None and abs(drift.change) > threshold
     change = found.change if drift is None else (1 + found.change) / (1 + drift.change) - 1
@@ -232,6 +233,7 @@ class Side(NamedTuple):
     identity: tuple  # artifact sha256, runtime version, threads: what must not change for a drift reference
     estimator: str = ""  # how a `latency` row was estimated (its details' ``estimator``); "" where not recorded
     stored_as: str = ""  # the estimator it was stored with, where it was estimated again (as_today)
+    contention: str = ""  # what made a contended row contended, in words (estimate.contention)
 
 
 def run_values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, Side]:
@@ -249,9 +251,12 @@ def run_values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, Side]:
         note = "older row: latency_median stands in for latency" if ok and row.metric == fallback else row.error
         identity = (row.artifact_sha256, row.runtime_version, row.threads)
         seen = details_of(row.details)
+        contended = bool(seen.get("contended"))
         values[tuple(getattr(row, k) for k in KEY)] = Side(
-            float(row.value) if ok else None, note, bool(seen.get("contended")), float(seen.get("round_swing") or 0.0),
-            identity, seen.get("estimator", "") if row.metric == "latency" else "")
+            float(row.value) if ok else None, note, contended, float(seen.get("round_swing") or 0.0),
+            identity, seen.get("estimator", "") if row.metric == "latency" else "",
+            contention=contention(seen.get("marked_share", 0.0), seen.get("round_swing"), seen.get("neighbour_busy"))
+            if contended else "")
     return values
 
 
