@@ -62,6 +62,15 @@ def test_plot_json_cannot_close_its_script_and_shows_names_as_text(tmp_path):
     assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in names  # plotly decodes entities: shown as text
 
 
+def test_labels_of_points_side_by_side_take_turns_above_and_below():
+    from mbench.report.plots import label_positions
+
+    assert label_positions([9.6, 7.9, 10.1, 15.5], gap=1.0) == [
+        "top center", "top center", "bottom center", "top center"]  # 9.6 and 10.1 side by side, 7.9 and 15.5 apart
+    assert label_positions([1.0, 1.1, 1.2], gap=0.5) == ["top center", "bottom center", "top center"]
+    assert label_positions([], gap=1.0) == []
+
+
 def test_accuracy_pareto_uses_the_first_measured_metric(tmp_path):
     with _store(tmp_path) as store:
         html = render_report(store, tmp_path / "r.html").read_text()

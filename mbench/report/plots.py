@@ -49,17 +49,32 @@ def size_vs_latency(wide: pd.DataFrame) -> list[Plot]:
     timed = wide.dropna(subset=[SIZE, LATENCY])
     for device, points in timed.groupby("device"):
         figure = go.Figure(layout=dict(LAYOUT, xaxis_title="latency (ms)", yaxis_title="artifact size (MB)"))
+        gap = SIDE_BY_SIDE * ((points[LATENCY].max() - points[LATENCY].min()) or 1.0)
         for model, mine in points.groupby("model"):
             figure.add_scatter(x=mine[LATENCY].tolist(), y=mine[SIZE].tolist(), name=_text(model), mode="markers+text",
                                text=[_text(f if p == "fp32" else f"{f} {p}") for f, p in zip(mine.format,
                                                                                              mine.precision)],
-                               textposition="top center",
+                               textposition=label_positions(mine[LATENCY].tolist(), gap),
                                marker=dict(size=11))
         where = ", ".join(sorted(points.provenance.unique()))
         title = f"Size against latency on {device} (provenance: {where})"
         note = "Lower left is smaller and faster. Each point is one artifact on this device."
         plots.append(Plot(f"size-latency-{len(plots)}", title, note, embeddable(figure)))
     return plots
+
+
+SIDE_BY_SIDE = 0.06  # of the latency range: points of one model closer than this take their labels in turn
+
+
+def label_positions(latencies: list[float], gap: float) -> list[str]:
+    """Each point's label above it, but below for every other one of a run of points less than ``gap`` apart in
+    latency (one model's formats often take about the same time; their labels overlapped)."""
+    order = sorted(range(len(latencies)), key=latencies.__getitem__)
+    positions, below = ["top center"] * len(latencies), False
+    for before, point in zip(order, order[1:]):
+        below = not below if latencies[point] - latencies[before] < gap else False
+        positions[point] = "bottom center" if below else "top center"
+    return positions
 
 
 def pareto(wide: pd.DataFrame, rows: pd.DataFrame, metric: str | None) -> Plot | None:
