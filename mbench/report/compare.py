@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from mbench.estimate import LATENCY_ESTIMATOR, contention, estimate
+from mbench.report.tables import machine_seen
 from mbench.results import SampleSet, details_of
 from mbench.store import KEY, Store, latest_rows
 
@@ -255,8 +256,7 @@ def run_values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, Side]:
         values[tuple(getattr(row, k) for k in KEY)] = Side(
             float(row.value) if ok else None, note, contended, float(seen.get("round_swing") or 0.0),
             identity, seen.get("estimator", "") if row.metric == "latency" else "",
-            contention=contention(seen.get("marked_share", 0.0), seen.get("round_swing"), seen.get("neighbour_busy"))
-            if contended else "")
+            contention=contention(*machine_seen(seen)) if contended else "")
     return values
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from mbench.estimate import Ratio, contention, paired_ratio
-from mbench.report.tables import MB, value
+from mbench.report.tables import MB, machine_seen, value
 from mbench.results import SampleSet, details_of
 
 PAIR = ("hed-vgg", "hed-mobilenetv2")
@@ -119,7 +119,7 @@ def _contended(rows: pd.DataFrame, model: str, fmt: str, device: str) -> str:
     found = {} if hit.empty else details_of(hit.details.iloc[-1])
     if not found.get("contended"):
         return ""
-    why = contention(found.get("marked_share", 0.0), found.get("round_swing"), found.get("neighbour_busy"))
+    why = contention(*machine_seen(found))
     return f"{model}: {why}" if why else model
 
 

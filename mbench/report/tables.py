@@ -79,6 +79,12 @@ OLDER_ROW = "not recorded (older row: latency is its median)"
 EARLY_LEAVER = 0.75  # a row measured in fewer than this share of its run's rounds says so: the rest went on without it
 
 
+def machine_seen(found: dict) -> tuple[float, float | None, float | None]:
+    """What a latency row saw of the machine, from its parsed details: the share of its runs marked, the swing between
+    its rounds and how busy the CPUs beside its agent were (estimate.py's three signals; None where not recorded)."""
+    return found.get("marked_share", 0.0), found.get("round_swing"), found.get("neighbour_busy")
+
+
 def _interference_of(found: dict, run_rounds: int | None) -> str:
     """'CONTENDED (45 % of runs descheduled; speed swung 28 % between rounds)' or 'quiet (2 % ...)' from a latency
     row's parsed details; '' if unknown. ``run_rounds``, the most rounds any artifact of the row's run took on its
@@ -86,7 +92,7 @@ def _interference_of(found: dict, run_rounds: int | None) -> str:
     stretch of the machine (rows that ran to their time budget end a few rounds apart)."""
     if "marked_share" not in found:
         return ""
-    seen = interference_phrase(found["marked_share"], found.get("round_swing"), found.get("neighbour_busy"))
+    seen = interference_phrase(*machine_seen(found))
     if found.get("rounds") and run_rounds and found["rounds"] < EARLY_LEAVER * run_rounds:
         seen += f"; measured in the first {found['rounds']} of the run's {run_rounds} rounds"
     return f"CONTENDED ({seen})" if found.get("contended") else f"quiet ({seen})"
