@@ -113,12 +113,48 @@ def test_report_precision_view_names_a_slower_and_less_accurate_variant(tmp_path
     rows = [row("fp32", "size", 4e6), row("fp32", "parity_max_abs", 1e-7), row("fp32", "latency_median", 5.0),
             row("int8-dynamic", "size", 1e6), row("int8-dynamic", "parity_max_abs", 2e-3),
             row("int8-dynamic", "latency_median", 50.0),
-            row("int8", "size", 1e6), row("int8", "parity_max_abs", 1e-3), row("int8", "latency_median", 4.0)]
+            row("int8", "size", 1e6), row("int8", "parity_max_abs", 1e-3), row("int8", "latency_median", 4.0),
+            row("int8-weights", "size", 2e6), row("int8-weights", "latency_median", 3.0),
+            row("int8-weights", "latency", 6.0)]  # the headline `latency` wins over a median of the same runs
     with Store(tmp_path / "p.db") as store:
         run = new_run_id()
         store.start_run(run, "test")
         store.append(run, rows)
         html = render_report(store, tmp_path / "r.html").read_text()
     section = html[html.index('id="section-precision"'):]
-    assert "m onnx int8-dynamic on host is 10.0x slower than fp32 (50.00 ms against 5.00 ms) and less accurate" in section
-    assert "Fastest m artifact on host: onnx int8, 4.00 ms" in section
+    assert ("m onnx int8-dynamic on host is 10.00x slower than fp32 (50.00 ms against 5.00 ms) and less accurate"
+            in section)
+    assert "Fastest m artifact on host: onnx int8, 4.00 ms" in section  # older rows: their medians stand in
+    assert "m onnx int8-weights on host is 1.20x slower than fp32 (6.00 ms against 5.00 ms)" in section
+
+
+def test_a_lower_precision_is_called_slower_only_past_its_paired_interval(tmp_path):
+    """fp16 0.1 % above fp32 over the same rounds (the machine's phase on both) is no finding; int8 20 % above is,
+    with its paired ratio. Each artifact's runs spread 10 % within a round, and whole rounds swing by 8 %."""
+    import numpy as np
+
+    from mbench.report.build import render_report
+    from mbench.results import Measurement, SampleSet
+    from mbench.store import Store
+
+    rng = np.random.default_rng(0)
+    rounds = tuple(r for r in range(12) for _ in range(6))
+    phase = 1 + 0.08 * rng.random(12)
+
+    def runs(ms):
+        return tuple(float(ms * phase[r] * (1 + 0.1 * rng.random())) for r in rounds)
+
+    measured = {"fp32": runs(5.0), "fp16": runs(5.005), "int8": runs(6.0)}
+    latency = {p: float(np.percentile(v, 10)) for p, v in measured.items()}
+    latency["fp16"] = 1.002 * latency["fp32"]  # its estimate a hair above fp32's: unpaired, that read "slower"
+    rows = [Measurement("m", "onnx", p, "host", "size", 1e6, "bytes") for p in measured]
+    rows += [Measurement("m", "onnx", p, "host", "latency", ms, "ms") for p, ms in latency.items()]
+    samples = [SampleSet("m", "onnx", p, "host", p, v, rounds=rounds) for p, v in measured.items()]
+    with Store(tmp_path / "p.db") as store:
+        store.start_run("R", "test")
+        store.append("R", rows, samples)
+        html = render_report(store, tmp_path / "r.html").read_text()
+    section = html[html.index('id="section-precision"'):]
+    section = section[:section.index("</ul>")]
+    assert "fp16 on host is" not in section  # within the interval of the same rounds
+    assert "m onnx int8 on host is 1.2" in section and "paired over the same rounds 1.2" in section

@@ -37,8 +37,7 @@ def build_page(store: Store, pairs: list[tuple[str, str]] = (), metric: str | No
         return None
     metric = tables.accuracy_metric(rows, metric)
     wide = tables.comparison(rows)
-    older = set(measured.artifact_sha256) - set(kept.artifact_sha256)  # artifacts of a model's older source
-    samples = [s for s in store.samples() if s.artifact_sha256 not in older]
+    samples = _samples(store, measured, kept)
     figures = plots.size_vs_latency(wide) + [plots.pareto(wide, rows, metric), plots.distributions(samples),
                                              plots.op_breakdown(rows)]
     return Page(headlines(rows, list(pairs), metric, samples), Table.of_frame(wide), [f for f in figures if f],
@@ -46,12 +45,18 @@ def build_page(store: Store, pairs: list[tuple[str, str]] = (), metric: str | No
                 Table.of_frame(tables.provenance_summary(rows)), metric)
 
 
+def _samples(store: Store, measured: pd.DataFrame, kept: pd.DataFrame) -> list:
+    """The stored runs of the artifacts the report shows (not those of a model's older source)."""
+    older = set(measured.artifact_sha256) - set(kept.artifact_sha256)
+    return [s for s in store.samples() if s.artifact_sha256 not in older]
+
+
 def _failures(rows: pd.DataFrame) -> GroupedTable:
     bad = tables.failures(rows)
     return GroupedTable.of_groups(list(bad.columns), tables.failure_runs(bad))
 
 
-def builtin_sections(rows: pd.DataFrame) -> list[Section]:
+def builtin_sections(rows: pd.DataFrame, samples: list = ()) -> list[Section]:
     """Sections drawn only when their data exists: precision, accuracy, converter coverage, layer benchmark."""
     if rows.empty:
         return []
@@ -59,10 +64,10 @@ def builtin_sections(rows: pd.DataFrame) -> list[Section]:
     if rows.precision.nunique() > 1:
         found.append(Section.of_frame(
             "Precision", precision.precision_view(rows),
-            "Each model's formats and precisions side by side: size, parity with fp32 PyTorch and median latency, "
+            "Each model's formats and precisions side by side: size, parity with fp32 PyTorch and latency, "
             "each against the fp32 artifact of the same format on the same device. A lower precision that is "
             "slower than fp32 is listed first: quantized kernels are not faster on every CPU.",
-            tuple(precision.precision_findings(rows))))
+            tuple(precision.precision_findings(rows, samples))))
     if rows.metric.isin(ACCURACY_METRICS).any():
         found.append(Section.of_frame(
             "Accuracy", _accuracy_table(rows),
@@ -116,8 +121,10 @@ def render_report(store: Store, out: Path, title: str = "mbench report", pairs: 
     import plotly.offline
 
     page = page or build_page(store, pairs, metric)
-    current, left_out = newest_model_rows(store.measurements())
-    sections = builtin_sections(latest_rows(current)) + list(sections) + _left_out_section(left_out)
+    measured = store.measurements()
+    current, left_out = newest_model_rows(measured)
+    sections = (builtin_sections(latest_rows(current), _samples(store, measured, current)) + list(sections)
+                + _left_out_section(left_out))
     html = render("report.html.j2",
         title=title, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), version=__version__,
         page=page, sections=sections, runs=Table.of_frame(store.runs()),

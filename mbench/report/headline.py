@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from mbench.estimate import Ratio, contention, paired_ratio
-from mbench.report.tables import MB, machine_seen, value
+from mbench.estimate import Ratio, contention
+from mbench.report.tables import MB, machine_seen, paired, value
 from mbench.results import SampleSet, details_of
 
 PAIR = ("hed-vgg", "hed-mobilenetv2")
@@ -109,7 +109,8 @@ def latency_line(rows: pd.DataFrame, samples: list[SampleSet], big: str, small: 
         values, what = medians, "median latency (older rows, or a device tool that prints no single runs)"
     flagged = [flag for flag in (_contended(rows, m, fmt, device) for m in (big, small)) if flag]
     warning = f"CONTENDED ({'; '.join(flagged)}): the ratio is not trustworthy" if flagged else ""
-    return PairLine(fmt, device, what, *values, "ms", _paired(samples, big, small, fmt, device), warning)
+    ratio = paired(samples, (big, fmt, "fp32", device), (small, fmt, "fp32", device))
+    return PairLine(fmt, device, what, *values, "ms", ratio, warning)
 
 
 def _contended(rows: pd.DataFrame, model: str, fmt: str, device: str) -> str:
@@ -121,16 +122,6 @@ def _contended(rows: pd.DataFrame, model: str, fmt: str, device: str) -> str:
         return ""
     why = contention(*machine_seen(found))
     return f"{model}: {why}" if why else model
-
-
-def _paired(samples: list[SampleSet], big: str, small: str, fmt: str, device: str) -> Ratio | None:
-    """The ratio from the newest run that timed both in rounds; None without such a run."""
-    mine = [s for s in samples if s.format == fmt and s.device == device and s.precision == "fp32" and s.rounds]
-    newest = {s.model: s for s in mine if s.model in (big, small)}
-    if len(newest) < 2 or newest[big].run_id != newest[small].run_id:
-        return None
-    first, second = (newest[m].timed() for m in (big, small))
-    return paired_ratio(first, second)
 
 
 def _mb(rows: pd.DataFrame, model: str, metric: str, fmt: str = "pytorch") -> float | None:

@@ -5,18 +5,25 @@ from __future__ import annotations
 import pandas as pd
 
 from mbench.convert.parity import flag_in_details
-from mbench.report.tables import MB
+from mbench.report.tables import MB, paired
 from mbench.results import details_of
 
 PRECISION_ORDER = ["fp32", "fp16", "int8", "int8-dynamic", "int8-weights", "palette8", "palette6", "palette4"]
 TITLES = {"size_mb": "size (MB)", "parity": "parity max |Δ|", "tolerance": "parity tolerance", "flag": "parity",
-          "median_ms": "median (ms)",
-          "size_ratio": "size vs fp32", "speedup": "speed-up vs fp32"}
+          "latency_ms": "latency (ms)", "size_ratio": "size vs fp32", "speedup": "speed-up vs fp32"}
 
 
 def _ok(rows: pd.DataFrame, metric: str, name: str) -> pd.DataFrame:
     hit = rows[(rows.metric == metric) & (rows.status == "ok")]
     return hit[["model", "format", "precision", "device", "value"]].rename(columns={"value": name})
+
+
+def _latency(rows: pd.DataFrame) -> pd.DataFrame:
+    """The headline ``latency`` per artifact and device, as the headline and the comparison table give it: an older
+    row's median where it has none (a report once set medians here beside the headline's p10 of the same runs)."""
+    key = ["model", "format", "precision", "device"]
+    both = _ok(rows, "latency_median", "median_ms").merge(_ok(rows, "latency", "latency_ms"), on=key, how="outer")
+    return both.assign(latency_ms=both.latency_ms.fillna(both.median_ms)).drop(columns="median_ms")
 
 
 def _parity(rows: pd.DataFrame) -> pd.DataFrame:
@@ -27,18 +34,17 @@ def _parity(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def compare_precisions(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per model, format, precision and device: size, parity, median latency, and size and speed against fp32."""
+    """Per model, format, precision and device: size, parity, ``latency``, and size and speed against fp32."""
     key = ["model", "format", "precision"]
     size = _ok(rows, "size", "size_mb").drop(columns="device")
     size["size_mb"] /= MB
     parity = _parity(rows)
-    frame = size.merge(parity, on=key, how="left").merge(_ok(rows, "latency_median", "median_ms"), on=key,
-                                                         how="left")
+    frame = size.merge(parity, on=key, how="left").merge(_latency(rows), on=key, how="left")
     frame["device"] = frame["device"].fillna("—")
-    fp32 = frame[frame.precision == "fp32"][["model", "format", "device", "size_mb", "median_ms", "parity"]]
+    fp32 = frame[frame.precision == "fp32"][["model", "format", "device", "size_mb", "latency_ms", "parity"]]
     frame = frame.merge(fp32, on=["model", "format", "device"], how="left", suffixes=("", "_fp32"))
     frame["size_ratio"] = frame.size_mb / frame.size_mb_fp32
-    frame["speedup"] = frame.median_ms_fp32 / frame.median_ms
+    frame["speedup"] = frame.latency_ms_fp32 / frame.latency_ms
     order = PRECISION_ORDER + sorted(set(frame.precision) - set(PRECISION_ORDER))
     frame["precision"] = pd.Categorical(frame.precision, order)
     return frame.sort_values(["model", "device", "format", "precision"])
@@ -51,23 +57,34 @@ def precision_view(rows: pd.DataFrame) -> pd.DataFrame:
     return frame[shown].rename(columns=TITLES)
 
 
-def precision_findings(rows: pd.DataFrame) -> list[str]:
-    """A sentence for every artifact beyond its parity tolerance, for every lower precision slower than fp32 of its format on the same device (saying whether it
-    is also less accurate), then the fastest artifact per model and device."""
+def precision_findings(rows: pd.DataFrame, samples: list = ()) -> list[str]:
+    """A sentence for every artifact beyond its parity tolerance, for every lower precision slower than fp32 of its
+    format on the same device (saying whether it is also less accurate), then the fastest artifact per model and
+    device. Where both were timed in the same rounds (``samples``), slower means the paired ratio's 95 % interval
+    lies above 1, and the sentence gives it: an estimate a hair above fp32's is no finding."""
     frame = compare_precisions(rows)
     flagged = frame[frame.flag.fillna("") != ""].drop_duplicates(["model", "format", "precision"])
     findings = [f"{f.model} {f.format} {f.precision} is beyond its parity tolerance against fp32 PyTorch "
                 f"({f.flag.split(': ', 1)[1]})." for f in flagged.itertuples(index=False)]
-    slower = frame[(frame.precision != "fp32") & (frame.speedup < 1)]
-    for f in slower.itertuples(index=False):
-        text = (f"{f.model} {f.format} {f.precision} on {f.device} is {1 / f.speedup:.1f}x slower than fp32 "
-                f"({f.median_ms:.2f} ms against {f.median_ms_fp32:.2f} ms)")
-        if f.parity > f.parity_fp32:
-            text += f" and less accurate (parity max |Δ| {f.parity:.2g} against {f.parity_fp32:.2g})"
-        findings.append(text + ".")
-    timed = frame[frame.median_ms.notna()]
+    findings += [_slower(f, samples) for f in frame[(frame.precision != "fp32") & (frame.speedup < 1)].itertuples(
+        index=False)]
+    timed = frame[frame.latency_ms.notna()]
     for (model, device), group in timed.groupby(["model", "device"], observed=True):
-        best = group.loc[group.median_ms.idxmin()]
+        best = group.loc[group.latency_ms.idxmin()]
         findings.append(f"Fastest {model} artifact on {device}: {best.format} {best.precision}, "
-                        f"{best.median_ms:.2f} ms, {best.size_mb:.2f} MB.")
-    return findings
+                        f"{best.latency_ms:.2f} ms, {best.size_mb:.2f} MB.")
+    return [finding for finding in findings if finding]
+
+
+def _slower(f, samples: list) -> str:
+    """The sentence for a lower precision whose ``latency`` is above fp32's; '' where the two were timed in the same
+    rounds and the paired interval reaches 1."""
+    ratio = paired(samples, (f.model, f.format, f.precision, f.device), (f.model, f.format, "fp32", f.device))
+    if ratio is not None and ratio.low is not None and ratio.low <= 1:
+        return ""
+    text = (f"{f.model} {f.format} {f.precision} on {f.device} is {1 / f.speedup:.2f}x slower than fp32 "
+            f"({f.latency_ms:.2f} ms against {f.latency_ms_fp32:.2f} ms"
+            f"{f'; paired over the same rounds {ratio.text()}' if ratio else ''})")
+    if f.parity > f.parity_fp32:
+        text += f" and less accurate (parity max |Δ| {f.parity:.2g} against {f.parity_fp32:.2g})"
+    return text + "."

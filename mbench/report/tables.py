@@ -6,7 +6,7 @@ import json
 import pandas as pd
 
 from mbench.convert.parity import flag_in_details
-from mbench.estimate import interference_phrase
+from mbench.estimate import Ratio, interference_phrase, paired_ratio
 from mbench.results import details_of
 from mbench.store import KEY as ROW_KEY
 
@@ -77,6 +77,19 @@ OLDER_ROW = "not recorded (older row: latency is its median)"
 
 
 EARLY_LEAVER = 0.75  # a row measured in fewer than this share of its run's rounds says so: the rest went on without it
+
+
+def paired(samples: list, first: tuple[str, str, str, str], second: tuple[str, str, str, str]) -> Ratio | None:
+    """``first``'s latency over ``second``'s (keys: model, format, precision, device), paired over the rounds both
+    were timed in, from the newest run that timed both in rounds (estimate.paired_ratio); None without such a run."""
+    newest = {}
+    for s in samples:  # in the order stored: the last of a key is its newest
+        key = (s.model, s.format, s.precision, s.device)
+        if key in (first, second) and s.rounds:
+            newest[key] = s
+    if len(newest) < 2 or newest[first].run_id != newest[second].run_id:
+        return None
+    return paired_ratio(newest[first].timed(), newest[second].timed())
 
 
 def machine_seen(found: dict) -> tuple[float, float | None, float | None]:
