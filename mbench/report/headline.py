@@ -80,6 +80,8 @@ def headline(rows: pd.DataFrame, pair: tuple[str, str] = PAIR, metric: str | Non
     for accuracy in dict.fromkeys(m for m in (metric, "corner_iou") if m and (rows.metric == m).any()):
         lines += [PairLine(f, "host", accuracy, value(rows, big, f, accuracy), value(rows, small, f, accuracy), "")
                   for f in FORMATS]
+    present = set(rows[rows.model.isin(pair)].format)  # a format neither was converted to gets no lines
+    lines = [line for line in lines if line.format in present]
     notes = _seed_notes(rows, big, small) if pair == PAIR else []
     if pair == PAIR and (rows.metric == "corner_iou").any():
         from mbench.accuracy.summary import mobilenet_vs_vgg
