@@ -27,28 +27,26 @@ class Page:
     context: Table
     provenance: Table
     metric: str | None
+    sections: list[Section]  # drawn where their data exists (builtin_sections), before any extra ones
+    left_out: list[Section]  # drawn last: models whose older source's rows were left out
 
 
 def build_page(store: Store, pairs: list[tuple[str, str]] = (), metric: str | None = None) -> Page | None:
     measured = store.measurements()
-    kept = newest_model_rows(measured)[0]
+    kept, left_out = newest_model_rows(measured)
     rows = latest_rows(kept)
     if rows.empty:
         return None
     metric = tables.accuracy_metric(rows, metric)
     wide = tables.comparison(rows)
-    samples = _samples(store, measured, kept)
+    older = set(measured.artifact_sha256) - set(kept.artifact_sha256)  # artifacts of a model's older source
+    samples = [s for s in store.samples() if s.artifact_sha256 not in older]
     figures = plots.size_vs_latency(wide) + [plots.pareto(wide, rows, metric), plots.distributions(samples),
                                              plots.op_breakdown(rows)]
     return Page(headlines(rows, list(pairs), metric, samples), Table.of_frame(wide), [f for f in figures if f],
                 _failures(rows), Table.of_frame(tables.context(rows)),
-                Table.of_frame(tables.provenance_summary(rows)), metric)
-
-
-def _samples(store: Store, measured: pd.DataFrame, kept: pd.DataFrame) -> list:
-    """The stored runs of the artifacts the report shows (not those of a model's older source)."""
-    older = set(measured.artifact_sha256) - set(kept.artifact_sha256)
-    return [s for s in store.samples() if s.artifact_sha256 not in older]
+                Table.of_frame(tables.provenance_summary(rows)), metric, builtin_sections(rows, samples),
+                _left_out_section(left_out))
 
 
 def _failures(rows: pd.DataFrame) -> GroupedTable:
@@ -121,10 +119,7 @@ def render_report(store: Store, out: Path, title: str = "mbench report", pairs: 
     import plotly.offline
 
     page = page or build_page(store, pairs, metric)
-    measured = store.measurements()
-    current, left_out = newest_model_rows(measured)
-    sections = (builtin_sections(latest_rows(current), _samples(store, measured, current)) + list(sections)
-                + _left_out_section(left_out))
+    sections = [*page.sections, *sections, *page.left_out] if page else list(sections)
     html = render("report.html.j2",
         title=title, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), version=__version__,
         page=page, sections=sections, runs=Table.of_frame(store.runs()),
