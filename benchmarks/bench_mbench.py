@@ -57,9 +57,9 @@ def sweep(work: Path) -> float:
 def mbench_medians(artifacts, threads: int, plan: RunPlan) -> dict[tuple[str, str], float]:
     device = load_inventory(ROOT / "devices.yaml").get("host")
     medians = {}
-    for artifact, result, _ in profile_each(artifacts, "host", device, plan, threads):
-        if result.status == "ok":
-            medians[(artifact.model, artifact.format.value)] = statistics.median(result.samples_ms)
+    for artifact, profile in profile_each(artifacts, "host", device, plan, threads):
+        if profile.samples:
+            medians[(artifact.model, artifact.format.value)] = statistics.median(profile.samples[0].values_ms)
     return medians
 
 

@@ -76,8 +76,8 @@ def profile(store: Store, chosen: list, plan: RunPlan, threads: int | None, what
     device = load_inventory(ROOT / "devices.yaml").get("host")
     run_id, started = new_run_id(), time.perf_counter()
     store.start_run(run_id, f"bench_repeatability: {what}")
-    for _, _, result in profile_each(chosen, "host", device, plan, threads):
-        store.append(run_id, result.rows, result.samples)
+    for _, profile in profile_each(chosen, "host", device, plan, threads):
+        store.append(run_id, profile.rows, profile.samples)
     return run_id, time.perf_counter() - started
 
 

@@ -11,11 +11,11 @@ from typing import Callable, NamedTuple
 
 from mbench.artifacts import Artifact, find_artifacts
 from mbench.convert.pipeline import Conversion, ConvertSettings, conversion_rows, convert_model
-from mbench.devices.agent import AgentResult
 from mbench.devices.inventory import Inventory, load_inventory
 from mbench.measure import RunPlan
 from mbench.models.sources import spec_from_source
 from mbench.devices.profile import profile_each
+from mbench.devices.rows import Profile
 from mbench.results import new_run_id
 from mbench.spec import Format, ModelSpec
 from mbench.store import Store
@@ -53,7 +53,7 @@ class Recorded(NamedTuple):
 
 def profile_and_record(artifacts_dir: Path, device_name: str, inventory: Inventory, store: Store, plan: RunPlan,
                        threads: int | None = None, models: list[str] | None = None,
-                       on_result: Callable[[Artifact, AgentResult], None] | None = None,
+                       on_result: Callable[[Artifact, Profile], None] | None = None,
                        command: str | None = None) -> Recorded:
     """Profile every artifact under ``artifacts_dir`` on one device, as a new run named by ``command``."""
     device = inventory.get(device_name)
@@ -61,10 +61,10 @@ def profile_and_record(artifacts_dir: Path, device_name: str, inventory: Invento
     if not artifacts:
         raise FileNotFoundError(f"no artifacts under {artifacts_dir} (run `mbench convert ... --out {artifacts_dir}`)")
     run_id, written = start_run(store, command), 0
-    for artifact, result, profile in profile_each(artifacts, device_name, device, plan, threads, inventory):
+    for artifact, profile in profile_each(artifacts, device_name, device, plan, threads, inventory):
         written += store.append(run_id, profile.rows, profile.samples)
         if on_result:
-            on_result(artifact, result)
+            on_result(artifact, profile)
     return Recorded(run_id, written)
 
 
@@ -138,11 +138,11 @@ def profile_step(config: SweepConfig, store: Store, run_id: str, inventory: Inve
     if len(todo) < count:
         progress.step(f"profile on {name}: {count - len(todo)} already measured by this sweep", "resumed",
                       count - len(todo))
-    for artifact, result, profile in profile_each(todo, name, inventory.get(name), config.profile.plan(),
+    for artifact, profile in profile_each(todo, name, inventory.get(name), config.profile.plan(),
                                                   config.profile.threads, inventory):
         store.append(run_id, profile.rows, profile.samples)
         progress.step(f"profile {artifact.model} {artifact.format.value} {artifact.precision.value} on {name}",
-                      result.status)
+                      profile.status.value)
 
 
 def evaluate_step(config: SweepConfig, store: Store, run_id: str, specs: list[ModelSpec], artifacts: list[Artifact],

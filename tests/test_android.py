@@ -1,12 +1,16 @@
 """The Android runner against a fake adb on PATH that replays benchmark_model / onnxruntime_perf_test output."""
 import json
+import re
 import shlex
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from click.testing import CliRunner
+
 from fake_tools import FakeTools
+from mbench.cli import main
 from mbench.devices.inventory import load_inventory
 from mbench.measure import RunPlan
 from mbench.store import Store
@@ -211,3 +215,16 @@ def test_invocations_combine_as_documented():
     assert both.values["latency_mean"][0] == pytest.approx((50 + 180 + 140) / 60)
     assert both.values["latency_min"][0] == 4.0 and both.values["latency_max"][0] == 9.0
     assert both.values["latency_median"][0] == 5.9 and both.values["load_time"][0] == 14.0
+
+
+def test_the_cli_line_of_each_delegate_is_read_from_its_rows(phone, tmp_path, tiny_artifacts_dir):
+    """`mbench profile --device pixel` prints what was stored: the tool's own figures (this benchmark_model prints
+    statistics, no runs), one line per delegate, the delegate named."""
+    inventory(tmp_path, delegates="[cpu, gpu]")
+    result = CliRunner().invoke(main, ["profile", str(tiny_artifacts_dir), "--device", "pixel", "--devices",
+                                       str(tmp_path / "devices.yaml"), "--db", str(tmp_path / "c.db")])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if " tflite " in line]
+    figures = r" mean +4\.800 ms  median +4\.750 ms  n=60 in 3 rounds +benchmark_model, 4 threads$"
+    assert len(lines) == 2 and re.search(r"^ok +test-tiny +tflite +fp32 +" + figures, lines[0]), result.output
+    assert re.search(r"^ok +test-tiny +tflite +fp32 +\(gpu\)" + figures, lines[1]), result.output

@@ -32,30 +32,36 @@ def echo_conversion(outcome) -> None:
         flag = click.style(f"  {exceeded_text(p.max_abs, p.tolerance)}", fg="red")
     click.echo(f"{state:<7} {name} {a.bytes / 1e6:8.3f} MB  {a.seconds:6.1f} s  {parity}" + flag)
 
-def echo_profile(artifact, result) -> None:
-    name = label(artifact.model, artifact.format, artifact.precision)
-    if result.status != "ok":
-        colour = "yellow" if result.status == "not_run" else "red"
-        click.secho(f"{result.status:<7} {name} {result.error[:200]}", fg=colour)
-        return
-    if not result.samples_ms:
-        click.echo(f"ok      {name} statistics from {result.runtime} {result.runtime_version} (no raw samples)")
-        return
-    from mbench.estimate import Rounds, contended, estimate, interference_phrase, neighbour_busy
-    from mbench.measure import LatencyStats
+def echo_profile(artifact, profile) -> None:
+    """One line per profile, read from its rows as stored (devices/rows.py): the failure, or the figures, how many
+    runs in how many rounds, the runtime and where it ran, and what was seen of the machine. A profile of one
+    compute unit or delegate (``iphone/ALL``, ``pixel/gpu``) names it in brackets."""
+    from mbench.estimate import interference_phrase
+    from mbench.report.tables import machine_seen
+    from mbench.results import details_of
 
-    stats = LatencyStats.from_samples(result.samples_ms)
-    timed = Rounds.measured(result.samples_ms, result.rounds, result.cpu_ms, result.wait_ms)
-    noise, neighbours = stats.noise(), neighbour_busy(result.kernel)
-    cpus = f" on CPU{'s' if len(result.cpus) > 1 else ''} {','.join(map(str, result.cpus))}" if result.cpus else ""
-    rounds = len(set(result.rounds))
-    count = f"n={stats.count} in {rounds} round{'s' if rounds != 1 else ''}" if rounds else f"n={stats.count}"
-    click.echo(f"ok      {name} latency {estimate(timed):8.3f} ms  median {stats.median:8.3f} ms  "
-               f"p90 {stats.p90:8.3f} ms  {count:<19} {result.runtime} {result.runtime_version}, "
-               f"{result.threads} thread{'s' if result.threads != 1 else ''}{cpus}"
-               + (click.style(f"  CONTENDED: {interference_phrase(timed.marked_share, timed.swing, neighbours)}",
-                              fg="red") if contended(timed.marked_share, timed.swing, neighbours) else "")
-               + (click.style(f"  NOISY: {noise}", fg="yellow") if noise else ""))
+    first = profile.rows[0]
+    name = label(artifact.model, artifact.format, artifact.precision) + (
+        f" ({first.device.split('/', 1)[1]})" if "/" in first.device else "")
+    if profile.status.value != "ok":
+        failure = next(row for row in profile.rows if row.status is profile.status)
+        colour = "yellow" if failure.status.value == "not_run" else "red"
+        click.secho(f"{failure.status.value:<7} {name} {failure.error[:200]}", fg=colour)
+        return
+    values, context, found = {row.metric: row.value for row in profile.rows}, first.context, details_of(
+        first.context.details)
+    shown = [("latency", "latency") if "latency" in values else ("mean", "latency_mean"), ("median", "latency_median"),
+             ("p90", "latency_p90")]
+    figures = "  ".join(f"{word} {values[metric]:8.3f} ms" for word, metric in shown if values.get(metric) is not None)
+    runs, rounds = values.get("latency_count") or context.runs, found.get("rounds")
+    count = (f"n={runs:.0f}" if runs else "") + (f" in {rounds} round{'s' if rounds != 1 else ''}" if rounds else "")
+    cpus = found.get("cpus") or []
+    where = (f", {context.threads} thread{'s' if context.threads != 1 else ''}" if context.threads else "") + (
+        f" on CPU{'s' if len(cpus) > 1 else ''} {','.join(map(str, cpus))}" if cpus else "")
+    click.echo(f"ok      {name} {figures}  {count:<19} {f'{context.runtime} {context.runtime_version}'.strip()}{where}"
+               + (click.style(f"  CONTENDED: {interference_phrase(*machine_seen(found))}", fg="red")
+                  if found.get("contended") else "")
+               + (click.style(f"  NOISY: {found['noise']}", fg="yellow") if found.get("noise") else ""))
 
 
 def echo_ratios(pair: tuple[str, str], lines, timed: list[str]) -> None:

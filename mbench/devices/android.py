@@ -15,10 +15,9 @@ from typing import Iterator
 
 from mbench.artifacts import Artifact
 from mbench.devices._process import DeviceError, run_tool
-from mbench.devices.agent import AgentResult
 from mbench.devices.inventory import AndroidDevice
 from mbench.devices.parsers import ToolRun, benchmark_model, combined, ort_perf_test
-from mbench.devices.rows import Profile, failed_rows, summary, tool_context, tool_rows
+from mbench.devices.rows import Profile, failed_rows, tool_context, tool_rows
 from mbench.devices.tool_rounds import in_rounds, invocations_seen
 from mbench.measure import RunPlan
 from mbench.results import Context
@@ -134,7 +133,7 @@ def _why_not(device: AndroidDevice, artifact: Artifact) -> str:
 
 
 def profile(artifacts: list[Artifact], name: str, device: AndroidDevice, plan: RunPlan,
-            threads: int | None) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
+            threads: int | None) -> Iterator[tuple[Artifact, Profile]]:
     """Each artifact with each configured delegate; a failure is a row and the sweep goes on. Without
     ``threads``, one per CPU the tool runs on (``taskset`` picks the big cores where that matters).
 
@@ -153,7 +152,7 @@ def profile(artifacts: list[Artifact], name: str, device: AndroidDevice, plan: R
         why_not = _why_not(device, artifact)
         reason = why_not or unreachable
         if reason:
-            yield artifact, *_failed(phone, artifact, _label(name, delegate), delegate, host, threads, reason,
+            yield artifact, _failed(phone, artifact, _label(name, delegate), delegate, host, threads, reason,
                                      Status.NOT_RUN if why_not else Status.FAILED)
         else:
             runnable.append((artifact, delegate))
@@ -161,7 +160,7 @@ def profile(artifacts: list[Artifact], name: str, device: AndroidDevice, plan: R
         len(runnable), lambda i, share: run_artifact(phone, runnable[i][0], share, threads, runnable[i][1]), plan)
     left = {artifact.path: phone.remove(artifact.path) for artifact, _ in runnable}
     for (artifact, delegate), runs, error in zip(runnable, measured, errors):
-        yield artifact, *_rows(phone, artifact, _label(name, delegate), delegate, host, threads, runs, error, plan,
+        yield artifact, _rows(phone, artifact, _label(name, delegate), delegate, host, threads, runs, error, plan,
                                left[artifact.path])
 
 
@@ -179,17 +178,17 @@ def _context(phone: AdbPhone, artifact: Artifact, run: ToolRun, host: str, deleg
 
 
 def _rows(phone: AdbPhone, artifact: Artifact, label: str, delegate: str, host: str, threads: int,
-          runs: list[ToolRun], error: str, plan: RunPlan, left: str) -> tuple[AgentResult, Profile]:
+          runs: list[ToolRun], error: str, plan: RunPlan, left: str) -> Profile:
     """One artifact's rows from its invocations in the rounds, or its failure; ``left``: why its model could not
     be deleted from the phone afterwards (the details say so; the figures stand)."""
     if not runs:
         return _failed(phone, artifact, label, delegate, host, threads, error, Status.FAILED)
     run = combined(runs)
     seen = {**invocations_seen(len(runs), error, plan), **({"model_left_on_phone": left} if left else {})}
-    return summary(run), tool_rows(artifact, label, run, _context(phone, artifact, run, host, delegate, **seen))
+    return tool_rows(artifact, label, run, _context(phone, artifact, run, host, delegate, **seen))
 
 
 def _failed(phone: AdbPhone, artifact: Artifact, label: str, delegate: str, host: str, threads: int, reason: str,
-            status: Status) -> tuple[AgentResult, Profile]:
+            status: Status) -> Profile:
     context = _context(phone, artifact, ToolRun(_tool(artifact), threads=threads), host, delegate)
-    return AgentResult(status.value, reason), failed_rows(artifact, label, status, reason, context)
+    return failed_rows(artifact, label, status, reason, context)

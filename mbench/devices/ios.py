@@ -17,10 +17,9 @@ from typing import Iterator, Protocol
 
 from mbench.artifacts import Artifact
 from mbench.devices._process import DeviceError, run_tool
-from mbench.devices.agent import AgentResult
 from mbench.devices.inventory import Inventory, IOSDevice, SSHDevice
 from mbench.devices.parsers import ToolRun, combined, xctest
-from mbench.devices.rows import DeviceNotSupported, Profile, failed_rows, summary, tool_context, tool_rows
+from mbench.devices.rows import DeviceNotSupported, Profile, failed_rows, tool_context, tool_rows
 from mbench.devices.ssh import SSHHost
 from mbench.devices.tool_rounds import in_rounds, invocations_seen
 from mbench.measure import RunPlan
@@ -135,7 +134,7 @@ def run_built(mac: Mac, device: IOSDevice, workdir: str, plan: RunPlan) -> dict[
 
 
 def profile(artifacts: list[Artifact], name: str, device: IOSDevice, plan: RunPlan,
-            inventory: Inventory | None, threads: int | None = None) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
+            inventory: Inventory | None, threads: int | None = None) -> Iterator[tuple[Artifact, Profile]]:
     """Each Core ML artifact on the iPhone, a row set per compute unit; failures become rows. ``threads`` cannot
     be honoured (Core ML has no thread count); each row says so in its details.
 
@@ -147,29 +146,29 @@ def profile(artifacts: list[Artifact], name: str, device: IOSDevice, plan: RunPl
     built: list[tuple[Artifact, str]] = []
     for artifact in (a for a in artifacts if a.format in device.formats):
         if artifact.format is Format.EXECUTORCH:
-            yield artifact, *_failed(artifact, name, device, EXECUTORCH_MISSING, Status.NOT_RUN)
+            yield artifact, _failed(artifact, name, device, EXECUTORCH_MISSING, Status.NOT_RUN)
             continue
         try:
             built.append((artifact, build(mac, device, artifact)))
         except DeviceError as error:
-            yield artifact, *_failed(artifact, name, device, str(error))
+            yield artifact, _failed(artifact, name, device, str(error))
     measured, errors = in_rounds(len(built), lambda i, share: run_built(mac, device, built[i][1], share), plan)
     for (artifact, _), invocations, error in zip(built, measured, errors):
         if not invocations:
-            yield artifact, *_failed(artifact, name, device, error)
+            yield artifact, _failed(artifact, name, device, error)
             continue
         seen = invocations_seen(len(invocations), error, plan)
         for unit in units:
             found = [(k, run) for k, run in enumerate(_unit_run(device, unit, got) for got in invocations) if run]
             run = combined([run for _, run in found], [k for k, _ in found]) if found else None
-            yield artifact, *_unit_rows(artifact, name if len(units) == 1 else f"{name}/{unit}", device, unit, run,
+            yield artifact, _unit_rows(artifact, name if len(units) == 1 else f"{name}/{unit}", device, unit, run,
                                         invocations[0], threads, seen)
 
 
 def _failed(artifact: Artifact, name: str, device: IOSDevice, error: str,
-            status: Status = Status.FAILED) -> tuple[AgentResult, Profile]:
+            status: Status = Status.FAILED) -> Profile:
     context = tool_context(artifact, ToolRun(xctest.TOOL), PROVENANCE, device.udid, {"udid": device.udid})
-    return AgentResult(status.value, error), failed_rows(artifact, name, status, error, context)
+    return failed_rows(artifact, name, status, error, context)
 
 
 def _unit_run(device: IOSDevice, unit: str, runs: dict[str, ToolRun]) -> ToolRun | None:
@@ -179,14 +178,14 @@ def _unit_run(device: IOSDevice, unit: str, runs: dict[str, ToolRun]) -> ToolRun
 
 
 def _unit_rows(artifact: Artifact, label: str, device: IOSDevice, unit: str, run: ToolRun | None,
-               first: dict[str, ToolRun], threads: int | None, seen: dict) -> tuple[AgentResult, Profile]:
+               first: dict[str, ToolRun], threads: int | None, seen: dict) -> Profile:
     details = {"udid": device.udid, "compute_units": unit, **seen}
     if threads:
         details["threads_not_applied"] = f"{threads} requested; Core ML has no thread count, iOS schedules its work"
     if run is None:
         error = f"the harness printed no result for compute units {unit} (got: {', '.join(first)})"
         context = tool_context(artifact, ToolRun(xctest.TOOL), PROVENANCE, device.udid, details)
-        return AgentResult("failed", error), failed_rows(artifact, label, Status.FAILED, error, context)
+        return failed_rows(artifact, label, Status.FAILED, error, context)
     host = f"{run.details.get('machine', 'iPhone')} ({device.udid})"
     context = tool_context(artifact, run, PROVENANCE, host, {**details, **run.details})
-    return summary(run), tool_rows(artifact, label, run, context)
+    return tool_rows(artifact, label, run, context)

@@ -7,7 +7,6 @@ import sys
 from typing import Iterator
 
 from mbench.artifacts import Artifact
-from mbench.devices.agent import AgentResult
 from mbench.devices.inventory import LocalDevice, usable_cpus
 from mbench.devices.rounds import Job, measure_in_rounds
 from mbench.devices.rows import Profile, result_rows
@@ -30,9 +29,9 @@ def placement(threads: int) -> list[int] | None:
 
 
 def profile(artifacts: list[Artifact], name: str, device: LocalDevice, plan: RunPlan,
-            threads: int) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
+            threads: int) -> Iterator[tuple[Artifact, Profile]]:
     """Every artifact the host can run, in interleaved rounds; each yielded as it finishes."""
     jobs = [Job(a, str(a.manifest_path)) for a in artifacts if a.format in device.formats]
     for track in measure_in_rounds(jobs, agent_argv(), plan, threads, placement(threads), device.timeout_s):
         artifact = track.job.artifact
-        yield artifact, track.result, result_rows(artifact, name, track.result, PROVENANCE, threads=threads, plan=plan)
+        yield artifact, result_rows(artifact, name, track.result, PROVENANCE, threads=threads, plan=plan)

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Iterator, assert_never
 
 from mbench.artifacts import Artifact
-from mbench.devices.agent import AgentResult
 from mbench.devices.inventory import AndroidDevice, Device, Inventory, IOSDevice, LocalDevice, SSHDevice
 from mbench.devices.rows import Profile
 from mbench.measure import RunPlan
@@ -12,7 +11,7 @@ from mbench.measure import RunPlan
 
 def profile_each(artifacts: list[Artifact], device_name: str, device: Device, plan: RunPlan,
                  threads: int | None = None, inventory: Inventory | None = None,
-                 ) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
+                 ) -> Iterator[tuple[Artifact, Profile]]:
     """Profile each artifact the device can take, yielded as each finishes; a failure is a row and the others go
     on. On the host all of them are measured in interleaved rounds (devices/rounds.py). ``threads`` is decided
     once: the caller's, else the device's setting, else the host's default (every CPU but one) here, or, for a

@@ -23,8 +23,16 @@ class DeviceNotSupported(RuntimeError):
 
 @dataclass(frozen=True)
 class Profile:
+    """One artifact's profile on one device (one compute unit or delegate): its rows and raw samples, as stored;
+    what `mbench profile` prints and a sweep reports is read from these."""
+
     rows: list[Measurement]
     samples: list[SampleSet]
+
+    @property
+    def status(self) -> Status:
+        """ok, or the failure row's status (a failed profile is that one row)."""
+        return next((row.status for row in self.rows if row.status is not Status.OK), Status.OK)
 
 
 def latency_values(stats: LatencyStats) -> list[tuple[str, float, str]]:
@@ -118,9 +126,3 @@ def tool_rows(artifact: Artifact, device: str, run: ToolRun, context: Context) -
 
 def failed_rows(artifact: Artifact, device: str, status: Status, error: str, context: Context) -> Profile:
     return Profile([RowKey.of(artifact, device).failure("latency", status, error, context)], [])
-
-
-def summary(run: ToolRun) -> AgentResult:
-    """What the CLI prints per artifact: the tool's result in the agent's shape."""
-    return AgentResult("ok", runtime=run.tool, runtime_version=run.tool_version, threads=run.threads or 0,
-                       samples_ms=list(run.samples_ms), rounds=list(run.sample_rounds))

@@ -128,7 +128,7 @@ def _units(device: SSHDevice, artifact: Artifact, identity: dict) -> list[str]:
 
 
 def profile(artifacts: list[Artifact], name: str, device: SSHDevice, plan: RunPlan,
-            threads: int | None) -> Iterator[tuple[Artifact, AgentResult, Profile]]:
+            threads: int | None) -> Iterator[tuple[Artifact, Profile]]:
     """Each artifact (each Core ML compute unit on a Mac) through its own remote agent in serve mode, all in
     interleaved rounds (devices/rounds.py); failures become rows. Without ``threads``, all the CPUs the remote
     says it may use: it is the machine under test, with nothing of mbench's beside the agent."""
@@ -150,11 +150,10 @@ def profile(artifacts: list[Artifact], name: str, device: SSHDevice, plan: RunPl
                 failure = unreachable
             if failure:
                 result = AgentResult("failed", failure, threads=threads, compute_units=units)
-                yield artifact, result, result_rows(artifact, label, result, PROVENANCE, identity, threads, plan)
+                yield artifact, result_rows(artifact, label, result, PROVENANCE, identity, threads, plan)
             else:
                 jobs.append(Job(artifact, manifest, units, label))
     argv = host.command([*host.python(), "-m", "mbench.devices.serve"])
     for track in measure_in_rounds(jobs, argv, plan, threads, None, device.timeout_s):
         job = track.job
-        yield job.artifact, track.result, result_rows(job.artifact, job.label, track.result, PROVENANCE, identity,
-                                                      threads, plan)
+        yield job.artifact, result_rows(job.artifact, job.label, track.result, PROVENANCE, identity, threads, plan)

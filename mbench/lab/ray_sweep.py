@@ -53,9 +53,9 @@ def _profile(artifacts, name, inventory_path, plan, threads):
 
     inventory = load_inventory(inventory_path)
     measured, started = [], time.time()
-    for artifact, result, profile in profile_each(artifacts, name, inventory.get(name), plan, threads, inventory):
+    for artifact, profile in profile_each(artifacts, name, inventory.get(name), plan, threads, inventory):
         finished = time.time()  # the generator measures between two yields: [started, finished] brackets it
-        measured.append((artifact, result.status, _stamped(profile, started, finished)))
+        measured.append((artifact, profile.status.value, _stamped(profile, started, finished)))
         started = finished
     return measured
 
