@@ -30,6 +30,14 @@ chosen by benchmarks/bench_repeatability.py among ``ESTIMATORS`` (see benchmarks
 definition): the most repeatable quiet vs. quiet vs. busy that still sees a real 10 % slowdown. Noise on a machine
 only adds time (Chen and Revels, "Robust benchmarking in noisy environments", 2016), so a low quantile is steadier
 than the median, and unlike the minimum it does not rest on one lucky run.
+
+A paired ratio's 95 % interval (``paired_ratio``) resamples the agent processes and then the rounds within them.
+Resampling rounds alone took the three processes a run happened to get as the only ones there could be. Measured on
+the 2-vCPU VM with benchmarks/bench_interval.py (RESULTS.md, 2026-12-03, 18 profiles of the six HED host artifacts,
+VGG/MNV2 per runtime): another profile's ratio fell inside a profile's interval in 70 % and 67 % of pairs (8 and 10
+profiles), against 61 % and 53 % with rounds alone; two estimates as uncertain as each other would land inside each
+other's interval about 83 % of the time. What is left is the machine moving between profiles minutes apart, which no
+profile sees from inside: an interval says how sure one run is of its own ratio, not where the next run will land.
 """
 from __future__ import annotations
 
@@ -69,12 +77,12 @@ class Rounds:
     values: tuple[float, ...]
     rounds: tuple[int, ...] = ()
     marked: tuple[bool, ...] = ()
+    processes: tuple[int, ...] = ()  # which of the artifact's agent processes ran each (devices/rounds.py)
 
     def __post_init__(self) -> None:
-        if not self.rounds:
-            object.__setattr__(self, "rounds", (0,) * len(self.values))
-        if not self.marked:
-            object.__setattr__(self, "marked", (False,) * len(self.values))
+        for name, empty in (("rounds", 0), ("marked", False), ("processes", 0)):
+            if not getattr(self, name):
+                object.__setattr__(self, name, (empty,) * len(self.values))
 
     @classmethod
     def measured(cls, values_ms, rounds=(), cpu_ms=(), wait_ms=()) -> "Rounds":
@@ -101,8 +109,8 @@ class Rounds:
         return found
 
     def take(self, indices) -> "Rounds":
-        return Rounds(tuple(self.values[i] for i in indices), tuple(self.rounds[i] for i in indices),
-                      tuple(self.marked[i] for i in indices))
+        return Rounds(*(tuple(getattr(self, name)[i] for i in indices)
+                        for name in ("values", "rounds", "marked", "processes")))
 
 
 def _unmarked(s: Rounds) -> list[float]:
@@ -210,7 +218,7 @@ def halves_apart(samples: Rounds, name: str = LATENCY_ESTIMATOR) -> float | None
 @dataclass(frozen=True)
 class Ratio:
     value: float
-    low: float | None  # 95 % bootstrap interval over rounds; None when fewer than MIN_ROUNDS rounds are shared
+    low: float | None  # 95 % bootstrap interval over processes and rounds (paired_ratio); None below MIN_ROUNDS shared
     high: float | None
     rounds: int
 
@@ -232,7 +240,14 @@ def _three(value: float) -> str:
 def paired_ratio(first: Rounds, second: Rounds, name: str = LATENCY_ESTIMATOR, resamples: int = 1000,
                  seed: int = 0) -> Ratio:
     """estimate(first) / estimate(second) on the rounds both took part in, with a 95 % percentile bootstrap
-    interval that resamples those rounds (the same rounds for both, so a slow phase of the machine cancels)."""
+    interval that resamples those rounds (the same rounds for both, so a slow phase of the machine cancels).
+
+    Where the rounds came from several agent processes (each burst is one process's, devices/rounds.py), it
+    resamples in two stages: first the processes (rounds grouped by which process of each artifact ran them), then
+    the rounds within each drawn group. A process keeps a bias for its whole life (memory layout, where its
+    allocations landed), so its rounds are not independent of each other; resampling rounds alone treated the three
+    processes a run happened to get as the only ones there could be, and gave intervals that held another run's
+    ratio too seldom (module docstring)."""
     a_rounds, b_rounds = first.by_round(), second.by_round()
     common = sorted(set(a_rounds) & set(b_rounds))
     if not common:
@@ -246,8 +261,17 @@ def paired_ratio(first: Rounds, second: Rounds, name: str = LATENCY_ESTIMATOR, r
     value = ratio(common)
     if len(common) < MIN_ROUNDS:
         return Ratio(value, None, None, len(common))
-    rng = np.random.default_rng(seed)
-    draws = [ratio(rng.choice(common, size=len(common), replace=True)) for _ in range(resamples)]
+    groups: dict[tuple[int, int], list[int]] = {}
+    for r in common:
+        groups.setdefault((first.processes[a_rounds[r][0]], second.processes[b_rounds[r][0]]), []).append(r)
+    rng, cells = np.random.default_rng(seed), list(groups.values())
+
+    def draw() -> list[int]:
+        if len(cells) == 1:
+            return list(rng.choice(common, size=len(common), replace=True))
+        return [r for k in rng.integers(0, len(cells), len(cells)) for r in rng.choice(cells[k], len(cells[k]))]
+
+    draws = [ratio(draw()) for _ in range(resamples)]
     low, high = np.percentile(draws, [2.5, 97.5])
     return Ratio(value, float(low), float(high), len(common))
 

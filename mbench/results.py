@@ -103,10 +103,10 @@ class SampleSet:
     PER_RUN = ("rounds", "positions", "processes", "timestamps", "cpu_ms", "wait_ms", "marked")
 
     def timed(self) -> "Rounds":
-        """The timed runs with their rounds and marks, as the estimators take them (estimate.Rounds)."""
+        """The timed runs with their rounds, marks and processes, as the estimators take them (estimate.Rounds)."""
         from mbench.estimate import Rounds
 
-        return Rounds(self.values_ms, self.rounds, self.marked)
+        return Rounds(self.values_ms, self.rounds, self.marked, self.processes)
 
     def per_run(self) -> dict[str, list]:
         """The per-run extras that were recorded (the store's nullable ``per_run_zlib`` column)."""
