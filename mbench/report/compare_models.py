@@ -3,8 +3,8 @@ interleaved rounds, compared per format, precision and device by their paired la
 
 Two runs minutes apart see the machine's drift between them as much as any change in the artifact; two models timed
 round after round in one run share every slow phase of the machine, which cancels in their paired ratio
-(estimate.paired_ratio, with a 95 % bootstrap interval over the rounds both took part in). This is the regression
-gate to use on a shared or virtual machine: profile both builds in one `mbench profile`, then
+(estimate.paired_ratio, with a 95 % bootstrap interval over the agent processes and the rounds both took part in).
+This is the regression gate to use on a shared or virtual machine: profile both builds in one `mbench profile`, then
 `mbench compare RUN --models BASELINE,CANDIDATE`.
 
 Verdict, for a ratio r (candidate / baseline) with interval [low, high] and threshold t: a regression when the whole
