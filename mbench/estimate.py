@@ -225,14 +225,14 @@ class Ratio:
     def text(self) -> str:
         """'2.54x (2.52-2.55)'; with too few shared rounds for an interval it says so rather than look certain."""
         if self.low is not None:
-            return f"{_three(self.value)}x ({_three(self.low)}-{_three(self.high)})"
+            return f"{three_digits(self.value)}x ({three_digits(self.low)}-{three_digits(self.high)})"
         if self.rounds:
-            return f"{_three(self.value)}x (no interval: {self.rounds} round{'s' if self.rounds != 1 else ''}, " \
+            return f"{three_digits(self.value)}x (no interval: {self.rounds} round{'s' * (self.rounds != 1)}, " \
                    f"{MIN_ROUNDS} needed)"
-        return f"{_three(self.value)}x"
+        return f"{three_digits(self.value)}x"
 
 
-def _three(value: float) -> str:
+def three_digits(value: float) -> str:
     """Three significant digits, kept (2.00, 0.452, 12.3): enough that a tight interval still shows its width."""
     return f"{value:#.3g}".rstrip(".")
 
@@ -259,7 +259,7 @@ def paired_ratio(first: Rounds, second: Rounds, name: str = LATENCY_ESTIMATOR, r
         return estimate(a, name) / estimate(b, name)
 
     value = ratio(common)
-    if len(common) < MIN_ROUNDS:
+    if len(common) < MIN_ROUNDS or not resamples:  # no resamples asked: the ratio alone
         return Ratio(value, None, None, len(common))
     groups: dict[tuple[int, int], list[int]] = {}
     for r in common:

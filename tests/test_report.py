@@ -185,3 +185,28 @@ def test_a_row_that_left_the_rounds_early_says_so(tmp_path):
         page = unescape(render_report(store, tmp_path / "index.html").read_text())
     assert page.count("measured in the first 43 of the run's 202 rounds") == 1  # the others went on: said once
     assert page.count("of the run's") == 1  # 190 of 202: it ran to its budget, a few rounds from the others
+
+
+def test_the_headline_gives_the_range_a_ratio_took_over_the_runs_of_the_same_builds(tmp_path):
+    """One run's interval says how sure that run is; the store's other runs of the same two builds say how far the
+    ratio has moved between runs. A rebuilt artifact starts its own history."""
+    from html import unescape
+
+    from mbench.results import SampleSet
+
+    rounds = tuple(r for r in range(8) for _ in range(4))
+
+    def run(store, name: str, vgg_ms: float, vgg_build: str = "a") -> str:
+        store.start_run(name, "test")
+        store.append(name, [_ms("hed-vgg", "onnx", "latency", vgg_ms), _ms("hed-mobilenetv2", "onnx", "latency", 10.0)],
+                     [SampleSet("hed-vgg", "onnx", "fp32", "host", vgg_build, (vgg_ms,) * 32, rounds=rounds),
+                      SampleSet("hed-mobilenetv2", "onnx", "fp32", "host", "b", (10.0,) * 32, rounds=rounds)])
+        return unescape(render_report(store, tmp_path / "index.html").read_text())
+
+    with Store(tmp_path / "r.db") as store:
+        first = run(store, "R1", 25.0)
+        assert "2.50x (2.50-2.50)" in first and "x over" not in first
+        assert "3.00x (3.00-3.00); 2.50-3.00x over 2 runs" in run(store, "R2", 30.0)
+        assert "2.50-3.00x over 3 runs" in run(store, "R3", 27.0)
+        page = run(store, "R4", 40.0, vgg_build="a2")
+    assert "4.00x (4.00-4.00)" in page and "x over" not in page

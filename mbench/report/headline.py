@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from mbench.estimate import Ratio, contention
-from mbench.report.tables import MB, machine_seen, paired, value
+from mbench.estimate import Ratio, contention, three_digits
+from mbench.report.tables import MB, machine_seen, paired, paired_runs, value
 from mbench.results import SampleSet, details_of
 
 PAIR = ("hed-vgg", "hed-mobilenetv2")
@@ -25,12 +25,18 @@ class PairLine:
     unit: str
     paired: Ratio | None = None  # latency lines: the ratio from the same rounds, with its 95 % interval
     warning: str = ""  # e.g. CONTENDED (hed-vgg: speed swung 22 % between rounds): the ratio is not trustworthy
+    runs: tuple[float, ...] = ()  # latency lines: the paired ratio in each run that timed the same two builds
 
     @property
     def ratio_text(self) -> str:
-        if self.paired is not None:
+        """'2.78x (2.75-2.85)', and where the store holds more runs of the same two builds, the range their ratios
+        took: '2.78x (2.75-2.85); 2.72-2.89x over 18 runs'."""
+        if self.paired is None:
+            return f"{self.ratio:.2f}x" if self.ratio else ""
+        if len(self.runs) < 2:
             return self.paired.text()
-        return f"{self.ratio:.2f}x" if self.ratio else ""
+        low, high = (three_digits(f(self.runs)) for f in (min, max))
+        return f"{self.paired.text()}; {low}-{high}x over {len(self.runs)} runs"
 
     @property
     def ratio(self) -> float | None:
@@ -111,8 +117,9 @@ def latency_line(rows: pd.DataFrame, samples: list[SampleSet], big: str, small: 
         values, what = medians, "median latency (older rows, or a device tool that prints no single runs)"
     flagged = [flag for flag in (_contended(rows, m, fmt, device) for m in (big, small)) if flag]
     warning = f"CONTENDED ({'; '.join(flagged)}): the ratio is not trustworthy" if flagged else ""
-    ratio = paired(samples, (big, fmt, "fp32", device), (small, fmt, "fp32", device))
-    return PairLine(fmt, device, what, *values, "ms", ratio, warning)
+    keys = (big, fmt, "fp32", device), (small, fmt, "fp32", device)
+    return PairLine(fmt, device, what, *values, "ms", paired(samples, *keys), warning,
+                    tuple(paired_runs(samples, *keys)))
 
 
 def _contended(rows: pd.DataFrame, model: str, fmt: str, device: str) -> str:

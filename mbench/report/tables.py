@@ -92,6 +92,21 @@ def paired(samples: list, first: tuple[str, str, str, str], second: tuple[str, s
     return paired_ratio(newest[first].timed(), newest[second].timed())
 
 
+def paired_runs(samples: list, first: tuple[str, str, str, str], second: tuple[str, str, str, str]) -> list[float]:
+    """``first``'s latency over ``second``'s, paired over their shared rounds, in every run that timed both in rounds
+    with the builds the newest such run timed (same sha256), oldest first: how far the ratio has moved between runs,
+    which one run's interval cannot see (benchmarks/bench_interval.py)."""
+    by_run: dict[str, dict] = {}
+    for s in samples:  # in the order stored: runs oldest first
+        key = (s.model, s.format, s.precision, s.device)
+        if key in (first, second) and s.rounds:
+            by_run.setdefault(s.run_id, {})[key] = s
+    both = [found for found in by_run.values() if len(found) == 2]
+    builds = [tuple(found[k].artifact_sha256 for k in (first, second)) for found in both]
+    return [paired_ratio(found[first].timed(), found[second].timed(), resamples=0).value
+            for found, build in zip(both, builds) if build == builds[-1]]
+
+
 def machine_seen(found: dict) -> tuple[float, float | None, float | None]:
     """What a latency row saw of the machine, from its parsed details: the share of its runs marked, the swing between
     its rounds and how busy the CPUs beside its agent were (estimate.py's three signals; None where not recorded)."""
