@@ -126,15 +126,16 @@ def main() -> None:
     found = ratios(dbs)
     if len({f["run"] for f in found}) < 2:
         sys.exit(f"fewer than two profiles of both HED models in rounds in {', '.join(map(str, dbs))}")
+    shown = text(found, args.note)
     if args.json:
         print(json.dumps({"profiles": [{**f, **{w: vars(f[w]) for w in WAYS}} for f in found],
                           "held": {w: held(found, w) for w in WAYS}}, indent=1))
     else:
-        print(text(found, args.note))
+        print(shown)
     if not args.no_write:
         from results_md import write_section
 
-        write_section("interval", text(found, args.note))
+        write_section("interval", shown)
 
 
 if __name__ == "__main__":

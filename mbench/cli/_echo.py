@@ -43,8 +43,8 @@ def echo_profile(artifact, profile) -> None:
     first = profile.rows[0]
     name = label(artifact.model, artifact.format, artifact.precision) + (
         f" ({first.device.split('/', 1)[1]})" if "/" in first.device else "")
-    if profile.status.value != "ok":
-        failure = next(row for row in profile.rows if row.status is profile.status)
+    failure = profile.failure
+    if failure:
         colour = "yellow" if failure.status.value == "not_run" else "red"
         click.secho(f"{failure.status.value:<7} {name} {failure.error[:200]}", fg=colour)
         return

@@ -30,9 +30,13 @@ class Profile:
     samples: list[SampleSet]
 
     @property
+    def failure(self) -> Measurement | None:
+        """The row that says why the profile failed (a failed profile is that one row); None when it did not."""
+        return next((row for row in self.rows if row.status is not Status.OK), None)
+
+    @property
     def status(self) -> Status:
-        """ok, or the failure row's status (a failed profile is that one row)."""
-        return next((row.status for row in self.rows if row.status is not Status.OK), Status.OK)
+        return self.failure.status if self.failure else Status.OK
 
 
 def latency_values(stats: LatencyStats) -> list[tuple[str, float, str]]:

@@ -79,29 +79,32 @@ OLDER_ROW = "not recorded (older row: latency is its median)"
 EARLY_LEAVER = 0.75  # a row measured in fewer than this share of its run's rounds says so: the rest went on without it
 
 
+def _timed_by_run(samples: list, first: tuple[str, str, str, str], second: tuple[str, str, str, str]) -> dict:
+    """Per run, oldest first (the order stored), the sample sets of ``first`` and ``second`` it timed in rounds."""
+    by_run: dict[str, dict] = {}
+    for s in samples:
+        key = (s.model, s.format, s.precision, s.device)
+        if key in (first, second) and s.rounds:
+            by_run.setdefault(s.run_id, {})[key] = s
+    return by_run
+
+
 def paired(samples: list, first: tuple[str, str, str, str], second: tuple[str, str, str, str]) -> Ratio | None:
     """``first``'s latency over ``second``'s (keys: model, format, precision, device), paired over the rounds both
     were timed in, from the newest run that timed both in rounds (estimate.paired_ratio); None without such a run."""
-    newest = {}
-    for s in samples:  # in the order stored: the last of a key is its newest
-        key = (s.model, s.format, s.precision, s.device)
-        if key in (first, second) and s.rounds:
-            newest[key] = s
-    if len(newest) < 2 or newest[first].run_id != newest[second].run_id:
+    by_run = _timed_by_run(samples, first, second)
+    newest = {key: run for run, found in by_run.items() for key in found}  # the last run of a key is its newest
+    if len(newest) < 2 or newest[first] != newest[second]:
         return None
-    return paired_ratio(newest[first].timed(), newest[second].timed())
+    found = by_run[newest[first]]
+    return paired_ratio(found[first].timed(), found[second].timed())
 
 
 def paired_runs(samples: list, first: tuple[str, str, str, str], second: tuple[str, str, str, str]) -> list[float]:
     """``first``'s latency over ``second``'s, paired over their shared rounds, in every run that timed both in rounds
     with the builds the newest such run timed (same sha256), oldest first: how far the ratio has moved between runs,
     which one run's interval cannot see (benchmarks/bench_interval.py)."""
-    by_run: dict[str, dict] = {}
-    for s in samples:  # in the order stored: runs oldest first
-        key = (s.model, s.format, s.precision, s.device)
-        if key in (first, second) and s.rounds:
-            by_run.setdefault(s.run_id, {})[key] = s
-    both = [found for found in by_run.values() if len(found) == 2]
+    both = [found for found in _timed_by_run(samples, first, second).values() if len(found) == 2]
     builds = [tuple(found[k].artifact_sha256 for k in (first, second)) for found in both]
     return [paired_ratio(found[first].timed(), found[second].timed(), resamples=0).value
             for found, build in zip(both, builds) if build == builds[-1]]
