@@ -77,7 +77,8 @@ def test_profile_and_report_end_with_a_pairs_ratio_paired_over_its_rounds(tmp_pa
                                   "0", "--warmup-seconds", "0", "--target-ci", "0", "--burst-seconds", "0.0001",
                                   "--burst-runs", "1", "--processes", "1", "--pair", "big,small", "--db", db])
     assert result.exit_code == 0, result.output
-    assert "big / small at fp32, each ratio paired over this run's rounds (95 % interval):" in result.output
+    assert ("big / small at fp32, each ratio paired over this run's rounds (95 % interval over its agent processes, "
+            "then their rounds):") in result.output
     onnx = re.search(r"host onnx +latency [\d.]+ / [\d.]+ ms = ([\d.]+)x \(([\d.]+)-([\d.]+)\)", result.output)
     assert onnx is not None, result.output
     ratio, low, high = map(float, onnx.groups())

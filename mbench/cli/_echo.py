@@ -72,7 +72,8 @@ def echo_ratios(pair: tuple[str, str], lines, timed: list[str]) -> None:
         click.secho(f"{pair[0]} / {pair[1]}: no ratio, {' and '.join(missing)} not timed at fp32 in this run on a "
                     f"format both have (timed: {', '.join(timed) or 'none'})", fg="yellow")
         return
-    click.echo(f"{pair[0]} / {pair[1]} at fp32, each ratio paired over this run's rounds (95 % interval):")
+    click.echo(f"{pair[0]} / {pair[1]} at fp32, each ratio paired over this run's rounds "
+               "(95 % interval over its agent processes, then their rounds):")
     for line in lines:
         warning = click.style(f"  {line.warning}", fg="red") if line.warning else ""
         click.echo(f"  {line.device} {line.format:<10} {line.what} {line.big:.3f} / {line.small:.3f} {line.unit} = "
