@@ -1,4 +1,7 @@
 """Evaluation of real artifacts (the tiny model through the real converters and runtimes) on generated documents."""
+import subprocess
+import sys
+
 import pytest
 from click.testing import CliRunner
 
@@ -47,3 +50,17 @@ def test_cli_generates_data_then_evaluates(tiny_artifacts_dir, tmp_path):
 def test_missing_data_names_the_command_to_make_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="mbench data docs"):
         load_split(tmp_path / "nothing")
+
+
+def test_litert_keeps_its_delegate_notice_out_of_the_output(tiny_conversions):
+    """LiteRT prints 'INFO: Created TensorFlow Lite XNNPACK delegate for CPU.' once per process; mbench's output
+    (evaluate's table) should not carry it, while what else goes to stderr still does."""
+    from mbench.spec import Format
+
+    tflite = next(o.artifact for o in tiny_conversions[1] if o.format is Format.TFLITE and o.artifact is not None)
+    code = ("import sys; from mbench.artifacts import read_manifest; from mbench.runners.litert import LiteRTRunner; "
+            f"LiteRTRunner().load(read_manifest({str(tflite.manifest_path)!r}), 1); print('loaded', file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "loaded" in done.stderr
+    assert "XNNPACK delegate" not in done.stderr + done.stdout

@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import importlib
-from typing import Protocol, assert_never
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from typing import Callable, Iterator, Protocol, assert_never
 
 import numpy as np
 
@@ -46,3 +50,24 @@ def seeded_inputs(inputs: tuple[TensorInfo, ...], seed: int = 0) -> list[np.ndar
     """Fixed inputs for parity and timing: uniform [0, 1), like pixels / 255."""
     rng = np.random.default_rng(seed)
     return [rng.random(t.shape, dtype=np.float32) for t in inputs]
+
+
+@contextmanager
+def native_stderr_without(unwanted: Callable[[str], bool]) -> Iterator[None]:
+    """What native libraries write to fd 2 meanwhile (they write there directly, past Python's sys.stderr), passed
+    on afterwards but for the lines ``unwanted`` picks."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            kept = [line for line in caught.read().decode(errors="replace").splitlines(keepends=True)
+                    if not unwanted(line)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()

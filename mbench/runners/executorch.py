@@ -2,35 +2,19 @@
 delegate compiled in). Threads: XNNPACK's pthreadpool is process-wide; ``_unsafe_reset_threadpool`` sets its size.
 
 The runtime's cpuinfo prints "Failed to open midr file" (and similar) on VMs when it starts: those lines go to a
-null sink while it loads, so they never reach a result or a terminal.
+sink while it loads (base.native_stderr_without, every line dropped), so they never reach a result or a terminal.
 """
 from __future__ import annotations
 
-import contextlib
-import os
 import platform
-from typing import Iterator
 
 import numpy as np
 
 from mbench.artifacts import Artifact, package_versions
-from mbench.runners.base import NotRunnableHere
+from mbench.runners.base import NotRunnableHere, native_stderr_without
 
 COREML_NOT_ON_MACOS = ("not measurable here: this .pte holds a Core ML partition, which ExecuTorch runs only on "
                        "macOS (measure it on a Mac over SSH)")
-
-
-@contextlib.contextmanager
-def _quiet_native_stderr() -> Iterator[None]:
-    """fd 2 to /dev/null for the duration (native libraries write there directly)."""
-    saved = os.dup(2)
-    with open(os.devnull, "w") as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
 
 
 class ExecuTorchRunner:
@@ -42,7 +26,7 @@ class ExecuTorchRunner:
     def load(self, artifact: Artifact, threads: int) -> None:
         if artifact.delegation.get("delegate") == "coreml" and platform.system() != "Darwin":
             raise NotRunnableHere(COREML_NOT_ON_MACOS)
-        with _quiet_native_stderr():
+        with native_stderr_without(lambda line: True):
             from executorch.extension.pybindings.portable_lib import _unsafe_reset_threadpool
             from executorch.runtime import Runtime
 

@@ -4,6 +4,12 @@ from __future__ import annotations
 import numpy as np
 
 from mbench.artifacts import Artifact, package_versions
+from mbench.runners.base import native_stderr_without
+
+
+# printed once per process as allocate_tensors applies the default delegate, in the middle of `mbench evaluate`'s
+# table; the Python API has no way to lower the runtime's log level
+DELEGATE_NOTICE = "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
 
 
 class LiteRTRunner:
@@ -16,7 +22,8 @@ class LiteRTRunner:
         from ai_edge_litert.interpreter import Interpreter
 
         self._interpreter = Interpreter(model_path=str(artifact.path), num_threads=threads)
-        self._interpreter.allocate_tensors()
+        with native_stderr_without(lambda line: line.strip() == DELEGATE_NOTICE):
+            self._interpreter.allocate_tensors()
         self._inputs = self._interpreter.get_input_details()
         self._outputs = self._interpreter.get_output_details()
 
