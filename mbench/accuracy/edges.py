@@ -9,6 +9,7 @@ OIS = F of the counts pooled at each image's own best threshold, AP = interpolat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -44,23 +45,56 @@ def sigmoid(logits: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-np.clip(logits, -60, 60)))
 
 
+MATCH_SEED = 1  # the matcher's random stream starts here for every image (_seeded_matcher)
+
+
+@lru_cache(maxsize=1)
 def _pyedgeeval():
     """pyEdgeEval's matcher and metric helpers; its import prints a .mat-file warning, kept quiet here."""
     import contextlib
+    import importlib
     import io
 
     with contextlib.redirect_stdout(io.StringIO()):
         from pyEdgeEval.common import metrics
         from pyEdgeEval.common.binary_label import evaluate_boundaries_threshold
-    return evaluate_boundaries_threshold, metrics
+    matcher = importlib.import_module("pyEdgeEval._lib.correspond_pixels")  # the module, not the function it exports
+    return evaluate_boundaries_threshold, metrics, _seeded_matcher(matcher.__file__)
+
+
+def _seeded_matcher(library: str):
+    """A call that restarts the BSDS matcher's random stream at MATCH_SEED. The matcher picks its outlier edges at
+    random from one stream per process, seeded from the time of day when the library loads, so the same edge map
+    scored twice got different counts (a synthetic 128 x 128 square, five times in one process: 319-321 matched pixels
+    at one threshold) and an artifact's ODS F moved in the third decimal between two `mbench evaluate` runs. The
+    library exports its stream (C++ ``Random::rand``) and ``Random::reseed``, not through Python; here through
+    ctypes, on the library Python already loaded. None where that is not possible: the scores then stay as random as
+    before, and rows say so (``matcher_seed``)."""
+    import ctypes
+
+    try:
+        loaded = ctypes.CDLL(library)
+        stream = ctypes.addressof(ctypes.c_char.in_dll(loaded, "_ZN6Random4randE"))
+        reseed = loaded._ZN6Random6reseedEm
+    except (OSError, AttributeError, ValueError):
+        return None
+    reseed.argtypes, reseed.restype = [ctypes.c_void_p, ctypes.c_uint64], None
+    return lambda: reseed(stream, MATCH_SEED)
+
+
+def matcher_seed() -> int | None:
+    """The seed the matcher's random stream restarts at for every image, None where it runs on from the time."""
+    return MATCH_SEED if _pyedgeeval()[2] is not None else None
 
 
 def edge_counts(probability: np.ndarray, truth: np.ndarray, levels: np.ndarray, nms: bool = True) -> EdgeCounts:
     """Count matches of a HxW edge-probability map (values in [0, 1]) against a HxW binary truth at each level."""
-    evaluate_boundaries_threshold = _pyedgeeval()[0]
+    evaluate_boundaries_threshold, _, seed = _pyedgeeval()
     probability = np.asarray(probability, dtype=np.float64)
     if probability.shape != truth.shape:
         raise ValueError(f"edge map of shape {probability.shape} against truth of shape {truth.shape}")
+    if seed is not None:
+        seed()
     counts = evaluate_boundaries_threshold(levels, probability, np.asarray(truth) > 0, max_dist=MATCH_TOLERANCE,
                                            apply_thinning=True, apply_nms=nms)
     return EdgeCounts(*counts)

@@ -20,7 +20,8 @@ import numpy as np
 from mbench.accuracy.classify import image_folder, top1_accuracy
 from mbench.accuracy.corners import corner_scores, find_document
 from mbench.data.docs import read_rgb
-from mbench.accuracy.edges import DEFAULT_THRESHOLDS, MATCH_TOLERANCE, edge_counts, edge_scores, sigmoid, thresholds
+from mbench.accuracy.edges import (DEFAULT_THRESHOLDS, MATCH_TOLERANCE, edge_counts, edge_scores, matcher_seed,
+                                   sigmoid, thresholds)
 from mbench.accuracy.predict import ArtifactPredictor, Preprocess, resize_map
 from mbench.accuracy.segment import mask_pairs, mean_iou
 from mbench.artifacts import Artifact
@@ -113,7 +114,7 @@ def scoring_for(task: Task, data_dir: Path, split: str = "test", limit: int | No
     if task is Task.DOCS:
         examples = load_split(data_dir, split, limit)
         details = {"data": str(data_dir), "split": split, **_dataset_record(data_dir), "images": len(examples),
-                   "thresholds": levels, "match_tolerance": MATCH_TOLERANCE, "nms": True}
+                   "thresholds": levels, "match_tolerance": MATCH_TOLERANCE, "match_seed": matcher_seed(), "nms": True}
         return Scoring(DOC_METRICS, lambda p: asdict(score_documents(p, examples, levels)), is_edge_model, details)
     if task is Task.CLASSIFY:
         image_folder(data_dir)  # fail early, before any artifact loads, on a folder of the wrong shape
