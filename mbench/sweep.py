@@ -139,7 +139,7 @@ def profile_step(config: SweepConfig, store: Store, run_id: str, inventory: Inve
         progress.step(f"profile on {name}: {count - len(todo)} already measured by this sweep", "resumed",
                       count - len(todo))
     for artifact, profile in profile_each(todo, name, inventory.get(name), config.profile.plan(),
-                                                  config.profile.threads, inventory):
+                                      config.profile.threads, inventory):
         store.append(run_id, profile.rows, profile.samples)
         progress.step(f"profile {artifact.model} {artifact.format.value} {artifact.precision.value} on {name}",
                       profile.status.value)

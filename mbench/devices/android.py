@@ -153,7 +153,7 @@ def profile(artifacts: list[Artifact], name: str, device: AndroidDevice, plan: R
         reason = why_not or unreachable
         if reason:
             yield artifact, _failed(phone, artifact, _label(name, delegate), delegate, host, threads, reason,
-                                     Status.NOT_RUN if why_not else Status.FAILED)
+                                    Status.NOT_RUN if why_not else Status.FAILED)
         else:
             runnable.append((artifact, delegate))
     measured, errors = in_rounds(
@@ -161,7 +161,7 @@ def profile(artifacts: list[Artifact], name: str, device: AndroidDevice, plan: R
     left = {artifact.path: phone.remove(artifact.path) for artifact, _ in runnable}
     for (artifact, delegate), runs, error in zip(runnable, measured, errors):
         yield artifact, _rows(phone, artifact, _label(name, delegate), delegate, host, threads, runs, error, plan,
-                               left[artifact.path])
+                              left[artifact.path])
 
 
 def _tool(artifact: Artifact) -> str:

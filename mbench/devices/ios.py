@@ -162,7 +162,7 @@ def profile(artifacts: list[Artifact], name: str, device: IOSDevice, plan: RunPl
             found = [(k, run) for k, run in enumerate(_unit_run(device, unit, got) for got in invocations) if run]
             run = combined([run for _, run in found], [k for k, _ in found]) if found else None
             yield artifact, _unit_rows(artifact, name if len(units) == 1 else f"{name}/{unit}", device, unit, run,
-                                        invocations[0], threads, seen)
+                                       invocations[0], threads, seen)
 
 
 def _failed(artifact: Artifact, name: str, device: IOSDevice, error: str,
