@@ -19,7 +19,7 @@ from pathlib import Path
 from mbench import models
 from mbench.convert.pipeline import ConvertSettings
 from mbench.devices.inventory import LocalDevice, load_inventory
-from mbench.measure import RunPlan
+from mbench.measure.timing import RunPlan
 from mbench.spec import Format, Precision
 from mbench.store import Store
 from mbench.sweep import convert_and_record, profile_and_record

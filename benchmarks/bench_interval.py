@@ -21,8 +21,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from mbench.estimate import Ratio, Rounds, contended, paired_ratio
-from mbench.measure import RunPlan
+from mbench.measure.estimate import Ratio, Rounds, paired_ratio
+from mbench.measure.interference import contended
+from mbench.measure.timing import RunPlan
 from mbench.report.tables import machine_seen
 from mbench.results import details_of
 from mbench.store import Store
@@ -58,7 +59,7 @@ def ratios(dbs: list[Path]) -> list[dict]:
             rows = store.measurements()
             latency = rows[(rows.metric == "latency") & (rows.status == "ok")]
             for run in latency.run_id.unique():
-                timed = {(s.model, s.format): s.timed() for s in store.samples(run)
+                timed = {(s.model, s.format): Rounds.of(s) for s in store.samples(run)
                          if s.precision == "fp32" and s.rounds}
                 for fmt in repeatability.RUNTIMES:
                     a, b = (timed.get((m, fmt)) for m in repeatability.PAIR)

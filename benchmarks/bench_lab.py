@@ -17,10 +17,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from mbench import models
-from mbench.lab.ray_sweep import start_ray, run_sweep_ray
+from mbench.sweep.ray import start_ray, run_sweep_ray
 from mbench.store import Store
 from mbench.sweep import run_sweep
-from mbench.sweep_config import load_sweep_config
+from mbench.sweep.config import load_sweep_config
 
 HEADING = "## Lab on Ray: zoo sweep, in-process against Ray"
 PROFILE = "{runs: 10, min_seconds: 0.2, warmup_seconds: 0, target_ci: 0, threads: 1}"

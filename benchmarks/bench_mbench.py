@@ -25,7 +25,7 @@ from pathlib import Path
 from mbench import models
 from mbench.artifacts import find_artifacts
 from mbench.devices.inventory import load_inventory
-from mbench.measure import RunPlan, time_runs
+from mbench.measure.timing import RunPlan, enough, timed, warm_up
 from mbench.models.facts import model_facts
 from mbench.devices.profile import profile_each
 from mbench.runners.base import runner_for, seeded_inputs
@@ -67,7 +67,12 @@ def bare_median(artifact, threads: int, plan: RunPlan) -> float:
     runner = runner_for(artifact.format)
     runner.load(artifact, threads)
     inputs = seeded_inputs(artifact.inputs, seed=1)
-    return statistics.median(time_runs(lambda: runner.run(inputs), plan).samples_ms)
+    step = lambda: runner.run(inputs)  # noqa: E731
+    warm_up(step, plan)
+    samples, started = [], time.perf_counter()
+    while len(samples) % 10 or not enough(samples, time.perf_counter() - started, plan):
+        samples.append(timed(step))
+    return statistics.median(samples)
 
 
 def matmul_gflops(threads: int, n: int = 1024, repeats: int = 20) -> float:

@@ -9,7 +9,7 @@ another name (hed-mobilenetv2-copy ONNX), then profiles all eight in
 interleaved rounds three times: quiet, quiet again, and beside a one-core busy loop this script starts and stops.
 Before each profile, times a plain numpy matmul and a 64 MB array copy, taking turns, for 5 s (and for 3 s after
 it): the machine's own swing and speed, in cache and in memory, with no mbench in the way.
-Reports, per latency estimator of mbench/estimate.py: the spread of each artifact's latency quiet vs. quiet and
+Reports, per latency estimator of mbench/measure/estimate.py: the spread of each artifact's latency quiet vs. quiet and
 across the three conditions, the VGG/MNV2 ratio per runtime and condition, and the slowdown of the larger input.
 Then `mbench compare --threshold 5%`: quiet vs. quiet, quiet vs. busy (must not say regression) and the slower
 artifact standing in for hed-mobilenetv2 ONNX (must say regression); and the paired gate of two builds measured in
@@ -41,9 +41,9 @@ from mbench.convert.pipeline import convert_model
 from mbench.devices.inventory import load_inventory
 from mbench.devices.local import placement
 from mbench.devices.profile import profile_each
-from mbench.estimate import (ESTIMATORS, LATENCY_ESTIMATOR, Rounds, estimate, paired_ratio,
-                             round_weighted_quantile)
-from mbench.measure import RunPlan
+from estimators import ESTIMATORS
+from mbench.measure.estimate import LATENCY_ESTIMATOR, Rounds, estimate, paired_ratio, round_weighted_quantile
+from mbench.measure.timing import RunPlan
 from mbench.models.sources import spec_from_source
 from mbench.results import details_of, new_run_id
 from mbench.spec import Format
@@ -123,7 +123,7 @@ def held(profiles: dict) -> dict:
         latency = []
         for where, ids, _ in (first, second):
             with Store(where) as store:
-                latency.append({(s.model, s.format): estimate(s.timed()) for run in ids for s in store.samples(run)})
+                latency.append({(s.model, s.format): estimate(Rounds.of(s)) for run in ids for s in store.samples(run)})
         keys = sorted(set(latency[0]) & set(latency[1]))
         ratios = {f: [one[(PAIR[0], f)] / one[(PAIR[1], f)] for one in latency] for f in RUNTIMES
                   if all((m, f) in keys for m in PAIR)}
@@ -147,7 +147,7 @@ class BusyLoop:
 
 
 def timed_runs(store: Store, run_id: str) -> dict[tuple[str, str], Rounds]:
-    return {(s.model, s.format): s.timed() for s in store.samples(run_id)}
+    return {(s.model, s.format): Rounds.of(s) for s in store.samples(run_id)}
 
 
 def seen(store: Store, run_id: str) -> dict[tuple[str, str], dict]:
@@ -203,10 +203,10 @@ def spread(values: list[float]) -> float:
 def figures(runs: dict[str, dict], name: str) -> dict:
     """For one estimator: latency per artifact and condition, its spreads, the ratios and the slowdown."""
     keys = sorted(set.intersection(*(set(r) for r in runs.values())))
-    latency = {f"{m} {f}": {c: estimate(runs[c][(m, f)], name) for c in CONDITIONS} for m, f in keys}
-    ratios = {f: {c: paired_ratio(runs[c][(PAIR[0], f)], runs[c][(PAIR[1], f)], name) for c in CONDITIONS}
+    latency = {f"{m} {f}": {c: estimate(runs[c][(m, f)], ESTIMATORS[name]) for c in CONDITIONS} for m, f in keys}
+    ratios = {f: {c: paired_ratio(runs[c][(PAIR[0], f)], runs[c][(PAIR[1], f)], ESTIMATORS[name]) for c in CONDITIONS}
               for f in RUNTIMES if all((PAIR[0], f) in runs[c] and (PAIR[1], f) in runs[c] for c in CONDITIONS)}
-    slowdown = {c: paired_ratio(runs[c][(SLOWER, "onnx")], runs[c][(PAIR[1], "onnx")], name) for c in CONDITIONS}
+    slowdown = {c: paired_ratio(runs[c][(SLOWER, "onnx")], runs[c][(PAIR[1], "onnx")], ESTIMATORS[name]) for c in CONDITIONS}
     return {
         "latency_ms": latency,
         "quiet_vs_quiet": {k: spread([v["quiet"], v["quiet again"]]) for k, v in latency.items()},

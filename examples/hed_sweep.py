@@ -6,7 +6,7 @@ from pathlib import Path
 
 from mbench import models
 from mbench.devices.inventory import load_inventory
-from mbench.measure import RunPlan
+from mbench.measure.timing import RunPlan
 from mbench.report.build import render_report
 from mbench.spec import Format
 from mbench.store import Store

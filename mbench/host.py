@@ -3,9 +3,8 @@ decide which kernels a runtime picks, so that a number measured on one CPU is no
 
 An int8 figure depends on them in speed and in value: ONNX Runtime's documentation on quantization says its u8s8
 kernels on x86-64 CPUs with AVX2 or AVX-512 but without VNNI (VPMADDUBSW) can saturate and lose accuracy, and
-suggests ``reduce_range`` there. hed-mobilenetv2's ONNX int8 artifact read parity max |Δ| 2.42 on this project's
-host on 2026-11-23 and 0.37 on 2026-12-02, on a VM whose CPU has AVX-512 VNNI (the earlier VM's flags were not
-recorded, which is why they are now).
+suggests ``reduce_range`` there. The same int8 artifact's parity can differ several-fold between two CPUs that
+differ in VNNI alone (benchmarks/RESULTS.md), so rows record the flags.
 """
 from __future__ import annotations
 

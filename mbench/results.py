@@ -12,15 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mbench import __version__
 from mbench.artifacts import Artifact
 from mbench.host import cpu_features, cpu_model
 from mbench.spec import Format, Precision, Status
-
-if TYPE_CHECKING:
-    from mbench.estimate import Rounds
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -80,7 +76,7 @@ class Measurement:
 @dataclass(frozen=True)
 class SampleSet:
     """The raw timed runs behind a latency row, so any statistic can be recomputed later. Runs taken in
-    interleaved rounds (devices/rounds.py) also keep, per run, their round, their place in the round's order, which
+    interleaved rounds (measure/rounds.py) also keep, per run, their round, their place in the round's order, which
     of the artifact's agent processes ran it, a timestamp, the agent's CPU time and run-queue wait, and whether the
     run was marked as descheduled (estimate.py); these are empty for sets stored before rounds existed or from
     tools that print only times."""
@@ -101,12 +97,6 @@ class SampleSet:
     marked: tuple[bool, ...] = ()
 
     PER_RUN = ("rounds", "positions", "processes", "timestamps", "cpu_ms", "wait_ms", "marked")
-
-    def timed(self) -> "Rounds":
-        """The timed runs with their rounds, marks and processes, as the estimators take them (estimate.Rounds)."""
-        from mbench.estimate import Rounds
-
-        return Rounds(self.values_ms, self.rounds, self.marked, self.processes)
 
     def per_run(self) -> dict[str, list]:
         """The per-run extras that were recorded (the store's nullable ``per_run_zlib`` column)."""

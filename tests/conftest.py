@@ -6,7 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from mbench import models
+# The tests' own models (test-tiny, test-unsupported-op) are registered in this process and in every process it
+# starts (agents, Ray workers), never in the production zoo.
+os.environ["MBENCH_MODEL_MODULES"] = str(Path(__file__).resolve().parent / "tiny_models.py")
+
+from mbench import models  # noqa: E402  (after the variable above, which it reads)
 from mbench.convert.pipeline import convert_model
 from mbench.spec import Format
 
@@ -36,7 +40,7 @@ def profiled_db(tiny_conversions, tmp_path_factory) -> Path:
     """A results database with the tiny model's real conversion rows and two real profile runs on the host."""
     from mbench.convert.pipeline import conversion_rows
     from mbench.devices.inventory import load_inventory
-    from mbench.measure import RunPlan
+    from mbench.measure.timing import RunPlan
     from mbench.results import new_run_id
     from mbench.store import Store
     from mbench.sweep import profile_and_record

@@ -1,7 +1,7 @@
 """The headline sentence and the deltas against fp32 PyTorch, from stored rows."""
 import pytest
 
-from mbench.accuracy.summary import deltas_against_pytorch, mobilenet_vs_vgg
+from mbench.accuracy.summary import deltas_against_pytorch, small_vs_large
 from mbench.results import Measurement
 from mbench.spec import Status
 from mbench.store import Store
@@ -27,7 +27,7 @@ def _table(tmp_path, rows):
     (0.79, 0.88, "about as accurate as"), (0.70, 0.88, "less accurate than"), (0.85, 0.95, "more accurate than"),
     (0.85, 0.80, "neither uniformly more nor less accurate than")])
 def test_statement_with_numbers(tmp_path, ods, iou, verdict):
-    sentence = mobilenet_vs_vgg(_table(tmp_path, _rows(ods, iou)))
+    sentence = small_vs_large(_table(tmp_path, _rows(ods, iou)), "hed-mobilenetv2", "hed-vgg")
     assert f"hed-mobilenetv2 is {verdict} hed-vgg" in sentence
     assert f"ODS F {ods:.3f} vs 0.800" in sentence
 
@@ -40,4 +40,4 @@ def test_deltas_against_fp32_pytorch(tmp_path):
 
 
 def test_statement_without_rows(tmp_path):
-    assert "run `mbench evaluate`" in mobilenet_vs_vgg(_table(tmp_path, _rows(0.8, 0.9)[:2]))
+    assert "run `mbench evaluate`" in small_vs_large(_table(tmp_path, _rows(0.8, 0.9)[:2]), "hed-mobilenetv2", "hed-vgg")

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from fake_tools import FakeTools
 from mbench.cli import main
 from mbench.devices.inventory import load_inventory
-from mbench.measure import RunPlan
+from mbench.measure.timing import RunPlan
 from mbench.store import Store
 from mbench.sweep import profile_and_record
 

@@ -5,7 +5,7 @@ import numpy as np
 from click.testing import CliRunner
 
 from mbench.cli import main
-from mbench.estimate import Rounds, estimate
+from mbench.measure.estimate import Rounds, estimate
 from mbench.report.compare_models import compare_models
 from mbench.results import Context, Measurement, SampleSet
 from mbench.store import Store
@@ -60,7 +60,7 @@ def test_bad_model_names_say_what_was_measured(tmp_path):
     _one_run(tmp_path / "r.db", 1.0)
     runner = CliRunner()
     unknown = runner.invoke(main, ["compare", "R", "--models", "base,nope", "--db", str(tmp_path / "r.db")])
-    assert unknown.exit_code == 1 and "'nope' has no latency in run R" in unknown.output and "base, cand" in unknown.output
+    assert unknown.exit_code == 4 and "'nope' has no latency in run R" in unknown.output and "base, cand" in unknown.output
     one = runner.invoke(main, ["compare", "R", "--models", "base", "--db", str(tmp_path / "r.db")])
     assert one.exit_code == 2 and "two different model names" in one.output
     two_runs = runner.invoke(main, ["compare", "R", "S", "--models", "base,cand", "--db", str(tmp_path / "r.db")])
@@ -68,7 +68,7 @@ def test_bad_model_names_say_what_was_measured(tmp_path):
 
 
 def test_the_verdict_on_known_ratios():
-    from mbench.estimate import Ratio
+    from mbench.measure.estimate import Ratio
     from mbench.report.compare_models import verdict
 
     def call(value, low, high, contended=False):

@@ -5,7 +5,7 @@ from click.testing import CliRunner
 
 from mbench import models
 from mbench.cli import main
-from mbench.coverage import parity_tolerance, record_coverage
+from mbench.sweep.coverage import parity_tolerance, record_coverage
 from mbench.report.coverage import CellState, coverage_frame, matrix_html, operator_in_message
 from mbench.report.layers import layer_frame, layer_html
 from mbench.spec import Format, Precision

@@ -54,14 +54,14 @@ def test_check_an_unreachable_phone_says_so(tmp_path, monkeypatch):
     FakeTools(tmp_path / "fakes", monkeypatch).add("adb", "getprop", stderr="adb: device 'R5CT' not found\n", rc=1)
     path = write(tmp_path, "  pixel:\n    kind: android\n    serial: R5CT\n    benchmark_binary: /nowhere\n")
     result = run("check", "pixel", "--devices", path)
-    assert result.exit_code == 1 and "pixel (android) not reachable" in result.output and "not found" in result.output
+    assert result.exit_code == 4 and "pixel (android) not reachable" in result.output and "not found" in result.output
 
 
 def test_check_an_iphone(tmp_path, monkeypatch):
     path = write(tmp_path, f"  iphone:\n    kind: ios\n    udid: {UDID}\n    mac: local\n")
     if not ios.on_macos():
         result = run("check", "iphone", "--devices", path)
-        assert result.exit_code == 1 and "not macOS" in result.output
+        assert result.exit_code == 4 and "not macOS" in result.output
     monkeypatch.setattr(ios, "on_macos", lambda: True)
     fakes = FakeTools(tmp_path / "fakes", monkeypatch)
     fakes.add("xcodebuild", "-version", stdout="Xcode 16.2\nBuild version 16C5032a\n")

@@ -1,25 +1,30 @@
 """Estimators, marking and the paired bootstrap ratio on synthetic samples with known answers."""
 import itertools
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from mbench.estimate import (ESTIMATORS, MARK_SHARE, MIN_ROUNDS, NEIGHBOUR_CONTENDED_ABOVE, Rounds, contended,
-                             contention, estimate, halves_apart, interference_phrase, mark, neighbour_busy,
-                             paired_ratio)
+from mbench.measure.estimate import MIN_ROUNDS, Rounds, estimate, halves_apart, paired_ratio
+from mbench.measure.interference import (MARK_SHARE, NEIGHBOUR_CONTENDED_ABOVE, contended, contention,
+                                         interference_phrase, mark, neighbour_busy)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from estimators import ESTIMATORS  # noqa: E402  (the candidates bench_repeatability.py compares)
 
 
 def test_estimators_on_known_values():
     s = Rounds((1.0, 2.0, 3.0, 4.0, 100.0, 5.0, 6.0, 7.0, 8.0, 9.0), rounds=(0,) * 5 + (1,) * 5,
                marked=(False,) * 4 + (True,) + (False,) * 5)
-    assert estimate(s, "median") == 5.5
-    assert estimate(s, "trimmed_mean") == pytest.approx(np.mean([2, 3, 4, 5, 6, 7, 8, 9]))
-    assert estimate(s, "p25") == pytest.approx(np.percentile(s.values, 25))
-    assert estimate(s, "min_round_median") == 3.0  # round 0: median 3; round 1: median 7
-    assert estimate(s, "unmarked_mean") == pytest.approx(5.0)  # the 100 ms run was marked
-    assert estimate(s, "unmarked_median") == 5.0
-    assert estimate(s, "round_median_p10") == pytest.approx(3.4)  # between the round medians 3 and 7
-    assert estimate(s, "fast_rounds_mean") == pytest.approx(2.5)  # round 0 (faster), its 100 ms run marked
+    assert estimate(s, ESTIMATORS["median"]) == 5.5
+    assert estimate(s, ESTIMATORS["trimmed_mean"]) == pytest.approx(np.mean([2, 3, 4, 5, 6, 7, 8, 9]))
+    assert estimate(s, ESTIMATORS["p25"]) == pytest.approx(np.percentile(s.values, 25))
+    assert estimate(s, ESTIMATORS["min_round_median"]) == 3.0  # round 0: median 3; round 1: median 7
+    assert estimate(s, ESTIMATORS["unmarked_mean"]) == pytest.approx(5.0)  # the 100 ms run was marked
+    assert estimate(s, ESTIMATORS["unmarked_median"]) == 5.0
+    assert estimate(s, ESTIMATORS["round_median_p10"]) == pytest.approx(3.4)  # between the round medians 3 and 7
+    assert estimate(s, ESTIMATORS["fast_rounds_mean"]) == pytest.approx(2.5)  # round 0 (faster), its 100 ms run marked
     assert set(ESTIMATORS) >= {"median", "trimmed_mean", "p25", "min_round_median", "unmarked_mean"}
 
 
@@ -28,10 +33,10 @@ def test_p25_rounds_weighs_every_round_alike():
     taking one run per round while the others go on): by run the fast round is most of the runs, by round an
     eighth of them."""
     s = Rounds((1.0,) * 9 + (2.0,) * 7, (0,) * 9 + tuple(range(1, 8)))
-    assert estimate(s, "p25") == 1.0 and estimate(s, "p25_rounds") == 2.0
+    assert estimate(s, ESTIMATORS["p25"]) == 1.0 and estimate(s, ESTIMATORS["p25_rounds"]) == 2.0
     even = Rounds(tuple(float(v) for v in range(1, 13)), tuple(i // 3 for i in range(12)))
-    assert estimate(even, "p25_rounds") == pytest.approx(np.percentile(even.values, 25))  # as many runs per round
-    assert estimate(Rounds((4.0,)), "p25_rounds") == 4.0
+    assert estimate(even, ESTIMATORS["p25_rounds"]) == pytest.approx(np.percentile(even.values, 25))  # as many runs per round
+    assert estimate(Rounds((4.0,)), ESTIMATORS["p25_rounds"]) == 4.0
 
 
 def test_fast_rounds_keep_the_quiet_phase():
@@ -39,13 +44,13 @@ def test_fast_rounds_keep_the_quiet_phase():
     speed = (1.5, 1.0, 1.6, 1.4, 1.0, 1.5, 1.7, 1.3)
     rounds = tuple(r for r in range(8) for _ in range(4))
     s = Rounds(tuple(10.0 * speed[r] for r in rounds), rounds)
-    assert estimate(s, "fast_rounds_mean") == pytest.approx(10.0)
-    assert estimate(Rounds((4.0, 5.0, 6.0)), "fast_rounds_mean") == pytest.approx(5.0)  # one round: the mean
+    assert estimate(s, ESTIMATORS["fast_rounds_mean"]) == pytest.approx(10.0)
+    assert estimate(Rounds((4.0, 5.0, 6.0)), ESTIMATORS["fast_rounds_mean"]) == pytest.approx(5.0)  # one round: the mean
 
 
 def test_too_few_unmarked_runs_fall_back_to_all_of_them():
     s = Rounds((1.0, 2.0, 3.0, 4.0), marked=(True, True, True, False))
-    assert estimate(s, "unmarked_median") == 2.5
+    assert estimate(s, ESTIMATORS["unmarked_median"]) == 2.5
 
 
 def test_marking_follows_cpu_share_and_run_queue_wait():
@@ -68,7 +73,7 @@ def test_a_paired_ratio_cancels_what_the_rounds_share():
     rounds = tuple(r for r in range(30) for _ in range(5))
     b = tuple(float(4.0 * machine[r]) for r in rounds)
     a = tuple(2.5 * v for v in b)
-    ratio = paired_ratio(Rounds(a, rounds), Rounds(b, rounds), "median")
+    ratio = paired_ratio(Rounds(a, rounds), Rounds(b, rounds), ESTIMATORS["median"])
     assert ratio.value == pytest.approx(2.5) and ratio.low == pytest.approx(2.5) and ratio.high == pytest.approx(2.5)
     assert ratio.rounds == 30 and ratio.text() == "2.50x (2.50-2.50)"
 
@@ -80,7 +85,7 @@ def test_the_bootstrap_interval_covers_the_true_ratio_and_narrows_with_rounds():
         rounds = tuple(r for r in range(n_rounds) for _ in range(5))
         a = tuple(rng.lognormal(np.log(3.0), 0.1, len(rounds)))
         b = tuple(rng.lognormal(np.log(2.0), 0.1, len(rounds)))
-        ratio = paired_ratio(Rounds(a, rounds), Rounds(b, rounds), "median", seed=1)
+        ratio = paired_ratio(Rounds(a, rounds), Rounds(b, rounds), ESTIMATORS["median"], seed=1)
         assert ratio.low < 1.5 < ratio.high
         widths.append(ratio.high - ratio.low)
     assert widths[1] < widths[0] / 2
@@ -98,8 +103,8 @@ def test_the_interval_counts_the_processes_a_run_happened_to_get():
         a = tuple(3.0 * bias_a[p] * rng.lognormal(0, 0.02) for p in processes)
         b = tuple(bias_b[p] * rng.lognormal(0, 0.02) for p in processes)
         runs.append((Rounds(a, rounds, processes=processes), Rounds(b, rounds, processes=processes)))
-    both = [paired_ratio(a, b, "median", resamples=200) for a, b in runs]
-    alone = [paired_ratio(Rounds(a.values, a.rounds), Rounds(b.values, b.rounds), "median", resamples=200)
+    both = [paired_ratio(a, b, ESTIMATORS["median"], resamples=200) for a, b in runs]
+    alone = [paired_ratio(Rounds(a.values, a.rounds), Rounds(b.values, b.rounds), ESTIMATORS["median"], resamples=200)
              for a, b in runs]
 
     def held(ratios: list) -> float:
@@ -112,14 +117,14 @@ def test_the_interval_counts_the_processes_a_run_happened_to_get():
 
 
 def test_no_shared_rounds_gives_a_ratio_without_an_interval():
-    ratio = paired_ratio(Rounds((2.0, 2.0), (0, 0)), Rounds((1.0, 1.0), (1, 1)), "median")
+    ratio = paired_ratio(Rounds((2.0, 2.0), (0, 0)), Rounds((1.0, 1.0), (1, 1)), ESTIMATORS["median"])
     assert ratio.value == 2.0 and ratio.low is None and ratio.text() == "2.00x"
 
 
 def test_too_few_shared_rounds_say_so_instead_of_an_interval():
     """Three iPhone invocations per artifact give three rounds: a ratio, but no bootstrap over three."""
     rounds = (0, 0, 1, 1, 2, 2)
-    ratio = paired_ratio(Rounds((3.0,) * 6, rounds), Rounds((1.0,) * 6, rounds), "median")
+    ratio = paired_ratio(Rounds((3.0,) * 6, rounds), Rounds((1.0,) * 6, rounds), ESTIMATORS["median"])
     assert ratio.rounds == 3 and ratio.low is None
     assert ratio.text() == "3.00x (no interval: 3 rounds, 4 needed)"
 

@@ -7,11 +7,10 @@ import pytest
 from mbench import models
 from mbench.accuracy.evaluate import evaluate_and_record
 from mbench.convert.pipeline import ConvertSettings, convert_model
-from mbench.coverage import record_coverage
+from mbench.sweep.coverage import record_coverage
 from mbench.data.docs import write_dataset
-from mbench.devices.agent import AgentResult, main as agent_main
 from mbench.devices.inventory import load_inventory
-from mbench.measure import RunPlan
+from mbench.measure.timing import RunPlan
 from mbench.report.coverage import CellState, coverage_frame
 from mbench.spec import Format, Precision, Status
 from mbench.store import Store
@@ -49,14 +48,16 @@ def test_int8_is_quantized_and_fp16_io_is_half(pte):
     assert artifacts[Precision.INT8].delegation["delegated_ops"] > artifacts[Precision.FP32].delegation["delegated_ops"]
 
 
-def test_the_agent_profiles_it_with_the_threads_asked(pte, capsys):
-    manifest = pte[1][Precision.FP32].artifact.manifest_path
-    agent_main([str(manifest), "--threads", "2", "--runs", "5", "--warmup-runs", "1", "--min-seconds", "0",
-                "--warmup-seconds", "0"])
-    output = capsys.readouterr()
-    result = AgentResult.from_output(output.out)
+def test_the_agent_profiles_it_with_the_threads_asked(pte):
+    from mbench.devices.local import agent_argv
+    from mbench.measure.rounds import Job, measure_in_rounds
+
+    artifact = pte[1][Precision.FP32].artifact
+    plan = RunPlan(warmup_runs=1, warmup_seconds=0, runs=5, min_seconds=0, processes=1)
+    [track] = measure_in_rounds([Job(artifact, str(artifact.manifest_path))], agent_argv(), plan, 2, None, 120)
+    result = track.result
     assert result.status == "ok" and result.runtime == "executorch" and result.threads == 2
-    assert len(result.samples_ms) >= 5 and "midr" not in output.out + output.err
+    assert len(result.samples_ms) >= 5
 
 
 def test_profiled_and_evaluated_through_the_sweep(pte, tmp_path):

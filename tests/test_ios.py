@@ -10,8 +10,8 @@ from fake_tools import FakeTools
 from mbench.cli import main
 from mbench.devices import ios
 from mbench.devices.inventory import load_inventory
-from mbench.estimate import LATENCY_ESTIMATOR
-from mbench.measure import RunPlan
+from mbench.measure.estimate import LATENCY_ESTIMATOR
+from mbench.measure.timing import RunPlan
 from mbench.store import Store
 from mbench.sweep import profile_and_record
 from test_device_parsers import transcript
@@ -47,7 +47,7 @@ def test_no_mac_gives_one_clear_sentence(tmp_path, tiny_artifacts_dir):
         pytest.skip("this machine is a Mac")
     result = CliRunner().invoke(main, ["profile", str(tiny_artifacts_dir), "--device", "iphone",
                                        "--devices", str(inventory_file(tmp_path)), "--db", str(tmp_path / "r.db")])
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     message = result.output.strip()
     assert message.startswith("Error: device 'iphone' is an iPhone reached through a Mac") and "not macOS" in message
     assert message.count("\n") == 0

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from mbench.lab.ray_sweep import run_sweep_ray
+from mbench.sweep.ray import run_sweep_ray
 from mbench.store import Store
-from mbench.sweep_config import load_sweep_config
+from mbench.sweep.config import load_sweep_config
 from ssh_server import free_port, ssh_entry
 
 ray = pytest.importorskip("ray")

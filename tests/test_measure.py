@@ -4,8 +4,9 @@ import time
 import numpy as np
 import pytest
 
-from mbench.measure import (HALVES_CI, STOP_QUANTILE, LatencyStats, RunPlan, ci_width, enough, quantile_interval,
-                            time_runs)
+from mbench.measure.estimate import LATENCY_QUANTILE
+from mbench.measure.timing import (HALVES_CI, LatencyStats, RunPlan, ci_width, enough, quantile_interval, timed,
+                                   warm_up)
 
 
 def test_latency_stats_agree_with_numpy():
@@ -25,39 +26,41 @@ def test_latency_stats_need_samples():
         LatencyStats.from_samples([])
 
 
-def test_time_runs_honours_minimum_runs_and_time():
-    calls = []
-    plan = RunPlan(warmup_runs=3, warmup_seconds=0, runs=7, min_seconds=0, target_ci=0)
-    timings = time_runs(lambda: calls.append(1), plan)
-    assert len(timings.warmup_ms) == 2  # the first run counts as the first warm-up run
-    assert len(timings.samples_ms) == 7
-    assert len(calls) == 1 + 2 + 7
-    long = time_runs(lambda: None, RunPlan(warmup_runs=1, warmup_seconds=0, runs=1, min_seconds=0.05, target_ci=0))
-    assert len(long.samples_ms) > 1
+def _until_enough(step, plan: RunPlan) -> list[float]:
+    """Timed runs of ``step`` until the plan's stopping rule holds, checked every ten runs as bursts are."""
+    samples, started = [], time.perf_counter()
+    while len(samples) % 10 or not enough(samples, time.perf_counter() - started, plan):
+        samples.append(timed(step))
+    return samples
+
+
+def test_the_rule_waits_for_minimum_runs_and_time():
+    plan = RunPlan(runs=7, min_seconds=0.05, target_ci=0)
+    assert not enough([1.0] * 6, 1.0, plan) and not enough([1.0] * 7, 0.01, plan) and enough([1.0] * 7, 0.05, plan)
 
 
 def test_adaptive_runs_stop_when_the_headline_quantile_is_pinned_down():
-    steady = time_runs(lambda: time.sleep(0.002), RunPlan(warmup_seconds=0, runs=20, min_seconds=0, max_seconds=5))
-    assert 20 <= len(steady.samples_ms) <= 300  # well before the 5 s budget (2,500 runs)
-    assert ci_width(steady.samples_ms, STOP_QUANTILE) <= 0.01
+    steady = _until_enough(lambda: time.sleep(0.002), RunPlan(runs=20, min_seconds=0, max_seconds=5))
+    assert 20 <= len(steady) <= 300  # well before the 5 s budget (2,500 runs)
+    assert ci_width(steady, LATENCY_QUANTILE) <= 0.01
 
 
 def test_the_stopping_rule_pins_down_the_quantile_the_headline_reports():
-    from mbench.estimate import Rounds, estimate
+    from mbench.measure.estimate import Rounds, estimate
 
     values = list(np.random.default_rng(2).gamma(2.0, 3.0, 300))
-    assert estimate(Rounds(tuple(values))) == pytest.approx(np.percentile(values, 100 * STOP_QUANTILE))
-    low, high = quantile_interval(values, STOP_QUANTILE)
-    assert low < np.percentile(values, 100 * STOP_QUANTILE) < high < np.median(values)
+    assert estimate(Rounds(tuple(values))) == pytest.approx(np.percentile(values, 100 * LATENCY_QUANTILE))
+    low, high = quantile_interval(values, LATENCY_QUANTILE)
+    assert low < np.percentile(values, 100 * LATENCY_QUANTILE) < high < np.median(values)
 
 
 def test_adaptive_runs_end_at_the_budget_when_noise_never_settles():
     rng = random.Random(1)
     started = time.perf_counter()
-    noisy = time_runs(lambda: time.sleep(rng.uniform(0.0005, 0.004)),
-                      RunPlan(warmup_seconds=0, runs=20, min_seconds=0, max_seconds=0.4))
+    noisy = _until_enough(lambda: time.sleep(rng.uniform(0.0005, 0.004)), RunPlan(runs=20, min_seconds=0,
+                                                                                 max_seconds=0.4))
     assert time.perf_counter() - started < 2.5
-    assert ci_width(noisy.samples_ms, STOP_QUANTILE) > 0.01 and len(noisy.samples_ms) >= 20
+    assert ci_width(noisy, LATENCY_QUANTILE) > 0.01 and len(noisy) >= 20
 
 
 def test_warm_up_continues_until_timings_settle():
@@ -67,9 +70,9 @@ def test_warm_up_continues_until_timings_settle():
         calls.append(1)
         time.sleep(max(0.008 - 0.0005 * len(calls), 0.001))  # a cache warming up over 14 calls, then steady
 
-    timings = time_runs(step, RunPlan(warmup_runs=1, warmup_seconds=0, runs=10, min_seconds=0, max_seconds=1))
-    assert len(timings.warmup_ms) >= 12
-    assert np.median(timings.samples_ms[:5]) < 2.0  # the timed runs start after the slow phase
+    warmup = warm_up(step, RunPlan(warmup_runs=1, warmup_seconds=0, runs=10, min_seconds=0, max_seconds=1))
+    assert len(warmup) >= 12
+    assert np.median([timed(step) for _ in range(5)]) < 2.0  # the runs after it are past the slow phase
 
 
 def test_median_interval_brackets_the_median_and_noise_is_flagged():
@@ -89,7 +92,7 @@ def test_run_plan_is_the_one_source_of_the_defaults():
     import click
 
     from mbench.cli.profile import profile
-    from mbench.sweep_config import ProfileSettings
+    from mbench.sweep.config import ProfileSettings
 
     assert ProfileSettings().plan() == RunPlan()
     defaults = {p.name: p.default for p in profile.params}
@@ -107,10 +110,10 @@ def test_in_rounds_agreeing_halves_stop_runs_whose_interval_is_only_a_little_too
     halves say (two wide halves can agree by chance)."""
     plan = RunPlan(runs=50, min_seconds=0, max_seconds=100, target_ci=0.01)
     spread = list(np.random.default_rng(4).uniform(10, 12.5, 400))
-    assert plan.target_ci < ci_width(spread, STOP_QUANTILE) <= HALVES_CI * plan.target_ci
+    assert plan.target_ci < ci_width(spread, LATENCY_QUANTILE) <= HALVES_CI * plan.target_ci
     assert not enough(spread, 1.0, plan)
     assert enough(spread, 1.0, plan, lambda: 0.005)
     assert not enough(spread, 1.0, plan, lambda: 0.02) and not enough(spread, 1.0, plan, lambda: None)
     wide = list(np.random.default_rng(4).uniform(10, 20, 400))
-    assert ci_width(wide, STOP_QUANTILE) > HALVES_CI * plan.target_ci and not enough(wide, 1.0, plan, lambda: 0.0)
+    assert ci_width(wide, LATENCY_QUANTILE) > HALVES_CI * plan.target_ci and not enough(wide, 1.0, plan, lambda: 0.0)
     assert enough(wide, 100.0, plan)  # the budget ends it all the same

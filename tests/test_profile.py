@@ -3,9 +3,8 @@ import pandas as pd
 import pytest
 
 from mbench.artifacts import find_artifacts
-from mbench.devices.agent import AgentResult, main as agent_main
 from mbench.devices.inventory import load_inventory
-from mbench.measure import RunPlan
+from mbench.measure.timing import RunPlan
 from mbench.spec import Format, Status
 from mbench.store import Store
 from mbench.sweep import profile_and_record
@@ -82,12 +81,17 @@ def test_a_broken_artifact_becomes_a_failed_row_and_the_rest_go_on(tiny_artifact
     assert (rows[(rows.format == "tflite") & (rows.metric == "latency_median")].status == "ok").all()
 
 
-def test_agent_prints_one_parsable_result_line(tiny_artifacts_dir, capsys):
+def test_one_agent_measures_one_artifact_through_its_protocol(tiny_artifacts_dir):
+    """The agent process as profiles start it, spoken to in JSON lines: runtime, load, warm-up, bursts, close."""
+    from mbench.devices.local import agent_argv
+    from mbench.measure.rounds import Job, measure_in_rounds
+
     onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format is Format.ONNX)
-    agent_main([str(onnx.manifest_path), "--threads", "1", "--runs", "3", "--min-seconds", "0", "--warmup-seconds", "0", "--target-ci", "0"])
-    result = AgentResult.from_output("noise from a library\n" + capsys.readouterr().out)
-    assert result.status == "ok" and len(result.samples_ms) == 3 and result.runtime == "onnxruntime"
-    assert Status(result.status) is Status.OK
+    plan = RunPlan(warmup_runs=1, warmup_seconds=0, runs=3, min_seconds=0, target_ci=0, processes=1)
+    [track] = measure_in_rounds([Job(onnx, str(onnx.manifest_path))], agent_argv(), plan, 1, None, 60)
+    result = track.result
+    assert result.status == "ok" and len(result.samples_ms) >= 3 and result.runtime == "onnxruntime"
+    assert result.load_ms > 0 and result.peak_rss_bytes > result.rss_before_load_bytes > 0
 
 
 def test_rows_carry_noise_statistics_and_machine_state(profiled):
@@ -107,7 +111,7 @@ def test_rows_carry_noise_statistics_and_machine_state(profiled):
 FAULTS_PER_FREE = """
 import ctypes, resource, sys
 import numpy as np
-from mbench.devices.agent import keep_freed_memory
+from mbench.measure.machine import keep_freed_memory
 ctypes.CDLL(None).prctl(41, 1, 0, 0, 0)  # PR_SET_THP_DISABLE: 4 KiB pages, so faults count pages on any THP setting
 if sys.argv[1] == "keep":
     keep_freed_memory()

@@ -40,7 +40,7 @@ def store(tmp_path):
 def test_headline_states_the_ratios(store, tmp_path):
     from mbench.report.headline import headline as pair_headline
 
-    hed = pair_headline(store.measurements())
+    hed = pair_headline(store.measurements(), ("hed-vgg", "hed-mobilenetv2"))
     assert {line.format for line in hed.lines} == {"pytorch", "onnx", "coreml"}  # no lines for formats never made
     html = render_report(store, tmp_path / "index.html").read_text()
     headline = re.search(r'<p class="lead" id="headline">(.*?)</p>', html, re.S).group(1)

@@ -1,4 +1,5 @@
 """Interleaved rounds on the host: warm agents, shuffled order, pairing, CPU-share marking, death with the parent."""
+import dataclasses
 import json
 import os
 import subprocess
@@ -13,12 +14,13 @@ from mbench.artifacts import find_artifacts
 from mbench.convert.pipeline import convert_model
 from mbench.devices.inventory import load_inventory
 from mbench.devices.local import agent_argv
-from mbench.devices import rounds as rounds_module
-from mbench.devices.agent import AgentResult
-from mbench.devices.rounds import SPARE_WARMUP_S, AgentSession, Job, Track, _grow, _pace, measure_in_rounds
-from mbench.devices.rows import interference
-from mbench.estimate import MIN_ROUNDS, Rounds, halves_apart, mark, neighbour_busy, paired_ratio
-from mbench.measure import STOP_QUANTILE, RunPlan, ci_width
+from mbench.measure import rounds as rounds_module
+from mbench.measure.agent import AgentResult
+from mbench.measure.rounds import SPARE_WARMUP_S, AgentSession, Job, Track, _grow, _pace, measure_in_rounds
+from mbench.measure.rows import interference
+from mbench.measure.estimate import LATENCY_QUANTILE, MIN_ROUNDS, Rounds, halves_apart, paired_ratio
+from mbench.measure.interference import mark, neighbour_busy
+from mbench.measure.timing import RunPlan, ci_width
 from mbench.models.sources import spec_from_source
 from mbench.spec import Format
 from mbench.store import Store
@@ -261,7 +263,7 @@ def test_agreeing_halves_of_the_rounds_settle_an_artifact_before_its_budget(tiny
         assert 2 * MIN_ROUNDS <= len(track.result.samples_ms) < 1000 and spent < plan.max_seconds / 2
         assert halves_apart(Rounds(tuple(track.result.samples_ms), tuple(track.result.rounds))) <= plan.target_ci
     else:
-        assert spent >= plan.max_seconds or ci_width(track.result.samples_ms, STOP_QUANTILE) <= plan.target_ci
+        assert spent >= plan.max_seconds or ci_width(track.result.samples_ms, LATENCY_QUANTILE) <= plan.target_ci
         assert len(track.result.samples_ms) > 1400
 
 
@@ -320,7 +322,8 @@ def test_pinning_moves_every_thread_of_an_agent(tiny_artifacts_dir):
 
 def test_a_starved_agent_sees_marked_runs(tmp_path):
     """An agent pinned to one CPU beside a busy loop pinned to the same CPU: many runs lose the CPU mid-run."""
-    spec = spec_from_source("mbench.models.tiny:TinyEdges", (1, 3, 256, 256))
+    tiny = spec_from_source("test-tiny")
+    spec = dataclasses.replace(tiny, inputs=(dataclasses.replace(tiny.inputs[0], shape=(1, 3, 256, 256)),))
     onnx = next(o.artifact for o in convert_model(spec, [Format.ONNX], tmp_path) if o.artifact)
     cpu = sorted(os.sched_getaffinity(0))[-1]
     session = AgentSession(agent_argv(), timeout_s=120)
@@ -373,7 +376,7 @@ def test_the_agent_dies_when_mbench_is_killed(tiny_artifacts_dir, tmp_path):
     parent.write_text(textwrap.dedent(f"""
         import sys, time
         from mbench.devices.local import agent_argv
-        from mbench.devices.rounds import AgentSession, Job, measure_in_rounds
+        from mbench.measure.rounds import AgentSession, Job, measure_in_rounds
         session = AgentSession(agent_argv(), timeout_s=60)
         assert session.first(do="load", manifest={str(onnx.manifest_path)!r}, threads=1, cpus=None)["ok"]
         print(session.process.pid, flush=True)
@@ -401,7 +404,7 @@ def _alive(pid: int) -> bool:
 
 def test_tool_processes_die_with_their_parent(tmp_path):
     parent = tmp_path / "parent.py"
-    parent.write_text("from mbench.devices._process import run_tool\nrun_tool(['sleep', '600'], 900, 'sleep')\n")
+    parent.write_text("from mbench.measure.processes import run_tool\nrun_tool(['sleep', '600'], 900, 'sleep')\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     process = subprocess.Popen([sys.executable, str(parent)], env=env)
     deadline = time.monotonic() + 20

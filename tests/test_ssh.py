@@ -9,7 +9,7 @@ import pytest
 
 from mbench.devices import ssh
 from mbench.devices.inventory import load_inventory
-from mbench.measure import RunPlan
+from mbench.measure.timing import RunPlan
 from mbench.store import Store
 from mbench.sweep import profile_and_record
 from ssh_server import free_port, ssh_entry
@@ -143,18 +143,20 @@ def test_the_ssh_command_line_verifies_host_keys():
     assert command[-5:] == ["me@pi.local", "--", "python3", "-c", "'print('\"'\"'a b'\"'\"'); x'"]
 
 
-def test_core_ml_runs_once_per_compute_unit_on_a_mac_only(tiny_artifacts_dir, capsys):
+def test_core_ml_runs_once_per_compute_unit_on_a_mac_only(tiny_artifacts_dir):
     from mbench.artifacts import find_artifacts
-    from mbench.devices.agent import AgentResult, main as agent_main
     from mbench.devices.inventory import SSHDevice
+    from mbench.devices.local import agent_argv
+    from mbench.measure.rounds import Job, measure_in_rounds
+    from mbench.measure.timing import RunPlan
 
     coreml = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format.value == "coreml")
     mac = SSHDevice(kind="ssh", host="mac", user="me", coreml_compute_units=("CPU_ONLY", "CPU_AND_NE"))
     assert ssh._units(mac, coreml, {"system": "Darwin"}) == ["CPU_ONLY", "CPU_AND_NE"]
     assert ssh._units(mac, coreml, {"system": "Linux"}) == [""]
-    agent_main([str(coreml.manifest_path), "--threads", "1", "--compute-units", "CPU_AND_NE", "--runs", "1"])
-    result = AgentResult.from_output(capsys.readouterr().out)
-    assert result.compute_units == "CPU_AND_NE" and result.status == "not_run"
+    job = Job(coreml, str(coreml.manifest_path), compute_units="CPU_AND_NE")
+    [track] = measure_in_rounds([job], agent_argv(), RunPlan(runs=1, processes=1), 1, None, 60)
+    assert track.result.compute_units == "CPU_AND_NE" and track.result.status == "not_run"
 
 
 def test_mbench_profile_on_an_ssh_entry_from_the_command_line(sshd, onnx_only):

@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The road, first to last. A module belongs to the longest prefix it matches.
 STAGES = [
-    ("vocabulary", ["mbench.__init__", "mbench.spec", "mbench.measure", "mbench.estimate", "mbench.yaml_config",
-                    "mbench.host"]),
+    ("vocabulary", ["mbench.__init__", "mbench.spec", "mbench.yaml_config", "mbench.host", "mbench.errors",
+                    "mbench.paths"]),
     ("data", ["mbench.data"]),
     ("models", ["mbench.models"]),
     ("artifact", ["mbench.artifacts"]),
@@ -20,9 +20,11 @@ STAGES = [
     ("runners", ["mbench.runners"]),
     ("converters", ["converters"]),
     ("convert", ["mbench.convert"]),
+    ("tool output", ["mbench.devices.parsers"]),
+    ("measure", ["mbench.measure"]),
     ("devices", ["mbench.devices"]),
     ("accuracy", ["mbench.accuracy"]),
-    ("sweep", ["mbench.sweep", "mbench.sweep_config", "mbench.sweep_accuracy", "mbench.coverage", "mbench.lab"]),
+    ("sweep", ["mbench.sweep"]),
     ("report", ["mbench.report"]),
     ("cli", ["mbench.cli"]),
 ]

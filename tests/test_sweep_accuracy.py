@@ -5,7 +5,7 @@ from click.testing import CliRunner
 from mbench.cli import main
 from mbench.store import Store
 from mbench.sweep import run_sweep
-from mbench.sweep_config import load_sweep_config
+from mbench.sweep.config import load_sweep_config
 
 CONFIG = """models: [test-tiny, conv-standard3x3-3to4]
 formats: [onnx, coreml]

@@ -2,6 +2,8 @@
 import json
 
 import pytest
+
+from mbench.errors import MBenchError
 import torch
 
 from mbench.models.train import TrainConfig, balanced_bce, build_untrained, save_checkpoint, train
@@ -32,5 +34,5 @@ def test_two_steps_on_tiny_data_then_weights_only_load(tmp_path):
 
 
 def test_only_hed_models_train():
-    with pytest.raises(ValueError, match="trainable models are hed-mobilenetv2, hed-vgg"):
+    with pytest.raises(MBenchError, match="trainable models are hed-mobilenetv2, hed-vgg"):
         build_untrained("test-tiny")

@@ -38,8 +38,9 @@ def deltas_against_pytorch(measurements: "pd.DataFrame") -> "pd.DataFrame":
     return table - aligned
 
 
-def mobilenet_vs_vgg(measurements: "pd.DataFrame", small: str = "hed-mobilenetv2", large: str = "hed-vgg") -> str:
-    """One sentence, with numbers, on whether the small HED is about as accurate as the large one."""
+def small_vs_large(measurements: "pd.DataFrame", small: str, large: str) -> str:
+    """One sentence, with numbers, on whether the small model of a declared pair is about as accurate as the large
+    one (edge and corner scores)."""
     table = latest_accuracy(measurements)
     try:
         a, b = (table.loc[(name, "pytorch", "fp32")].iloc[0] for name in (small, large))

@@ -5,10 +5,35 @@ commands, so `mbench --help` stays fast.
 """
 from __future__ import annotations
 
+import traceback
+
 import click
 
+from mbench.errors import EXIT_CODES_HELP, ExitCode, MBenchError
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class Failed(click.ClickException):
+    """An error of the library or a tool, shown as one 'Error:' paragraph; it exits with ``ExitCode.ERROR``."""
+
+    exit_code = ExitCode.ERROR
+
+
+class Commands(click.Group):
+    """The command group: every failure that is not a usage error or a verdict exits with ``ExitCode.ERROR``."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except (MBenchError, FileNotFoundError) as error:
+            raise Failed(str(error)) from None
+        except Exception as error:  # noqa: BLE001  (unexpected: the traceback is shown, the code is still 4)
+            traceback.print_exc()
+            raise Failed(f"{type(error).__name__}: {error}") from None
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
 @click.version_option(package_name="mbench")
 def main():
     """Convert PyTorch models to ONNX, Core ML and TFLite (and ExecuTorch), profile them, and report size, latency

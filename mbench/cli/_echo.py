@@ -33,10 +33,10 @@ def echo_conversion(outcome) -> None:
     click.echo(f"{state:<7} {name} {a.bytes / 1e6:8.3f} MB  {a.seconds:6.1f} s  {parity}" + flag)
 
 def echo_profile(artifact, profile) -> None:
-    """One line per profile, read from its rows as stored (devices/rows.py): the failure, or the figures, how many
+    """One line per profile, read from its rows as stored (measure/rows.py): the failure, or the figures, how many
     runs in how many rounds, the runtime and where it ran, and what was seen of the machine. A profile of one
     compute unit or delegate (``iphone/ALL``, ``pixel/gpu``) names it in brackets."""
-    from mbench.estimate import interference_phrase
+    from mbench.measure.interference import interference_phrase
     from mbench.report.tables import machine_seen
     from mbench.results import details_of
 

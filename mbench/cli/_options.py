@@ -1,14 +1,14 @@
 """Option parsers and decorators shared by the commands."""
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 from pathlib import Path
 
+from mbench import paths
+
 import click
-
-DEFAULT_DB = "mbench.db"
-
 
 def parse_csv(kind: type[enum.Enum], leave_out: tuple = ()):
     """A comma-separated option parsed once, into members of ``kind`` (an Enum of str values)."""
@@ -69,7 +69,7 @@ def pair_of(text: str, param_hint: str | None = None) -> tuple[str, str]:
     names = [n.strip() for n in text.split(",")]
     if len(names) != 2 or not all(names) or names[0] == names[1]:
         raise click.BadParameter(f"{text!r}: expected two different model names separated by a comma, "
-                                 "e.g. hed-vgg,hed-mobilenetv2", param_hint=param_hint)
+                                 "e.g. resnet50,xception", param_hint=param_hint)
     return names[0], names[1]
 
 
@@ -79,24 +79,35 @@ def parse_pair(ctx, param, values) -> list[tuple[str, str]]:
 
 
 def db_option(command):
-    return click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
+    return click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=paths.DATABASE,
                         show_default=True, help="SQLite results database.")(command)
 
 
-def library_errors(command):
-    """Turn the library's expected errors into messages a user can act on."""
+def _plan_option(setting: dataclasses.Field):
+    """One click option for a RunPlan field, from its type, default, bounds and help (timing.setting)."""
+    meta, name, default = setting.metadata, setting.name, setting.default
+    flag = "--" + name.replace("_", "-")
+    if isinstance(default, bool):
+        return click.option(f"{flag}/--{meta['off']}", name, default=default, show_default=True, help=meta["help"])
+    if "lt" in meta:  # a fraction: '1%' or '0.01'
+        return click.option(flag, name, default=f"{default:g}", show_default=True, callback=parse_fraction(meta["lt"]),
+                            help=meta["help"])
+    low = meta.get("ge", meta.get("gt"))
+    kind = (click.IntRange(min=low) if isinstance(default, int) else
+            click.FloatRange(min=low, min_open="gt" in meta)) if low is not None else type(default)
+    return click.option(flag, name, type=kind, default=default, show_default=True, help=meta["help"])
+
+
+def plan_options(command):
+    """One option per RunPlan field (--runs, --max-seconds, --together/--apart, ...), handed to ``command`` as one
+    ``plan``; a field added to RunPlan is an option here with no other change."""
+    from mbench.measure.timing import RunPlan
+
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from mbench.data.calibration import CalibrationError
-        from mbench.devices.inventory import InventoryError
-        from mbench.models.registry import UnknownModelError
-        from mbench.models.sources import ModelSourceError
-        from mbench.devices.rows import DeviceNotSupported
-        from mbench.sweep_config import SweepConfigError
+        settings = {f.name: kwargs.pop(f.name) for f in dataclasses.fields(RunPlan)}
+        return command(*args, plan=RunPlan(**settings), **kwargs)
 
-        try:
-            return command(*args, **kwargs)
-        except (InventoryError, UnknownModelError, ModelSourceError, DeviceNotSupported, CalibrationError,
-                SweepConfigError, FileNotFoundError) as error:
-            raise click.ClickException(str(error)) from None
+    for setting in reversed(dataclasses.fields(RunPlan)):
+        wrapper = _plan_option(setting)(wrapper)
     return wrapper

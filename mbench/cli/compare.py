@@ -5,6 +5,8 @@ from pathlib import Path
 
 import click
 
+from mbench.errors import MBenchError
+
 from mbench.cli._options import db_option, pair_of, parse_fraction
 
 
@@ -53,7 +55,7 @@ def compare(runs, baseline, models, metric, threshold, alpha, output, as_json, d
 
     metric = metric or DEFAULT_METRIC
     if not Path(db).is_file():
-        raise click.ClickException(f"{db}: no results database here (pass --db PATH)")
+        raise MBenchError(f"{db}: no results database here (pass --db PATH)")
     if models and (len(runs) != 1 or baseline or metric != DEFAULT_METRIC):
         raise click.UsageError(f"--models compares two models of one run on {DEFAULT_METRIC}: give exactly one RUN "
                                "and no --baseline or --metric")
@@ -65,7 +67,7 @@ def compare(runs, baseline, models, metric, threshold, alpha, output, as_json, d
                 run_a, run_b = _pick_runs(store, runs, baseline, metric, latest_run)
                 result = compare_runs(store, run_a, run_b, metric, threshold, alpha)
         except (UnknownRunError, UnknownModelError) as error:
-            raise click.ClickException(str(error)) from None
+            raise MBenchError(str(error)) from None
     _show(result, as_json, output)
     if result.regressions:
         click.echo(f"{len(result.regressions)} regression(s) in {metric} past {threshold:.1%}", err=True)

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mbench import paths
+
 import click
 
 from mbench.cli._echo import echo_conversion
-from mbench.cli._options import db_option, library_errors, format_list, parse_shape, precision_list
+from mbench.cli._options import db_option, format_list, parse_shape, precision_list
 from mbench.spec import Format
 
 
@@ -31,10 +33,9 @@ from mbench.spec import Format
               help="Inputs and outputs of TFLite full-integer int8.")
 @click.option("--executorch-delegate", type=click.Choice(["xnnpack", "coreml"]), default="xnnpack", show_default=True,
               help="Delegate of ExecuTorch .pte files (coreml: a Core ML partition, runs on macOS only).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="artifacts", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=paths.ARTIFACTS, show_default=True)
 @click.option("--rebuild", is_flag=True, help="Convert again even where an identical artifact is cached.")
 @db_option
-@library_errors
 def convert(model_names, user_model, user_name, input_shape, formats, precisions, calibration_dir, calibration_samples,
             onnx_quant_format, tflite_int8_io, executorch_delegate, out, rebuild, db):
     """Convert models to each format and write artifacts with manifests; every outcome is stored.

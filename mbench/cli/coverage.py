@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mbench import paths
+
 import click
 
 from mbench.cli._echo import echo_conversion, echo_profile
-from mbench.cli._options import db_option, format_list, library_errors, precision_list
+from mbench.cli._options import db_option, format_list, precision_list
 
 
 @click.command(name="coverage")
@@ -15,16 +17,15 @@ from mbench.cli._options import db_option, format_list, library_errors, precisio
               callback=format_list(), help="Target formats, comma-separated.")
 @click.option("--precision", "precisions", default="fp32", show_default=True, callback=precision_list(),
               help="Precisions, comma-separated.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="artifacts", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=paths.ARTIFACTS, show_default=True)
 @click.option("--run/--no-run", "run_on_host", default=True, show_default=True,
               help="Run each host-runnable artifact a few times (at least 10 timed runs and 0.3 s) to mark it "
                    "'runs on host'.")
-@click.option("--devices", "inventory_path", type=click.Path(path_type=Path), default="devices.yaml",
+@click.option("--devices", "inventory_path", type=click.Path(path_type=Path), default=paths.INVENTORY,
               show_default=True, help="Device inventory file (its 'host' entry runs the artifacts).")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
               default="reports/coverage.html", show_default=True, help="Where to write the matrix page.")
 @db_option
-@library_errors
 def coverage(model_names, formats, precisions, out, run_on_host, inventory_path, html_path, db):
     """Convert models to every format and precision and write a matrix of what converts, agrees and runs.
 
@@ -33,7 +34,7 @@ def coverage(model_names, formats, precisions, out, run_on_host, inventory_path,
 
     Example: mbench coverage resnet50 conv-standard3x3 --to onnx,tflite --html reports/coverage.html
     """
-    from mbench.coverage import HostRun, record_coverage
+    from mbench.sweep.coverage import HostRun, record_coverage
     from mbench.devices.inventory import load_inventory
     from mbench.models.sources import spec_from_source
     from mbench.store import Store

@@ -4,13 +4,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from mbench import paths
+
 import click
 
-from mbench.cli._options import library_errors
+from mbench.errors import MBenchError
+
+
 
 
 def inventory_option(command):
-    return click.option("--devices", "inventory_path", type=click.Path(path_type=Path), default="devices.yaml",
+    return click.option("--devices", "inventory_path", type=click.Path(path_type=Path), default=paths.INVENTORY,
                         show_default=True, help="Device inventory file.")(command)
 
 
@@ -30,7 +34,6 @@ def devices(ctx, inventory_path, as_json):
 @devices.command(name="list")
 @inventory_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@library_errors
 def list_devices(inventory_path, as_json):
     """List the devices in the inventory.
 
@@ -53,14 +56,13 @@ def list_devices(inventory_path, as_json):
 @devices.command(name="check")
 @click.argument("name")
 @inventory_option
-@library_errors
 def check_device(name, inventory_path):
     """Connect to one device and report its OS, runtimes, free disk, Android ABI and benchmark binary, or the
     paired iPhone, without profiling anything.
 
     Example: mbench devices check pixel7
     """
-    from mbench.devices._process import DeviceError
+    from mbench.measure.processes import DeviceError
     from mbench.devices.check import check
     from mbench.devices.inventory import load_inventory
 
@@ -69,7 +71,7 @@ def check_device(name, inventory_path):
     try:
         report = check(name, device, inventory)
     except DeviceError as error:
-        raise click.ClickException(f"{name} ({device.kind}) not reachable: {error}") from None
+        raise MBenchError(f"{name} ({device.kind}) not reachable: {error}") from None
     click.echo(f"{name} ({device.kind})")
     for label, value in report:
         click.echo(f"  {label:<22} {value}")

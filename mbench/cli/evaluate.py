@@ -3,14 +3,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mbench import paths
+
 import click
 
+from mbench.errors import MBenchError
+
 from mbench.cli._echo import label
-from mbench.cli._options import db_option, library_errors
+from mbench.cli._options import db_option
 
 
 @click.command(name="evaluate")
-@click.argument("artifacts_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default="artifacts")
+@click.argument("artifacts_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=paths.ARTIFACTS)
 @click.option("--task", type=click.Choice(["docs", "classify", "segment"]), default="docs", show_default=True,
               help="docs: edge/corner metrics on `mbench data docs` output; classify: top-1 on DATA/CLASS/*.png; "
                    "segment: mIoU on DATA/images/*.png with DATA/masks/*.png.")
@@ -25,7 +29,6 @@ from mbench.cli._options import db_option, library_errors
 @click.option("--model", "model_filter", multiple=True, help="Only these models (repeatable).")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True, help="Runtime threads.")
 @db_option
-@library_errors
 def evaluate(artifacts_dir, task, data_dir, normalize, split, limit, levels, model_filter, threads, db):
     """Score every edge-detection artifact on the document data: ODS/OIS F, AP, corner IoU, detection rate.
 
@@ -47,7 +50,7 @@ def evaluate(artifacts_dir, task, data_dir, normalize, split, limit, levels, mod
             written = evaluate_and_record(artifacts_dir, data_dir, store, Task(task), split, threads,
                                           list(model_filter), limit, levels, preprocess, on_result=_print_scores)
         except ValueError as error:
-            raise click.ClickException(str(error)) from None
+            raise MBenchError(str(error)) from None
     click.echo(f"{written} rows stored in {db}")
 
 

@@ -3,17 +3,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mbench import paths
+
 import click
+
+from mbench.errors import MBenchError
 
 from mbench.cli._options import db_option, parse_pair
 
 
 @click.command(name="report")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="reports/index.html",
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=paths.REPORT,
               show_default=True)
 @click.option("--title", default="mbench report", show_default=True)
 @click.option("--pair", "pairs", multiple=True, callback=parse_pair, metavar="A,B",
-              help="Add a headline comparing model A with model B (repeatable); hed-vgg,hed-mobilenetv2 comes first.")
+              help="Add a headline comparing model A with model B (repeatable); the pairs declared with the models come first.")
 @click.option("--metric", help="Accuracy metric of the Pareto plot [default: the first measured of ods_f, top1, miou].")
 @db_option
 def report(output, title, pairs, metric, db):
@@ -25,7 +29,7 @@ def report(output, title, pairs, metric, db):
     from mbench.store import Store, newest_model_rows
 
     if not Path(db).is_file():
-        raise click.ClickException(f"{db}: no results database here (run `mbench convert` and `mbench profile`, "
+        raise MBenchError(f"{db}: no results database here (run `mbench convert` and `mbench profile`, "
                                    "or pass --db PATH)")
     with Store(db) as store:
         page = build_page(store, pairs, metric)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mbench.cli._options import library_errors
+
 
 
 @click.command(name="run")
@@ -17,7 +17,6 @@ from mbench.cli._options import library_errors
 @click.option("--address", default=None, help="With --executor ray: an existing cluster (auto or ray://HOST:PORT); "
               "without it a local Ray instance sized to this machine.")
 @click.option("--quiet", is_flag=True, help="No progress display, only the summary.")
-@library_errors
 def run(config_path, fresh, executor, address, quiet):
     """Run a whole sweep from a YAML file: convert, profile on every device, write the report.
 
@@ -29,12 +28,12 @@ def run(config_path, fresh, executor, address, quiet):
     from mbench.report.build import build_page, render_report
     from mbench.store import Store
     from mbench.sweep import run_sweep
-    from mbench.sweep_config import load_sweep_config
+    from mbench.sweep.config import load_sweep_config
 
     config = load_sweep_config(config_path)
     with Store(config.db) as store, _progress_bar(quiet) as show:
         if executor == "ray":
-            from mbench.lab.ray_sweep import run_sweep_ray
+            from mbench.sweep.ray import run_sweep_ray
 
             artifacts = run_sweep_ray(config, store, show, fresh, address)
         else:

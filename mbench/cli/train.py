@@ -7,9 +7,11 @@ from pathlib import Path
 
 import click
 
+from mbench.errors import MBenchError
+
 
 @click.command(name="train")
-@click.argument("model_name", metavar="MODEL", type=click.Choice(["hed-vgg", "hed-mobilenetv2"]))
+@click.argument("model_name", metavar="MODEL")
 @click.option("--epochs", type=click.IntRange(min=1), default=6, show_default=True)
 @click.option("--n", "n_documents", type=click.IntRange(min=3), default=2000, show_default=True,
               help="Documents drawn from the seed; the first 80% are the train split.")
@@ -26,9 +28,12 @@ def train(model_name, epochs, n_documents, size, batch, lr, seed, threads, max_m
 
     Example: mbench train hed-mobilenetv2 --epochs 10 --out mbench/models/weights/hed-mobilenetv2.pt
     """
+    from mbench.models.hed import UNTRAINED
     from mbench.models.train import TrainConfig, save_checkpoint
     from mbench.models.train import train as run_training
 
+    if model_name not in UNTRAINED:
+        raise MBenchError(f"cannot train {model_name!r}: trainable models are {', '.join(sorted(UNTRAINED))}")
     config = TrainConfig(model_name, epochs, n_documents, size, batch, lr, seed, 0, threads, 1.0, max_minutes)
     click.echo(f"training {model_name}: {config}", err=True)
     model, history = run_training(config, log=_print_epoch)

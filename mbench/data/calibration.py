@@ -6,13 +6,14 @@ from pathlib import Path
 
 import numpy as np
 
+from mbench.errors import MBenchError
 from mbench.spec import InputSpec
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
 DEFAULT_SAMPLES = 32
 
 
-class CalibrationError(ValueError):
+class CalibrationError(MBenchError, ValueError):
     pass
 
 

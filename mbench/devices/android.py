@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Iterator
 
 from mbench.artifacts import Artifact
-from mbench.devices._process import DeviceError, run_tool
+from mbench.measure.processes import DeviceError, run_tool
 from mbench.devices.inventory import AndroidDevice
 from mbench.devices.parsers import ToolRun, benchmark_model, combined, ort_perf_test
-from mbench.devices.rows import Profile, failed_rows, tool_context, tool_rows
-from mbench.devices.tool_rounds import in_rounds, invocations_seen
-from mbench.measure import RunPlan
+from mbench.measure.rows import Profile, failed_rows, tool_context, tool_rows
+from mbench.measure.tool_rounds import in_rounds, invocations_seen
+from mbench.measure.timing import RunPlan
 from mbench.results import Context
 from mbench.spec import Format, Status
 

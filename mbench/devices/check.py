@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import assert_never
 
-from mbench.devices._process import DeviceError, tail
+from mbench.measure.processes import DeviceError, tail
 from mbench.devices.inventory import AndroidDevice, Device, Inventory, IOSDevice, LocalDevice, SSHDevice
 
 RUNTIMES = ("onnxruntime", "ai-edge-litert", "coremltools", "torch")

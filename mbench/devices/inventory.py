@@ -8,6 +8,9 @@ import ipaddress
 import os
 import re
 from pathlib import Path
+
+from mbench.errors import MBenchError
+from mbench import paths
 from typing import Annotated, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr
@@ -15,11 +18,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr
 from mbench.spec import Format
 from mbench.yaml_config import load_validated, node_at
 
-DEFAULT_INVENTORY = Path("devices.yaml")
 HOST = "host"  # this machine: always a device, with or without an inventory; an inventory entry overrides it
 
 
-class InventoryError(ValueError):
+class InventoryError(MBenchError, ValueError):
     pass
 
 
@@ -161,7 +163,7 @@ class Inventory(BaseModel):
         return self.devices[name]
 
 
-def load_inventory(path: Path | str = DEFAULT_INVENTORY) -> Inventory:
+def load_inventory(path: Path | str = paths.INVENTORY) -> Inventory:
     """The inventory at ``path`` plus ``host`` (this machine) unless the file defines it; without the file, ``host``
     alone, and asking for any other device names the missing file."""
     path = Path(path)

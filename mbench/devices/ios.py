@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Iterator, Protocol
 
 from mbench.artifacts import Artifact
-from mbench.devices._process import DeviceError, run_tool
+from mbench.measure.processes import DeviceError, run_tool
 from mbench.devices.inventory import Inventory, IOSDevice, SSHDevice
 from mbench.devices.parsers import ToolRun, combined, xctest
-from mbench.devices.rows import DeviceNotSupported, Profile, failed_rows, tool_context, tool_rows
+from mbench.measure.rows import DeviceNotSupported, Profile, failed_rows, tool_context, tool_rows
 from mbench.devices.ssh import SSHHost
-from mbench.devices.tool_rounds import in_rounds, invocations_seen
-from mbench.measure import RunPlan
+from mbench.measure.tool_rounds import in_rounds, invocations_seen
+from mbench.measure.timing import RunPlan
 from mbench.spec import Format, Status
 
 PROVENANCE = "ios"

@@ -1,5 +1,5 @@
 """The host itself: each artifact is measured by its own warm agent process, all of them in interleaved rounds
-(devices/rounds.py), each agent pinned to the CPUs ``placement`` picks."""
+(measure/rounds.py), each agent pinned to the CPUs ``placement`` picks."""
 from __future__ import annotations
 
 import os
@@ -8,15 +8,15 @@ from typing import Iterator
 
 from mbench.artifacts import Artifact
 from mbench.devices.inventory import LocalDevice, usable_cpus
-from mbench.devices.rounds import Job, measure_in_rounds
-from mbench.devices.rows import Profile, result_rows
-from mbench.measure import RunPlan
+from mbench.measure.rounds import Job, measure_in_rounds
+from mbench.measure.rows import Profile, result_rows
+from mbench.measure.timing import RunPlan
 
 PROVENANCE = "host"
 
 
 def agent_argv() -> list[str]:
-    return [sys.executable, "-m", "mbench.devices.serve", "--parent-pid", str(os.getpid())]
+    return [sys.executable, "-m", "mbench.measure.agent", "--parent-pid", str(os.getpid())]
 
 
 def placement(threads: int) -> list[int] | None:

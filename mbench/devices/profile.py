@@ -5,15 +5,15 @@ from typing import Iterator, assert_never
 
 from mbench.artifacts import Artifact
 from mbench.devices.inventory import AndroidDevice, Device, Inventory, IOSDevice, LocalDevice, SSHDevice
-from mbench.devices.rows import Profile
-from mbench.measure import RunPlan
+from mbench.measure.rows import Profile
+from mbench.measure.timing import RunPlan
 
 
 def profile_each(artifacts: list[Artifact], device_name: str, device: Device, plan: RunPlan,
                  threads: int | None = None, inventory: Inventory | None = None,
                  ) -> Iterator[tuple[Artifact, Profile]]:
     """Profile each artifact the device can take, yielded as each finishes; a failure is a row and the others go
-    on. On the host all of them are measured in interleaved rounds (devices/rounds.py). ``threads`` is decided
+    on. On the host all of them are measured in interleaved rounds (measure/rounds.py). ``threads`` is decided
     once: the caller's, else the device's setting, else the host's default (every CPU but one) here, or, for a
     remote device, the CPUs it reports (ssh: its Python; android: ``nproc`` or the taskset mask), in its runner.
     ``inventory`` is needed for an iOS device, which is reached through the Mac it names."""

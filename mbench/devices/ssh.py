@@ -5,7 +5,7 @@ Host keys are verified against ``known_hosts`` (``StrictHostKeyChecking=yes``) u
 remote shell, so every remote command is an argument list quoted word by word with ``shlex.quote`` here: a value
 from devices.yaml is one word, never code. Artifacts are copied once, to ``<cache_dir>/<sha256>/`` with their
 manifest; the remote runs mbench's own agent in serve mode (one per artifact, each over its own ssh session, all
-in interleaved rounds as on the host: devices/rounds.py) and its replies become rows tagged with the remote's
+in interleaved rounds as on the host: measure/rounds.py) and its replies become rows tagged with the remote's
 hostname. A remote agent exits when its ssh session ends. On macOS, Core ML runs once per configured compute unit.
 """
 from __future__ import annotations
@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
 from mbench.artifacts import Artifact
-from mbench.devices._process import DeviceError, connect_attempts, dropped_by_sshd, guarded, run_tool, tail
-from mbench.devices.agent import AgentResult
-from mbench.devices.rounds import Job, measure_in_rounds
+from mbench.measure.processes import DeviceError, connect_attempts, dropped_by_sshd, guarded, run_tool, tail
+from mbench.measure.agent import AgentResult
+from mbench.measure.rounds import Job, measure_in_rounds
 from mbench.devices.inventory import SSHDevice
-from mbench.devices.rows import Profile, result_rows
-from mbench.measure import RunPlan
+from mbench.measure.rows import Profile, result_rows
+from mbench.measure.timing import RunPlan
 from mbench.spec import Format
 
 PROVENANCE = "ssh"
@@ -103,7 +103,7 @@ Result = TypeVar("Result")
 
 
 def _reached(call: Callable[[], Result]) -> Result:
-    """One ssh invocation, made again where sshd dropped the connection (_process.dropped_by_sshd)."""
+    """One ssh invocation, made again where sshd dropped the connection (processes.dropped_by_sshd)."""
     for last in connect_attempts():
         try:
             return call()
@@ -130,7 +130,7 @@ def _units(device: SSHDevice, artifact: Artifact, identity: dict) -> list[str]:
 def profile(artifacts: list[Artifact], name: str, device: SSHDevice, plan: RunPlan,
             threads: int | None) -> Iterator[tuple[Artifact, Profile]]:
     """Each artifact (each Core ML compute unit on a Mac) through its own remote agent in serve mode, all in
-    interleaved rounds (devices/rounds.py); failures become rows. Without ``threads``, all the CPUs the remote
+    interleaved rounds (measure/rounds.py); failures become rows. Without ``threads``, all the CPUs the remote
     says it may use: it is the machine under test, with nothing of mbench's beside the agent."""
     host = SSHHost(device)
     try:
@@ -153,7 +153,7 @@ def profile(artifacts: list[Artifact], name: str, device: SSHDevice, plan: RunPl
                 yield artifact, result_rows(artifact, label, result, PROVENANCE, identity, threads, plan)
             else:
                 jobs.append(Job(artifact, manifest, units, label))
-    argv = host.command([*host.python(), "-m", "mbench.devices.serve"])
+    argv = host.command([*host.python(), "-m", "mbench.measure.agent"])
     for track in measure_in_rounds(jobs, argv, plan, threads, None, device.timeout_s):
         job = track.job
         yield job.artifact, result_rows(job.artifact, job.label, track.result, PROVENANCE, identity, threads, plan)

@@ -6,10 +6,11 @@ import importlib.util
 import re
 from pathlib import Path
 
+from mbench.errors import MBenchError
 from mbench.spec import InputSpec, ModelSpec
 
 
-class ModelSourceError(ValueError):
+class ModelSourceError(MBenchError, ValueError):
     pass
 
 

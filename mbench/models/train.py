@@ -67,9 +67,10 @@ def training_arrays(config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
 def build_untrained(name: str):
     """A freshly initialised HED: Xavier-uniform convolutions, bilinear transposed convolutions (Xie & Tu 2015)."""
     from mbench.models.hed import UNTRAINED
+    from mbench.models.registry import UnknownModelError
 
     if name not in UNTRAINED:
-        raise ValueError(f"cannot train {name!r}: trainable models are {', '.join(sorted(UNTRAINED))}")
+        raise UnknownModelError(f"cannot train {name!r}: trainable models are {', '.join(sorted(UNTRAINED))}")
     model = UNTRAINED[name]()
     for module in model.modules():
         _initialise(module)

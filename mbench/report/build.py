@@ -82,7 +82,7 @@ def _accuracy_table(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _coverage_sections(rows: pd.DataFrame) -> list[Section]:
-    from mbench.coverage import TOLERANCE_METRIC
+    from mbench.sweep.coverage import TOLERANCE_METRIC
     from mbench.report.coverage import coverage_frame
     from mbench.report.layers import layer_frame
     from mbench.models.conv_variants import layer_names

@@ -10,12 +10,12 @@ device did not change between the runs (same sha256, runtime version and threads
 the machine's drift, and each change is judged against it ((1 + change) / (1 + drift) - 1). A drift past the
 threshold marks the pair of runs as "moved": like a contended row, no pass is given where a regression could hide.
 A change within the threshold as measured but past it against the drift (the machine got faster while the artifact
-got slower) is judged as a regression would be: measured on 2026-12-01, a true +9 % slowdown read +4.2 % because the
-machine ran 3.5 % faster in the second run, and passed.
+got slower) is judged as a regression would be: otherwise a true slowdown hides behind a machine that ran faster in
+the second run (benchmarks/RESULTS.md has the case that passed before).
 
 Inconclusive: when either run's row is contended (its details say ``contended``: more than 10 % of its timed runs
 were marked as descheduled, the machine's speed swung more than 10 % between rounds, or the CPUs beside the agent's
-were more than 25 % busy, see mbench/estimate.py), a change for the worse past the threshold could be the machine
+were more than 25 % busy, see mbench/measure/interference.py), a change for the worse past the threshold could be the machine
 rather than the artifact. It is then a regression only if it also holds on the unmarked runs alone (at least
 ``MIN_UNMARKED`` on each side, their medians worse past the threshold and the test significant). On any machine, a
 regression must be past the threshold by more than the swing either run saw (rows record ``round_swing``: a change
@@ -26,15 +26,13 @@ too) that lies within that uncertainty of a regression past the threshold is inc
 
 Calm machine: where neither row is contended and at least ``MIN_CALM_REFERENCES`` unchanged artifacts measured the
 same two runs, their changes measure directly how far an unchanged artifact strays between these two runs, so the
-margin is the widest of them (its distance from the drift) instead of the swing. Measured (benchmarks/RESULTS.md,
-18:48 UTC): a true +9.1 % slowdown whose baseline row swung 9 % was inconclusive under the swing margin, while the
-seven unchanged artifacts strayed at most 1.3 %; replayed on six earlier recordings, whose rows were contended, no
-verdict changed.
+margin is the widest of them (its distance from the drift) instead of the swing: on a calm machine unchanged
+artifacts stray far less than one row's swing, so a real slowdown is not called inconclusive for the swing alone.
 
 The default metric is ``latency`` (the headline estimate); rows stored before it existed fall back to
 ``latency_median``, and the note says so. A ``latency`` row estimated otherwise than today's headline (its details'
-``estimator``: plain ``p25`` before 2026-12-02, ``p25_rounds`` until 23:30 that day, ``p10_rounds`` since; the 10th
-and 25th percentiles of one artifact's runs lie a few percent apart) is estimated again from its stored runs with
+``estimator``: older versions stored ``p25`` or ``p25_rounds``, today's store ``p10_rounds``; the 10th and 25th
+percentiles of one artifact's runs lie a few percent apart) is estimated again from its stored runs with
 today's, so both sides and the drift's references are alike, and the note says so; where its runs were not stored
 the note says the two were estimated differently and the verdict is left as it is.
 """
@@ -48,7 +46,9 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from mbench.estimate import LATENCY_ESTIMATOR, contention, estimate
+from mbench.errors import MBenchError
+from mbench.measure.estimate import LATENCY_ESTIMATOR, Rounds, estimate
+from mbench.measure.interference import contention
 from mbench.report.tables import machine_seen
 from mbench.results import SampleSet, details_of
 from mbench.store import KEY, Store, latest_rows
@@ -61,7 +61,7 @@ MIN_REFERENCES = 2
 MIN_CALM_REFERENCES = 3  # unchanged artifacts needed before their disagreement replaces the swing (module docstring)
 
 
-class UnknownRunError(ValueError):
+class UnknownRunError(MBenchError, ValueError):
     pass
 
 
@@ -269,7 +269,7 @@ def as_today(sides: dict[tuple, Side], samples: list[SampleSet], run: str) -> di
             continue
         mine = _sets_of(samples, run, key)
         if mine:
-            found[key] = side._replace(value=estimate(mine[-1].timed(), LATENCY_ESTIMATOR),
+            found[key] = side._replace(value=estimate(Rounds.of(mine[-1]), LATENCY_ESTIMATOR),
                                        estimator=LATENCY_ESTIMATOR, stored_as=side.estimator)
     return found
 

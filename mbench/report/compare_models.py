@@ -16,12 +16,13 @@ decides, as for a metric without raw samples, and a contended row past it is inc
 """
 from __future__ import annotations
 
-from mbench.estimate import Ratio, paired_ratio
+from mbench.errors import MBenchError
+from mbench.measure.estimate import Ratio, Rounds, paired_ratio
 from mbench.report.compare import DEFAULT_METRIC, Difference, RunComparison, check_runs, run_values
 from mbench.store import Store
 
 
-class UnknownModelError(ValueError):
+class UnknownModelError(MBenchError, ValueError):
     pass
 
 
@@ -34,7 +35,7 @@ def compare_models(store: Store, run: str, baseline: str, candidate: str, thresh
         if model not in measured:
             raise UnknownModelError(f"model {model!r} has no latency in run {run}; measured there: "
                                     f"{', '.join(measured) or 'none'}")
-    timed = {(s.model, s.format, s.precision, s.device): s.timed()
+    timed = {(s.model, s.format, s.precision, s.device): Rounds.of(s)
              for s in store.samples(run) if s.model in (baseline, candidate)}
     differences = []
     for key in sorted(k for k in values if k[0] == baseline):

@@ -7,7 +7,7 @@ import enum
 from typing import TYPE_CHECKING
 
 from mbench.convert.diagnose import operator_in_message
-from mbench.coverage import DEFAULT_TOLERANCE, TOLERANCE_METRIC
+from mbench.sweep.coverage import DEFAULT_TOLERANCE, TOLERANCE_METRIC
 from mbench.spec import Format, Status
 from mbench.report.render import render
 from mbench.results import details_of

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from mbench.estimate import Ratio, contention, three_digits
+from mbench.models import headline_pairs
+from mbench.measure.estimate import Ratio, three_digits
+from mbench.measure.interference import contention
 from mbench.report.tables import MB, machine_seen, paired, paired_runs, value
 from mbench.results import SampleSet, details_of
 
-PAIR = ("hed-vgg", "hed-mobilenetv2")
 FORMATS = ("pytorch", "onnx", "tflite", "coreml", "executorch")
 
 
@@ -24,7 +25,7 @@ class PairLine:
     small: float | None
     unit: str
     paired: Ratio | None = None  # latency lines: the ratio from the same rounds, with its 95 % interval
-    warning: str = ""  # e.g. CONTENDED (hed-vgg: speed swung 22 % between rounds): the ratio is not trustworthy
+    warning: str = ""  # e.g. CONTENDED (MODEL: speed swung 22 % between rounds): the ratio is not trustworthy
     runs: tuple[float, ...] = ()  # latency lines: the paired ratio in each run that timed the same two builds
 
     @property
@@ -57,12 +58,13 @@ class Headline:
 
 def headlines(rows: pd.DataFrame, pairs: list[tuple[str, str]] = (), metric: str | None = None,
               samples: list[SampleSet] = ()) -> list[Headline]:
-    """One headline per pair with measurements: the HED pair first, then the pairs asked for. The pair is compared
-    at fp32 (the lower precisions have their own section), so a line never sets one model's int8 against the other's
+    """One headline per pair with measurements: the pairs declared with the models first (models.headline_pairs),
+    then the pairs asked for. A pair is compared at fp32 (the lower precisions have their own section), so a line never sets one model's int8 against the other's
     fp32."""
     rows = rows[rows.precision == "fp32"]
-    found = [headline(rows, PAIR, metric, samples)] + [headline(rows, p, metric, samples) or _absent(rows, p)
-                                                        for p in pairs if p != PAIR]
+    declared = headline_pairs()
+    found = [headline(rows, p, metric, samples) for p in declared]
+    found += [headline(rows, p, metric, samples) or _absent(rows, p) for p in pairs if p not in declared]
     return [h for h in found if h is not None]
 
 
@@ -71,7 +73,7 @@ def _absent(rows: pd.DataFrame, pair: tuple[str, str]) -> Headline:
     return Headline(*pair, f"No comparison: {missing} has no measurements in this database.", [], [])
 
 
-def headline(rows: pd.DataFrame, pair: tuple[str, str] = PAIR, metric: str | None = None,
+def headline(rows: pd.DataFrame, pair: tuple[str, str], metric: str | None = None,
              samples: list[SampleSet] = ()) -> Headline | None:
     big, small = pair
     if not {big, small} <= set(rows.model):
@@ -88,15 +90,15 @@ def headline(rows: pd.DataFrame, pair: tuple[str, str] = PAIR, metric: str | Non
                   for f in FORMATS]
     present = set(rows[rows.model.isin(pair)].format)  # a format neither was converted to gets no lines
     lines = [line for line in lines if line.format in present]
-    notes = _seed_notes(rows, big, small) if pair == PAIR else []
-    if pair == PAIR and (rows.metric == "corner_iou").any():
-        from mbench.accuracy.summary import mobilenet_vs_vgg
+    notes = _seed_notes(rows, big, small) if pair in headline_pairs() else []
+    if notes and (rows.metric == "corner_iou").any():
+        from mbench.accuracy.summary import small_vs_large
 
-        notes.insert(0, mobilenet_vs_vgg(rows, small, big))
+        notes.insert(0, small_vs_large(rows, small, big))
     return Headline(big, small, _sentence(lines, big, small, metric), lines, notes)
 
 
-def run_ratios(rows: pd.DataFrame, samples: list[SampleSet], pair: tuple[str, str] = PAIR) -> list[PairLine]:
+def run_ratios(rows: pd.DataFrame, samples: list[SampleSet], pair: tuple[str, str]) -> list[PairLine]:
     """The pair's latency lines at fp32 wherever both were timed, from one run's rows and samples: each ratio is
     paired over that run's rounds (what `mbench profile` prints at its end)."""
     return [line for line in _latency_lines(rows[rows.precision == "fp32"], samples, *pair) if line.ratio]
@@ -123,7 +125,7 @@ def latency_line(rows: pd.DataFrame, samples: list[SampleSet], big: str, small: 
 
 
 def _contended(rows: pd.DataFrame, model: str, fmt: str, device: str) -> str:
-    """'hed-vgg: speed swung 22 % between rounds' where the model's latency row is contended (the model alone if its
+    """'MODEL: speed swung 22 % between rounds' where the model's latency row is contended (the model alone if its
     details hold no figures), else ''."""
     hit = rows[(rows.model == model) & (rows.format == fmt) & (rows.device == device) & (rows.metric == "latency")]
     found = {} if hit.empty else details_of(hit.details.iloc[-1])

@@ -6,7 +6,8 @@ import json
 import pandas as pd
 
 from mbench.convert.parity import flag_in_details
-from mbench.estimate import Ratio, interference_phrase, paired_ratio
+from mbench.measure.estimate import Ratio, Rounds, paired_ratio
+from mbench.measure.interference import interference_phrase
 from mbench.results import details_of
 from mbench.store import KEY as ROW_KEY
 
@@ -19,7 +20,7 @@ WIDE_COLUMNS = {
     "parity_max_abs": ("parity max |Δ|", 1.0),
     "load_time": ("load (ms)", 1.0),
     "first_inference": ("first run (ms)", 1.0),
-    "latency": ("latency (ms)", 1.0),  # the headline estimate (mbench/estimate.py); older rows: the median
+    "latency": ("latency (ms)", 1.0),  # the headline estimate (mbench/measure/estimate.py); older rows: the median
     "latency_median": ("median (ms)", 1.0),
     "latency_p90": ("p90 (ms)", 1.0),
     "latency_p99": ("p99 (ms)", 1.0),
@@ -97,7 +98,7 @@ def paired(samples: list, first: tuple[str, str, str, str], second: tuple[str, s
     if len(newest) < 2 or newest[first] != newest[second]:
         return None
     found = by_run[newest[first]]
-    return paired_ratio(found[first].timed(), found[second].timed())
+    return paired_ratio(Rounds.of(found[first]), Rounds.of(found[second]))
 
 
 def paired_runs(samples: list, first: tuple[str, str, str, str], second: tuple[str, str, str, str]) -> list[float]:
@@ -106,7 +107,7 @@ def paired_runs(samples: list, first: tuple[str, str, str, str], second: tuple[s
     which one run's interval cannot see (benchmarks/bench_interval.py)."""
     both = [found for found in _timed_by_run(samples, first, second).values() if len(found) == 2]
     builds = [tuple(found[k].artifact_sha256 for k in (first, second)) for found in both]
-    return [paired_ratio(found[first].timed(), found[second].timed(), resamples=0).value
+    return [paired_ratio(Rounds.of(found[first]), Rounds.of(found[second]), resamples=0).value
             for found, build in zip(both, builds) if build == builds[-1]]
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from mbench.convert.parity import relative_tolerance, tolerance
-from mbench.measure import RunPlan
+from mbench.measure.timing import RunPlan
 from mbench.results import Context, Measurement
 from mbench.spec import Format, ModelSpec, Precision
 
@@ -63,7 +63,7 @@ def record_coverage(specs: list[ModelSpec], formats: list[Format], precisions: l
     """Convert every model to every format at every precision, store tolerances, then run on the host if asked."""
     from mbench.convert.pipeline import ConvertSettings
     from mbench.results import new_run_id
-    from mbench.sweep import convert_and_record, profile_and_record
+    from mbench.sweep.steps import convert_and_record, profile_and_record
 
     convert_and_record(specs, formats, out_dir, store, ConvertSettings(tuple(precisions)), on_outcome,
                        command="mbench coverage")

@@ -1,4 +1,4 @@
-"""`mbench run --executor ray`: the same sweep as ``mbench.sweep.run_sweep`` on a Ray cluster.
+"""`mbench run --executor ray`: the same sweep and the same steps as local.py, on a Ray cluster.
 
 Policy: every conversion finishes before any measurement starts, so a host measurement never runs beside a
 conversion on the same node. Artifacts go to the sweep's ``out`` folder, which every node must see at the same path
@@ -7,22 +7,21 @@ device tools (adb push, scp) as files, so the object store carries only the smal
 """
 from __future__ import annotations
 
-import json
 import os
 import time
-from dataclasses import replace
 from typing import Callable
 
 from mbench.artifacts import Artifact
-from mbench.convert.pipeline import Conversion, convert_one, conversion_rows
+from mbench.convert.pipeline import Conversion, convert_one
 from mbench.devices.inventory import load_inventory
-from mbench.devices.rows import Profile
 from mbench.models.sources import spec_from_source
+from mbench.measure.rows import Profile
 from mbench.results import Measurement, RowKey
 from mbench.spec import Format, Precision, Status
 from mbench.store import Store
-from mbench.sweep import Progress, Step, conversion_outcome, evaluate_step, start_run
-from mbench.sweep_config import SweepConfig
+from mbench.sweep.config import SweepConfig
+from mbench.sweep.local import Sweep
+from mbench.sweep.steps import Progress, Step, measured, record_conversion, record_profile
 
 CONVERT_CPUS = 1
 CONVERT_MEMORY = 2 * 1024**3  # a 35 M-parameter model took 1.9 GB to convert
@@ -49,44 +48,24 @@ def _convert(spec_name, fmt, precision, out, settings) -> Conversion:
 
 
 def _profile(artifacts, name, inventory_path, plan, threads):
-    from mbench.devices.profile import profile_each
-
     inventory = load_inventory(inventory_path)
-    measured, started = [], time.time()
-    for artifact, profile in profile_each(artifacts, name, inventory.get(name), plan, threads, inventory):
-        finished = time.time()  # the generator measures between two yields: [started, finished] brackets it
-        measured.append((artifact, profile.status.value, _stamped(profile, started, finished)))
-        started = finished
-    return measured
-
-
-def _stamped(profile: Profile, started: float, finished: float) -> Profile:
-    """The rows with ``started_at``/``finished_at`` (epoch seconds) in their details: when the device was busy."""
-    def stamp(row: Measurement) -> Measurement:
-        details = {**json.loads(row.context.details or "{}"), "started_at": started, "finished_at": finished}
-        return replace(row, context=replace(row.context, details=json.dumps(details)))
-
-    return Profile([stamp(row) for row in profile.rows], profile.samples)
+    return [(artifact, profile) for artifact, profile in measured(artifacts, name, inventory, plan, threads)]
 
 
 def run_sweep_ray(config: SweepConfig, store: Store, on_step: Callable[[Step], None] = lambda step: None,
                   fresh: bool = False, address: str | None = None) -> list[Artifact]:
     """Convert on the cluster, then measure each device's artifacts in one task on the node that holds it;
     every outcome is written by this driver as it arrives, so an interrupted sweep resumes as ``run_sweep`` does."""
-    inventory = load_inventory(config.inventory)
     ray = start_ray(address, list(config.devices))
-    tag = f"[sweep:{config.key()}]"
-    finished = set() if fresh else store.profiled(tag)
-    run_id = start_run(store, f"mbench run {tag}")
-    progress = Progress(on_step, 0)
-    artifacts = _convert_all(ray, config, store, run_id, progress)
-    _measure_all(ray, config, inventory, store, run_id, artifacts, finished, progress)
-    specs = [spec_from_source(name) for name in config.models]
-    evaluate_step(config, store, run_id, specs, artifacts, progress, fresh, tag)  # on the driver, after measuring
+    sweep = Sweep(config, store, Progress(on_step), fresh)
+    artifacts = _convert_all(ray, sweep)
+    _measure_all(ray, sweep, artifacts)
+    sweep.evaluate(artifacts)  # on the driver, after measuring
     return artifacts
 
 
-def _convert_all(ray, config, store, run_id, progress) -> list[Artifact]:
+def _convert_all(ray, sweep: Sweep) -> list[Artifact]:
+    config, progress = sweep.config, sweep.progress
     task = ray.remote(num_cpus=CONVERT_CPUS, memory=CONVERT_MEMORY, max_retries=MAX_RETRIES)(_convert)
     settings = config.convert_settings()
     pending = {}
@@ -104,34 +83,34 @@ def _convert_all(ray, config, store, run_id, progress) -> list[Artifact]:
             outcome = ray.get(ref)
         except Exception as error:  # noqa: BLE001  (a task that failed past its retries is a row)
             outcome = Conversion(name, fmt, precision, error=f"lab task: {error}")
-        store.append(run_id, conversion_rows(outcome))
+        record_conversion(sweep.store, sweep.run_id, outcome, progress)
         artifacts += [outcome.artifact] if outcome.artifact else []
-        progress.step(f"convert {name} {fmt.value} {precision.value}", conversion_outcome(outcome))
     return artifacts
 
 
-def _measure_all(ray, config, inventory, store, run_id, artifacts, finished, progress) -> None:
+def _measure_all(ray, sweep: Sweep, artifacts: list[Artifact]) -> None:
     """One task per device on the node that holds it; a task past its deadline (the device's ``timeout_s`` per
     artifact) is cancelled and its artifacts become failure rows."""
+    config, progress = sweep.config, sweep.progress
     pending, queues, deadlines = {}, {}, {}
+    progress.total = progress.done + len(artifacts) * len(config.devices)
     for name in config.devices:
-        todo = [a for a in artifacts if (a.sha256, name) not in finished]
+        todo = sweep.todo(artifacts, name)
         if todo:
             task = ray.remote(num_cpus=0, resources={f"device:{name}": 1}, max_retries=MAX_RETRIES)(_profile)
             ref = task.remote(todo, name, config.inventory, config.profile.plan(), config.profile.threads)
             pending[ref], queues[name] = (name, todo), len(todo)
-            deadlines[ref] = time.monotonic() + inventory.get(name).timeout_s * len(todo)
-    progress.total = progress.done + sum(queues.values())
+            deadlines[ref] = time.monotonic() + sweep.inventory.get(name).timeout_s * len(todo)
     while pending:
         wait = max(0.0, min(deadlines[ref] for ref in pending) - time.monotonic())
         ready, _ = ray.wait(list(pending), num_returns=1, timeout=wait)
         ended = ready or [ref for ref in pending if deadlines[ref] <= time.monotonic()]
         for ref in ended:
             name, todo = pending.pop(ref)
-            for what, status, measurements, samples in _device_rows(ray, ref, name, todo, ready):
-                store.append(run_id, measurements, samples)
+            for artifact, profile in _device_rows(ray, ref, name, todo, ready):
                 queues[name] -= 1
-                progress.step(f"profile {what} on {name} (queues: {_queues(queues)})", status)
+                record_profile(sweep.store, sweep.run_id, artifact, f"{name} (queues: {_queues(queues)})", profile,
+                               progress)
 
 
 def _device_rows(ray, ref, name, todo, ready):
@@ -140,18 +119,13 @@ def _device_rows(ray, ref, name, todo, ready):
         if ref not in ready:
             ray.cancel(ref, force=True)
             raise TimeoutError(f"device {name} did not finish {len(todo)} artifact(s) within its timeout_s each")
-        results = ray.get(ref)
-        return [(_what(a), status, p.rows, p.samples) for a, status, p in results]
+        return ray.get(ref)
     except Exception as error:  # noqa: BLE001
-        return [(_what(a), "failed", [_failure(a, name, str(error))], ()) for a in todo]
+        return [(a, Profile([_failure(a, name, str(error))], [])) for a in todo]
 
 
 def _failure(artifact: Artifact, device: str, error: str) -> Measurement:
     return RowKey.of(artifact, device).failure("latency", Status.FAILED, error)
-
-
-def _what(a: Artifact) -> str:
-    return f"{a.model} {a.format.value} {a.precision.value}"
 
 
 def _queues(queues: dict[str, int]) -> str:

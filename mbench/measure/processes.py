@@ -17,10 +17,12 @@ import sys
 import time
 from typing import Iterator
 
+from mbench.errors import MBenchError
+
 PR_SET_PDEATHSIG = 1
 
 
-class DeviceError(RuntimeError):
+class DeviceError(MBenchError, RuntimeError):
     """The device or its tool failed; the message is the tool's own words (unreachable, timeout, no space...), and
     ``returncode`` the tool's exit status where it exited."""
 
@@ -31,9 +33,8 @@ class DeviceError(RuntimeError):
 
 # sshd drops new connections past its MaxStartups (default 10:30:100: 30 % of them once 10 are still
 # authenticating), which a profile reaches when it starts many agents on one machine at once: ssh then exits 255
-# (its own failure: nothing ran there) saying "kex_exchange_identification: read: Connection reset by peer". On this
-# project's 2-CPU host one of three full test runs (2026-12-02) lost a lab test's row to it. Such a call is made
-# again, up to CONNECT_ATTEMPTS times in all; a refused or timed-out connection (a host that is down) is not.
+# (its own failure: nothing ran there) saying "kex_exchange_identification: read: Connection reset by peer". Such a
+# call is made again, up to CONNECT_ATTEMPTS times in all; a refused or timed-out connection (a host that is down) is not.
 SSH_FAILED = 255
 SSH_DROPPED = ("kex_exchange_identification", "Connection reset by", "Connection closed by")
 CONNECT_ATTEMPTS = 3

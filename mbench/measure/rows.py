@@ -6,18 +6,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from mbench.errors import MBenchError
 from mbench.artifacts import Artifact
-from mbench.devices.agent import AgentResult
+from mbench.measure.agent import AgentResult
 from mbench.devices.parsers import ToolRun
-from mbench.estimate import LATENCY_ESTIMATOR, Rounds, contended, estimate, neighbour_busy
-from mbench.measure import LatencyStats, RunPlan
+from mbench.measure.estimate import LATENCY_ESTIMATOR, Rounds, estimate
+from mbench.measure.interference import contended, neighbour_busy
+from mbench.measure.timing import LatencyStats, RunPlan
 from mbench.results import Context, Measurement, RowKey, SampleSet, host_details
 from mbench.spec import Status
 
 LATENCY_FIELDS = ("mean", "median", "p90", "p95", "p99", "stdev", "min", "max", "trimmed_mean", "ci_low", "ci_high")
 
 
-class DeviceNotSupported(RuntimeError):
+class DeviceNotSupported(MBenchError, RuntimeError):
     """A device that cannot be used at all from here (e.g. an iPhone with no Mac to reach it through)."""
 
 

@@ -1,51 +1,65 @@
-"""The timing loop and the statistics built from its raw samples.
+"""The run plan, the timing loop and its stopping rule, and the statistics built from raw samples.
 
-Minimums follow LiteRT benchmark_model: warm up for at least one run and 0.5 s, then time at least 50 runs
-and at least 1 s. Beyond those, warm-up goes on until timings settle, and timed runs go on until the 95 %
-confidence interval of the quantile the headline reports (``STOP_QUANTILE``, the 10th percentile: estimate.py's
-``LATENCY_ESTIMATOR``; the 25th until 2026-12-02) is narrower than ``target_ci`` of it, or the time budget ends.
-Until the headline became p25 this was the median's interval; replayed on the runs of 19:14 UTC
-(benchmarks/RESULTS.md) the p25 interval reached 1 % in 16 of 18 artifact-profiles in rounds after 67 s of timed
-runs in all, the median's in 10 of 18 after 162 s: the fast mode of a swinging machine's runs is dense, its middle
-is not.
+Minimums follow LiteRT benchmark_model: warm up for at least one run and 0.5 s, then time at least 50 runs and at
+least 1 s. Beyond those, warm-up goes on until timings settle, and timed runs go on until the 95 % confidence
+interval of the quantile the headline reports (estimate.LATENCY_QUANTILE, the 10th percentile) is narrower than
+``target_ci`` of it, or the time budget ends. A low quantile's interval narrows sooner than the median's on a
+machine whose speed swings: its fast mode is dense, its middle is not.
 
 In interleaved rounds that interval, which takes the runs as independent, is the wrong yardstick: runs of one round
 share the machine's phase, and runs spread over minutes of a moving machine widen it without making the estimate
 worse. There the rule also holds once the headline estimate over the artifact's even rounds and over its odd rounds
 agree within ``target_ci`` (estimate.halves_apart) while the runs' interval is within ``HALVES_CI`` times it, a
-guard against two wide halves agreeing by chance. Replayed on three recordings of the eight artifacts of
-benchmarks/bench_repeatability.py (2026-12-02, budget 40 s, 132-369 rounds): all six HED artifacts settled after
-155 / 71 / 33 s against 155 / 167 / 73 s by the runs' interval alone, each estimate within 1.2 % of the one over
-the whole recording, the recordings within 1.9 / 5.0 / 3.7 % of each other (2.9 / 4.4 / 7.1 % by the interval).
+guard against two wide halves agreeing by chance. How often each rule settles, and how close the results land, is
+in benchmarks/RESULTS.md.
 """
 from __future__ import annotations
 
 import math
 import statistics
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable
+
+from mbench.measure.estimate import LATENCY_QUANTILE
 
 CHECK_EVERY = 10  # runs between convergence checks
 SETTLE_WINDOW = 5  # warm-up runs compared, window against window
-STOP_QUANTILE = 0.10  # the headline's quantile (estimate.LATENCY_ESTIMATOR, p10_rounds; a test keeps the two together)
 HALVES_CI = 3  # in rounds: halves that agree settle an artifact whose runs' interval is within this many target_ci
+
+
+def setting(default, help: str, **bounds):
+    """A RunPlan field with what a user reads about it and its bounds (``ge``, ``gt``, ``lt``): the command line's
+    profile options and the sweep file's ``profile:`` keys are made from these (cli._options.plan_options,
+    sweep config), so neither declares a setting or a default of its own."""
+    return field(default=default, metadata={"help": help, **bounds})
 
 
 @dataclass(frozen=True)
 class RunPlan:
-    warmup_runs: int = 1
-    warmup_seconds: float = 0.5
-    runs: int = 50
-    min_seconds: float = 1.0
-    max_seconds: float = 20.0  # budget for timed runs once the minimums are met
-    target_ci: float = 0.01  # relative width of the headline quantile's 95 % interval; 0 turns adaptive stopping off
-    settle_tolerance: float = 0.05  # warm-up ends when consecutive window medians differ by less than this
-    burst_seconds: float = 0.1  # several artifacts on one device: the slowest to meet its minimums gets a burst
-    burst_runs: int = 3  # this long per round, of at least this many timed runs; the others keep pace (rounds._pace)
-    seed: int = 0  # seeds the shuffled order of the artifacts within each round
-    processes: int = 3  # agent processes per artifact in interleaved rounds, taking its bursts in turn
-    together: bool = True  # in rounds, an artifact whose rule holds takes one run per round until every one's does
+    """How one artifact is timed: warm-up, minimum runs and time, the stopping rule and budget, and the rounds."""
+
+    warmup_runs: int = setting(1, "Minimum warm-up runs.", ge=0)
+    warmup_seconds: float = setting(0.5, "Minimum warm-up time.", ge=0)
+    runs: int = setting(50, "Minimum timed runs.", ge=1)
+    min_seconds: float = setting(1.0, "Minimum time spent in timed runs.", ge=0)
+    max_seconds: float = setting(20.0, "Time budget per artifact for timed runs once the minimums are met.", ge=0)
+    target_ci: float = setting(0.01, "Stop when the 95 % interval of the headline quantile (p10) is this narrow "
+                                     "relative to it (1% or 0.01; 0: fixed runs).", ge=0, lt=1)
+    settle_tolerance: float = setting(0.05, "Warm-up ends when consecutive window medians differ by less than this "
+                                            "fraction.", ge=0)
+    burst_seconds: float = setting(0.1, "Length of a burst of timed runs per interleaved round, for the artifact "
+                                        "that needs most rounds to meet the minimums; the others take the runs that "
+                                        "meet theirs in as many rounds.", gt=0)
+    burst_runs: int = setting(3, "Timed runs a burst has at least, however long they take (a slow model's untimed "
+                                 "re-warm run stays a small part of its burst).", ge=1)
+    seed: int = setting(0, "Seed of the shuffled order of the artifacts in each round.")
+    processes: int = setting(3, "Agent processes per artifact in interleaved rounds, taking its bursts in turn; on "
+                                "Android and iPhone, rounds of one tool invocation per artifact.", ge=1)
+    together: bool = setting(True, "In rounds, an artifact whose stopping rule holds takes one run per round until "
+                                   "every artifact's does, so all rows cover the same stretch of the machine "
+                                   "(--apart: it leaves at once; faster, but rows of one profile may then read a "
+                                   "moving machine at different times).", off="apart")
 
     def shared(self, parts: int) -> "RunPlan":
         """What one of ``parts`` invocations of a device tool is asked for (rounds on Android and iPhone, whose tools
@@ -58,14 +72,14 @@ class RunPlan:
 
 def enough(samples_ms: list[float] | tuple[float, ...], timed_s: float, plan: RunPlan,
            halves: Callable[[], float | None] | None = None) -> bool:
-    """The stopping rule of timed runs: the minimums (runs, seconds) are met and the interval of ``STOP_QUANTILE``
+    """The stopping rule of timed runs: the minimums (runs, seconds) are met and the interval of ``LATENCY_QUANTILE``
     (the quantile the headline ``latency`` reports) is narrow enough (or adaptive stopping is off), or the budget is
     spent. In rounds, ``halves`` gives how far apart the estimates over even and odd rounds are (None: too few
     rounds); agreeing within ``target_ci`` they stop an artifact whose interval is within ``HALVES_CI`` times it."""
     if len(samples_ms) < max(plan.runs, 1):
         return False
     if timed_s >= plan.min_seconds:
-        width = 0.0 if plan.target_ci == 0 else ci_width(samples_ms, STOP_QUANTILE)
+        width = 0.0 if plan.target_ci == 0 else ci_width(samples_ms, LATENCY_QUANTILE)
         if width <= plan.target_ci:
             return True
         if halves is not None and width <= HALVES_CI * plan.target_ci:
@@ -75,14 +89,7 @@ def enough(samples_ms: list[float] | tuple[float, ...], timed_s: float, plan: Ru
     return timed_s >= max(plan.max_seconds, plan.min_seconds)
 
 
-@dataclass(frozen=True)
-class Timings:
-    first_ms: float
-    warmup_ms: tuple[float, ...]
-    samples_ms: tuple[float, ...]
-
-
-def _timed(step: Callable[[], None]) -> float:
+def timed(step: Callable[[], None]) -> float:
     t0 = time.perf_counter_ns()
     step()
     return (time.perf_counter_ns() - t0) / 1e6
@@ -96,7 +103,7 @@ def _settled(samples: list[float], tolerance: float) -> bool:
     return abs(now - before) <= tolerance * before
 
 
-def _warm_up(step: Callable[[], None], plan: RunPlan) -> list[float]:
+def warm_up(step: Callable[[], None], plan: RunPlan) -> list[float]:
     samples, start = [], time.perf_counter()
     while True:
         elapsed = time.perf_counter() - start
@@ -104,22 +111,7 @@ def _warm_up(step: Callable[[], None], plan: RunPlan) -> list[float]:
         if minimums and (plan.target_ci == 0 or _settled(samples, plan.settle_tolerance) or elapsed >= 2 *
                          max(plan.warmup_seconds, 1.0)):
             return samples
-        samples.append(_timed(step))
-
-
-def _timed_runs(step: Callable[[], None], plan: RunPlan) -> list[float]:
-    samples, start = [], time.perf_counter()
-    while not (len(samples) % CHECK_EVERY == 0 or plan.target_ci == 0) or not enough(
-            samples, time.perf_counter() - start, plan):
-        samples.append(_timed(step))
-    return samples
-
-
-def time_runs(step: Callable[[], None], plan: RunPlan) -> Timings:
-    """Time the first call on its own, then the warm-up, then the counted runs."""
-    first = _timed(step)
-    warmup = _warm_up(step, plan)
-    return Timings(first, tuple(warmup), tuple(_timed_runs(step, plan)))
+        samples.append(timed(step))
 
 
 def percentile(sorted_values: list[float], q: float) -> float:

@@ -1,44 +1,44 @@
 """A whole sweep in one YAML file: models x formats x precisions x devices, for `mbench run CONFIG.yaml`."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from mbench.errors import MBenchError
+from mbench import paths
 from mbench.convert.pipeline import ConvertSettings
-from mbench.measure import RunPlan
+from mbench.measure.timing import RunPlan
 from mbench.spec import Format, Precision
 from mbench.yaml_config import load_validated
 
 
-class SweepConfigError(ValueError):
+class SweepConfigError(MBenchError, ValueError):
     pass
 
 
-PLAN = RunPlan()  # the one source of the defaults below
-
-
-class ProfileSettings(BaseModel):
+class _ProfileBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     threads: Annotated[int, Field(ge=1)] | None = None  # None: the device's setting, else its default
-    warmup_runs: Annotated[int, Field(ge=0)] = PLAN.warmup_runs
-    warmup_seconds: Annotated[float, Field(ge=0)] = PLAN.warmup_seconds
-    runs: Annotated[int, Field(ge=1)] = PLAN.runs
-    min_seconds: Annotated[float, Field(ge=0)] = PLAN.min_seconds
-    max_seconds: Annotated[float, Field(ge=0)] = PLAN.max_seconds
-    target_ci: Annotated[float, Field(ge=0, lt=1)] = PLAN.target_ci  # a fraction: 0.01 is 1 %
-    burst_seconds: Annotated[float, Field(gt=0)] = PLAN.burst_seconds
-    burst_runs: Annotated[int, Field(ge=1)] = PLAN.burst_runs
-    seed: int = PLAN.seed
-    processes: Annotated[int, Field(ge=1)] = PLAN.processes
-    together: bool = PLAN.together
 
     def plan(self) -> RunPlan:
         return RunPlan(**self.model_dump(exclude={"threads"}))
+
+
+def _plan_key(setting: dataclasses.Field) -> tuple:
+    """A sweep file key for a RunPlan field: its type, bounds (timing.setting) and default."""
+    bounds = {k: v for k, v in setting.metadata.items() if k in ("ge", "gt", "lt")}
+    return Annotated[type(setting.default), Field(**bounds, description=setting.metadata["help"])], setting.default
+
+
+# The sweep file's `profile:` keys: `threads` and every RunPlan field, with RunPlan's defaults and bounds.
+ProfileSettings = create_model("ProfileSettings", __base__=_ProfileBase,
+                               **{f.name: _plan_key(f) for f in dataclasses.fields(RunPlan)})
 
 
 class AccuracySettings(BaseModel):
@@ -65,10 +65,10 @@ class SweepConfig(BaseModel):
     formats: list[Format] = [Format.ONNX, Format.COREML, Format.TFLITE]
     precisions: list[Precision] = [Precision.FP32]
     devices: Annotated[list[str], Field(min_length=1)] = ["host"]
-    out: Path = Path("artifacts")
-    db: Path = Path("mbench.db")
-    inventory: Path = Path("devices.yaml")
-    report: Path | None = Path("reports/index.html")
+    out: Path = paths.ARTIFACTS
+    db: Path = paths.DATABASE
+    inventory: Path = paths.INVENTORY
+    report: Path | None = paths.REPORT
     calibration: Path | None = None
     calibration_samples: Annotated[int, Field(ge=1)] = 32
     profile: ProfileSettings = ProfileSettings()

@@ -1,115 +1,46 @@
 """Several artifacts on one machine, measured in interleaved rounds so that a slow phase of the machine falls on
 all of them alike.
 
-Each artifact gets ``plan.processes`` warm agent processes of its own (``python -m mbench.devices.serve``, kept
+Each artifact gets ``plan.processes`` warm agent processes of its own (``python -m mbench.measure.agent``, kept
 alive across rounds, dying with this process), which take its bursts in turn: something fixed for a process's life
-(its memory layout, most likely) biases all its runs alike. On this project's 2-vCPU host six agents timing the same
-ONNX MobileNetV2 in the same rounds differed by up to 5 %, each known within +-0.7 %; as pyperf spreads a benchmark
-over processes, an artifact's runs come from several, so the bias averages out instead of deciding a comparison.
-Every agent process starts and imports its runtime first, side by side (as many at a time as there are CPUs):
-nothing is timed yet. Then each artifact's first process loads and warms up pinned, with nothing else running: its
-load time, first run and warm-up are the row's. Then the other processes of all artifacts load and warm up side by
-side, unpinned, before taking their CPUs; every agent is killed once it has answered 'close'.
-Measured on the 2-vCPU host, the six HED host artifacts' eighteen agents: ready after 18.4 s one by one and closed
-in 3.3 s (an interpreter that imported torch takes 0.5 s to exit), now ready after 12.7 s and closed in 0.2 s; ready
-after 10.2 s (12.6 s the same minute before) since a spare's warm-up ends once its timings settle; on
-2026-12-03's VM, ready after 16.0 s, and after 12.3-13.9 s since every agent imports its runtime side by side. After
-that, round after round each artifact still measuring gets one burst of timed runs, in an order shuffled by
+(its memory layout, most likely) biases all its runs alike, so an artifact's runs come from several processes and
+the bias averages out instead of deciding a comparison (as pyperf spreads a benchmark over processes).
+
+Start-up: every agent process starts and imports its runtime first, side by side (as many at a time as there are
+CPUs): nothing is timed yet. Then each artifact's first process loads and warms up pinned, with nothing else
+running: its load time, first run and warm-up are the row's. Then the other processes of all artifacts load and
+warm up side by side, unpinned, before taking their CPUs; every agent is killed once it has answered 'close'.
+
+Rounds: round after round each artifact still measuring gets one burst of timed runs, in an order shuffled by
 ``random.Random(plan.seed)``. Bursts are paced (``_pace``): the artifact that needs most rounds to meet the plan's
 minimums at bursts of ``plan.burst_seconds`` (of at least ``plan.burst_runs`` runs) sets the number, and each of the
-others takes just the runs that meet its own by then. Measured on the six HED host artifacts (7-32 ms a run), bursts
-of 0.1 s each took 17 rounds (the slowest's 50 runs at three a burst) and a profile 24.9 s; paced, 13 rounds and
-22.9 s, every artifact at its minimums in the last round. Once an artifact has its minimums but not yet its
-stopping rule, its bursts grow (``_grow``) until the rest of a round is at most ``OVERHEAD_SHARE`` of it. A burst
-starts with one untimed
-run that re-warms what the artifact before it displaced (caches, the runtime's thread pool): measured on an idle
-2-core host, the first run of a burst was about 1.5x the rest and 80 % of them were marked descheduled; that run
-counts in the artifact's time budget. On a host where hed-vgg takes 66-68 ms a run, a 0.1 s burst held one timed run
-after its re-warm run: half of a VGG artifact's time in the rounds was re-warming, 50 rounds went by before it had
-its 50 runs, and every settled artifact paid a re-warm run and a timed run in each of them.
-Once the plan's stopping rule (``measure.enough``, in rounds with the agreement of its even and odd rounds) holds
-for an artifact it is settled: with ``plan.together`` (the default) it stays in the rounds with one timed run per
-round (after its re-warm run) until every artifact is settled, so all rows of a profile cover the same stretch of
-the machine, and the headline estimator weighs every round alike (estimate.py, ``p10_rounds``). Without it a settled
-artifact leaves at once, and rows of artifacts that left at different rounds were measured over different stretches
-of the machine (benchmarks/RESULTS.md: an identical copy read 9 % and 12 % slower than its original in the same
-profile, 1.2 % over the rounds both took part in). Every run keeps its round, its position in the round, its process
-and a timestamp.
+others takes just the runs that meet its own by then, so a round costs what the artifacts need. Once an artifact has
+its minimums but not yet its stopping rule, its bursts grow (``_grow``) until the rest of a round is at most
+``OVERHEAD_SHARE`` of it. A burst starts with one untimed run that re-warms what the artifact before it displaced
+(caches, the runtime's thread pool); that run counts in the artifact's time budget.
+
+Settling: once the plan's stopping rule (``timing.enough``, in rounds with the agreement of its even and odd
+rounds) holds for an artifact it is settled. With ``plan.together`` (the default) it stays in the rounds with one
+timed run per round until every artifact is settled, so all rows of a profile cover the same stretch of the
+machine, and the headline estimator weighs every round alike (estimate.latency). Without it a settled artifact
+leaves at once. Every run keeps its round, its position in the round, its process and a timestamp. What each of
+these choices was measured to gain is in benchmarks/RESULTS.md.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
-import select
 import statistics
-import subprocess
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import Iterator
 
 from mbench.artifacts import Artifact
-from mbench.devices._process import connect_attempts, dropped_by_sshd, guarded, tail
-from mbench.devices.agent import AgentResult
-from mbench.estimate import Rounds, halves_apart
-from mbench.measure import RunPlan, enough
-
-
-class AgentSession:
-    """One warm agent process, spoken to in JSON lines (devices/serve.py); it dies with this process."""
-
-    def __init__(self, argv: list[str], timeout_s: float) -> None:
-        self.argv, self.timeout_s = argv, timeout_s
-        self.process: subprocess.Popen | None = None  # started by the first command
-
-    def first(self, **command) -> dict:
-        """The agent started and its reply to its first command. An agent whose ssh connection sshd dropped never
-        ran (_process.dropped_by_sshd); it is started again (_process.connect_attempts)."""
-        for last in connect_attempts():
-            self.log = tempfile.TemporaryFile(mode="w+")
-            self.process = subprocess.Popen(guarded(self.argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                            stderr=self.log, text=True, bufsize=1)
-            reply = self.ask(**command)
-            if last or reply.get("ok") or not dropped_by_sshd(self.process.returncode, reply.get("error", "")):
-                return reply
-            self.stop()
-        raise AssertionError("unreachable: the last attempt returns")
-
-    def ask(self, **command) -> dict:
-        """The agent's reply, or a failed reply saying why none came (exit, timeout)."""
-        try:
-            self.process.stdin.write(json.dumps(command) + "\n")
-            self.process.stdin.flush()
-            ready, _, _ = select.select([self.process.stdout], [], [], self.timeout_s)
-            line = self.process.stdout.readline() if ready else ""
-        except (BrokenPipeError, OSError):
-            line, ready = "", True
-        if line:
-            return json.loads(line)
-        if not ready:
-            self.process.kill()
-            return {"ok": False, "status": "failed", "error": f"agent gave no answer to {command['do']!r} "
-                                                                  f"within {self.timeout_s:.0f} s"}
-        code = self.process.wait(timeout=10)
-        self.log.seek(0)
-        return {"ok": False, "status": "failed", "error": f"agent exited {code}: {tail(self.log.read())}"}
-
-    def stop(self) -> None:
-        """The agent killed: after its 'close' reply nothing is left to wait for, and an interpreter that imported
-        torch takes 0.5 s to tear down, on the CPUs the next burst uses."""
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-        for pipe in (self.process.stdin, self.process.stdout):
-            try:
-                pipe.close()
-            except OSError:
-                pass
-        self.log.close()
+from mbench.measure.agent import AgentResult
+from mbench.measure.session import AgentSession
+from mbench.measure.estimate import Rounds, halves_apart
+from mbench.measure.timing import RunPlan, enough
 
 
 @dataclass(frozen=True)
@@ -183,10 +114,8 @@ class Track:
 def _started(jobs: list[Job], argv: list[str], plan: RunPlan, threads: int, timeout_s: float,
              starters: ThreadPoolExecutor) -> list[Track]:
     """Each job's ``plan.processes`` agent processes started and their runtime imported ('runtime'), as many at a
-    time as this machine has CPUs (at least two): nothing of theirs is timed yet. Started one by one at each load,
-    the six HED host artifacts' eighteen agents spent 7.8 s in their first processes' loads and warm-ups (PyTorch's
-    1.5-1.9 s each, most of it importing torch, on one CPU while the other idled) and 8.2 s in the others'. A
-    process starts when a thread of ``starters`` takes it, not all at once: a remote sshd drops connections past ten
+    time as this machine has CPUs (at least two): nothing of theirs is timed yet, and importing a runtime (torch:
+    most of two seconds) would otherwise keep one CPU busy while the other idles. A process starts when a thread of ``starters`` takes it, not all at once: a remote sshd drops connections past ten
     authenticating at once (its MaxStartups)."""
     tracks = [Track(job, AgentResult("ok", threads=threads, compute_units=job.compute_units),
                     [AgentSession(argv, timeout_s) for _ in range(max(plan.processes, 1))]) for job in jobs]
@@ -213,7 +142,7 @@ def _first(track: Track, plan: RunPlan, threads: int, cpus: list[int] | None) ->
     return track
 
 
-SPARE_WARMUP_S = 0.1  # a spare's warm-up goes on past this only until its timings settle (measure._warm_up)
+SPARE_WARMUP_S = 0.1  # a spare's warm-up goes on past this only until its timings settle (timing.warm_up)
 
 
 def _spare(job: Job, session: AgentSession, plan: RunPlan, threads: int, cpus: list[int] | None) -> dict:
@@ -233,9 +162,7 @@ def _add_spares(tracks: list[Track], plan: RunPlan, threads: int, cpus: list[int
                 starters: ThreadPoolExecutor) -> None:
     """Each track's other agent processes, once every first process is warm: loaded and warmed up as many at a time
     as ``starters`` has threads, on any CPU: nothing of theirs but their timed runs reaches a row, and the untimed
-    run that starts each burst re-warms what a process's first burst needs on its pinned CPUs. Its runtime already
-    imported (``_started``), each took 0.15-0.8 s here to load, warm up and pin, 0.7-2.3 s when loading imported
-    it."""
+    run that starts each burst re-warms what a process's first burst needs on its pinned CPUs."""
     spares = [(track, session) for track in tracks for session in track.sessions[1:]]
     replies = list(starters.map(lambda spare: _spare(spare[0].job, spare[1], plan, threads, cpus), spares))
     for (track, _), reply in zip(spares, replies):
@@ -285,11 +212,9 @@ OVERHEAD_SHARE = 0.2  # of a round, at most this much for re-warm runs and settl
 def _grow(tracks: list[Track], plan: RunPlan) -> None:
     """Bursts of artifacts that have their minimums but not yet their stopping rule, sized so that what every round
     costs besides them (each artifact's re-warm run, each settled artifact's one timed run) is at most
-    ``OVERHEAD_SHARE`` of the round, shared alike between them, and no longer than the budget they have left.
-    Measured on a VM whose speed changed in steps of 10-36 % (benchmarks/RESULTS.md, 2026-12-02 16:56): the PyTorch
-    artifacts never settled and spent their 20 s budgets in bursts of 0.1 s, while four settled artifacts took a
-    re-warm run and a timed run beside them for 167-211 rounds: the six took 95.7 and 116.1 s in rounds against
-    54.1 and 46.5 s one after another. Nothing is grown without run times (as ``_pace``)."""
+    ``OVERHEAD_SHARE`` of the round, shared alike between them, and no longer than the budget they have left: an
+    artifact that never settles would otherwise spend its budget in short bursts while every settled one pays a
+    re-warm run and a timed run beside it each round. Nothing is grown without run times (as ``_pace``)."""
     live = [t for t in tracks if not t.failed]
     typical = {id(t): _typical_ms(t) for t in live}
     going = [t for t in live if not t.settled]
@@ -309,7 +234,7 @@ def measure_in_rounds(jobs: list[Job], argv: list[str], plan: RunPlan, threads: 
                       cpus: list[int] | None, timeout_s: float) -> Iterator[Track]:
     """Each job's finished track, as it finishes: failures to load at once, the rest when their rounds end.
     ``argv`` starts one agent in serve mode (here, or on a remote machine through ssh). An agent dies when the
-    thread that started it ends (PR_SET_PDEATHSIG, _process.py), so the threads that start agents outlive them."""
+    thread that started it ends (PR_SET_PDEATHSIG, processes.py), so the threads that start agents outlive them."""
     tracks: list[Track] = []
     with ThreadPoolExecutor(max(2, os.cpu_count() or 1)) as starters:
         try:

@@ -1,4 +1,5 @@
-"""A tiny real model for tests: the HED ingredients (conv+BN+ReLU, pool, depthwise, transposed conv, concat)."""
+"""The tests' models, registered through MBENCH_MODEL_MODULES (conftest.py): a tiny real model with the HED
+ingredients (conv+BN+ReLU, pool, depthwise, transposed conv, concat), and one with an op converters reject."""
 from __future__ import annotations
 
 import torch

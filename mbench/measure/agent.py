@@ -1,7 +1,8 @@
-"""The agent's serve mode: one artifact kept loaded and warm, timed in short bursts on command, so that several
-artifacts on one machine can be measured in interleaved rounds.
+"""The agent: one artifact kept loaded and warm in a process of its own, timed in short bursts on command, so that
+several artifacts on one machine are measured in interleaved rounds (rounds.py), and peak memory and imports belong
+to that artifact alone. It runs on the host and, through the SSH runner, on a remote machine.
 
-    python -m mbench.devices.serve [--parent-pid PID]
+    python -m mbench.measure.agent [--parent-pid PID]
 
 One JSON command per line on stdin, one JSON reply per line on stdout (anything a library prints goes to stderr):
     {"do": "runtime", "manifest": PATH, "compute_units": ""}   -> runtime, runtime_version (imported, before load)
@@ -24,61 +25,54 @@ import os
 import resource
 import sys
 import time
+from dataclasses import dataclass, field
 
-from mbench.devices.agent import _peak_rss_bytes, _runner, keep_freed_memory, machine_state
-from mbench.measure import RunPlan, _warm_up
-
-
-def _run_queue_wait_ns() -> int | None:
-    """Time all this process's threads spent runnable but not running (Linux schedstat), or None."""
-    total = 0
-    try:
-        for task in os.listdir("/proc/self/task"):
-            with open(f"/proc/self/task/{task}/schedstat") as f:
-                total += int(f.read().split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-    return total
+from mbench.artifacts import read_manifest
+from mbench.measure.machine import contention, kernel_view, keep_freed_memory, machine_state, peak_rss_bytes, \
+    run_queue_wait_ns
+from mbench.measure.timing import RunPlan, warm_up
+from mbench.spec import Format
 
 
-def kernel_view(neighbours: frozenset[int] = frozenset()) -> dict:
-    """Contention as the kernel counts it: CPU ticks (total, steal), runnable tasks, load and CPU pressure; and the
-    ticks of the CPUs ``neighbours`` (all, and busy: neither idle nor waiting on I/O)."""
-    view: dict = {}
-    try:
-        with open("/proc/stat") as f:
-            for line in f:
-                name, *fields = line.split() or [""]
-                if name == "cpu":
-                    ticks = [int(x) for x in fields]
-                    view["ticks"], view["steal_ticks"] = sum(ticks), ticks[7] if len(ticks) > 7 else 0
-                elif name.startswith("cpu") and neighbours and int(name[3:]) in neighbours:
-                    ticks = [int(x) for x in fields[:8]]  # user .. steal; guest time is in user already
-                    view["neighbour_ticks"] = view.get("neighbour_ticks", 0) + sum(ticks)
-                    view["neighbour_busy_ticks"] = view.get("neighbour_busy_ticks", 0) + sum(ticks) - sum(ticks[3:5])
-                elif name == "procs_running":
-                    view["procs_running"] = int(fields[0])
-        with open("/proc/loadavg") as f:
-            view["load_1min"] = float(f.read().split()[0])
-        with open("/proc/pressure/cpu") as f:
-            view["psi_some_us"] = int(f.readline().rsplit("total=", 1)[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return view
+COMPUTE_UNITS = ("CPU_ONLY", "CPU_AND_GPU", "CPU_AND_NE", "ALL")
 
 
-def contention(before: dict, after: dict, seconds: float) -> dict:
-    """Per burst: steal share of all CPU ticks, runnable tasks, load and the share of time some task waited for
-    a CPU (PSI), from two kernel views; keys missing where the kernel does not say."""
-    seen = {"procs_running": after.get("procs_running"), "load_1min": after.get("load_1min")}
-    if "ticks" in before and "ticks" in after and after["ticks"] > before["ticks"]:
-        seen["steal_share"] = (after["steal_ticks"] - before["steal_ticks"]) / (after["ticks"] - before["ticks"])
-    if "psi_some_us" in before and "psi_some_us" in after and seconds > 0:
-        seen["psi_some_share"] = min((after["psi_some_us"] - before["psi_some_us"]) / (seconds * 1e6), 1.0)
-    for name in ("neighbour_ticks", "neighbour_busy_ticks"):  # summed over bursts: estimate.neighbour_busy
-        if name in before and name in after:
-            seen[name] = after[name] - before[name]
-    return {k: v for k, v in seen.items() if v is not None}
+@dataclass
+class AgentResult:
+    status: str  # "ok", "failed" or "not_run"
+    error: str = ""
+    runtime: str = ""
+    runtime_version: str = ""
+    threads: int = 0
+    compute_units: str = ""  # Core ML only: CPU_ONLY, CPU_AND_GPU, CPU_AND_NE or ALL
+    load_ms: float | None = None
+    first_ms: float | None = None
+    warmup_ms: list[float] = field(default_factory=list)
+    samples_ms: list[float] = field(default_factory=list)
+    rss_before_load_bytes: int | None = None
+    peak_rss_bytes: int | None = None
+    environment: dict = field(default_factory=dict)  # CPU, governor, load before and after
+    # from interleaved rounds (measure/rounds.py), one entry per timed run, empty where the device cannot say:
+    cpu_ms: list[float] = field(default_factory=list)  # CPU time of the whole agent process (all threads)
+    wait_ms: list[float] = field(default_factory=list)  # its threads' time runnable on a run queue (Linux)
+    rounds: list[int] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)  # place of the artifact in its round's shuffled order
+    processes: list[int] = field(default_factory=list)  # which of the artifact's agent processes ran it
+    timestamps: list[float] = field(default_factory=list)  # epoch seconds at the start of each run
+    cpus: list[int] = field(default_factory=list)  # the CPU set the agent was pinned to
+    kernel: list[dict] = field(default_factory=list)  # per burst: what /proc said about contention (agent.py)
+    burst_runs: int = 0  # timed runs per burst where rounds were paced (rounds._pace)
+    grown_burst_runs: int = 0  # the most timed runs of a burst grown once its minimums were met (rounds._grow)
+
+
+def _runner(fmt: Format, compute_units: str):
+    from mbench.runners.base import runner_for
+
+    if fmt is Format.COREML and compute_units:
+        from mbench.runners.coreml import CoreMLRunner
+
+        return CoreMLRunner(compute_units)
+    return runner_for(fmt)
 
 
 ACTIONS = ("runtime", "load", "warmup", "pin", "burst", "close")
@@ -93,15 +87,11 @@ class Server:
     def runtime(self, manifest: str, compute_units: str = "") -> dict:
         """The artifact's runtime chosen and imported ahead of 'load' (importing torch takes 1.5 s): agents can do
         this side by side, since nothing is timed yet, and then load one at a time (rounds.py)."""
-        from mbench.artifacts import read_manifest
-
         self.runner = _runner(read_manifest(manifest).format, compute_units)
         return dict(runtime=self.runner.name, runtime_version=self.runner.version())
 
     def load(self, manifest: str, threads: int, compute_units: str = "", cpus: list[int] | None = None) -> dict:
-        from mbench.artifacts import read_manifest
         from mbench.runners.base import seeded_inputs
-        from mbench.spec import Format
 
         if cpus and hasattr(os, "sched_setaffinity"):
             self.pin(cpus)  # before the runtime starts threads of its own, which inherit the set
@@ -112,7 +102,7 @@ class Server:
         reply = dict(runtime=self.runner.name, runtime_version=self.runner.version(), cpus=placed,
                      compute_units=compute_units if artifact.format is Format.COREML else "",
                      environment={**machine_state("before"), "allocator": keep_freed_memory()},
-                     rss_before_load_bytes=_peak_rss_bytes())
+                     rss_before_load_bytes=peak_rss_bytes())
         started = time.perf_counter()
         self.runner.load(artifact, threads)
         reply["load_ms"] = (time.perf_counter() - started) * 1e3
@@ -122,7 +112,7 @@ class Server:
         return reply
 
     def warmup(self, plan: dict) -> dict:
-        return {"warmup_ms": _warm_up(lambda: self.runner.run(self.inputs), RunPlan(**plan))}
+        return {"warmup_ms": warm_up(lambda: self.runner.run(self.inputs), RunPlan(**plan))}
 
     def pin(self, cpus: list[int]) -> dict:
         """Every thread of this process onto ``cpus``, threads it starts later inheriting them: numpy's BLAS pool,
@@ -142,9 +132,9 @@ class Server:
         rewarm_ms = (time.perf_counter() - begun) * 1e3
         faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         while len(wall) < runs or time.perf_counter() - begun < seconds:
-            waited, c0, starts_at, t0 = _run_queue_wait_ns(), time.process_time_ns(), time.time(), time.perf_counter_ns()
+            waited, c0, starts_at, t0 = run_queue_wait_ns(), time.process_time_ns(), time.time(), time.perf_counter_ns()
             self.runner.run(self.inputs)
-            t1, c1, waited_after = time.perf_counter_ns(), time.process_time_ns(), _run_queue_wait_ns()
+            t1, c1, waited_after = time.perf_counter_ns(), time.process_time_ns(), run_queue_wait_ns()
             wall.append((t1 - t0) / 1e6)
             cpu.append((c1 - c0) / 1e6)
             starts.append(starts_at)
@@ -158,12 +148,12 @@ class Server:
     def close(self) -> dict:
         if self.runner is not None:
             self.runner.close()
-        return dict(peak_rss_bytes=_peak_rss_bytes(), environment=machine_state("after"))
+        return dict(peak_rss_bytes=peak_rss_bytes(), environment=machine_state("after"))
 
 
 def serve(parent_pid: int | None = None) -> int:
     """Answer commands until 'close' or the end of stdin; replies go to the real stdout, prints to stderr."""
-    from mbench.devices._process import die_with_parent
+    from mbench.measure.processes import die_with_parent
     from mbench.runners.base import NotRunnableHere
 
     if parent_pid:
@@ -193,7 +183,7 @@ def serve(parent_pid: int | None = None) -> int:
 if __name__ == "__main__":
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m mbench.devices.serve", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m mbench.measure.agent", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parent-pid", type=int, help="die with this process (Linux); exit at once if it is gone")
     sys.exit(serve(parser.parse_args().parent_pid))

@@ -9,9 +9,9 @@ from __future__ import annotations
 import random
 from typing import Callable, TypeVar
 
-from mbench.devices._process import DeviceError
+from mbench.measure.processes import DeviceError
 from mbench.devices.parsers import COMBINED, UnparsableOutput
-from mbench.measure import RunPlan
+from mbench.measure.timing import RunPlan
 
 T = TypeVar("T")
 

@@ -10,7 +10,9 @@ from mbench.accuracy.predict import IMAGENET, Preprocess
 from mbench.artifacts import Artifact
 from mbench.results import Measurement
 from mbench.spec import ModelSpec
-from mbench.sweep_config import AccuracySettings
+from mbench.store import Store
+from mbench.sweep.config import AccuracySettings, SweepConfig
+from mbench.sweep.steps import Progress
 
 METRICS = ("ods_f", "top1", "miou")  # one per task: a stored row means the artifact was scored
 
@@ -63,3 +65,21 @@ def plan(settings: AccuracySettings, specs: list[ModelSpec], artifacts: list[Art
 def score(job: Job, settings: AccuracySettings) -> list[Measurement]:
     preprocess = IMAGENET if settings.normalize == "imagenet" else Preprocess()
     return artifact_rows(job.artifact, job.scoring, settings.threads, preprocess)
+
+
+def evaluate_step(config: SweepConfig, store: Store, run_id: str, specs: list[ModelSpec], artifacts: list[Artifact],
+                  progress: Progress, fresh: bool, tag: str) -> None:
+    """Score every artifact that runs here on the sweep's data (``config.accuracy``; none when it is null).
+    Resumes like profiling: an artifact scored by an earlier run of this sweep is not scored again."""
+    if config.accuracy is None:
+        return
+    finished = set() if fresh else {sha for sha, _ in store.profiled(tag, METRICS)}
+    jobs = plan(config.accuracy, specs, artifacts, config.out)
+    progress.total = progress.done + len(jobs)
+    for job in jobs:
+        if job.artifact is None or job.artifact.sha256 in finished:
+            progress.step(job.what, "skipped" if job.artifact is None else "resumed")
+            continue
+        rows = score(job, config.accuracy)
+        store.append(run_id, rows)
+        progress.step(job.what, rows[0].status.value)

@@ -1,0 +1,68 @@
+"""A sweep in this process: the steps of steps.py one after another, every outcome stored as it exists.
+
+``Sweep`` is what both executors (this one and ray.py) share: the configuration read, the run started, and which
+artifacts an earlier run of the same sweep already measured or scored, so that a rerun resumes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from mbench.artifacts import Artifact
+from mbench.devices.inventory import Inventory, load_inventory
+from mbench.models.sources import spec_from_source
+from mbench.spec import ModelSpec
+from mbench.store import Store
+from mbench.sweep.accuracy import evaluate_step
+from mbench.sweep.config import SweepConfig
+from mbench.sweep.steps import Progress, Step, convert_step, profile_step, start_run
+
+
+@dataclass
+class Sweep:
+    config: SweepConfig
+    store: Store
+    progress: Progress
+    fresh: bool = False
+    inventory: Inventory = field(init=False)
+    specs: list[ModelSpec] = field(init=False)
+    tag: str = field(init=False)
+    run_id: str = field(init=False)
+    finished: set[tuple[str, str]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.inventory = load_inventory(self.config.inventory)
+        self.specs = [spec_from_source(name) for name in self.config.models]
+        self.tag = f"[sweep:{self.config.key()}]"
+        self.finished = set() if self.fresh else self.store.profiled(self.tag)
+        self.run_id = start_run(self.store, f"mbench run {self.tag}")
+
+    def todo(self, artifacts: list[Artifact], device: str) -> list[Artifact]:
+        """The artifacts not yet measured on ``device`` by this sweep; the others are reported as resumed."""
+        left = [a for a in artifacts if (a.sha256, device) not in self.finished]
+        if len(left) < len(artifacts):
+            self.progress.step(f"profile on {device}: {len(artifacts) - len(left)} already measured by this sweep",
+                               "resumed", len(artifacts) - len(left))
+        return left
+
+    def evaluate(self, artifacts: list[Artifact]) -> None:
+        evaluate_step(self.config, self.store, self.run_id, self.specs, artifacts, self.progress, self.fresh, self.tag)
+
+
+def run_sweep(config: SweepConfig, store: Store, on_step: Callable[[Step], None] = lambda step: None,
+              fresh: bool = False) -> list[Artifact]:
+    """Convert, profile on every device, score accuracy, and record. Rerunning the same config resumes: an artifact
+    already profiled on a device (or scored) in an earlier run of this sweep (same key) is not done again unless
+    ``fresh``."""
+    sweep = Sweep(config, store, Progress(on_step), fresh)
+    formats = len(config.formats) * len(config.precisions)
+    sweep.progress.total = len(sweep.specs) * (1 + formats) * (1 + len(config.devices))
+    outcomes = convert_step(sweep.specs, config.formats, config.out, config.convert_settings(), store, sweep.run_id,
+                            sweep.progress)
+    artifacts = [o.artifact for o in outcomes if o.artifact]
+    sweep.progress.total = sweep.progress.done + len(artifacts) * len(config.devices)
+    for name in config.devices:
+        profile_step(store, sweep.run_id, sweep.inventory, name, sweep.todo(artifacts, name), config.profile.plan(),
+                     config.profile.threads, sweep.progress)
+    sweep.evaluate(artifacts)
+    return artifacts
