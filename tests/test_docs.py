@@ -1,5 +1,6 @@
 """The user's pages stay true: the CLI reference matches the help, the README stays a short guide, every relative
 link lands on a file, and no page carries a date (measured history lives in benchmarks/RESULTS.md)."""
+
 import os
 import re
 import subprocess
@@ -26,8 +27,9 @@ def test_cli_reference_is_current():
 def test_cli_reference_ignores_the_terminal_width():
     """The page is the same from a narrow terminal, so it does not depend on who regenerates it."""
     env = {**os.environ, "COLUMNS": "40", "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-m", "mbench.cli.reference"], cwd=ROOT, env=env, capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "mbench.cli.reference"], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
     assert out == reference(main)
 
 
@@ -40,8 +42,9 @@ def test_cli_reference_names_every_command_and_option():
 
 def test_readme_is_a_short_guide():
     lines = (ROOT / "README.md").read_text().splitlines()
-    assert len(lines) <= README_MAX_LINES, f"README.md has {len(lines)} lines; at most {README_MAX_LINES}: move " \
-                                           f"details to a docs/ page"
+    assert len(lines) <= README_MAX_LINES, (
+        f"README.md has {len(lines)} lines; at most {README_MAX_LINES}: move details to a docs/ page"
+    )
 
 
 def _relative_links(page: Path) -> list[str]:

@@ -5,6 +5,7 @@ depends only on the commands' definitions: the usage line is wrapped at a fixed 
 written unwrapped, so the terminal the generator runs in changes nothing (tests/test_docs.py compares the page with a
 fresh run).
 """
+
 from __future__ import annotations
 
 import inspect
@@ -91,9 +92,11 @@ def reference(group: click.Group, name: str = "mbench") -> str:
     """The whole page: a title, a contents list and one section per command."""
     contexts = list(walk(group, name))
     contents = "\n".join(f"- [`{c.command_path}`](#{_anchor(c.command_path)})" for c in contexts)
-    intro = (f"# Command-line reference\n\nGenerated from `{name} --help` and each command's help by `{COMMAND}`; "
-             "`tests/test_docs.py` fails when this page and the help differ. Exit codes: see the "
-             "[README](../README.md#exit-codes).")
+    intro = (
+        f"# Command-line reference\n\nGenerated from `{name} --help` and each command's help by `{COMMAND}`; "
+        "`tests/test_docs.py` fails when this page and the help differ. Exit codes: see the "
+        "[README](../README.md#exit-codes)."
+    )
     return "\n\n".join([intro, contents, *(section(c) for c in contexts)]) + "\n"
 
 
