@@ -23,7 +23,7 @@ from mbench.cli._options import db_option, parse_pair
 def report(output, title, pairs, metric, db):
     """Write a self-contained HTML report of everything in the results database.
 
-    Example: mbench report --db mbench.db -o reports/index.html --pair test-tiny,hed-mobilenetv2
+    Example: mbench report --db mbench.db -o reports/index.html --pair resnet50,xception
     """
     from mbench.report.build import build_page, render_report
     from mbench.store import Store, newest_model_rows
