@@ -88,22 +88,6 @@ def test_median_interval_brackets_the_median_and_noise_is_flagged():
     assert spread.trimmed_mean < spread.mean
 
 
-def test_run_plan_is_the_one_source_of_the_defaults():
-    import click
-
-    from mbench.cli.profile import profile
-    from mbench.sweep.config import ProfileSettings
-
-    assert ProfileSettings().plan() == RunPlan()
-    defaults = {p.name: p.default for p in profile.params}
-    plan = RunPlan()
-    assert (defaults["runs"], defaults["warmup"], defaults["min_seconds"], defaults["max_seconds"],
-            float(defaults["target_ci"]), defaults["burst_seconds"], defaults["burst_runs"], defaults["seed"],
-            defaults["together"]) == (plan.runs, plan.warmup_runs, plan.min_seconds, plan.max_seconds, plan.target_ci,
-                                      plan.burst_seconds, plan.burst_runs, plan.seed, plan.together)
-    assert defaults["threads"] in (None, getattr(click.core, "UNSET", None))  # decided once, in devices/profile.py: the device's setting or default
-
-
 def test_in_rounds_agreeing_halves_stop_runs_whose_interval_is_only_a_little_too_wide():
     """Runs spread so that the quartile's interval is twice the target: the runs alone go on to the budget; halves
     of the rounds that agree stop them; halves apart, or none yet, do not; runs spread far wider go on whatever the

@@ -2,6 +2,8 @@
 file's `profile:` section, with RunPlan's default."""
 import dataclasses
 
+import click
+
 from click.testing import CliRunner
 
 from mbench.cli import main
@@ -16,6 +18,11 @@ def test_every_plan_field_is_a_profile_option_with_its_default():
         assert setting.name in options, f"mbench profile has no option for RunPlan.{setting.name}"
         default = options[setting.name].default
         assert default == setting.default or float(default) == setting.default, setting.name
+
+
+def test_threads_are_decided_by_the_device_not_by_a_default_here():
+    options = {p.name: p for p in profile_command.params}
+    assert options["threads"].default in (None, getattr(click.core, "UNSET", None))  # devices/profile.py decides
 
 
 def test_every_plan_field_is_a_sweep_key_with_its_default():

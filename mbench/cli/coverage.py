@@ -52,13 +52,14 @@ def coverage(model_names, formats, precisions, out, run_on_host, inventory_path,
 def _zoo() -> list[str]:
     from mbench import models
 
-    return [n for n in models.names() if not n.startswith("test-")]
+    return models.names()
 
 
 def _write_page(store, names: list[str], html_path: Path):
     from mbench import models
     from mbench.report.coverage import coverage_frame, matrix_html, standalone_page
     from mbench.report.layers import layer_frame, layer_html
+    from mbench.report.render import write_page
     from mbench.models.conv_variants import layer_names
 
     measurements = store.measurements()
@@ -68,8 +69,7 @@ def _write_page(store, names: list[str], html_path: Path):
     if layers:
         descriptions = {n: models.get(n).description for n in layers}
         fragments.append(layer_html(layer_frame(measurements, layers), descriptions))
-    html_path.parent.mkdir(parents=True, exist_ok=True)
-    html_path.write_text(standalone_page("mbench converter coverage", *fragments))
+    write_page(html_path, standalone_page("mbench converter coverage", *fragments))
     return frame
 
 

@@ -12,7 +12,7 @@ from mbench.accuracy.summary import ACCURACY_METRICS
 from mbench.report import plots, precision, tables
 from mbench.report.headline import Headline, headlines
 from mbench.report.sections import GroupedTable, Section, Table
-from mbench.report.render import render
+from mbench.report.render import render, write_page
 from mbench.store import Store, latest_rows, newest_model_rows
 
 
@@ -124,8 +124,5 @@ def render_report(store: Store, out: Path, title: str = "mbench report", pairs: 
         title=title, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), version=__version__,
         page=page, sections=sections, runs=Table.of_frame(store.runs()),
         plotly_js=plotly.offline.get_plotlyjs() if page and page.plots else "")
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
-    return out
+    return write_page(out, html)
 

@@ -269,7 +269,7 @@ def as_today(sides: dict[tuple, Side], samples: list[SampleSet], run: str) -> di
             continue
         mine = _sets_of(samples, run, key)
         if mine:
-            found[key] = side._replace(value=estimate(Rounds.of(mine[-1]), LATENCY_ESTIMATOR),
+            found[key] = side._replace(value=estimate(Rounds.of(mine[-1])),
                                        estimator=LATENCY_ESTIMATOR, stored_as=side.estimator)
     return found
 

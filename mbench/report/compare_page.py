@@ -6,7 +6,7 @@ from pathlib import Path
 
 from mbench import __version__
 from mbench.report.compare import RunComparison
-from mbench.report.render import render
+from mbench.report.render import render, write_page
 from mbench.report.sections import Table
 
 
@@ -14,7 +14,4 @@ def render_comparison(result: RunComparison, out: Path) -> Path:
     html = render("compare.html.j2",
         result=result, differences=Table.of_frame(result.frame()), version=__version__,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
-    return out
+    return write_page(out, html)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from mbench.report.sections import number_text
 
@@ -17,3 +18,11 @@ def environment():
 
 def render(template: str, **values) -> str:
     return environment().get_template(template).render(**values)
+
+
+def write_page(out: Path | str, html: str) -> Path:
+    """A page written to ``out``, its folder made first; the path written."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    return out
