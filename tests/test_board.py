@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from mbench.devices._process import DeviceError
+from mbench.measure.processes import DeviceError
 from mbench.devices.check import check
 from mbench.devices.inventory import load_inventory
-from mbench.measure import RunPlan
+from mbench.measure.timing import RunPlan
 from mbench.store import Store
 from mbench.sweep import profile_and_record
 from ssh_server import free_port
