@@ -8,7 +8,7 @@ ARTIFACTS ?= artifacts
 REPORT ?= reports/index.html
 DATA ?= data/docs
 
-.PHONY: install demo test clean
+.PHONY: install demo test clean board board-stop
 
 install: $(STAMP)
 
@@ -26,6 +26,14 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# An emulated arm64 board on 127.0.0.1:2222 (devices.yaml: arm64-board), built once (as root) and started;
+# docs/board.md says what it is and costs.
+board: $(STAMP)
+	PIP="$(BIN)/python -m pip" bash board/start.sh
+
+board-stop:
+	bash board/stop.sh
 
 clean:
 	rm -rf $(VENV) $(ARTIFACTS) $(DATA) $(DB) reports/*.html .pytest_cache

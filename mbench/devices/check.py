@@ -10,13 +10,13 @@ from typing import assert_never
 from mbench.measure.processes import DeviceError, tail
 from mbench.devices.inventory import AndroidDevice, Device, Inventory, IOSDevice, LocalDevice, SSHDevice
 
-RUNTIMES = ("onnxruntime", "ai-edge-litert", "coremltools", "torch")
+RUNTIMES = ("onnxruntime", "ai-edge-litert", "executorch", "coremltools", "torch")
 _REMOTE_FACTS = (
     "import json, os, platform, shutil, socket\nfrom importlib import metadata\n"
     "def version(name):\n    try:\n        return metadata.version(name)\n    except Exception:\n"
     "        return 'not installed'\n"
     "print(json.dumps({'hostname': socket.gethostname(), 'os': platform.platform(), 'python': platform.python_version(),"
-    " 'free_disk_bytes': shutil.disk_usage(os.path.expanduser('~')).free,"
+    " 'machine': platform.machine(), 'free_disk_bytes': shutil.disk_usage(os.path.expanduser('~')).free,"
     " 'runtimes': {n: version(n) for n in %r}}))" % (RUNTIMES + ("mbench",),))
 
 Report = list[tuple[str, str]]
@@ -43,7 +43,7 @@ def _gib(value: float) -> str:
 def _local() -> Report:
     from mbench.artifacts import package_versions
 
-    report = [("os", platform.platform()), ("python", platform.python_version()),
+    report = [("os", platform.platform()), ("architecture", platform.machine()), ("python", platform.python_version()),
               ("free disk", _gib(shutil.disk_usage(Path.cwd()).free))]
     return report + [(f"runtime {n}", v) for n, v in package_versions(*RUNTIMES).items()]
 
@@ -57,8 +57,9 @@ def _ssh(device: SSHDevice) -> Report:
         facts = json.loads(output.strip().splitlines()[-1])
     except (ValueError, IndexError):
         raise DeviceError(f"{device.host}: unreadable answer from {device.python}: {tail(output)}") from None
-    report = [("hostname", facts["hostname"]), ("os", facts["os"]), ("python", facts["python"]),
-              ("free disk", _gib(facts["free_disk_bytes"]))]
+    machine = facts["machine"] + (" (emulated here)" if device.emulated else "")
+    report = [("hostname", facts["hostname"]), ("os", facts["os"]), ("architecture", machine),
+              ("python", facts["python"]), ("free disk", _gib(facts["free_disk_bytes"]))]
     return report + [(f"runtime {n}", v) for n, v in facts["runtimes"].items()]
 
 

@@ -112,6 +112,9 @@ class SSHDevice(_Device):
     pythonpath: str | None = None  # where mbench lives on the remote, if not installed in `python`
     cache_dir: str = ".cache/mbench"  # relative to the remote home; artifacts live under <cache_dir>/<sha256>/
     coreml_compute_units: tuple[Literal["CPU_ONLY", "CPU_AND_GPU", "CPU_AND_NE", "ALL"], ...] = ("ALL",)
+    # an instruction set emulated on this machine (board/: qemu-user): its rows keep their latency but are marked,
+    # and left out of headlines, Pareto fronts and regression verdicts (an emulated time is not a device's speed)
+    emulated: bool = False
 
 
 class AndroidDevice(_Device):

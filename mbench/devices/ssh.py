@@ -57,7 +57,13 @@ class SSHHost:
                 *(shlex.quote(word) for word in argv)]
 
     def call(self, argv: list[str], what: str) -> str:
-        return _reached(lambda: run_tool(self.command(argv), self.device.timeout_s, f"{what} on {self.device.host}"))
+        try:
+            return _reached(lambda: run_tool(self.command(argv), self.device.timeout_s, f"{what} on {self.device.host}"))
+        except DeviceError as error:
+            if self.device.emulated and "Connection refused" in str(error):
+                raise DeviceError(f"the emulated board on {self.device.host}:{self.device.port} is not running "
+                                  "(nothing listens there; `make board` starts it)", error.returncode) from None
+            raise
 
     def identity(self) -> dict:
         """hostname, system, uname, python, machine and the CPUs it may use, from the remote's own python."""
@@ -137,6 +143,7 @@ def profile(artifacts: list[Artifact], name: str, device: SSHDevice, plan: RunPl
         identity, unreachable = host.identity(), ""
     except DeviceError as error:
         identity, unreachable = {"hostname": device.host}, str(error)
+    identity = {**identity, "emulated": True} if device.emulated else identity
     threads = threads or identity.get("usable_cpus") or 0
     jobs = []
     for artifact in (a for a in artifacts if a.format in device.formats):

@@ -7,6 +7,7 @@ sink while it loads (base.native_stderr_without, every line dropped), so they ne
 from __future__ import annotations
 
 import platform
+import sys
 
 import numpy as np
 
@@ -15,6 +16,10 @@ from mbench.runners.base import NotRunnableHere, native_stderr_without
 
 COREML_NOT_ON_MACOS = ("not measurable here: this .pte holds a Core ML partition, which ExecuTorch runs only on "
                        "macOS (measure it on a Mac over SSH)")
+
+# e.g. an aarch64 Linux board: ExecuTorch's runtime loads libtorch, and torch's aarch64 wheels on PyPI need CUDA
+# wheels that PyPI does not have for aarch64 (docs/board.md)
+NOT_INSTALLED = "not measurable here: ExecuTorch's runtime (the executorch package) is not installed for %s (%s)"
 
 
 class ExecuTorchRunner:
@@ -26,6 +31,8 @@ class ExecuTorchRunner:
     def load(self, artifact: Artifact, threads: int) -> None:
         if artifact.delegation.get("delegate") == "coreml" and platform.system() != "Darwin":
             raise NotRunnableHere(COREML_NOT_ON_MACOS)
+        if self.version() == "not installed":
+            raise NotRunnableHere(NOT_INSTALLED % (sys.executable, platform.machine()))
         with native_stderr_without(lambda line: True):
             from executorch.extension.pybindings.portable_lib import _unsafe_reset_threadpool
             from executorch.runtime import Runtime

@@ -1,0 +1,70 @@
+"""The emulated arm64 board (board/, `make board`) through the checkout's own devices.yaml entry: real aarch64
+runtimes under qemu-user behind the board's own sshd. Skipped where the board is not running, except in CI
+(.ci/run builds and starts it), where these tests must run."""
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from mbench.measure.processes import DeviceError
+from mbench.devices.check import check
+from mbench.devices.inventory import load_inventory
+from mbench.measure.timing import RunPlan
+from mbench.store import Store
+from mbench.sweep import profile_and_record
+from ssh_server import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+BOARD = "arm64-board"
+# emulation runs a model about 270x slower than this machine: a few runs in one agent per artifact
+FEW = RunPlan(warmup_runs=1, warmup_seconds=0, runs=3, min_seconds=0, max_seconds=2, target_ci=0, processes=1)
+
+
+def checkout_inventory():
+    return load_inventory(ROOT / "devices.yaml")
+
+
+@pytest.fixture(scope="module")
+def board() -> dict:
+    """What `mbench devices check arm64-board` reports, as a dict; skips (fails in CI) when it is not running."""
+    inventory = checkout_inventory()
+    try:
+        return dict(check(BOARD, inventory.get(BOARD), inventory))
+    except DeviceError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{error} -- .ci/run must start the board (make board)")
+        pytest.skip(f"{error} (as root: it builds the board the first time; docs/board.md)")
+
+
+def test_check_reports_an_aarch64_python_and_the_runtimes_that_exist_for_it(board):
+    assert board["architecture"] == "aarch64 (emulated here)" and board["python"].startswith("3.11.")
+    assert board["runtime onnxruntime"] == "1.32.0" and board["runtime ai-edge-litert"] == "1.4.0"
+    assert board["runtime executorch"] == "not installed"
+
+
+def test_profile_on_the_board_measures_aarch64_runtimes_and_marks_the_rows_emulated(board, tiny_artifacts_dir,
+                                                                                    tmp_path):
+    with Store(tmp_path / "board.db") as store:
+        profile_and_record(tiny_artifacts_dir, BOARD, checkout_inventory(), store, FEW)
+        rows = store.measurements()
+    latency = rows[rows.metric == "latency"].set_index("format")
+    assert set(latency.index) == {"onnx", "tflite"} and (latency.status == "ok").all() and (latency.value > 0).all()
+    details = [json.loads(d) for d in latency.details]
+    assert all(d["emulated"] is True and d["machine"] == "aarch64" for d in details)
+    assert latency.loc["tflite", "runtime_version"] == "1.4.0"
+    assert latency.loc["onnx", "runtime_version"] == "1.32.0"
+
+
+def test_a_board_that_is_not_running_says_so_in_check_and_in_its_rows(tiny_artifacts_dir, tmp_path):
+    entry = checkout_inventory().get(BOARD)
+    nobody = tmp_path / "devices.yaml"  # the board's entry on a port nothing listens on
+    fields = {**entry.model_dump(mode="json", exclude_defaults=True), "port": free_port(), "timeout_s": 30}
+    nobody.write_text(f"devices:\n  {BOARD}:\n" + "".join(f"    {k}: {json.dumps(v)}\n" for k, v in fields.items()))
+    inventory = load_inventory(nobody)
+    with pytest.raises(DeviceError, match=rf"the emulated board on 127.0.0.1:{fields['port']} is not running"):
+        check(BOARD, inventory.get(BOARD), inventory)
+    with Store(tmp_path / "down.db") as store:
+        profile_and_record(tiny_artifacts_dir, BOARD, inventory, store, FEW)
+        rows = store.measurements()
+    assert (rows.status == "failed").all() and rows.error.str.contains("is not running").all()
