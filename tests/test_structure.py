@@ -20,6 +20,7 @@ STAGES = [
     ("runners", ["mbench.runners"]),
     ("converters", ["converters"]),
     ("convert", ["mbench.convert"]),
+    ("ops", ["mbench.ops"]),
     ("devices", ["mbench.devices"]),
     ("accuracy", ["mbench.accuracy"]),
     ("sweep", ["mbench.sweep", "mbench.sweep_config", "mbench.sweep_accuracy", "mbench.coverage", "mbench.lab"]),
