@@ -6,6 +6,9 @@ quantization text counts both from the lowered edge program.
 Precisions: fp32; fp16 (the model and its inputs cast to float16 before export: XNNPACK takes fp16 nodes, so I/O is
 float16); int8 static through torchao's PT2E (prepare_pt2e, calibrate, convert_pt2e) with ExecuTorch's
 XNNPACKQuantizer, symmetric per-channel weights, then re-export and lower.
+With ``etrecord`` (the default) an ETRecord is written beside the program (``model.pte.etrecord``): the edge graph
+with each node's debug handle and module stack, which the devtools Inspector needs to place an ETDump's operator
+times in the source model (mbench.ops.executorch).
 """
 from __future__ import annotations
 
@@ -21,11 +24,13 @@ NAME = "executorch.exir.to_edge_transform_and_lower"
 PRECISIONS = frozenset({Precision.FP32, Precision.FP16, Precision.INT8})
 DELEGATES = ("xnnpack", "coreml")
 DELEGATE_CALL = "executorch_call_delegate"
+ETRECORD_SUFFIX = ".etrecord"
 
 
 @dataclass(frozen=True)
 class Options:
     delegate: str = "xnnpack"  # or "coreml" (a Core ML partition: runs on macOS only)
+    etrecord: bool = True  # write the ETRecord beside the .pte (etrecord_path), for per-operator profiles
 
     def __post_init__(self) -> None:
         if self.delegate not in DELEGATES:
@@ -68,9 +73,14 @@ def convert(model, spec: ModelSpec, example, options: Options, out_path: Path, p
         raise ValueError(f"executorch cannot produce {precision.value}")
     model, example = _prepared(model, example, precision, calibration)
     exported = torch.export.export(model, (example,))
-    edge = to_edge_transform_and_lower(exported, partitioner=[_partitioner(options.delegate)])
+    edge = to_edge_transform_and_lower(exported, partitioner=[_partitioner(options.delegate)],
+                                       generate_etrecord=options.etrecord)
     delegation = count_delegation(edge.exported_program().graph_module, options.delegate)
-    out_path.write_bytes(edge.to_executorch().buffer)
+    program = edge.to_executorch()
+    out_path.write_bytes(program.buffer)
+    etrecord_path(out_path).unlink(missing_ok=True)
+    if options.etrecord:
+        program.get_etrecord().save(str(etrecord_path(out_path)))
     with torch.no_grad():
         output = model(example)
     dtype = str(example.dtype).removeprefix("torch.")
@@ -79,6 +89,11 @@ def convert(model, spec: ModelSpec, example, options: Options, out_path: Path, p
     outputs = (TensorInfo(spec.output_names[0], tuple(output.shape), layout, dtype),)
     return Converted(inputs, outputs, f"{_QUANTIZATION[precision]}; {delegation.describe()}",
                      calibrated=precision is Precision.INT8, delegation=delegation.record())
+
+
+def etrecord_path(pte_path: Path) -> Path:
+    """Where the ETRecord of the program at ``pte_path`` lies."""
+    return pte_path.with_name(pte_path.name + ETRECORD_SUFFIX)
 
 
 _QUANTIZATION = {

@@ -22,6 +22,7 @@ STAGES = [
     ("convert", ["mbench.convert"]),
     ("tool output", ["mbench.devices.parsers"]),
     ("measure", ["mbench.measure"]),
+    ("ops", ["mbench.ops"]),
     ("devices", ["mbench.devices"]),
     ("accuracy", ["mbench.accuracy"]),
     ("sweep", ["mbench.sweep"]),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import platform
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -28,7 +29,8 @@ class ExecuTorchRunner:
     def version(self) -> str:
         return package_versions("executorch")["executorch"]
 
-    def load(self, artifact: Artifact, threads: int) -> None:
+    def load(self, artifact: Artifact, threads: int, etdump: bool = False) -> None:
+        """``etdump``: the program also records an ETDump of its runs (``write_etdump``)."""
         if artifact.delegation.get("delegate") == "coreml" and platform.system() != "Darwin":
             raise NotRunnableHere(COREML_NOT_ON_MACOS)
         if self.version() == "not installed":
@@ -38,7 +40,8 @@ class ExecuTorchRunner:
             from executorch.runtime import Runtime
 
             _unsafe_reset_threadpool(threads)
-            self._method = Runtime.get().load_program(str(artifact.path)).load_method("forward")
+            self._program = Runtime.get().load_program(str(artifact.path), enable_etdump=etdump)
+            self._method = self._program.load_method("forward")
         import torch
 
         # The program computes in XNNPACK's pool; torch only wraps inputs and outputs here. Left at its default,
@@ -53,8 +56,13 @@ class ExecuTorchRunner:
         tensors = [torch.from_numpy(np.ascontiguousarray(x, dtype=d)) for x, d in zip(inputs, self._dtypes)]
         return [np.asarray(out.float().numpy()) for out in self._method.execute(tensors)]
 
+    def write_etdump(self, path: Path) -> None:
+        """Every run's events since the program was loaded, as an ETDump file (a debug buffer of none: no
+        intermediate outputs are kept)."""
+        self._program.write_etdump_result_to_file(str(path), str(path.with_suffix(".debug")))
+
     def close(self) -> None:
-        self._method = None
+        self._method = self._program = None
 
 
 def threadpool_size() -> int:

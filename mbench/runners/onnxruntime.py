@@ -1,9 +1,14 @@
 """ONNX Runtime on the CPU execution provider."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from mbench.artifacts import Artifact
+
+
+OPTIMIZED_MODEL = "optimized.onnx"
 
 
 class OnnxRuntimeRunner:
@@ -14,7 +19,9 @@ class OnnxRuntimeRunner:
 
         return onnxruntime.__version__
 
-    def load(self, artifact: Artifact, threads: int) -> None:
+    def load(self, artifact: Artifact, threads: int, profile_dir: Path | None = None) -> None:
+        """``profile_dir``: a session that also writes its profile (``end_profiling``) and the graph it runs
+        (``optimized.onnx``) there, with the same options as the timed one."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -25,11 +32,20 @@ class OnnxRuntimeRunner:
         # CPU from the artifact measured beside it in interleaved rounds (45-60 % of ONNX runs marked descheduled
         # on an idle 2-core host, 2 % with this; it costs about 4 % of a lone run's median there).
         options.add_session_config_entry("session.force_spinning_stop", "1")
+        if profile_dir is not None:
+            options.enable_profiling = True
+            options.profile_file_prefix = str(profile_dir / "ort_profile")
+            options.optimized_model_filepath = str(profile_dir / OPTIMIZED_MODEL)
+            options.log_severity_level = 3  # not its warning that the saved graph suits this machine only
         self._session = ort.InferenceSession(str(artifact.path), options, providers=["CPUExecutionProvider"])
         self._input_names = [i.name for i in self._session.get_inputs()]
 
     def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
         return self._session.run(None, dict(zip(self._input_names, inputs)))
+
+    def end_profiling(self) -> Path:
+        """The profile of every run since the session started (a Chrome trace, JSON)."""
+        return Path(self._session.end_profiling())
 
     def close(self) -> None:
         self._session = None

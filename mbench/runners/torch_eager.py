@@ -25,6 +25,11 @@ class TorchEagerRunner:
         self._model.load_state_dict(torch.load(artifact.path, weights_only=True))
         self._torch = torch
 
+    @property
+    def module(self):
+        """The loaded ``torch.nn.Module``."""
+        return self._model
+
     def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
         with self._torch.inference_mode():
             out = self._model(*(self._torch.from_numpy(x) for x in inputs))

@@ -1,0 +1,72 @@
+"""An ops pass as measurement rows: ``op_ms`` per (module path, op type), ``op_attributed`` per artifact; a pass
+that fails is one ``op_attributed`` row with its error, and the artifact's timed rows are never touched.
+
+``op_ms`` rows keep in ``details``: ``module`` (the path; several joined by ';' where a fused node or a delegate
+block stands for several; '' where the operator could not be placed), ``op_type``, ``nodes`` (the runtime's own
+names), ``where`` (execution provider or delegate), ``placed`` (how it was placed) and ``share`` (of the operators'
+time). The ``op_attributed`` row keeps the whole inference's time (``run_ms``), the operators' (``ops_ms``), the
+pass's own cost (``pass_seconds``) and its notes.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Iterable, Iterator
+
+from mbench.artifacts import Artifact
+from mbench.ops.modules import joined
+from mbench.ops.profile import OpProfile, OpsPlan, profile_ops
+from mbench.results import Context, Measurement, RowKey, describe_error, host_details
+from mbench.runners.base import NotRunnableHere
+from mbench.spec import Status
+
+OP_MS = "op_ms"
+OP_ATTRIBUTED = "op_attributed"
+METRICS = (OP_MS, OP_ATTRIBUTED)
+NODES_KEPT = 50  # node names kept per row; a delegate block or a module called in a loop can have hundreds
+
+
+def op_rows(artifact: Artifact, device: str, profile: OpProfile) -> list[Measurement]:
+    """The pass's rows, heaviest module and op type first."""
+    key = RowKey.of(artifact, device)
+    groups: dict[tuple[str, str], list] = defaultdict(list)
+    for op in profile.ops:
+        groups[joined(op.modules), op.op_type].append(op)
+    rows = []
+    for (module, op_type), ops in sorted(groups.items(), key=lambda item: -sum(op.ms for op in item[1])):
+        ms = sum(op.ms for op in ops)
+        nodes = [name for op in ops for name in op.nodes]
+        details = {"module": module, "op_type": op_type, "nodes": nodes[:NODES_KEPT], "node_count": len(nodes),
+                   "where": joined(op.where for op in ops), "placed": joined(op.placed for op in ops),
+                   "share": round(ms / profile.ops_ms, 6) if profile.ops_ms else None}
+        rows.append(key.row(OP_MS, ms, "ms", _context(artifact, profile, details)))
+    summary = {"run_ms": round(profile.run_ms, 6), "ops_ms": round(profile.ops_ms, 6),
+               "pass_seconds": round(profile.seconds, 3), "notes": list(profile.notes)}
+    return rows + [key.row(OP_ATTRIBUTED, profile.attributed, "fraction", _context(artifact, profile, summary))]
+
+
+def _context(artifact: Artifact, profile: OpProfile, details: dict) -> Context:
+    return Context.of_artifact(artifact, runtime=profile.runtime, runtime_version=profile.version,
+                               threads=profile.threads, warmup_runs=profile.plan.warmup_runs, runs=profile.plan.runs,
+                               details=json.dumps({**host_details(), "pass": "ops", **details}))
+
+
+def failure_row(artifact: Artifact, device: str, status: Status, error: str, threads: int | None = None,
+                plan: OpsPlan = OpsPlan()) -> Measurement:
+    context = Context.of_artifact(artifact, threads=threads, warmup_runs=plan.warmup_runs, runs=plan.runs,
+                                  details=json.dumps({**host_details(), "pass": "ops"}))
+    return RowKey.of(artifact, device).failure(OP_ATTRIBUTED, status, error, context)
+
+
+def ops_pass(artifacts: Iterable[Artifact], threads: int, plan: OpsPlan = OpsPlan(),
+             device: str = "host") -> Iterator[tuple[Artifact, list[Measurement]]]:
+    """The pass on each artifact in this process, yielded as rows as each finishes; an artifact whose runtime has
+    no profiler here is a not_run row, one whose profiling fails a failed row, and the others go on."""
+    for artifact in artifacts:
+        try:
+            rows = op_rows(artifact, device, profile_ops(artifact, threads, plan))
+        except NotRunnableHere as reason:
+            rows = [failure_row(artifact, device, Status.NOT_RUN, str(reason), threads, plan)]
+        except Exception as error:  # noqa: BLE001  (one artifact's failure is a row; the pass goes on)
+            rows = [failure_row(artifact, device, Status.FAILED, describe_error(error), threads, plan)]
+        yield artifact, rows

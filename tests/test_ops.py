@@ -1,0 +1,141 @@
+"""Per-operator profiles on the real runtimes, on a model whose slowest module is known (tests/ops_model.py)."""
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from mbench.convert.pipeline import convert_model
+from mbench.models.sources import spec_from_source
+from mbench.ops.profile import OpsPlan
+from mbench.ops.rows import OP_ATTRIBUTED, OP_MS, ops_pass
+from mbench.ops.xnnpack import Node, line_up
+from mbench.ops.view import module_times, newest_passes, side_by_side, top_modules
+from mbench.results import new_run_id
+from mbench.spec import Format, Status
+from mbench.store import Store
+
+sys.path.insert(0, str(Path(__file__).parent))
+import ops_model  # noqa: E402
+
+RUNTIMES = {"onnx": "onnxruntime", "executorch": "executorch", "pytorch": "torch-eager"}
+
+
+@pytest.fixture(scope="module")
+def wide_artifacts(tmp_path_factory):
+    spec = spec_from_source(ops_model.SOURCE, ops_model.INPUT_SHAPE)
+    out = tmp_path_factory.mktemp("ops-artifacts")
+    formats = [Format.ONNX, Format.EXECUTORCH, Format.TFLITE, Format.COREML]
+    return [c.artifact for c in convert_model(spec, formats, out) if c.artifact]
+
+
+@pytest.fixture(scope="module")
+def profiled(wide_artifacts):
+    return [a for a in wide_artifacts if a.format.value in RUNTIMES]
+
+
+@pytest.fixture(scope="module")
+def stored_pass(profiled, tmp_path_factory):
+    """The pass over the three artifacts, stored and read back."""
+    store = Store(tmp_path_factory.mktemp("ops-db") / "results.db")
+    run = new_run_id()
+    store.start_run(run, "ops (test)")
+    for _, rows in ops_pass(profiled, threads=1, plan=OpsPlan(warmup_runs=2, runs=5)):
+        store.append(run, rows)
+    return newest_passes(store.measurements())
+
+
+def test_every_runtime_is_profiled(stored_pass):
+    summary = stored_pass[stored_pass.metric == OP_ATTRIBUTED]
+    assert dict(zip(summary.format, summary.status)) == {f: "ok" for f in RUNTIMES}, summary.error.tolist()
+    assert dict(zip(summary.format, summary.runtime)) == RUNTIMES
+
+
+@pytest.mark.parametrize("fmt", list(RUNTIMES))
+def test_the_wide_module_takes_the_most_time(stored_pass, fmt):
+    top = top_modules(module_times(stored_pass[stored_pass.format == fmt], depth=1), count=3)
+    assert top.module.iloc[0] == "wide", top
+    assert top.share.iloc[0] > 0.5, top
+
+
+@pytest.mark.parametrize("fmt", list(RUNTIMES))
+def test_nearly_all_time_reaches_a_module(stored_pass, fmt):
+    summary = stored_pass[(stored_pass.metric == OP_ATTRIBUTED) & (stored_pass.format == fmt)]
+    assert summary.value.iloc[0] >= 0.95
+    details = json.loads(summary.details.iloc[0])
+    assert details["ops_ms"] > 0 and details["run_ms"] >= details["ops_ms"] * 0.5 and details["pass_seconds"] > 0
+
+
+def test_op_rows_carry_module_type_and_share(stored_pass):
+    ops = stored_pass[(stored_pass.metric == OP_MS) & (stored_pass.format == "onnx")]
+    details = [json.loads(d) for d in ops.details]
+    assert {"module", "op_type", "nodes", "where", "share"} <= set(details[0])
+    assert any(d["op_type"] == "Conv" and "wide.conv" in d["module"].split(";") for d in details)
+    assert all(d["where"] == "CPUExecutionProvider" for d in details)
+    assert sum(d["share"] for d in details) == pytest.approx(1.0, abs=1e-3)
+    assert (ops.unit == "ms").all() and (ops.value > 0).all()
+
+
+def test_the_root_module_keeps_its_own_ops(stored_pass):
+    eager = stored_pass[(stored_pass.metric == OP_MS) & (stored_pass.format == "pytorch")]
+    assert "(root)" in set(eager.module) and {"wide.conv", "wide.bn", "wide.act"} <= set(eager.module)
+
+
+def test_runtimes_side_by_side_line_up_in_the_same_modules(stored_pass):
+    table = side_by_side(module_times(stored_pass), "ops-model")
+    assert table.index[0] == "wide"
+    assert len(table.columns) == 3 and table.loc["wide"].notna().all()
+
+
+def _only(artifacts, fmt: Format):
+    return next(a for a in artifacts if a.format is fmt)
+
+
+@pytest.mark.skipif(shutil.which("benchmark_model") is not None, reason="a benchmark_model binary is on PATH here")
+def test_litert_without_benchmark_model_is_not_run_and_says_why(wide_artifacts):
+    (_, rows), = ops_pass([_only(wide_artifacts, Format.TFLITE)], threads=1)
+    assert [(r.metric, r.status) for r in rows] == [(OP_ATTRIBUTED, Status.NOT_RUN)]
+    assert "no per-operator timing" in rows[0].error and "benchmark_model" in rows[0].error
+
+
+@pytest.mark.skipif(platform.system() == "Darwin", reason="Core ML runs on macOS")
+def test_coreml_off_macos_is_not_run(wide_artifacts):
+    (_, rows), = ops_pass([_only(wide_artifacts, Format.COREML)], threads=1)
+    assert rows[0].status is Status.NOT_RUN and "macOS" in rows[0].error
+
+
+def test_executorch_without_its_etrecord_is_not_run_and_names_the_file(wide_artifacts, tmp_path):
+    artifact = _only(wide_artifacts, Format.EXECUTORCH)
+    copy = tmp_path / artifact.path.name
+    shutil.copy(artifact.path, copy)
+    (_, rows), = ops_pass([replace(artifact, path=copy)], threads=1)
+    assert rows[0].status is Status.NOT_RUN and f"{copy.name}.etrecord" in rows[0].error
+
+
+def test_a_runtime_that_fails_gives_a_failed_row_and_the_pass_goes_on(wide_artifacts, tmp_path):
+    good = _only(wide_artifacts, Format.ONNX)
+    broken = tmp_path / good.path.name
+    broken.write_bytes(good.path.read_bytes()[:1000])
+    found = list(ops_pass([replace(good, path=broken), good], threads=1, plan=OpsPlan(warmup_runs=0, runs=1)))
+    assert [rows[-1].status for _, rows in found] == [Status.FAILED, Status.OK]
+    assert found[0][1][0].metric == OP_ATTRIBUTED and found[0][1][0].error
+
+
+def test_xnnpack_operators_line_up_with_their_nodes_in_order():
+    nodes = [Node("convolution", ("a.conv",)), Node("_native_batch_norm_legit_no_training", ("a.bn",)),
+             Node("relu", ("a.act",)), Node("max_pool2d", ("pool",)), Node("convolution", ("b",))]
+    placed = line_up(["Transpose (ND, X32) #1", "Convolution (NHWC, F32) IGEMM #1", "Max Pooling (NHWC, F32) #1",
+                      "Fully Connected (NC, F32) GEMM #1", "Transpose (ND, X32) #2"], nodes)
+    assert placed == [(("a.conv", "a.bn", "a.act"), "layout"), (("a.conv", "a.bn", "a.act"), "xnnpack op"),
+                      (("pool",), "xnnpack op"), (("b",), "xnnpack op"), (("b",), "layout")]
+
+
+def test_xnnpack_operators_out_of_order_are_refused():
+    nodes = [Node("convolution", ("a",)), Node("max_pool2d", ("pool",))]
+    assert line_up(["Max Pooling (NHWC, F32) #1", "Convolution (NHWC, F32) IGEMM #1"], nodes) is None
+    assert line_up(["Convolution (NHWC, F32) IGEMM #1"], nodes) is None  # the pool left over cannot be fused
