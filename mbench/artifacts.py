@@ -84,7 +84,7 @@ def manifest_path_for(path: Path) -> Path:
     return path.with_name(path.name + MANIFEST_SUFFIX)
 
 
-def read_manifest(manifest: Path) -> Artifact:
+def read_manifest(manifest: Path | str) -> Artifact:
     """Load an artifact from its manifest; the artifact path is resolved next to the manifest."""
     record = json.loads(Path(manifest).read_text())
     parity = record.pop("parity")

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
+from typing import Any
 from pathlib import Path
 
 from mbench import __version__
@@ -132,8 +133,8 @@ class RowKey:
         return self.row(metric, None, "", context, status, error)
 
     def samples(self, values_ms, **per_run) -> SampleSet:
-        return SampleSet(*self.strings, self.artifact_sha256, tuple(values_ms),
-                         **{name: tuple(values) for name, values in per_run.items()})
+        extras: dict[str, Any] = {name: tuple(values) for name, values in per_run.items()}  # SampleSet.PER_RUN
+        return SampleSet(*self.strings, self.artifact_sha256, tuple(values_ms), **extras)
 
 
 def describe_error(error: BaseException, limit: int = 2000) -> str:

@@ -6,7 +6,7 @@ import sqlite3
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from mbench import __version__
 from mbench.results import Measurement, SampleSet, details_of, git_sha
@@ -110,9 +110,15 @@ class Store:
         where, args = ("WHERE run_id = ? ", (run_id,)) if run_id else ("", ())
         cursor = self._db.execute("SELECT model, format, precision, device, artifact_sha256, values_zlib, run_id, "
                                   f"per_run_zlib FROM samples {where}ORDER BY id", args)
-        return [SampleSet(*row[:5], tuple(_unpacked(row[5])), row[6],
-                          **{k: tuple(v) for k, v in (_unpacked(row[7]) if row[7] else {}).items()})
-                for row in cursor]
+        return [_sample_set(*row) for row in cursor]
+
+
+def _sample_set(model: str, fmt: str, precision: str, device: str, sha256: str, values_zlib: bytes, run_id: str,
+                per_run_zlib: bytes | None) -> SampleSet:
+    """A stored sample set from its row; the per-run extras (SampleSet.PER_RUN) are those that were recorded."""
+    per_run: dict[str, Any] = {name: tuple(values) for name, values in (_unpacked(per_run_zlib) if per_run_zlib
+                                                                         else {}).items()}
+    return SampleSet(model, fmt, precision, device, sha256, tuple(_unpacked(values_zlib)), run_id, **per_run)
 
 
 def _packed(value) -> bytes:

@@ -126,7 +126,7 @@ class Ratio:
 
     def text(self) -> str:
         """'2.54x (2.52-2.55)'; with too few shared rounds for an interval it says so rather than look certain."""
-        if self.low is not None:
+        if self.low is not None and self.high is not None:  # both or neither
             return f"{three_digits(self.value)}x ({three_digits(self.low)}-{three_digits(self.high)})"
         if self.rounds:
             return f"{three_digits(self.value)}x (no interval: {self.rounds} round{'s' * (self.rounds != 1)}, " \

@@ -89,7 +89,7 @@ def enough(samples_ms: list[float] | tuple[float, ...], timed_s: float, plan: Ru
     return timed_s >= max(plan.max_seconds, plan.min_seconds)
 
 
-def timed(step: Callable[[], None]) -> float:
+def timed(step: Callable[[], object]) -> float:
     t0 = time.perf_counter_ns()
     step()
     return (time.perf_counter_ns() - t0) / 1e6
@@ -103,8 +103,9 @@ def _settled(samples: list[float], tolerance: float) -> bool:
     return abs(now - before) <= tolerance * before
 
 
-def warm_up(step: Callable[[], None], plan: RunPlan) -> list[float]:
-    samples, start = [], time.perf_counter()
+def warm_up(step: Callable[[], object], plan: RunPlan) -> list[float]:
+    samples: list[float] = []
+    start = time.perf_counter()
     while True:
         elapsed = time.perf_counter() - start
         minimums = len(samples) >= plan.warmup_runs - 1 and elapsed >= plan.warmup_seconds
