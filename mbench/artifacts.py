@@ -69,7 +69,7 @@ class Artifact:
     def manifest_path(self) -> Path:
         return manifest_path_for(self.path)
 
-    def with_parity(self, parity: Parity) -> "Artifact":
+    def with_parity(self, parity: Parity) -> Artifact:
         return replace(self, parity=parity)
 
     def write_manifest(self) -> Path:

@@ -19,7 +19,7 @@ import math
 import statistics
 import time
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from collections.abc import Callable
 
 from mbench.measure.estimate import LATENCY_QUANTILE
 
@@ -61,7 +61,7 @@ class RunPlan:
                                    "(--apart: it leaves at once; faster, but rows of one profile may then read a "
                                    "moving machine at different times).", off="apart")
 
-    def shared(self, parts: int) -> "RunPlan":
+    def shared(self, parts: int) -> RunPlan:
         """What one of ``parts`` invocations of a device tool is asked for (rounds on Android and iPhone, whose tools
         time a whole invocation): its share of the runs and seconds; each invocation warms up on its own."""
         if parts <= 1:
@@ -159,7 +159,7 @@ class LatencyStats:
     drift: float  # relative change of the median from the first to the second half of the runs
 
     @classmethod
-    def from_samples(cls, samples: list[float] | tuple[float, ...]) -> "LatencyStats":
+    def from_samples(cls, samples: list[float] | tuple[float, ...]) -> LatencyStats:
         if not samples:
             raise ValueError("no samples: a latency needs at least one timed run")
         ordered, n = sorted(samples), len(samples)

@@ -1,7 +1,7 @@
 """The run-to-run comparison as a self-contained HTML page (same styles and sortable tables as the report)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 from mbench import __version__
@@ -13,7 +13,7 @@ from mbench.report.sections import Table
 def render_comparison(result: RunComparison, out: Path) -> Path:
     html = render("compare.html.j2",
         result=result, differences=Table.of_frame(result.frame()), version=__version__,
-        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
