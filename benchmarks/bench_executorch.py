@@ -13,7 +13,7 @@ import argparse
 import os
 import platform
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 from mbench import models
@@ -63,7 +63,7 @@ def main() -> None:
                            args.threads, list(MODELS), command="bench_executorch profile")
         rows = store.measurements()
     rows = rows[rows.format.isin([f.value for f in FORMATS]) & ~(rows.id <= before)]
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = "\n".join([
         "## ExecuTorch (.pte, XNNPACK) against ONNX Runtime and LiteRT (`benchmarks/bench_executorch.py`)", "",
         f"Host: {platform.node()}, {platform.machine()}, {os.cpu_count()} cores, threads {args.threads}, "

@@ -13,7 +13,7 @@ import os
 import shutil
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 from mbench import models
@@ -67,7 +67,7 @@ def main() -> None:
 
 
 def _table(names, local, lab, ray_start) -> str:
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     rows = [f"| {what} | {a:.1f} s | {b:.1f} s | x{a / b:.2f} |"
             for what, a, b in (("conversion phase", local[0], lab[0]), ("whole sweep", local[1], lab[1]))]
     return "\n".join([

@@ -19,7 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 from mbench import models
@@ -105,7 +105,7 @@ def main() -> None:
     shutil.copy(ROOT / "devices.yaml", args.work / "devices.yaml")
     lines = ["## mbench itself: sweep time, overhead, achieved compute (`benchmarks/bench_mbench.py`)", "",
              f"Host: {platform.node()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-             f"{args.threads} threads; {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.", ""]
+             f"{args.threads} threads; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.", ""]
     lines += sweep_lines(args.work)
     artifacts = [a for a in find_artifacts(args.work / "artifacts") if a.format in (Format.ONNX, Format.TFLITE)]
     medians, overhead = overhead_lines(artifacts, args.threads)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import platform
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 CONDITIONS = ("quiet", "quiet again", "busy")
 RUNTIMES = ("onnx", "tflite", "pytorch")
@@ -166,7 +166,7 @@ def held_lines(report: dict) -> list[str]:
 
 def render(report: dict) -> str:
     plan = report["plan"]
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     head = [f"## Repeatability on a busy machine (issue 13), {when}", "",
             f"`benchmarks/bench_repeatability.py --max-seconds {plan['max_seconds']:g}"
             f"{'' if plan.get('together', True) else ' --apart'}`: {platform.machine()}, "

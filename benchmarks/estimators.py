@@ -4,7 +4,7 @@ rounds and marks, to one figure. RESULTS.md holds what each achieved and why the
 from __future__ import annotations
 
 import statistics
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -50,9 +50,12 @@ class Delegation:
     portable_ops: Counter
 
     @property
+    def total_ops(self) -> int:
+        return self.delegated_ops + sum(self.portable_ops.values())
+
+    @property
     def share(self) -> float:
-        total = self.delegated_ops + sum(self.portable_ops.values())
-        return self.delegated_ops / total if total else 0.0
+        return self.delegated_ops / self.total_ops if self.total_ops else 0.0
 
     def record(self) -> dict:
         return {"delegate": self.delegate, "delegated_ops": self.delegated_ops, "share": round(self.share, 4),
@@ -60,7 +63,7 @@ class Delegation:
 
     def describe(self) -> str:
         left = ", ".join(f"{op} x{n}" for op, n in sorted(self.portable_ops.items())) or "none"
-        return (f"{self.delegate} delegate took {self.delegated_ops} of {self.delegated_ops + sum(self.portable_ops.values())} "
+        return (f"{self.delegate} delegate took {self.delegated_ops} of {self.total_ops} "
                 f"ops ({self.share:.0%}); left to portable kernels: {left}")
 
 

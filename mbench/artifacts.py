@@ -69,7 +69,7 @@ class Artifact:
     def manifest_path(self) -> Path:
         return manifest_path_for(self.path)
 
-    def with_parity(self, parity: Parity) -> "Artifact":
+    def with_parity(self, parity: Parity) -> Artifact:
         return replace(self, parity=parity)
 
     def write_manifest(self) -> Path:
@@ -84,7 +84,7 @@ def manifest_path_for(path: Path) -> Path:
     return path.with_name(path.name + MANIFEST_SUFFIX)
 
 
-def read_manifest(manifest: Path) -> Artifact:
+def read_manifest(manifest: Path | str) -> Artifact:
     """Load an artifact from its manifest; the artifact path is resolved next to the manifest."""
     record = json.loads(Path(manifest).read_text())
     parity = record.pop("parity")

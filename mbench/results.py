@@ -9,8 +9,9 @@ import socket
 import subprocess
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from functools import lru_cache
+from typing import Any
 from pathlib import Path
 
 from mbench import __version__
@@ -37,7 +38,7 @@ class Context:
     details: str = "{}"  # JSON: anything else worth keeping (python, platform, cpu)
 
     @classmethod
-    def of_artifact(cls, artifact: Artifact, details: str = "{}", **fields) -> "Context":
+    def of_artifact(cls, artifact: Artifact, details: str = "{}", **fields) -> Context:
         """The artifact's converter, and its source model's hash (``model_hash``) added to ``details``."""
         return cls(converter=artifact.converter, converter_versions=json.dumps(artifact.versions, sort_keys=True),
                    details=with_model_hash(details, artifact.model_hash), **fields)
@@ -115,7 +116,7 @@ class RowKey:
     artifact_sha256: str = ""
 
     @classmethod
-    def of(cls, artifact: Artifact, device: str = "host") -> "RowKey":
+    def of(cls, artifact: Artifact, device: str = "host") -> RowKey:
         return cls(artifact.model, artifact.format, artifact.precision, device, artifact.sha256)
 
     @property
@@ -132,8 +133,8 @@ class RowKey:
         return self.row(metric, None, "", context, status, error)
 
     def samples(self, values_ms, **per_run) -> SampleSet:
-        return SampleSet(*self.strings, self.artifact_sha256, tuple(values_ms),
-                         **{name: tuple(values) for name, values in per_run.items()})
+        extras: dict[str, Any] = {name: tuple(values) for name, values in per_run.items()}  # SampleSet.PER_RUN
+        return SampleSet(*self.strings, self.artifact_sha256, tuple(values_ms), **extras)
 
 
 def describe_error(error: BaseException, limit: int = 2000) -> str:
@@ -143,7 +144,7 @@ def describe_error(error: BaseException, limit: int = 2000) -> str:
 
 
 def new_run_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
 
 
 @lru_cache(maxsize=1)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 if TYPE_CHECKING:
     import torch.nn as nn
@@ -66,7 +67,7 @@ class ModelSpec:
     """What mbench needs to know about a source model: a builder plus the data around it."""
 
     name: str
-    builder: Callable[[], "nn.Module"] = field(repr=False)
+    builder: Callable[[], nn.Module] = field(repr=False)
     inputs: tuple[InputSpec, ...]
     output_names: tuple[str, ...]
     task: str
@@ -74,7 +75,7 @@ class ModelSpec:
     source: str = ""  # registry name, or "path.py:factory" for a user's model
     parity_atol: float = 1e-3
 
-    def build(self) -> "nn.Module":
+    def build(self) -> nn.Module:
         model = self.builder()
         model.eval()
         return model

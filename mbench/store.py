@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
 
 from mbench import __version__
 from mbench.results import Measurement, SampleSet, details_of, git_sha
@@ -45,7 +46,7 @@ SAMPLE_COLUMNS = "run_id, model, format, precision, device, artifact_sha256, uni
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class Store:
@@ -61,7 +62,7 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -95,12 +96,12 @@ class Store:
             f"WHERE instr(r.command, ?) > 0 AND m.metric IN ({marks})", (command_tag, *metrics))
         return set(cursor)
 
-    def measurements(self) -> "pd.DataFrame":
+    def measurements(self) -> pd.DataFrame:
         import pandas as pd
 
         return pd.read_sql_query("SELECT * FROM measurements ORDER BY id", self._db)
 
-    def runs(self) -> "pd.DataFrame":
+    def runs(self) -> pd.DataFrame:
         import pandas as pd
 
         return pd.read_sql_query("SELECT * FROM runs ORDER BY started_at", self._db)
@@ -110,9 +111,15 @@ class Store:
         where, args = ("WHERE run_id = ? ", (run_id,)) if run_id else ("", ())
         cursor = self._db.execute("SELECT model, format, precision, device, artifact_sha256, values_zlib, run_id, "
                                   f"per_run_zlib FROM samples {where}ORDER BY id", args)
-        return [SampleSet(*row[:5], tuple(_unpacked(row[5])), row[6],
-                          **{k: tuple(v) for k, v in (_unpacked(row[7]) if row[7] else {}).items()})
-                for row in cursor]
+        return [_sample_set(*row) for row in cursor]
+
+
+def _sample_set(model: str, fmt: str, precision: str, device: str, sha256: str, values_zlib: bytes, run_id: str,
+                per_run_zlib: bytes | None) -> SampleSet:
+    """A stored sample set from its row; the per-run extras (SampleSet.PER_RUN) are those that were recorded."""
+    per_run: dict[str, Any] = {name: tuple(values) for name, values in (_unpacked(per_run_zlib) if per_run_zlib
+                                                                         else {}).items()}
+    return SampleSet(model, fmt, precision, device, sha256, tuple(_unpacked(values_zlib)), run_id, **per_run)
 
 
 def _packed(value) -> bytes:
@@ -130,8 +137,8 @@ def _row_tuple(run_id: str, now: str, row: Measurement, version: str, sha: str) 
             c.converter_versions, c.threads, c.warmup_runs, c.runs, c.host, c.provenance, c.details, version, sha)
 
 
-def latest_rows(frame: "pd.DataFrame", by: tuple[str, ...] = KEY + ("metric",),
-                metrics: tuple[str, ...] | list[str] | None = None) -> "pd.DataFrame":
+def latest_rows(frame: pd.DataFrame, by: tuple[str, ...] = KEY + ("metric",),
+                metrics: tuple[str, ...] | list[str] | None = None) -> pd.DataFrame:
     """The newest stored row (highest id) for each combination of the ``by`` columns, of ``metrics`` when given."""
     if metrics is not None:
         frame = frame[frame["metric"].isin(metrics)]
@@ -143,7 +150,7 @@ def model_hash_of(details: str) -> str:
     return details_of(details).get("model_hash", "")
 
 
-def newest_model_rows(frame: "pd.DataFrame") -> tuple["pd.DataFrame", "pd.DataFrame"]:
+def newest_model_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per model name, only the rows of its newest source model (the hash of its newest hashed row), so rows of two
     different models that shared a name are never paired; rows that record no hash are kept. Also returns what was
     left out: model, hash kept, older hashes, rows left out."""

@@ -22,7 +22,7 @@ class FakeTools:
         monkeypatch.setenv("MBENCH_FAKE_DIR", str(root))
 
     def add(self, tool: str, contains: str = "", stdout: str = "", stderr: str = "", rc: int = 0,
-            sleep: float = 0, times: int | None = None) -> "FakeTools":
+            sleep: float = 0, times: int | None = None) -> FakeTools:
         """First matching rule answers; ``contains`` is searched in the argv joined by spaces. A rule with ``times``
         answers only the first ``times`` calls it matches; later ones go on to the next rule."""
         executable = self.root / "bin" / tool
@@ -35,7 +35,7 @@ class FakeTools:
         self._save()
         return self
 
-    def otherwise_succeed(self, tool: str) -> "FakeTools":
+    def otherwise_succeed(self, tool: str) -> FakeTools:
         """Calls no rule matches (push, mkdir, rm...) succeed silently instead of failing."""
         self.quiet_success.add(tool)
         self._save()

@@ -5,7 +5,7 @@ import pytest
 from mbench.artifacts import find_artifacts
 from mbench.devices.inventory import load_inventory
 from mbench.measure.timing import RunPlan
-from mbench.spec import Format, Status
+from mbench.spec import Format
 from mbench.store import Store
 from mbench.sweep import profile_and_record
 

@@ -7,7 +7,8 @@ from mbench.artifacts import find_artifacts
 from mbench.cli import main
 from mbench.store import Store
 
-NET = "import torch\ndef build():\n    torch.manual_seed(0)\n    return torch.nn.Sequential(torch.nn.Conv2d(3, {c}, 3), torch.nn.ReLU())\n"
+NET = ("import torch\ndef build():\n    torch.manual_seed(0)\n"
+       "    return torch.nn.Sequential(torch.nn.Conv2d(3, {c}, 3), torch.nn.ReLU())\n")
 
 
 def _convert(tmp_path, source, formats, *extra):

@@ -2,8 +2,9 @@
 
 The document task (every edge-detection artifact on the synthetic test split) stores ``ods_f``, ``ois_f``, ``ap``
 (BSDS edge protocol) and ``corner_iou``, ``detection_rate`` (the phone's corner pipeline); the plug-in tasks store
-``top1`` (class sub-folders) and ``miou`` (images/ and masks/ folders). An artifact this host cannot execute (Core ML off macOS) gets one not_run row per metric with the reason;
-one that fails gets failed rows with the error; the others go on.
+``top1`` (class sub-folders) and ``miou`` (images/ and masks/ folders). An artifact this host cannot execute
+(Core ML off macOS) gets one not_run row per metric with the reason; one that fails gets failed rows with the error;
+the others go on.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterator, assert_never
+from typing import assert_never
+from collections.abc import Callable, Iterator
 
 import numpy as np
 

@@ -28,7 +28,7 @@ class ArtifactPredictor:
     threads: int = 1
     preprocess: Preprocess = field(default_factory=Preprocess)
 
-    def __enter__(self) -> "ArtifactPredictor":
+    def __enter__(self) -> ArtifactPredictor:
         self.runner = runner_for(self.artifact.format)
         self.runner.load(self.artifact, threads=self.threads)
         return self

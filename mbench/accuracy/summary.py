@@ -17,14 +17,14 @@ ODS_MARGIN = 0.02
 IOU_MARGIN = 0.03
 
 
-def latest_accuracy(measurements: "pd.DataFrame") -> "pd.DataFrame":
+def latest_accuracy(measurements: pd.DataFrame) -> pd.DataFrame:
     """The newest ok value of each accuracy metric per (model, format, precision, device): one row each."""
     rows = measurements[measurements.metric.isin(ACCURACY_METRICS) & (measurements.status == "ok")]
     rows = rows.sort_values("id").groupby(["model", "format", "precision", "device", "metric"]).tail(1)
     return rows.pivot_table(index=["model", "format", "precision", "device"], columns="metric", values="value")
 
 
-def deltas_against_pytorch(measurements: "pd.DataFrame") -> "pd.DataFrame":
+def deltas_against_pytorch(measurements: pd.DataFrame) -> pd.DataFrame:
     """Each artifact's accuracy minus the fp32 PyTorch reference of the same model on the same device."""
     table = latest_accuracy(measurements)
     has_reference = {("pytorch", "fp32")} <= set(zip(table.index.get_level_values("format"),
@@ -38,7 +38,7 @@ def deltas_against_pytorch(measurements: "pd.DataFrame") -> "pd.DataFrame":
     return table - aligned
 
 
-def small_vs_large(measurements: "pd.DataFrame", small: str, large: str) -> str:
+def small_vs_large(measurements: pd.DataFrame, small: str, large: str) -> str:
     """One sentence, with numbers, on whether the small model of a declared pair is about as accurate as the large
     one (edge and corner scores)."""
     table = latest_accuracy(measurements)
@@ -56,7 +56,7 @@ def small_vs_large(measurements: "pd.DataFrame", small: str, large: str) -> str:
             f"{IOU_MARGIN} IoU).")
 
 
-def _documents(measurements: "pd.DataFrame", model: str) -> str:
+def _documents(measurements: pd.DataFrame, model: str) -> str:
     """'N ' from the newest fp32 PyTorch ods_f row's context, or '' where it does not say."""
     rows = measurements[(measurements.model == model) & (measurements.format == "pytorch")
                         & (measurements.metric == "ods_f") & (measurements.status == "ok")]

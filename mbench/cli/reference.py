@@ -1,4 +1,5 @@
-"""The command-line reference as Markdown, made from the click help itself: `python -m mbench.cli.reference > docs/cli.md`.
+"""The command-line reference as Markdown, made from the click help itself:
+`python -m mbench.cli.reference > docs/cli.md`.
 
 Every command and sub-command of `mbench` gets its usage line, its help text and a table of its options. The output
 depends only on the commands' definitions: the usage line is wrapped at a fixed width, and help texts and options are

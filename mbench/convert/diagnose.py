@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 # Where converters name the operator they could not handle, most specific first.
 OPERATOR_PATTERNS = (

@@ -11,7 +11,7 @@ import posixpath
 import shlex
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from mbench.artifacts import Artifact
 from mbench.measure.processes import DeviceError, run_tool
@@ -126,7 +126,8 @@ def _why_not(device: AndroidDevice, artifact: Artifact) -> str:
     if artifact.format is Format.EXECUTORCH:
         return EXECUTORCH_MISSING
     if artifact.format not in (Format.TFLITE, Format.ONNX):
-        return f"android devices run .tflite (benchmark_model) and .onnx (onnxruntime_perf_test), not {artifact.format.value}"
+        return ("android devices run .tflite (benchmark_model) and .onnx (onnxruntime_perf_test), "
+                f"not {artifact.format.value}")
     if artifact.format is Format.ONNX and not device.ort_perf_test_binary:
         return "no ort_perf_test_binary in this android entry of the inventory, so ONNX cannot run on it"
     return ""

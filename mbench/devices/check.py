@@ -15,8 +15,9 @@ _REMOTE_FACTS = (
     "import json, os, platform, shutil, socket\nfrom importlib import metadata\n"
     "def version(name):\n    try:\n        return metadata.version(name)\n    except Exception:\n"
     "        return 'not installed'\n"
-    "print(json.dumps({'hostname': socket.gethostname(), 'os': platform.platform(), 'python': platform.python_version(),"
-    " 'machine': platform.machine(), 'free_disk_bytes': shutil.disk_usage(os.path.expanduser('~')).free,"
+    "print(json.dumps({'hostname': socket.gethostname(), 'os': platform.platform(),"
+    " 'python': platform.python_version(), 'machine': platform.machine(),"
+    " 'free_disk_bytes': shutil.disk_usage(os.path.expanduser('~')).free,"
     " 'runtimes': {n: version(n) for n in %r}}))" % (RUNTIMES + ("mbench",),))
 
 Report = list[tuple[str, str]]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mbench.errors import MBenchError
 from mbench import paths
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr
 
@@ -143,7 +143,7 @@ class IOSDevice(_Device):
     signing_identity: str = ""
 
 
-Device = Annotated[Union[LocalDevice, SSHDevice, AndroidDevice, IOSDevice], Field(discriminator="kind")]
+Device = Annotated[LocalDevice | SSHDevice | AndroidDevice | IOSDevice, Field(discriminator="kind")]
 
 
 class Inventory(BaseModel):

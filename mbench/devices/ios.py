@@ -13,7 +13,8 @@ import platform
 import posixpath
 import shutil
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Protocol
+from collections.abc import Iterator
 
 from mbench.artifacts import Artifact
 from mbench.measure.processes import DeviceError, run_tool

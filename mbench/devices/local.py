@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Iterator
+from collections.abc import Iterator
 
 from mbench.artifacts import Artifact
 from mbench.devices.inventory import LocalDevice, usable_cpus

@@ -1,7 +1,8 @@
 """Measure artifacts on a device: each kind of device has its runner; every result comes back as rows."""
 from __future__ import annotations
 
-from typing import Iterator, assert_never
+from typing import assert_never
+from collections.abc import Iterator
 
 from mbench.artifacts import Artifact
 from mbench.devices.inventory import AndroidDevice, Device, Inventory, IOSDevice, LocalDevice, SSHDevice

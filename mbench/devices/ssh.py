@@ -17,7 +17,8 @@ import shlex
 import subprocess
 import tarfile
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
+from collections.abc import Callable, Iterator
 
 from mbench.artifacts import Artifact
 from mbench.measure.processes import DeviceError, connect_attempts, dropped_by_sshd, guarded, run_tool, tail

@@ -26,6 +26,7 @@ import resource
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mbench.artifacts import read_manifest
 from mbench.measure.machine import contention, kernel_view, keep_freed_memory, machine_state, peak_rss_bytes, \
@@ -33,6 +34,10 @@ from mbench.measure.machine import contention, kernel_view, keep_freed_memory, m
 from mbench.measure.timing import RunPlan, warm_up
 from mbench.spec import Format
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from mbench.runners.base import Runner
 
 COMPUTE_UNITS = ("CPU_ONLY", "CPU_AND_GPU", "CPU_AND_NE", "ALL")
 
@@ -65,7 +70,7 @@ class AgentResult:
     grown_burst_runs: int = 0  # the most timed runs of a burst grown once its minimums were met (rounds._grow)
 
 
-def _runner(fmt: Format, compute_units: str):
+def _runner(fmt: Format, compute_units: str) -> Runner:
     from mbench.runners.base import runner_for
 
     if fmt is Format.COREML and compute_units:
@@ -80,15 +85,16 @@ ACTIONS = ("runtime", "load", "warmup", "pin", "burst", "close")
 
 class Server:
     def __init__(self) -> None:
-        self.runner, self.inputs = None, None
+        self.runner: Runner | None = None  # chosen by 'runtime' or 'load'
+        self.inputs: list[np.ndarray] | None = None  # made by 'load'
         # the CPUs mbench may use, as inherited: those the agent is not pinned to are its neighbours (kernel_view)
         self.allowed = frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else frozenset()
 
     def runtime(self, manifest: str, compute_units: str = "") -> dict:
         """The artifact's runtime chosen and imported ahead of 'load' (importing torch takes 1.5 s): agents can do
         this side by side, since nothing is timed yet, and then load one at a time (rounds.py)."""
-        self.runner = _runner(read_manifest(manifest).format, compute_units)
-        return dict(runtime=self.runner.name, runtime_version=self.runner.version())
+        runner = self.runner = _runner(read_manifest(manifest).format, compute_units)
+        return dict(runtime=runner.name, runtime_version=runner.version())
 
     def load(self, manifest: str, threads: int, compute_units: str = "", cpus: list[int] | None = None) -> dict:
         from mbench.runners.base import seeded_inputs
@@ -97,22 +103,29 @@ class Server:
             self.pin(cpus)  # before the runtime starts threads of its own, which inherit the set
         placed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
         artifact = read_manifest(manifest)
-        self.runner = self.runner or _runner(artifact.format, compute_units)
-        self.inputs = seeded_inputs(artifact.inputs, seed=1)
-        reply = dict(runtime=self.runner.name, runtime_version=self.runner.version(), cpus=placed,
+        runner = self.runner = self.runner or _runner(artifact.format, compute_units)
+        inputs = self.inputs = seeded_inputs(artifact.inputs, seed=1)
+        reply = dict(runtime=runner.name, runtime_version=runner.version(), cpus=placed,
                      compute_units=compute_units if artifact.format is Format.COREML else "",
                      environment={**machine_state("before"), "allocator": keep_freed_memory()},
                      rss_before_load_bytes=peak_rss_bytes())
         started = time.perf_counter()
-        self.runner.load(artifact, threads)
+        runner.load(artifact, threads)
         reply["load_ms"] = (time.perf_counter() - started) * 1e3
         started = time.perf_counter()
-        self.runner.run(self.inputs)
+        runner.run(inputs)
         reply["first_ms"] = (time.perf_counter() - started) * 1e3
         return reply
 
+    def _loaded(self) -> tuple[Runner, list[np.ndarray]]:
+        """The runtime holding the artifact and its seeded inputs, as 'load' left them."""
+        if self.runner is None or self.inputs is None:
+            raise RuntimeError("no artifact loaded: send 'load' before 'warmup' or 'burst'")
+        return self.runner, self.inputs
+
     def warmup(self, plan: dict) -> dict:
-        return {"warmup_ms": warm_up(lambda: self.runner.run(self.inputs), RunPlan(**plan))}
+        runner, inputs = self._loaded()
+        return {"warmup_ms": warm_up(lambda: runner.run(inputs), RunPlan(**plan))}
 
     def pin(self, cpus: list[int]) -> dict:
         """Every thread of this process onto ``cpus``, threads it starts later inheriting them: numpy's BLAS pool,
@@ -125,15 +138,19 @@ class Server:
         return {"cpus": sorted(os.sched_getaffinity(0))}
 
     def burst(self, seconds: float, runs: int = 1) -> dict:
-        wall, cpu, wait, starts = [], [], [], []
+        wall: list[float] = []
+        cpu: list[float] = []
+        wait: list[float] = []
+        starts: list[float] = []
+        runner, inputs = self._loaded()
         neighbours = self.allowed - set(os.sched_getaffinity(0)) if self.allowed else frozenset()
         before, begun = kernel_view(neighbours), time.perf_counter()
-        self.runner.run(self.inputs)  # untimed re-warm: another artifact just had the CPUs (caches, thread pools)
+        runner.run(inputs)  # untimed re-warm: another artifact just had the CPUs (caches, thread pools)
         rewarm_ms = (time.perf_counter() - begun) * 1e3
         faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         while len(wall) < runs or time.perf_counter() - begun < seconds:
             waited, c0, starts_at, t0 = run_queue_wait_ns(), time.process_time_ns(), time.time(), time.perf_counter_ns()
-            self.runner.run(self.inputs)
+            runner.run(inputs)
             t1, c1, waited_after = time.perf_counter_ns(), time.process_time_ns(), run_queue_wait_ns()
             wall.append((t1 - t0) / 1e6)
             cpu.append((c1 - c0) / 1e6)

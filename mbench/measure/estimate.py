@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -42,12 +42,12 @@ class Rounds:
                 object.__setattr__(self, name, (empty,) * len(self.values))
 
     @classmethod
-    def measured(cls, values_ms, rounds=(), cpu_ms=(), wait_ms=()) -> "Rounds":
+    def measured(cls, values_ms, rounds=(), cpu_ms=(), wait_ms=()) -> Rounds:
         """Timed runs as measured, with their marks worked out from the CPU times and waits."""
         return cls(tuple(values_ms), tuple(rounds), tuple(mark(values_ms, cpu_ms, wait_ms)))
 
     @classmethod
-    def of(cls, samples: SampleSet) -> "Rounds":
+    def of(cls, samples: SampleSet) -> Rounds:
         """A stored sample set's timed runs with their rounds, marks and processes."""
         return cls(samples.values_ms, samples.rounds, samples.marked, samples.processes)
 
@@ -70,7 +70,7 @@ class Rounds:
             found.setdefault(r, []).append(index)
         return found
 
-    def take(self, indices) -> "Rounds":
+    def take(self, indices) -> Rounds:
         return Rounds(*(tuple(getattr(self, name)[i] for i in indices)
                         for name in ("values", "rounds", "marked", "processes")))
 
@@ -126,7 +126,7 @@ class Ratio:
 
     def text(self) -> str:
         """'2.54x (2.52-2.55)'; with too few shared rounds for an interval it says so rather than look certain."""
-        if self.low is not None:
+        if self.low is not None and self.high is not None:  # both or neither
             return f"{three_digits(self.value)}x ({three_digits(self.low)}-{three_digits(self.high)})"
         if self.rounds:
             return f"{three_digits(self.value)}x (no interval: {self.rounds} round{'s' * (self.rounds != 1)}, " \

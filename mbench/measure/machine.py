@@ -56,7 +56,7 @@ def _read(path: str) -> str:
 
 def machine_state(when: str) -> dict:
     """What can make a number differ between runs: the CPU, its governor and clock, and the load around the run."""
-    state = {f"load_1min_{when}": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
+    state: dict[str, str | float | None] = {f"load_1min_{when}": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
     if when == "before":
         state.update(cpu_model=cpu_model(), cpu_features=cpu_features(), cpu_count=os.cpu_count(),
                      platform=platform.platform(),

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from mbench.errors import MBenchError
 
@@ -34,7 +34,8 @@ class DeviceError(MBenchError, RuntimeError):
 # sshd drops new connections past its MaxStartups (default 10:30:100: 30 % of them once 10 are still
 # authenticating), which a profile reaches when it starts many agents on one machine at once: ssh then exits 255
 # (its own failure: nothing ran there) saying "kex_exchange_identification: read: Connection reset by peer". Such a
-# call is made again, up to CONNECT_ATTEMPTS times in all; a refused or timed-out connection (a host that is down) is not.
+# call is made again, up to CONNECT_ATTEMPTS times in all; a refused or timed-out connection (a host that is down)
+# is not.
 SSH_FAILED = 255
 SSH_DROPPED = ("kex_exchange_identification", "Connection reset by", "Connection closed by")
 CONNECT_ATTEMPTS = 3

@@ -58,7 +58,7 @@ def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance
     stats = LatencyStats.from_samples(result.samples_ms) if result.status == "ok" else None
     units = {"compute_units": result.compute_units} if result.compute_units else {}
     timed = Rounds.measured(result.samples_ms, result.rounds, result.cpu_ms, result.wait_ms) if stats else None
-    seen = {**interference(timed, result, plan), "noise": stats.noise()} if timed else {}
+    seen = {**interference(timed, result, plan), "noise": stats.noise()} if timed and stats else {}
     details = {**(remote or host_details()), **result.environment, **seen, **units}
     context = Context.of_artifact(
         artifact, runtime=result.runtime, runtime_version=result.runtime_version, threads=threads or result.threads,
@@ -67,7 +67,7 @@ def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance
         **({"host": remote["hostname"]} if remote else {}),
     )
     key = RowKey.of(artifact, device)
-    if stats is None:
+    if stats is None or timed is None:  # timed exists exactly when stats does
         return Profile([key.failure("latency", Status(result.status), result.error, context)], [])
     values = [("load_time", result.load_ms, "ms"), ("first_inference", result.first_ms, "ms"),
               ("latency", estimate(timed), "ms"), *latency_values(stats),

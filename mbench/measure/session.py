@@ -32,20 +32,22 @@ class AgentSession:
 
     def ask(self, **command) -> dict:
         """The agent's reply, or a failed reply saying why none came (exit, timeout)."""
+        process = self.process
+        assert process is not None and process.stdin and process.stdout, "first() starts the agent with pipes"
         try:
-            self.process.stdin.write(json.dumps(command) + "\n")
-            self.process.stdin.flush()
-            ready, _, _ = select.select([self.process.stdout], [], [], self.timeout_s)
-            line = self.process.stdout.readline() if ready else ""
+            process.stdin.write(json.dumps(command) + "\n")
+            process.stdin.flush()
+            ready = bool(select.select([process.stdout], [], [], self.timeout_s)[0])
+            line = process.stdout.readline() if ready else ""
         except (BrokenPipeError, OSError):
             line, ready = "", True
         if line:
             return json.loads(line)
         if not ready:
-            self.process.kill()
+            process.kill()
             return {"ok": False, "status": "failed", "error": f"agent gave no answer to {command['do']!r} "
                                                                   f"within {self.timeout_s:.0f} s"}
-        code = self.process.wait(timeout=10)
+        code = process.wait(timeout=10)
         self.log.seek(0)
         return {"ok": False, "status": "failed", "error": f"agent exited {code}: {tail(self.log.read())}"}
 
@@ -59,7 +61,8 @@ class AgentSession:
         self.process.wait()
         for pipe in (self.process.stdin, self.process.stdout):
             try:
-                pipe.close()
+                if pipe is not None:
+                    pipe.close()
             except OSError:
                 pass
         self.log.close()

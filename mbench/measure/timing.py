@@ -19,7 +19,7 @@ import math
 import statistics
 import time
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from collections.abc import Callable
 
 from mbench.measure.estimate import LATENCY_QUANTILE
 
@@ -61,7 +61,7 @@ class RunPlan:
                                    "(--apart: it leaves at once; faster, but rows of one profile may then read a "
                                    "moving machine at different times).", off="apart")
 
-    def shared(self, parts: int) -> "RunPlan":
+    def shared(self, parts: int) -> RunPlan:
         """What one of ``parts`` invocations of a device tool is asked for (rounds on Android and iPhone, whose tools
         time a whole invocation): its share of the runs and seconds; each invocation warms up on its own."""
         if parts <= 1:
@@ -89,7 +89,7 @@ def enough(samples_ms: list[float] | tuple[float, ...], timed_s: float, plan: Ru
     return timed_s >= max(plan.max_seconds, plan.min_seconds)
 
 
-def timed(step: Callable[[], None]) -> float:
+def timed(step: Callable[[], object]) -> float:
     t0 = time.perf_counter_ns()
     step()
     return (time.perf_counter_ns() - t0) / 1e6
@@ -103,8 +103,9 @@ def _settled(samples: list[float], tolerance: float) -> bool:
     return abs(now - before) <= tolerance * before
 
 
-def warm_up(step: Callable[[], None], plan: RunPlan) -> list[float]:
-    samples, start = [], time.perf_counter()
+def warm_up(step: Callable[[], object], plan: RunPlan) -> list[float]:
+    samples: list[float] = []
+    start = time.perf_counter()
     while True:
         elapsed = time.perf_counter() - start
         minimums = len(samples) >= plan.warmup_runs - 1 and elapsed >= plan.warmup_seconds
@@ -158,7 +159,7 @@ class LatencyStats:
     drift: float  # relative change of the median from the first to the second half of the runs
 
     @classmethod
-    def from_samples(cls, samples: list[float] | tuple[float, ...]) -> "LatencyStats":
+    def from_samples(cls, samples: list[float] | tuple[float, ...]) -> LatencyStats:
         if not samples:
             raise ValueError("no samples: a latency needs at least one timed run")
         ordered, n = sorted(samples), len(samples)

@@ -7,7 +7,8 @@ artifact's rounds; what its earlier invocations measured is kept."""
 from __future__ import annotations
 
 import random
-from typing import Callable, TypeVar
+from typing import TypeVar
+from collections.abc import Callable
 
 from mbench.measure.processes import DeviceError
 from mbench.devices.parsers import COMBINED, UnparsableOutput

@@ -9,7 +9,7 @@ import importlib
 import importlib.util
 import sys
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from mbench.errors import MBenchError
 from mbench.spec import ModelSpec

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import pandas as pd
@@ -91,8 +91,8 @@ def _coverage_sections(rows: pd.DataFrame) -> list[Section]:
     if (rows.metric == TOLERANCE_METRIC).any():
         found.append(Section.of_frame(
             "Converter coverage", coverage_frame(rows),
-            "Each model x format x precision of `mbench coverage`: converted, parity within tolerance, runs on this "
-            "host, or failed with the operator and the converter's message."))
+            "Each model x format x precision of `mbench coverage`: converted, parity within tolerance, runs on "
+            "this host, or failed with the operator and the converter's message."))
     layers = [name for name in layer_names() if name in set(rows.model)]
     if layers:
         found.append(Section.of_frame("Layer benchmark", layer_frame(rows, layers),
@@ -121,7 +121,7 @@ def render_report(store: Store, out: Path, title: str = "mbench report", pairs: 
     page = page or build_page(store, pairs, metric)
     sections = [*page.sections, *sections, *page.left_out] if page else list(sections)
     html = render("report.html.j2",
-        title=title, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), version=__version__,
+        title=title, generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), version=__version__,
         page=page, sections=sections, runs=Table.of_frame(store.runs()),
         plotly_js=plotly.offline.get_plotlyjs() if page and page.plots else "")
     return write_page(out, html)

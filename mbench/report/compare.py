@@ -15,8 +15,8 @@ the second run (benchmarks/RESULTS.md has the case that passed before).
 
 Inconclusive: when either run's row is contended (its details say ``contended``: more than 10 % of its timed runs
 were marked as descheduled, the machine's speed swung more than 10 % between rounds, or the CPUs beside the agent's
-were more than 25 % busy, see mbench/measure/interference.py), a change for the worse past the threshold could be the machine
-rather than the artifact. It is then a regression only if it also holds on the unmarked runs alone (at least
+were more than 25 % busy, see mbench/measure/interference.py), a change for the worse past the threshold could be
+the machine rather than the artifact. It is then a regression only if it also holds on the unmarked runs alone (at least
 ``MIN_UNMARKED`` on each side, their medians worse past the threshold and the test significant). On any machine, a
 regression must be past the threshold by more than the swing either run saw (rows record ``round_swing``: a change
 within the machine's own movement during a run cannot be told from it) plus, where a drift was seen, the references'
@@ -173,8 +173,8 @@ def _machine_or_artifact(found: Difference, before, after, pooled, threshold: fl
     margin = (f"the widest an unchanged artifact strayed from the machine's drift ({drift.widest:.0%})" if calm
               else f"the swing ({swing:.0%})")
     seen = ([f"contended {' and '.join(busy)}"] if busy else []) + (
-        [f"the machine moved {drift.change:+.0%} between the runs (median of {drift.references} unchanged artifacts, "
-         f"spread {drift.spread:.0%})"] if moved else []) + (
+        [f"the machine moved {drift.change:+.0%} between the runs "
+         f"(median of {drift.references} unchanged artifacts, spread {drift.spread:.0%})"] if moved else []) + (
         [f"unchanged artifacts strayed up to {drift.widest:.0%} from the machine's drift"] if calm
         else [f"swung up to {swing:.0%} between rounds"])
     why = ", ".join(seen)

@@ -30,12 +30,12 @@ class CellState(str, enum.Enum):
     RUNS = "runs on host"
 
 
-def _latest(rows: "pd.DataFrame", metrics: tuple[str, ...]) -> "pd.DataFrame":
+def _latest(rows: pd.DataFrame, metrics: tuple[str, ...]) -> pd.DataFrame:
     artifact = ("model", "format", "precision")
     return latest_rows(rows, artifact, metrics).set_index(list(artifact))
 
 
-def coverage_frame(measurements: "pd.DataFrame", models: list[str] | None = None) -> "pd.DataFrame":
+def coverage_frame(measurements: pd.DataFrame, models: list[str] | None = None) -> pd.DataFrame:
     """One row per (model, format, precision) of the latest conversion: state, parity, tolerance, latency, error."""
     import pandas as pd
 
@@ -52,7 +52,7 @@ def coverage_frame(measurements: "pd.DataFrame", models: list[str] | None = None
     return frame.sort_values(["model", "format", "precision"]).reset_index(drop=True)
 
 
-def _suspect_operators(frame: "pd.DataFrame") -> "pd.DataFrame":
+def _suspect_operators(frame: pd.DataFrame) -> pd.DataFrame:
     """Where a failure names no operator, suggest those another format's failure of the same model named."""
     failed = frame["state"] == CellState.FAILED.value
     named = frame[failed & (frame["operator"] != "")]
@@ -68,7 +68,7 @@ CELL_COLUMNS = ["model", "format", "precision", "state", "parity_max_abs", "tole
                 "error"]
 
 
-def _cell(key, group: "pd.DataFrame", tolerances, latency, converted_id) -> list:
+def _cell(key, group: pd.DataFrame, tolerances, latency, converted_id) -> list:
     model, fmt, precision = key
     by_metric = group.set_index("metric")
     if "conversion" in by_metric.index:
@@ -116,7 +116,7 @@ def _matrix_cell(cell) -> dict:
     return {"text": text, "colour": STATE_COLOURS[state], "title": cell.error}
 
 
-def matrix_html(frame: "pd.DataFrame") -> str:
+def matrix_html(frame: pd.DataFrame) -> str:
     """Model x (format, precision) states, a legend, and every failure with its operator and message."""
     columns = sorted({(f, p) for f, p in zip(frame["format"], frame["precision"])})
     cells = {(c.model, c.format, c.precision): c for c in frame.itertuples()}

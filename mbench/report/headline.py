@@ -59,8 +59,8 @@ class Headline:
 def headlines(rows: pd.DataFrame, pairs: list[tuple[str, str]] = (), metric: str | None = None,
               samples: list[SampleSet] = ()) -> list[Headline]:
     """One headline per pair with measurements: the pairs declared with the models first (models.headline_pairs),
-    then the pairs asked for. A pair is compared at fp32 (the lower precisions have their own section), so a line never sets one model's int8 against the other's
-    fp32."""
+    then the pairs asked for. A pair is compared at fp32 (the lower precisions have their own section), so a line
+    never sets one model's int8 against the other's fp32."""
     rows = rows[rows.precision == "fp32"]
     declared = headline_pairs()
     found = [headline(rows, p, metric, samples) for p in declared]

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def layer_frame(measurements: "pd.DataFrame", layers: list[str]) -> "pd.DataFrame":
+def layer_frame(measurements: pd.DataFrame, layers: list[str]) -> pd.DataFrame:
     """One row per layer: parameters, MACs, and the latest `latency` (ms, the headline estimate) on the host per
     format; the median where a row was measured before that metric existed."""
     rows = measurements[measurements["model"].isin(layers) & (measurements["status"] == "ok")].sort_values("id")
@@ -26,7 +26,7 @@ def layer_frame(measurements: "pd.DataFrame", layers: list[str]) -> "pd.DataFram
     return frame.rename_axis("layer").reset_index().astype({"parameters": "Int64", "macs": "Int64"}, errors="ignore")
 
 
-def layer_html(frame: "pd.DataFrame", descriptions: dict[str, str] | None = None) -> str:
+def layer_html(frame: pd.DataFrame, descriptions: dict[str, str] | None = None) -> str:
     """The layer table as a self-contained HTML fragment; blank where a format was not measured."""
     columns = [c for c in frame.columns if c != "layer"]
     rows = [(values["layer"], (descriptions or {}).get(values["layer"], ""), [_number(values[c]) for c in columns])

@@ -1,7 +1,7 @@
 """The Pareto front: the points no other point beats on both axes at once."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def pareto_front(points: Sequence[tuple[float, float]], maximize_y: bool) -> list[int]:

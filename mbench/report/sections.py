@@ -29,7 +29,7 @@ class Table:
     rows: list[list[Cell]]
 
     @classmethod
-    def of_frame(cls, frame: pd.DataFrame) -> "Table":
+    def of_frame(cls, frame: pd.DataFrame) -> Table:
         return cls([str(c) for c in frame.columns], [[_cell(v) for v in row] for row in frame.itertuples(index=False)])
 
     @property
@@ -56,7 +56,7 @@ class GroupedTable:
     groups: list[Group]
 
     @classmethod
-    def of_groups(cls, columns: list[str], groups: list[tuple[str, pd.DataFrame]]) -> "GroupedTable":
+    def of_groups(cls, columns: list[str], groups: list[tuple[str, pd.DataFrame]]) -> GroupedTable:
         return cls([str(c) for c in columns], [Group(summary, Table.of_frame(frame).rows) for summary, frame in groups])
 
     def __len__(self) -> int:
@@ -73,7 +73,7 @@ class Section:
     findings: tuple[str, ...] = ()  # sentences drawn as a list above the table
 
     @classmethod
-    def of_frame(cls, title: str, frame: pd.DataFrame, note: str = "", findings: tuple[str, ...] = ()) -> "Section":
+    def of_frame(cls, title: str, frame: pd.DataFrame, note: str = "", findings: tuple[str, ...] = ()) -> Section:
         return cls(title, Table.of_frame(frame), note, tuple(findings))
 
     @property

@@ -6,7 +6,8 @@ import os
 import sys
 import tempfile
 from contextlib import contextmanager
-from typing import Callable, Iterator, Protocol, assert_never
+from typing import Protocol, assert_never
+from collections.abc import Callable, Iterator
 
 import numpy as np
 

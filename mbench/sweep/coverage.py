@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from mbench.convert.parity import relative_tolerance, tolerance
 from mbench.measure.timing import RunPlan
@@ -51,15 +52,15 @@ def tolerance_row(spec: ModelSpec, precision: Precision, scale: float) -> Measur
 class HostRun:
     """Where and how to run each converted artifact a few times; None in ``record_coverage`` skips it."""
 
-    inventory: "Inventory"
+    inventory: Inventory
     device: str = "host"
     plan: RunPlan = HOST_RUN_PLAN
     threads: int | None = None
 
 
 def record_coverage(specs: list[ModelSpec], formats: list[Format], precisions: list[Precision], out_dir: Path,
-                    store: "Store", host_run: HostRun | None = None,
-                    on_outcome: Callable[["Conversion"], None] | None = None, on_result=None) -> None:
+                    store: Store, host_run: HostRun | None = None,
+                    on_outcome: Callable[[Conversion], None] | None = None, on_result=None) -> None:
     """Convert every model to every format at every precision, store tolerances, then run on the host if asked."""
     from mbench.convert.pipeline import ConvertSettings
     from mbench.results import new_run_id

@@ -6,7 +6,7 @@ artifacts an earlier run of the same sweep already measured or scored, so that a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 from mbench.artifacts import Artifact
 from mbench.devices.inventory import Inventory, load_inventory

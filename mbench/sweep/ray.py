@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from mbench.artifacts import Artifact
 from mbench.convert.pipeline import Conversion, convert_one
