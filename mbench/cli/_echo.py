@@ -62,7 +62,8 @@ def echo_profile(artifact, profile) -> None:
                + (click.style(f"  CONTENDED: {interference_phrase(*machine_seen(found))}", fg="red")
                   if found.get("contended") else "")
                + (click.style(f"  NOISY: {found['noise']}", fg="yellow") if found.get("noise") else "")
-               + (click.style("  EMULATED: not this device's speed", fg="yellow") if found.get("emulated") else ""))
+               + (click.style("  EMULATED: not this device's speed", fg="yellow") if found.get("emulated") else "")
+               + (click.style(f"  few runs: {found['few_runs']}", fg="yellow") if found.get("few_runs") else ""))
 
 
 def echo_ratios(pair: tuple[str, str], lines, timed: list[str]) -> None:

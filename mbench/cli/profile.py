@@ -7,8 +7,9 @@ from mbench import paths
 
 import click
 
-from mbench.cli._echo import echo_profile, echo_ratios
+from mbench.cli._echo import echo_ratios
 from mbench.cli._options import db_option, parse_pair, plan_options
+from mbench.cli._progress import profile_progress
 
 
 @click.command(name="profile")
@@ -22,15 +23,20 @@ from mbench.cli._options import db_option, parse_pair, plan_options
                    "remote device every CPU it reports].")
 @plan_options
 @click.option("--pair", "pairs", multiple=True, callback=parse_pair, metavar="A,B",
-              help="At the end, also print model A's latency over model B's, paired over this run's rounds "
-                   "(repeatable); the pairs declared with the models are printed whenever both were profiled.")
+              help="Measure models A and B in the same rounds and, at the end, print A's latency over B's, paired "
+                   "over those rounds (repeatable); the pairs declared with the models are always measured "
+                   "together and printed whenever both were profiled.")
 @db_option
 def profile(artifacts_dir, device, inventory_path, model_filter, threads, plan, pairs, db):
     """Measure load time, first inference, latency statistics and peak memory of every artifact on a device.
 
     Minimums follow LiteRT benchmark_model: warm up for at least 0.5 s, then at least 50 runs and 1 s; then
     warm-up goes on until timings settle and runs go on until the headline (p10) is known within --target-ci or
-    --max-seconds is spent. On the host all artifacts are measured in interleaved rounds (--processes warm agents
+    --max-seconds is spent (which ends them even before the minimums: the line then says `few runs`). On the host
+    and SSH machines artifacts compared with each other (a model's formats and precisions, the declared pairs and
+    --pair) form a group, groups run one after another with at most --max-agents agents alive (fewer where memory
+    is short: fewer processes per artifact, or a split group, said on its rows), and a group's artifacts are
+    measured in interleaved rounds (--processes warm agents
     per artifact taking its bursts in turn, a short burst each per round, in a seeded shuffled order), so a slow
     phase of the machine falls on all of them alike and no one process's bias decides a figure. Every raw sample
     is stored with its round and the agent's CPU time; runs that were clearly descheduled are marked, and a row
@@ -49,6 +55,7 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, plan, 
     Example: mbench profile artifacts/ --model net --model net-v2 --pair net,net-v2
     """
     from mbench.devices.inventory import load_inventory
+    from mbench.measure.groups import Grouping
     from mbench.models import headline_pairs
     from mbench.report.headline import run_ratios
     from mbench.store import Store
@@ -56,8 +63,10 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, plan, 
 
     inventory = load_inventory(inventory_path)
     with Store(db) as store:
-        run_id, written = profile_and_record(artifacts_dir, device, inventory, store, plan, threads,
-                                             list(model_filter), on_result=echo_profile)
+        with profile_progress() as shown:
+            run_id, written = profile_and_record(artifacts_dir, device, inventory, store, plan, threads,
+                                                 list(model_filter), on_result=shown.result,
+                                                 grouping=Grouping(tuple(pairs), shown.group))
         rows, samples = store.measurements(), store.samples(run_id)
     click.echo(f"{written} rows stored in {db} (run {run_id})")
     mine = rows[rows.run_id == run_id]

@@ -1,12 +1,11 @@
 """`mbench run`."""
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import click
 
-
+from mbench.cli._progress import sweep_progress
 
 
 @click.command(name="run")
@@ -31,7 +30,7 @@ def run(config_path, fresh, executor, address, quiet):
     from mbench.sweep.config import load_sweep_config
 
     config = load_sweep_config(config_path)
-    with Store(config.db) as store, _progress_bar(quiet) as show:
+    with Store(config.db) as store, sweep_progress(quiet) as show:
         if executor == "ray":
             from mbench.sweep.ray import run_sweep_ray
 
@@ -44,20 +43,6 @@ def run(config_path, fresh, executor, address, quiet):
                + (f"; report {report}" if report else ""))
     for headline in page.headlines if page else []:
         click.echo(headline.sentence)
-
-
-@contextlib.contextmanager
-def _progress_bar(quiet: bool):
-    """A progress bar for the sweep's steps; yields the callback that moves it."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-        TimeRemainingColumn
-
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("ETA"), TimeRemainingColumn()]
-    with Progress(*columns, disable=quiet, transient=False) as progress:
-        task = progress.add_task("sweep", total=None)
-        yield lambda step: progress.update(task, description=f"{step.what}: {step.outcome}", completed=step.done,
-                                           total=step.total)
 
 
 command = run

@@ -1,5 +1,6 @@
-"""The host itself: each artifact is measured by its own warm agent process, all of them in interleaved rounds
-(measure/rounds.py), each agent pinned to the CPUs ``placement`` picks."""
+"""The host itself: each artifact is measured by its own warm agent processes, in interleaved rounds with the
+artifacts it is compared with (measure/groups.py, measure/rounds.py), each agent pinned to the CPUs ``placement``
+picks."""
 from __future__ import annotations
 
 import os
@@ -8,7 +9,8 @@ from collections.abc import Iterator
 
 from mbench.artifacts import Artifact
 from mbench.devices.inventory import LocalDevice, usable_cpus
-from mbench.measure.rounds import Job, measure_in_rounds
+from mbench.measure.groups import Grouping, measure_in_groups
+from mbench.measure.rounds import Job
 from mbench.measure.rows import Profile, result_rows
 from mbench.measure.timing import RunPlan
 
@@ -28,10 +30,13 @@ def placement(threads: int) -> list[int] | None:
     return allowed[-threads:] if threads < len(allowed) else allowed
 
 
-def profile(artifacts: list[Artifact], name: str, device: LocalDevice, plan: RunPlan,
-            threads: int) -> Iterator[tuple[Artifact, Profile]]:
-    """Every artifact the host can run, in interleaved rounds; each yielded as it finishes."""
+def profile(artifacts: list[Artifact], name: str, device: LocalDevice, plan: RunPlan, threads: int,
+            grouping: Grouping = Grouping()) -> Iterator[tuple[Artifact, Profile]]:
+    """Every artifact the host can run, in interleaved rounds, group after group (measure/groups.py) under the
+    plan's cap on agents and this machine's available memory; each yielded as it finishes."""
     jobs = [Job(a, str(a.manifest_path)) for a in artifacts if a.format in device.formats]
-    for track in measure_in_rounds(jobs, agent_argv(), plan, threads, placement(threads), device.timeout_s):
+    for track, batch in measure_in_groups(jobs, agent_argv(), plan, threads, placement(threads), device.timeout_s,
+                                          grouping):
         artifact = track.job.artifact
-        yield artifact, result_rows(artifact, name, track.result, PROVENANCE, threads=threads, plan=plan)
+        yield artifact, result_rows(artifact, name, track.result, PROVENANCE, threads=threads, plan=batch.plan,
+                                    notes=batch.notes)

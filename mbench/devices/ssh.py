@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterator
 from mbench.artifacts import Artifact
 from mbench.measure.processes import DeviceError, connect_attempts, dropped_by_sshd, guarded, run_tool, tail
 from mbench.measure.agent import AgentResult
-from mbench.measure.rounds import Job, measure_in_rounds
+from mbench.measure.groups import Grouping, measure_in_groups
+from mbench.measure.rounds import Job
 from mbench.devices.inventory import SSHDevice
 from mbench.measure.rows import Profile, result_rows
 from mbench.measure.timing import RunPlan
@@ -135,9 +136,10 @@ def _units(device: SSHDevice, artifact: Artifact, identity: dict) -> list[str]:
 
 
 def profile(artifacts: list[Artifact], name: str, device: SSHDevice, plan: RunPlan,
-            threads: int | None) -> Iterator[tuple[Artifact, Profile]]:
+            threads: int | None, grouping: Grouping = Grouping()) -> Iterator[tuple[Artifact, Profile]]:
     """Each artifact (each Core ML compute unit on a Mac) through its own remote agent in serve mode, all in
-    interleaved rounds (measure/rounds.py); failures become rows. Without ``threads``, all the CPUs the remote
+    interleaved rounds group after group under the plan's cap on agents (measure/groups.py; the remote's memory is
+    not read); failures become rows. Without ``threads``, all the CPUs the remote
     says it may use: it is the machine under test, with nothing of mbench's beside the agent."""
     host = SSHHost(device)
     try:
@@ -162,6 +164,7 @@ def profile(artifacts: list[Artifact], name: str, device: SSHDevice, plan: RunPl
             else:
                 jobs.append(Job(artifact, manifest, units, label))
     argv = host.command([*host.python(), "-m", "mbench.measure.agent"])
-    for track in measure_in_rounds(jobs, argv, plan, threads, None, device.timeout_s):
+    for track, batch in measure_in_groups(jobs, argv, plan, threads, None, device.timeout_s, grouping, lambda: None):
         job = track.job
-        yield job.artifact, result_rows(job.artifact, job.label, track.result, PROVENANCE, identity, threads, plan)
+        yield job.artifact, result_rows(job.artifact, job.label, track.result, PROVENANCE, identity, threads,
+                                        batch.plan, batch.notes)

@@ -193,17 +193,37 @@ def _pace(tracks: list[Track], plan: RunPlan) -> None:
     """Each track's runs per burst, so that every artifact meets the plan's minimums (``plan.runs`` runs and
     ``plan.min_seconds`` of them) in the same round: the one that needs most rounds at bursts of
     ``plan.burst_seconds`` (of at least ``plan.burst_runs``) sets their number, the others take just the runs that
-    bring them to theirs by then. A round then costs what the artifacts need rather than ``burst_seconds`` each, as
-    timing them one after another would. Run times are the median of each first process's warm-up runs; where one
+    bring them to theirs by then; an artifact whose budget affords fewer runs than the minimums counts only those
+    (it stops at its budget with few runs, timing.few_runs). A round then costs what the artifacts need rather
+    than ``burst_seconds`` each, as timing them one after another would. Run times are the median of each first process's warm-up runs; where one
     is missing, bursts keep to ``burst_seconds``."""
     typical = [_typical_ms(t) for t in tracks]
     if not tracks or not all(ms and ms > 0 for ms in typical):
         return
-    need = [max(plan.runs, math.ceil(plan.min_seconds * 1e3 / ms)) for ms in typical]
+    need = [min(max(plan.runs, math.ceil(plan.min_seconds * 1e3 / ms)), _affordable(ms, plan)) for ms in typical]
     usual = [max(plan.burst_runs, math.ceil(plan.burst_seconds * 1e3 / ms)) for ms in typical]
     rounds = max(math.ceil(n / u) for n, u in zip(need, usual))
     for track, n in zip(tracks, need):
         track.result.burst_runs = max(plan.burst_runs, math.ceil(n / rounds))
+
+
+def _affordable(ms: float, plan: RunPlan) -> int:
+    """Timed runs of ``ms`` each that the plan's budget holds (at least one)."""
+    return max(1, math.floor(plan.max_seconds * 1e3 / ms))
+
+
+def _burst(track: Track, plan: RunPlan) -> dict:
+    """The next burst's size: one run once settled, else the grown, paced or plan's burst, never (where the run
+    time is known) more runs than the artifact's budget has left, which ends its timed runs (timing.enough)."""
+    if track.settled:
+        return dict(seconds=0, runs=1)
+    ms = _typical_ms(track)
+    left = max(plan.max_seconds - track.timed_s, 0) * 1e3
+    if track.grown_runs or track.paced_runs:
+        runs = track.grown_runs or track.paced_runs
+        return dict(seconds=0, runs=min(runs, max(1, math.ceil(left / ms))) if ms else runs)
+    return dict(seconds=min(plan.burst_seconds, left / 1e3), runs=plan.burst_runs if not ms or
+                ms * plan.burst_runs <= left else max(1, math.ceil(left / ms)))
 
 
 OVERHEAD_SHARE = 0.2  # of a round, at most this much for re-warm runs and settled artifacts' runs (_grow)
@@ -224,7 +244,7 @@ def _grow(tracks: list[Track], plan: RunPlan) -> None:
     share = fixed * (1 / OVERHEAD_SHARE - 1) / len(going)
     for track in going:
         if len(track.result.samples_ms) >= plan.runs and track.timed_s >= plan.min_seconds:
-            left = (max(plan.max_seconds, plan.min_seconds) - track.timed_s) * 1e3
+            left = (plan.max_seconds - track.timed_s) * 1e3
             runs = max(1, math.ceil(min(share, left) / typical[id(track)]))
             track.grown_runs = runs if runs > (track.paced_runs or plan.burst_runs) else 0
             track.result.grown_burst_runs = max(track.result.grown_burst_runs, track.grown_runs)
@@ -259,13 +279,7 @@ def _rounds(active: list[Track], plan: RunPlan) -> Iterator[Track]:
     while active:
         order = rng.sample(active, len(active))
         for position, track in enumerate(order):
-            if track.settled:
-                burst = dict(seconds=0, runs=1)
-            elif track.grown_runs or track.paced_runs:
-                burst = dict(seconds=0, runs=track.grown_runs or track.paced_runs)
-            else:
-                burst = dict(seconds=plan.burst_seconds, runs=plan.burst_runs)
-            reply = track.sessions[track.turn].ask(do="burst", **burst)
+            reply = track.sessions[track.turn].ask(do="burst", **_burst(track, plan))
             if track.take(reply, ()):
                 track.add_burst(reply, number, position)
         for track in order:

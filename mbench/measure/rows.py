@@ -12,7 +12,7 @@ from mbench.measure.agent import AgentResult
 from mbench.devices.parsers import ToolRun
 from mbench.measure.estimate import LATENCY_ESTIMATOR, Rounds, estimate
 from mbench.measure.interference import contended, neighbour_busy
-from mbench.measure.timing import LatencyStats, RunPlan
+from mbench.measure.timing import LatencyStats, RunPlan, few_runs
 from mbench.results import Context, Measurement, RowKey, SampleSet, host_details
 from mbench.spec import Status
 
@@ -50,16 +50,17 @@ def latency_values(stats: LatencyStats) -> list[tuple[str, float, str]]:
 
 def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance: str,
                 remote: dict | None = None, threads: int | None = None,
-                plan: RunPlan | None = None) -> Profile:
+                plan: RunPlan | None = None, notes: dict | None = None) -> Profile:
     """Rows for one agent result: load, first inference, ``latency`` (the headline estimate, estimate.py) with the
     other latency statistics, and memory; or one row with the reason. ``remote`` is the identity of the machine the
     agent ran on (hostname, uname...) when it is not this one; ``threads`` is the thread count as decided by the
-    caller (stored as decided, not as the agent echoed it)."""
+    caller (stored as decided, not as the agent echoed it); ``notes`` is what the details say of the group it was
+    measured in (measure/groups.py)."""
     stats = LatencyStats.from_samples(result.samples_ms) if result.status == "ok" else None
     units = {"compute_units": result.compute_units} if result.compute_units else {}
     timed = Rounds.measured(result.samples_ms, result.rounds, result.cpu_ms, result.wait_ms) if stats else None
     seen = {**interference(timed, result, plan), "noise": stats.noise()} if timed and stats else {}
-    details = {**(remote or host_details()), **result.environment, **seen, **units}
+    details = {**(remote or host_details()), **result.environment, **seen, **units, **(notes or {})}
     context = Context.of_artifact(
         artifact, runtime=result.runtime, runtime_version=result.runtime_version, threads=threads or result.threads,
         warmup_runs=len(result.warmup_ms) + 1 if result.status == "ok" else None,
@@ -99,6 +100,7 @@ def interference(timed: Rounds, result: AgentResult, plan: RunPlan | None) -> di
             seen["grown_burst_runs"] = result.grown_burst_runs
         if plan.together:
             seen["rounds_together"] = True
+        seen["few_runs"] = few_runs(len(result.samples_ms), sum(result.samples_ms) / 1e3, plan) or None
     for name in ("procs_running", "load_1min", "steal_share", "psi_some_share", "faults_per_run"):
         values = [k[name] for k in kernel if name in k]
         if values:

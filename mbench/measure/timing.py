@@ -3,8 +3,9 @@
 Minimums follow LiteRT benchmark_model: warm up for at least one run and 0.5 s, then time at least 50 runs and at
 least 1 s. Beyond those, warm-up goes on until timings settle, and timed runs go on until the 95 % confidence
 interval of the quantile the headline reports (estimate.LATENCY_QUANTILE, the 10th percentile) is narrower than
-``target_ci`` of it, or the time budget ends. A low quantile's interval narrows sooner than the median's on a
-machine whose speed swings: its fast mode is dense, its middle is not.
+``target_ci`` of it. The time budget (``max_seconds``) ends timed runs whatever else holds, the minimums included:
+a slow model's row then keeps the runs it got and says so (``few_runs``). A low quantile's interval narrows sooner
+than the median's on a machine whose speed swings: its fast mode is dense, its middle is not.
 
 In interleaved rounds that interval, which takes the runs as independent, is the wrong yardstick: runs of one round
 share the machine's phase, and runs spread over minutes of a moving machine widen it without making the estimate
@@ -43,7 +44,8 @@ class RunPlan:
     warmup_seconds: float = setting(0.5, "Minimum warm-up time.", ge=0)
     runs: int = setting(50, "Minimum timed runs.", ge=1)
     min_seconds: float = setting(1.0, "Minimum time spent in timed runs.", ge=0)
-    max_seconds: float = setting(20.0, "Time budget per artifact for timed runs once the minimums are met.", ge=0)
+    max_seconds: float = setting(20.0, "Time budget per artifact for its timed runs: it ends them even before the "
+                                       "minimums, and the row then says how few runs it got.", ge=0)
     target_ci: float = setting(0.01, "Stop when the 95 % interval of the headline quantile (p10) is this narrow "
                                      "relative to it (1% or 0.01; 0: fixed runs).", ge=0, lt=1)
     settle_tolerance: float = setting(0.05, "Warm-up ends when consecutive window medians differ by less than this "
@@ -60,6 +62,12 @@ class RunPlan:
                                    "every artifact's does, so all rows cover the same stretch of the machine "
                                    "(--apart: it leaves at once; faster, but rows of one profile may then read a "
                                    "moving machine at different times).", off="apart")
+    max_agents: int = setting(24, "Most agent processes alive at once on the host or an SSH machine: artifacts "
+                                  "compared with each other (a model's formats and precisions, the pairs) share "
+                                  "rounds as one group, groups run one after another, and a group needing more "
+                                  "runs with fewer processes per artifact, or is split.", ge=1)
+    memory_margin_gb: float = setting(2.0, "On the host, a group starts no more agents than fit in the memory "
+                                           "the OS reports available (MemAvailable) less this margin.", ge=0)
 
     def shared(self, parts: int) -> RunPlan:
         """What one of ``parts`` invocations of a device tool is asked for (rounds on Android and iPhone, whose tools
@@ -76,6 +84,8 @@ def enough(samples_ms: list[float] | tuple[float, ...], timed_s: float, plan: Ru
     (the quantile the headline ``latency`` reports) is narrow enough (or adaptive stopping is off), or the budget is
     spent. In rounds, ``halves`` gives how far apart the estimates over even and odd rounds are (None: too few
     rounds); agreeing within ``target_ci`` they stop an artifact whose interval is within ``HALVES_CI`` times it."""
+    if timed_s >= plan.max_seconds:
+        return True
     if len(samples_ms) < max(plan.runs, 1):
         return False
     if timed_s >= plan.min_seconds:
@@ -86,7 +96,17 @@ def enough(samples_ms: list[float] | tuple[float, ...], timed_s: float, plan: Ru
             apart = halves()
             if apart is not None and apart <= plan.target_ci:
                 return True
-    return timed_s >= max(plan.max_seconds, plan.min_seconds)
+    return False
+
+
+def few_runs(runs: int, timed_s: float, plan: RunPlan) -> str:
+    """What a row says where the budget ended its timed runs before the plan's minimums: '3 of 50 wanted' (or the
+    seconds, where the runs were enough); '' where the minimums were met."""
+    if runs < plan.runs:
+        return f"{runs} of {plan.runs} wanted"
+    if timed_s < plan.min_seconds and timed_s >= plan.max_seconds:
+        return f"{timed_s:.2f} s of {plan.min_seconds:g} s wanted"
+    return ""
 
 
 def timed(step: Callable[[], object]) -> float:

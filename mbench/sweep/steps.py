@@ -17,6 +17,7 @@ from mbench.artifacts import Artifact, find_artifacts
 from mbench.convert.pipeline import Conversion, ConvertSettings, conversion_rows, convert_model
 from mbench.devices.inventory import Inventory
 from mbench.devices.profile import profile_each
+from mbench.measure.groups import Grouping, GroupStart
 from mbench.measure.rows import Profile
 from mbench.measure.timing import RunPlan
 from mbench.results import Measurement, new_run_id
@@ -95,11 +96,11 @@ def stamped(profile: Profile, started: float, finished: float) -> Profile:
     return Profile([stamp(row) for row in profile.rows], profile.samples)
 
 
-def measured(artifacts: list[Artifact], name: str, inventory: Inventory, plan: RunPlan,
-             threads: int | None) -> Iterator[tuple[Artifact, Profile]]:
+def measured(artifacts: list[Artifact], name: str, inventory: Inventory, plan: RunPlan, threads: int | None,
+             grouping: Grouping = Grouping()) -> Iterator[tuple[Artifact, Profile]]:
     """Each artifact's profile on device ``name``, stamped with when it was measured, as each finishes."""
     started = time.time()
-    for artifact, profile in profile_each(artifacts, name, inventory.get(name), plan, threads, inventory):
+    for artifact, profile in profile_each(artifacts, name, inventory.get(name), plan, threads, inventory, grouping):
         finished = time.time()  # the generator measures between two yields: [started, finished] brackets it
         yield artifact, stamped(profile, started, finished)
         started = finished
@@ -115,10 +116,16 @@ def record_profile(store: Store, run_id: str, artifact: Artifact, device: str, p
 
 def profile_step(store: Store, run_id: str, inventory: Inventory, name: str, todo: list[Artifact], plan: RunPlan,
                  threads: int | None, progress: Progress,
-                 on_result: Callable[[Artifact, Profile], None] | None = None) -> int:
-    """One device's artifacts measured together (interleaved rounds), each stored as it finishes; rows written."""
+                 on_result: Callable[[Artifact, Profile], None] | None = None,
+                 grouping: Grouping = Grouping()) -> int:
+    """One device's artifacts measured in groups of interleaved rounds, each stored as it finishes; rows written.
+    Each group's start is reported too (a step that counts for nothing) and handed on to ``grouping``."""
+    def announce(start: GroupStart) -> None:
+        progress.step(f"profile group {start.index}/{start.count} {start.name} on {name}", "started", count=0)
+        grouping.on_group(start)
+
     written = 0
-    for artifact, profile in measured(todo, name, inventory, plan, threads):
+    for artifact, profile in measured(todo, name, inventory, plan, threads, replace(grouping, on_group=announce)):
         written += record_profile(store, run_id, artifact, name, profile, progress)
         if on_result:
             on_result(artifact, profile)
@@ -144,12 +151,13 @@ class Recorded(NamedTuple):
 def profile_and_record(artifacts_dir: Path, device_name: str, inventory: Inventory, store: Store, plan: RunPlan,
                        threads: int | None = None, models: list[str] | None = None,
                        on_result: Callable[[Artifact, Profile], None] | None = None,
-                       command: str | None = None) -> Recorded:
-    """`mbench profile`: every artifact under ``artifacts_dir`` on one device, as a new run named by ``command``."""
+                       command: str | None = None, grouping: Grouping = Grouping()) -> Recorded:
+    """`mbench profile`: every artifact under ``artifacts_dir`` on one device, as a new run named by ``command``;
+    ``grouping`` says which models are compared (measured in the same rounds) and hears of each group's start."""
     inventory.get(device_name)  # an unknown device is refused before anything runs
     artifacts = [a for a in find_artifacts(artifacts_dir) if not models or a.model in models]
     if not artifacts:
         raise FileNotFoundError(f"no artifacts under {artifacts_dir} (run `mbench convert ... --out {artifacts_dir}`)")
     run_id = start_run(store, command)
     return Recorded(run_id, profile_step(store, run_id, inventory, device_name, artifacts, plan, threads, Progress(),
-                                         on_result))
+                                         on_result, grouping))
