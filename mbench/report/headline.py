@@ -9,6 +9,7 @@ import pandas as pd
 
 from mbench.estimate import Ratio, contention, three_digits
 from mbench.report.tables import MB, machine_seen, paired, paired_runs, value
+from mbench.report.ties import compare
 from mbench.results import SampleSet, details_of
 
 PAIR = ("hed-vgg", "hed-mobilenetv2")
@@ -93,7 +94,24 @@ def headline(rows: pd.DataFrame, pair: tuple[str, str] = PAIR, metric: str | Non
         from mbench.accuracy.summary import mobilenet_vs_vgg
 
         notes.insert(0, mobilenet_vs_vgg(rows, small, big))
-    return Headline(big, small, _sentence(lines, big, small, metric), lines, notes)
+    return Headline(big, small, _sentence(lines, big, small, metric, _versus(rows, lines, metric, pair)), lines, notes)
+
+
+def _versus(rows: pd.DataFrame, lines: list[PairLine], metric: str | None, pair: tuple[str, str]) -> str:
+    """The accuracy the sentence quotes (the first format both were scored on), as a tie or a difference beyond the
+    resolution of the images scored (report.ties): '' where not both were scored with their per-image parts."""
+    scored = [line for line in lines if metric and line.what == metric and None not in (line.big, line.small)]
+    if not scored:
+        return ""
+    first, second = (_score(rows, model, scored[0].format, metric) for model in reversed(pair))
+    versus = compare(metric, first, second)
+    return versus.text() if versus.resolution is not None else ""
+
+
+def _score(rows: pd.DataFrame, model: str, fmt: str, metric: str) -> tuple[float, str]:
+    """(value, details) of the newest ok row of ``metric`` for the model's ``fmt`` artifact (tables.value's row)."""
+    hit = rows[(rows.model == model) & (rows.format == fmt) & (rows.metric == metric) & (rows.status == "ok")]
+    return float(hit.value.iloc[-1]), hit.details.iloc[-1]
 
 
 def run_ratios(rows: pd.DataFrame, samples: list[SampleSet], pair: tuple[str, str] = PAIR) -> list[PairLine]:
@@ -138,7 +156,7 @@ def _mb(rows: pd.DataFrame, model: str, metric: str, fmt: str = "pytorch") -> fl
     return None if v is None else v / MB
 
 
-def _sentence(lines: list[PairLine], big: str, small: str, metric: str | None) -> str:
+def _sentence(lines: list[PairLine], big: str, small: str, metric: str | None, versus: str = "") -> str:
     weights = lines[0]
     timed = [line for line in lines if line.what.endswith("latency") or line.what.startswith("median latency")]
     timed = [line for line in timed if line.ratio]
@@ -158,7 +176,8 @@ def _sentence(lines: list[PairLine], big: str, small: str, metric: str | None) -
     scored = [line for line in lines if metric and line.what == metric and line.big is not None
               and line.small is not None]
     if scored:
-        parts.append(f"{metric} {scored[0].small:.3f} against {scored[0].big:.3f} ({scored[0].format})")
+        parts.append(f"{metric} {scored[0].small:.3f} against {scored[0].big:.3f} ({scored[0].format})"
+                     + (f", {versus}" if versus else ""))
     if not parts:
         return f"{big} and {small} have no successful measurements yet."
     tail = "" if scored else " No task accuracy metric is in the database yet; parity with PyTorch is shown."
