@@ -113,9 +113,3 @@ def parts_in(details: dict) -> tuple[str, list]:
     """(image set, per-image parts) of a metric row's details; ("", []) in rows scored before parts were kept."""
     return details.get("image_set", ""), details.get("per_image") or []
 
-
-def row_resolution(metric: str, a: dict, b: dict) -> float | None:
-    """The resolution of two metric rows' difference (their details as dicts), None unless both kept their parts
-    of the same images."""
-    (set_a, parts_a), (set_b, parts_b) = parts_in(a), parts_in(b)
-    return resolution(metric, parts_a, parts_b) if set_a and set_a == set_b else None
