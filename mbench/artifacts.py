@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
@@ -29,7 +30,8 @@ class Converted:
 
 @dataclass(frozen=True)
 class Parity:
-    """Agreement with the PyTorch model on a fixed seeded input; a reason instead of numbers where not measurable."""
+    """Agreement with the PyTorch model on fixed inputs (several seeded ones, and task images where the model has
+    them); a reason instead of numbers where not measurable. Judged by mbench.convert.parity."""
 
     status: Status
     max_abs: float | None = None
@@ -38,10 +40,27 @@ class Parity:
     seed: int = 0
     tolerance: float | None = None  # the most max_abs may be (mbench.convert.parity); None: not judged
     cpu: str = ""  # the CPU it was measured on, model and kernel features (mbench.host): int8 kernels differ by CPU
+    psnr_db: float | None = None  # peak signal-to-noise ratio against PyTorch, inf where the outputs are identical
+    psnr_floor_db: float | None = None  # the least psnr_db may be (mbench.convert.parity); None: not judged
+    inputs: str = ""  # what it was measured on; a cached artifact measured on other inputs is measured again
+    vacuous: str = ""  # why the PyTorch outputs say nothing (they do not change with the input); "" where they do
 
     @property
     def exceeded(self) -> bool:
-        return self.max_abs is not None and self.tolerance is not None and self.max_abs > self.tolerance
+        """Beyond either bound: max |Δ| above its tolerance, or the PSNR below its floor."""
+        beyond = self.max_abs is not None and self.tolerance is not None and self.max_abs > self.tolerance
+        return beyond or (self.psnr_db is not None and self.psnr_floor_db is not None
+                          and self.psnr_db < self.psnr_floor_db)
+
+
+def decibels_to_json(value: float | None) -> float | str | None:
+    """A figure in dB as JSON holds it: JSON has no infinity, so an infinite one (identical outputs) is the string
+    "inf" (or "-inf"); ``decibels_from_json`` reads either form back as a float."""
+    return str(value) if value is not None and math.isinf(value) else value
+
+
+def decibels_from_json(value: float | str | None) -> float | None:
+    return None if value is None else float(value)
 
 
 @dataclass(frozen=True)
@@ -75,7 +94,7 @@ class Artifact:
     def write_manifest(self) -> Path:
         record = asdict(self)
         record.update(format=self.format.value, precision=self.precision.value, path=self.path.name)
-        record["parity"]["status"] = self.parity.status.value
+        record["parity"].update(status=self.parity.status.value, psnr_db=decibels_to_json(self.parity.psnr_db))
         self.manifest_path.write_text(json.dumps(record, indent=2) + "\n")
         return self.manifest_path
 
@@ -96,7 +115,8 @@ def read_manifest(manifest: Path | str) -> Artifact:
             "path": Path(manifest).with_name(record["path"]),
             "inputs": tuple(TensorInfo(**{**t, "shape": tuple(t["shape"])}) for t in record["inputs"]),
             "outputs": tuple(TensorInfo(**{**t, "shape": tuple(t["shape"])}) for t in record["outputs"]),
-            "parity": Parity(**{**parity, "status": Status(parity["status"])}),
+            "parity": Parity(**{**parity, "status": Status(parity["status"]),
+                                "psnr_db": decibels_from_json(parity.get("psnr_db"))}),
         }
     )
 

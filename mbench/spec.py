@@ -74,6 +74,7 @@ class ModelSpec:
     description: str = ""
     source: str = ""  # registry name, or "path.py:factory" for a user's model
     parity_atol: float = 1e-3
+    printed: str = field(default="", repr=False, compare=False)  # by loading the source: goes to the convert log
 
     def build(self) -> nn.Module:
         model = self.builder()

@@ -71,3 +71,33 @@ def sshd(tmp_path_factory):
     yield root, port
     server.terminate()
     server.wait(timeout=10)
+
+
+def sobel(image, blur: float = 0.0, noise: float = 0.0):
+    """A real, weak edge detector: logits of the normalised gradient magnitude; ``noise`` adds seeded per-image
+    noise, ``blur`` smooths first."""
+    import cv2
+    import numpy as np
+
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
+    gray = cv2.GaussianBlur(gray, (0, 0), blur) if blur else gray
+    magnitude = np.hypot(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))
+    magnitude = magnitude / (magnitude.max() + 1e-6)
+    if noise:
+        magnitude += noise * np.random.default_rng(int(image.sum()) % 1000).standard_normal(magnitude.shape)
+    p = np.clip(magnitude, 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
+@pytest.fixture(scope="session")
+def sobel_scores():
+    """The same 12 documents scored by three detectors: plain, with a little noise (a tie), blurred (better)."""
+    import numpy as np
+
+    from mbench.accuracy.evaluate import DocExample, score_documents
+    from mbench.data.docs import make_sample
+
+    examples = [DocExample(f"{i:05d}", s.image, s.edges > 0, np.float32(s.corners))
+                for i, s in ((i, make_sample(5, i, 128)) for i in range(12))]
+    return {name: score_documents(predict, examples, levels=9) for name, predict in
+            (("plain", sobel), ("noisy", lambda im: sobel(im, noise=1e-2)), ("blurred", lambda im: sobel(im, blur=2.5)))}

@@ -19,11 +19,12 @@ def variants(tmp_path_factory):
     return {(o.format, o.precision): o for o in outcomes}
 
 
-# (format, precision) -> bound on max |difference| from fp32 PyTorch; the tiny model's outputs are O(0.3)
+# (format, precision) -> bound on max |difference| from fp32 PyTorch over the parity inputs (seeded noise and two
+# document photos); the tiny model's outputs are O(0.3)
 BOUNDS = {
     (Format.ONNX, Precision.FP16): 1e-3, (Format.TFLITE, Precision.FP16): 1e-3,
-    (Format.ONNX, Precision.INT8): 5e-2, (Format.TFLITE, Precision.INT8): 5e-2,
-    (Format.ONNX, Precision.INT8_DYNAMIC): 5e-2, (Format.TFLITE, Precision.INT8_DYNAMIC): 5e-2,
+    (Format.ONNX, Precision.INT8): 1e-1, (Format.TFLITE, Precision.INT8): 1e-1,
+    (Format.ONNX, Precision.INT8_DYNAMIC): 1e-1, (Format.TFLITE, Precision.INT8_DYNAMIC): 1e-1,
 }
 
 
@@ -57,7 +58,7 @@ def test_tflite_int8_with_float_io_on_request(tmp_path):
     artifact = outcomes[Format.TFLITE].artifact
     assert artifact.inputs[0].dtype == "float32" and artifact.outputs[0].dtype == "float32"
     assert "float I/O" in artifact.quantization
-    assert 0 < artifact.parity.max_abs < 5e-2
+    assert 0 < artifact.parity.max_abs < BOUNDS[(Format.TFLITE, Precision.INT8)]
 
 
 @pytest.mark.parametrize("precision", [Precision.FP16, Precision.INT8, Precision.PALETTE4])

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # The road, first to last. A module belongs to the longest prefix it matches.
 STAGES = [
     ("vocabulary", ["mbench.__init__", "mbench.spec", "mbench.yaml_config", "mbench.host", "mbench.errors",
-                    "mbench.paths"]),
+                    "mbench.paths", "mbench.capture"]),
     ("data", ["mbench.data"]),
     ("models", ["mbench.models"]),
     ("artifact", ["mbench.artifacts"]),

@@ -5,7 +5,7 @@ vector of class scores (logits or probabilities) of at least that many entries.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable
 
@@ -21,6 +21,8 @@ class ClassifyScores:
     top1: float
     images: int
     classes: int
+    per_image: dict = field(default_factory=dict)  # "top1": each image's hit (accuracy.resolution)
+    image_set: str = ""
 
 
 def image_folder(root: Path) -> tuple[list[str], list[tuple[Path, int]]]:
@@ -38,11 +40,14 @@ def image_folder(root: Path) -> tuple[list[str], list[tuple[Path, int]]]:
 
 def top1_accuracy(predict: Callable[[np.ndarray], np.ndarray], root: Path) -> ClassifyScores:
     """Fraction of images whose highest-scoring class is their folder's class."""
+    from mbench.accuracy.resolution import image_set
+
     classes, items = image_folder(root)
-    hits = 0
+    hits = []
     for path, label in items:
         scores = np.asarray(predict(read_rgb(path))).reshape(-1)
         if scores.size < len(classes):
             raise ValueError(f"the model gives {scores.size} class scores but {root} has {len(classes)} classes")
-        hits += int(np.argmax(scores) == label)
-    return ClassifyScores(hits / len(items), len(items), len(classes))
+        hits.append(int(np.argmax(scores) == label))
+    return ClassifyScores(sum(hits) / len(items), len(items), len(classes), {"top1": [[hit] for hit in hits]},
+                          image_set([str(path.relative_to(root)) for path, _ in items]))

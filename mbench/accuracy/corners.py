@@ -157,10 +157,11 @@ class CornerScores:
     corner_iou: float  # mean over images, 0 where no document was found
     detection_rate: float
     images: int
+    per_image: tuple[float, ...] = ()  # each image's IoU
 
 
 def corner_scores(found: list[np.ndarray | None], truths: list[np.ndarray]) -> CornerScores:
     if not truths or len(found) != len(truths):
         raise ValueError(f"{len(found)} detections for {len(truths)} true documents")
     ious = [quad_iou(f, t) for f, t in zip(found, truths)]
-    return CornerScores(float(np.mean(ious)), sum(f is not None for f in found) / len(found), len(found))
+    return CornerScores(float(np.mean(ious)), sum(f is not None for f in found) / len(found), len(found), tuple(ious))

@@ -100,7 +100,7 @@ def edge_counts(probability: np.ndarray, truth: np.ndarray, levels: np.ndarray, 
     return EdgeCounts(*counts)
 
 
-def _f(matched_r, total_r, matched_p, total_p):
+def recall_precision_f(matched_r, total_r, matched_p, total_p):
     return _pyedgeeval()[1].compute_rec_prec_f1(matched_r, total_r, matched_p, total_p)
 
 
@@ -109,12 +109,12 @@ def edge_scores(per_image: list[EdgeCounts], levels: np.ndarray) -> EdgeScores:
     if not per_image:
         raise ValueError("no images to score")
     pooled = [sum(getattr(c, name) for c in per_image) for name in ("matched_r", "total_r", "matched_p", "total_p")]
-    recall, precision, _ = _f(*pooled)
+    recall, precision, _ = recall_precision_f(*pooled)
     ods_threshold, _, _, ods_f = _pyedgeeval()[1].interpolated_max_scores(levels, recall, precision)
-    best = [int(np.argmax(_f(c.matched_r, c.total_r, c.matched_p, c.total_p)[2])) for c in per_image]
+    best = [int(np.argmax(recall_precision_f(c.matched_r, c.total_r, c.matched_p, c.total_p)[2])) for c in per_image]
     best_counts = [sum(float(getattr(c, name)[i]) for c, i in zip(per_image, best))
                    for name in ("matched_r", "total_r", "matched_p", "total_p")]
-    ois_f = float(_f(*best_counts)[2])
+    ois_f = float(recall_precision_f(*best_counts)[2])
     return EdgeScores(float(ods_f), float(ods_threshold), ois_f, average_precision(recall, precision), len(per_image))
 
 

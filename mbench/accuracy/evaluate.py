@@ -25,6 +25,7 @@ from mbench.data.docs import read_rgb
 from mbench.accuracy.edges import (DEFAULT_THRESHOLDS, MATCH_TOLERANCE, edge_counts, edge_scores, matcher_seed,
                                    sigmoid, thresholds)
 from mbench.accuracy.predict import ArtifactPredictor, Preprocess, resize_map
+from mbench.accuracy.resolution import edge_parts, image_set
 from mbench.accuracy.segment import mask_pairs, mean_iou
 from mbench.artifacts import Artifact
 from mbench.results import Context, Measurement, RowKey, describe_error, host_details
@@ -52,6 +53,8 @@ class DocScores:
     ods_threshold: float
     images: int
     seconds: float
+    per_image: dict  # metric -> each image's parts (accuracy.resolution), kept in that metric's row
+    image_set: str  # which images, in which order (accuracy.resolution.image_set)
 
 
 def load_split(data_dir: Path, split: str = "test", limit: int | None = None) -> list[DocExample]:
@@ -86,8 +89,11 @@ def score_documents(predict: Callable[[np.ndarray], np.ndarray], examples: list[
         found.append(find_document(probability))
     edges = edge_scores(counts, grid)
     corners = corner_scores(found, [e.corners for e in examples])
+    per_image = {**edge_parts(counts), "corner_iou": [[iou] for iou in corners.per_image],
+                 "detection_rate": [[float(f is not None)] for f in found]}
     return DocScores(edges.ods_f, edges.ois_f, edges.ap, corners.corner_iou, corners.detection_rate,
-                     edges.ods_threshold, len(examples), time.perf_counter() - started)
+                     edges.ods_threshold, len(examples), time.perf_counter() - started, per_image,
+                     image_set([e.name for e in examples]))
 
 
 class Task(str, enum.Enum):
@@ -157,10 +163,13 @@ def artifact_rows(artifact: Artifact, scoring: Scoring, threads: int = 1,
     except Exception as error:  # noqa: BLE001  (one artifact failing is a row; the others go on)
         return _reason_rows(artifact, scoring, Status.FAILED, describe_error(error), context)
     names = {metric for metric, _ in scoring.metrics}
+    per_image = scores.pop("per_image", {})
     extra = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in scores.items() if k not in names}
-    context = replace(context, details=json.dumps({**details, **extra}))
+    details = {**details, **extra}
     key = RowKey.of(artifact)
-    return [key.row(metric, float(scores[metric]), unit, context) for metric, unit in scoring.metrics]
+    return [key.row(metric, float(scores[metric]), unit, replace(context, details=json.dumps(
+        {**details, "per_image": per_image[metric]} if metric in per_image else details)))
+        for metric, unit in scoring.metrics]
 
 
 def _reason_rows(artifact: Artifact, scoring: Scoring, status: Status, reason: str,

@@ -6,7 +6,7 @@ resized (nearest) to the mask's size. mIoU is averaged over the classes that occ
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable
 
@@ -21,6 +21,8 @@ class SegmentScores:
     miou: float
     per_class: tuple[float | None, ...]  # None for a class absent from truth and prediction
     images: int
+    per_image: dict = field(default_factory=dict)  # "miou": each image's intersections and unions per class
+    image_set: str = ""
 
 
 def mask_pairs(images_dir: Path, masks_dir: Path) -> list[tuple[Path, Path]]:
@@ -50,9 +52,14 @@ def confusion(predicted: np.ndarray, truth: np.ndarray, classes: int, ignore_ind
     return np.bincount(truth[keep] * classes + predicted[keep], minlength=classes ** 2).reshape(classes, classes)
 
 
-def iou_from_confusion(matrix: np.ndarray) -> SegmentScores:
+def intersections_unions(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each class's intersection and union of prediction and truth (both sum over images to the pooled ones)."""
     inter = np.diag(matrix).astype(np.float64)
-    union = matrix.sum(axis=0) + matrix.sum(axis=1) - inter
+    return inter, matrix.sum(axis=0) + matrix.sum(axis=1) - inter
+
+
+def iou_from_confusion(matrix: np.ndarray) -> SegmentScores:
+    inter, union = intersections_unions(matrix)
     per_class = tuple(float(i / u) if u > 0 else None for i, u in zip(inter, union))
     present = [v for v in per_class if v is not None]
     return SegmentScores(float(np.mean(present)) if present else 0.0, per_class, 0)
@@ -62,13 +69,16 @@ def mean_iou(predict: Callable[[np.ndarray], np.ndarray], images_dir: Path, mask
              ignore_index: int = 255) -> SegmentScores:
     import cv2
 
-    pairs, matrix = mask_pairs(images_dir, masks_dir), None
+    from mbench.accuracy.resolution import image_set
+
+    pairs, matrices = mask_pairs(images_dir, masks_dir), []
     for image_path, mask_path in pairs:
         scores, truth = np.asarray(predict(read_rgb(image_path))), read_mask(mask_path)
         scores = scores.reshape(-1, *scores.shape[-2:])
         labels = np.argmax(scores, axis=0).astype(np.uint8)
         labels = cv2.resize(labels, truth.shape[::-1], interpolation=cv2.INTER_NEAREST).astype(np.int64)
-        counts = confusion(labels, truth, scores.shape[0], ignore_index)
-        matrix = counts if matrix is None else matrix + counts
-    result = iou_from_confusion(matrix)
-    return SegmentScores(result.miou, result.per_class, len(pairs))
+        matrices.append(confusion(labels, truth, scores.shape[0], ignore_index))
+    result = iou_from_confusion(sum(matrices))
+    parts = [np.concatenate(intersections_unions(m)).tolist() for m in matrices]
+    return SegmentScores(result.miou, result.per_class, len(pairs), {"miou": parts}, image_set([p.name for p, _ in pairs]))
+

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import click
 
-
 MODEL_WIDTH = 16  # hed-mobilenetv2 and most of the zoo's names; a longer name pushes its line's columns along
 
 
@@ -22,15 +21,25 @@ def echo_conversion(outcome) -> None:
         colour = "yellow" if outcome.status.value == "not_run" else "red"
         click.secho(f"{outcome.status.value:<7} {name} {outcome.error.splitlines()[0][:200]}", fg=colour)
         return
-    a, p = outcome.artifact, outcome.artifact.parity
-    parity = f"parity max |Δ| {p.max_abs:.2e}" if p.max_abs is not None else f"parity {p.status.value}"
+    a = outcome.artifact
     state = "cached" if outcome.cached else "ok"
-    flag = ""
-    if p.exceeded:
-        from mbench.convert.parity import exceeded_text
+    click.echo(f"{state:<7} {name} {a.bytes / 1e6:8.3f} MB  {a.seconds:6.1f} s  {_parity(a.parity)}")
 
-        flag = click.style(f"  {exceeded_text(p.max_abs, p.tolerance)}", fg="red")
-    click.echo(f"{state:<7} {name} {a.bytes / 1e6:8.3f} MB  {a.seconds:6.1f} s  {parity}" + flag)
+
+def _parity(p) -> str:
+    """max |Δ| and PSNR against PyTorch, then what judges them: vacuous parity, or the bounds they miss."""
+    from mbench.convert.parity import VACUOUS, exceeded_text, psnr_text
+
+    if p.max_abs is None:
+        text = f"parity {p.status.value}"
+    else:
+        text = f"parity max |Δ| {p.max_abs:.2e}" + (f"  PSNR {psnr_text(p.psnr_db)}" if p.psnr_db is not None else "")
+    if p.vacuous:
+        return text + click.style(f"  {VACUOUS}: PyTorch's output is the same for every input, so this checks "
+                                  "nothing", fg="red")
+    if p.exceeded:
+        return text + click.style(f"  {exceeded_text(p.max_abs, p.tolerance, p.psnr_db, p.psnr_floor_db)}", fg="red")
+    return text
 
 def echo_profile(artifact, profile) -> None:
     """One line per profile, read from its rows as stored (measure/rows.py): the failure, or the figures, how many

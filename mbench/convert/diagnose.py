@@ -121,7 +121,7 @@ def culprit_for(converter, model, spec, example, options, path, precision) -> Cu
     from dataclasses import replace
     from pathlib import Path
 
-    from mbench.convert.capture import output_to
+    from mbench.capture import output_to
     from mbench.results import describe_error
     from mbench.spec import InputSpec, Precision
 

@@ -6,27 +6,24 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from collections.abc import Iterator
 
 import numpy as np
 
 from converters import converter_for
 from mbench.artifacts import Artifact, Parity, digest
-from mbench.data.calibration import DEFAULT_SAMPLES, Calibration, calibration_for
+from mbench.capture import output_of, output_to
+from mbench.convert.agreement import ParityInputs, check_parity, parity_inputs, vacuous_reason
 from mbench.convert.cache import cache_key, cached_artifact, model_fingerprint, samples_fingerprint
-from mbench.convert.capture import output_to
-from mbench.convert.retire import Retired, retire_other_models
 from mbench.convert.diagnose import Culprit, culprit_for
-from mbench.convert.parity import FLAG, tolerance
-from mbench.host import cpu_features, cpu_model
+from mbench.convert.parity import parity_details, psnr_floor_db, tolerance, vacuous_details
+from mbench.convert.retire import Retired, retire_other_models
+from mbench.data.calibration import DEFAULT_SAMPLES, Calibration, calibration_for
 from mbench.models.facts import ModelFacts, model_facts
 from mbench.results import Context, Measurement, RowKey, describe_error, with_model_hash
-from mbench.runners.base import NotRunnableHere, runner_for, seeded_inputs
 from mbench.spec import Format, ModelSpec, Precision, Status
-
-PARITY_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -43,10 +40,16 @@ class Conversion:
     cached: bool = False  # the artifact was already built with the same cache key
     model_hash: str = ""  # the source model's structure+weights hash
     retired: Retired | None = None  # older artifacts of this name deleted first (on the first outcome)
+    vacuous: str = ""  # why the model's PyTorch outputs say nothing (agreement.vacuous_reason); "" where they do
 
 
 def artifact_path(out_dir: Path, spec: ModelSpec, fmt: Format, precision: Precision) -> Path:
     return Path(out_dir) / spec.name / f"{spec.name}-{precision.value}{fmt.suffix}"
+
+
+def log_path(path: Path) -> Path:
+    """Where what converting and checking the artifact at ``path`` printed goes."""
+    return path.with_name(path.name + ".convert.log")
 
 
 @dataclass(frozen=True)
@@ -60,15 +63,16 @@ class ConvertSettings:
     rebuild: bool = False  # ignore the cache
 
 
-def reference_output(spec: ModelSpec):
-    """The model as every conversion builds it (seeded weights), the fixed parity inputs, and PyTorch's output."""
+def reference_output(spec: ModelSpec, calibration_dir: Path | None = None):
+    """The model as every conversion builds it (seeded weights), the parity inputs (agreement.parity_inputs), and
+    PyTorch's outputs on them, stacked (inputs x output shape)."""
     import torch
 
     torch.manual_seed(0)
     model = spec.build()
-    inputs = seeded_inputs(tuple(spec.inputs), PARITY_SEED)
+    inputs = parity_inputs(spec, calibration_dir)
     with torch.inference_mode():
-        return model, inputs, model(torch.from_numpy(inputs[0])).numpy()
+        return model, inputs, np.stack([model(torch.from_numpy(x)).numpy() for x in inputs.arrays])
 
 
 def convert_model(spec: ModelSpec, formats: list[Format], out_dir: Path,
@@ -96,8 +100,8 @@ def convert_one(spec: ModelSpec, fmt: Format, precision: Precision, out_dir: Pat
 def _job(spec: ModelSpec, out_dir: Path, settings: ConvertSettings) -> _Job:
     import torch
 
-    model, inputs, reference = reference_output(spec)
-    example = torch.from_numpy(inputs[0])
+    (model, inputs, reference), printed = output_of(lambda: reference_output(spec, settings.calibration_dir))
+    example = torch.from_numpy(inputs.arrays[0])
     calibration = None
     if Precision.INT8 in settings.precisions:
         calibration = calibration_for(spec.inputs[0], settings.calibration_dir, settings.calibration_samples,
@@ -106,7 +110,8 @@ def _job(spec: ModelSpec, out_dir: Path, settings: ConvertSettings) -> _Job:
     retired = retire_other_models(artifact_path(out_dir, spec, Format.PYTORCH, Precision.FP32).parent, spec.name,
                                   fingerprint)
     return _Job(model, spec, example, Path(out_dir), inputs, reference, calibration, settings.options,
-                fingerprint, samples_fingerprint(calibration and calibration.samples), settings.rebuild, retired)
+                fingerprint, samples_fingerprint(calibration and calibration.samples), settings.rebuild, retired,
+                vacuous_reason(reference), spec.printed + printed)
 
 
 @dataclass(frozen=True)
@@ -117,17 +122,23 @@ class _Job:
     spec: ModelSpec
     example: object
     out_dir: Path
-    inputs: list[np.ndarray]
-    reference: np.ndarray
+    inputs: ParityInputs
+    reference: np.ndarray  # PyTorch's outputs on inputs.arrays, stacked
     calibration: Calibration | None
     options: dict[Format, object]
     fingerprint: str
     calibration_fingerprint: str
     rebuild: bool
     retired: Retired | None = None
+    vacuous: str = ""
+    printed: str = ""  # by loading and building the model (libraries it imports): opens the reference's log
     culprits: dict[Format, Culprit | None] = field(default_factory=dict)
 
     def convert(self, fmt: Format, precision: Precision) -> Conversion:
+        """One outcome, carrying whether the model's outputs say anything at all."""
+        return replace(self._convert(fmt, precision), vacuous=self.vacuous)
+
+    def _convert(self, fmt: Format, precision: Precision) -> Conversion:
         converter = converter_for(fmt)
         if precision not in converter.PRECISIONS:
             offered = ", ".join(p.value for p in Precision if p in converter.PRECISIONS)
@@ -140,16 +151,16 @@ class _Job:
         key = cache_key(self.fingerprint, fmt.value, precision.value, options, converter.versions(),
                         self.calibration_fingerprint if calibration else "")
         hit = None if self.rebuild else cached_artifact(path, key)
-        if hit is not None:  # judged again: the rule may have changed since it was built
-            judged = replace(hit.parity, tolerance=self._tolerance(fmt, precision))
-            return Conversion(self.spec.name, fmt, precision, hit.with_parity(judged), cached=True,
+        if hit is not None:
+            return Conversion(self.spec.name, fmt, precision, self._rejudged(hit), cached=True,
                               model_hash=self.fingerprint)
         return self._build(converter, fmt, precision, path, options, calibration, key)
 
     def _build(self, converter, fmt, precision, path, options, calibration, key) -> Conversion:
-        """Run the converter (its output kept in a log beside the artifact); a failure becomes the outcome."""
-        log = path.with_name(path.name + ".convert.log")
-        log.unlink(missing_ok=True)
+        """Run the converter (its output kept in a log beside the artifact, the reference's opening with what loading
+        and building the model printed); a failure becomes the outcome."""
+        log = log_path(path)
+        log.write_text(self.printed if fmt is Format.PYTORCH else "")
         started = time.perf_counter()
         try:
             with output_to(log):
@@ -172,10 +183,30 @@ class _Job:
             calibration.describe() if calibration and converted.calibrated else "", key, self.fingerprint,
             delegation=converted.delegation,
         )
-        parity = check_parity(artifact, self.inputs, self.reference)
-        artifact = artifact.with_parity(replace(parity, tolerance=self._tolerance(fmt, precision)))
+        artifact = artifact.with_parity(self._judged(self._measured(artifact), fmt, precision))
         artifact.write_manifest()
         return artifact
+
+    def _measured(self, artifact: Artifact) -> Parity:
+        """The artifact's parity, what its runtime prints (and the libraries it imports) added to its convert log."""
+        with output_to(log_path(artifact.path)):
+            return check_parity(artifact, self.inputs.arrays, self.reference)
+
+    def _rejudged(self, hit: Artifact) -> Artifact:
+        """A cached artifact judged again (the rule may have changed since it was built), and measured again first
+        where its parity was measured on other inputs."""
+        if hit.parity.inputs == self.inputs.description:
+            return hit.with_parity(self._judged(hit.parity, hit.format, hit.precision))
+        artifact = hit.with_parity(self._judged(self._measured(hit), hit.format, hit.precision))
+        artifact.write_manifest()
+        return artifact
+
+    def _judged(self, parity: Parity, fmt: Format, precision: Precision) -> Parity:
+        """The parity with the bounds it is judged by, the inputs it was measured on and whether it says anything."""
+        if fmt is Format.PYTORCH:
+            return replace(parity, inputs=self.inputs.description, vacuous=self.vacuous)
+        return replace(parity, tolerance=self._tolerance(precision), psnr_floor_db=psnr_floor_db(precision),
+                       inputs=self.inputs.description, vacuous=self.vacuous)
 
     def _culprit(self, converter, fmt: Format, precision: Precision, options, path: Path) -> Culprit | None:
         """The first module that does not convert to ``fmt``, searched once per format (bounded in time)."""
@@ -184,49 +215,28 @@ class _Job:
                                              precision)
         return self.culprits[fmt]
 
-    def _tolerance(self, fmt: Format, precision: Precision) -> float | None:
-        if fmt is Format.PYTORCH:
-            return None
+    def _tolerance(self, precision: Precision) -> float:
         return tolerance(self.spec.parity_atol, precision, float(np.abs(self.reference).max()))
 
 
-def check_parity(artifact: Artifact, inputs: list[np.ndarray], reference: np.ndarray) -> Parity:
-    """Run the artifact on this host and compare with PyTorch; a reason instead of numbers where it cannot run."""
-    if artifact.format is Format.PYTORCH:
-        return Parity(Status.OK, 0.0, 0.0, "reference", PARITY_SEED)
-    runner = runner_for(artifact.format)
-    try:
-        runner.load(artifact, threads=1)
-        output = np.asarray(runner.run(inputs)[0], dtype=np.float64).reshape(reference.shape)
-    except NotRunnableHere as reason:
-        return Parity(Status.NOT_RUN, reason=str(reason), seed=PARITY_SEED)
-    except Exception as error:  # noqa: BLE001
-        return Parity(Status.FAILED, reason=describe_error(error), seed=PARITY_SEED)
-    finally:
-        runner.close()
-    diff = np.abs(output - reference)
-    return Parity(Status.OK, float(diff.max()), float(diff.mean()), "", PARITY_SEED,
-                  cpu=f"{cpu_model()}: {cpu_features()}")
-
-
 def conversion_rows(outcome: Conversion) -> list[Measurement]:
-    """Size, conversion time and parity rows for an artifact; one failed row for a conversion that failed."""
+    """Size, conversion time and parity rows for an artifact; one failed row for a conversion that failed. Every row
+    of a model whose outputs do not change with its input says so (``parity_vacuous``)."""
+    vacuous = vacuous_details(outcome.vacuous)
     if outcome.artifact is None:
-        context = Context(details=with_model_hash("{}", outcome.model_hash))
+        context = Context(details=with_model_hash(json.dumps(vacuous), outcome.model_hash))
         return [RowKey(outcome.model, outcome.format, outcome.precision).failure("conversion", outcome.status,
                                                                                  outcome.error, context)]
     a = outcome.artifact
     ctx = Context.of_artifact(a, details=json.dumps({"cached": outcome.cached, "quantization": a.quantization,
-                                                     "calibration": a.calibration}))
+                                                     "calibration": a.calibration, **vacuous}))
     rows = [_row(a, "size", a.bytes, "bytes", ctx), _row(a, "convert_time", a.seconds, "s", ctx)]
     if outcome.facts:
         f = outcome.facts
         rows += [_row(a, "parameters", f.parameters, "count", ctx), _row(a, "weight_bytes", f.weight_bytes, "bytes", ctx),
                  _row(a, "buffer_bytes", f.buffer_bytes, "bytes", ctx), _row(a, "macs", f.macs, "count", ctx)]
     p = a.parity
-    judged = replace(ctx, details=json.dumps({**json.loads(ctx.details), "tolerance": p.tolerance,
-                                              "parity_max_abs": p.max_abs, FLAG: p.exceeded,
-                                              "parity_cpu": p.cpu}))
+    judged = replace(ctx, details=json.dumps({**json.loads(ctx.details), **parity_details(p)}))
     for metric, value in (("parity_max_abs", p.max_abs), ("parity_mean_abs", p.mean_abs)):
         rows.append(_row(a, metric, value, "abs", judged, p.status, p.reason if p.status is not Status.OK else ""))
     return rows

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from mbench.errors import MBenchError
+from mbench.capture import output_of
 from mbench.spec import InputSpec, ModelSpec
 
 
@@ -27,13 +28,13 @@ def spec_from_source(source: str, input_shape: tuple[int, ...] | None = None, na
         return models.get(source)
     if input_shape is None:
         raise ModelSourceError(f"model {source!r} is a user model: give its input shape, e.g. --input-shape 1,3,224,224")
-    factory = _load_factory(source)
+    factory, printed = output_of(lambda: _load_factory(source))  # warnings of what it imports go to its log
     name = name or default_name(source)
     if not _NAME.fullmatch(name):
         raise ModelSourceError(f"model name {name!r} (for --model {source!r}) must be 1-64 letters, digits, '.', '_' "
                                "or '-', starting with a letter or digit (it names a folder); pass --name NAME")
     return ModelSpec(name, factory, (InputSpec("input", tuple(input_shape)),), ("output",), "custom",
-                     f"user model from {source}", source=source)
+                     f"user model from {source}", source=source, printed=printed)
 
 
 def default_name(source: str) -> str:

@@ -19,7 +19,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from mbench.ops.modules import from_scope, joined, parameter_module
+from mbench.ops.modules import from_scope, parameter_module
 
 NAME_SCOPES = "pkg.torch.onnx.name_scopes"
 _NEW_NAME_SUFFIX = re.compile(r"(_nchwc|_token_\d+|_fused\w*)+$")

@@ -7,8 +7,9 @@ import enum
 from typing import TYPE_CHECKING
 
 from mbench.convert.diagnose import operator_in_message
-from mbench.sweep.coverage import DEFAULT_TOLERANCE, TOLERANCE_METRIC
+from mbench.convert.parity import VACUOUS, psnr_in_details
 from mbench.spec import Format, Status
+from mbench.sweep.coverage import DEFAULT_TOLERANCE, TOLERANCE_METRIC
 from mbench.report.render import render
 from mbench.results import details_of
 from mbench.store import latest_rows
@@ -25,6 +26,7 @@ class CellState(str, enum.Enum):
 
     FAILED = "failed"
     CONVERTED = "converted"
+    PARITY_VACUOUS = "parity vacuous"  # the PyTorch output ignores the input: agreeing with it checks nothing
     PARITY_EXCEEDED = "parity exceeded"
     PARITY_OK = "parity within tolerance"
     RUNS = "runs on host"
@@ -93,8 +95,14 @@ def _state(parity, tolerance, run) -> tuple[CellState, str]:
     """The furthest state reached, and the reason it went no further."""
     if parity is None or parity["status"] != Status.OK.value:
         return CellState.CONVERTED, "" if parity is None else str(parity["error"])
+    found = details_of(parity["details"])
+    if found.get(VACUOUS):
+        return CellState.PARITY_VACUOUS, found.get("parity_vacuous_reason", "")
     if parity["value"] > tolerance:
         return CellState.PARITY_EXCEEDED, f"max |artifact - PyTorch| {parity['value']:.3g} > {tolerance:.3g}"
+    psnr, floor = psnr_in_details(parity["details"]), found.get("psnr_floor_db")
+    if psnr is not None and floor is not None and psnr < floor:
+        return CellState.PARITY_EXCEEDED, f"PSNR {psnr:.1f} dB < {floor:g} dB"
     if run is None:
         return CellState.PARITY_OK, "not run on the host"
     if run["status"] != Status.OK.value:
@@ -102,7 +110,8 @@ def _state(parity, tolerance, run) -> tuple[CellState, str]:
     return CellState.RUNS, ""
 
 
-STATE_COLOURS = {CellState.FAILED: "#f8d0d0", CellState.CONVERTED: "#e8e8e8", CellState.PARITY_EXCEEDED: "#fbe3b8",
+STATE_COLOURS = {CellState.FAILED: "#f8d0d0", CellState.CONVERTED: "#e8e8e8", CellState.PARITY_VACUOUS: "#e6d5f0",
+                 CellState.PARITY_EXCEEDED: "#fbe3b8",
                  CellState.PARITY_OK: "#d9f0d3", CellState.RUNS: "#a6dba0"}
 
 

@@ -11,6 +11,7 @@ from mbench.models import headline_pairs
 from mbench.measure.estimate import Ratio, three_digits
 from mbench.measure.interference import contention
 from mbench.report.tables import MB, machine_seen, paired, paired_runs, value
+from mbench.report.ties import compare
 from mbench.results import SampleSet, details_of
 
 FORMATS = ("pytorch", "onnx", "tflite", "coreml", "executorch")
@@ -95,7 +96,24 @@ def headline(rows: pd.DataFrame, pair: tuple[str, str], metric: str | None = Non
         from mbench.accuracy.summary import small_vs_large
 
         notes.insert(0, small_vs_large(rows, small, big))
-    return Headline(big, small, _sentence(lines, big, small, metric), lines, notes)
+    return Headline(big, small, _sentence(lines, big, small, metric, _versus(rows, lines, metric, pair)), lines, notes)
+
+
+def _versus(rows: pd.DataFrame, lines: list[PairLine], metric: str | None, pair: tuple[str, str]) -> str:
+    """The accuracy the sentence quotes (the first format both were scored on), as a tie or a difference beyond the
+    resolution of the images scored (report.ties): '' where not both were scored with their per-image parts."""
+    scored = [line for line in lines if metric and line.what == metric and None not in (line.big, line.small)]
+    if not scored:
+        return ""
+    first, second = (_score(rows, model, scored[0].format, metric) for model in reversed(pair))
+    versus = compare(metric, first, second)
+    return versus.text() if versus.resolution is not None else ""
+
+
+def _score(rows: pd.DataFrame, model: str, fmt: str, metric: str) -> tuple[float, str]:
+    """(value, details) of the newest ok row of ``metric`` for the model's ``fmt`` artifact (tables.value's row)."""
+    hit = rows[(rows.model == model) & (rows.format == fmt) & (rows.metric == metric) & (rows.status == "ok")]
+    return float(hit.value.iloc[-1]), hit.details.iloc[-1]
 
 
 def run_ratios(rows: pd.DataFrame, samples: list[SampleSet], pair: tuple[str, str]) -> list[PairLine]:
@@ -140,7 +158,7 @@ def _mb(rows: pd.DataFrame, model: str, metric: str, fmt: str = "pytorch") -> fl
     return None if v is None else v / MB
 
 
-def _sentence(lines: list[PairLine], big: str, small: str, metric: str | None) -> str:
+def _sentence(lines: list[PairLine], big: str, small: str, metric: str | None, versus: str = "") -> str:
     weights = lines[0]
     timed = [line for line in lines if line.what.endswith("latency") or line.what.startswith("median latency")]
     timed = [line for line in timed if line.ratio]
@@ -160,7 +178,8 @@ def _sentence(lines: list[PairLine], big: str, small: str, metric: str | None) -
     scored = [line for line in lines if metric and line.what == metric and line.big is not None
               and line.small is not None]
     if scored:
-        parts.append(f"{metric} {scored[0].small:.3f} against {scored[0].big:.3f} ({scored[0].format})")
+        parts.append(f"{metric} {scored[0].small:.3f} against {scored[0].big:.3f} ({scored[0].format})"
+                     + (f", {versus}" if versus else ""))
     if not parts:
         return f"{big} and {small} have no successful measurements yet."
     tail = "" if scored else " No task accuracy metric is in the database yet; parity with PyTorch is shown."

@@ -13,6 +13,7 @@ import pandas as pd
 
 from mbench.report import tables
 from mbench.report.pareto import pareto_front
+from mbench.report.ties import ties
 from mbench.results import SampleSet
 
 SIZE, LATENCY = "size (MB)", "latency (ms)"  # latency: the headline estimate (the median for older rows)
@@ -85,7 +86,9 @@ def pareto(wide: pd.DataFrame, rows: pd.DataFrame, metric: str | None) -> Plot |
     figure = _pareto_figure(points, metric)
     if metric:
         note = (f"Higher and further left is better. The line joins, per device, the artifacts no other artifact "
-                f"beats on both {metric} and latency.")
+                f"beats on both {metric} and latency; {metric} differences within the resolution of the images "
+                "scored (a paired bootstrap over them, docs/parity.md) are ties, so of two tied artifacts the faster "
+                "one alone is on the front.")
     else:
         note = ("No accuracy metric (ods_f, top1, miou) is in the database yet, so this front trades artifact size "
                 "against latency instead: lower and further left is better.")
@@ -97,7 +100,8 @@ def _pareto_points(wide: pd.DataFrame, rows: pd.DataFrame, metric: str | None) -
     if not metric:
         return wide.dropna(subset=[SIZE, LATENCY]).assign(y=lambda f: f[SIZE])
     scores = rows[(rows.metric == metric) & (rows.status == "ok")]
-    scores = scores.groupby(tables.KEY[:3], as_index=False).value.last().rename(columns={"value": "y"})
+    scores = scores.groupby(tables.KEY[:3], as_index=False)[["value", "details"]].last()
+    scores = scores.rename(columns={"value": "y", "details": "y_details"})
     return wide.dropna(subset=[LATENCY]).merge(scores, on=tables.KEY[:3]).dropna(subset=["y"])
 
 
@@ -111,7 +115,8 @@ def _pareto_figure(points: pd.DataFrame, metric: str | None):
         figure.add_scatter(x=mine[LATENCY].tolist(), y=mine.y.tolist(), name=_text(device), mode="markers", text=labels,
                            hovertemplate=f"%{{text}}<br>%{{x:.3g}} ms, {_text(y_title)} %{{y:.4g}}<extra></extra>",
                            marker=dict(size=10))
-        front = mine.iloc[pareto_front(list(zip(mine[LATENCY], mine.y)), maximize_y=bool(metric))]
+        margin = ties(metric, list(mine.y_details)) if metric else None
+        front = mine.iloc[pareto_front(list(zip(mine[LATENCY], mine.y)), maximize_y=bool(metric), margin=margin)]
         texts, positions = _direct_labels(front, points)
         figure.add_scatter(x=front[LATENCY].tolist(), y=front.y.tolist(), name=f"Pareto front ({_text(device)})",
                            mode="lines+markers+text", text=texts, textposition=positions, textfont=dict(size=11),

@@ -1,12 +1,17 @@
-"""Send what native libraries print (converter progress bars, MLIR and TensorFlow logs) to a file instead of the
-user's terminal, at the file-descriptor level so C++ output is caught too."""
+"""Send what native libraries print (converter progress bars, MLIR and TensorFlow logs, the warnings of libraries a
+user's model imports) to a file instead of the user's terminal, at the file-descriptor level so C++ output and
+logging handlers bound to the original streams are caught too."""
 from __future__ import annotations
 
 import contextlib
 import os
 import sys
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from collections.abc import Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -31,3 +36,12 @@ def output_to(log_path: Path) -> Iterator[Path]:
             for fd in saved:
                 os.close(fd)
 
+
+
+def output_of(call: Callable[[], T]) -> tuple[T, str]:
+    """``call()``'s result and what it printed meanwhile (fds 1 and 2), kept off the terminal."""
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "output.log"
+        with output_to(log):
+            result = call()
+        return result, log.read_text(errors="replace")

@@ -1,0 +1,90 @@
+"""The figures of agreement between an artifact and PyTorch, and the inputs they are measured on.
+
+Parity runs every artifact and the fp32 PyTorch model on the same inputs: ``SEEDS`` seeded uniform [0, 1) tensors
+(like pixels / 255) and, where the model has them, ``TASK_IMAGES`` real images (the ``--calibration`` folder's first
+ones, else the model's task data where mbench makes it: document photos for the edge detectors). From the outputs on
+all of them together come max |Δ|, mean |Δ| and the PSNR (``psnr_db``); from PyTorch's outputs alone, whether they
+change with the input at all (``vacuous_reason``). The rules that judge these figures are in mbench.convert.parity.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mbench.artifacts import Artifact, Parity
+from mbench.spec import Format, ModelSpec, Status
+
+SEEDS = (0, 1, 2, 3)  # the first is the input the latency runs also use (runners.base.seeded_inputs)
+TASK_IMAGES = 2
+TASK_IMAGE_SEED = 2  # document photos unlike calibration's (seed 0), so parity is not measured on calibration data
+VACUOUS_RTOL = 1e-5  # outputs that change by less than this share of their largest |value| say nothing
+
+
+@dataclass(frozen=True)
+class ParityInputs:
+    arrays: list[np.ndarray]  # each shaped like the model's (only) input
+    description: str  # stored with the parity: a cached artifact measured on other inputs is measured again
+
+
+def parity_inputs(spec: ModelSpec, calibration_dir: Path | None = None) -> ParityInputs:
+    """The seeded inputs, then up to TASK_IMAGES real images where the model has them."""
+    from mbench.data.calibration import calibration_for
+    from mbench.runners.base import seeded_inputs
+
+    seeded = [seeded_inputs(tuple(spec.inputs), seed)[0] for seed in SEEDS]
+    text = f"{len(SEEDS)} seeded uniform inputs (seeds {SEEDS[0]}-{SEEDS[-1]})"
+    images = calibration_for(spec.inputs[0], calibration_dir, TASK_IMAGES, TASK_IMAGE_SEED, spec.task)
+    if images.source.startswith("synthetic"):
+        return ParityInputs(seeded, text)
+    return ParityInputs(seeded + list(images.samples), f"{text} and {len(images.samples)} images: {images.source}")
+
+
+def psnr_db(outputs: np.ndarray, references: np.ndarray) -> float:
+    """10 log10(peak² / MSE) over every value of every input, peak = the largest |reference value|: inf where the
+    outputs are identical, -inf where the reference is all zeros and the outputs are not."""
+    references = np.asarray(references, np.float64)
+    mse = float(np.mean((np.asarray(outputs, np.float64) - references) ** 2))
+    if mse == 0:
+        return math.inf
+    peak = float(np.abs(references).max())
+    return 10 * math.log10(peak * peak / mse) if peak > 0 else -math.inf
+
+
+def vacuous_reason(references: np.ndarray) -> str:
+    """Why PyTorch's outputs on different inputs say nothing, or "": the largest change between the first input's
+    output and any other's is at most VACUOUS_RTOL of the largest |output| (or every output is zero)."""
+    references = np.asarray(references, np.float64)
+    scale = float(np.abs(references).max())
+    change = float(np.abs(references[1:] - references[0]).max()) if len(references) > 1 else math.inf
+    if change > VACUOUS_RTOL * scale:
+        return ""
+    return (f"the PyTorch model's output does not change with its input: at most {change:.3g} between "
+            f"{len(references)} different inputs, against a largest |output| of {scale:.3g} (threshold: "
+            f"{VACUOUS_RTOL:g} of it), so agreeing with it checks nothing")
+
+
+def check_parity(artifact: Artifact, inputs: list[np.ndarray], references: np.ndarray) -> Parity:
+    """Run the artifact on this host on each input and compare with PyTorch's outputs (``references``, stacked); a
+    reason instead of numbers where it cannot run."""
+    if artifact.format is Format.PYTORCH:
+        return Parity(Status.OK, 0.0, 0.0, "reference", SEEDS[0], psnr_db=math.inf)
+    from mbench.host import cpu_features, cpu_model
+    from mbench.results import describe_error
+    from mbench.runners.base import NotRunnableHere, runner_for
+
+    runner = runner_for(artifact.format)
+    try:
+        runner.load(artifact, threads=1)
+        outputs = np.stack([np.asarray(runner.run([x])[0], np.float64).reshape(references.shape[1:]) for x in inputs])
+    except NotRunnableHere as reason:
+        return Parity(Status.NOT_RUN, reason=str(reason), seed=SEEDS[0])
+    except Exception as error:  # noqa: BLE001  (a runtime failing becomes the parity's reason)
+        return Parity(Status.FAILED, reason=describe_error(error), seed=SEEDS[0])
+    finally:
+        runner.close()
+    diff = np.abs(outputs - references)
+    return Parity(Status.OK, float(diff.max()), float(diff.mean()), "", SEEDS[0], cpu=f"{cpu_model()}: {cpu_features()}",
+                  psnr_db=psnr_db(outputs, references))
