@@ -8,7 +8,7 @@ ARTIFACTS ?= artifacts
 REPORT ?= reports/index.html
 DATA ?= data/docs
 
-.PHONY: install demo test clean board board-stop
+.PHONY: install demo lint test clean board board-stop
 
 install: $(STAMP)
 
@@ -24,7 +24,13 @@ demo: $(STAMP)
 	$(BIN)/mbench evaluate $(ARTIFACTS) --data $(DATA) --split test --thresholds 9 --db $(DB)
 	$(BIN)/mbench report --db $(DB) -o $(REPORT)
 
-test: $(STAMP)
+# ruff (lint and format) over the tree, mypy over the vocabulary, rows, store and measurement packages.
+lint: $(STAMP)
+	$(BIN)/ruff check mbench converters tests benchmarks examples
+	$(BIN)/ruff format --check mbench converters tests benchmarks examples
+	$(BIN)/mypy mbench/spec.py mbench/results.py mbench/store.py mbench/measure
+
+test: lint
 	$(BIN)/python -m pytest
 
 # An emulated arm64 board on 127.0.0.1:2222 (devices.yaml: arm64-board), built once (as root) and started;

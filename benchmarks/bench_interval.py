@@ -9,6 +9,7 @@ reaches; far less means the interval is narrower than the run-to-run spread.
     .venv/bin/python benchmarks/bench_interval.py --runs 6      # about 5-12 minutes on 2 cores, conversions cached
     .venv/bin/python benchmarks/bench_interval.py --db DB ...   # the same figures from profiles already stored
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,27 +60,38 @@ def ratios(dbs: list[Path]) -> list[dict]:
             rows = store.measurements()
             latency = rows[(rows.metric == "latency") & (rows.status == "ok")]
             for run in latency.run_id.unique():
-                timed = {(s.model, s.format): Rounds.of(s) for s in store.samples(run)
-                         if s.precision == "fp32" and s.rounds}
+                timed = {
+                    (s.model, s.format): Rounds.of(s) for s in store.samples(run) if s.precision == "fp32" and s.rounds
+                }
                 for fmt in repeatability.RUNTIMES:
                     a, b = (timed.get((m, fmt)) for m in repeatability.PAIR)
                     if a is None or b is None:
                         continue
-                    mine = latency[(latency.run_id == run) & (latency.format == fmt)
-                                   & latency.model.isin(repeatability.PAIR)]
+                    mine = latency[
+                        (latency.run_id == run) & (latency.format == fmt) & latency.model.isin(repeatability.PAIR)
+                    ]
                     kinds = {seen(d) for d in mine.details}
                     alone = [Rounds(r.values, r.rounds, r.marked) for r in (a, b)]  # processes left out
-                    found.append({"run": run, "format": fmt,
-                                  "seen": next(k for k in ("busy", "swing", "quiet") if k in kinds),
-                                  "processes and rounds": paired_ratio(a, b), "rounds alone": paired_ratio(*alone)})
+                    found.append(
+                        {
+                            "run": run,
+                            "format": fmt,
+                            "seen": next(k for k in ("busy", "swing", "quiet") if k in kinds),
+                            "processes and rounds": paired_ratio(a, b),
+                            "rounds alone": paired_ratio(*alone),
+                        }
+                    )
     return [f for f in found if f["processes and rounds"].low is not None]
 
 
 def held(found: list[dict], way: str, kind=lambda f: True) -> tuple[int, int]:
     """(inside, pairs): another profile's ratio (same runtime) inside a profile's interval, over the profiles ``kind``
     picks."""
-    pairs = [(mine[way], other[way]) for mine, other in itertools.permutations(found, 2)
-             if mine["format"] == other["format"] and kind(mine)]
+    pairs = [
+        (mine[way], other[way])
+        for mine, other in itertools.permutations(found, 2)
+        if mine["format"] == other["format"] and kind(mine)
+    ]
     return sum(m.low <= o.value <= m.high for m, o in pairs), len(pairs)
 
 
@@ -87,25 +99,39 @@ def text(found: list[dict], note: str) -> str:
     def width(r: Ratio) -> str:
         return f"{100 * (r.high - r.low) / r.value:.1f} %"
 
-    lines = ["| profile | runtime | VGG/MNV2, processes and rounds | width | rounds alone | width | rows saw (worse "
-             "side) |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| profile | runtime | VGG/MNV2, processes and rounds | width | rounds alone | width | rows saw (worse side) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for f in found:
         new, old = f["processes and rounds"], f["rounds alone"]
-        lines.append(f"| {f['run']} | {f['format']} | {new.text()} | {width(new)} | {old.text()} | {width(old)} | "
-                     f"{f['seen']} |")
-    lines += ["", "| intervals from | another profile's ratio inside (all) | profiles that saw only swing | quiet "
-              "ones |", "|---|---|---|---|"]
+        lines.append(
+            f"| {f['run']} | {f['format']} | {new.text()} | {width(new)} | {old.text()} | {width(old)} | {f['seen']} |"
+        )
+    lines += [
+        "",
+        "| intervals from | another profile's ratio inside (all) | profiles that saw only swing | quiet ones |",
+        "|---|---|---|---|",
+    ]
     for way in WAYS:
-        cells = [held(found, way), held(found, way, lambda f: f["seen"] == "swing"),
-                 held(found, way, lambda f: f["seen"] == "quiet")]
-        lines.append(f"| {way} | " + " | ".join(f"{k} of {n} ({100 * k / n:.0f} %)" if n else "none"
-                                               for k, n in cells) + " |")
+        cells = [
+            held(found, way),
+            held(found, way, lambda f: f["seen"] == "swing"),
+            held(found, way, lambda f: f["seen"] == "quiet"),
+        ]
+        lines.append(
+            f"| {way} | " + " | ".join(f"{k} of {n} ({100 * k / n:.0f} %)" if n else "none" for k, n in cells) + " |"
+        )
     runs = sorted({f["run"] for f in found})
     started = [datetime.strptime(r[:16], "%Y%m%dT%H%M%SZ").strftime("%Y-%m-%d %H:%M") for r in (runs[0], runs[-1])]
-    head = ["## Does a ratio's interval hold the next run's? (`benchmarks/bench_interval.py`)", "",
-            f"{len(runs)} profiles of the six fp32 HED host artifacts in interleaved rounds, one after another, begun "
-            f"{started[0]} to {started[1]} UTC on {platform.node()} ({os.cpu_count()} CPUs). An honest 95 % interval "
-            "holds another equally uncertain estimate about 83 % of the time." + (f" {note}" if note else ""), ""]
+    head = [
+        "## Does a ratio's interval hold the next run's? (`benchmarks/bench_interval.py`)",
+        "",
+        f"{len(runs)} profiles of the six fp32 HED host artifacts in interleaved rounds, one after another, begun "
+        f"{started[0]} to {started[1]} UTC on {platform.node()} ({os.cpu_count()} CPUs). An honest 95 % interval "
+        "holds another equally uncertain estimate about 83 % of the time." + (f" {note}" if note else ""),
+        "",
+    ]
     return "\n".join(head + lines)
 
 
@@ -129,8 +155,15 @@ def main() -> None:
         sys.exit(f"fewer than two profiles of both HED models in rounds in {', '.join(map(str, dbs))}")
     shown = text(found, args.note)
     if args.json:
-        print(json.dumps({"profiles": [{**f, **{w: vars(f[w]) for w in WAYS}} for f in found],
-                          "held": {w: held(found, w) for w in WAYS}}, indent=1))
+        print(
+            json.dumps(
+                {
+                    "profiles": [{**f, **{w: vars(f[w]) for w in WAYS}} for f in found],
+                    "held": {w: held(found, w) for w in WAYS},
+                },
+                indent=1,
+            )
+        )
     else:
         print(shown)
     if not args.no_write:

@@ -6,6 +6,7 @@ Each executor starts cold in its own folder (no conversion cache shared). Printe
 benchmarks/RESULTS.md ("Lab on Ray" section): conversion-phase wall time, total wall time, the speed-up.
 Ray's start (``ray.init``) is timed apart and not in the sweep's figures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,8 @@ def _config(folder: Path, names: list[str]):
     (folder / "devices.yaml").write_text("devices:\n  host:\n    kind: local\n    threads: 1\n")
     (folder / "sweep.yaml").write_text(
         f"models: [{', '.join(names)}]\nformats: [onnx, tflite]\nprecisions: [fp32]\ndevices: [host]\n"
-        f"out: art\ndb: results.db\ninventory: devices.yaml\nprofile: {PROFILE}\naccuracy: null\n")
+        f"out: art\ndb: results.db\ninventory: devices.yaml\nprofile: {PROFILE}\naccuracy: null\n"
+    )
     return load_sweep_config(folder / "sweep.yaml")
 
 
@@ -68,15 +70,25 @@ def main() -> None:
 
 def _table(names, local, lab, ray_start) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    rows = [f"| {what} | {a:.1f} s | {b:.1f} s | x{a / b:.2f} |"
-            for what, a, b in (("conversion phase", local[0], lab[0]), ("whole sweep", local[1], lab[1]))]
-    return "\n".join([
-        HEADING, "",
-        f"{when}, {os.cpu_count()} cores, {len(names)} models x (pytorch + onnx + tflite) fp32, measured on host "
-        f"(profile {PROFILE}; accuracy not scored); failed conversions: in-process {local[2]}, Ray {lab[2]}; "
-        f"Ray start {ray_start:.1f} s "
-        "(not counted). Models: " + ", ".join(names) + ".", "",
-        "| phase | in-process | Ray | speed-up |", "|---|---|---|---|", *rows, ""])
+    rows = [
+        f"| {what} | {a:.1f} s | {b:.1f} s | x{a / b:.2f} |"
+        for what, a, b in (("conversion phase", local[0], lab[0]), ("whole sweep", local[1], lab[1]))
+    ]
+    return "\n".join(
+        [
+            HEADING,
+            "",
+            f"{when}, {os.cpu_count()} cores, {len(names)} models x (pytorch + onnx + tflite) fp32, measured on host "
+            f"(profile {PROFILE}; accuracy not scored); failed conversions: in-process {local[2]}, Ray {lab[2]}; "
+            f"Ray start {ray_start:.1f} s "
+            "(not counted). Models: " + ", ".join(names) + ".",
+            "",
+            "| phase | in-process | Ray | speed-up |",
+            "|---|---|---|---|",
+            *rows,
+            "",
+        ]
+    )
 
 
 def _write(table: str) -> None:

@@ -9,6 +9,7 @@
     cached, where conversions are reused and finished profiles resumed (goals <= 5 min cold, <= 30 s cached);
 (d) each HED artifact's achieved GFLOP/s against this host's fp32 matmul rate measured in the same run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def mbench(*args: str, cwd: Path) -> float:
     """Run the mbench CLI as a user would; returns wall seconds."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "from mbench.cli import main; main()", *args], cwd=cwd, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-c", "from mbench.cli import main; main()", *args],
+        cwd=cwd,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
 
 
@@ -87,7 +93,7 @@ def matmul_gflops(threads: int, n: int = 1024, repeats: int = 20) -> float:
         t0 = time.perf_counter()
         a @ b
         times.append(time.perf_counter() - t0)
-    return 2 * n ** 3 / statistics.median(times) / 1e9
+    return 2 * n**3 / statistics.median(times) / 1e9
 
 
 def pct(a: float, b: float) -> str:
@@ -97,15 +103,23 @@ def pct(a: float, b: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("/tmp/mbench-bench"))
-    parser.add_argument("--threads", type=int, default=1, help="runtime threads for (a), (b), (d) [default: 1, "
-                        "the steadiest on a small shared machine]")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="runtime threads for (a), (b), (d) [default: 1, the steadiest on a small shared machine]",
+    )
     args = parser.parse_args()
     shutil.rmtree(args.work, ignore_errors=True)
     args.work.mkdir(parents=True)
     shutil.copy(ROOT / "devices.yaml", args.work / "devices.yaml")
-    lines = ["## mbench itself: sweep time, overhead, achieved compute (`benchmarks/bench_mbench.py`)", "",
-             f"Host: {platform.node()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-             f"{args.threads} threads; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.", ""]
+    lines = [
+        "## mbench itself: sweep time, overhead, achieved compute (`benchmarks/bench_mbench.py`)",
+        "",
+        f"Host: {platform.node()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"{args.threads} threads; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
+        "",
+    ]
     lines += sweep_lines(args.work)
     artifacts = [a for a in find_artifacts(args.work / "artifacts") if a.format in (Format.ONNX, Format.TFLITE)]
     medians, overhead = overhead_lines(artifacts, args.threads)
@@ -122,41 +136,60 @@ def sweep_lines(work: Path) -> list[str]:
     """(c): the HED sweep cold, then again with everything cached."""
     cold = sweep(work)
     cached = sweep(work)
-    return ["| (c) `mbench run`: convert 2 HED models x 3 formats, profile, report | seconds | goal |",
-            "|---|---|---|", f"| cold | {cold:.1f} | <= 300 |",
-            f"| again: conversions cached, profiles resumed | {cached:.1f} | <= 30 |", ""]
+    return [
+        "| (c) `mbench run`: convert 2 HED models x 3 formats, profile, report | seconds | goal |",
+        "|---|---|---|",
+        f"| cold | {cold:.1f} | <= 300 |",
+        f"| again: conversions cached, profiles resumed | {cached:.1f} | <= 30 |",
+        "",
+    ]
 
 
 def overhead_lines(artifacts, threads: int) -> tuple[dict, list[str]]:
     """(a, b): mbench's medians against a bare loop, alternating ROUNDS times so the machine's drift lands on both;
     the medians of the per-round medians, and the table."""
     plan = RunPlan()
-    rounds = [(mbench_medians(artifacts, threads, plan), {(a.model, a.format.value): bare_median(
-        a, threads, plan) for a in artifacts}) for _ in range(ROUNDS)]
-    lines = [f"| (a, b) artifact, {ROUNDS} alternating rounds | bare loop median (ms) | mbench median (ms) "
-             "| overhead (goal <= 2 %) | mbench round to round (goal within 3 %) |", "|---|---|---|---|---|"]
+    rounds = [
+        (
+            mbench_medians(artifacts, threads, plan),
+            {(a.model, a.format.value): bare_median(a, threads, plan) for a in artifacts},
+        )
+        for _ in range(ROUNDS)
+    ]
+    lines = [
+        f"| (a, b) artifact, {ROUNDS} alternating rounds | bare loop median (ms) | mbench median (ms) "
+        "| overhead (goal <= 2 %) | mbench round to round (goal within 3 %) |",
+        "|---|---|---|---|---|",
+    ]
     medians = {}
     for artifact in artifacts:
         key = (artifact.model, artifact.format.value)
         ours, bare = [r[0][key] for r in rounds], [r[1][key] for r in rounds]
         medians[key] = statistics.median(ours)
         spread = " / ".join(pct(x, ours[0]) for x in ours[1:])
-        lines.append(f"| {key[0]} {key[1]} | {statistics.median(bare):.3f} | {medians[key]:.3f} "
-                     f"| {pct(medians[key], statistics.median(bare))} | {spread} |")
+        lines.append(
+            f"| {key[0]} {key[1]} | {statistics.median(bare):.3f} | {medians[key]:.3f} "
+            f"| {pct(medians[key], statistics.median(bare))} | {spread} |"
+        )
     return medians, lines
 
 
 def gflops_lines(artifacts, medians: dict, threads: int) -> list[str]:
     """(d): each artifact's achieved GFLOP/s against this host's fp32 matmul rate."""
     peak = matmul_gflops(threads)
-    lines = ["", f"| (d) artifact | GMAC | median (ms) | GFLOP/s | share of fp32 matmul ({peak:.0f} GFLOP/s) |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "",
+        f"| (d) artifact | GMAC | median (ms) | GFLOP/s | share of fp32 matmul ({peak:.0f} GFLOP/s) |",
+        "|---|---|---|---|---|",
+    ]
     for artifact in artifacts:
         macs = model_facts(models.get(artifact.model)).macs
         median = medians[(artifact.model, artifact.format.value)]
         rate = 2 * macs / (median / 1e3) / 1e9
-        lines.append(f"| {artifact.model} {artifact.format.value} | {macs / 1e9:.3f} | {median:.2f} | {rate:.1f} "
-                     f"| {rate / peak:.0%} |")
+        lines.append(
+            f"| {artifact.model} {artifact.format.value} | {macs / 1e9:.3f} | {median:.2f} | {rate:.1f} "
+            f"| {rate / peak:.0%} |"
+        )
     return lines
 
 

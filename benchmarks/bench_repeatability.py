@@ -20,6 +20,7 @@ process each (as before rounds): each twice, in the order rounds, one after anot
 so that a machine speeding up or slowing down over those minutes weighs on the three alike; and what each way's
 figures held, its two profiles against each other.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,17 +60,25 @@ CONDITIONS = ("quiet", "quiet again", "busy")
 
 def artifacts(out: Path) -> list:
     """The six HED host artifacts and the slower one, converted where absent (conversions are cached)."""
-    slower, copy = (dataclasses.replace(spec_from_source("mbench.models.hed:hed_mobilenetv2_model", shape), name=name)
-                    for name, shape in ((SLOWER, (1, 3, 256, 288)), (COPY, (1, 3, 256, 256))))
-    for spec, formats in [(models.get(PAIR[0]), [Format.ONNX, Format.TFLITE]),
-                          (models.get(PAIR[1]), [Format.ONNX, Format.TFLITE]), (slower, [Format.ONNX]),
-                          (copy, [Format.ONNX])]:
+    slower, copy = (
+        dataclasses.replace(spec_from_source("mbench.models.hed:hed_mobilenetv2_model", shape), name=name)
+        for name, shape in ((SLOWER, (1, 3, 256, 288)), (COPY, (1, 3, 256, 256)))
+    )
+    for spec, formats in [
+        (models.get(PAIR[0]), [Format.ONNX, Format.TFLITE]),
+        (models.get(PAIR[1]), [Format.ONNX, Format.TFLITE]),
+        (slower, [Format.ONNX]),
+        (copy, [Format.ONNX]),
+    ]:
         for outcome in convert_model(spec, formats, out):
             if outcome.artifact is None:
                 sys.exit(f"conversion failed: {outcome.model} {outcome.format.value}: {outcome.error}")
     found = [a for a in find_artifacts(out) if a.precision.value == "fp32"]
-    return [a for a in found if a.model in PAIR and a.format.value in RUNTIMES
-            or a.model in (SLOWER, COPY) and a.format is Format.ONNX]
+    return [
+        a
+        for a in found
+        if a.model in PAIR and a.format.value in RUNTIMES or a.model in (SLOWER, COPY) and a.format is Format.ONNX
+    ]
 
 
 def profile(store: Store, chosen: list, plan: RunPlan, threads: int | None, what: str) -> tuple[str, float]:
@@ -103,8 +112,7 @@ def six_times(six: list, plan: RunPlan, threads: int | None, db: Path, scratch: 
         if way == "rounds":
             with Store(db) as store:
                 run, seconds = profile(store, six, plan, threads, "six in rounds")
-                times.setdefault("start", min(s.timestamps[0] for s in store.samples(run)
-                                              if s.timestamps) - begun)
+                times.setdefault("start", min(s.timestamps[0] for s in store.samples(run) if s.timestamps) - begun)
             ids, where = [run], db
         else:
             chosen = dataclasses.replace(plan, processes=1) if way == "one_process" else plan
@@ -125,11 +133,16 @@ def held(profiles: dict) -> dict:
             with Store(where) as store:
                 latency.append({(s.model, s.format): estimate(Rounds.of(s)) for run in ids for s in store.samples(run)})
         keys = sorted(set(latency[0]) & set(latency[1]))
-        ratios = {f: [one[(PAIR[0], f)] / one[(PAIR[1], f)] for one in latency] for f in RUNTIMES
-                  if all((m, f) in keys for m in PAIR)}
-        found[way] = {"apart_s": second[2] - first[2],
-                      "latency": {f"{m} {f}": spread([one[(m, f)] for one in latency]) for m, f in keys},
-                      "ratio_spread": {f: spread(v) for f, v in ratios.items()}}
+        ratios = {
+            f: [one[(PAIR[0], f)] / one[(PAIR[1], f)] for one in latency]
+            for f in RUNTIMES
+            if all((m, f) in keys for m in PAIR)
+        }
+        found[way] = {
+            "apart_s": second[2] - first[2],
+            "latency": {f"{m} {f}": spread([one[(m, f)] for one in latency]) for m, f in keys},
+            "ratio_spread": {f: spread(v) for f, v in ratios.items()},
+        }
     return found
 
 
@@ -192,8 +205,12 @@ def control(seconds: float, chunk_s: float = 0.25) -> dict:
     argv = [sys.executable, "-c", CONTROL, str(seconds), str(chunk_s), ",".join(map(str, cpus or []))]
     found = json.loads(subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout)
     timed = {kind: Rounds(tuple(f["ms"]), tuple(f["chunks"])) for kind, f in found.items()}
-    return {"swing": timed["matmul"].swing, "level_ms": estimate(timed["matmul"]),
-            "memory_swing": timed["memory"].swing, "memory_level_ms": estimate(timed["memory"])}
+    return {
+        "swing": timed["matmul"].swing,
+        "level_ms": estimate(timed["matmul"]),
+        "memory_swing": timed["memory"].swing,
+        "memory_level_ms": estimate(timed["memory"]),
+    }
 
 
 def spread(values: list[float]) -> float:
@@ -204,9 +221,14 @@ def figures(runs: dict[str, dict], name: str) -> dict:
     """For one estimator: latency per artifact and condition, its spreads, the ratios and the slowdown."""
     keys = sorted(set.intersection(*(set(r) for r in runs.values())))
     latency = {f"{m} {f}": {c: estimate(runs[c][(m, f)], ESTIMATORS[name]) for c in CONDITIONS} for m, f in keys}
-    ratios = {f: {c: paired_ratio(runs[c][(PAIR[0], f)], runs[c][(PAIR[1], f)], ESTIMATORS[name]) for c in CONDITIONS}
-              for f in RUNTIMES if all((PAIR[0], f) in runs[c] and (PAIR[1], f) in runs[c] for c in CONDITIONS)}
-    slowdown = {c: paired_ratio(runs[c][(SLOWER, "onnx")], runs[c][(PAIR[1], "onnx")], ESTIMATORS[name]) for c in CONDITIONS}
+    ratios = {
+        f: {c: paired_ratio(runs[c][(PAIR[0], f)], runs[c][(PAIR[1], f)], ESTIMATORS[name]) for c in CONDITIONS}
+        for f in RUNTIMES
+        if all((PAIR[0], f) in runs[c] and (PAIR[1], f) in runs[c] for c in CONDITIONS)
+    }
+    slowdown = {
+        c: paired_ratio(runs[c][(SLOWER, "onnx")], runs[c][(PAIR[1], "onnx")], ESTIMATORS[name]) for c in CONDITIONS
+    }
     return {
         "latency_ms": latency,
         "quiet_vs_quiet": {k: spread([v["quiet"], v["quiet again"]]) for k, v in latency.items()},
@@ -224,9 +246,11 @@ def fastest_moved(runs: dict[str, dict]) -> dict[str, float]:
     """Per artifact, how far its fastest runs (the ``FASTEST`` quantile, rounds weighing alike) moved quiet again
     against quiet: a machine that ran slower as a whole moves them too, and no estimator of those runs undoes it."""
     quiet, again = runs["quiet"], runs["quiet again"]
-    return {f"{m} {f}": round_weighted_quantile(again[(m, f)], FASTEST) / round_weighted_quantile(quiet[(m, f)],
-                                                                                                  FASTEST) - 1
-            for m, f in sorted(set(quiet) & set(again))}
+    return {
+        f"{m} {f}": round_weighted_quantile(again[(m, f)], FASTEST) / round_weighted_quantile(quiet[(m, f)], FASTEST)
+        - 1
+        for m, f in sorted(set(quiet) & set(again))
+    }
 
 
 def on_shared_rounds(runs: dict[str, dict]) -> dict:
@@ -234,22 +258,27 @@ def on_shared_rounds(runs: dict[str, dict]) -> dict:
     first one met its stopping rule and left), against all of each artifact's runs: how much of the spread between
     profiles comes from artifacts measured over different stretches of a moving machine."""
     last = {c: min(max(r.rounds) for r in found.values()) for c, found in runs.items()}
-    shared = {c: {k: r.take([i for i, n in enumerate(r.rounds) if n <= last[c]]) for k, r in found.items()}
-              for c, found in runs.items()}
+    shared = {
+        c: {k: r.take([i for i, n in enumerate(r.rounds) if n <= last[c]]) for k, r in found.items()}
+        for c, found in runs.items()
+    }
     keys = sorted(set.intersection(*(set(r) for r in runs.values())))
     figures = {"shared_rounds": {c: n + 1 for c, n in last.items()}}
     for what, chosen in (("all runs", runs), ("shared rounds", shared)):
         latency = {k: {c: estimate(chosen[c][k]) for c in CONDITIONS} for k in keys}
         figures[what] = {
             "quiet_vs_quiet_worst": max(spread([v["quiet"], v["quiet again"]]) for v in latency.values()),
-            "copy_vs_original": {c: spread([latency[(COPY, "onnx")][c], latency[(PAIR[1], "onnx")][c]])
-                                 for c in CONDITIONS}}
+            "copy_vs_original": {
+                c: spread([latency[(COPY, "onnx")][c], latency[(PAIR[1], "onnx")][c]]) for c in CONDITIONS
+            },
+        }
     return figures
 
 
 def winner(estimators: dict) -> tuple[str | None, str]:
     """The rule the estimator is chosen by: among those that see the real slowdown (7-13 %) in every condition, the
     one with the smallest worst spread (quiet vs. quiet, VGG/MNV2 ratio across conditions); None if none sees it."""
+
     def worst(f: dict) -> float:
         return max([*f["quiet_vs_quiet"].values(), *f["ratio_spread"].values()])
 
@@ -262,8 +291,21 @@ def winner(estimators: dict) -> tuple[str | None, str]:
 
 
 def compare(db: Path, *args: str) -> int:
-    done = subprocess.run([sys.executable, "-c", "from mbench.cli import main; main()", "compare", *args,
-                           "--threshold", "5%", "--db", str(db)], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from mbench.cli import main; main()",
+            "compare",
+            *args,
+            "--threshold",
+            "5%",
+            "--db",
+            str(db),
+        ],
+        capture_output=True,
+        text=True,
+    )
     return done.returncode
 
 
@@ -272,31 +314,40 @@ def as_regression(db: Path, run_id: str) -> str:
     one rebuilt artifact; the other artifacts are unchanged, as in a candidate build's run)."""
     new = f"{run_id}-slower"
     with sqlite3.connect(db) as con:
-        con.execute("INSERT INTO runs SELECT ?, started_at, command || ' (slower stand-in)', mbench_version, git_sha "
-                    "FROM runs WHERE run_id = ?", (new, run_id))
+        con.execute(
+            "INSERT INTO runs SELECT ?, started_at, command || ' (slower stand-in)', mbench_version, git_sha "
+            "FROM runs WHERE run_id = ?",
+            (new, run_id),
+        )
         for table in ("measurements", "samples"):
             columns = [c[1] for c in con.execute(f"PRAGMA table_info({table})") if c[1] != "id"]
             chosen = ", ".join({"run_id": "?", "model": "?"}.get(c, c) for c in columns)
             insert = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {chosen} FROM {table} WHERE run_id = ? AND "
             con.execute(insert + "model = ?", (new, PAIR[1], run_id, SLOWER))
             kept = ", ".join(c if c != "run_id" else "?" for c in columns)
-            con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {kept} FROM {table} WHERE run_id = ? AND "
-                        "model != ? AND NOT (model = ? AND format = 'onnx')", (new, run_id, SLOWER, PAIR[1]))
+            con.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) SELECT {kept} FROM {table} WHERE run_id = ? AND "
+                "model != ? AND NOT (model = ? AND format = 'onnx')",
+                (new, run_id, SLOWER, PAIR[1]),
+            )
     return new
 
 
 def verdicts(db: Path, runs: dict[str, str]) -> dict[str, int]:
     scratch = db.with_name("compare.db")
     shutil.copy(db, scratch)
-    found = {"quiet vs quiet again": compare(scratch, runs["quiet"], runs["quiet again"]),
-             "quiet vs busy": compare(scratch, runs["quiet"], runs["busy"])}
+    found = {
+        "quiet vs quiet again": compare(scratch, runs["quiet"], runs["quiet again"]),
+        "quiet vs busy": compare(scratch, runs["quiet"], runs["busy"]),
+    }
     for condition in ("quiet again", "busy"):
         slower = as_regression(scratch, runs[condition])
         found[f"quiet vs slower ({condition})"] = compare(scratch, runs["quiet"], slower)
     for condition in CONDITIONS:  # two builds measured together in one run: the paired gate
         for other in (COPY, SLOWER):
-            found[f"in one run ({condition}): {other} vs {PAIR[1]}"] = compare(scratch, runs[condition], "--models",
-                                                                             f"{PAIR[1]},{other}")
+            found[f"in one run ({condition}): {other} vs {PAIR[1]}"] = compare(
+                scratch, runs[condition], "--models", f"{PAIR[1]},{other}"
+            )
     return found
 
 
@@ -311,10 +362,14 @@ def conditions(db: Path, chosen: list, plan: RunPlan, threads: int | None):
                 before = control(5.0)
                 runs[condition], seconds[condition] = profile(store, chosen, plan, threads, condition)
                 after = control(3.0)
-                machine[condition] = {"swing": before["swing"], "memory_swing": before["memory_swing"],
-                                      "before_ms": before["level_ms"],
-                                      "after_ms": after["level_ms"], "memory_before_ms": before["memory_level_ms"],
-                                      "memory_after_ms": after["memory_level_ms"]}
+                machine[condition] = {
+                    "swing": before["swing"],
+                    "memory_swing": before["memory_swing"],
+                    "before_ms": before["level_ms"],
+                    "after_ms": after["level_ms"],
+                    "memory_before_ms": before["memory_level_ms"],
+                    "memory_after_ms": after["memory_level_ms"],
+                }
         samples = {c: timed_runs(store, run) for c, run in runs.items()}
         flagged = {c: seen(store, run) for c, run in runs.items()}
     return runs, seconds, samples, flagged, machine
@@ -324,10 +379,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "repeatability")
     parser.add_argument("--max-seconds", type=float, default=RunPlan().max_seconds)
-    parser.add_argument("--threads", type=int, help="runtime threads [default: devices.yaml's host setting, "
-                                                       "else every CPU but one]")
-    parser.add_argument("--apart", action="store_true", help="in rounds, an artifact leaves when its own stopping "
-                                                               "rule holds (mbench profile --apart)")
+    parser.add_argument(
+        "--threads", type=int, help="runtime threads [default: devices.yaml's host setting, else every CPU but one]"
+    )
+    parser.add_argument(
+        "--apart",
+        action="store_true",
+        help="in rounds, an artifact leaves when its own stopping rule holds (mbench profile --apart)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of markdown")
     parser.add_argument("--note", default="", help="what else the machine was doing, for RESULTS.md")
     parser.add_argument("--no-write", action="store_true", help="do not update benchmarks/RESULTS.md")
@@ -336,22 +395,31 @@ def main() -> None:
     chosen, plan = artifacts(args.work / "artifacts"), RunPlan(max_seconds=args.max_seconds, together=not args.apart)
     db = args.work / "results.db"
     runs, seconds, samples, flagged, machine = conditions(db, chosen, plan, args.threads)
-    times, ways = six_times([a for a in chosen if a.model in PAIR], plan, args.threads, db,
-                            args.work / "sequential.db")
+    times, ways = six_times([a for a in chosen if a.model in PAIR], plan, args.threads, db, args.work / "sequential.db")
     host = load_inventory(ROOT / "devices.yaml").get("host")
-    report = {"plan": dataclasses.asdict(plan), "bursts_paced": True, "threads": args.threads or host.thread_count(),
-              "threads_from": "given" if args.threads else "inventory" if host.threads else "default",
-              "cpu_count": os.cpu_count(),
-              "conditions_note": args.note, "runs": runs, "seconds": seconds,
-              "control": machine,
-              "six_in_rounds_s": statistics.fmean(times["rounds"]), "six_in_rounds_start_s": times["start"],
-              "six_sequential_s": statistics.fmean(times["sequential"]),
-              "six_sequential_one_process_s": statistics.fmean(times["one_process"]), "six_times": times,
-              "six_held": held(ways),
-              "seen": {c: {f"{m} {f}": s for (m, f), s in v.items()} for c, v in flagged.items()},
-              "estimators": {name: figures(samples, name) for name in ESTIMATORS},
-              "windows": on_shared_rounds(samples), "fastest_moved": fastest_moved(samples),
-              "compare_exit_codes": verdicts(db, runs), "chosen_estimator": LATENCY_ESTIMATOR}
+    report = {
+        "plan": dataclasses.asdict(plan),
+        "bursts_paced": True,
+        "threads": args.threads or host.thread_count(),
+        "threads_from": "given" if args.threads else "inventory" if host.threads else "default",
+        "cpu_count": os.cpu_count(),
+        "conditions_note": args.note,
+        "runs": runs,
+        "seconds": seconds,
+        "control": machine,
+        "six_in_rounds_s": statistics.fmean(times["rounds"]),
+        "six_in_rounds_start_s": times["start"],
+        "six_sequential_s": statistics.fmean(times["sequential"]),
+        "six_sequential_one_process_s": statistics.fmean(times["one_process"]),
+        "six_times": times,
+        "six_held": held(ways),
+        "seen": {c: {f"{m} {f}": s for (m, f), s in v.items()} for c, v in flagged.items()},
+        "estimators": {name: figures(samples, name) for name in ESTIMATORS},
+        "windows": on_shared_rounds(samples),
+        "fastest_moved": fastest_moved(samples),
+        "compare_exit_codes": verdicts(db, runs),
+        "chosen_estimator": LATENCY_ESTIMATOR,
+    }
     report["winner"], report["winner_reason"] = winner(report["estimators"])
     text = markdown(report)
     print(json.dumps(report, indent=1, default=str) if args.json else text)

@@ -11,6 +11,7 @@ size (PSS, /proc/PID/smaps_rollup) of this process and its agents together, samp
 each artifact's `latency` quiet vs. quiet; and of the in-group ratios (hed-vgg / hed-mobilenetv2 per format, and
 each model's ONNX / TFLite).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -113,8 +114,14 @@ def profile_once(chosen: list, plan: RunPlan, inventory, folder: Path) -> dict:
     began = time.perf_counter()
     try:
         with Store(folder / "scaling.db") as store:
-            run_id, _ = profile_and_record(run_dir, "host", inventory, store, plan, grouping=Grouping(
-                on_group=lambda start: starts.setdefault(start.name, time.time())))
+            run_id, _ = profile_and_record(
+                run_dir,
+                "host",
+                inventory,
+                store,
+                plan,
+                grouping=Grouping(on_group=lambda start: starts.setdefault(start.name, time.time())),
+            )
             rows, samples = store.measurements(), store.samples(run_id)
     finally:
         wall = time.perf_counter() - began
@@ -127,8 +134,16 @@ def profile_once(chosen: list, plan: RunPlan, inventory, folder: Path) -> dict:
         first[group] = min(first.get(group, float("inf")), min(s.timestamps))
     startup = sum(first[g] - t for g, t in starts.items() if g in first)
     latency = {f"{r.model} {r.format}": r.value for r in mine.itertuples()}
-    return dict(wall_s=wall, startup_s=startup, groups=len(starts), most_agents=watch.most_agents,
-                peak_pss_gb=watch.peak_pss / 1024**3, latency=latency, ok=len(latency), asked=len(chosen))
+    return dict(
+        wall_s=wall,
+        startup_s=startup,
+        groups=len(starts),
+        most_agents=watch.most_agents,
+        peak_pss_gb=watch.peak_pss / 1024**3,
+        latency=latency,
+        ok=len(latency),
+        asked=len(chosen),
+    )
 
 
 def ratios(latency: dict) -> dict:
@@ -169,24 +184,33 @@ def main() -> None:
         (folder / "devices.yaml").write_text("devices:\n  host:\n    kind: local\n")
         inventory = load_inventory(folder / "devices.yaml")
         for size in args.sizes.split(","):
-            chosen = every if size == "all" else every[:int(size)]
+            chosen = every if size == "all" else every[: int(size)]
             quiet, again = (profile_once(chosen, plan, inventory, folder) for _ in range(2))
-            results.append(dict(n=len(chosen), runs=[quiet, again], latency_spread=spread(quiet["latency"],
-                                again["latency"]), ratio_spread=spread(ratios(quiet["latency"]),
-                                                                       ratios(again["latency"]))))
+            results.append(
+                dict(
+                    n=len(chosen),
+                    runs=[quiet, again],
+                    latency_spread=spread(quiet["latency"], again["latency"]),
+                    ratio_spread=spread(ratios(quiet["latency"]), ratios(again["latency"])),
+                )
+            )
     if args.json:
         print(json.dumps(results, indent=1))
         return
     print(f"max_seconds {args.max_seconds}, models: {', '.join(names)}")
-    print("   N  wall s (target)   groups  start-up s  most agents  peak PSS GB  ok/asked  "
-          "latency spread med/max  ratio spread med/max")
+    print(
+        "   N  wall s (target)   groups  start-up s  most agents  peak PSS GB  ok/asked  "
+        "latency spread med/max  ratio spread med/max"
+    )
     for r in results:
         for run in r["runs"]:
             target = 1.3 * (r["n"] * args.max_seconds + run["startup_s"])
-            print(f"{r['n']:4d}  {run['wall_s']:6.1f} ({target:6.1f})  {run['groups']:6d}  {run['startup_s']:10.1f}"
-                  f"  {run['most_agents']:11d}  {run['peak_pss_gb']:11.2f}  {run['ok']:3d}/{run['asked']:<3d}  "
-                  f"{r['latency_spread'][0]:10.1%} {r['latency_spread'][1]:6.1%}  "
-                  f"{r['ratio_spread'][0]:10.1%} {r['ratio_spread'][1]:6.1%}")
+            print(
+                f"{r['n']:4d}  {run['wall_s']:6.1f} ({target:6.1f})  {run['groups']:6d}  {run['startup_s']:10.1f}"
+                f"  {run['most_agents']:11d}  {run['peak_pss_gb']:11.2f}  {run['ok']:3d}/{run['asked']:<3d}  "
+                f"{r['latency_spread'][0]:10.1%} {r['latency_spread'][1]:6.1%}  "
+                f"{r['ratio_spread'][0]:10.1%} {r['ratio_spread'][1]:6.1%}"
+            )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The candidate latency estimators that bench_repeatability.py compares with mbench's headline one
 (mbench.measure.estimate.latency, named ``LATENCY_ESTIMATOR`` there): each maps an artifact's timed runs, with their
 rounds and marks, to one figure. RESULTS.md holds what each achieved and why the headline one was chosen."""
+
 from __future__ import annotations
 
 import statistics
@@ -19,7 +20,7 @@ def _unmarked(s: Rounds) -> list[float]:
 def _trimmed(values, cut: float = 0.1) -> float:
     ordered = sorted(values)
     k = int(len(ordered) * cut)
-    return statistics.fmean(ordered[k:len(ordered) - k] or ordered)
+    return statistics.fmean(ordered[k : len(ordered) - k] or ordered)
 
 
 def _round_medians(s: Rounds) -> list[float]:
@@ -37,7 +38,7 @@ def _fast_rounds_mean(s: Rounds) -> float:
     """The mean of the unmarked runs in the fastest quarter of rounds (by round median): the machine's quiet
     phases. With one round (a tool that times whole invocations, rows from before rounds) it is the unmarked mean."""
     groups = sorted(s.by_round().values(), key=lambda g: statistics.median(s.values[i] for i in g))
-    kept = groups[:max(1, round(len(groups) * FAST_ROUNDS))]
+    kept = groups[: max(1, round(len(groups) * FAST_ROUNDS))]
     return statistics.fmean(_unmarked(s.take([i for g in kept for i in g])))
 
 

@@ -1,5 +1,6 @@
 """benchmarks/RESULTS.md holds one section per benchmark script, each between its own pair of HTML comments, so a
 script rewrites its own figures and leaves the other scripts' sections (and the notes written around them) alone."""
+
 from __future__ import annotations
 
 from pathlib import Path

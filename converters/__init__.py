@@ -4,6 +4,7 @@ Converted`` (the artifact's input and output tensors and a description of its qu
 
 Heavy libraries (onnx, coremltools, litert_torch) are imported inside the function bodies only.
 """
+
 from __future__ import annotations
 
 import importlib

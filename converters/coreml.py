@@ -4,6 +4,7 @@ Conversion works on Linux; prediction needs macOS, so parity and latency are mea
 Precisions: fp32 and fp16 compute; int8 = int8 weights by linear quantization (activation quantization would
 need calibration by prediction, i.e. macOS), fp16 compute; palette4/6/8 = k-means palettized weights.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,8 +15,17 @@ from mbench.data.calibration import Calibration
 from mbench.spec import ModelSpec, Precision
 
 NAME = "coremltools.convert(mlprogram)"
-PRECISIONS = frozenset({Precision.FP32, Precision.FP16, Precision.INT8, Precision.INT8_WEIGHTS,
-                        Precision.PALETTE4, Precision.PALETTE6, Precision.PALETTE8})
+PRECISIONS = frozenset(
+    {
+        Precision.FP32,
+        Precision.FP16,
+        Precision.INT8,
+        Precision.INT8_WEIGHTS,
+        Precision.PALETTE4,
+        Precision.PALETTE6,
+        Precision.PALETTE8,
+    }
+)
 PALETTE_BITS = {Precision.PALETTE4: 4, Precision.PALETTE6: 6, Precision.PALETTE8: 8}
 
 
@@ -29,8 +39,15 @@ def versions() -> dict[str, str]:
     return package_versions("torch", "coremltools")
 
 
-def convert(model, spec: ModelSpec, example, options: Options, out_path: Path, precision: Precision,
-            calibration: Calibration | None = None) -> Converted:
+def convert(
+    model,
+    spec: ModelSpec,
+    example,
+    options: Options,
+    out_path: Path,
+    precision: Precision,
+    calibration: Calibration | None = None,
+) -> Converted:
     import coremltools as ct
     import torch
 
@@ -46,8 +63,11 @@ def convert(model, spec: ModelSpec, example, options: Options, out_path: Path, p
     mlmodel, quantization = _compress(mlmodel, precision, options)
     mlmodel.save(str(out_path))
     description = mlmodel.get_spec().description
-    return Converted(tuple(_tensor_info(i, spec) for i in description.input),
-                     tuple(_tensor_info(o, spec) for o in description.output), quantization)
+    return Converted(
+        tuple(_tensor_info(i, spec) for i in description.input),
+        tuple(_tensor_info(o, spec) for o in description.output),
+        quantization,
+    )
 
 
 def _compress(mlmodel, precision: Precision, options: Options):
@@ -59,13 +79,17 @@ def _compress(mlmodel, precision: Precision, options: Options):
         return mlmodel, "fp16 weights and compute"
     if precision in (Precision.INT8, Precision.INT8_WEIGHTS):
         config = cto.OpLinearQuantizerConfig(mode="linear_symmetric", dtype="int8", weight_threshold=0)
-        return (cto.linear_quantize_weights(mlmodel, cto.OptimizationConfig(global_config=config)),
-                "int8 weights (linear symmetric, per channel), fp16 compute; activations not quantized")
+        return (
+            cto.linear_quantize_weights(mlmodel, cto.OptimizationConfig(global_config=config)),
+            "int8 weights (linear symmetric, per channel), fp16 compute; activations not quantized",
+        )
     if precision in PALETTE_BITS:
         bits = PALETTE_BITS[precision]
         config = cto.OpPalettizerConfig(nbits=bits, mode=options.palette_mode, weight_threshold=0)
-        return (cto.palettize_weights(mlmodel, cto.OptimizationConfig(global_config=config)),
-                f"{bits}-bit {options.palette_mode} palettized weights, fp16 compute")
+        return (
+            cto.palettize_weights(mlmodel, cto.OptimizationConfig(global_config=config)),
+            f"{bits}-bit {options.palette_mode} palettized weights, fp16 compute",
+        )
     raise ValueError(f"coreml cannot produce {precision.value}")
 
 

@@ -10,6 +10,7 @@ With ``etrecord`` (the default) an ETRecord is written beside the program (``mod
 with each node's debug handle and module stack, which the devtools Inspector needs to place an ETDump's operator
 times in the source model (mbench.ops.executorch).
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -58,17 +59,30 @@ class Delegation:
         return self.delegated_ops / self.total_ops if self.total_ops else 0.0
 
     def record(self) -> dict:
-        return {"delegate": self.delegate, "delegated_ops": self.delegated_ops, "share": round(self.share, 4),
-                "portable_ops": dict(sorted(self.portable_ops.items()))}
+        return {
+            "delegate": self.delegate,
+            "delegated_ops": self.delegated_ops,
+            "share": round(self.share, 4),
+            "portable_ops": dict(sorted(self.portable_ops.items())),
+        }
 
     def describe(self) -> str:
         left = ", ".join(f"{op} x{n}" for op, n in sorted(self.portable_ops.items())) or "none"
-        return (f"{self.delegate} delegate took {self.delegated_ops} of {self.total_ops} "
-                f"ops ({self.share:.0%}); left to portable kernels: {left}")
+        return (
+            f"{self.delegate} delegate took {self.delegated_ops} of {self.total_ops} "
+            f"ops ({self.share:.0%}); left to portable kernels: {left}"
+        )
 
 
-def convert(model, spec: ModelSpec, example, options: Options, out_path: Path, precision: Precision,
-            calibration: Calibration | None = None) -> Converted:
+def convert(
+    model,
+    spec: ModelSpec,
+    example,
+    options: Options,
+    out_path: Path,
+    precision: Precision,
+    calibration: Calibration | None = None,
+) -> Converted:
     import torch
     from executorch.exir import to_edge_transform_and_lower
 
@@ -76,8 +90,9 @@ def convert(model, spec: ModelSpec, example, options: Options, out_path: Path, p
         raise ValueError(f"executorch cannot produce {precision.value}")
     model, example = _prepared(model, example, precision, calibration)
     exported = torch.export.export(model, (example,))
-    edge = to_edge_transform_and_lower(exported, partitioner=[_partitioner(options.delegate)],
-                                       generate_etrecord=options.etrecord)
+    edge = to_edge_transform_and_lower(
+        exported, partitioner=[_partitioner(options.delegate)], generate_etrecord=options.etrecord
+    )
     delegation = count_delegation(edge.exported_program().graph_module, options.delegate)
     program = edge.to_executorch()
     out_path.write_bytes(program.buffer)
@@ -90,8 +105,13 @@ def convert(model, spec: ModelSpec, example, options: Options, out_path: Path, p
     layout = spec.inputs[0].layout
     inputs = tuple(TensorInfo(i.name, tuple(i.shape), i.layout, dtype) for i in spec.inputs)
     outputs = (TensorInfo(spec.output_names[0], tuple(output.shape), layout, dtype),)
-    return Converted(inputs, outputs, f"{_QUANTIZATION[precision]}; {delegation.describe()}",
-                     calibrated=precision is Precision.INT8, delegation=delegation.record())
+    return Converted(
+        inputs,
+        outputs,
+        f"{_QUANTIZATION[precision]}; {delegation.describe()}",
+        calibrated=precision is Precision.INT8,
+        delegation=delegation.record(),
+    )
 
 
 def etrecord_path(pte_path: Path) -> Path:
@@ -119,8 +139,10 @@ def _prepared(model, example, precision: Precision, calibration: Calibration | N
 
 def _quantized(model, example, calibration: Calibration | None):
     import torch
-    from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (XNNPACKQuantizer,
-                                                                         get_symmetric_quantization_config)
+    from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
+        XNNPACKQuantizer,
+        get_symmetric_quantization_config,
+    )
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
     if calibration is None:
@@ -162,5 +184,6 @@ def _ops_in(lowered) -> int:
     program = getattr(lowered, "original_module", None)
     if program is None:
         return 1
-    return sum(1 for n in program.graph.nodes if n.op == "call_function" and
-               getattr(n.target, "__name__", "") != "getitem")
+    return sum(
+        1 for n in program.graph.nodes if n.op == "call_function" and getattr(n.target, "__name__", "") != "getitem"
+    )

@@ -4,6 +4,7 @@ Precisions: fp16 by onnxconverter-common (float32 inputs and outputs kept by def
 onnxruntime.quantization with a calibration reader (QOperator by default, QDQ selectable); int8-dynamic
 (ConvInteger/MatMulInteger, activations quantized at run time: often slow on CPUs, kept and labelled).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,15 +29,29 @@ def versions() -> dict[str, str]:
     return package_versions("torch", "onnx", "onnxscript", "onnxruntime", "onnxconverter-common")
 
 
-def convert(model, spec: ModelSpec, example, options: Options, out_path: Path, precision: Precision,
-            calibration: Calibration | None = None) -> Converted:
+def convert(
+    model,
+    spec: ModelSpec,
+    example,
+    options: Options,
+    out_path: Path,
+    precision: Precision,
+    calibration: Calibration | None = None,
+) -> Converted:
     import onnx
     import torch
 
     fp32_path = out_path if precision is Precision.FP32 else out_path.with_name(out_path.stem + ".fp32-tmp.onnx")
     torch.onnx.export(
-        model, (example,), str(fp32_path), dynamo=True, external_data=False, opset_version=options.opset,
-        input_names=[i.name for i in spec.inputs], output_names=list(spec.output_names), verbose=False,
+        model,
+        (example,),
+        str(fp32_path),
+        dynamo=True,
+        external_data=False,
+        opset_version=options.opset,
+        input_names=[i.name for i in spec.inputs],
+        output_names=list(spec.output_names),
+        verbose=False,
     )
     try:
         quantization = _lower_precision(fp32_path, out_path, precision, options, calibration)
@@ -44,12 +59,17 @@ def convert(model, spec: ModelSpec, example, options: Options, out_path: Path, p
         if fp32_path != out_path:
             fp32_path.unlink(missing_ok=True)
     graph = onnx.load(str(out_path)).graph
-    return Converted(tuple(_info(v, spec) for v in graph.input), tuple(_info(v, spec) for v in graph.output),
-                     quantization, calibrated=precision is Precision.INT8)
+    return Converted(
+        tuple(_info(v, spec) for v in graph.input),
+        tuple(_info(v, spec) for v in graph.output),
+        quantization,
+        calibrated=precision is Precision.INT8,
+    )
 
 
-def _lower_precision(fp32_path: Path, out_path: Path, precision: Precision, options: Options,
-                     calibration: Calibration | None) -> str:
+def _lower_precision(
+    fp32_path: Path, out_path: Path, precision: Precision, options: Options, calibration: Calibration | None
+) -> str:
     if precision is Precision.FP32:
         return "none (fp32)"
     if precision is Precision.FP16:
@@ -62,8 +82,9 @@ def _lower_precision(fp32_path: Path, out_path: Path, precision: Precision, opti
     return _quantize_int8(fp32_path, out_path, precision, options, calibration)
 
 
-def _quantize_int8(fp32_path: Path, out_path: Path, precision: Precision, options: Options,
-                   calibration: Calibration | None) -> str:
+def _quantize_int8(
+    fp32_path: Path, out_path: Path, precision: Precision, options: Options, calibration: Calibration | None
+) -> str:
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -76,8 +97,15 @@ def _quantize_int8(fp32_path: Path, out_path: Path, precision: Precision, option
         if precision is not Precision.INT8:
             raise ValueError(f"onnx cannot produce {precision.value}")
         fmt = {"qoperator": QuantFormat.QOperator, "qdq": QuantFormat.QDQ}[options.quant_format]
-        quantize_static(str(prepared), str(out_path), _reader(prepared, calibration), quant_format=fmt,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True)
+        quantize_static(
+            str(prepared),
+            str(out_path),
+            _reader(prepared, calibration),
+            quant_format=fmt,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+        )
         return f"int8 static {options.quant_format.upper()}: per-channel int8 weights, uint8 activations, fp32 I/O"
     finally:
         prepared.unlink(missing_ok=True)
@@ -107,5 +135,6 @@ def _info(value_info, spec: ModelSpec) -> TensorInfo:
 
     tensor = value_info.type.tensor_type
     dims = tuple(d.dim_value for d in tensor.shape.dim)
-    return TensorInfo(value_info.name, dims, spec.inputs[0].layout, onnx.helper.tensor_dtype_to_np_dtype(
-        tensor.elem_type).name)
+    return TensorInfo(
+        value_info.name, dims, spec.inputs[0].layout, onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type).name
+    )

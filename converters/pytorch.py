@@ -1,4 +1,5 @@
 """The reference artifact: the source model's state_dict, reloaded with ``weights_only=True``."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,8 +22,15 @@ def versions() -> dict[str, str]:
     return package_versions("torch")
 
 
-def convert(model, spec: ModelSpec, example, options: Options, out_path: Path, precision: Precision,
-            calibration: Calibration | None = None) -> Converted:
+def convert(
+    model,
+    spec: ModelSpec,
+    example,
+    options: Options,
+    out_path: Path,
+    precision: Precision,
+    calibration: Calibration | None = None,
+) -> Converted:
     import torch
 
     torch.save(model.state_dict(), out_path)

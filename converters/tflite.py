@@ -6,6 +6,7 @@ Precisions: fp16 weights (float casting, fp32 compute), int8 full-integer static
 calibrated; int8 I/O by default, or float I/O with QUANTIZE/DEQUANTIZE at the edges), int8-dynamic (int8 weights,
 activations quantized at run time), int8-weights (weight-only).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,8 +19,7 @@ from mbench.data.calibration import Calibration
 from mbench.spec import ModelSpec, Precision
 
 NAME = "litert_torch.convert"
-PRECISIONS = frozenset({Precision.FP32, Precision.FP16, Precision.INT8, Precision.INT8_DYNAMIC,
-                        Precision.INT8_WEIGHTS})
+PRECISIONS = frozenset({Precision.FP32, Precision.FP16, Precision.INT8, Precision.INT8_DYNAMIC, Precision.INT8_WEIGHTS})
 QUANTIZATION = {
     Precision.FP32: "none (fp32)",
     Precision.FP16: "fp16 weights, fp32 compute (ai-edge-quantizer float casting)",
@@ -39,8 +39,15 @@ def versions() -> dict[str, str]:
     return package_versions("torch", "litert-torch", "litert-converter", "ai-edge-quantizer")
 
 
-def convert(model, spec: ModelSpec, example, options: Options, out_path: Path, precision: Precision,
-            calibration: Calibration | None = None) -> Converted:
+def convert(
+    model,
+    spec: ModelSpec,
+    example,
+    options: Options,
+    out_path: Path,
+    precision: Precision,
+    calibration: Calibration | None = None,
+) -> Converted:
     import litert_torch
 
     edge_model = litert_torch.convert(model, (example,))
@@ -58,16 +65,20 @@ def _recipe(precision: Precision, options: Options):
 
     manager = RecipeManager()
     if precision is Precision.FP16:
-        manager.add_weight_only_config(".*", qtyping.TFLOperationName.ALL_SUPPORTED, 16,
-                                       algorithm_key=AlgorithmName.FLOAT_CASTING)
+        manager.add_weight_only_config(
+            ".*", qtyping.TFLOperationName.ALL_SUPPORTED, 16, algorithm_key=AlgorithmName.FLOAT_CASTING
+        )
         return manager.get_quantization_recipe()
     if precision is Precision.INT8 and options.int8_io == "float":
         manager.add_static_config(".*", qtyping.TFLOperationName.ALL_SUPPORTED, 8, 8)
         for edge in (qtyping.TFLOperationName.INPUT, qtyping.TFLOperationName.OUTPUT):
             manager.add_quantization_config(".*", edge, algorithm_key=AlgorithmName.NO_QUANTIZE)
         return manager.get_quantization_recipe()
-    recipes = {Precision.INT8: recipe.static_wi8_ai8, Precision.INT8_DYNAMIC: recipe.dynamic_wi8_afp32,
-               Precision.INT8_WEIGHTS: recipe.weight_only_wi8_afp32}
+    recipes = {
+        Precision.INT8: recipe.static_wi8_ai8,
+        Precision.INT8_DYNAMIC: recipe.dynamic_wi8_afp32,
+        Precision.INT8_WEIGHTS: recipe.weight_only_wi8_afp32,
+    }
     if precision not in recipes:
         raise ValueError(f"tflite cannot produce {precision.value}")
     return recipes[precision]()
@@ -98,9 +109,12 @@ def _io(path: Path, spec: ModelSpec) -> tuple[tuple[TensorInfo, ...], tuple[Tens
 
     interpreter = Interpreter(model_path=str(path))
     layout = spec.inputs[0].layout
-    inputs = tuple(TensorInfo(s.name, tuple(int(d) for d in i["shape"]), layout,
-                              np.dtype(i["dtype"]).name)
-                   for s, i in zip(spec.inputs, interpreter.get_input_details()))
-    outputs = tuple(TensorInfo(n, tuple(int(d) for d in o["shape"]), layout, np.dtype(o["dtype"]).name)
-                    for n, o in zip(spec.output_names, interpreter.get_output_details()))
+    inputs = tuple(
+        TensorInfo(s.name, tuple(int(d) for d in i["shape"]), layout, np.dtype(i["dtype"]).name)
+        for s, i in zip(spec.inputs, interpreter.get_input_details())
+    )
+    outputs = tuple(
+        TensorInfo(n, tuple(int(d) for d in o["shape"]), layout, np.dtype(o["dtype"]).name)
+        for n, o in zip(spec.output_names, interpreter.get_output_details())
+    )
     return inputs, outputs

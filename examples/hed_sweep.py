@@ -1,7 +1,8 @@
 """The whole pipeline from Python, without the CLI: convert both HED models, profile on the host, write the report.
 
-    python examples/hed_sweep.py  # writes artifacts/, mbench.db and reports/index.html
+python examples/hed_sweep.py  # writes artifacts/, mbench.db and reports/index.html
 """
+
 from pathlib import Path
 
 from mbench import models

@@ -1,4 +1,5 @@
 """An artifact on disk and its manifest: what it is, how it was made, and how close it is to PyTorch."""
+
 from __future__ import annotations
 
 import hashlib
@@ -49,8 +50,9 @@ class Parity:
     def exceeded(self) -> bool:
         """Beyond either bound: max |Δ| above its tolerance, or the PSNR below its floor."""
         beyond = self.max_abs is not None and self.tolerance is not None and self.max_abs > self.tolerance
-        return beyond or (self.psnr_db is not None and self.psnr_floor_db is not None
-                          and self.psnr_db < self.psnr_floor_db)
+        return beyond or (
+            self.psnr_db is not None and self.psnr_floor_db is not None and self.psnr_db < self.psnr_floor_db
+        )
 
 
 def decibels_to_json(value: float | None) -> float | str | None:
@@ -115,8 +117,9 @@ def read_manifest(manifest: Path | str) -> Artifact:
             "path": Path(manifest).with_name(record["path"]),
             "inputs": tuple(TensorInfo(**{**t, "shape": tuple(t["shape"])}) for t in record["inputs"]),
             "outputs": tuple(TensorInfo(**{**t, "shape": tuple(t["shape"])}) for t in record["outputs"]),
-            "parity": Parity(**{**parity, "status": Status(parity["status"]),
-                                "psnr_db": decibels_from_json(parity.get("psnr_db"))}),
+            "parity": Parity(
+                **{**parity, "status": Status(parity["status"]), "psnr_db": decibels_from_json(parity.get("psnr_db"))}
+            ),
         }
     )
 

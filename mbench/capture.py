@@ -1,6 +1,7 @@
 """Send what native libraries print (converter progress bars, MLIR and TensorFlow logs, the warnings of libraries a
 user's model imports) to a file instead of the user's terminal, at the file-descriptor level so C++ output and
 logging handlers bound to the original streams are caught too."""
+
 from __future__ import annotations
 
 import contextlib
@@ -35,7 +36,6 @@ def output_to(log_path: Path) -> Iterator[Path]:
             os.dup2(saved[1], 2)
             for fd in saved:
                 os.close(fd)
-
 
 
 def output_of(call: Callable[[], T]) -> tuple[T, str]:

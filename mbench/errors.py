@@ -4,6 +4,7 @@ Every error a user can act on derives from ``MBenchError``: its message names th
 would be valid. The command line maps it, and any other failure, to ``ExitCode.ERROR``, so a CI gate never reads an
 error as a verdict (a regression found, or a comparison that cannot tell).
 """
+
 from __future__ import annotations
 
 from enum import IntEnum
@@ -17,8 +18,9 @@ class ExitCode(IntEnum):
     ERROR = 4  # anything else that failed: bad input, a missing run, a tool that broke
 
 
-EXIT_CODES_HELP = ("Exit codes: 0 ok, 1 regression found (compare), 2 usage error, 3 inconclusive (compare), "
-                   "4 any other error.")
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok, 1 regression found (compare), 2 usage error, 3 inconclusive (compare), 4 any other error."
+)
 
 
 class MBenchError(Exception):

@@ -6,15 +6,35 @@ kernels on x86-64 CPUs with AVX2 or AVX-512 but without VNNI (VPMADDUBSW) can sa
 suggests ``reduce_range`` there. The same int8 artifact's parity can differ several-fold between two CPUs that
 differ in VNNI alone (benchmarks/RESULTS.md), so rows record the flags.
 """
+
 from __future__ import annotations
 
 import platform
 from functools import lru_cache
 
 # Extensions that select a runtime's fp32, fp16 and int8 kernels: x86-64 (/proc/cpuinfo "flags") and Arm ("Features")
-KERNEL_FEATURES = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16",
-                   "avx512_fp16", "amx_int8", "amx_bf16", "asimd", "asimddp", "asimdhp", "fphp", "i8mm", "bf16",
-                   "sve", "sve2")
+KERNEL_FEATURES = (
+    "sse4_2",
+    "avx",
+    "avx2",
+    "fma",
+    "f16c",
+    "avx512f",
+    "avx512_vnni",
+    "avx_vnni",
+    "avx512_bf16",
+    "avx512_fp16",
+    "amx_int8",
+    "amx_bf16",
+    "asimd",
+    "asimddp",
+    "asimdhp",
+    "fphp",
+    "i8mm",
+    "bf16",
+    "sve",
+    "sve2",
+)
 
 
 @lru_cache(maxsize=1)
@@ -28,8 +48,9 @@ def _cpuinfo() -> str:
 
 
 def _field(name: str) -> str:
-    return next((line.split(":", 1)[1].strip() for line in _cpuinfo().splitlines()
-                 if line.split(":", 1)[0].strip() == name), "")
+    return next(
+        (line.split(":", 1)[1].strip() for line in _cpuinfo().splitlines() if line.split(":", 1)[0].strip() == name), ""
+    )
 
 
 def cpu_model() -> str:

@@ -1,5 +1,6 @@
 """Where mbench reads and writes by default, relative to the working directory; every command and the sweep
 configuration take these from here."""
+
 from __future__ import annotations
 
 from pathlib import Path

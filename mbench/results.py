@@ -1,4 +1,5 @@
 """Measurement rows: one metric of one artifact on one device, with the context that makes it reproducible."""
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,12 @@ class Context:
     @classmethod
     def of_artifact(cls, artifact: Artifact, details: str = "{}", **fields) -> Context:
         """The artifact's converter, and its source model's hash (``model_hash``) added to ``details``."""
-        return cls(converter=artifact.converter, converter_versions=json.dumps(artifact.versions, sort_keys=True),
-                   details=with_model_hash(details, artifact.model_hash), **fields)
+        return cls(
+            converter=artifact.converter,
+            converter_versions=json.dumps(artifact.versions, sort_keys=True),
+            details=with_model_hash(details, artifact.model_hash),
+            **fields,
+        )
 
 
 def details_of(details: str | None) -> dict:
@@ -123,10 +128,18 @@ class RowKey:
     def strings(self) -> tuple[str, str, str, str]:
         return self.model, self.format.value, self.precision.value, self.device
 
-    def row(self, metric: str, value: float | None, unit: str, context: Context | None = None,
-            status: Status = Status.OK, error: str = "") -> Measurement:
-        return Measurement(*self.strings, metric, value, unit, status, error, self.artifact_sha256,
-                           context or Context())
+    def row(
+        self,
+        metric: str,
+        value: float | None,
+        unit: str,
+        context: Context | None = None,
+        status: Status = Status.OK,
+        error: str = "",
+    ) -> Measurement:
+        return Measurement(
+            *self.strings, metric, value, unit, status, error, self.artifact_sha256, context or Context()
+        )
 
     def failure(self, metric: str, status: Status, error: str, context: Context | None = None) -> Measurement:
         """A row that carries an error or a reason instead of a number."""
@@ -150,14 +163,25 @@ def new_run_id() -> str:
 @lru_cache(maxsize=1)
 def git_sha() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).resolve().parent)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(__file__).resolve().parent,
+        )
         return out.stdout.strip() if out.returncode == 0 else ""
     except (OSError, subprocess.TimeoutExpired):
         return ""
 
 
 def host_details() -> dict[str, str]:
-    return {"python": platform.python_version(), "platform": platform.platform(), "machine": platform.machine(),
-            "cpu_model": cpu_model(), "cpu_features": cpu_features(), "cpu_count": str(os.cpu_count()),
-            "mbench": __version__}
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_model": cpu_model(),
+        "cpu_features": cpu_features(),
+        "cpu_count": str(os.cpu_count()),
+        "mbench": __version__,
+    }

@@ -1,4 +1,5 @@
 """The vocabulary every stage shares: formats, precisions, device kinds, model and input specs."""
+
 from __future__ import annotations
 
 import enum
@@ -21,8 +22,9 @@ class Format(str, enum.Enum):
 
     @property
     def suffix(self) -> str:
-        return {"pytorch": ".pt", "onnx": ".onnx", "coreml": ".mlpackage", "tflite": ".tflite",
-                "executorch": ".pte"}[self.value]
+        return {"pytorch": ".pt", "onnx": ".onnx", "coreml": ".mlpackage", "tflite": ".tflite", "executorch": ".pte"}[
+            self.value
+        ]
 
 
 class Precision(str, enum.Enum):

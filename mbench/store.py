@@ -1,4 +1,5 @@
 """The results database: SQLite, one tidy long table of measurements plus the raw latency samples."""
+
 from __future__ import annotations
 
 import json
@@ -70,8 +71,9 @@ class Store:
 
     def start_run(self, run_id: str, command: str) -> None:
         with self._db:
-            self._db.execute("INSERT OR IGNORE INTO runs VALUES (?, ?, ?, ?, ?)",
-                             (run_id, _now(), command, __version__, git_sha()))
+            self._db.execute(
+                "INSERT OR IGNORE INTO runs VALUES (?, ?, ?, ?, ?)", (run_id, _now(), command, __version__, git_sha())
+            )
 
     def append(self, run_id: str, rows: Iterable[Measurement], samples: Iterable[SampleSet] = ()) -> int:
         """Add rows (and raw samples) in one transaction; returns the number of rows written."""
@@ -81,19 +83,34 @@ class Store:
             self._db.executemany(f"INSERT INTO measurements VALUES (NULL{', ?' * 24})", records)
             self._db.executemany(
                 f"INSERT INTO samples ({SAMPLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 'ms', ?, ?, ?)",
-                [(run_id, s.model, s.format, s.precision, s.device, s.artifact_sha256, len(s.values_ms),
-                  _packed(list(s.values_ms)), _packed(s.per_run()) if s.per_run() else None) for s in samples],
+                [
+                    (
+                        run_id,
+                        s.model,
+                        s.format,
+                        s.precision,
+                        s.device,
+                        s.artifact_sha256,
+                        len(s.values_ms),
+                        _packed(list(s.values_ms)),
+                        _packed(s.per_run()) if s.per_run() else None,
+                    )
+                    for s in samples
+                ],
             )
         return len(records)
 
-    def profiled(self, command_tag: str,
-                 metrics: tuple[str, ...] = ("latency_median", "latency")) -> set[tuple[str, str]]:
+    def profiled(
+        self, command_tag: str, metrics: tuple[str, ...] = ("latency_median", "latency")
+    ) -> set[tuple[str, str]]:
         """(artifact sha256, device) pairs whose profiling (or other work storing ``metrics``) finished, with a
         number or a reason, in runs whose command carries ``command_tag``: the work a resumed sweep does not repeat."""
         marks = ", ".join("?" * len(metrics))
         cursor = self._db.execute(
             "SELECT DISTINCT m.artifact_sha256, m.device FROM measurements m JOIN runs r USING (run_id) "
-            f"WHERE instr(r.command, ?) > 0 AND m.metric IN ({marks})", (command_tag, *metrics))
+            f"WHERE instr(r.command, ?) > 0 AND m.metric IN ({marks})",
+            (command_tag, *metrics),
+        )
         return set(cursor)
 
     def measurements(self) -> pd.DataFrame:
@@ -109,16 +126,28 @@ class Store:
     def samples(self, run_id: str | None = None) -> list[SampleSet]:
         """Every stored sample set, or one run's."""
         where, args = ("WHERE run_id = ? ", (run_id,)) if run_id else ("", ())
-        cursor = self._db.execute("SELECT model, format, precision, device, artifact_sha256, values_zlib, run_id, "
-                                  f"per_run_zlib FROM samples {where}ORDER BY id", args)
+        cursor = self._db.execute(
+            "SELECT model, format, precision, device, artifact_sha256, values_zlib, run_id, "
+            f"per_run_zlib FROM samples {where}ORDER BY id",
+            args,
+        )
         return [_sample_set(*row) for row in cursor]
 
 
-def _sample_set(model: str, fmt: str, precision: str, device: str, sha256: str, values_zlib: bytes, run_id: str,
-                per_run_zlib: bytes | None) -> SampleSet:
+def _sample_set(
+    model: str,
+    fmt: str,
+    precision: str,
+    device: str,
+    sha256: str,
+    values_zlib: bytes,
+    run_id: str,
+    per_run_zlib: bytes | None,
+) -> SampleSet:
     """A stored sample set from its row; the per-run extras (SampleSet.PER_RUN) are those that were recorded."""
-    per_run: dict[str, Any] = {name: tuple(values) for name, values in (_unpacked(per_run_zlib) if per_run_zlib
-                                                                         else {}).items()}
+    per_run: dict[str, Any] = {
+        name: tuple(values) for name, values in (_unpacked(per_run_zlib) if per_run_zlib else {}).items()
+    }
     return SampleSet(model, fmt, precision, device, sha256, tuple(_unpacked(values_zlib)), run_id, **per_run)
 
 
@@ -132,13 +161,37 @@ def _unpacked(blob: bytes):
 
 def _row_tuple(run_id: str, now: str, row: Measurement, version: str, sha: str) -> tuple:
     c = row.context
-    return (run_id, now, row.model, row.format, row.precision, row.device, row.metric, row.value, row.unit,
-            row.status.value, row.error, row.artifact_sha256, c.runtime, c.runtime_version, c.converter,
-            c.converter_versions, c.threads, c.warmup_runs, c.runs, c.host, c.provenance, c.details, version, sha)
+    return (
+        run_id,
+        now,
+        row.model,
+        row.format,
+        row.precision,
+        row.device,
+        row.metric,
+        row.value,
+        row.unit,
+        row.status.value,
+        row.error,
+        row.artifact_sha256,
+        c.runtime,
+        c.runtime_version,
+        c.converter,
+        c.converter_versions,
+        c.threads,
+        c.warmup_runs,
+        c.runs,
+        c.host,
+        c.provenance,
+        c.details,
+        version,
+        sha,
+    )
 
 
-def latest_rows(frame: pd.DataFrame, by: tuple[str, ...] = KEY + ("metric",),
-                metrics: tuple[str, ...] | list[str] | None = None) -> pd.DataFrame:
+def latest_rows(
+    frame: pd.DataFrame, by: tuple[str, ...] = KEY + ("metric",), metrics: tuple[str, ...] | list[str] | None = None
+) -> pd.DataFrame:
     """The newest stored row (highest id) for each combination of the ``by`` columns, of ``metrics`` when given."""
     if metrics is not None:
         frame = frame[frame["metric"].isin(metrics)]
@@ -160,9 +213,16 @@ def newest_model_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     hashed = frame.assign(model_hash=hashes)[hashes != ""].sort_values("id")
     newest = hashed.groupby("model")["model_hash"].last()
     dropped = (hashes != "") & (hashes != frame["model"].map(newest).fillna(""))
-    left_out = pd.DataFrame([
-        {"model": model, "hash kept": newest[model][:12], "older hashes": ", ".join(sorted({h[:12] for h in group})),
-         "rows left out": len(group)}
-        for model, group in hashes[dropped].groupby(frame["model"][dropped])],
-        columns=["model", "hash kept", "older hashes", "rows left out"])
+    left_out = pd.DataFrame(
+        [
+            {
+                "model": model,
+                "hash kept": newest[model][:12],
+                "older hashes": ", ".join(sorted({h[:12] for h in group})),
+                "rows left out": len(group),
+            }
+            for model, group in hashes[dropped].groupby(frame["model"][dropped])
+        ],
+        columns=["model", "hash kept", "older hashes", "rows left out"],
+    )
     return frame[~dropped], left_out

@@ -1,4 +1,5 @@
 """YAML files validated by pydantic models, with errors that name the file, the line, the key and what is valid."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,8 +13,15 @@ M = TypeVar("M", bound=BaseModel)
 ValidKeys = Callable[[object, list], list[str]]
 
 
-def load_validated(path: Path, model: type[M], error: type[Exception], what: str, missing_hint: str,
-                   valid_keys: ValidKeys | None = None, skip_loc: frozenset[str] = frozenset()) -> M:
+def load_validated(
+    path: Path,
+    model: type[M],
+    error: type[Exception],
+    what: str,
+    missing_hint: str,
+    valid_keys: ValidKeys | None = None,
+    skip_loc: frozenset[str] = frozenset(),
+) -> M:
     """Parse ``path`` into ``model``; any problem raises ``error`` with one line per problem.
 
     ``skip_loc`` drops pydantic's discriminator tags from error locations; ``valid_keys(root, loc)`` lists the
@@ -51,8 +59,10 @@ class StrictLoader(yaml.SafeLoader):
                 continue
             key, line = self.construct_object(key_node), key_node.start_mark.line + 1
             if key in seen:
-                raise DuplicateKeyError(f"{line}: duplicate key {key!r} (lines {seen[key]} and {line}); "
-                                        f"each key may be given once in a mapping")
+                raise DuplicateKeyError(
+                    f"{line}: duplicate key {key!r} (lines {seen[key]} and {line}); "
+                    f"each key may be given once in a mapping"
+                )
             seen[key] = line
         return super().construct_mapping(node, deep)
 

@@ -1,4 +1,5 @@
 """Shared fixtures: the tiny model converted once per session through the real converters."""
+
 from __future__ import annotations
 
 import os
@@ -97,7 +98,15 @@ def sobel_scores():
     from mbench.accuracy.evaluate import DocExample, score_documents
     from mbench.data.docs import make_sample
 
-    examples = [DocExample(f"{i:05d}", s.image, s.edges > 0, np.float32(s.corners))
-                for i, s in ((i, make_sample(5, i, 128)) for i in range(12))]
-    return {name: score_documents(predict, examples, levels=9) for name, predict in
-            (("plain", sobel), ("noisy", lambda im: sobel(im, noise=1e-2)), ("blurred", lambda im: sobel(im, blur=2.5)))}
+    examples = [
+        DocExample(f"{i:05d}", s.image, s.edges > 0, np.float32(s.corners))
+        for i, s in ((i, make_sample(5, i, 128)) for i in range(12))
+    ]
+    return {
+        name: score_documents(predict, examples, levels=9)
+        for name, predict in (
+            ("plain", sobel),
+            ("noisy", lambda im: sobel(im, noise=1e-2)),
+            ("blurred", lambda im: sobel(im, blur=2.5)),
+        )
+    }

@@ -3,6 +3,7 @@ logs its argv and answers from a list of rules, replaying recorded transcripts o
 
 As a library: ``FakeTools(tmp_path, monkeypatch).add("adb", contains="benchmark_model", stdout=TEXT)``.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,17 +22,36 @@ class FakeTools:
         monkeypatch.setenv("PATH", f"{root / 'bin'}{os.pathsep}{os.environ['PATH']}")
         monkeypatch.setenv("MBENCH_FAKE_DIR", str(root))
 
-    def add(self, tool: str, contains: str = "", stdout: str = "", stderr: str = "", rc: int = 0,
-            sleep: float = 0, times: int | None = None) -> FakeTools:
+    def add(
+        self,
+        tool: str,
+        contains: str = "",
+        stdout: str = "",
+        stderr: str = "",
+        rc: int = 0,
+        sleep: float = 0,
+        times: int | None = None,
+    ) -> FakeTools:
         """First matching rule answers; ``contains`` is searched in the argv joined by spaces. A rule with ``times``
         answers only the first ``times`` calls it matches; later ones go on to the next rule."""
         executable = self.root / "bin" / tool
         if not executable.exists():
-            executable.write_text(f"#!{sys.executable}\nimport runpy\n"
-                                  f"runpy.run_path({__file__!r}, {{'FAKE_TOOL': {tool!r}}}, '__main__')\n")
+            executable.write_text(
+                f"#!{sys.executable}\nimport runpy\n"
+                f"runpy.run_path({__file__!r}, {{'FAKE_TOOL': {tool!r}}}, '__main__')\n"
+            )
             executable.chmod(0o755)
-        self.rules.append({"tool": tool, "contains": contains, "stdout": stdout, "stderr": stderr, "rc": rc,
-                           "sleep": sleep, "times": times})
+        self.rules.append(
+            {
+                "tool": tool,
+                "contains": contains,
+                "stdout": stdout,
+                "stderr": stderr,
+                "rc": rc,
+                "sleep": sleep,
+                "times": times,
+            }
+        )
         self._save()
         return self
 
@@ -61,8 +81,11 @@ def _replay() -> int:
         log.write(json.dumps([tool, os.getcwd(), *argv]) + "\n")
     joined = " ".join(argv)
     config = json.loads((root / "rules.json").read_text())
-    earlier = [" ".join(call[2:]) for call in map(json.loads, (root / "calls.jsonl").read_text().splitlines())
-               if call[0] == tool]  # this call included
+    earlier = [
+        " ".join(call[2:])
+        for call in map(json.loads, (root / "calls.jsonl").read_text().splitlines())
+        if call[0] == tool
+    ]  # this call included
     for rule in config["rules"]:
         if rule.get("times") is not None and sum(rule["contains"] in c for c in earlier) > rule["times"]:
             continue

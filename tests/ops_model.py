@@ -2,6 +2,7 @@
 
 ``wide`` is a 3x3 convolution of 64 to 64 channels (36,864 MACs a pixel); the others stay under 300 MACs a pixel,
 so on any runtime ``wide`` must take most of the time. The final sigmoid is the root module's own op."""
+
 from __future__ import annotations
 
 import torch

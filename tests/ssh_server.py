@@ -1,5 +1,6 @@
 """A real OpenSSH server on 127.0.0.1 with throwaway keys, for the SSH runner's and the lab's tests; the remote
 python is the tests' own interpreter, so the remote agent runs the same measurement code on real artifacts."""
+
 import getpass
 import os
 import shutil
@@ -15,8 +16,11 @@ SSHD = "/usr/sbin/sshd"
 
 def missing_openssh() -> str:
     missing = [tool for tool in (SSHD, "ssh", "ssh-keygen") if not shutil.which(tool)]
-    return f"OpenSSH not installed here ({', '.join(missing)} missing; apt-get install openssh-server openssh-client)" \
-        if missing else ""
+    return (
+        f"OpenSSH not installed here ({', '.join(missing)} missing; apt-get install openssh-server openssh-client)"
+        if missing
+        else ""
+    )
 
 
 def free_port() -> int:
@@ -43,9 +47,20 @@ def _wait_for(port: int, server: subprocess.Popen) -> None:
 
 def ssh_entry(root: Path, port: int, **fields) -> dict:
     """An inventory entry for the loopback server started under ``root``; ``fields`` override its values."""
-    return {"kind": "ssh", "host": "127.0.0.1", "port": port, "user": getpass.getuser(),
-            "identity_file": root / "user_key", "known_hosts": root / "known_hosts", "python": sys.executable,
-            "pythonpath": ROOT, "cache_dir": root / "cache", "threads": 1, "timeout_s": 120, **fields}
+    return {
+        "kind": "ssh",
+        "host": "127.0.0.1",
+        "port": port,
+        "user": getpass.getuser(),
+        "identity_file": root / "user_key",
+        "known_hosts": root / "known_hosts",
+        "python": sys.executable,
+        "pythonpath": ROOT,
+        "cache_dir": root / "cache",
+        "threads": 1,
+        "timeout_s": 120,
+        **fields,
+    }
 
 
 def start_sshd(root: Path) -> tuple[subprocess.Popen, int]:
@@ -56,7 +71,8 @@ def start_sshd(root: Path) -> tuple[subprocess.Popen, int]:
     (root / "sshd_config").write_text(
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {root / 'host_key'}\nPidFile {root / 'sshd.pid'}\n"
         f"AuthorizedKeysFile {root / 'authorized_keys'}\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-        "PubkeyAuthentication yes\nStrictModes no\nUsePAM no\nPermitRootLogin prohibit-password\n")
+        "PubkeyAuthentication yes\nStrictModes no\nUsePAM no\nPermitRootLogin prohibit-password\n"
+    )
     Path("/run/sshd").mkdir(exist_ok=True) if os.geteuid() == 0 else None
     server = subprocess.Popen([SSHD, "-D", "-e", "-f", str(root / "sshd_config")], stderr=subprocess.PIPE, text=True)
     _wait_for(port, server)

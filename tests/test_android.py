@@ -1,4 +1,5 @@
 """The Android runner against a fake adb on PATH that replays benchmark_model / onnxruntime_perf_test output."""
+
 import json
 import re
 import shlex
@@ -32,8 +33,13 @@ def phone(tmp_path, monkeypatch):
 def inventory(tmp_path, **fields):
     (tmp_path / "benchmark_model").write_text("binary")
     (tmp_path / "onnxruntime_perf_test").write_text("binary")
-    entry = {"kind": "android", "serial": "R5CT1234", "benchmark_binary": str(tmp_path / "benchmark_model"),
-             "threads": 4, **fields}
+    entry = {
+        "kind": "android",
+        "serial": "R5CT1234",
+        "benchmark_binary": str(tmp_path / "benchmark_model"),
+        "threads": 4,
+        **fields,
+    }
     lines = "".join(f"    {k}: {v}\n" for k, v in entry.items() if v is not None)
     (tmp_path / "devices.yaml").write_text(f"devices:\n  pixel:\n{lines}")
     return load_inventory(tmp_path / "devices.yaml")
@@ -68,7 +74,12 @@ def test_the_adb_command_lines(phone, tmp_path, tiny_artifacts_dir):
     pushes = [call[3:] for call in calls if call[2] == "push"]
     assert [str(tmp_path / "benchmark_model"), "/data/local/tmp/mbench/benchmark_model"] in pushes
     run = next(c for c in shell_commands(phone) if "--enable_op_profiling=true" in c)
-    assert run[2] == "/data/local/tmp/mbench/benchmark_model" and run[:2] == ["taskset", "f0"] and "--num_threads=4" in run and "--enable_op_profiling=true" in run
+    assert (
+        run[2] == "/data/local/tmp/mbench/benchmark_model"
+        and run[:2] == ["taskset", "f0"]
+        and "--num_threads=4" in run
+        and "--enable_op_profiling=true" in run
+    )
     assert "--num_runs=20" in run and "--warmup_runs=2" in run and "--min_secs=0.5" in run
     assert any(c[:2] == ["rm", "-f"] and c[2].endswith(".tflite") for c in shell_commands(phone))
 
@@ -101,8 +112,9 @@ def test_onnx_goes_through_onnxruntime_perf_test_only_when_named(phone, tmp_path
     rows = profile(tmp_path, tiny_artifacts_dir, inventory(tmp_path))
     onnx = rows[rows.format == "onnx"]
     assert list(onnx.status) == ["not_run"] and "ort_perf_test_binary" in onnx.error.iloc[0]
-    rows = profile(tmp_path, tiny_artifacts_dir,
-                   inventory(tmp_path, ort_perf_test_binary=str(tmp_path / "onnxruntime_perf_test")))
+    rows = profile(
+        tmp_path, tiny_artifacts_dir, inventory(tmp_path, ort_perf_test_binary=str(tmp_path / "onnxruntime_perf_test"))
+    )
     onnx = rows[(rows.format == "onnx") & (rows.status == "ok")].set_index("metric")
     assert onnx.value["latency_p90"] == pytest.approx(2.9) and onnx.runtime.iloc[0] == "onnxruntime_perf_test"
     run = next(c for c in shell_commands(phone) if c[0].endswith("onnxruntime_perf_test"))
@@ -122,8 +134,9 @@ def test_out_of_disk_and_garbage_become_failed_rows_and_the_rest_go_on(tmp_path,
     fakes.add("adb", "getprop", stdout="Pixel 7\n")
     fakes.add("adb", ".tflite", stderr="adb: error: failed to copy: No space left on device\n", rc=1)
     fakes.add("adb", "onnxruntime_perf_test -e", stdout="Segmentation fault\n")
-    rows = profile(tmp_path, tiny_artifacts_dir,
-                   inventory(tmp_path, ort_perf_test_binary=str(tmp_path / "onnxruntime_perf_test")))
+    rows = profile(
+        tmp_path, tiny_artifacts_dir, inventory(tmp_path, ort_perf_test_binary=str(tmp_path / "onnxruntime_perf_test"))
+    )
     by_format = rows.set_index("format")
     assert "No space left on device" in by_format.error["tflite"]
     assert "printed no result" in by_format.error["onnx"] and "Segmentation fault" in by_format.error["onnx"]
@@ -147,8 +160,11 @@ ROUNDS = replace(PLAN, processes=3, seed=3)
 
 def tool_runs(fakes):
     """(tool, delegate) of each benchmark_model / onnxruntime_perf_test invocation, in order."""
-    return [(Path(c[c[0] == "taskset" and 2 or 0]).name, "gpu" if "--use_gpu=true" in c else "cpu")
-            for c in shell_commands(fakes) if "--graph=" in " ".join(c) or "onnxruntime_perf_test" in c[0]]
+    return [
+        (Path(c[c[0] == "taskset" and 2 or 0]).name, "gpu" if "--use_gpu=true" in c else "cpu")
+        for c in shell_commands(fakes)
+        if "--graph=" in " ".join(c) or "onnxruntime_perf_test" in c[0]
+    ]
 
 
 def test_rounds_give_each_artifact_one_invocation_each_in_a_shuffled_order(phone, tmp_path, tiny_artifacts_dir):
@@ -158,7 +174,7 @@ def test_rounds_give_each_artifact_one_invocation_each_in_a_shuffled_order(phone
     rows = profile(tmp_path, tiny_artifacts_dir, inv, ROUNDS)
     configs = {("benchmark_model", "cpu"), ("benchmark_model", "gpu"), ("onnxruntime_perf_test", "cpu")}
     order = tool_runs(phone)
-    chunks = [order[k:k + 3] for k in (0, 3, 6)]
+    chunks = [order[k : k + 3] for k in (0, 3, 6)]
     assert len(order) == 9 and all(set(chunk) == configs for chunk in chunks)  # each round: each one once
     assert len({tuple(chunk) for chunk in chunks}) == 3  # seed 3 shuffles the three rounds three ways
     runs = [c for c in shell_commands(phone) if "--graph=" in " ".join(c)]
@@ -173,7 +189,9 @@ def test_rounds_give_each_artifact_one_invocation_each_in_a_shuffled_order(phone
     models = [c for c in calls if c[0] == "push" and c[1].endswith((".tflite", ".onnx"))]
     assert len(models) == 2  # each model pushed once, for all its rounds and delegates
     removed = [i for i, c in enumerate(calls) if c[0] == "shell" and c[1].startswith("rm -f")]
-    last_run = max(i for i, c in enumerate(calls) if "--graph=" in " ".join(c) or "onnxruntime_perf_test -e" in " ".join(c))
+    last_run = max(
+        i for i, c in enumerate(calls) if "--graph=" in " ".join(c) or "onnxruntime_perf_test -e" in " ".join(c)
+    )
     assert len(removed) == 2 and min(removed) > last_run  # deleted once every round has ended
 
 
@@ -185,12 +203,12 @@ def test_a_model_that_cannot_be_deleted_is_said_and_its_figures_stand(phone, tmp
     assert "Read-only file system" in json.loads(tflite.details.iloc[0])["model_left_on_phone"]
 
 
-def test_an_invocation_that_fails_ends_its_rounds_and_keeps_what_came_before(tmp_path, monkeypatch,
-                                                                              tiny_artifacts_dir):
+def test_an_invocation_that_fails_ends_its_rounds_and_keeps_what_came_before(tmp_path, monkeypatch, tiny_artifacts_dir):
     fakes = FakeTools(tmp_path / "fakes", monkeypatch).otherwise_succeed("adb")
     fakes.add("adb", "getprop", stdout="Pixel 7\n")
-    fakes.add("adb", "benchmark_model --graph", stdout=(FIXTURES / "benchmark_model_percentiles.txt").read_text(),
-              times=1)
+    fakes.add(
+        "adb", "benchmark_model --graph", stdout=(FIXTURES / "benchmark_model_percentiles.txt").read_text(), times=1
+    )
     fakes.add("adb", "benchmark_model --graph", stdout="Segmentation fault\n")
     rows = profile(tmp_path, tiny_artifacts_dir, inventory(tmp_path), ROUNDS)
     assert len(tool_runs(fakes)) == 2  # the second failed: no third
@@ -205,12 +223,22 @@ def test_invocations_combine_as_documented():
     from mbench.devices.parsers import ToolRun, combined
 
     def run(count, mean, low, high, median, load):
-        return ToolRun("benchmark_model", {"latency_count": (count, "runs"), "latency_mean": (mean, "ms"),
-                                           "latency_min": (low, "ms"), "latency_max": (high, "ms"),
-                                           "latency_median": (median, "ms"), "load_time": (load, "ms")}, runs=count)
+        return ToolRun(
+            "benchmark_model",
+            {
+                "latency_count": (count, "runs"),
+                "latency_mean": (mean, "ms"),
+                "latency_min": (low, "ms"),
+                "latency_max": (high, "ms"),
+                "latency_median": (median, "ms"),
+                "load_time": (load, "ms"),
+            },
+            runs=count,
+        )
 
-    both = combined([run(10, 5.0, 4.0, 9.0, 4.9, 12.0), run(30, 6.0, 4.5, 7.0, 5.9, 14.0),
-                     run(20, 7.0, 5.0, 8.0, 6.5, 30.0)])
+    both = combined(
+        [run(10, 5.0, 4.0, 9.0, 4.9, 12.0), run(30, 6.0, 4.5, 7.0, 5.9, 14.0), run(20, 7.0, 5.0, 8.0, 6.5, 30.0)]
+    )
     assert both.values["latency_count"] == (60, "runs") and both.runs == 60
     assert both.values["latency_mean"][0] == pytest.approx((50 + 180 + 140) / 60)
     assert both.values["latency_min"][0] == 4.0 and both.values["latency_max"][0] == 9.0
@@ -221,8 +249,19 @@ def test_the_cli_line_of_each_delegate_is_read_from_its_rows(phone, tmp_path, ti
     """`mbench profile --device pixel` prints what was stored: the tool's own figures (this benchmark_model prints
     statistics, no runs), one line per delegate, the delegate named."""
     inventory(tmp_path, delegates="[cpu, gpu]")
-    result = CliRunner().invoke(main, ["profile", str(tiny_artifacts_dir), "--device", "pixel", "--devices",
-                                       str(tmp_path / "devices.yaml"), "--db", str(tmp_path / "c.db")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "profile",
+            str(tiny_artifacts_dir),
+            "--device",
+            "pixel",
+            "--devices",
+            str(tmp_path / "devices.yaml"),
+            "--db",
+            str(tmp_path / "c.db"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if " tflite " in line]
     figures = r" mean +4\.800 ms  median +4\.750 ms  n=60 in 3 rounds +benchmark_model, 4 threads$"

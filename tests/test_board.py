@@ -1,6 +1,7 @@
 """The emulated arm64 board (board/, `make board`) through the checkout's own devices.yaml entry: real aarch64
 runtimes under qemu-user behind the board's own sshd. Skipped where the board is not running, except in CI
 (.ci/run builds and starts it), where these tests must run."""
+
 import json
 import os
 from pathlib import Path
@@ -43,8 +44,9 @@ def test_check_reports_an_aarch64_python_and_the_runtimes_that_exist_for_it(boar
     assert board["runtime executorch"] == "not installed"
 
 
-def test_profile_on_the_board_measures_aarch64_runtimes_and_marks_the_rows_emulated(board, tiny_artifacts_dir,
-                                                                                    tmp_path):
+def test_profile_on_the_board_measures_aarch64_runtimes_and_marks_the_rows_emulated(
+    board, tiny_artifacts_dir, tmp_path
+):
     with Store(tmp_path / "board.db") as store:
         profile_and_record(tiny_artifacts_dir, BOARD, checkout_inventory(), store, FEW)
         rows = store.measurements()

@@ -1,4 +1,5 @@
 """The conversion cache: reuse what is identical, rebuild what changed or broke."""
+
 from mbench import models
 from mbench.convert.pipeline import ConvertSettings, convert_model
 from mbench.spec import Format, Precision
@@ -22,14 +23,17 @@ def test_a_second_conversion_reuses_every_artifact(tmp_path):
 def test_changed_options_damaged_files_and_rebuild_convert_again(tmp_path):
     int8 = ConvertSettings((Precision.INT8,), calibration_samples=4)
     _convert(tmp_path, int8)
-    qdq = ConvertSettings((Precision.INT8,), calibration_samples=4, options={Format.ONNX: OnnxOptions(quant_format="qdq")})
+    qdq = ConvertSettings(
+        (Precision.INT8,), calibration_samples=4, options={Format.ONNX: OnnxOptions(quant_format="qdq")}
+    )
     again = _convert(tmp_path, qdq)
     assert not again[(Format.ONNX, Precision.INT8)].cached and again[(Format.TFLITE, Precision.INT8)].cached
     fewer_samples = _convert(tmp_path, ConvertSettings((Precision.INT8,), calibration_samples=3, options=qdq.options))
     assert not fewer_samples[(Format.TFLITE, Precision.INT8)].cached
     tflite = fewer_samples[(Format.TFLITE, Precision.INT8)].artifact
     tflite.path.write_bytes(b"damaged")
-    assert not _convert(tmp_path, ConvertSettings((Precision.INT8,), calibration_samples=3,
-                                                  options=qdq.options))[(Format.TFLITE, Precision.INT8)].cached
+    assert not _convert(tmp_path, ConvertSettings((Precision.INT8,), calibration_samples=3, options=qdq.options))[
+        (Format.TFLITE, Precision.INT8)
+    ].cached
     forced = _convert(tmp_path, ConvertSettings(rebuild=True))
     assert not any(o.cached for o in forced.values())

@@ -1,4 +1,5 @@
 """`mbench compare`: differences between two runs, the Mann-Whitney test on raw samples, the CI exit status."""
+
 import json
 import random
 
@@ -38,10 +39,27 @@ def _normal(mean, n, seed, spread=0.3):
 def db(tmp_path):
     path = tmp_path / "c.db"
     with Store(path) as store:
-        _run(store, "A", {"onnx": _normal(10, 60, 1), "tflite": _normal(10, 60, 2), "pytorch": _normal(10, 60, 3),
-                          "noisy": _normal(10, 4, 4, spread=3)})
-        _run(store, "B", {"onnx": _normal(12, 60, 5), "tflite": _normal(10.05, 60, 6), "pytorch": None,
-                          "noisy": _normal(11, 4, 7, spread=3)}, size=1.2e6)
+        _run(
+            store,
+            "A",
+            {
+                "onnx": _normal(10, 60, 1),
+                "tflite": _normal(10, 60, 2),
+                "pytorch": _normal(10, 60, 3),
+                "noisy": _normal(10, 4, 4, spread=3),
+            },
+        )
+        _run(
+            store,
+            "B",
+            {
+                "onnx": _normal(12, 60, 5),
+                "tflite": _normal(10.05, 60, 6),
+                "pytorch": None,
+                "noisy": _normal(11, 4, 7, spread=3),
+            },
+            size=1.2e6,
+        )
     return path
 
 
@@ -113,12 +131,15 @@ def test_without_runs_the_newest_is_compared_with_the_one_before(db, tmp_path):
     assert alone.exit_code in (2, 4) and "no run other than only" in alone.output
 
 
-@pytest.mark.parametrize(("args", "message", "code"), [
-    (["compare", "A"], "give two runs", 2),
-    (["compare", "--baseline", "A", "B"], "or none (the newest two)", 2),
-    (["compare", "A", "Q"], "'Q' is not in", 4),
-    (["compare", "A", "B", "--threshold", "five"], "expected a percentage", 2),
-])
+@pytest.mark.parametrize(
+    ("args", "message", "code"),
+    [
+        (["compare", "A"], "give two runs", 2),
+        (["compare", "--baseline", "A", "B"], "or none (the newest two)", 2),
+        (["compare", "A", "Q"], "'Q' is not in", 4),
+        (["compare", "A", "B", "--threshold", "five"], "expected a percentage", 2),
+    ],
+)
 def test_bad_input_gets_a_clear_error_and_never_a_verdicts_code(db, args, message, code):
     """Usage errors exit 2, a run that is not in the database 4 (with the run and the database named): never 1,
     which a CI gate reads as a regression."""
@@ -141,11 +162,18 @@ def _latency_run(store, run_id, values, marked, contended, swing=None, estimator
     from mbench.results import Context
 
     store.start_run(run_id, "test")
-    details = json.dumps({"contended": contended, "marked_share": sum(marked) / len(marked), "round_swing": swing,
-                          **({"estimator": estimator} if estimator else {})})
+    details = json.dumps(
+        {
+            "contended": contended,
+            "marked_share": sum(marked) / len(marked),
+            "round_swing": swing,
+            **({"estimator": estimator} if estimator else {}),
+        }
+    )
     ordered = sorted(values)
-    row = Measurement("m", "onnx", "fp32", "host", "latency", ordered[len(ordered) // 2], "ms",
-                      context=Context(details=details))
+    row = Measurement(
+        "m", "onnx", "fp32", "host", "latency", ordered[len(ordered) // 2], "ms", context=Context(details=details)
+    )
     kept = [SampleSet("m", "onnx", "fp32", "host", "sha", tuple(values), marked=tuple(marked))] if runs_kept else []
     store.append(run_id, [row], kept)
 
@@ -175,8 +203,9 @@ def test_rows_stored_with_another_estimator_are_estimated_again_from_their_runs(
     with Store(tmp_path / "estimators.db") as store:
         _latency_run(store, "A", older, [False] * 60, contended=False, estimator="p25")
         _latency_run(store, "B", _normal(10, 60, 2), [False] * 60, contended=False, estimator=LATENCY_ESTIMATOR)
-        _latency_run(store, "C", _normal(10, 60, 3), [False] * 60, contended=False, estimator="p25_rounds",
-                     runs_kept=False)
+        _latency_run(
+            store, "C", _normal(10, 60, 3), [False] * 60, contended=False, estimator="p25_rounds", runs_kept=False
+        )
         stored = {r.run_id: r.value for r in store.measurements().itertuples()}
         across = compare_runs(store, "A", "B").differences[0]
         unstored = compare_runs(store, "C", "B").differences[0]
@@ -230,8 +259,17 @@ def _drift_run(store, run_id, scales, shas, swing=0.02):
     for i, (scale, sha) in enumerate(zip(scales, shas)):
         values = _normal(10 * scale, 60, 10 * i + len(run_id), spread=0.1)
         ordered = sorted(values)
-        row = Measurement(f"m{i}", "onnx", "fp32", "host", "latency", ordered[30], "ms", artifact_sha256=sha,
-                          context=Context(details=details))
+        row = Measurement(
+            f"m{i}",
+            "onnx",
+            "fp32",
+            "host",
+            "latency",
+            ordered[30],
+            "ms",
+            artifact_sha256=sha,
+            context=Context(details=details),
+        )
         store.append(run_id, [row], [SampleSet(f"m{i}", "onnx", "fp32", "host", sha, tuple(values))])
 
 

@@ -1,4 +1,5 @@
 """`mbench compare RUN --models BASE,CAND`: two builds measured in one run, gated on their paired ratio."""
+
 import json
 
 import numpy as np
@@ -16,9 +17,11 @@ ROUNDS = tuple(r for r in range(30) for _ in range(6))
 def _model(store, run, model, values, contended=False):
     details = json.dumps({"contended": contended, "marked_share": 0.0, "round_swing": 0.3 if contended else 0.02})
     latency = estimate(Rounds(tuple(values), ROUNDS))
-    store.append(run, [Measurement(model, "onnx", "fp32", "host", "latency", latency, "ms",
-                                   context=Context(details=details))],
-                 [SampleSet(model, "onnx", "fp32", "host", f"sha-{model}", tuple(values), rounds=ROUNDS)])
+    store.append(
+        run,
+        [Measurement(model, "onnx", "fp32", "host", "latency", latency, "ms", context=Context(details=details))],
+        [SampleSet(model, "onnx", "fp32", "host", f"sha-{model}", tuple(values), rounds=ROUNDS)],
+    )
 
 
 def _one_run(db, slower: float, noise: float = 0.01, contended: bool = False):
@@ -52,15 +55,21 @@ def test_an_identical_build_passes_and_a_contended_one_is_inconclusive(tmp_path)
     assert not same.regressed and not same.inconclusive
     assert busy.inconclusive and not busy.regressed and "neither confirmed nor ruled out" in busy.note
     runner = CliRunner()
-    assert runner.invoke(main, ["compare", "R", "--models", "base,cand", "--db", str(tmp_path / "same.db")]).exit_code == 0
-    assert runner.invoke(main, ["compare", "R", "--models", "base,cand", "--db", str(tmp_path / "busy.db")]).exit_code == 3
+    assert (
+        runner.invoke(main, ["compare", "R", "--models", "base,cand", "--db", str(tmp_path / "same.db")]).exit_code == 0
+    )
+    assert (
+        runner.invoke(main, ["compare", "R", "--models", "base,cand", "--db", str(tmp_path / "busy.db")]).exit_code == 3
+    )
 
 
 def test_bad_model_names_say_what_was_measured(tmp_path):
     _one_run(tmp_path / "r.db", 1.0)
     runner = CliRunner()
     unknown = runner.invoke(main, ["compare", "R", "--models", "base,nope", "--db", str(tmp_path / "r.db")])
-    assert unknown.exit_code == 4 and "'nope' has no latency in run R" in unknown.output and "base, cand" in unknown.output
+    assert (
+        unknown.exit_code == 4 and "'nope' has no latency in run R" in unknown.output and "base, cand" in unknown.output
+    )
     one = runner.invoke(main, ["compare", "R", "--models", "base", "--db", str(tmp_path / "r.db")])
     assert one.exit_code == 2 and "two different model names" in one.output
     two_runs = runner.invoke(main, ["compare", "R", "S", "--models", "base,cand", "--db", str(tmp_path / "r.db")])

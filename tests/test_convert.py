@@ -1,4 +1,5 @@
 """Real conversions of the tiny model through every converter; parity checked on the host runtimes."""
+
 import json
 
 import pytest
@@ -49,8 +50,19 @@ def test_manifest_round_trips_with_provenance(tiny_artifacts_dir):
     artifacts = {a.format: a for a in find_artifacts(tiny_artifacts_dir)}
     onnx = artifacts[Format.ONNX]
     record = json.loads(onnx.manifest_path.read_text())
-    assert {"model", "format", "precision", "sha256", "bytes", "converter", "versions", "seconds", "inputs",
-            "outputs", "parity"} <= set(record)
+    assert {
+        "model",
+        "format",
+        "precision",
+        "sha256",
+        "bytes",
+        "converter",
+        "versions",
+        "seconds",
+        "inputs",
+        "outputs",
+        "parity",
+    } <= set(record)
     assert record["versions"]["onnx"] and record["versions"]["torch"]
     assert read_manifest(onnx.manifest_path) == onnx
     assert onnx.inputs[0].shape == (1, 3, 32, 32) and onnx.outputs[0].shape == (1, 1, 32, 32)
@@ -77,8 +89,11 @@ def test_cpu_features_are_the_kernel_extensions_its_cpuinfo_lists(monkeypatch):
 
     x86 = "processor\t: 0\nmodel name\t: AMD EPYC 9R14\nflags\t\t: fpu avx2 ht avx512_vnni sse4_2 avx512f fma\n"
     arm = "processor\t: 0\nFeatures\t: fp asimd evtstrm sve i8mm asimddp cpuid\nCPU part\t: 0xd40\n"
-    for text, model, features in ((x86, "AMD EPYC 9R14", "sse4_2 avx2 fma avx512f avx512_vnni"),
-                                  (arm, None, "asimd asimddp i8mm sve"), ("", None, "not readable")):
+    for text, model, features in (
+        (x86, "AMD EPYC 9R14", "sse4_2 avx2 fma avx512f avx512_vnni"),
+        (arm, None, "asimd asimddp i8mm sve"),
+        ("", None, "not readable"),
+    ):
         monkeypatch.setattr(host, "_cpuinfo", lambda text=text: text)
         assert host.cpu_features() == features
         if model:

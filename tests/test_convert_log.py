@@ -1,6 +1,7 @@
 """What the libraries a user's model imports print (torchao's pytree registration warns through torch's logging)
 goes to the reference artifact's convert log, not into `mbench convert`'s table. Run in a fresh interpreter: in
 this one torchao may already be imported, and it warns only once."""
+
 import os
 import subprocess
 import sys
@@ -20,9 +21,22 @@ def build():
 def test_warnings_of_a_user_models_imports_go_to_its_convert_log(tmp_path):
     (tmp_path / "aonet.py").write_text(MODEL)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-c", "from mbench.cli import main; main()", "convert", "--model",
-               f"{tmp_path / 'aonet.py'}:build", "--input-shape", "1,3,16,16", "--to", "onnx", "--out",
-               str(tmp_path / "art"), "--db", str(tmp_path / "m.db")]
+    command = [
+        sys.executable,
+        "-c",
+        "from mbench.cli import main; main()",
+        "convert",
+        "--model",
+        f"{tmp_path / 'aonet.py'}:build",
+        "--input-shape",
+        "1,3,16,16",
+        "--to",
+        "onnx",
+        "--out",
+        str(tmp_path / "art"),
+        "--db",
+        str(tmp_path / "m.db"),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
     assert done.returncode == 0, done.stderr
     lines = (done.stdout + done.stderr).splitlines()

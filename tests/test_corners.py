@@ -1,4 +1,5 @@
 """The phone's corner pipeline and the SmartDoc quadrilateral IoU, on hand-made cases with known answers."""
+
 import numpy as np
 import pytest
 

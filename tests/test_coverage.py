@@ -1,4 +1,5 @@
 """The coverage matrix over real conversions: states, named operators, tolerances, the layer table, the command."""
+
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -32,8 +33,11 @@ def test_failures_name_the_operator_each_converter_rejected(coverage_store):
 
 
 def test_a_failure_naming_no_operator_borrows_the_others_as_suspects(coverage_store):
-    tflite = coverage_frame(coverage_store.measurements()).set_index(["model", "format"]).loc[
-        ("test-unsupported-op", "tflite")]
+    tflite = (
+        coverage_frame(coverage_store.measurements())
+        .set_index(["model", "format"])
+        .loc[("test-unsupported-op", "tflite")]
+    )
     assert tflite.state == CellState.FAILED.value and operator_in_message(tflite.error) == ""
     assert tflite.operator.startswith("not named; suspect") and "linalg_inv (named by coreml)" in tflite.operator
 
@@ -61,13 +65,19 @@ def test_tolerance_scales_with_the_output():
     assert scale > 0 and tolerance == max(spec.parity_atol, 1e-4 * scale)
 
 
-@pytest.mark.parametrize(("message", "operator"), [
-    ("RuntimeError: Lowering not found: aten.linalg_inv_ex.default", "linalg_inv_ex"),
-    ("error: 'tfl.custom' op is neither a custom op nor a flex op", "tfl.custom"),
-    ("ValueError: Failed to run converter passes: .../conv.py:1198:0: error: failed to legalize operation "
-     "'mhlo.convolution' that was explicitly marked illegal", "mhlo.convolution"),
-    ("AssertionError: Number of input tokens (1) does not match output tokens (0)", ""),
-])
+@pytest.mark.parametrize(
+    ("message", "operator"),
+    [
+        ("RuntimeError: Lowering not found: aten.linalg_inv_ex.default", "linalg_inv_ex"),
+        ("error: 'tfl.custom' op is neither a custom op nor a flex op", "tfl.custom"),
+        (
+            "ValueError: Failed to run converter passes: .../conv.py:1198:0: error: failed to legalize operation "
+            "'mhlo.convolution' that was explicitly marked illegal",
+            "mhlo.convolution",
+        ),
+        ("AssertionError: Number of input tokens (1) does not match output tokens (0)", ""),
+    ],
+)
 def test_operator_in_litert_style_messages(message, operator):
     assert operator_in_message(message) == operator
 
@@ -81,9 +91,24 @@ def test_matrix_html_escapes_messages_and_lists_failures(coverage_store):
 @pytest.mark.slow
 def test_coverage_command_runs_layers_on_the_host(tmp_path, inventory_file):
     db, html = tmp_path / "m.db", tmp_path / "reports" / "coverage.html"
-    result = CliRunner().invoke(main, ["coverage", "conv-standard3x3-3to4", "conv-depthwise-separable-3to4",
-                                       "--to", "onnx", "--out", str(tmp_path / "art"), "--db", str(db),
-                                       "--devices", str(inventory_file), "--html", str(html)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "coverage",
+            "conv-standard3x3-3to4",
+            "conv-depthwise-separable-3to4",
+            "--to",
+            "onnx",
+            "--out",
+            str(tmp_path / "art"),
+            "--db",
+            str(db),
+            "--devices",
+            str(inventory_file),
+            "--html",
+            str(html),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "2 cells: 2 runs on host" in result.output
     page = html.read_text()
@@ -100,9 +125,14 @@ def test_the_layer_table_shows_the_headline_latency_and_the_median_only_for_olde
 
     with Store(tmp_path / "l.db") as store:
         store.start_run("R", "test")
-        store.append("R", [Measurement("new", "onnx", "fp32", "host", "latency", 1.5, "ms"),
-                           Measurement("new", "onnx", "fp32", "host", "latency_median", 1.7, "ms"),
-                           Measurement("old", "onnx", "fp32", "host", "latency_median", 2.2, "ms"),
-                           Measurement("old", "onnx", "fp32", "android", "latency_median", 9.0, "ms")])
+        store.append(
+            "R",
+            [
+                Measurement("new", "onnx", "fp32", "host", "latency", 1.5, "ms"),
+                Measurement("new", "onnx", "fp32", "host", "latency_median", 1.7, "ms"),
+                Measurement("old", "onnx", "fp32", "host", "latency_median", 2.2, "ms"),
+                Measurement("old", "onnx", "fp32", "android", "latency_median", 9.0, "ms"),
+            ],
+        )
         frame = layer_frame(store.measurements(), ["new", "old"])
     assert frame.set_index("layer")["onnx fp32 ms"].to_dict() == {"new": 1.5, "old": 2.2}

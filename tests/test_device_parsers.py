@@ -1,4 +1,5 @@
 """The device-output parsers on real recorded transcripts (../shared/transcripts) and on mbench's own fixtures."""
+
 from pathlib import Path
 
 import pytest
@@ -99,8 +100,10 @@ def test_ort_perf_test_new_format_with_latency_block():
     assert run.threads == 1 and run.runs == 5
 
 
-@pytest.mark.parametrize("number,mean,load", [("03", 82.3382, 1144.76), ("05", 734.606, 1841.49),
-                                              ("06", 83.8059, 133.189), ("07", 144.871, 127.918)])
+@pytest.mark.parametrize(
+    "number,mean,load",
+    [("03", 82.3382, 1144.76), ("05", 734.606, 1841.49), ("06", 83.8059, 133.189), ("07", 144.871, 127.918)],
+)
 def test_ort_perf_test_old_and_vendor_formats(number, mean, load):
     run = ort_perf_test.parse(transcript(f"ort_perf_test_{number}.txt"))
     assert ms(run, "latency_mean") == pytest.approx(mean) and ms(run, "load_time") == pytest.approx(load)

@@ -1,4 +1,5 @@
 """`mbench devices` lists; `mbench devices check NAME` reports what a device has, for every kind."""
+
 from click.testing import CliRunner
 
 from fake_tools import FakeTools
@@ -41,10 +42,16 @@ def test_check_an_android_phone(tmp_path, monkeypatch):
     fakes = FakeTools(tmp_path / "fakes", monkeypatch)
     fakes.add("adb", "ro.product.model", stdout="Pixel 7\n").add("adb", "ro.build.version.release", stdout="14\n")
     fakes.add("adb", "ro.product.cpu.abi", stdout="arm64-v8a\n")
-    fakes.add("adb", "df -k", stdout="Filesystem 1K-blocks Used Available Use% Mounted on\n"
-                                     "/dev/block/dm-48 115249236 60160000 55089236 53% /data\n")
+    fakes.add(
+        "adb",
+        "df -k",
+        stdout="Filesystem 1K-blocks Used Available Use% Mounted on\n"
+        "/dev/block/dm-48 115249236 60160000 55089236 53% /data\n",
+    )
     (tmp_path / "benchmark_model").write_text("binary")
-    path = write(tmp_path, f"  pixel:\n    kind: android\n    serial: R5CT\n    benchmark_binary: {tmp_path}/benchmark_model\n")
+    path = write(
+        tmp_path, f"  pixel:\n    kind: android\n    serial: R5CT\n    benchmark_binary: {tmp_path}/benchmark_model\n"
+    )
     result = run("check", "pixel", "--devices", path)
     assert result.exit_code == 0, result.output
     assert "arm64-v8a" in result.output and "52.5 GiB" in result.output and "(present here)" in result.output

@@ -1,4 +1,5 @@
 """A failed conversion names the first module that does not convert, found by converting submodules alone."""
+
 import time
 
 import pytest
@@ -40,12 +41,15 @@ def test_tflite_failure_names_the_transposed_conv_and_keeps_the_message(tmp_path
     assert operator_in_message(outcome.error) == "mhlo.convolution"
 
 
-@pytest.mark.parametrize(("module", "text"), [
-    (nn.ConvTranspose2d(4, 4, 3, 2, 1, output_padding=1), "ConvTranspose2d k3 s2 p1 op1"),
-    (nn.Conv2d(4, 8, 3, padding=2, dilation=2, groups=4), "Conv2d k3 s1 p2 d2 g4"),
-    (nn.Upsample(scale_factor=2.0, mode="bilinear"), "Upsample x2.0 bilinear"),
-    (nn.ReLU(), "ReLU"),
-])
+@pytest.mark.parametrize(
+    ("module", "text"),
+    [
+        (nn.ConvTranspose2d(4, 4, 3, 2, 1, output_padding=1), "ConvTranspose2d k3 s2 p1 op1"),
+        (nn.Conv2d(4, 8, 3, padding=2, dilation=2, groups=4), "Conv2d k3 s1 p2 d2 g4"),
+        (nn.Upsample(scale_factor=2.0, mode="bilinear"), "Upsample x2.0 bilinear"),
+        (nn.ReLU(), "ReLU"),
+    ],
+)
 def test_modules_are_described_with_their_key_hyper_parameters(module, text):
     assert describe_module(module) == text
 
@@ -69,8 +73,25 @@ def test_a_lower_precision_whose_model_converts_at_fp32_is_not_searched(tmp_path
 
     spec = ModelSpec("test-conv", lambda: nn.Conv2d(3, 3, 3), (InputSpec("x", (1, 3, 8, 8)),), ("y",), "test")
     started = time.monotonic()
-    assert culprit_for(tflite, spec.build(), spec, torch.zeros(1, 3, 8, 8), tflite.Options(),
-                       tmp_path / "m-int8.tflite", Precision.INT8) is None
-    culprit = culprit_for(tflite, Container().eval(), spec, torch.zeros(1, 32, 8, 8), tflite.Options(),
-                          tmp_path / "c-int8.tflite", Precision.INT8)
+    assert (
+        culprit_for(
+            tflite,
+            spec.build(),
+            spec,
+            torch.zeros(1, 3, 8, 8),
+            tflite.Options(),
+            tmp_path / "m-int8.tflite",
+            Precision.INT8,
+        )
+        is None
+    )
+    culprit = culprit_for(
+        tflite,
+        Container().eval(),
+        spec,
+        torch.zeros(1, 32, 8, 8),
+        tflite.Options(),
+        tmp_path / "c-int8.tflite",
+        Precision.INT8,
+    )
     assert str(culprit) == "decoder.up2 (ConvTranspose2d k3 s2 p1 op1)" and time.monotonic() - started < 120

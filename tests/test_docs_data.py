@@ -1,4 +1,5 @@
 """The synthetic document generator: deterministic from its seed, corners inside, labels on the page's edges."""
+
 import hashlib
 
 import numpy as np
@@ -23,7 +24,12 @@ def test_splits_and_files(tmp_path):
     counts = write_dataset(tmp_path, 20, seed=0, size=48)
     assert counts == {"train": 16, "val": 2, "test": 2}
     assert sorted(p.name for p in (tmp_path / "test").iterdir()) == [
-        "00018.png", "00018_edges.png", "00019.png", "00019_edges.png", "corners.json"]
+        "00018.png",
+        "00018_edges.png",
+        "00019.png",
+        "00019_edges.png",
+        "corners.json",
+    ]
     image = read_rgb(tmp_path / "test" / "00018.png")
     assert np.array_equal(image, make_sample(0, 18, 48).image)  # written and read back as RGB
 

@@ -1,4 +1,5 @@
 """BSDS edge metrics on hand-made maps with known answers, and the aggregation checked against pyEdgeEval's own."""
+
 import numpy as np
 import pytest
 
@@ -40,7 +41,9 @@ def test_empty_map_scores_zero(truth):
 
 def test_shift_within_tolerance_matches_beyond_does_not(truth):
     # tolerance: 0.0075 x diagonal of 256 x 256 = 2.7 pixels
-    assert _score(np.roll(truth, (2, -1), axis=(0, 1)).astype(float), truth).ods_f == pytest.approx(1.0, abs=RANDOM_MATCHER)
+    assert _score(np.roll(truth, (2, -1), axis=(0, 1)).astype(float), truth).ods_f == pytest.approx(
+        1.0, abs=RANDOM_MATCHER
+    )
     assert _score(np.roll(truth, 8, axis=1).astype(float), truth).ods_f < 0.7
 
 

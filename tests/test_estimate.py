@@ -1,4 +1,5 @@
 """Estimators, marking and the paired bootstrap ratio on synthetic samples with known answers."""
+
 import itertools
 import sys
 from pathlib import Path
@@ -7,16 +8,26 @@ import numpy as np
 import pytest
 
 from mbench.measure.estimate import MIN_ROUNDS, Rounds, estimate, halves_apart, paired_ratio
-from mbench.measure.interference import (MARK_SHARE, NEIGHBOUR_CONTENDED_ABOVE, contended, contention,
-                                         interference_phrase, mark, neighbour_busy)
+from mbench.measure.interference import (
+    MARK_SHARE,
+    NEIGHBOUR_CONTENDED_ABOVE,
+    contended,
+    contention,
+    interference_phrase,
+    mark,
+    neighbour_busy,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from estimators import ESTIMATORS  # noqa: E402  (the candidates bench_repeatability.py compares)
 
 
 def test_estimators_on_known_values():
-    s = Rounds((1.0, 2.0, 3.0, 4.0, 100.0, 5.0, 6.0, 7.0, 8.0, 9.0), rounds=(0,) * 5 + (1,) * 5,
-               marked=(False,) * 4 + (True,) + (False,) * 5)
+    s = Rounds(
+        (1.0, 2.0, 3.0, 4.0, 100.0, 5.0, 6.0, 7.0, 8.0, 9.0),
+        rounds=(0,) * 5 + (1,) * 5,
+        marked=(False,) * 4 + (True,) + (False,) * 5,
+    )
     assert estimate(s, ESTIMATORS["median"]) == 5.5
     assert estimate(s, ESTIMATORS["trimmed_mean"]) == pytest.approx(np.mean([2, 3, 4, 5, 6, 7, 8, 9]))
     assert estimate(s, ESTIMATORS["p25"]) == pytest.approx(np.percentile(s.values, 25))
@@ -35,7 +46,9 @@ def test_p25_rounds_weighs_every_round_alike():
     s = Rounds((1.0,) * 9 + (2.0,) * 7, (0,) * 9 + tuple(range(1, 8)))
     assert estimate(s, ESTIMATORS["p25"]) == 1.0 and estimate(s, ESTIMATORS["p25_rounds"]) == 2.0
     even = Rounds(tuple(float(v) for v in range(1, 13)), tuple(i // 3 for i in range(12)))
-    assert estimate(even, ESTIMATORS["p25_rounds"]) == pytest.approx(np.percentile(even.values, 25))  # as many runs per round
+    assert estimate(even, ESTIMATORS["p25_rounds"]) == pytest.approx(
+        np.percentile(even.values, 25)
+    )  # as many runs per round
     assert estimate(Rounds((4.0,)), ESTIMATORS["p25_rounds"]) == 4.0
 
 
@@ -45,7 +58,9 @@ def test_fast_rounds_keep_the_quiet_phase():
     rounds = tuple(r for r in range(8) for _ in range(4))
     s = Rounds(tuple(10.0 * speed[r] for r in rounds), rounds)
     assert estimate(s, ESTIMATORS["fast_rounds_mean"]) == pytest.approx(10.0)
-    assert estimate(Rounds((4.0, 5.0, 6.0)), ESTIMATORS["fast_rounds_mean"]) == pytest.approx(5.0)  # one round: the mean
+    assert estimate(Rounds((4.0, 5.0, 6.0)), ESTIMATORS["fast_rounds_mean"]) == pytest.approx(
+        5.0
+    )  # one round: the mean
 
 
 def test_too_few_unmarked_runs_fall_back_to_all_of_them():
@@ -104,8 +119,10 @@ def test_the_interval_counts_the_processes_a_run_happened_to_get():
         b = tuple(bias_b[p] * rng.lognormal(0, 0.02) for p in processes)
         runs.append((Rounds(a, rounds, processes=processes), Rounds(b, rounds, processes=processes)))
     both = [paired_ratio(a, b, ESTIMATORS["median"], resamples=200) for a, b in runs]
-    alone = [paired_ratio(Rounds(a.values, a.rounds), Rounds(b.values, b.rounds), ESTIMATORS["median"], resamples=200)
-             for a, b in runs]
+    alone = [
+        paired_ratio(Rounds(a.values, a.rounds), Rounds(b.values, b.rounds), ESTIMATORS["median"], resamples=200)
+        for a, b in runs
+    ]
 
     def held(ratios: list) -> float:
         pairs = list(itertools.permutations(ratios, 2))
@@ -144,14 +161,18 @@ def test_a_machine_that_slows_as_a_whole_swings_between_rounds_and_is_contended(
 
 def test_a_steady_neighbour_makes_a_row_contended_though_nothing_is_marked_and_nothing_swings():
     """The CPUs beside the agent's, busy through its bursts (ticks summed over bursts, not averaged per burst)."""
-    bursts = [{"neighbour_ticks": 10, "neighbour_busy_ticks": 10}, {"neighbour_ticks": 30, "neighbour_busy_ticks": 2},
-              {"round": 3}]  # a burst whose kernel did not say
+    bursts = [
+        {"neighbour_ticks": 10, "neighbour_busy_ticks": 10},
+        {"neighbour_ticks": 30, "neighbour_busy_ticks": 2},
+        {"round": 3},
+    ]  # a burst whose kernel did not say
     assert neighbour_busy(bursts) == pytest.approx(12 / 40)
     assert neighbour_busy([{"round": 0}]) is None and neighbour_busy([]) is None
     assert contended(0.0, 0.02, NEIGHBOUR_CONTENDED_ABOVE + 0.01)
     assert not contended(0.0, 0.02, NEIGHBOUR_CONTENDED_ABOVE - 0.01) and not contended(0.0, 0.02, None)
-    assert interference_phrase(0.0, 0.05, 0.97) == ("0 % of runs descheduled; speed swung 5 % between rounds; "
-                                                    "the CPUs beside it 97 % busy")
+    assert interference_phrase(0.0, 0.05, 0.97) == (
+        "0 % of runs descheduled; speed swung 5 % between rounds; the CPUs beside it 97 % busy"
+    )
 
 
 def test_contention_names_only_what_is_past_its_threshold():

@@ -1,4 +1,5 @@
 """Evaluation of real artifacts (the tiny model through the real converters and runtimes) on generated documents."""
+
 import subprocess
 import sys
 
@@ -41,8 +42,21 @@ def test_cli_generates_data_then_evaluates(tiny_artifacts_dir, tmp_path):
     data = tmp_path / "docs"
     result = runner.invoke(main, ["data", "docs", "--n", "20", "--seed", "2", "--size", "32", "--out", str(data)])
     assert result.exit_code == 0 and "train 16, val 2, test 2" in result.output
-    result = runner.invoke(main, ["evaluate", str(tiny_artifacts_dir), "--data", str(data), "--model", "test-tiny",
-                                  "--thresholds", "5", "--db", str(tmp_path / "m.db")])
+    result = runner.invoke(
+        main,
+        [
+            "evaluate",
+            str(tiny_artifacts_dir),
+            "--data",
+            str(data),
+            "--model",
+            "test-tiny",
+            "--thresholds",
+            "5",
+            "--db",
+            str(tmp_path / "m.db"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert result.output.count("ods_f") == 3 and "not_run" in result.output
 
@@ -58,8 +72,10 @@ def test_litert_keeps_its_delegate_notice_out_of_the_output(tiny_conversions):
     from mbench.spec import Format
 
     tflite = next(o.artifact for o in tiny_conversions[1] if o.format is Format.TFLITE and o.artifact is not None)
-    code = ("import sys; from mbench.artifacts import read_manifest; from mbench.runners.litert import LiteRTRunner; "
-            f"LiteRTRunner().load(read_manifest({str(tflite.manifest_path)!r}), 1); print('loaded', file=sys.stderr)")
+    code = (
+        "import sys; from mbench.artifacts import read_manifest; from mbench.runners.litert import LiteRTRunner; "
+        f"LiteRTRunner().load(read_manifest({str(tflite.manifest_path)!r}), 1); print('loaded', file=sys.stderr)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "loaded" in done.stderr

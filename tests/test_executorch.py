@@ -1,5 +1,6 @@
 """ExecuTorch (.pte) through the real exporter, the XNNPACK delegate and executorch.runtime: conversion at each
 precision, parity, the agent, accuracy evaluation and the coverage column."""
+
 import json
 
 import pytest
@@ -79,8 +80,13 @@ def test_profiled_and_evaluated_through_the_sweep(pte, tmp_path):
 
 def test_the_coverage_matrix_has_the_column(tmp_path):
     with Store(tmp_path / "m.db") as store:
-        record_coverage([models.get("test-unsupported-op"), models.get("conv-standard3x3-3to4")],
-                        [Format.EXECUTORCH], [Precision.FP32], tmp_path / "art", store)
+        record_coverage(
+            [models.get("test-unsupported-op"), models.get("conv-standard3x3-3to4")],
+            [Format.EXECUTORCH],
+            [Precision.FP32],
+            tmp_path / "art",
+            store,
+        )
         frame = coverage_frame(store.measurements()).set_index(["model", "format"])
     assert frame.loc[("conv-standard3x3-3to4", "executorch")].state == CellState.PARITY_OK.value
     failed = frame.loc[("test-unsupported-op", "executorch")]

@@ -1,5 +1,6 @@
 """Bounded groups: which artifacts share rounds, the cap on live agents, budgets kept with the few-runs note, and a
 group whose agent dies failing its rows while the next group runs."""
+
 import dataclasses
 import sys
 import threading
@@ -10,8 +11,15 @@ import pytest
 from mbench.artifacts import find_artifacts
 from mbench.cli._echo import echo_profile
 from mbench.devices.local import agent_argv
-from mbench.measure.groups import Grouping, agent_cap, available_memory, batches, compared, group_jobs, \
-    measure_in_groups
+from mbench.measure.groups import (
+    Grouping,
+    agent_cap,
+    available_memory,
+    batches,
+    compared,
+    group_jobs,
+    measure_in_groups,
+)
 from mbench.measure.rounds import Job
 from mbench.measure.rows import result_rows
 from mbench.measure.timing import RunPlan
@@ -43,8 +51,11 @@ def tiny(tiny_artifacts_dir):
 
 def _jobs(tiny, models: list[str], manifest: str = "") -> list[Job]:
     """Jobs of the tiny ONNX and TFLite artifacts under other model names."""
-    return [Job(dataclasses.replace(tiny[f], model=m), manifest or str(tiny[f].manifest_path))
-            for m in models for f in (Format.ONNX, Format.TFLITE)]
+    return [
+        Job(dataclasses.replace(tiny[f], model=m), manifest or str(tiny[f].manifest_path))
+        for m in models
+        for f in (Format.ONNX, Format.TFLITE)
+    ]
 
 
 def _fake(tmp_path: Path, ms: float) -> list[str]:
@@ -53,12 +64,12 @@ def _fake(tmp_path: Path, ms: float) -> list[str]:
 
 
 def test_a_models_artifacts_and_the_pairs_share_rounds(tiny):
-    assert compared(["a", "b", "c", "d", "e"], [("a", "c"), ("c", "e"), ("x", "b")]) == [["a", "c", "e"], ["b"],
-                                                                                           ["d"]]
+    assert compared(["a", "b", "c", "d", "e"], [("a", "c"), ("c", "e"), ("x", "b")]) == [["a", "c", "e"], ["b"], ["d"]]
     groups = group_jobs(_jobs(tiny, ["vgg", "mnv2", "resnet"]), [("vgg", "mnv2")])
     assert [[(j.artifact.model, j.artifact.format) for j in g] for g in groups] == [
         [("vgg", Format.ONNX), ("vgg", Format.TFLITE), ("mnv2", Format.ONNX), ("mnv2", Format.TFLITE)],
-        [("resnet", Format.ONNX), ("resnet", Format.TFLITE)]]
+        [("resnet", Format.ONNX), ("resnet", Format.TFLITE)],
+    ]
 
 
 def test_a_group_over_the_cap_runs_fewer_processes_then_is_split(tiny):
@@ -117,15 +128,16 @@ def test_more_artifacts_than_the_cap_never_see_more_agents_alive(tiny):
     for track, batch in found:
         rounds.setdefault(batch.name, set()).update(track.result.rounds)
     parts = list(rounds.values())
-    assert all(not (r & s) for i, r in enumerate(parts) for s in parts[i + 1:])  # rounds of two parts never pair
+    assert all(not (r & s) for i, r in enumerate(parts) for s in parts[i + 1 :])  # rounds of two parts never pair
 
 
 def test_a_budget_ends_timed_runs_before_the_minimums_and_the_row_says_so(tiny, tmp_path, capsys):
     """100 ms a run, 1000 runs wanted, 0.3 s of budget: the artifact stops at its budget, its row is ok and keeps
     the runs it got, and the details and the line say how few."""
     plan = RunPlan(warmup_seconds=0, runs=1000, min_seconds=0, max_seconds=0.3, target_ci=0, processes=1)
-    [(track, batch)] = measure_in_groups(_jobs(tiny, ["slow"])[:1], _fake(tmp_path, 100), plan, 1, None, 30,
-                                         memory=lambda: None)
+    [(track, batch)] = measure_in_groups(
+        _jobs(tiny, ["slow"])[:1], _fake(tmp_path, 100), plan, 1, None, 30, memory=lambda: None
+    )
     runs = len(track.result.samples_ms)
     assert not track.failed and 3 <= runs <= 4
     profile = result_rows(track.job.artifact, "host", track.result, "host", plan=batch.plan, notes=batch.notes)

@@ -1,4 +1,5 @@
 """`host` (this machine) exists with or without devices.yaml, as a new user in an empty folder finds it."""
+
 from click.testing import CliRunner
 
 from mbench.cli import main
@@ -30,16 +31,33 @@ def test_other_devices_still_need_the_inventory(tmp_path, monkeypatch):
 
 
 def test_profile_on_host_without_inventory(tmp_path, monkeypatch, tiny_artifacts_dir):
-    result = _in_empty_folder(tmp_path, monkeypatch, [
-        "profile", str(tiny_artifacts_dir), "--device", "host", "--runs", "3", "--min-seconds", "0",
-        "--warmup-seconds", "0", "--db", "m.db"])
+    result = _in_empty_folder(
+        tmp_path,
+        monkeypatch,
+        [
+            "profile",
+            str(tiny_artifacts_dir),
+            "--device",
+            "host",
+            "--runs",
+            "3",
+            "--min-seconds",
+            "0",
+            "--warmup-seconds",
+            "0",
+            "--db",
+            "m.db",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "rows stored in m.db" in result.output
 
 
 def test_run_on_host_without_inventory(tmp_path, monkeypatch):
-    (tmp_path / "sweep.yaml").write_text("models: [test-tiny]\nformats: [onnx]\ndevices: [host]\nreport: null\n"
-                                         "profile: {runs: 3, min_seconds: 0, warmup_seconds: 0, target_ci: 0}\n")
+    (tmp_path / "sweep.yaml").write_text(
+        "models: [test-tiny]\nformats: [onnx]\ndevices: [host]\nreport: null\n"
+        "profile: {runs: 3, min_seconds: 0, warmup_seconds: 0, target_ci: 0}\n"
+    )
     result = _in_empty_folder(tmp_path, monkeypatch, ["run", "sweep.yaml"])
     assert result.exit_code == 0, result.output
 

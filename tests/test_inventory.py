@@ -128,7 +128,8 @@ def test_host_leaves_one_cpu_to_the_system_unless_told(tmp_path):
 @pytest.mark.parametrize("mask", ["'0'", "big", "'f0 ; id'", "'0x'"])
 def test_a_taskset_that_is_no_cpu_mask_is_refused(tmp_path, mask):
     path = tmp_path / "devices.yaml"
-    path.write_text("devices:\n  pixel:\n    kind: android\n    serial: R5CT1234\n    benchmark_binary: bm\n"
-                    f"    taskset: {mask}\n")
+    path.write_text(
+        f"devices:\n  pixel:\n    kind: android\n    serial: R5CT1234\n    benchmark_binary: bm\n    taskset: {mask}\n"
+    )
     with pytest.raises(InventoryError, match=r"devices.yaml:6: devices.pixel.taskset: .*hexadecimal CPU mask"):
         load_inventory(path)

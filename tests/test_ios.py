@@ -1,4 +1,5 @@
 """The iOS runner: the Mac it needs, and xcodebuild replayed by a fake on PATH (no Mac or iPhone here)."""
+
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -23,8 +24,10 @@ PLAN = RunPlan(warmup_runs=1, warmup_seconds=0, runs=5, min_seconds=0, processes
 
 def inventory_file(tmp_path, mac="local", units="[CPU_ONLY, ALL]"):
     path = tmp_path / "devices.yaml"
-    path.write_text(f"devices:\n  iphone:\n    kind: ios\n    udid: {UDID}\n    mac: {mac}\n    team_id: AB12CD34EF\n"
-                    f"    coreml_compute_units: {units}\n    cache_dir: {tmp_path / 'mac-cache'}\n  host:\n    kind: local\n")
+    path.write_text(
+        f"devices:\n  iphone:\n    kind: ios\n    udid: {UDID}\n    mac: {mac}\n    team_id: AB12CD34EF\n"
+        f"    coreml_compute_units: {units}\n    cache_dir: {tmp_path / 'mac-cache'}\n  host:\n    kind: local\n"
+    )
     return path
 
 
@@ -45,8 +48,19 @@ def mac(tmp_path, monkeypatch):
 def test_no_mac_gives_one_clear_sentence(tmp_path, tiny_artifacts_dir):
     if ios.on_macos():
         pytest.skip("this machine is a Mac")
-    result = CliRunner().invoke(main, ["profile", str(tiny_artifacts_dir), "--device", "iphone",
-                                       "--devices", str(inventory_file(tmp_path)), "--db", str(tmp_path / "r.db")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "profile",
+            str(tiny_artifacts_dir),
+            "--device",
+            "iphone",
+            "--devices",
+            str(inventory_file(tmp_path)),
+            "--db",
+            str(tmp_path / "r.db"),
+        ],
+    )
     assert result.exit_code == 4
     message = result.output.strip()
     assert message.startswith("Error: device 'iphone' is an iPhone reached through a Mac") and "not macOS" in message
@@ -75,8 +89,9 @@ def test_harness_lines_become_rows_per_compute_unit(mac, tmp_path, tiny_artifact
 def test_threads_asked_of_core_ml_are_said_to_be_not_applied(mac, tmp_path, tiny_artifacts_dir):
     mac.add("xcodebuild", "test-without-building", stdout=(FIXTURES / "xcodebuild_harness.txt").read_text())
     with Store(tmp_path / "r.db") as store:
-        profile_and_record(tiny_artifacts_dir, "iphone", load_inventory(inventory_file(tmp_path)), store, PLAN,
-                           threads=2)
+        profile_and_record(
+            tiny_artifacts_dir, "iphone", load_inventory(inventory_file(tmp_path)), store, PLAN, threads=2
+        )
         rows = store.measurements()
     assert '"threads_not_applied": "2 requested' in rows.details.iloc[0]
 
@@ -85,8 +100,10 @@ def test_the_xcodebuild_command_lines_and_the_staged_model(mac, tmp_path, tiny_a
     mac.add("xcodebuild", "test-without-building", stdout=(FIXTURES / "xcodebuild_harness.txt").read_text())
     profile(tmp_path, tiny_artifacts_dir, inventory_file(tmp_path))
     build, test = mac.calls("xcodebuild")
-    assert build[:6] == ["build-for-testing", "-scheme", "MBenchHarness", "-destination", f"id={UDID}",
-                         "-derivedDataPath"] and "DEVELOPMENT_TEAM=AB12CD34EF" in build
+    assert (
+        build[:6] == ["build-for-testing", "-scheme", "MBenchHarness", "-destination", f"id={UDID}", "-derivedDataPath"]
+        and "DEVELOPMENT_TEAM=AB12CD34EF" in build
+    )
     assert test[:5] == ["test-without-building", "-scheme", "MBenchHarness", "-destination", f"id={UDID}"]
     workdir = Path(mac.cwds("xcodebuild")[1])
     assert workdir.parent == tmp_path / "mac-cache" / "ios"
@@ -96,15 +113,21 @@ def test_the_xcodebuild_command_lines_and_the_staged_model(mac, tmp_path, tiny_a
 def test_settings_reach_the_harness_through_test_runner_variables(tmp_path):
     device = load_inventory(inventory_file(tmp_path)).get("iphone")
     argv = ios.test_argv(device, PLAN)
-    assert argv[:4] == ["env", "TEST_RUNNER_MBENCH_RUNS=5", "TEST_RUNNER_MBENCH_WARMUP_RUNS=1",
-                        "TEST_RUNNER_MBENCH_COMPUTE_UNITS=CPU_ONLY,ALL"]
+    assert argv[:4] == [
+        "env",
+        "TEST_RUNNER_MBENCH_RUNS=5",
+        "TEST_RUNNER_MBENCH_WARMUP_RUNS=1",
+        "TEST_RUNNER_MBENCH_COMPUTE_UNITS=CPU_ONLY,ALL",
+    ]
 
 
 def test_xctest_measured_lines_are_the_fallback(mac, tmp_path, tiny_artifacts_dir):
     mac.add("xcodebuild", "test-without-building", stdout=transcript("xcodebuild_01.txt"))
     rows = profile(tmp_path, tiny_artifacts_dir, inventory_file(tmp_path, units="[ALL]"))
     median = rows[rows.metric == "latency_median"]
-    assert list(median.device) == ["iphone"] and median.value.iloc[0] == pytest.approx(315.7965)  # (315.057 + 316.536) / 2
+    assert list(median.device) == ["iphone"] and median.value.iloc[0] == pytest.approx(
+        315.7965
+    )  # (315.057 + 316.536) / 2
 
 
 def test_xctest_clock_metric_lines_of_the_fixture(mac, tmp_path, tiny_artifacts_dir):
@@ -115,9 +138,13 @@ def test_xctest_clock_metric_lines_of_the_fixture(mac, tmp_path, tiny_artifacts_
 
 def test_a_failing_xcodebuild_is_a_row_with_its_message(mac, tmp_path, tiny_artifacts_dir):
     mac.rules.clear()
-    mac.add("xcodebuild", "build-for-testing", rc=70,
-            stderr="xcodebuild: error: Unable to find a destination matching the provided destination specifier:\n"
-                   "\t\t{ id:00008110-000A1B2C3D4E5F60 }\n")
+    mac.add(
+        "xcodebuild",
+        "build-for-testing",
+        rc=70,
+        stderr="xcodebuild: error: Unable to find a destination matching the provided destination specifier:\n"
+        "\t\t{ id:00008110-000A1B2C3D4E5F60 }\n",
+    )
     rows = profile(tmp_path, tiny_artifacts_dir, inventory_file(tmp_path))
     assert list(rows.status) == ["failed"] and "Unable to find a destination" in rows.error.iloc[0]
 

@@ -1,5 +1,6 @@
 """The device lab on a real local Ray instance (2 CPUs): two inventory devices over SSH on loopback, the real sshd
 of tests/ssh_server.py, the tiny model through the real converters."""
+
 import json
 import os
 import signal
@@ -30,8 +31,9 @@ accuracy: null
 
 @pytest.fixture(scope="module")
 def local_ray():
-    ray.init(num_cpus=2, resources={f"device:{name}": 1 for name in DEVICES}, include_dashboard=False,
-             log_to_driver=False)
+    ray.init(
+        num_cpus=2, resources={f"device:{name}": 1 for name in DEVICES}, include_dashboard=False, log_to_driver=False
+    )
     yield ray
     ray.shutdown()
 
@@ -40,8 +42,12 @@ def _sweep(sshd, tmp_path, **board_b):
     root, port = sshd
     entries = {name: ssh_entry(root, port, cache_dir=tmp_path / f"cache-{name}") for name in DEVICES}
     entries["board-b"].update(board_b)
-    (tmp_path / "devices.yaml").write_text("devices:\n" + "".join(
-        f"  {name}:\n" + "".join(f"    {k}: {v}\n" for k, v in entry.items()) for name, entry in entries.items()))
+    (tmp_path / "devices.yaml").write_text(
+        "devices:\n"
+        + "".join(
+            f"  {name}:\n" + "".join(f"    {k}: {v}\n" for k, v in entry.items()) for name, entry in entries.items()
+        )
+    )
     (tmp_path / "sweep.yaml").write_text(CONFIG)
     return load_sweep_config(tmp_path / "sweep.yaml")
 
@@ -117,8 +123,7 @@ def _hanging_python(tmp_path) -> str:
 
 @pytest.mark.parametrize("fault, message", [("unreachable", "Connection refused"), ("hangs", "timed out")])
 def test_a_device_that_fails_gives_failure_rows_and_the_other_goes_on(local_ray, sshd, tmp_path, fault, message):
-    board_b = {"port": free_port()} if fault == "unreachable" else {"python": _hanging_python(tmp_path),
-                                                                     "timeout_s": 2}
+    board_b = {"port": free_port()} if fault == "unreachable" else {"python": _hanging_python(tmp_path), "timeout_s": 2}
     config = _sweep(sshd, tmp_path, **board_b)
     with Store(config.db) as store:
         run_sweep_ray(config, store)

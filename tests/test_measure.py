@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 from mbench.measure.estimate import LATENCY_QUANTILE
-from mbench.measure.timing import (HALVES_CI, LatencyStats, RunPlan, ci_width, enough, quantile_interval, timed,
-                                   warm_up)
+from mbench.measure.timing import HALVES_CI, LatencyStats, RunPlan, ci_width, enough, quantile_interval, timed, warm_up
 
 
 def test_latency_stats_agree_with_numpy():
@@ -57,8 +56,9 @@ def test_the_stopping_rule_pins_down_the_quantile_the_headline_reports():
 def test_adaptive_runs_end_at_the_budget_when_noise_never_settles():
     rng = random.Random(1)
     started = time.perf_counter()
-    noisy = _until_enough(lambda: time.sleep(rng.uniform(0.0005, 0.004)), RunPlan(runs=20, min_seconds=0,
-                                                                                 max_seconds=0.4))
+    noisy = _until_enough(
+        lambda: time.sleep(rng.uniform(0.0005, 0.004)), RunPlan(runs=20, min_seconds=0, max_seconds=0.4)
+    )
     assert time.perf_counter() - started < 2.5
     assert ci_width(noisy, LATENCY_QUANTILE) > 0.01 and len(noisy) >= 20
 

@@ -7,7 +7,9 @@ from mbench.models.registry import UnknownModelError, register
 from mbench.models.sources import ModelSourceError, spec_from_source
 
 
-@pytest.mark.parametrize(("name", "params", "gmacs"), [("hed-vgg", 1_101_948, 0.873), ("hed-mobilenetv2", 282_633, 0.140)])
+@pytest.mark.parametrize(
+    ("name", "params", "gmacs"), [("hed-vgg", 1_101_948, 0.873), ("hed-mobilenetv2", 282_633, 0.140)]
+)
 def test_hed_models_match_the_published_architecture(name, params, gmacs):
     facts = model_facts(models.get(name))
     assert facts.parameters == params

@@ -1,4 +1,5 @@
 """Per-operator profiles on the real runtimes, on a model whose slowest module is known (tests/ops_model.py)."""
+
 from __future__ import annotations
 
 import json
@@ -98,14 +99,14 @@ def _only(artifacts, fmt: Format):
 
 @pytest.mark.skipif(shutil.which("benchmark_model") is not None, reason="a benchmark_model binary is on PATH here")
 def test_litert_without_benchmark_model_is_not_run_and_says_why(wide_artifacts):
-    (_, rows), = ops_pass([_only(wide_artifacts, Format.TFLITE)], threads=1)
+    ((_, rows),) = ops_pass([_only(wide_artifacts, Format.TFLITE)], threads=1)
     assert [(r.metric, r.status) for r in rows] == [(OP_ATTRIBUTED, Status.NOT_RUN)]
     assert "no per-operator timing" in rows[0].error and "benchmark_model" in rows[0].error
 
 
 @pytest.mark.skipif(platform.system() == "Darwin", reason="Core ML runs on macOS")
 def test_coreml_off_macos_is_not_run(wide_artifacts):
-    (_, rows), = ops_pass([_only(wide_artifacts, Format.COREML)], threads=1)
+    ((_, rows),) = ops_pass([_only(wide_artifacts, Format.COREML)], threads=1)
     assert rows[0].status is Status.NOT_RUN and "macOS" in rows[0].error
 
 
@@ -113,7 +114,7 @@ def test_executorch_without_its_etrecord_is_not_run_and_names_the_file(wide_arti
     artifact = _only(wide_artifacts, Format.EXECUTORCH)
     copy = tmp_path / artifact.path.name
     shutil.copy(artifact.path, copy)
-    (_, rows), = ops_pass([replace(artifact, path=copy)], threads=1)
+    ((_, rows),) = ops_pass([replace(artifact, path=copy)], threads=1)
     assert rows[0].status is Status.NOT_RUN and f"{copy.name}.etrecord" in rows[0].error
 
 
@@ -127,12 +128,30 @@ def test_a_runtime_that_fails_gives_a_failed_row_and_the_pass_goes_on(wide_artif
 
 
 def test_xnnpack_operators_line_up_with_their_nodes_in_order():
-    nodes = [Node("convolution", ("a.conv",)), Node("_native_batch_norm_legit_no_training", ("a.bn",)),
-             Node("relu", ("a.act",)), Node("max_pool2d", ("pool",)), Node("convolution", ("b",))]
-    placed = line_up(["Transpose (ND, X32) #1", "Convolution (NHWC, F32) IGEMM #1", "Max Pooling (NHWC, F32) #1",
-                      "Fully Connected (NC, F32) GEMM #1", "Transpose (ND, X32) #2"], nodes)
-    assert placed == [(("a.conv", "a.bn", "a.act"), "layout"), (("a.conv", "a.bn", "a.act"), "xnnpack op"),
-                      (("pool",), "xnnpack op"), (("b",), "xnnpack op"), (("b",), "layout")]
+    nodes = [
+        Node("convolution", ("a.conv",)),
+        Node("_native_batch_norm_legit_no_training", ("a.bn",)),
+        Node("relu", ("a.act",)),
+        Node("max_pool2d", ("pool",)),
+        Node("convolution", ("b",)),
+    ]
+    placed = line_up(
+        [
+            "Transpose (ND, X32) #1",
+            "Convolution (NHWC, F32) IGEMM #1",
+            "Max Pooling (NHWC, F32) #1",
+            "Fully Connected (NC, F32) GEMM #1",
+            "Transpose (ND, X32) #2",
+        ],
+        nodes,
+    )
+    assert placed == [
+        (("a.conv", "a.bn", "a.act"), "layout"),
+        (("a.conv", "a.bn", "a.act"), "xnnpack op"),
+        (("pool",), "xnnpack op"),
+        (("b",), "xnnpack op"),
+        (("b",), "layout"),
+    ]
 
 
 def test_xnnpack_operators_out_of_order_are_refused():

@@ -1,5 +1,6 @@
 """Every artifact's parity is judged at conversion time by the one rule in mbench.convert.parity: beyond the
 tolerance, the row is flagged with the figure and the tolerance, in the rows, the CLI line and the report."""
+
 import json
 
 import torch
@@ -36,8 +37,7 @@ SPEC = ModelSpec("test-cancelling", Cancelling, (InputSpec("x", (1, 3, 8, 8)),),
 
 def _outcomes(tmp_path):
     settings = ConvertSettings((Precision.FP32, Precision.FP16))
-    return {o.precision: o for o in convert_model(SPEC, [Format.ONNX], tmp_path, settings)
-            if o.format is Format.ONNX}
+    return {o.precision: o for o in convert_model(SPEC, [Format.ONNX], tmp_path, settings) if o.format is Format.ONNX}
 
 
 def test_fp16_beyond_its_tolerance_is_flagged_with_figure_and_tolerance(tmp_path, capsys):
@@ -49,7 +49,9 @@ def test_fp16_beyond_its_tolerance_is_flagged_with_figure_and_tolerance(tmp_path
     details = json.loads(rows[0].context.details)
     assert details[FLAG] is True and details["tolerance"] == fp16.parity.tolerance
     echo_conversion(outcomes[Precision.FP16])
-    assert f"{FLAG}: max |Δ| {fp16.parity.max_abs:.3g} > tolerance {fp16.parity.tolerance:.3g}" in capsys.readouterr().out
+    assert (
+        f"{FLAG}: max |Δ| {fp16.parity.max_abs:.3g} > tolerance {fp16.parity.tolerance:.3g}" in capsys.readouterr().out
+    )
 
 
 def test_the_flag_shows_in_the_table_and_the_precision_section(tmp_path):

@@ -1,5 +1,6 @@
 """Parity in dB (PSNR against fp32 PyTorch over several inputs) through the real converters, its infinity through the
 manifest and the SQLite store, and vacuous parity: a model whose output ignores its input is flagged everywhere."""
+
 import json
 import math
 
@@ -117,8 +118,10 @@ def test_a_cached_artifact_measured_on_other_inputs_is_measured_again(small, tmp
     record = json.loads(artifact.manifest_path.read_text())
     record["parity"].update(inputs="one seeded input", psnr_db=None)  # as an artifact built before PSNR existed
     artifact.manifest_path.write_text(json.dumps(record))
-    again = {(o.format, o.precision): o for o in convert_model(SMALL, [Format.ONNX], small[0],
-                                                                ConvertSettings((Precision.FP16,)))}
+    again = {
+        (o.format, o.precision): o
+        for o in convert_model(SMALL, [Format.ONNX], small[0], ConvertSettings((Precision.FP16,)))
+    }
     outcome = again[(Format.ONNX, Precision.FP16)]
     assert outcome.cached and outcome.artifact.parity.psnr_db == artifact.parity.psnr_db
     assert read_manifest(artifact.manifest_path).parity.inputs == artifact.parity.inputs

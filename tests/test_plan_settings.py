@@ -1,5 +1,6 @@
 """One source for the profile settings: every RunPlan field is an option of `mbench profile` and a key of a sweep
 file's `profile:` section, with RunPlan's default."""
+
 import dataclasses
 
 import click
@@ -34,6 +35,7 @@ def test_every_plan_field_is_a_sweep_key_with_its_default():
 def test_the_options_build_the_plan_the_profile_uses(monkeypatch, tmp_path):
     seen = {}
     monkeypatch.setattr("mbench.sweep.profile_and_record", lambda *a, **k: seen.setdefault("plan", a[4]) and 1 / 0)
-    CliRunner().invoke(main, ["profile", str(tmp_path), "--runs", "7", "--apart", "--target-ci", "2%",
-                              "--db", str(tmp_path / "m.db")])
+    CliRunner().invoke(
+        main, ["profile", str(tmp_path), "--runs", "7", "--apart", "--target-ci", "2%", "--db", str(tmp_path / "m.db")]
+    )
     assert seen["plan"] == RunPlan(runs=7, together=False, target_ci=0.02)

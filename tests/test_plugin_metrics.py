@@ -1,4 +1,5 @@
 """Top-1 on a class-folder tree and mIoU on image/mask folders, by hand and through real ONNX artifacts."""
+
 import numpy as np
 import pytest
 
@@ -11,7 +12,7 @@ from mbench.spec import Format
 from mbench.store import Store
 
 COLOURS = {"0-red": (255, 0, 0), "1-green": (0, 255, 0), "2-blue": (0, 0, 255)}
-MODELS = '''import torch
+MODELS = """import torch
 def channel_means():
     return torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())
 def pixel_channels():
@@ -19,7 +20,7 @@ def pixel_channels():
     with torch.no_grad():
         conv.weight.copy_(torch.eye(3).reshape(3, 3, 1, 1))
     return conv
-'''
+"""
 
 
 def _write(path, rgb):
@@ -61,8 +62,9 @@ def test_top1_by_hand(class_folders):
 
 
 def test_miou_by_hand(seg_folders):
-    scores = mean_iou(lambda image: image.transpose(2, 0, 1).astype(float), seg_folders / "images",
-                      seg_folders / "masks")
+    scores = mean_iou(
+        lambda image: image.transpose(2, 0, 1).astype(float), seg_folders / "images", seg_folders / "masks"
+    )
     matrix = confusion(np.array([0, 0, 1]), np.array([0, 1, 1]), 2)  # rows: truth, columns: prediction
     assert matrix.tolist() == [[1, 0], [1, 1]] and iou_from_confusion(matrix).miou == pytest.approx(0.5)
     assert scores.per_class[2] == 1.0 and scores.per_class[1] == 0.0

@@ -1,4 +1,5 @@
 """fp16 and int8 through every converter on the tiny model, with parity bounds against fp32 PyTorch."""
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -14,17 +15,24 @@ PRECISIONS = (Precision.FP16, Precision.INT8, Precision.INT8_DYNAMIC, Precision.
 @pytest.fixture(scope="module")
 def variants(tmp_path_factory):
     out = tmp_path_factory.mktemp("precision")
-    outcomes = convert_model(models.get("test-tiny"), [Format.ONNX, Format.COREML, Format.TFLITE], out,
-                             ConvertSettings(PRECISIONS, calibration_samples=8))  # a generator, consumed once
+    outcomes = convert_model(
+        models.get("test-tiny"),
+        [Format.ONNX, Format.COREML, Format.TFLITE],
+        out,
+        ConvertSettings(PRECISIONS, calibration_samples=8),
+    )  # a generator, consumed once
     return {(o.format, o.precision): o for o in outcomes}
 
 
 # (format, precision) -> bound on max |difference| from fp32 PyTorch over the parity inputs (seeded noise and two
 # document photos); the tiny model's outputs are O(0.3)
 BOUNDS = {
-    (Format.ONNX, Precision.FP16): 1e-3, (Format.TFLITE, Precision.FP16): 1e-3,
-    (Format.ONNX, Precision.INT8): 1e-1, (Format.TFLITE, Precision.INT8): 1e-1,
-    (Format.ONNX, Precision.INT8_DYNAMIC): 1e-1, (Format.TFLITE, Precision.INT8_DYNAMIC): 1e-1,
+    (Format.ONNX, Precision.FP16): 1e-3,
+    (Format.TFLITE, Precision.FP16): 1e-3,
+    (Format.ONNX, Precision.INT8): 1e-1,
+    (Format.TFLITE, Precision.INT8): 1e-1,
+    (Format.ONNX, Precision.INT8_DYNAMIC): 1e-1,
+    (Format.TFLITE, Precision.INT8_DYNAMIC): 1e-1,
 }
 
 
@@ -40,7 +48,8 @@ def test_lower_precision_stays_close_to_fp32(variants, fmt, precision):
 def test_int8_static_records_its_calibration(variants):
     for fmt in (Format.ONNX, Format.TFLITE):
         assert variants[(fmt, Precision.INT8)].artifact.calibration.startswith(
-            "8 samples from the task's own data: generated document photos")
+            "8 samples from the task's own data: generated document photos"
+        )
     assert variants[(Format.ONNX, Precision.FP16)].artifact.calibration == ""
 
 
@@ -52,8 +61,9 @@ def test_tflite_int8_is_full_integer_with_int8_io(variants):
 def test_tflite_int8_with_float_io_on_request(tmp_path):
     from converters.tflite import Options as TFLiteOptions
 
-    settings = ConvertSettings((Precision.INT8,), calibration_samples=4,
-                               options={Format.TFLITE: TFLiteOptions(int8_io="float")})
+    settings = ConvertSettings(
+        (Precision.INT8,), calibration_samples=4, options={Format.TFLITE: TFLiteOptions(int8_io="float")}
+    )
     outcomes = {o.format: o for o in convert_model(models.get("test-tiny"), [Format.TFLITE], tmp_path, settings)}
     artifact = outcomes[Format.TFLITE].artifact
     assert artifact.inputs[0].dtype == "float32" and artifact.outputs[0].dtype == "float32"
@@ -92,7 +102,10 @@ def test_calibration_falls_back_to_labelled_noise_without_task_data():
     calibration = calibration_for(InputSpec("input", (1, 3, 8, 16)), count=3, task="custom")
     assert len(calibration.samples) == 3 and "synthetic uniform noise" in calibration.source
     documents = calibration_for(InputSpec("image", (1, 3, 16, 16)), count=2, task="edge-detection")
-    assert documents.samples[0].shape == (1, 3, 16, 16) and 0 <= documents.samples[0].min() < documents.samples[0].max() <= 1
+    assert (
+        documents.samples[0].shape == (1, 3, 16, 16)
+        and 0 <= documents.samples[0].min() < documents.samples[0].max() <= 1
+    )
     assert "document photos" in documents.source
 
 
@@ -111,20 +124,29 @@ def test_report_precision_view_names_a_slower_and_less_accurate_variant(tmp_path
     def row(precision, metric, value):
         return Measurement("m", "onnx", precision, "host", metric, value, "ms")
 
-    rows = [row("fp32", "size", 4e6), row("fp32", "parity_max_abs", 1e-7), row("fp32", "latency_median", 5.0),
-            row("int8-dynamic", "size", 1e6), row("int8-dynamic", "parity_max_abs", 2e-3),
-            row("int8-dynamic", "latency_median", 50.0),
-            row("int8", "size", 1e6), row("int8", "parity_max_abs", 1e-3), row("int8", "latency_median", 4.0),
-            row("int8-weights", "size", 2e6), row("int8-weights", "latency_median", 3.0),
-            row("int8-weights", "latency", 6.0)]  # the headline `latency` wins over a median of the same runs
+    rows = [
+        row("fp32", "size", 4e6),
+        row("fp32", "parity_max_abs", 1e-7),
+        row("fp32", "latency_median", 5.0),
+        row("int8-dynamic", "size", 1e6),
+        row("int8-dynamic", "parity_max_abs", 2e-3),
+        row("int8-dynamic", "latency_median", 50.0),
+        row("int8", "size", 1e6),
+        row("int8", "parity_max_abs", 1e-3),
+        row("int8", "latency_median", 4.0),
+        row("int8-weights", "size", 2e6),
+        row("int8-weights", "latency_median", 3.0),
+        row("int8-weights", "latency", 6.0),
+    ]  # the headline `latency` wins over a median of the same runs
     with Store(tmp_path / "p.db") as store:
         run = new_run_id()
         store.start_run(run, "test")
         store.append(run, rows)
         html = render_report(store, tmp_path / "r.html").read_text()
-    section = html[html.index('id="section-precision"'):]
-    assert ("m onnx int8-dynamic on host is 10.00x slower than fp32 (50.00 ms against 5.00 ms) and less accurate"
-            in section)
+    section = html[html.index('id="section-precision"') :]
+    assert (
+        "m onnx int8-dynamic on host is 10.00x slower than fp32 (50.00 ms against 5.00 ms) and less accurate" in section
+    )
     assert "Fastest m artifact on host: onnx int8, 4.00 ms" in section  # older rows: their medians stand in
     assert "m onnx int8-weights on host is 1.20x slower than fp32 (6.00 ms against 5.00 ms)" in section
 
@@ -155,7 +177,7 @@ def test_a_lower_precision_is_called_slower_only_past_its_paired_interval(tmp_pa
         store.start_run("R", "test")
         store.append("R", rows, samples)
         html = render_report(store, tmp_path / "r.html").read_text()
-    section = html[html.index('id="section-precision"'):]
-    section = section[:section.index("</ul>")]
+    section = html[html.index('id="section-precision"') :]
+    section = section[: section.index("</ul>")]
     assert "fp16 on host is" not in section  # within the interval of the same rounds
     assert "m onnx int8 on host is 1.2" in section and "paired over the same rounds 1.2" in section

@@ -1,4 +1,5 @@
 """Profiling the tiny artifacts on the host through the agent, and the rows that land in SQLite."""
+
 import pandas as pd
 import pytest
 
@@ -130,8 +131,11 @@ def test_the_agent_keeps_freed_memory_so_runs_do_not_fault_it_in_again():
     import sys
 
     def median_faults(mode: str) -> int:
-        return int(subprocess.run([sys.executable, "-c", FAULTS_PER_FREE, mode], capture_output=True, text=True,
-                                  check=True).stdout)
+        return int(
+            subprocess.run(
+                [sys.executable, "-c", FAULTS_PER_FREE, mode], capture_output=True, text=True, check=True
+            ).stdout
+        )
 
     # glibc mmaps a block above 32 MiB whatever its dynamic threshold says, so by default its 10,240 pages go back to
     # the kernel at each free and are faulted in again at each use

@@ -2,6 +2,7 @@
 the plots render, the overview table sorts and filters, a model named like a script stays text, and a screenshot is
 kept under reports/test-artifacts/. Outside CI it skips, saying why, when the browser is missing; with CI=true it runs.
 """
+
 import os
 import shutil
 from pathlib import Path
@@ -14,8 +15,14 @@ from mbench.spec import Status
 from mbench.store import Store
 
 CHROMIUM = os.environ.get("MBENCH_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "reports" / "test-artifacts"
 EVIL = "<script>alert('x')</script>"
 
@@ -46,8 +53,14 @@ def report(chromium, profiled_db, tmp_path_factory) -> Path:
     shutil.copy(profiled_db, folder / "r.db")
     with Store(folder / "r.db") as store:
         run = store.runs().run_id.iloc[-1]
-        store.append(run, [Measurement(EVIL, "onnx", "fp32", "host", "latency", None, "", Status.FAILED,
-                                       "<img src=x onerror=alert(1)>")])
+        store.append(
+            run,
+            [
+                Measurement(
+                    EVIL, "onnx", "fp32", "host", "latency", None, "", Status.FAILED, "<img src=x onerror=alert(1)>"
+                )
+            ],
+        )
         return render_report(store, folder / "index.html", pairs=[("test-tiny", EVIL)])
 
 

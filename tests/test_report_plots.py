@@ -1,4 +1,5 @@
 """The report's plots and panels: Pareto fronts, accuracy fallback, per-op breakdown, provenance, escaped JSON."""
+
 import json
 import re
 
@@ -11,11 +12,22 @@ from mbench.results import SampleSet
 from mbench.store import Store
 
 EVIL = "</script><script>alert(1)</script>"
-ONNX = Context(runtime="onnxruntime", runtime_version="1.32.0", threads=2, runs=3,
-               details='{"platform": "Linux-6.8", "cpu_model": "AMD EPYC", "cpu_features": "avx2 avx512_vnni", '
-                       '"cpu_count": 2}')
-PHONE = Context(runtime="litert", runtime_version="2.3.0", threads=4, runs=3, host="pixel-8", provenance="android",
-                details='{"platform": "Android 14", "cpu_count": 8}')
+ONNX = Context(
+    runtime="onnxruntime",
+    runtime_version="1.32.0",
+    threads=2,
+    runs=3,
+    details='{"platform": "Linux-6.8", "cpu_model": "AMD EPYC", "cpu_features": "avx2 avx512_vnni", "cpu_count": 2}',
+)
+PHONE = Context(
+    runtime="litert",
+    runtime_version="2.3.0",
+    threads=4,
+    runs=3,
+    host="pixel-8",
+    provenance="android",
+    details='{"platform": "Android 14", "cpu_count": 8}',
+)
 
 
 def test_pareto_front_keeps_only_points_nothing_beats():
@@ -26,8 +38,10 @@ def test_pareto_front_keeps_only_points_nothing_beats():
 
 
 def _rows(model, fmt, device, median, size, context, **extra):
-    rows = [Measurement(model, fmt, "fp32", device, "latency_median", median, "ms", context=context),
-            Measurement(model, fmt, "fp32", device, "size", size, "bytes")]
+    rows = [
+        Measurement(model, fmt, "fp32", device, "latency_median", median, "ms", context=context),
+        Measurement(model, fmt, "fp32", device, "size", size, "bytes"),
+    ]
     return rows + [Measurement(model, fmt, "fp32", device, metric, value, "") for metric, value in extra.items()]
 
 
@@ -36,13 +50,20 @@ def _store(tmp_path, accuracy=True, ops=True):
     run = new_run_id()
     store.start_run(run, "test")
     score = (lambda v: {"ods_f": v}) if accuracy else (lambda v: {})
-    rows = (_rows(EVIL, "onnx", "host", 4.0, 2e6, ONNX, **score(0.71)) + _rows("fast", "onnx", "host", 2.0, 1e6, ONNX,
-            **score(0.62)) + _rows("slow", "tflite", "pixel", 9.0, 3e6, PHONE, **score(0.60)))
+    rows = (
+        _rows(EVIL, "onnx", "host", 4.0, 2e6, ONNX, **score(0.71))
+        + _rows("fast", "onnx", "host", 2.0, 1e6, ONNX, **score(0.62))
+        + _rows("slow", "tflite", "pixel", 9.0, 3e6, PHONE, **score(0.60))
+    )
     if ops:
-        rows += [Measurement("slow", "tflite", "fp32", "pixel", f"op:{name}", ms, "ms", context=PHONE)
-                 for name, ms in (("CONV_2D", 6.1), ("<b>ADD</b>", 0.4))]
-    samples = [SampleSet(EVIL, "onnx", "fp32", "host", "s", (3.9, 4.0, 4.2)),
-               SampleSet("fast", "onnx", "fp32", "host", "s", (1.9, 2.0, 2.3))]
+        rows += [
+            Measurement("slow", "tflite", "fp32", "pixel", f"op:{name}", ms, "ms", context=PHONE)
+            for name, ms in (("CONV_2D", 6.1), ("<b>ADD</b>", 0.4))
+        ]
+    samples = [
+        SampleSet(EVIL, "onnx", "fp32", "host", "s", (3.9, 4.0, 4.2)),
+        SampleSet("fast", "onnx", "fp32", "host", "s", (1.9, 2.0, 2.3)),
+    ]
     store.append(run, rows, samples)
     return store
 
@@ -66,7 +87,11 @@ def test_labels_of_points_side_by_side_take_turns_above_and_below():
     from mbench.report.plots import label_positions
 
     assert label_positions([9.6, 7.9, 10.1, 15.5], gap=1.0) == [
-        "top center", "top center", "bottom center", "top center"]  # 9.6 and 10.1 side by side, 7.9 and 15.5 apart
+        "top center",
+        "top center",
+        "bottom center",
+        "top center",
+    ]  # 9.6 and 10.1 side by side, 7.9 and 15.5 apart
     assert label_positions([1.0, 1.1, 1.2], gap=0.5) == ["top center", "bottom center", "top center"]
     assert label_positions([], gap=1.0) == []
 
@@ -108,8 +133,8 @@ def test_distributions_come_from_the_raw_samples(tmp_path):
 def test_phone_numbers_carry_a_device_badge_never_a_host_one(tmp_path, anchor):
     with _store(tmp_path) as store:
         html = render_report(store, tmp_path / "r.html").read_text()
-    table = html[html.index(f'id="{anchor}"'):]
-    table = table[:table.index("</table>")]
+    table = html[html.index(f'id="{anchor}"') :]
+    table = table[: table.index("</table>")]
     assert '<span class="prov prov-device">android</span>' in table
     assert '<span class="prov prov-host">host</span>' in table
     if anchor == "provenance-table":

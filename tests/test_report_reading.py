@@ -1,5 +1,6 @@
 """The report reads well: Pareto points carry labels, identical not_run rows collapse into one counted line, and
 converter versions are a small table, not a JSON string."""
+
 import json
 import re
 import shutil
@@ -17,8 +18,10 @@ REASON = "not measurable here: Core ML runs only on macOS"
 
 def _bad(n_same: int) -> pd.DataFrame:
     rows = [("m1" if i % 2 else "m2", "coreml", "fp32", "host", f"metric{i}", "not_run", REASON) for i in range(n_same)]
-    rows += [("m1", "onnx", "fp32", "host", "latency", "failed", "boom"),
-             ("m1", "tflite", "fp32", "host", "latency", "not_run", "a reason of its own")]
+    rows += [
+        ("m1", "onnx", "fp32", "host", "latency", "failed", "boom"),
+        ("m1", "tflite", "fp32", "host", "latency", "not_run", "a reason of its own"),
+    ]
     return pd.DataFrame(rows, columns=["model", "format", "precision", "device", "metric", "status", "error"])
 
 
@@ -30,8 +33,15 @@ def test_identical_not_run_rows_collapse_into_one_counted_group():
 
 
 def test_a_few_front_points_get_direct_labels_that_do_not_overlap():
-    front = pd.DataFrame({"model": [f"m{i}" for i in range(20)], "format": "onnx", "precision": "int8",
-                          LATENCY: [5.0 * i for i in range(20)], "y": 0.9})  # one accuracy: labels side by side
+    front = pd.DataFrame(
+        {
+            "model": [f"m{i}" for i in range(20)],
+            "format": "onnx",
+            "precision": "int8",
+            LATENCY: [5.0 * i for i in range(20)],
+            "y": 0.9,
+        }
+    )  # one accuracy: labels side by side
     texts, positions = _direct_labels(front, front)
     labelled = [i for i, t in enumerate(texts) if t]
     assert texts[0] == "m0 onnx int8" and 1 < len(labelled) <= DIRECT_LABELS
@@ -48,9 +58,9 @@ def page(profiled_db, tmp_path_factory) -> str:
 
 
 def test_converter_versions_are_a_small_table(page):
-    context = page[page.index('id="context"'):]
+    context = page[page.index('id="context"') :]
     assert re.search(r'<table class="kv"><tr><td>ai-edge-quantizer</td><td>[\d.]+</td></tr>', context)
-    assert '{&#34;' not in context and '{"' not in context.split("</table></div>")[0]
+    assert "{&#34;" not in context and '{"' not in context.split("</table></div>")[0]
 
 
 def test_the_pareto_front_is_labelled_on_the_plot_and_on_hover(page):
@@ -61,8 +71,10 @@ def test_the_pareto_front_is_labelled_on_the_plot_and_on_hover(page):
 
 
 def test_the_core_ml_reasons_are_one_line_in_the_failures(page):
-    failures = page[page.index('id="failures-list"'):page.index('id="measured"')]
-    summaries = re.findall(r'<tr class="group"[^>]*><td colspan="\d+"><span class="toggle">▸</span> (.*?)</td>', failures)
+    failures = page[page.index('id="failures-list"') : page.index('id="measured"')]
+    summaries = re.findall(
+        r'<tr class="group"[^>]*><td colspan="\d+"><span class="toggle">▸</span> (.*?)</td>', failures
+    )
     assert len(summaries) == 1 and re.match(r"\d+ not_run rows \(coreml; test-tiny\): ", summaries[0])
     assert failures.count("data-member=") == int(summaries[0].split()[0])
 
@@ -70,9 +82,17 @@ def test_the_core_ml_reasons_are_one_line_in_the_failures(page):
 def test_the_headline_compares_the_pair_at_fp32_when_lower_precisions_exist():
     from mbench.report.headline import headlines
 
-    rows = pd.DataFrame([(m, "onnx", p, "host", "latency_median", v, "ok")
-                         for m, p, v in (("hed-vgg", "fp32", 20.0), ("hed-mobilenetv2", "fp32", 9.0),
-                                         ("hed-vgg", "int8", 15.0), ("hed-mobilenetv2", "int8", 16.0))],
-                        columns=["model", "format", "precision", "device", "metric", "value", "status"])
+    rows = pd.DataFrame(
+        [
+            (m, "onnx", p, "host", "latency_median", v, "ok")
+            for m, p, v in (
+                ("hed-vgg", "fp32", 20.0),
+                ("hed-mobilenetv2", "fp32", 9.0),
+                ("hed-vgg", "int8", 15.0),
+                ("hed-mobilenetv2", "int8", 16.0),
+            )
+        ],
+        columns=["model", "format", "precision", "device", "metric", "value", "status"],
+    )
     (headline,) = headlines(rows)
     assert "runs in 9.00 ms against 20.00 ms" in headline.sentence

@@ -1,4 +1,5 @@
 """Interleaved rounds on the host: warm agents, shuffled order, pairing, CPU-share marking, death with the parent."""
+
 import dataclasses
 import json
 import os
@@ -26,8 +27,17 @@ from mbench.spec import Format
 from mbench.store import Store
 from mbench.sweep import profile_and_record
 
-PLAN = RunPlan(warmup_runs=2, warmup_seconds=0, runs=10, min_seconds=0.15, max_seconds=1, target_ci=0,
-               burst_seconds=0.02, seed=7, processes=2)
+PLAN = RunPlan(
+    warmup_runs=2,
+    warmup_seconds=0,
+    runs=10,
+    min_seconds=0.15,
+    max_seconds=1,
+    target_ci=0,
+    burst_seconds=0.02,
+    seed=7,
+    processes=2,
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +77,9 @@ def test_every_round_is_a_shuffled_permutation_timed_in_its_order(rounds_db):
 
 def test_rounds_pair_artifacts_and_rows_say_what_was_seen(rounds_db):
     rows, samples = rounds_db
-    onnx, tflite = (Rounds(s.values_ms, s.rounds, s.marked) for f in ("onnx", "tflite")
-                    for s in samples if s.format == f)
+    onnx, tflite = (
+        Rounds(s.values_ms, s.rounds, s.marked) for f in ("onnx", "tflite") for s in samples if s.format == f
+    )
     ratio = paired_ratio(onnx, tflite)
     assert ratio.rounds >= 4 and ratio.low <= ratio.value <= ratio.high
     latency = rows[(rows.metric == "latency") & (rows.format == "onnx")].iloc[0]
@@ -85,8 +96,10 @@ def test_bursts_are_paced_so_every_artifact_meets_its_minimums_in_the_same_round
     50 runs, in 13 rounds of 4: both are paced to 13 rounds, the fast one with 11 runs a burst. Without a run time
     (no warm-up, no first run) bursts keep to their seconds."""
     plan = RunPlan(runs=50, min_seconds=1.0, burst_seconds=0.1, burst_runs=3)
-    fast, slow, unknown = (Track(Job(None, ""), AgentResult("ok", warmup_ms=warm, first_ms=first))
-                           for warm, first in (([7.7, 7.6, 7.5], 9.0), ([31.5], 40.0), ([], None)))
+    fast, slow, unknown = (
+        Track(Job(None, ""), AgentResult("ok", warmup_ms=warm, first_ms=first))
+        for warm, first in (([7.7, 7.6, 7.5], 9.0), ([31.5], 40.0), ([], None))
+    )
     _pace([fast, slow], plan)
     assert (fast.paced_runs, slow.paced_runs) == (11, 4) and 11 * 13 >= 132 and 4 * 13 >= 50
     assert fast.result.burst_runs == 11
@@ -124,8 +137,16 @@ def test_a_burst_has_at_least_its_runs_however_long_they_take(tiny_artifacts_dir
     """A burst shorter than one run still has ``burst_runs`` timed runs (after its re-warm run): a slow model's
     bursts are not one timed run each, half of their time spent re-warming."""
     onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format is Format.ONNX)
-    plan = RunPlan(warmup_seconds=0, runs=9, min_seconds=0, max_seconds=10, target_ci=0, burst_seconds=1e-6,
-                   burst_runs=3, processes=1)
+    plan = RunPlan(
+        warmup_seconds=0,
+        runs=9,
+        min_seconds=0,
+        max_seconds=10,
+        target_ci=0,
+        burst_seconds=1e-6,
+        burst_runs=3,
+        processes=1,
+    )
     [track] = measure_in_rounds([Job(onnx, str(onnx.manifest_path))], agent_argv(), plan, 1, None, 60)
     assert not track.failed, track.result.error
     assert track.result.rounds == [0] * 3 + [1] * 3 + [2] * 3
@@ -135,8 +156,11 @@ def test_each_artifacts_processes_take_its_bursts_in_turn(rounds_db):
     rows, samples = rounds_db
     for s in samples:
         assert len(s.processes) == len(s.values_ms)
-        turns = [p for i, p in enumerate(s.processes) if i == 0 or (s.rounds[i], s.processes[i]) !=
-                 (s.rounds[i - 1], s.processes[i - 1])]  # one entry per burst
+        turns = [
+            p
+            for i, p in enumerate(s.processes)
+            if i == 0 or (s.rounds[i], s.processes[i]) != (s.rounds[i - 1], s.processes[i - 1])
+        ]  # one entry per burst
         assert turns == [i % 2 for i in range(len(turns))]
     details = json.loads(rows[(rows.metric == "latency") & (rows.format == "tflite")].iloc[0].details)
     assert details["processes"] == 2
@@ -205,8 +229,10 @@ def test_agents_start_only_as_many_at_a_time_as_there_are_cpus(tiny_artifacts_di
     workers = max(2, os.cpu_count() or 1)
     jobs = [Job(a, str(a.manifest_path)) for a in find_artifacts(tiny_artifacts_dir)[:2]]
     plan = RunPlan(warmup_seconds=0, runs=1, min_seconds=0, max_seconds=0, target_ci=0, processes=workers // 2 + 2)
-    assert [t.failed for t in measure_in_rounds(jobs, [sys.executable, str(agent), str(log)], plan, 1, [0], 30)] \
-        == [False, False]
+    assert [t.failed for t in measure_in_rounds(jobs, [sys.executable, str(agent), str(log)], plan, 1, [0], 30)] == [
+        False,
+        False,
+    ]
     steps = [json.loads(line) for line in log.read_text().splitlines()]
     for first, then in (("started", "runtime"), ("load", "pin")):
         done = {s["pid"]: s["end"] for s in steps if s["do"] == then}
@@ -223,17 +249,23 @@ def test_an_artifact_leaves_when_its_rule_holds_or_waits_for_the_others(tiny_art
     agent.write_text(FAKE_AGENT)
     found = {a.format: a for a in find_artifacts(tiny_artifacts_dir)}
     jobs = [Job(found[f], str(found[f].manifest_path)) for f in (Format.ONNX, Format.TFLITE)]
-    plan = RunPlan(warmup_seconds=0, runs=10, min_seconds=0, max_seconds=0.1, target_ci=0.01, processes=1,
-                   together=together)
-    tracks = {t.job.artifact.format: t for t in measure_in_rounds(jobs, [sys.executable, str(agent), str(log)],
-                                                                   plan, 1, None, 30)}
+    plan = RunPlan(
+        warmup_seconds=0, runs=10, min_seconds=0, max_seconds=0.1, target_ci=0.01, processes=1, together=together
+    )
+    tracks = {
+        t.job.artifact.format: t
+        for t in measure_in_rounds(jobs, [sys.executable, str(agent), str(log)], plan, 1, None, 30)
+    }
     rounds = {f: len(set(t.result.rounds)) for f, t in tracks.items()}
     assert 35 <= rounds[Format.ONNX] <= 100  # spread runs (1-3 ms, one per burst): it spends its 0.1 s budget
     if together:
         assert rounds[Format.TFLITE] == rounds[Format.ONNX]
         pid = tracks[Format.TFLITE].sessions[0].process.pid
-        asked = [(s["seconds"], s["runs"]) for s in map(json.loads, log.read_text().splitlines()) if s["pid"] == pid
-                 and s["do"] == "burst"]
+        asked = [
+            (s["seconds"], s["runs"])
+            for s in map(json.loads, log.read_text().splitlines())
+            if s["pid"] == pid and s["do"] == "burst"
+        ]
         # paced (its ten runs in one round, the fake answering one a burst), then settled: one run a round
         assert asked == [(0, 10)] * 10 + [(0, 1)] * (rounds[Format.ONNX] - 10)
     else:
@@ -244,20 +276,23 @@ def test_an_artifact_leaves_when_its_rule_holds_or_waits_for_the_others(tiny_art
 
 
 @pytest.mark.parametrize("halves", [True, False])
-def test_agreeing_halves_of_the_rounds_settle_an_artifact_before_its_budget(tiny_artifacts_dir, tmp_path,
-                                                                            monkeypatch, halves):
+def test_agreeing_halves_of_the_rounds_settle_an_artifact_before_its_budget(
+    tiny_artifacts_dir, tmp_path, monkeypatch, halves
+):
     """Seeded runs spread evenly over 1.0-1.5 ms, one per round: the headline quantile's interval (the 10th
     percentile's) needs about 3,000 runs to reach 1 %, so by it alone the artifact spends its budget; its even and
     odd rounds agree within 1 % long before, while that interval is within three times the target, and settle it."""
     agent = tmp_path / "agent.py"
-    agent.write_text("import random\nrandom.seed(0)\n" + FAKE_AGENT.replace("random.uniform(1, 3)",
-                                                                           "1.0 + random.random() / 2"))
+    agent.write_text(
+        "import random\nrandom.seed(0)\n" + FAKE_AGENT.replace("random.uniform(1, 3)", "1.0 + random.random() / 2")
+    )
     if not halves:
         monkeypatch.setattr(rounds_module, "halves_apart", lambda runs: None)
     onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format is Format.ONNX)
     plan = RunPlan(warmup_seconds=0, runs=50, min_seconds=0, max_seconds=2, target_ci=0.01, processes=1)
-    [track] = measure_in_rounds([Job(onnx, str(onnx.manifest_path))], [sys.executable, str(agent),
-                                                                        str(tmp_path / "log")], plan, 1, None, 30)
+    [track] = measure_in_rounds(
+        [Job(onnx, str(onnx.manifest_path))], [sys.executable, str(agent), str(tmp_path / "log")], plan, 1, None, 30
+    )
     spent = sum(track.result.samples_ms) / 1e3
     if halves:
         assert 2 * MIN_ROUNDS <= len(track.result.samples_ms) < 1000 and spent < plan.max_seconds / 2
@@ -271,15 +306,22 @@ def test_an_agent_ssh_could_not_start_is_started_again(tiny_artifacts_dir, tmp_p
     """Exit 255 before any answer is ssh's own failure (sshd dropping connections past its MaxStartups): the agent
     never ran, so it is started again; the first two launches here fail that way, the third answers."""
     agent, launches = tmp_path / "agent.py", tmp_path / "launches"
-    agent.write_text("import sys\nfrom pathlib import Path\nlaunches = Path(sys.argv[2])\n"
-                     "n = len(launches.read_text()) if launches.exists() else 0\nlaunches.write_text('x' * (n + 1))\n"
-                     "if n < 2:\n    print('kex_exchange_identification: read: Connection reset by peer', "
-                     "file=sys.stderr)\n    sys.exit(255)\n" + FAKE_AGENT)
+    agent.write_text(
+        "import sys\nfrom pathlib import Path\nlaunches = Path(sys.argv[2])\n"
+        "n = len(launches.read_text()) if launches.exists() else 0\nlaunches.write_text('x' * (n + 1))\n"
+        "if n < 2:\n    print('kex_exchange_identification: read: Connection reset by peer', "
+        "file=sys.stderr)\n    sys.exit(255)\n" + FAKE_AGENT
+    )
     onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format is Format.ONNX)
     plan = RunPlan(warmup_seconds=0, runs=1, min_seconds=0, max_seconds=0, target_ci=0, processes=1)
-    [track] = measure_in_rounds([Job(onnx, str(onnx.manifest_path))], [sys.executable, str(agent),
-                                                                        str(tmp_path / "log"), str(launches)],
-                                plan, 1, None, 30)
+    [track] = measure_in_rounds(
+        [Job(onnx, str(onnx.manifest_path))],
+        [sys.executable, str(agent), str(tmp_path / "log"), str(launches)],
+        plan,
+        1,
+        None,
+        30,
+    )
     assert not track.failed and track.result.samples_ms and launches.read_text() == "xxx"
 
 
@@ -288,17 +330,25 @@ def test_an_agent_started_again_lives_through_the_rounds(tiny_artifacts_dir, tmp
     second launch fails as a dropped ssh connection: the agents start side by side, so whichever of the two it was
     is started again by a thread that outlives it, and both take their bursts."""
     launcher, launches = tmp_path / "launch.py", tmp_path / "launches"
-    launcher.write_text("import os, sys\nn = 0\nwhile True:\n    try:\n"  # numbered atomically: launches race
-                        "        os.close(os.open(f'{sys.argv[1]}.{n}', os.O_CREAT | os.O_EXCL))\n        break\n"
-                        "    except FileExistsError:\n        n += 1\n"
-                        "if n == 1:\n    print('kex_exchange_identification: read: Connection reset by peer', "
-                        "file=sys.stderr)\n    sys.exit(255)\nos.execv(sys.argv[2], sys.argv[2:])\n")
+    launcher.write_text(
+        "import os, sys\nn = 0\nwhile True:\n    try:\n"  # numbered atomically: launches race
+        "        os.close(os.open(f'{sys.argv[1]}.{n}', os.O_CREAT | os.O_EXCL))\n        break\n"
+        "    except FileExistsError:\n        n += 1\n"
+        "if n == 1:\n    print('kex_exchange_identification: read: Connection reset by peer', "
+        "file=sys.stderr)\n    sys.exit(255)\nos.execv(sys.argv[2], sys.argv[2:])\n"
+    )
     onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format is Format.ONNX)
-    plan = RunPlan(warmup_seconds=0, runs=10, min_seconds=0.1, max_seconds=0.3, target_ci=0, burst_seconds=0.02,
-                   processes=2)
-    [track] = measure_in_rounds([Job(onnx, str(onnx.manifest_path))], [sys.executable, str(launcher),
-                                                                        str(launches), *agent_argv()],
-                                plan, 1, None, 60)
+    plan = RunPlan(
+        warmup_seconds=0, runs=10, min_seconds=0.1, max_seconds=0.3, target_ci=0, burst_seconds=0.02, processes=2
+    )
+    [track] = measure_in_rounds(
+        [Job(onnx, str(onnx.manifest_path))],
+        [sys.executable, str(launcher), str(launches), *agent_argv()],
+        plan,
+        1,
+        None,
+        60,
+    )
     assert not track.failed, track.result.error
     assert len(list(tmp_path.glob("launches.*"))) == 3 and set(track.result.processes) == {0, 1}
 
@@ -310,8 +360,9 @@ def test_pinning_moves_every_thread_of_an_agent(tiny_artifacts_dir):
     for pinned_at_load in (True, False):
         session = AgentSession(agent_argv(), timeout_s=120)
         try:
-            assert session.first(do="load", manifest=str(onnx.manifest_path), threads=1,
-                                 cpus=[cpu] if pinned_at_load else None)["ok"]
+            assert session.first(
+                do="load", manifest=str(onnx.manifest_path), threads=1, cpus=[cpu] if pinned_at_load else None
+            )["ok"]
             if not pinned_at_load:
                 assert session.ask(do="pin", cpus=[cpu])["cpus"] == [cpu]
             tasks = os.listdir(f"/proc/{session.process.pid}/task")
@@ -331,7 +382,9 @@ def test_a_starved_agent_sees_marked_runs(tmp_path):
     try:
         assert session.first(do="load", manifest=str(onnx.manifest_path), threads=1, cpus=[cpu])["ok"]
         quiet = session.ask(do="burst", seconds=0.5)
-        busy = subprocess.Popen([sys.executable, "-c", f"import os; os.sched_setaffinity(0, [{cpu}])\nwhile True: pass"])
+        busy = subprocess.Popen(
+            [sys.executable, "-c", f"import os; os.sched_setaffinity(0, [{cpu}])\nwhile True: pass"]
+        )
         time.sleep(0.2)
         starved = session.ask(do="burst", seconds=1.0)
     finally:
@@ -341,7 +394,7 @@ def test_a_starved_agent_sees_marked_runs(tmp_path):
         session.stop()
     wall, cpu_ms, wait = (quiet[k] + starved[k] for k in ("wall_ms", "cpu_ms", "wait_ms"))
     marks = mark(wall, cpu_ms, wait)
-    starved_marks = marks[len(quiet["wall_ms"]):]  # the quiet burst sets the typical share where the host is quiet
+    starved_marks = marks[len(quiet["wall_ms"]) :]  # the quiet burst sets the typical share where the host is quiet
     assert sum(starved_marks) / len(starved_marks) >= 0.5, starved_marks
 
 
@@ -355,8 +408,9 @@ def test_an_agent_sees_a_busy_loop_on_the_cpu_beside_it(tiny_artifacts_dir):
     try:
         assert session.first(do="load", manifest=str(onnx.manifest_path), threads=1, cpus=[cpu])["ok"]
         quiet = session.ask(do="burst", seconds=0.5)["kernel"]
-        busy = subprocess.Popen([sys.executable, "-c", f"import os; os.sched_setaffinity(0, {others})\n"
-                                                       "while True: pass"])
+        busy = subprocess.Popen(
+            [sys.executable, "-c", f"import os; os.sched_setaffinity(0, {others})\nwhile True: pass"]
+        )
         time.sleep(0.2)
         loaded = session.ask(do="burst", seconds=1.0)["kernel"]
     finally:
@@ -365,15 +419,18 @@ def test_an_agent_sees_a_busy_loop_on_the_cpu_beside_it(tiny_artifacts_dir):
         session.ask(do="close")
         session.stop()
     beside = neighbour_busy([loaded])
-    assert quiet["neighbour_ticks"] > 0 and beside >= 0.8 / len(others) and beside > neighbour_busy([quiet]), \
-        (quiet, loaded)
+    assert quiet["neighbour_ticks"] > 0 and beside >= 0.8 / len(others) and beside > neighbour_busy([quiet]), (
+        quiet,
+        loaded,
+    )
 
 
 def test_the_agent_dies_when_mbench_is_killed(tiny_artifacts_dir, tmp_path):
     """kill -9 of the process that started an agent: the agent is gone within a few seconds."""
     onnx = next(a for a in find_artifacts(tiny_artifacts_dir) if a.format is Format.ONNX)
     parent = tmp_path / "parent.py"
-    parent.write_text(textwrap.dedent(f"""
+    parent.write_text(
+        textwrap.dedent(f"""
         import sys, time
         from mbench.devices.local import agent_argv
         from mbench.measure.rounds import AgentSession, Job, measure_in_rounds
@@ -381,7 +438,8 @@ def test_the_agent_dies_when_mbench_is_killed(tiny_artifacts_dir, tmp_path):
         assert session.first(do="load", manifest={str(onnx.manifest_path)!r}, threads=1, cpus=None)["ok"]
         print(session.process.pid, flush=True)
         time.sleep(600)
-    """))
+    """)
+    )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     process = subprocess.Popen([sys.executable, str(parent)], stdout=subprocess.PIPE, text=True, env=env)
     agent = int(process.stdout.readline())

@@ -1,4 +1,5 @@
 """`mbench run CONFIG.yaml`: the whole sweep in one command, validated config, resumable."""
+
 import pytest
 from click.testing import CliRunner
 
@@ -55,6 +56,7 @@ def test_a_rerun_resumes_instead_of_repeating(config_path):
 def test_interrupted_profiling_is_redone_and_nothing_finished_is_lost(config_path):
     config = load_sweep_config(config_path)
     with Store(config.db) as store:
+
         def stop_after_first_profile(step):
             if step.what.startswith("profile"):
                 raise KeyboardInterrupt

@@ -1,5 +1,6 @@
 """The SSH runner against a real OpenSSH server started on 127.0.0.1 with throwaway keys; the remote python is
 this test's own interpreter, so the remote agent runs the same measurement code on real artifacts."""
+
 import os
 import shutil
 import socket
@@ -13,6 +14,7 @@ from mbench.measure.timing import RunPlan
 from mbench.store import Store
 from mbench.sweep import profile_and_record
 from ssh_server import free_port, ssh_entry
+
 QUICK = RunPlan(warmup_runs=1, warmup_seconds=0, runs=5, min_seconds=0)
 
 
@@ -48,8 +50,10 @@ def test_without_threads_the_remote_uses_the_cpus_it_reports_not_ours(sshd, onnx
 
     root, port = sshd
     one_cpu = root / "python-on-one-cpu"  # the remote's python, allowed a single CPU whatever this machine has
-    one_cpu.write_text(f"#!{sys.executable}\nimport os, sys\nos.sched_setaffinity(0, {{min(os.sched_getaffinity(0))}})\n"
-                       f"os.execv(sys.executable, [sys.executable, *sys.argv[1:]])\n")
+    one_cpu.write_text(
+        f"#!{sys.executable}\nimport os, sys\nos.sched_setaffinity(0, {{min(os.sched_getaffinity(0))}})\n"
+        f"os.execv(sys.executable, [sys.executable, *sys.argv[1:]])\n"
+    )
     one_cpu.chmod(0o755)
     rows = profile(root, write_inventory(root, port, threads=None, python=one_cpu), onnx_only)
     assert (rows.status == "ok").all() and (rows.threads == 1).all()
@@ -88,8 +92,7 @@ def test_an_unknown_host_key_is_refused_unless_the_entry_accepts_new_keys(sshd, 
     empty.write_text("")
     rows = profile(root, write_inventory(root, port, known_hosts=empty), onnx_only)
     assert set(rows.status) == {"failed"} and "Host key verification failed" in rows.error.iloc[0]
-    rows = profile(root, write_inventory(root, port, known_hosts=empty, accept_new_host_key="true"),
-                   onnx_only)
+    rows = profile(root, write_inventory(root, port, known_hosts=empty, accept_new_host_key="true"), onnx_only)
     assert (rows[rows.metric == "latency_median"].status == "ok").all() and "ssh-ed25519" in empty.read_text()
 
 
@@ -107,9 +110,11 @@ def test_ssh_refused_at_first_is_tried_again(sshd, onnx_only, tmp_path, monkeypa
     real, count = shutil.which("ssh"), tmp_path / "count"
     wrapper = tmp_path / "bin" / "ssh"
     wrapper.parent.mkdir()
-    wrapper.write_text(f"#!/bin/sh\necho x >> {count}\n[ $(wc -l < {count}) -le 2 ] && "
-                       "{ echo 'kex_exchange_identification: read: Connection reset by peer' >&2; exit 255; }\n"
-                       f'exec {real} "$@"\n')
+    wrapper.write_text(
+        f"#!/bin/sh\necho x >> {count}\n[ $(wc -l < {count}) -le 2 ] && "
+        "{ echo 'kex_exchange_identification: read: Connection reset by peer' >&2; exit 255; }\n"
+        f'exec {real} "$@"\n'
+    )
     wrapper.chmod(0o755)
     monkeypatch.setenv("PATH", f"{wrapper.parent}{os.pathsep}{os.environ['PATH']}")
     rows = profile(root, write_inventory(root, port), onnx_only)
@@ -165,8 +170,24 @@ def test_mbench_profile_on_an_ssh_entry_from_the_command_line(sshd, onnx_only):
     from mbench.cli import main
 
     root, port = sshd
-    result = CliRunner().invoke(main, ["profile", str(onnx_only), "--device", "board", "--runs", "5",
-                                       "--min-seconds", "0", "--warmup-seconds", "0",
-                                       "--devices", str(write_inventory(root, port)), "--db", str(root / "cli.db")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "profile",
+            str(onnx_only),
+            "--device",
+            "board",
+            "--runs",
+            "5",
+            "--min-seconds",
+            "0",
+            "--warmup-seconds",
+            "0",
+            "--devices",
+            str(write_inventory(root, port)),
+            "--db",
+            str(root / "cli.db"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert result.output.startswith("ok      test-tiny        onnx") and "onnxruntime" in result.output

@@ -10,8 +10,16 @@ def test_rows_and_samples_round_trip(tmp_path):
     db = tmp_path / "m.db"
     run = new_run_id()
     rows = [
-        Measurement("m", "onnx", "fp32", "host", "latency_median", 1.5, "ms",
-                    context=Context(runtime="onnxruntime", runtime_version="1.32.0", threads=2, runs=50)),
+        Measurement(
+            "m",
+            "onnx",
+            "fp32",
+            "host",
+            "latency_median",
+            1.5,
+            "ms",
+            context=Context(runtime="onnxruntime", runtime_version="1.32.0", threads=2, runs=50),
+        ),
         Measurement("m", "coreml", "fp32", "host", "latency", None, "", Status.NOT_RUN, "needs macOS"),
     ]
     with Store(db) as store:
@@ -40,15 +48,34 @@ def test_per_run_extras_round_trip_and_an_older_database_still_loads(tmp_path):
     import json
     import zlib
 
-    old.execute("INSERT INTO samples VALUES (NULL, 'A', 'm', 'onnx', 'fp32', 'host', 'sha', 'ms', 2, ?)",
-                (zlib.compress(json.dumps([1.0, 2.0]).encode()),))
+    old.execute(
+        "INSERT INTO samples VALUES (NULL, 'A', 'm', 'onnx', 'fp32', 'host', 'sha', 'ms', 2, ?)",
+        (zlib.compress(json.dumps([1.0, 2.0]).encode()),),
+    )
     old.commit()
     old.close()
     with Store(db) as store:
         store.start_run("B", "profile")
-        store.append("B", [], [SampleSet("m", "onnx", "fp32", "host", "sha", (3.0, 4.0), rounds=(0, 1), positions=(1, 0),
-                                         timestamps=(10.0, 11.0), cpu_ms=(3.0, 1.0), wait_ms=(0.0, 2.0),
-                                         marked=(False, True))])
+        store.append(
+            "B",
+            [],
+            [
+                SampleSet(
+                    "m",
+                    "onnx",
+                    "fp32",
+                    "host",
+                    "sha",
+                    (3.0, 4.0),
+                    rounds=(0, 1),
+                    positions=(1, 0),
+                    timestamps=(10.0, 11.0),
+                    cpu_ms=(3.0, 1.0),
+                    wait_ms=(0.0, 2.0),
+                    marked=(False, True),
+                )
+            ],
+        )
         before, after = store.samples()
     assert before.values_ms == (1.0, 2.0) and before.rounds == () and before.marked == ()
     assert after.rounds == (0, 1) and after.positions == (1, 0) and after.marked == (False, True)

@@ -2,6 +2,7 @@
 
 Imports are read from the AST of every module, including imports inside functions and under TYPE_CHECKING
 (a lazy import is still a dependency)."""
+
 import ast
 from pathlib import Path
 
@@ -11,8 +12,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The road, first to last. A module belongs to the longest prefix it matches.
 STAGES = [
-    ("vocabulary", ["mbench.__init__", "mbench.spec", "mbench.yaml_config", "mbench.host", "mbench.errors",
-                    "mbench.paths", "mbench.capture"]),
+    (
+        "vocabulary",
+        [
+            "mbench.__init__",
+            "mbench.spec",
+            "mbench.yaml_config",
+            "mbench.host",
+            "mbench.errors",
+            "mbench.paths",
+            "mbench.capture",
+        ],
+    ),
     ("data", ["mbench.data"]),
     ("models", ["mbench.models"]),
     ("artifact", ["mbench.artifacts"]),
@@ -57,7 +68,9 @@ def _imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             found.add(base)
             found |= {f"{base}.{alias.name}" for alias in node.names}
     return {name for name in found if name.split(".")[0] in ("mbench", "converters")}
@@ -65,8 +78,12 @@ def _imports(path: Path) -> set[str]:
 
 def _modules() -> dict[str, Path]:
     files = [*ROOT.joinpath("mbench").rglob("*.py"), *ROOT.joinpath("converters").rglob("*.py")]
-    return {_module_name(f).removesuffix(".__init__") if f.name == "__init__.py" and f.parent.name != "mbench"
-            else _module_name(f): f for f in files}
+    return {
+        _module_name(f).removesuffix(".__init__")
+        if f.name == "__init__.py" and f.parent.name != "mbench"
+        else _module_name(f): f
+        for f in files
+    }
 
 
 MODULES = _modules()
@@ -89,21 +106,24 @@ def test_no_import_runs_backwards():
         for name in _imports(path):
             target = _resolve(name)
             if target and target != module and _stage(target) > _stage(module):
-                backwards.append(f"{module} ({STAGES[_stage(module)][0]}) imports {target} "
-                                 f"({STAGES[_stage(target)][0]})")
+                backwards.append(
+                    f"{module} ({STAGES[_stage(module)][0]}) imports {target} ({STAGES[_stage(target)][0]})"
+                )
     assert backwards == []
 
 
 def test_no_import_cycle():
-    graph = {m: {t for n in _imports(p) if (t := _resolve(n)) and t != m and not m.startswith(t + ".")}
-             for m, p in MODULES.items()}
+    graph = {
+        m: {t for n in _imports(p) if (t := _resolve(n)) and t != m and not m.startswith(t + ".")}
+        for m, p in MODULES.items()
+    }
     state, cycles = {}, []
 
     def visit(node, trail):
         state[node] = "open"
         for target in sorted(graph[node]):
             if state.get(target) == "open":
-                cycles.append(" -> ".join(trail[trail.index(target):] + [target]))
+                cycles.append(" -> ".join(trail[trail.index(target) :] + [target]))
             elif target not in state:
                 visit(target, trail + [target])
         state[node] = "done"
@@ -117,9 +137,11 @@ def test_no_import_cycle():
 @pytest.mark.parametrize("rule", ["backwards", "cycle"])
 def test_the_checks_can_fail(rule, monkeypatch):
     """A backward import and a cycle, planted in the module table, are both caught."""
-    fake = {"mbench.spec": "from mbench.report.build import render_report\n",
-            "mbench.report.build": "from mbench.report.plots import x\n",
-            "mbench.report.plots": "from mbench.report.build import y\n"}
+    fake = {
+        "mbench.spec": "from mbench.report.build import render_report\n",
+        "mbench.report.build": "from mbench.report.plots import x\n",
+        "mbench.report.plots": "from mbench.report.build import y\n",
+    }
     monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: fake.get(_module_name_of(self), ""))
     with pytest.raises(AssertionError):
         (test_no_import_runs_backwards if rule == "backwards" else test_no_import_cycle)()

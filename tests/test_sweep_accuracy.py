@@ -1,5 +1,6 @@
 """`mbench run` does the whole job: it scores every artifact that runs here, on named data or on the model's own
 generated task data, resumably, and the sweep's report has the Accuracy section."""
+
 from click.testing import CliRunner
 
 from mbench.cli import main

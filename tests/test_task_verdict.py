@@ -1,5 +1,6 @@
 """The task judges where there is a task: a lower precision's verdict in the report is its task score against fp32
 of the same format, with the metric's margin and the resolution of the images scored; parity stands beside it."""
+
 import json
 
 import pytest
@@ -62,11 +63,15 @@ def _rows(model: str, fp32, int8, flagged: bool) -> list[Measurement]:
     for precision, scores in (("fp32", fp32), ("int8", int8)):
         details = json.dumps(parity_details(parity if precision == "int8" else Parity(Status.OK, 1e-6, 1e-7)))
         accuracy = json.dumps({"image_set": scores.image_set, "per_image": scores.per_image["ods_f"]})
-        rows += [Measurement(model, "onnx", precision, "host", "size", 1e6, "bytes"),
-                 Measurement(model, "onnx", precision, "host", "parity_max_abs", 0.9, "abs",
-                             context=Context(details=details)),
-                 Measurement(model, "onnx", precision, "host", "ods_f", scores.ods_f, "F",
-                             context=Context(details=accuracy))]
+        rows += [
+            Measurement(model, "onnx", precision, "host", "size", 1e6, "bytes"),
+            Measurement(
+                model, "onnx", precision, "host", "parity_max_abs", 0.9, "abs", context=Context(details=details)
+            ),
+            Measurement(
+                model, "onnx", precision, "host", "ods_f", scores.ods_f, "F", context=Context(details=accuracy)
+            ),
+        ]
     return rows
 
 
@@ -80,6 +85,9 @@ def test_the_task_overrules_a_parity_flag_and_a_loss_beyond_the_margin_is_worse(
     assert frame.loc[("fine-int8", "int8"), "flag"].startswith("parity_exceeded")  # evidence, not the verdict
     assert frame.loc[("lossy-int8", "int8"), "verdict"].startswith("worse by ods_f")
     findings = precision_findings(measured)
-    assert any(f.startswith("fine-int8 onnx int8 is beyond its parity bounds") and "its task score judges it: "
-               "within by ods_f" in f for f in findings)
+    assert any(
+        f.startswith("fine-int8 onnx int8 is beyond its parity bounds")
+        and "its task score judges it: within by ods_f" in f
+        for f in findings
+    )
     assert any(f.startswith("lossy-int8 onnx int8 is worse by ods_f") for f in findings)

@@ -1,6 +1,7 @@
 """Ties: an accuracy difference within the resolution of the images scored (a paired, seeded bootstrap over them)
 is no difference, on the Pareto front and in the headline. Scores come from the real BSDS scoring of real edge
 detectors (conftest.sobel_scores: Sobel magnitude, with and without blur or noise) on generated document photos."""
+
 import json
 
 import numpy as np
@@ -54,9 +55,12 @@ def test_a_slower_artifact_whose_accuracy_ties_is_not_on_the_pareto_front(sobel_
 
 def test_the_headline_calls_a_tie_a_tie(sobel_scores, tmp_path):
     plain, noisy = sobel_scores["plain"], sobel_scores["noisy"]
-    rows = [Measurement(model, "pytorch", "fp32", "host", "ods_f", s.ods_f, "F",
-                        context=Context(details=_details(s, "ods_f")))
-            for model, s in (("hed-vgg", plain), ("hed-mobilenetv2", noisy))]
+    rows = [
+        Measurement(
+            model, "pytorch", "fp32", "host", "ods_f", s.ods_f, "F", context=Context(details=_details(s, "ods_f"))
+        )
+        for model, s in (("hed-vgg", plain), ("hed-mobilenetv2", noisy))
+    ]
     with Store(tmp_path / "m.db") as store:
         run = new_run_id()
         store.start_run(run, "test")

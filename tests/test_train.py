@@ -1,4 +1,5 @@
 """Training: the class-balanced loss by hand, a two-step run on tiny data, checkpoints that load weights-only."""
+
 import json
 
 import pytest

@@ -1,4 +1,5 @@
 """The shipped HED weights: the registry builds them trained, the sidecar says how, and they find documents."""
+
 import json
 
 import pytest

@@ -1,4 +1,5 @@
 """Your own model keeps its own name, and one name never holds two different source models."""
+
 import json
 
 from click.testing import CliRunner
@@ -7,13 +8,30 @@ from mbench.artifacts import find_artifacts
 from mbench.cli import main
 from mbench.store import Store
 
-NET = ("import torch\ndef build():\n    torch.manual_seed(0)\n"
-       "    return torch.nn.Sequential(torch.nn.Conv2d(3, {c}, 3), torch.nn.ReLU())\n")
+NET = (
+    "import torch\ndef build():\n    torch.manual_seed(0)\n"
+    "    return torch.nn.Sequential(torch.nn.Conv2d(3, {c}, 3), torch.nn.ReLU())\n"
+)
 
 
 def _convert(tmp_path, source, formats, *extra):
-    result = CliRunner().invoke(main, ["convert", "--model", f"{source}:build", "--input-shape", "1,3,16,16",
-                                       "--to", formats, "--out", "art", "--db", "m.db", *extra])
+    result = CliRunner().invoke(
+        main,
+        [
+            "convert",
+            "--model",
+            f"{source}:build",
+            "--input-shape",
+            "1,3,16,16",
+            "--to",
+            formats,
+            "--out",
+            "art",
+            "--db",
+            "m.db",
+            *extra,
+        ],
+    )
     assert result.exit_code == 0, result.output
     return result.output
 

@@ -3,6 +3,7 @@
 A figure printed to n digits must agree to within one unit of its last digit (so both rounded and truncated
 figures pass, and nothing looser does): 25.6 M allows 25.5-25.7 M.
 """
+
 import pytest
 import torch
 
@@ -58,8 +59,14 @@ def test_small_configurations_match_models_md(name, params, p_unit, macs, m_unit
 # MODELS.md's figures for these small configurations do not follow from their own descriptions (widths /4 divide
 # conv weights by 16: ResNet-50's 23.5 M conv weights give 1.47 M, not 0.88 M; Inception v1 /2 gives 0.42 GMAC,
 # not 0.56). These are the counts of the configurations as described; README lists both.
-SMALL_COUNTS = [("resnet50", 1_486_106), ("resnext50-32x4d", 1_721_178), ("se-resnext50", 1_882_374),
-                ("inception-v1", 1_506_330), ("inception-v3", 1_373_346), ("deeplabv3plus-xception", 1_673_669)]
+SMALL_COUNTS = [
+    ("resnet50", 1_486_106),
+    ("resnext50-32x4d", 1_721_178),
+    ("se-resnext50", 1_882_374),
+    ("inception-v1", 1_506_330),
+    ("inception-v3", 1_373_346),
+    ("deeplabv3plus-xception", 1_673_669),
+]
 
 
 @pytest.mark.parametrize(("name", "params"), SMALL_COUNTS)
@@ -80,8 +87,9 @@ def test_fcn_upsamplers_start_as_bilinear_interpolation():
     torch.testing.assert_close(up[..., 1:-1, 1:-1], expected[..., 1:-1, 1:-1])  # equal away from the border
 
 
-@pytest.mark.parametrize(("name", "shape"), [("fcn8s", (1, 2, 256, 256)),
-                                             ("deeplabv3plus-xception", (1, 21, 256, 256))])
+@pytest.mark.parametrize(
+    ("name", "shape"), [("fcn8s", (1, 2, 256, 256)), ("deeplabv3plus-xception", (1, 21, 256, 256))]
+)
 def test_models_produce_their_output_shape(name, shape):
     spec = models.get(name)
     with torch.inference_mode():
@@ -93,13 +101,21 @@ def test_the_seed_pair_has_108_and_39_weights():
     assert model_facts(models.get("conv-depthwise-separable-3to4")).parameters == 27 + 12 == 39
 
 
-@pytest.mark.parametrize(("name", "params", "out_shape"), [
-    ("conv-standard3x3", 9216, (1, 32, 64, 64)), ("conv-pointwise1x1", 1024, (1, 32, 64, 64)),
-    ("conv-depthwise3x3", 288, (1, 32, 64, 64)), ("conv-depthwise-separable", 288 + 1024, (1, 32, 64, 64)),
-    ("conv-grouped3x3", 2304, (1, 32, 64, 64)), ("conv-dilated3x3-r2", 9216, (1, 32, 64, 64)),
-    ("conv-dilated3x3-r3", 9216, (1, 32, 64, 64)), ("conv-transposed-k3s2", 9216, (1, 32, 128, 128)),
-    ("conv-transposed-k4s2", 16384, (1, 32, 128, 128)), ("resize-bilinear-x2", 0, (1, 32, 128, 128)),
-])
+@pytest.mark.parametrize(
+    ("name", "params", "out_shape"),
+    [
+        ("conv-standard3x3", 9216, (1, 32, 64, 64)),
+        ("conv-pointwise1x1", 1024, (1, 32, 64, 64)),
+        ("conv-depthwise3x3", 288, (1, 32, 64, 64)),
+        ("conv-depthwise-separable", 288 + 1024, (1, 32, 64, 64)),
+        ("conv-grouped3x3", 2304, (1, 32, 64, 64)),
+        ("conv-dilated3x3-r2", 9216, (1, 32, 64, 64)),
+        ("conv-dilated3x3-r3", 9216, (1, 32, 64, 64)),
+        ("conv-transposed-k3s2", 9216, (1, 32, 128, 128)),
+        ("conv-transposed-k4s2", 16384, (1, 32, 128, 128)),
+        ("resize-bilinear-x2", 0, (1, 32, 128, 128)),
+    ],
+)
 def test_conv_variants_weights_and_shapes(name, params, out_shape):
     spec = models.get(name)
     model = spec.build()

@@ -1,5 +1,6 @@
 """The tests' models, registered through MBENCH_MODEL_MODULES (conftest.py): a tiny real model with the HED
 ingredients (conv+BN+ReLU, pool, depthwise, transposed conv, concat), and one with an op converters reject."""
+
 from __future__ import annotations
 
 import torch
@@ -26,8 +27,13 @@ class TinyEdges(nn.Module):
 @register
 def test_tiny() -> ModelSpec:
     return ModelSpec(
-        "test-tiny", TinyEdges, (InputSpec("image", (1, 3, 32, 32)),), ("edges",), "edge-detection",
-        "tiny test model with HED's op mix", source="test-tiny",
+        "test-tiny",
+        TinyEdges,
+        (InputSpec("image", (1, 3, 32, 32)),),
+        ("edges",),
+        "edge-detection",
+        "tiny test model with HED's op mix",
+        source="test-tiny",
     )
 
 
@@ -44,5 +50,12 @@ class UnsupportedOp(nn.Module):
 
 @register
 def test_unsupported_op() -> ModelSpec:
-    return ModelSpec("test-unsupported-op", UnsupportedOp, (InputSpec("x", (1, 2, 4, 4)),), ("y",), "test",
-                     "tiny model with torch.linalg.inv, which converters reject", source="test-unsupported-op")
+    return ModelSpec(
+        "test-unsupported-op",
+        UnsupportedOp,
+        (InputSpec("x", (1, 2, 4, 4)),),
+        ("y",),
+        "test",
+        "tiny model with torch.linalg.inv, which converters reject",
+        source="test-unsupported-op",
+    )

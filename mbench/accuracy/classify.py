@@ -3,6 +3,7 @@
 Classes are the sub-folder names in sorted order, so class index i is the i-th name; the model's output is a
 vector of class scores (logits or probabilities) of at least that many entries.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -31,8 +32,12 @@ def image_folder(root: Path) -> tuple[list[str], list[tuple[Path, int]]]:
     classes = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
     if not classes:
         raise FileNotFoundError(f"{root}: expected one sub-folder per class holding images (ImageFolder layout)")
-    items = [(path, index) for index, name in enumerate(classes) for path in sorted((root / name).iterdir())
-             if path.suffix.lower() in IMAGE_SUFFIXES]
+    items = [
+        (path, index)
+        for index, name in enumerate(classes)
+        for path in sorted((root / name).iterdir())
+        if path.suffix.lower() in IMAGE_SUFFIXES
+    ]
     if not items:
         raise FileNotFoundError(f"{root}: no images ({', '.join(IMAGE_SUFFIXES)}) in its class sub-folders")
     return classes, items
@@ -49,5 +54,10 @@ def top1_accuracy(predict: Callable[[np.ndarray], np.ndarray], root: Path) -> Cl
         if scores.size < len(classes):
             raise ValueError(f"the model gives {scores.size} class scores but {root} has {len(classes)} classes")
         hits.append(int(np.argmax(scores) == label))
-    return ClassifyScores(sum(hits) / len(items), len(items), len(classes), {"top1": [[hit] for hit in hits]},
-                          image_set([str(path.relative_to(root)) for path, _ in items]))
+    return ClassifyScores(
+        sum(hits) / len(items),
+        len(items),
+        len(classes),
+        {"top1": [[hit] for hit in hits]},
+        image_set([str(path.relative_to(root)) for path, _ in items]),
+    )

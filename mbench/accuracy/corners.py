@@ -6,6 +6,7 @@ quadrilateral whose four corners lie (nearly) inside the image. The score is the
 overlap of the found and true quadrilaterals measured in the true document's own frame (the perspective undone), 0
 for an image where no document is found.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -55,8 +56,14 @@ def hough_segments(probability: np.ndarray, settings: CornerSettings) -> np.ndar
 
     side = min(probability.shape)
     binary = (probability >= settings.threshold).astype(np.uint8) * 255
-    found = cv2.HoughLinesP(binary, 1, np.pi / 180, threshold=max(10, int(side * settings.min_length / 2)),
-                            minLineLength=side * settings.min_length, maxLineGap=side * settings.max_gap)
+    found = cv2.HoughLinesP(
+        binary,
+        1,
+        np.pi / 180,
+        threshold=max(10, int(side * settings.min_length / 2)),
+        minLineLength=side * settings.min_length,
+        maxLineGap=side * settings.max_gap,
+    )
     return np.zeros((0, 4)) if found is None else found.reshape(-1, 4).astype(np.float64)
 
 

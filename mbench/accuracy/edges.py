@@ -6,6 +6,7 @@ correspondence (CSA) matcher. pyEdgeEval 0.2.8 supplies that matcher, the NMS an
 aggregation: ODS = best F of the pooled counts at one threshold for the whole set (interpolated between thresholds),
 OIS = F of the counts pooled at each image's own best threshold, AP = interpolated precision averaged over recall.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -95,8 +96,9 @@ def edge_counts(probability: np.ndarray, truth: np.ndarray, levels: np.ndarray, 
         raise ValueError(f"edge map of shape {probability.shape} against truth of shape {truth.shape}")
     if seed is not None:
         seed()
-    counts = evaluate_boundaries_threshold(levels, probability, np.asarray(truth) > 0, max_dist=MATCH_TOLERANCE,
-                                           apply_thinning=True, apply_nms=nms)
+    counts = evaluate_boundaries_threshold(
+        levels, probability, np.asarray(truth) > 0, max_dist=MATCH_TOLERANCE, apply_thinning=True, apply_nms=nms
+    )
     return EdgeCounts(*counts)
 
 
@@ -112,8 +114,10 @@ def edge_scores(per_image: list[EdgeCounts], levels: np.ndarray) -> EdgeScores:
     recall, precision, _ = recall_precision_f(*pooled)
     ods_threshold, _, _, ods_f = _pyedgeeval()[1].interpolated_max_scores(levels, recall, precision)
     best = [int(np.argmax(recall_precision_f(c.matched_r, c.total_r, c.matched_p, c.total_p)[2])) for c in per_image]
-    best_counts = [sum(float(getattr(c, name)[i]) for c, i in zip(per_image, best))
-                   for name in ("matched_r", "total_r", "matched_p", "total_p")]
+    best_counts = [
+        sum(float(getattr(c, name)[i]) for c, i in zip(per_image, best))
+        for name in ("matched_r", "total_r", "matched_p", "total_p")
+    ]
     ois_f = float(recall_precision_f(*best_counts)[2])
     return EdgeScores(float(ods_f), float(ods_threshold), ois_f, average_precision(recall, precision), len(per_image))
 

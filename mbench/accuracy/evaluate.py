@@ -6,6 +6,7 @@ The document task (every edge-detection artifact on the synthetic test split) st
 (Core ML off macOS) gets one not_run row per metric with the reason; one that fails gets failed rows with the error;
 the others go on.
 """
+
 from __future__ import annotations
 
 import enum
@@ -22,8 +23,15 @@ import numpy as np
 from mbench.accuracy.classify import image_folder, top1_accuracy
 from mbench.accuracy.corners import corner_scores, find_document
 from mbench.data.docs import read_rgb
-from mbench.accuracy.edges import (DEFAULT_THRESHOLDS, MATCH_TOLERANCE, edge_counts, edge_scores, matcher_seed,
-                                   sigmoid, thresholds)
+from mbench.accuracy.edges import (
+    DEFAULT_THRESHOLDS,
+    MATCH_TOLERANCE,
+    edge_counts,
+    edge_scores,
+    matcher_seed,
+    sigmoid,
+    thresholds,
+)
 from mbench.accuracy.predict import ArtifactPredictor, Preprocess, resize_map
 from mbench.accuracy.resolution import edge_parts, image_set
 from mbench.accuracy.segment import mask_pairs, mean_iou
@@ -62,23 +70,39 @@ def load_split(data_dir: Path, split: str = "test", limit: int | None = None) ->
     folder = Path(data_dir) / split
     labels = folder / "corners.json"
     if not labels.is_file():
-        raise FileNotFoundError(f"{labels} does not exist: generate the data first, e.g. "
-                                f"`mbench data docs --n 300 --seed 0 --out {data_dir}`")
+        raise FileNotFoundError(
+            f"{labels} does not exist: generate the data first, e.g. "
+            f"`mbench data docs --n 300 --seed 0 --out {data_dir}`"
+        )
     corners = json.loads(labels.read_text())
     names = sorted(corners)[:limit]
-    return [DocExample(n, read_rgb(folder / f"{n}.png"), (read_rgb(folder / f"{n}_edges.png")[..., 0] > 127),
-                       np.float32(corners[n])) for n in names]
+    return [
+        DocExample(
+            n,
+            read_rgb(folder / f"{n}.png"),
+            (read_rgb(folder / f"{n}_edges.png")[..., 0] > 127),
+            np.float32(corners[n]),
+        )
+        for n in names
+    ]
 
 
 def is_edge_model(artifact: Artifact) -> bool:
     """Edge maps are one channel at the input's resolution: N x 1 x H x W from N x 3 x H x W."""
     shape_in, outputs = artifact.inputs[0].shape, artifact.outputs
-    return (len(shape_in) == 4 and shape_in[1] == 3 and len(outputs) >= 1 and len(outputs[0].shape) == 4
-            and outputs[0].shape[1] == 1 and tuple(outputs[0].shape[2:]) == tuple(shape_in[2:]))
+    return (
+        len(shape_in) == 4
+        and shape_in[1] == 3
+        and len(outputs) >= 1
+        and len(outputs[0].shape) == 4
+        and outputs[0].shape[1] == 1
+        and tuple(outputs[0].shape[2:]) == tuple(shape_in[2:])
+    )
 
 
-def score_documents(predict: Callable[[np.ndarray], np.ndarray], examples: list[DocExample],
-                    levels: int = DEFAULT_THRESHOLDS) -> DocScores:
+def score_documents(
+    predict: Callable[[np.ndarray], np.ndarray], examples: list[DocExample], levels: int = DEFAULT_THRESHOLDS
+) -> DocScores:
     """Run ``predict`` (RGB image -> logits of shape [1 x] h x w) on each example and score edges and corners."""
     started, grid = time.perf_counter(), thresholds(levels)
     counts, found = [], []
@@ -89,11 +113,23 @@ def score_documents(predict: Callable[[np.ndarray], np.ndarray], examples: list[
         found.append(find_document(probability))
     edges = edge_scores(counts, grid)
     corners = corner_scores(found, [e.corners for e in examples])
-    per_image = {**edge_parts(counts), "corner_iou": [[iou] for iou in corners.per_image],
-                 "detection_rate": [[float(f is not None)] for f in found]}
-    return DocScores(edges.ods_f, edges.ois_f, edges.ap, corners.corner_iou, corners.detection_rate,
-                     edges.ods_threshold, len(examples), time.perf_counter() - started, per_image,
-                     image_set([e.name for e in examples]))
+    per_image = {
+        **edge_parts(counts),
+        "corner_iou": [[iou] for iou in corners.per_image],
+        "detection_rate": [[float(f is not None)] for f in found],
+    }
+    return DocScores(
+        edges.ods_f,
+        edges.ois_f,
+        edges.ap,
+        corners.corner_iou,
+        corners.detection_rate,
+        edges.ods_threshold,
+        len(examples),
+        time.perf_counter() - started,
+        per_image,
+        image_set([e.name for e in examples]),
+    )
 
 
 class Task(str, enum.Enum):
@@ -117,22 +153,35 @@ class Scoring:
     details: dict
 
 
-def scoring_for(task: Task, data_dir: Path, split: str = "test", limit: int | None = None,
-                levels: int = DEFAULT_THRESHOLDS) -> Scoring:
+def scoring_for(
+    task: Task, data_dir: Path, split: str = "test", limit: int | None = None, levels: int = DEFAULT_THRESHOLDS
+) -> Scoring:
     if task is Task.DOCS:
         examples = load_split(data_dir, split, limit)
-        details = {"data": str(data_dir), "split": split, **_dataset_record(data_dir), "images": len(examples),
-                   "thresholds": levels, "match_tolerance": MATCH_TOLERANCE, "match_seed": matcher_seed(), "nms": True}
+        details = {
+            "data": str(data_dir),
+            "split": split,
+            **_dataset_record(data_dir),
+            "images": len(examples),
+            "thresholds": levels,
+            "match_tolerance": MATCH_TOLERANCE,
+            "match_seed": matcher_seed(),
+            "nms": True,
+        }
         return Scoring(DOC_METRICS, lambda p: asdict(score_documents(p, examples, levels)), is_edge_model, details)
     if task is Task.CLASSIFY:
         image_folder(data_dir)  # fail early, before any artifact loads, on a folder of the wrong shape
-        return Scoring((("top1", "fraction"),), lambda p: asdict(top1_accuracy(p, data_dir)), _any,
-                       {"data": str(data_dir)})
+        return Scoring(
+            (("top1", "fraction"),), lambda p: asdict(top1_accuracy(p, data_dir)), _any, {"data": str(data_dir)}
+        )
     if task is Task.SEGMENT:
         mask_pairs(Path(data_dir) / "images", Path(data_dir) / "masks")
-        return Scoring((("miou", "IoU"),), lambda p: asdict(mean_iou(p, Path(data_dir) / "images",
-                                                                     Path(data_dir) / "masks")), _any,
-                       {"data": str(data_dir)})
+        return Scoring(
+            (("miou", "IoU"),),
+            lambda p: asdict(mean_iou(p, Path(data_dir) / "images", Path(data_dir) / "masks")),
+            _any,
+            {"data": str(data_dir)},
+        )
     assert_never(task)
 
 
@@ -140,23 +189,31 @@ def _any(artifact: Artifact) -> bool:
     return True
 
 
-def evaluate_artifacts(artifacts: list[Artifact], scoring: Scoring, threads: int = 1,
-                       preprocess: Preprocess = Preprocess()) -> Iterator[tuple[Artifact, list[Measurement]]]:
+def evaluate_artifacts(
+    artifacts: list[Artifact], scoring: Scoring, threads: int = 1, preprocess: Preprocess = Preprocess()
+) -> Iterator[tuple[Artifact, list[Measurement]]]:
     """Score each artifact the task applies to, in turn; yields its rows (numbers, or the reason there are none)."""
     for artifact in artifacts:
         if scoring.applies_to(artifact):
             yield artifact, artifact_rows(artifact, scoring, threads, preprocess)
 
 
-def artifact_rows(artifact: Artifact, scoring: Scoring, threads: int = 1,
-                  preprocess: Preprocess = Preprocess()) -> list[Measurement]:
+def artifact_rows(
+    artifact: Artifact, scoring: Scoring, threads: int = 1, preprocess: Preprocess = Preprocess()
+) -> list[Measurement]:
     predictor = ArtifactPredictor(artifact, threads, preprocess)
     details = {**host_details(), **scoring.details}
     context = Context.of_artifact(artifact, threads=threads, provenance="host", details=json.dumps(details))
     try:
         with predictor:
-            context = Context.of_artifact(artifact, runtime=predictor.runner.name, threads=threads, provenance="host",
-                                          runtime_version=predictor.runner.version(), details=json.dumps(details))
+            context = Context.of_artifact(
+                artifact,
+                runtime=predictor.runner.name,
+                threads=threads,
+                provenance="host",
+                runtime_version=predictor.runner.version(),
+                details=json.dumps(details),
+            )
             scores = scoring.score(predictor.predict)
     except NotRunnableHere as reason:
         return _reason_rows(artifact, scoring, Status.NOT_RUN, str(reason), context)
@@ -167,34 +224,59 @@ def artifact_rows(artifact: Artifact, scoring: Scoring, threads: int = 1,
     extra = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in scores.items() if k not in names}
     details = {**details, **extra}
     key = RowKey.of(artifact)
-    return [key.row(metric, float(scores[metric]), unit, replace(context, details=json.dumps(
-        {**details, "per_image": per_image[metric]} if metric in per_image else details)))
-        for metric, unit in scoring.metrics]
+    return [
+        key.row(
+            metric,
+            float(scores[metric]),
+            unit,
+            replace(
+                context,
+                details=json.dumps({**details, "per_image": per_image[metric]} if metric in per_image else details),
+            ),
+        )
+        for metric, unit in scoring.metrics
+    ]
 
 
-def _reason_rows(artifact: Artifact, scoring: Scoring, status: Status, reason: str,
-                 context: Context) -> list[Measurement]:
+def _reason_rows(
+    artifact: Artifact, scoring: Scoring, status: Status, reason: str, context: Context
+) -> list[Measurement]:
     key = RowKey.of(artifact)
     return [key.failure(metric, status, reason, context) for metric, _ in scoring.metrics]
 
 
-def evaluate_and_record(artifacts_dir: Path, data_dir: Path, store, task: Task = Task.DOCS, split: str = "test",
-                        threads: int = 1, models: list[str] | None = None, limit: int | None = None,
-                        levels: int = DEFAULT_THRESHOLDS, preprocess: Preprocess = Preprocess(),
-                        on_result: Callable[[Artifact, list[Measurement]], None] | None = None,
-                        command: str | None = None) -> int:
+def evaluate_and_record(
+    artifacts_dir: Path,
+    data_dir: Path,
+    store,
+    task: Task = Task.DOCS,
+    split: str = "test",
+    threads: int = 1,
+    models: list[str] | None = None,
+    limit: int | None = None,
+    levels: int = DEFAULT_THRESHOLDS,
+    preprocess: Preprocess = Preprocess(),
+    on_result: Callable[[Artifact, list[Measurement]], None] | None = None,
+    command: str | None = None,
+) -> int:
     """Evaluate the artifacts under ``artifacts_dir`` that the task applies to; returns the rows stored."""
     from mbench.artifacts import find_artifacts
     from mbench.results import new_run_id
 
     if task is not Task.DOCS and not models:
-        raise ValueError(f"task {task.value!r}: name the model(s) to score with --model (the folder's labels "
-                         "must match those models' outputs)")
+        raise ValueError(
+            f"task {task.value!r}: name the model(s) to score with --model (the folder's labels "
+            "must match those models' outputs)"
+        )
     scoring = scoring_for(task, data_dir, split, limit, levels)
-    artifacts = [a for a in find_artifacts(artifacts_dir) if (not models or a.model in models) and scoring.applies_to(a)]
+    artifacts = [
+        a for a in find_artifacts(artifacts_dir) if (not models or a.model in models) and scoring.applies_to(a)
+    ]
     if not artifacts:
-        raise FileNotFoundError(f"no artifacts for task {task.value!r} under {artifacts_dir}"
-                                + (f" for models {', '.join(models)}" if models else ""))
+        raise FileNotFoundError(
+            f"no artifacts for task {task.value!r} under {artifacts_dir}"
+            + (f" for models {', '.join(models)}" if models else "")
+        )
     run_id, written = new_run_id(), 0
     store.start_run(run_id, command or " ".join(sys.argv))
     for artifact, rows in evaluate_artifacts(artifacts, scoring, threads, preprocess):

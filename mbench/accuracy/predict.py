@@ -1,4 +1,5 @@
 """Run an artifact on images through the existing runners: RGB uint8 in, the first output out."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

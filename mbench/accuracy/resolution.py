@@ -9,6 +9,7 @@ of that difference (the half-width of its normal 95 % interval); a difference of
 is a tie. Pairing matters: two artifacts that agree image by image resolve far smaller differences than the spread
 of either score alone would suggest. AP is not resampled (its per-image parts are not kept).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,8 +35,10 @@ def edge_parts(counts: list) -> dict[str, list]:
 
     whole = [np.concatenate([c.matched_r, c.total_r, c.matched_p, c.total_p]).tolist() for c in counts]
     best = [int(np.argmax(recall_precision_f(c.matched_r, c.total_r, c.matched_p, c.total_p)[2])) for c in counts]
-    own = [[float(getattr(c, n)[i]) for n in ("matched_r", "total_r", "matched_p", "total_p")]
-           for c, i in zip(counts, best)]
+    own = [
+        [float(getattr(c, n)[i]) for n in ("matched_r", "total_r", "matched_p", "total_p")]
+        for c, i in zip(counts, best)
+    ]
     return {"ods_f": whole, "ois_f": own}
 
 
@@ -70,7 +73,11 @@ def _mean(pooled: np.ndarray) -> np.ndarray:
 
 
 STATISTICS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "ods_f": _ods, "ois_f": _f, "miou": _miou, **{m: _mean for m in MEAN_METRICS}}
+    "ods_f": _ods,
+    "ois_f": _f,
+    "miou": _miou,
+    **{m: _mean for m in MEAN_METRICS},
+}
 
 
 def score(metric: str, parts: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -112,4 +119,3 @@ def spread(a: np.ndarray | None, b: np.ndarray | None) -> float | None:
 def parts_in(details: dict) -> tuple[str, list]:
     """(image set, per-image parts) of a metric row's details; ("", []) in rows scored before parts were kept."""
     return details.get("image_set", ""), details.get("per_image") or []
-

@@ -4,6 +4,7 @@ A mask is a single-channel PNG of class indices with the same file stem as its i
 (255 by default, as in Pascal VOC) are left out. The model's output is C x h x w class scores; the arg-max map is
 resized (nearest) to the mask's size. mIoU is averaged over the classes that occur in the truth or the prediction.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -49,7 +50,7 @@ def read_mask(path: Path) -> np.ndarray:
 def confusion(predicted: np.ndarray, truth: np.ndarray, classes: int, ignore_index: int = 255) -> np.ndarray:
     """classes x classes counts: row = true class, column = predicted class."""
     keep = (truth != ignore_index) & (truth < classes)
-    return np.bincount(truth[keep] * classes + predicted[keep], minlength=classes ** 2).reshape(classes, classes)
+    return np.bincount(truth[keep] * classes + predicted[keep], minlength=classes**2).reshape(classes, classes)
 
 
 def intersections_unions(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -65,8 +66,9 @@ def iou_from_confusion(matrix: np.ndarray) -> SegmentScores:
     return SegmentScores(float(np.mean(present)) if present else 0.0, per_class, 0)
 
 
-def mean_iou(predict: Callable[[np.ndarray], np.ndarray], images_dir: Path, masks_dir: Path,
-             ignore_index: int = 255) -> SegmentScores:
+def mean_iou(
+    predict: Callable[[np.ndarray], np.ndarray], images_dir: Path, masks_dir: Path, ignore_index: int = 255
+) -> SegmentScores:
     import cv2
 
     from mbench.accuracy.resolution import image_set
@@ -80,5 +82,6 @@ def mean_iou(predict: Callable[[np.ndarray], np.ndarray], images_dir: Path, mask
         matrices.append(confusion(labels, truth, scores.shape[0], ignore_index))
     result = iou_from_confusion(sum(matrices))
     parts = [np.concatenate(intersections_unions(m)).tolist() for m in matrices]
-    return SegmentScores(result.miou, result.per_class, len(pairs), {"miou": parts}, image_set([p.name for p, _ in pairs]))
-
+    return SegmentScores(
+        result.miou, result.per_class, len(pairs), {"miou": parts}, image_set([p.name for p, _ in pairs])
+    )

@@ -3,6 +3,7 @@
 "About as accurate" is a stated rule, not a feeling: MobileNetV2-HED's ODS F within ``ODS_MARGIN`` of VGG-HED's
 and its corner IoU within ``IOU_MARGIN``, both fp32 PyTorch on the same test split.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -16,8 +17,15 @@ ACCURACY_METRICS = ("ods_f", "ois_f", "ap", "corner_iou", "detection_rate")
 ODS_MARGIN = 0.02
 IOU_MARGIN = 0.03
 # The most a lower precision may lose against fp32 on each task metric and still be judged fine (report.verdict).
-TASK_MARGINS = {"ods_f": ODS_MARGIN, "ois_f": ODS_MARGIN, "ap": ODS_MARGIN, "corner_iou": IOU_MARGIN,
-                "detection_rate": 0.05, "top1": 0.01, "miou": 0.01}
+TASK_MARGINS = {
+    "ods_f": ODS_MARGIN,
+    "ois_f": ODS_MARGIN,
+    "ap": ODS_MARGIN,
+    "corner_iou": IOU_MARGIN,
+    "detection_rate": 0.05,
+    "top1": 0.01,
+    "miou": 0.01,
+}
 
 
 def latest_accuracy(measurements: pd.DataFrame) -> pd.DataFrame:
@@ -30,8 +38,9 @@ def latest_accuracy(measurements: pd.DataFrame) -> pd.DataFrame:
 def deltas_against_pytorch(measurements: pd.DataFrame) -> pd.DataFrame:
     """Each artifact's accuracy minus the fp32 PyTorch reference of the same model on the same device."""
     table = latest_accuracy(measurements)
-    has_reference = {("pytorch", "fp32")} <= set(zip(table.index.get_level_values("format"),
-                                                      table.index.get_level_values("precision")))
+    has_reference = {("pytorch", "fp32")} <= set(
+        zip(table.index.get_level_values("format"), table.index.get_level_values("precision"))
+    )
     if not has_reference:
         return table * float("nan")  # nothing to compare against: every delta unknown
     reference = table.xs(("pytorch", "fp32"), level=("format", "precision"), drop_level=False)
@@ -51,17 +60,30 @@ def small_vs_large(measurements: pd.DataFrame, small: str, large: str) -> str:
         return f"No fp32 PyTorch accuracy for both {small} and {large} yet (run `mbench evaluate`)."
     d_ods, d_iou = a.ods_f - b.ods_f, a.corner_iou - b.corner_iou
     worse, better = d_ods < -ODS_MARGIN or d_iou < -IOU_MARGIN, d_ods > ODS_MARGIN or d_iou > IOU_MARGIN
-    verdict = ("neither uniformly more nor less accurate than" if worse and better else "less accurate than"
-               if worse else "more accurate than" if better else "about as accurate as")
-    return (f"{small} is {verdict} {large}: ODS F {a.ods_f:.3f} vs {b.ods_f:.3f} ({d_ods:+.3f}), corner IoU "
-            f"{a.corner_iou:.3f} vs {b.corner_iou:.3f} ({d_iou:+.3f}), fp32 PyTorch on the same "
-            f"{_documents(measurements, large)}test documents ('about as accurate' = within {ODS_MARGIN} ODS F and "
-            f"{IOU_MARGIN} IoU).")
+    verdict = (
+        "neither uniformly more nor less accurate than"
+        if worse and better
+        else "less accurate than"
+        if worse
+        else "more accurate than"
+        if better
+        else "about as accurate as"
+    )
+    return (
+        f"{small} is {verdict} {large}: ODS F {a.ods_f:.3f} vs {b.ods_f:.3f} ({d_ods:+.3f}), corner IoU "
+        f"{a.corner_iou:.3f} vs {b.corner_iou:.3f} ({d_iou:+.3f}), fp32 PyTorch on the same "
+        f"{_documents(measurements, large)}test documents ('about as accurate' = within {ODS_MARGIN} ODS F and "
+        f"{IOU_MARGIN} IoU)."
+    )
 
 
 def _documents(measurements: pd.DataFrame, model: str) -> str:
     """'N ' from the newest fp32 PyTorch ods_f row's context, or '' where it does not say."""
-    rows = measurements[(measurements.model == model) & (measurements.format == "pytorch")
-                        & (measurements.metric == "ods_f") & (measurements.status == "ok")]
+    rows = measurements[
+        (measurements.model == model)
+        & (measurements.format == "pytorch")
+        & (measurements.metric == "ods_f")
+        & (measurements.status == "ok")
+    ]
     images = details_of(rows.sort_values("id").details.iloc[-1]).get("images") if len(rows) else None
     return f"{images} " if images else ""

@@ -3,6 +3,7 @@
 Each command lives in its own module and is added to the group here; the library is imported inside the
 commands, so `mbench --help` stays fast.
 """
+
 from __future__ import annotations
 
 import traceback

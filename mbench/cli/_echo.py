@@ -1,4 +1,5 @@
 """One line per outcome, as the commands print them while they work."""
+
 from __future__ import annotations
 
 import click
@@ -35,11 +36,13 @@ def _parity(p) -> str:
     else:
         text = f"parity max |Δ| {p.max_abs:.2e}" + (f"  PSNR {psnr_text(p.psnr_db)}" if p.psnr_db is not None else "")
     if p.vacuous:
-        return text + click.style(f"  {VACUOUS}: PyTorch's output is the same for every input, so this checks "
-                                  "nothing", fg="red")
+        return text + click.style(
+            f"  {VACUOUS}: PyTorch's output is the same for every input, so this checks nothing", fg="red"
+        )
     if p.exceeded:
         return text + click.style(f"  {exceeded_text(p.max_abs, p.tolerance, p.psnr_db, p.psnr_floor_db)}", fg="red")
     return text
+
 
 def echo_profile(artifact, profile) -> None:
     """One line per profile, read from its rows as stored (measure/rows.py): the failure, or the figures, how many
@@ -51,28 +54,41 @@ def echo_profile(artifact, profile) -> None:
 
     first = profile.rows[0]
     name = label(artifact.model, artifact.format, artifact.precision) + (
-        f" ({first.device.split('/', 1)[1]})" if "/" in first.device else "")
+        f" ({first.device.split('/', 1)[1]})" if "/" in first.device else ""
+    )
     failure = profile.failure
     if failure:
         colour = "yellow" if failure.status.value == "not_run" else "red"
         click.secho(f"{failure.status.value:<7} {name} {failure.error[:200]}", fg=colour)
         return
-    values, context, found = {row.metric: row.value for row in profile.rows}, first.context, details_of(
-        first.context.details)
-    shown = [("latency", "latency") if "latency" in values else ("mean", "latency_mean"), ("median", "latency_median"),
-             ("p90", "latency_p90")]
+    values, context, found = (
+        {row.metric: row.value for row in profile.rows},
+        first.context,
+        details_of(first.context.details),
+    )
+    shown = [
+        ("latency", "latency") if "latency" in values else ("mean", "latency_mean"),
+        ("median", "latency_median"),
+        ("p90", "latency_p90"),
+    ]
     figures = "  ".join(f"{word} {values[metric]:8.3f} ms" for word, metric in shown if values.get(metric) is not None)
     runs, rounds = values.get("latency_count") or context.runs, found.get("rounds")
     count = (f"n={runs:.0f}" if runs else "") + (f" in {rounds} round{'s' if rounds != 1 else ''}" if rounds else "")
     cpus = found.get("cpus") or []
     where = (f", {context.threads} thread{'s' if context.threads != 1 else ''}" if context.threads else "") + (
-        f" on CPU{'s' if len(cpus) > 1 else ''} {','.join(map(str, cpus))}" if cpus else "")
-    click.echo(f"ok      {name} {figures}  {count:<19} {f'{context.runtime} {context.runtime_version}'.strip()}{where}"
-               + (click.style(f"  CONTENDED: {interference_phrase(*machine_seen(found))}", fg="red")
-                  if found.get("contended") else "")
-               + (click.style(f"  NOISY: {found['noise']}", fg="yellow") if found.get("noise") else "")
-               + (click.style("  EMULATED: not this device's speed", fg="yellow") if found.get("emulated") else "")
-               + (click.style(f"  few runs: {found['few_runs']}", fg="yellow") if found.get("few_runs") else ""))
+        f" on CPU{'s' if len(cpus) > 1 else ''} {','.join(map(str, cpus))}" if cpus else ""
+    )
+    click.echo(
+        f"ok      {name} {figures}  {count:<19} {f'{context.runtime} {context.runtime_version}'.strip()}{where}"
+        + (
+            click.style(f"  CONTENDED: {interference_phrase(*machine_seen(found))}", fg="red")
+            if found.get("contended")
+            else ""
+        )
+        + (click.style(f"  NOISY: {found['noise']}", fg="yellow") if found.get("noise") else "")
+        + (click.style("  EMULATED: not this device's speed", fg="yellow") if found.get("emulated") else "")
+        + (click.style(f"  few runs: {found['few_runs']}", fg="yellow") if found.get("few_runs") else "")
+    )
 
 
 def echo_ratios(pair: tuple[str, str], lines, timed: list[str]) -> None:
@@ -80,12 +96,19 @@ def echo_ratios(pair: tuple[str, str], lines, timed: list[str]) -> None:
     which of the two was not timed at fp32, and which models were."""
     if not lines:
         missing = [m for m in pair if m not in timed] or list(pair)
-        click.secho(f"{pair[0]} / {pair[1]}: no ratio, {' and '.join(missing)} not timed at fp32 in this run on a "
-                    f"format both have (timed: {', '.join(timed) or 'none'})", fg="yellow")
+        click.secho(
+            f"{pair[0]} / {pair[1]}: no ratio, {' and '.join(missing)} not timed at fp32 in this run on a "
+            f"format both have (timed: {', '.join(timed) or 'none'})",
+            fg="yellow",
+        )
         return
-    click.echo(f"{pair[0]} / {pair[1]} at fp32, each ratio paired over this run's rounds "
-               "(95 % interval over its agent processes, then their rounds):")
+    click.echo(
+        f"{pair[0]} / {pair[1]} at fp32, each ratio paired over this run's rounds "
+        "(95 % interval over its agent processes, then their rounds):"
+    )
     for line in lines:
         warning = click.style(f"  {line.warning}", fg="red") if line.warning else ""
-        click.echo(f"  {line.device} {line.format:<10} {line.what} {line.big:.3f} / {line.small:.3f} {line.unit} = "
-                   f"{line.ratio_text}{warning}")
+        click.echo(
+            f"  {line.device} {line.format:<10} {line.what} {line.big:.3f} / {line.small:.3f} {line.unit} = "
+            f"{line.ratio_text}{warning}"
+        )

@@ -1,4 +1,5 @@
 """Option parsers and decorators shared by the commands."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -10,8 +11,10 @@ from mbench import paths
 
 import click
 
+
 def parse_csv(kind: type[enum.Enum], leave_out: tuple = ()):
     """A comma-separated option parsed once, into members of ``kind`` (an Enum of str values)."""
+
     def parse(ctx, param, text):
         choices = [member.value for member in kind if member not in leave_out]
         values = [v.strip() for v in (text or "").split(",") if v.strip()]
@@ -19,11 +22,13 @@ def parse_csv(kind: type[enum.Enum], leave_out: tuple = ()):
         if bad:
             raise click.BadParameter(f"{', '.join(bad)} not among {', '.join(choices)}")
         return [kind(v) for v in values]
+
     return parse
 
 
 def parse_fraction(below: float | None = None):
     """'5%' or '0.05' -> 0.05; negative, or not below ``below`` where given, is refused with what would do."""
+
     def parse(ctx, param, text: str) -> float:
         text = str(text).strip()
         try:
@@ -33,9 +38,12 @@ def parse_fraction(below: float | None = None):
         if value < 0:
             raise click.BadParameter(f"{text!r}: cannot be negative")
         if below is not None and value >= below:
-            raise click.BadParameter(f"{text!r} is {value:.0%}: a fraction below {below:g} is expected "
-                                     f"(did you mean {value:g}%, i.e. {value / 100:g}?)")
+            raise click.BadParameter(
+                f"{text!r} is {value:.0%}: a fraction below {below:g} is expected "
+                f"(did you mean {value:g}%, i.e. {value / 100:g}?)"
+            )
         return value
+
     return parse
 
 
@@ -68,8 +76,10 @@ def pair_of(text: str, param_hint: str | None = None) -> tuple[str, str]:
     """'A,B' -> (A, B): two different model names."""
     names = [n.strip() for n in text.split(",")]
     if len(names) != 2 or not all(names) or names[0] == names[1]:
-        raise click.BadParameter(f"{text!r}: expected two different model names separated by a comma, "
-                                 "e.g. resnet50,xception", param_hint=param_hint)
+        raise click.BadParameter(
+            f"{text!r}: expected two different model names separated by a comma, e.g. resnet50,xception",
+            param_hint=param_hint,
+        )
     return names[0], names[1]
 
 
@@ -79,8 +89,13 @@ def parse_pair(ctx, param, values) -> list[tuple[str, str]]:
 
 
 def db_option(command):
-    return click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=paths.DATABASE,
-                        show_default=True, help="SQLite results database.")(command)
+    return click.option(
+        "--db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=paths.DATABASE,
+        show_default=True,
+        help="SQLite results database.",
+    )(command)
 
 
 def _plan_option(setting: dataclasses.Field):
@@ -90,11 +105,20 @@ def _plan_option(setting: dataclasses.Field):
     if isinstance(default, bool):
         return click.option(f"{flag}/--{meta['off']}", name, default=default, show_default=True, help=meta["help"])
     if "lt" in meta:  # a fraction: '1%' or '0.01'
-        return click.option(flag, name, default=f"{default:g}", show_default=True, callback=parse_fraction(meta["lt"]),
-                            help=meta["help"])
+        return click.option(
+            flag,
+            name,
+            default=f"{default:g}",
+            show_default=True,
+            callback=parse_fraction(meta["lt"]),
+            help=meta["help"],
+        )
     low = meta.get("ge", meta.get("gt"))
-    kind = (click.IntRange(min=low) if isinstance(default, int) else
-            click.FloatRange(min=low, min_open="gt" in meta)) if low is not None else type(default)
+    kind = (
+        (click.IntRange(min=low) if isinstance(default, int) else click.FloatRange(min=low, min_open="gt" in meta))
+        if low is not None
+        else type(default)
+    )
     return click.option(flag, name, type=kind, default=default, show_default=True, help=meta["help"])
 
 

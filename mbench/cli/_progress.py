@@ -1,5 +1,6 @@
 """What a user sees while artifacts are measured: on a terminal a live bar (the group measuring, the last artifact
 finished, how many of all, an ETA) above which each artifact's line prints as it finishes; elsewhere plain lines."""
+
 from __future__ import annotations
 
 import contextlib
@@ -13,8 +14,14 @@ from mbench.cli._echo import echo_profile, label
 def _columns():
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    return [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("ETA"), TimeRemainingColumn()]
+    return [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    ]
 
 
 class ProfileProgress:
@@ -36,8 +43,12 @@ class ProfileProgress:
     def result(self, artifact, profile) -> None:
         echo_profile(artifact, profile)
         if self.progress is not None and self.task is not None:
-            self.progress.update(self.task, advance=1, description=f"{self.name}: "
-                                 f"{' '.join(label(artifact.model, artifact.format, artifact.precision).split())}")
+            self.progress.update(
+                self.task,
+                advance=1,
+                description=f"{self.name}: "
+                f"{' '.join(label(artifact.model, artifact.format, artifact.precision).split())}",
+            )
 
 
 @contextlib.contextmanager
@@ -59,10 +70,14 @@ def sweep_progress(quiet: bool):
     from rich.progress import Progress
 
     if quiet or not sys.stdout.isatty():
-        yield (lambda step: None) if quiet else (lambda step: click.echo(
-            f"[{step.done}/{step.total}] {step.what}: {step.outcome}"))
+        yield (
+            (lambda step: None)
+            if quiet
+            else (lambda step: click.echo(f"[{step.done}/{step.total}] {step.what}: {step.outcome}"))
+        )
         return
     with Progress(*_columns(), transient=False) as progress:
         task = progress.add_task("sweep", total=None)
-        yield lambda step: progress.update(task, description=f"{step.what}: {step.outcome}", completed=step.done,
-                                           total=step.total)
+        yield lambda step: progress.update(
+            task, description=f"{step.what}: {step.outcome}", completed=step.done, total=step.total
+        )

@@ -1,4 +1,5 @@
 """`mbench compare`: the difference between two runs, as a table, a page and an exit status CI can gate on."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,16 +18,32 @@ EXIT_INCONCLUSIVE = 3  # 2 is click's usage error
 @click.command(name="compare")
 @click.argument("runs", nargs=-1)
 @click.option("--baseline", metavar="RUN", help="Compare RUN against the newest run that measured the metric.")
-@click.option("--models", metavar="BASE,CAND",
-              callback=lambda ctx, param, text: pair_of(text, "--models") if text else None,
-              help="Compare two models measured in one RUN (a baseline and a candidate build, profiled together): "
-                   "their latency paired over the rounds both took part in, with a 95 % interval.")
-@click.option("--metric", help="The metric to compare and gate on [default: latency, the headline estimate; "
-                                "latency_median for rows stored before it existed].")
-@click.option("--threshold", default="5%", show_default=True, callback=parse_fraction(),
-              help="How much worse counts as a regression (5% or 0.05).")
-@click.option("--alpha", type=click.FloatRange(0, 1), default=0.05, show_default=True,
-              help="Significance level of the Mann-Whitney U test on the raw samples.")
+@click.option(
+    "--models",
+    metavar="BASE,CAND",
+    callback=lambda ctx, param, text: pair_of(text, "--models") if text else None,
+    help="Compare two models measured in one RUN (a baseline and a candidate build, profiled together): "
+    "their latency paired over the rounds both took part in, with a 95 % interval.",
+)
+@click.option(
+    "--metric",
+    help="The metric to compare and gate on [default: latency, the headline estimate; "
+    "latency_median for rows stored before it existed].",
+)
+@click.option(
+    "--threshold",
+    default="5%",
+    show_default=True,
+    callback=parse_fraction(),
+    help="How much worse counts as a regression (5% or 0.05).",
+)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1),
+    default=0.05,
+    show_default=True,
+    help="Significance level of the Mann-Whitney U test on the raw samples.",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Also write an HTML page.")
 @click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON records.")
 @db_option
@@ -57,8 +74,10 @@ def compare(runs, baseline, models, metric, threshold, alpha, output, as_json, d
     if not Path(db).is_file():
         raise MBenchError(f"{db}: no results database here (pass --db PATH)")
     if models and (len(runs) != 1 or baseline or metric != DEFAULT_METRIC):
-        raise click.UsageError(f"--models compares two models of one run on {DEFAULT_METRIC}: give exactly one RUN "
-                               "and no --baseline or --metric")
+        raise click.UsageError(
+            f"--models compares two models of one run on {DEFAULT_METRIC}: give exactly one RUN "
+            "and no --baseline or --metric"
+        )
     with Store(db) as store:
         try:
             if models:
@@ -73,9 +92,11 @@ def compare(runs, baseline, models, metric, threshold, alpha, output, as_json, d
         click.echo(f"{len(result.regressions)} regression(s) in {metric} past {threshold:.1%}", err=True)
         raise SystemExit(EXIT_REGRESSION)
     if result.inconclusive:
-        click.echo(f"{len(result.inconclusive)} inconclusive: on a contended or moving machine, a change in {metric} "
-                   f"past {threshold:.1%} can neither be confirmed nor ruled out (measure again on a quieter one)",
-                   err=True)
+        click.echo(
+            f"{len(result.inconclusive)} inconclusive: on a contended or moving machine, a change in {metric} "
+            f"past {threshold:.1%} can neither be confirmed nor ruled out (measure again on a quieter one)",
+            err=True,
+        )
         raise SystemExit(EXIT_INCONCLUSIVE)
 
 
@@ -87,8 +108,10 @@ def _pick_runs(store, runs, baseline, metric, latest_run) -> tuple[str, str]:
         return baseline, latest_run(store, metric, excluding=baseline)
     if len(runs) == 2 and not baseline:
         return runs[0], runs[1]
-    raise click.UsageError("give two runs (RUN_A RUN_B), --baseline RUN, or none (the newest two); run ids are in "
-                           "`mbench report`'s Runs table")
+    raise click.UsageError(
+        "give two runs (RUN_A RUN_B), --baseline RUN, or none (the newest two); run ids are in "
+        "`mbench report`'s Runs table"
+    )
 
 
 def _show(result, as_json: bool, output: Path | None) -> None:
@@ -96,8 +119,11 @@ def _show(result, as_json: bool, output: Path | None) -> None:
     if as_json:
         click.echo(frame.to_json(orient="records", indent=1))
     else:
-        what = (f"in run {result.run_a}: candidate against baseline, paired over rounds" if result.run_a == result.run_b
-                else f"{result.run_a} (before) -> {result.run_b} (after)")
+        what = (
+            f"in run {result.run_a}: candidate against baseline, paired over rounds"
+            if result.run_a == result.run_b
+            else f"{result.run_a} (before) -> {result.run_b} (after)"
+        )
         click.echo(f"{result.metric} {what}, threshold {result.threshold:.1%}, alpha {result.alpha:g}")
         click.echo(frame.to_string(index=False, na_rep="-", float_format=lambda x: f"{x:.4g}"))
     if output:

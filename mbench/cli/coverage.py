@@ -1,4 +1,5 @@
 """`mbench coverage`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,18 +14,46 @@ from mbench.cli._options import db_option, format_list, precision_list
 
 @click.command(name="coverage")
 @click.argument("model_names", nargs=-1, metavar="[MODELS]...")
-@click.option("--to", "formats", default="onnx,coreml,tflite", show_default=True,
-              callback=format_list(), help="Target formats, comma-separated.")
-@click.option("--precision", "precisions", default="fp32", show_default=True, callback=precision_list(),
-              help="Precisions, comma-separated.")
+@click.option(
+    "--to",
+    "formats",
+    default="onnx,coreml,tflite",
+    show_default=True,
+    callback=format_list(),
+    help="Target formats, comma-separated.",
+)
+@click.option(
+    "--precision",
+    "precisions",
+    default="fp32",
+    show_default=True,
+    callback=precision_list(),
+    help="Precisions, comma-separated.",
+)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=paths.ARTIFACTS, show_default=True)
-@click.option("--run/--no-run", "run_on_host", default=True, show_default=True,
-              help="Run each host-runnable artifact a few times (at least 10 timed runs and 0.3 s) to mark it "
-                   "'runs on host'.")
-@click.option("--devices", "inventory_path", type=click.Path(path_type=Path), default=paths.INVENTORY,
-              show_default=True, help="Device inventory file (its 'host' entry runs the artifacts).")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
-              default="reports/coverage.html", show_default=True, help="Where to write the matrix page.")
+@click.option(
+    "--run/--no-run",
+    "run_on_host",
+    default=True,
+    show_default=True,
+    help="Run each host-runnable artifact a few times (at least 10 timed runs and 0.3 s) to mark it 'runs on host'.",
+)
+@click.option(
+    "--devices",
+    "inventory_path",
+    type=click.Path(path_type=Path),
+    default=paths.INVENTORY,
+    show_default=True,
+    help="Device inventory file (its 'host' entry runs the artifacts).",
+)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="reports/coverage.html",
+    show_default=True,
+    help="Where to write the matrix page.",
+)
 @db_option
 def coverage(model_names, formats, precisions, out, run_on_host, inventory_path, html_path, db):
     """Convert models to every format and precision and write a matrix of what converts, agrees and runs.
@@ -42,8 +71,9 @@ def coverage(model_names, formats, precisions, out, run_on_host, inventory_path,
     specs = [spec_from_source(name) for name in (model_names or _zoo())]
     host_run = HostRun(load_inventory(inventory_path)) if run_on_host else None
     with Store(db) as store:
-        record_coverage(specs, formats, precisions, out, store,
-                        host_run, on_outcome=echo_conversion, on_result=echo_profile)
+        record_coverage(
+            specs, formats, precisions, out, store, host_run, on_outcome=echo_conversion, on_result=echo_profile
+        )
         frame = _write_page(store, [s.name for s in specs], html_path)
     counts = frame["state"].value_counts().to_dict()
     click.echo(f"{len(frame)} cells: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + f"; matrix in {html_path}")

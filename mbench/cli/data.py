@@ -1,4 +1,5 @@
 """`mbench data`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,8 +16,14 @@ def data():
 
 
 @data.command(name="docs")
-@click.option("--n", "count", type=click.IntRange(min=3), default=2000, show_default=True,
-              help="Documents in all; 80% train, 10% val, 10% test.")
+@click.option(
+    "--n",
+    "count",
+    type=click.IntRange(min=3),
+    default=2000,
+    show_default=True,
+    help="Documents in all; 80% train, 10% val, 10% test.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same bytes.")
 @click.option("--size", type=click.IntRange(min=32), default=256, show_default=True, help="Image side in pixels.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="data/docs", show_default=True)
@@ -30,8 +37,10 @@ def docs(count, seed, size, out):
     from mbench.data.docs import write_dataset
 
     counts = write_dataset(out, count, seed, size)
-    click.echo(f"{sum(counts.values())} documents ({', '.join(f'{k} {v}' for k, v in counts.items())}) "
-               f"at {size}x{size} written under {out}/ from seed {seed}")
+    click.echo(
+        f"{sum(counts.values())} documents ({', '.join(f'{k} {v}' for k, v in counts.items())}) "
+        f"at {size}x{size} written under {out}/ from seed {seed}"
+    )
 
 
 command = data

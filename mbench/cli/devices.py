@@ -1,4 +1,5 @@
 """`mbench devices` (list, the default) and `mbench devices check NAME`."""
+
 from __future__ import annotations
 
 import json
@@ -11,11 +12,15 @@ import click
 from mbench.errors import MBenchError
 
 
-
-
 def inventory_option(command):
-    return click.option("--devices", "inventory_path", type=click.Path(path_type=Path), default=paths.INVENTORY,
-                        show_default=True, help="Device inventory file.")(command)
+    return click.option(
+        "--devices",
+        "inventory_path",
+        type=click.Path(path_type=Path),
+        default=paths.INVENTORY,
+        show_default=True,
+        help="Device inventory file.",
+    )(command)
 
 
 @click.group(name="devices", invoke_without_command=True)
@@ -47,8 +52,10 @@ def list_devices(inventory_path, as_json):
         return
     for name, device in inventory.devices.items():
         formats = ",".join(f.value for f in device.formats)
-        click.echo(f"{name:<16} {device.kind:<8} threads={device.thread_count() or 'its CPUs':<3} formats={formats}  "
-                   f"{device.description}")
+        click.echo(
+            f"{name:<16} {device.kind:<8} threads={device.thread_count() or 'its CPUs':<3} formats={formats}  "
+            f"{device.description}"
+        )
     if inventory.missing_file():
         click.echo(f"({inventory.missing_file()}; only this machine is listed)")
 

@@ -1,4 +1,5 @@
 """`mbench evaluate`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,17 +16,39 @@ from mbench.cli._options import db_option
 
 @click.command(name="evaluate")
 @click.argument("artifacts_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=paths.ARTIFACTS)
-@click.option("--task", type=click.Choice(["docs", "classify", "segment"]), default="docs", show_default=True,
-              help="docs: edge/corner metrics on `mbench data docs` output; classify: top-1 on DATA/CLASS/*.png; "
-                   "segment: mIoU on DATA/images/*.png with DATA/masks/*.png.")
-@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default="data/docs",
-              show_default=True, help="The task's data folder.")
-@click.option("--normalize", type=click.Choice(["none", "imagenet"]), default="none", show_default=True,
-              help="Input scaling after pixels / 255 (imagenet: mean/std per channel).")
+@click.option(
+    "--task",
+    type=click.Choice(["docs", "classify", "segment"]),
+    default="docs",
+    show_default=True,
+    help="docs: edge/corner metrics on `mbench data docs` output; classify: top-1 on DATA/CLASS/*.png; "
+    "segment: mIoU on DATA/images/*.png with DATA/masks/*.png.",
+)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="data/docs",
+    show_default=True,
+    help="The task's data folder.",
+)
+@click.option(
+    "--normalize",
+    type=click.Choice(["none", "imagenet"]),
+    default="none",
+    show_default=True,
+    help="Input scaling after pixels / 255 (imagenet: mean/std per channel).",
+)
 @click.option("--split", type=click.Choice(["train", "val", "test"]), default="test", show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), help="Only the first N documents of the split.")
-@click.option("--thresholds", "levels", type=click.IntRange(min=2), default=19, show_default=True,
-              help="Edge thresholds swept for ODS/OIS/AP (BSDS uses 99).")
+@click.option(
+    "--thresholds",
+    "levels",
+    type=click.IntRange(min=2),
+    default=19,
+    show_default=True,
+    help="Edge thresholds swept for ODS/OIS/AP (BSDS uses 99).",
+)
 @click.option("--model", "model_filter", multiple=True, help="Only these models (repeatable).")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True, help="Runtime threads.")
 @db_option
@@ -47,8 +70,19 @@ def evaluate(artifacts_dir, task, data_dir, normalize, split, limit, levels, mod
     preprocess = IMAGENET if normalize == "imagenet" else Preprocess()
     with Store(db) as store:
         try:
-            written = evaluate_and_record(artifacts_dir, data_dir, store, Task(task), split, threads,
-                                          list(model_filter), limit, levels, preprocess, on_result=_print_scores)
+            written = evaluate_and_record(
+                artifacts_dir,
+                data_dir,
+                store,
+                Task(task),
+                split,
+                threads,
+                list(model_filter),
+                limit,
+                levels,
+                preprocess,
+                on_result=_print_scores,
+            )
         except ValueError as error:
             raise MBenchError(str(error)) from None
     click.echo(f"{written} rows stored in {db}")

@@ -1,4 +1,5 @@
 """`mbench models`."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """`mbench profile`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,17 +16,32 @@ from mbench.cli._progress import profile_progress
 @click.command(name="profile")
 @click.argument("artifacts_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=paths.ARTIFACTS)
 @click.option("--device", default="host", show_default=True, help="A device name from the inventory.")
-@click.option("--devices", "inventory_path", type=click.Path(path_type=Path), default=paths.INVENTORY,
-              show_default=True, help="Device inventory file.")
+@click.option(
+    "--devices",
+    "inventory_path",
+    type=click.Path(path_type=Path),
+    default=paths.INVENTORY,
+    show_default=True,
+    help="Device inventory file.",
+)
 @click.option("--model", "model_filter", multiple=True, help="Only these models (repeatable).")
-@click.option("--threads", type=click.IntRange(min=1),
-              help="Runtime threads [default: the device's setting, else on the host every CPU but one, on a "
-                   "remote device every CPU it reports].")
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    help="Runtime threads [default: the device's setting, else on the host every CPU but one, on a "
+    "remote device every CPU it reports].",
+)
 @plan_options
-@click.option("--pair", "pairs", multiple=True, callback=parse_pair, metavar="A,B",
-              help="Measure models A and B in the same rounds and, at the end, print A's latency over B's, paired "
-                   "over those rounds (repeatable); the pairs declared with the models are always measured "
-                   "together and printed whenever both were profiled.")
+@click.option(
+    "--pair",
+    "pairs",
+    multiple=True,
+    callback=parse_pair,
+    metavar="A,B",
+    help="Measure models A and B in the same rounds and, at the end, print A's latency over B's, paired "
+    "over those rounds (repeatable); the pairs declared with the models are always measured "
+    "together and printed whenever both were profiled.",
+)
 @db_option
 def profile(artifacts_dir, device, inventory_path, model_filter, threads, plan, pairs, db):
     """Measure load time, first inference, latency statistics and peak memory of every artifact on a device.
@@ -64,9 +80,17 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, plan, 
     inventory = load_inventory(inventory_path)
     with Store(db) as store:
         with profile_progress() as shown:
-            run_id, written = profile_and_record(artifacts_dir, device, inventory, store, plan, threads,
-                                                 list(model_filter), on_result=shown.result,
-                                                 grouping=Grouping(tuple(pairs), shown.group))
+            run_id, written = profile_and_record(
+                artifacts_dir,
+                device,
+                inventory,
+                store,
+                plan,
+                threads,
+                list(model_filter),
+                on_result=shown.result,
+                grouping=Grouping(tuple(pairs), shown.group),
+            )
         rows, samples = store.measurements(), store.samples(run_id)
     click.echo(f"{written} rows stored in {db} (run {run_id})")
     mine = rows[rows.run_id == run_id]

@@ -1,4 +1,5 @@
 """`mbench report`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,11 +14,18 @@ from mbench.cli._options import db_option, parse_pair
 
 
 @click.command(name="report")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=paths.REPORT,
-              show_default=True)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=paths.REPORT, show_default=True
+)
 @click.option("--title", default="mbench report", show_default=True)
-@click.option("--pair", "pairs", multiple=True, callback=parse_pair, metavar="A,B",
-              help="Add a headline comparing model A with model B (repeatable); the pairs declared with the models come first.")
+@click.option(
+    "--pair",
+    "pairs",
+    multiple=True,
+    callback=parse_pair,
+    metavar="A,B",
+    help="Add a headline comparing model A with model B (repeatable); the pairs declared with the models come first.",
+)
 @click.option("--metric", help="Accuracy metric of the Pareto plot [default: the first measured of ods_f, top1, miou].")
 @db_option
 def report(output, title, pairs, metric, db):
@@ -29,8 +37,9 @@ def report(output, title, pairs, metric, db):
     from mbench.store import Store, newest_model_rows
 
     if not Path(db).is_file():
-        raise MBenchError(f"{db}: no results database here (run `mbench convert` and `mbench profile`, "
-                                   "or pass --db PATH)")
+        raise MBenchError(
+            f"{db}: no results database here (run `mbench convert` and `mbench profile`, or pass --db PATH)"
+        )
     with Store(db) as store:
         page = build_page(store, pairs, metric)
         path = render_report(store, output, title, pairs=pairs, metric=metric, page=page)

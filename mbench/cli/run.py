@@ -1,4 +1,5 @@
 """`mbench run`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,10 +12,19 @@ from mbench.cli._progress import sweep_progress
 @click.command(name="run")
 @click.argument("config_path", metavar="CONFIG.yaml", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--fresh", is_flag=True, help="Profile everything again instead of resuming.")
-@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="local: in this process; ray: conversions and devices as Ray tasks (needs mbench[lab]).")
-@click.option("--address", default=None, help="With --executor ray: an existing cluster (auto or ray://HOST:PORT); "
-              "without it a local Ray instance sized to this machine.")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: in this process; ray: conversions and devices as Ray tasks (needs mbench[lab]).",
+)
+@click.option(
+    "--address",
+    default=None,
+    help="With --executor ray: an existing cluster (auto or ray://HOST:PORT); "
+    "without it a local Ray instance sized to this machine.",
+)
 @click.option("--quiet", is_flag=True, help="No progress display, only the summary.")
 def run(config_path, fresh, executor, address, quiet):
     """Run a whole sweep from a YAML file: convert, profile on every device, write the report.
@@ -39,8 +49,10 @@ def run(config_path, fresh, executor, address, quiet):
             artifacts = run_sweep(config, store, show, fresh)
         page = build_page(store)
         report = render_report(store, config.report, page=page) if config.report else None
-    click.echo(f"{len(artifacts)} artifacts on {len(config.devices)} device(s); results in {config.db}"
-               + (f"; report {report}" if report else ""))
+    click.echo(
+        f"{len(artifacts)} artifacts on {len(config.devices)} device(s); results in {config.db}"
+        + (f"; report {report}" if report else "")
+    )
     for headline in page.headlines if page else []:
         click.echo(headline.sentence)
 

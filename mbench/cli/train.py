@@ -1,4 +1,5 @@
 """`mbench train`."""
+
 from __future__ import annotations
 
 import shlex
@@ -13,16 +14,26 @@ from mbench.errors import MBenchError
 @click.command(name="train")
 @click.argument("model_name", metavar="MODEL")
 @click.option("--epochs", type=click.IntRange(min=1), default=6, show_default=True)
-@click.option("--n", "n_documents", type=click.IntRange(min=3), default=2000, show_default=True,
-              help="Documents drawn from the seed; the first 80% are the train split.")
+@click.option(
+    "--n",
+    "n_documents",
+    type=click.IntRange(min=3),
+    default=2000,
+    show_default=True,
+    help="Documents drawn from the seed; the first 80% are the train split.",
+)
 @click.option("--size", type=click.IntRange(min=32), default=128, show_default=True, help="Training resolution.")
 @click.option("--batch", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=5e-4, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Data seed (as `mbench data docs --seed`).")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--max-minutes", type=click.FloatRange(min=0), help="Stop after the epoch that crosses this time.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Checkpoint .pt (state_dict); the config, data seed and curve go to the same name .json.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Checkpoint .pt (state_dict); the config, data seed and curve go to the same name .json.",
+)
 def train(model_name, epochs, n_documents, size, batch, lr, seed, threads, max_minutes, out):
     """Train an HED model from scratch on synthetic documents on the CPU (class-balanced BCE, Adam).
 

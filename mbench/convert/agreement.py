@@ -6,6 +6,7 @@ ones, else the model's task data where mbench makes it: document photos for the 
 all of them together come max |Δ|, mean |Δ| and the PSNR (``psnr_db``); from PyTorch's outputs alone, whether they
 change with the input at all (``vacuous_reason``). The rules that judge these figures are in mbench.convert.parity.
 """
+
 from __future__ import annotations
 
 import math
@@ -61,9 +62,11 @@ def vacuous_reason(references: np.ndarray) -> str:
     change = float(np.abs(references[1:] - references[0]).max()) if len(references) > 1 else math.inf
     if change > VACUOUS_RTOL * scale:
         return ""
-    return (f"the PyTorch model's output does not change with its input: at most {change:.3g} between "
-            f"{len(references)} different inputs, against a largest |output| of {scale:.3g} (threshold: "
-            f"{VACUOUS_RTOL:g} of it), so agreeing with it checks nothing")
+    return (
+        f"the PyTorch model's output does not change with its input: at most {change:.3g} between "
+        f"{len(references)} different inputs, against a largest |output| of {scale:.3g} (threshold: "
+        f"{VACUOUS_RTOL:g} of it), so agreeing with it checks nothing"
+    )
 
 
 def check_parity(artifact: Artifact, inputs: list[np.ndarray], references: np.ndarray) -> Parity:
@@ -86,5 +89,12 @@ def check_parity(artifact: Artifact, inputs: list[np.ndarray], references: np.nd
     finally:
         runner.close()
     diff = np.abs(outputs - references)
-    return Parity(Status.OK, float(diff.max()), float(diff.mean()), "", SEEDS[0], cpu=f"{cpu_model()}: {cpu_features()}",
-                  psnr_db=psnr_db(outputs, references))
+    return Parity(
+        Status.OK,
+        float(diff.max()),
+        float(diff.mean()),
+        "",
+        SEEDS[0],
+        cpu=f"{cpu_model()}: {cpu_features()}",
+        psnr_db=psnr_db(outputs, references),
+    )

@@ -4,6 +4,7 @@ The key hashes the model (structure, weights, input spec, source), the format, t
 options and library versions, and the calibration samples. A manifest with the same key whose file still has
 the recorded sha256 is a hit; anything else is rebuilt.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,8 +36,7 @@ def samples_fingerprint(samples: tuple[np.ndarray, ...] | None) -> str:
     return h.hexdigest()
 
 
-def cache_key(fingerprint: str, fmt: str, precision: str, options, versions: dict[str, str],
-              calibration: str) -> str:
+def cache_key(fingerprint: str, fmt: str, precision: str, options, versions: dict[str, str], calibration: str) -> str:
     options_text = json.dumps(asdict(options) if is_dataclass(options) else repr(options), sort_keys=True)
     parts = [fingerprint, fmt, precision, options_text, json.dumps(versions, sort_keys=True), calibration]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()

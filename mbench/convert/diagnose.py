@@ -6,6 +6,7 @@ converts submodules alone, top-down in call order: the first child that fails is
 deepest failing module is the answer (a container whose children all convert alone fails by their composition).
 It stops at a time budget and answers with the deepest failure found so far.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,8 +37,16 @@ def operator_in_message(message: str) -> str:
 
 
 # Hyper-parameters worth naming, by attribute, with their short label and the value that goes unsaid.
-HYPER = (("kernel_size", "k", None), ("stride", "s", None), ("padding", "p", None), ("output_padding", "op", 0),
-         ("dilation", "d", 1), ("groups", "g", 1), ("scale_factor", "x", None), ("mode", "", None))
+HYPER = (
+    ("kernel_size", "k", None),
+    ("stride", "s", None),
+    ("padding", "p", None),
+    ("output_padding", "op", 0),
+    ("dilation", "d", 1),
+    ("groups", "g", 1),
+    ("scale_factor", "x", None),
+    ("mode", "", None),
+)
 
 
 def describe_module(module) -> str:
@@ -75,9 +84,11 @@ def submodule_inputs(model, example) -> dict[str, tuple[object, object]]:
     hooks = []
     for name, module in model.named_modules():
         if name:
+
             def hook(mod, args, name=name):
                 if name not in seen and len(args) == 1 and isinstance(args[0], torch.Tensor):
                     seen[name] = (mod, args[0].detach().clone())
+
             hooks.append(module.register_forward_pre_hook(hook))
     try:
         with torch.no_grad():  # not inference_mode: its tensors cannot be exported later
@@ -129,8 +140,9 @@ def culprit_for(converter, model, spec, example, options, path, precision) -> Cu
         part = replace(spec, inputs=(InputSpec("x", tuple(sample.shape), spec.inputs[0].layout),), output_names=("y",))
         with tempfile.TemporaryDirectory() as folder, output_to(path.with_name(path.name + ".convert.log")):
             try:
-                converter.convert(module, part, sample, options, Path(folder) / f"part{path.suffix}",
-                                  Precision.FP32, None)
+                converter.convert(
+                    module, part, sample, options, Path(folder) / f"part{path.suffix}", Precision.FP32, None
+                )
             except Exception as error:  # noqa: BLE001  (a failure is the answer sought)
                 return describe_error(error)
         return ""

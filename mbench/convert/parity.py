@@ -26,6 +26,7 @@ output). Every row of such a model carries ``parity_vacuous: true`` and the reas
 Where an artifact has a task score, the report judges a lower precision by its task delta against fp32
 (mbench.report.precision); these figures then stand beside the verdict as evidence.
 """
+
 from __future__ import annotations
 
 from typing import assert_never
@@ -45,8 +46,14 @@ def relative_tolerance(precision: Precision) -> float:
             return 1e-4
         case Precision.FP16:
             return 1e-2
-        case (Precision.INT8 | Precision.INT8_DYNAMIC | Precision.INT8_WEIGHTS | Precision.PALETTE8 |
-              Precision.PALETTE6 | Precision.PALETTE4):
+        case (
+            Precision.INT8
+            | Precision.INT8_DYNAMIC
+            | Precision.INT8_WEIGHTS
+            | Precision.PALETTE8
+            | Precision.PALETTE6
+            | Precision.PALETTE4
+        ):
             return 1e-1
         case _:
             assert_never(precision)
@@ -59,8 +66,14 @@ def psnr_floor_db(precision: Precision) -> float:
             return 80.0
         case Precision.FP16:
             return 50.0
-        case (Precision.INT8 | Precision.INT8_DYNAMIC | Precision.INT8_WEIGHTS | Precision.PALETTE8 |
-              Precision.PALETTE6 | Precision.PALETTE4):
+        case (
+            Precision.INT8
+            | Precision.INT8_DYNAMIC
+            | Precision.INT8_WEIGHTS
+            | Precision.PALETTE8
+            | Precision.PALETTE6
+            | Precision.PALETTE4
+        ):
             return 30.0
         case _:
             assert_never(precision)
@@ -71,8 +84,9 @@ def tolerance(atol: float, precision: Precision, scale: float) -> float:
     return max(atol, relative_tolerance(precision) * scale)
 
 
-def exceeded_text(max_abs: float | None, limit: float | None, psnr: float | None = None,
-                  floor: float | None = None) -> str:
+def exceeded_text(
+    max_abs: float | None, limit: float | None, psnr: float | None = None, floor: float | None = None
+) -> str:
     """'parity_exceeded: max |Δ| 0.93 > tolerance 0.768, PSNR 31.2 dB >= 20 dB': each figure against its bound."""
     parts = [f"max |Δ| {max_abs:.3g} {'>' if max_abs > limit else '<='} tolerance {limit:.3g}"]
     if psnr is not None and floor is not None:
@@ -86,9 +100,15 @@ def psnr_text(psnr: float) -> str:
 
 def parity_details(parity: Parity) -> dict:
     """What a parity row's details hold: the figures, the bounds they were judged by, the flag, where measured."""
-    return {"tolerance": parity.tolerance, "parity_max_abs": parity.max_abs, FLAG: parity.exceeded,
-            "parity_cpu": parity.cpu, "psnr_db": decibels_to_json(parity.psnr_db),
-            "psnr_floor_db": parity.psnr_floor_db, "parity_inputs": parity.inputs}
+    return {
+        "tolerance": parity.tolerance,
+        "parity_max_abs": parity.max_abs,
+        FLAG: parity.exceeded,
+        "parity_cpu": parity.cpu,
+        "psnr_db": decibels_to_json(parity.psnr_db),
+        "psnr_floor_db": parity.psnr_floor_db,
+        "parity_inputs": parity.inputs,
+    }
 
 
 def vacuous_details(reason: str) -> dict:
@@ -109,5 +129,6 @@ def flag_in_details(details: str) -> str:
         return f"{VACUOUS}: {found.get('parity_vacuous_reason', '')}"
     if not found.get(FLAG):
         return ""
-    return exceeded_text(found["parity_max_abs"], found["tolerance"], psnr_in_details(details),
-                         found.get("psnr_floor_db"))
+    return exceeded_text(
+        found["parity_max_abs"], found["tolerance"], psnr_in_details(details), found.get("psnr_floor_db")
+    )

@@ -2,6 +2,7 @@
 
 One format failing never stops the others: its failure becomes a row with the converter's message.
 """
+
 from __future__ import annotations
 
 import json
@@ -75,8 +76,9 @@ def reference_output(spec: ModelSpec, calibration_dir: Path | None = None):
         return model, inputs, np.stack([model(torch.from_numpy(x)).numpy() for x in inputs.arrays])
 
 
-def convert_model(spec: ModelSpec, formats: list[Format], out_dir: Path,
-                  settings: ConvertSettings = ConvertSettings()) -> Iterator[Conversion]:
+def convert_model(
+    spec: ModelSpec, formats: list[Format], out_dir: Path, settings: ConvertSettings = ConvertSettings()
+) -> Iterator[Conversion]:
     """Write the PyTorch reference artifact (fp32) and one artifact per format and precision, with manifests,
     yielding each outcome as soon as it exists. What the converters print goes to ``<artifact>.convert.log``.
 
@@ -88,8 +90,9 @@ def convert_model(spec: ModelSpec, formats: list[Format], out_dir: Path,
             yield job.convert(fmt, precision)
 
 
-def convert_one(spec: ModelSpec, fmt: Format, precision: Precision, out_dir: Path,
-                settings: ConvertSettings = ConvertSettings()) -> Conversion:
+def convert_one(
+    spec: ModelSpec, fmt: Format, precision: Precision, out_dir: Path, settings: ConvertSettings = ConvertSettings()
+) -> Conversion:
     """One (model, format, precision) alone, as a lab task converts it: the same artifact, cache and parity as
     ``convert_model``; the PyTorch reference carries the model's facts."""
     job = _job(spec, out_dir, replace(settings, precisions=(precision,)))
@@ -104,14 +107,29 @@ def _job(spec: ModelSpec, out_dir: Path, settings: ConvertSettings) -> _Job:
     example = torch.from_numpy(inputs.arrays[0])
     calibration = None
     if Precision.INT8 in settings.precisions:
-        calibration = calibration_for(spec.inputs[0], settings.calibration_dir, settings.calibration_samples,
-                                      task=spec.task)
+        calibration = calibration_for(
+            spec.inputs[0], settings.calibration_dir, settings.calibration_samples, task=spec.task
+        )
     fingerprint = model_fingerprint(model, spec)
-    retired = retire_other_models(artifact_path(out_dir, spec, Format.PYTORCH, Precision.FP32).parent, spec.name,
-                                  fingerprint)
-    return _Job(model, spec, example, Path(out_dir), inputs, reference, calibration, settings.options,
-                fingerprint, samples_fingerprint(calibration and calibration.samples), settings.rebuild, retired,
-                vacuous_reason(reference), spec.printed + printed)
+    retired = retire_other_models(
+        artifact_path(out_dir, spec, Format.PYTORCH, Precision.FP32).parent, spec.name, fingerprint
+    )
+    return _Job(
+        model,
+        spec,
+        example,
+        Path(out_dir),
+        inputs,
+        reference,
+        calibration,
+        settings.options,
+        fingerprint,
+        samples_fingerprint(calibration and calibration.samples),
+        settings.rebuild,
+        retired,
+        vacuous_reason(reference),
+        spec.printed + printed,
+    )
 
 
 @dataclass(frozen=True)
@@ -142,18 +160,31 @@ class _Job:
         converter = converter_for(fmt)
         if precision not in converter.PRECISIONS:
             offered = ", ".join(p.value for p in Precision if p in converter.PRECISIONS)
-            return Conversion(self.spec.name, fmt, precision, status=Status.NOT_RUN, model_hash=self.fingerprint,
-                              error=f"{fmt.value} does not offer {precision.value} (it offers {offered})")
+            return Conversion(
+                self.spec.name,
+                fmt,
+                precision,
+                status=Status.NOT_RUN,
+                model_hash=self.fingerprint,
+                error=f"{fmt.value} does not offer {precision.value} (it offers {offered})",
+            )
         path = artifact_path(self.out_dir, self.spec, fmt, precision)
         path.parent.mkdir(parents=True, exist_ok=True)
         calibration = self.calibration if precision is Precision.INT8 else None
         options = self.options.get(fmt) or converter.Options()
-        key = cache_key(self.fingerprint, fmt.value, precision.value, options, converter.versions(),
-                        self.calibration_fingerprint if calibration else "")
+        key = cache_key(
+            self.fingerprint,
+            fmt.value,
+            precision.value,
+            options,
+            converter.versions(),
+            self.calibration_fingerprint if calibration else "",
+        )
         hit = None if self.rebuild else cached_artifact(path, key)
         if hit is not None:
-            return Conversion(self.spec.name, fmt, precision, self._rejudged(hit), cached=True,
-                              model_hash=self.fingerprint)
+            return Conversion(
+                self.spec.name, fmt, precision, self._rejudged(hit), cached=True, model_hash=self.fingerprint
+            )
         return self._build(converter, fmt, precision, path, options, calibration, key)
 
     def _build(self, converter, fmt, precision, path, options, calibration, key) -> Conversion:
@@ -164,23 +195,42 @@ class _Job:
         started = time.perf_counter()
         try:
             with output_to(log):
-                converted = converter.convert(self.model, self.spec, self.example, options, path, precision,
-                                              calibration)
+                converted = converter.convert(
+                    self.model, self.spec, self.example, options, path, precision, calibration
+                )
         except Exception as error:  # noqa: BLE001  (any converter failure becomes a row; the sweep goes on)
             where = self._culprit(converter, fmt, precision, options, path)
-            return Conversion(self.spec.name, fmt, precision, model_hash=self.fingerprint,
-                              error=(f"fails at {where}: " if where else "")
-                              + f"{describe_error(error)} (log: {log})")
-        artifact = self._artifact(converter, fmt, precision, path, converted, time.perf_counter() - started,
-                                  calibration, key)
+            return Conversion(
+                self.spec.name,
+                fmt,
+                precision,
+                model_hash=self.fingerprint,
+                error=(f"fails at {where}: " if where else "") + f"{describe_error(error)} (log: {log})",
+            )
+        artifact = self._artifact(
+            converter, fmt, precision, path, converted, time.perf_counter() - started, calibration, key
+        )
         return Conversion(self.spec.name, fmt, precision, artifact, model_hash=self.fingerprint)
 
     def _artifact(self, converter, fmt, precision, path, converted, seconds, calibration, key) -> Artifact:
         sha, size = digest(path)
         artifact = Artifact(
-            self.spec.name, fmt, precision, path, sha, size, converter.NAME, converter.versions(), seconds,
-            converted.inputs, converted.outputs, self.spec.source, converted.quantization,
-            calibration.describe() if calibration and converted.calibrated else "", key, self.fingerprint,
+            self.spec.name,
+            fmt,
+            precision,
+            path,
+            sha,
+            size,
+            converter.NAME,
+            converter.versions(),
+            seconds,
+            converted.inputs,
+            converted.outputs,
+            self.spec.source,
+            converted.quantization,
+            calibration.describe() if calibration and converted.calibrated else "",
+            key,
+            self.fingerprint,
             delegation=converted.delegation,
         )
         artifact = artifact.with_parity(self._judged(self._measured(artifact), fmt, precision))
@@ -205,14 +255,18 @@ class _Job:
         """The parity with the bounds it is judged by, the inputs it was measured on and whether it says anything."""
         if fmt is Format.PYTORCH:
             return replace(parity, inputs=self.inputs.description, vacuous=self.vacuous)
-        return replace(parity, tolerance=self._tolerance(precision), psnr_floor_db=psnr_floor_db(precision),
-                       inputs=self.inputs.description, vacuous=self.vacuous)
+        return replace(
+            parity,
+            tolerance=self._tolerance(precision),
+            psnr_floor_db=psnr_floor_db(precision),
+            inputs=self.inputs.description,
+            vacuous=self.vacuous,
+        )
 
     def _culprit(self, converter, fmt: Format, precision: Precision, options, path: Path) -> Culprit | None:
         """The first module that does not convert to ``fmt``, searched once per format (bounded in time)."""
         if fmt not in self.culprits:
-            self.culprits[fmt] = culprit_for(converter, self.model, self.spec, self.example, options, path,
-                                             precision)
+            self.culprits[fmt] = culprit_for(converter, self.model, self.spec, self.example, options, path, precision)
         return self.culprits[fmt]
 
     def _tolerance(self, precision: Precision) -> float:
@@ -225,16 +279,27 @@ def conversion_rows(outcome: Conversion) -> list[Measurement]:
     vacuous = vacuous_details(outcome.vacuous)
     if outcome.artifact is None:
         context = Context(details=with_model_hash(json.dumps(vacuous), outcome.model_hash))
-        return [RowKey(outcome.model, outcome.format, outcome.precision).failure("conversion", outcome.status,
-                                                                                 outcome.error, context)]
+        return [
+            RowKey(outcome.model, outcome.format, outcome.precision).failure(
+                "conversion", outcome.status, outcome.error, context
+            )
+        ]
     a = outcome.artifact
-    ctx = Context.of_artifact(a, details=json.dumps({"cached": outcome.cached, "quantization": a.quantization,
-                                                     "calibration": a.calibration, **vacuous}))
+    ctx = Context.of_artifact(
+        a,
+        details=json.dumps(
+            {"cached": outcome.cached, "quantization": a.quantization, "calibration": a.calibration, **vacuous}
+        ),
+    )
     rows = [_row(a, "size", a.bytes, "bytes", ctx), _row(a, "convert_time", a.seconds, "s", ctx)]
     if outcome.facts:
         f = outcome.facts
-        rows += [_row(a, "parameters", f.parameters, "count", ctx), _row(a, "weight_bytes", f.weight_bytes, "bytes", ctx),
-                 _row(a, "buffer_bytes", f.buffer_bytes, "bytes", ctx), _row(a, "macs", f.macs, "count", ctx)]
+        rows += [
+            _row(a, "parameters", f.parameters, "count", ctx),
+            _row(a, "weight_bytes", f.weight_bytes, "bytes", ctx),
+            _row(a, "buffer_bytes", f.buffer_bytes, "bytes", ctx),
+            _row(a, "macs", f.macs, "count", ctx),
+        ]
     p = a.parity
     judged = replace(ctx, details=json.dumps({**json.loads(ctx.details), **parity_details(p)}))
     for metric, value in (("parity_max_abs", p.max_abs), ("parity_mean_abs", p.mean_abs)):
@@ -242,6 +307,7 @@ def conversion_rows(outcome: Conversion) -> list[Measurement]:
     return rows
 
 
-def _row(a: Artifact, metric: str, value, unit: str, ctx: Context, status: Status = Status.OK,
-         error: str = "") -> Measurement:
+def _row(
+    a: Artifact, metric: str, value, unit: str, ctx: Context, status: Status = Status.OK, error: str = ""
+) -> Measurement:
     return RowKey.of(a).row(metric, value, unit, ctx, status, error)

@@ -1,5 +1,6 @@
 """One source model per name: artifacts of a name whose source model changed are retired (deleted) before the new
 ones are written, so a folder never holds two different models under one name."""
+
 from __future__ import annotations
 
 import shutil
@@ -20,8 +21,10 @@ class Retired:
     def line(self) -> str:
         old = sorted({a.model_hash[:12] or "unrecorded" for a in self.artifacts})
         kinds = ", ".join(f"{a.format.value} {a.precision.value}" for a in self.artifacts)
-        return (f"{self.model}: source model changed (hash {', '.join(old)} -> {self.new_hash[:12]}); deleted its "
-                f"{len(self.artifacts)} older artifacts ({kinds}) so none is mixed with the new model")
+        return (
+            f"{self.model}: source model changed (hash {', '.join(old)} -> {self.new_hash[:12]}); deleted its "
+            f"{len(self.artifacts)} older artifacts ({kinds}) so none is mixed with the new model"
+        )
 
 
 def retire_other_models(folder: Path, model: str, model_hash: str) -> Retired | None:

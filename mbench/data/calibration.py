@@ -1,4 +1,5 @@
 """Calibration inputs for static quantization: a folder of images, or a clearly labelled synthetic fallback."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,8 +27,9 @@ class Calibration:
         return f"{len(self.samples)} samples from {self.source}"
 
 
-def calibration_for(spec_input: InputSpec, folder: Path | None = None, count: int = DEFAULT_SAMPLES,
-                    seed: int = 0, task: str = "") -> Calibration:
+def calibration_for(
+    spec_input: InputSpec, folder: Path | None = None, count: int = DEFAULT_SAMPLES, seed: int = 0, task: str = ""
+) -> Calibration:
     """Images from ``folder`` resized to the input; else the model's own task data where mbench can make it (document
     photos for the edge detectors); else uniform noise, labelled as synthetic."""
     if folder is not None:
@@ -36,10 +38,12 @@ def calibration_for(spec_input: InputSpec, folder: Path | None = None, count: in
     if task == "edge-detection" and channels == 3 and height == width:
         from mbench.data.docs import make_sample
 
-        samples = tuple(make_sample(seed, i, height).image.transpose(2, 0, 1)[None].astype(np.float32) / 255
-                        for i in range(count))
-        return Calibration(samples, f"the task's own data: generated document photos (mbench data docs, seed {seed}, "
-                                    "training split)")
+        samples = tuple(
+            make_sample(seed, i, height).image.transpose(2, 0, 1)[None].astype(np.float32) / 255 for i in range(count)
+        )
+        return Calibration(
+            samples, f"the task's own data: generated document photos (mbench data docs, seed {seed}, training split)"
+        )
     rng = np.random.default_rng(seed)
     samples = tuple(rng.random(spec_input.shape, dtype=np.float32) for _ in range(count))
     return Calibration(samples, "synthetic uniform noise (no calibration data given: pass --calibration DIR)")

@@ -6,6 +6,7 @@ drawn in coordinates relative to the image, so one (seed, index) is the same doc
 1-pixel line along each of the four page edges and the four corners (x, y in pixels; top-left, top-right,
 bottom-right, bottom-left of the page).
 """
+
 from __future__ import annotations
 
 import json
@@ -128,7 +129,9 @@ def _clutter(rng: np.random.Generator, size: int) -> np.ndarray:
         elif shape == 1:
             cv2.circle(image, tuple(map(int, p)), int(rng.uniform(0.02, 0.2) * size), colour, -1)
         else:
-            cv2.line(image, tuple(map(int, p)), tuple(map(int, q)), colour, max(1, int(rng.uniform(0.005, 0.03) * size)))
+            cv2.line(
+                image, tuple(map(int, p)), tuple(map(int, q)), colour, max(1, int(rng.uniform(0.005, 0.03) * size))
+            )
     return image
 
 
@@ -145,8 +148,13 @@ def _page(rng: np.random.Generator, size: int) -> np.ndarray:
     cv2.rectangle(page, _px(margin, margin, w, h), _px(rng.uniform(0.4, 0.8), margin + 1.5 * line_h, w, h), ink, -1)
     if rng.random() < 0.4:
         top = rng.uniform(0.25, 0.6)
-        cv2.rectangle(page, _px(margin, top, w, h), _px(rng.uniform(0.4, 0.9), top + rng.uniform(0.1, 0.25), w, h),
-                      tuple(float(c) for c in rng.uniform(0, 255, size=3)), -1)
+        cv2.rectangle(
+            page,
+            _px(margin, top, w, h),
+            _px(rng.uniform(0.4, 0.9), top + rng.uniform(0.1, 0.25), w, h),
+            tuple(float(c) for c in rng.uniform(0, 255, size=3)),
+            -1,
+        )
     while y < 1 - margin:
         x = margin
         end = 1 - margin - (rng.random() < 0.2) * rng.uniform(0, 0.5)

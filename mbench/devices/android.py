@@ -5,6 +5,7 @@ artifacts are measured in interleaved rounds of one invocation each (``profile``
 ``adb shell`` joins its arguments with spaces and hands them to the phone's shell, so every remote command is
 built as an argument list and quoted with ``shlex.join`` here: a value from devices.yaml is one word, never code.
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -24,8 +25,12 @@ from mbench.results import Context
 from mbench.spec import Format, Status
 
 PROVENANCE = "android"
-DELEGATE_FLAGS = {"cpu": [], "gpu": ["--use_gpu=true"], "nnapi": ["--use_nnapi=true"],
-                  "xnnpack": ["--use_xnnpack=true"]}
+DELEGATE_FLAGS = {
+    "cpu": [],
+    "gpu": ["--use_gpu=true"],
+    "nnapi": ["--use_nnapi=true"],
+    "xnnpack": ["--use_xnnpack=true"],
+}
 
 
 class AdbPhone:
@@ -53,8 +58,10 @@ class AdbPhone:
             return bin(int(self.device.taskset, 16)).count("1")
         said = self.call(self.shell(["nproc"]), "adb shell nproc").strip()
         if not said.isdigit() or int(said) < 1:
-            raise DeviceError(f"adb shell nproc on {self.device.serial} answered {said[:80]!r}, not a CPU count; "
-                              f"set threads in this device's inventory entry")
+            raise DeviceError(
+                f"adb shell nproc on {self.device.serial} answered {said[:80]!r}, not a CPU count; "
+                f"set threads in this device's inventory entry"
+            )
         return int(said)
 
     def remote(self, local: str | Path) -> str:
@@ -85,9 +92,18 @@ class AdbPhone:
 
 
 def benchmark_argv(binary: str, model: str, plan: RunPlan, threads: int, delegate: str) -> list[str]:
-    return [binary, f"--graph={model}", f"--num_threads={threads}", f"--warmup_runs={plan.warmup_runs}",
-            f"--warmup_min_secs={plan.warmup_seconds}", f"--num_runs={plan.runs}", f"--min_secs={plan.min_seconds}",
-            f"--max_secs={plan.max_seconds}", "--enable_op_profiling=true", *DELEGATE_FLAGS[delegate]]
+    return [
+        binary,
+        f"--graph={model}",
+        f"--num_threads={threads}",
+        f"--warmup_runs={plan.warmup_runs}",
+        f"--warmup_min_secs={plan.warmup_seconds}",
+        f"--num_runs={plan.runs}",
+        f"--min_secs={plan.min_seconds}",
+        f"--max_secs={plan.max_seconds}",
+        "--enable_op_profiling=true",
+        *DELEGATE_FLAGS[delegate],
+    ]
 
 
 def ort_argv(binary: str, model: str, plan: RunPlan, threads: int) -> list[str]:
@@ -118,23 +134,28 @@ def _configs(device: AndroidDevice, artifact: Artifact) -> list[str]:
     return list(device.delegates) if artifact.format is Format.TFLITE else ["cpu"]
 
 
-EXECUTORCH_MISSING = ("android: .pte needs ExecuTorch's executor_runner (or its benchmark app) built for the phone, and "
-                      "mbench has no parser for their output tested on a real transcript yet, so it is not run")
+EXECUTORCH_MISSING = (
+    "android: .pte needs ExecuTorch's executor_runner (or its benchmark app) built for the phone, and "
+    "mbench has no parser for their output tested on a real transcript yet, so it is not run"
+)
 
 
 def _why_not(device: AndroidDevice, artifact: Artifact) -> str:
     if artifact.format is Format.EXECUTORCH:
         return EXECUTORCH_MISSING
     if artifact.format not in (Format.TFLITE, Format.ONNX):
-        return ("android devices run .tflite (benchmark_model) and .onnx (onnxruntime_perf_test), "
-                f"not {artifact.format.value}")
+        return (
+            "android devices run .tflite (benchmark_model) and .onnx (onnxruntime_perf_test), "
+            f"not {artifact.format.value}"
+        )
     if artifact.format is Format.ONNX and not device.ort_perf_test_binary:
         return "no ort_perf_test_binary in this android entry of the inventory, so ONNX cannot run on it"
     return ""
 
 
-def profile(artifacts: list[Artifact], name: str, device: AndroidDevice, plan: RunPlan,
-            threads: int | None) -> Iterator[tuple[Artifact, Profile]]:
+def profile(
+    artifacts: list[Artifact], name: str, device: AndroidDevice, plan: RunPlan, threads: int | None
+) -> Iterator[tuple[Artifact, Profile]]:
     """Each artifact with each configured delegate; a failure is a row and the sweep goes on. Without
     ``threads``, one per CPU the tool runs on (``taskset`` picks the big cores where that matters).
 
@@ -146,23 +167,43 @@ def profile(artifacts: list[Artifact], name: str, device: AndroidDevice, plan: R
         threads, unreachable = threads or phone.cpu_count(), ""
     except DeviceError as error:
         host, threads, unreachable = device.serial, threads or 0, str(error)
-    configs = [(artifact, delegate) for artifact in artifacts if artifact.format in device.formats
-               for delegate in _configs(device, artifact)]
+    configs = [
+        (artifact, delegate)
+        for artifact in artifacts
+        if artifact.format in device.formats
+        for delegate in _configs(device, artifact)
+    ]
     runnable = []
     for artifact, delegate in configs:
         why_not = _why_not(device, artifact)
         reason = why_not or unreachable
         if reason:
-            yield artifact, _failed(phone, artifact, _label(name, delegate), delegate, host, threads, reason,
-                                    Status.NOT_RUN if why_not else Status.FAILED)
+            yield (
+                artifact,
+                _failed(
+                    phone,
+                    artifact,
+                    _label(name, delegate),
+                    delegate,
+                    host,
+                    threads,
+                    reason,
+                    Status.NOT_RUN if why_not else Status.FAILED,
+                ),
+            )
         else:
             runnable.append((artifact, delegate))
     measured, errors = in_rounds(
-        len(runnable), lambda i, share: run_artifact(phone, runnable[i][0], share, threads, runnable[i][1]), plan)
+        len(runnable), lambda i, share: run_artifact(phone, runnable[i][0], share, threads, runnable[i][1]), plan
+    )
     left = {artifact.path: phone.remove(artifact.path) for artifact, _ in runnable}
     for (artifact, delegate), runs, error in zip(runnable, measured, errors):
-        yield artifact, _rows(phone, artifact, _label(name, delegate), delegate, host, threads, runs, error, plan,
-                              left[artifact.path])
+        yield (
+            artifact,
+            _rows(
+                phone, artifact, _label(name, delegate), delegate, host, threads, runs, error, plan, left[artifact.path]
+            ),
+        )
 
 
 def _tool(artifact: Artifact) -> str:
@@ -178,8 +219,18 @@ def _context(phone: AdbPhone, artifact: Artifact, run: ToolRun, host: str, deleg
     return tool_context(artifact, run, PROVENANCE, host, details)
 
 
-def _rows(phone: AdbPhone, artifact: Artifact, label: str, delegate: str, host: str, threads: int,
-          runs: list[ToolRun], error: str, plan: RunPlan, left: str) -> Profile:
+def _rows(
+    phone: AdbPhone,
+    artifact: Artifact,
+    label: str,
+    delegate: str,
+    host: str,
+    threads: int,
+    runs: list[ToolRun],
+    error: str,
+    plan: RunPlan,
+    left: str,
+) -> Profile:
     """One artifact's rows from its invocations in the rounds, or its failure; ``left``: why its model could not
     be deleted from the phone afterwards (the details say so; the figures stand)."""
     if not runs:
@@ -189,7 +240,8 @@ def _rows(phone: AdbPhone, artifact: Artifact, label: str, delegate: str, host: 
     return tool_rows(artifact, label, run, _context(phone, artifact, run, host, delegate, **seen))
 
 
-def _failed(phone: AdbPhone, artifact: Artifact, label: str, delegate: str, host: str, threads: int, reason: str,
-            status: Status) -> Profile:
+def _failed(
+    phone: AdbPhone, artifact: Artifact, label: str, delegate: str, host: str, threads: int, reason: str, status: Status
+) -> Profile:
     context = _context(phone, artifact, ToolRun(_tool(artifact), threads=threads), host, delegate)
     return failed_rows(artifact, label, status, reason, context)

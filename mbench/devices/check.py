@@ -1,4 +1,5 @@
 """`mbench devices check NAME`: connect to one device and report what is there, without profiling."""
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,8 @@ _REMOTE_FACTS = (
     "print(json.dumps({'hostname': socket.gethostname(), 'os': platform.platform(),"
     " 'python': platform.python_version(), 'machine': platform.machine(),"
     " 'free_disk_bytes': shutil.disk_usage(os.path.expanduser('~')).free,"
-    " 'runtimes': {n: version(n) for n in %r}}))" % (RUNTIMES + ("mbench",),))
+    " 'runtimes': {n: version(n) for n in %r}}))" % (RUNTIMES + ("mbench",),)
+)
 
 Report = list[tuple[str, str]]
 
@@ -44,8 +46,12 @@ def _gib(value: float) -> str:
 def _local() -> Report:
     from mbench.artifacts import package_versions
 
-    report = [("os", platform.platform()), ("architecture", platform.machine()), ("python", platform.python_version()),
-              ("free disk", _gib(shutil.disk_usage(Path.cwd()).free))]
+    report = [
+        ("os", platform.platform()),
+        ("architecture", platform.machine()),
+        ("python", platform.python_version()),
+        ("free disk", _gib(shutil.disk_usage(Path.cwd()).free)),
+    ]
     return report + [(f"runtime {n}", v) for n, v in package_versions(*RUNTIMES).items()]
 
 
@@ -59,8 +65,13 @@ def _ssh(device: SSHDevice) -> Report:
     except (ValueError, IndexError):
         raise DeviceError(f"{device.host}: unreadable answer from {device.python}: {tail(output)}") from None
     machine = facts["machine"] + (" (emulated here)" if device.emulated else "")
-    report = [("hostname", facts["hostname"]), ("os", facts["os"]), ("architecture", machine),
-              ("python", facts["python"]), ("free disk", _gib(facts["free_disk_bytes"]))]
+    report = [
+        ("hostname", facts["hostname"]),
+        ("os", facts["os"]),
+        ("architecture", machine),
+        ("python", facts["python"]),
+        ("free disk", _gib(facts["free_disk_bytes"])),
+    ]
     return report + [(f"runtime {n}", v) for n, v in facts["runtimes"].items()]
 
 
@@ -68,12 +79,17 @@ def _android(device: AndroidDevice) -> Report:
     from mbench.devices.android import AdbPhone
 
     phone = AdbPhone(device)
-    report = [("model", phone.getprop("ro.product.model")),
-              ("android", phone.getprop("ro.build.version.release")), ("abi", phone.getprop("ro.product.cpu.abi"))]
+    report = [
+        ("model", phone.getprop("ro.product.model")),
+        ("android", phone.getprop("ro.build.version.release")),
+        ("abi", phone.getprop("ro.product.cpu.abi")),
+    ]
     df = phone.call(phone.shell(["df", "-k", device.remote_dir.rsplit("/", 1)[0] or "/"]), "adb shell df")
     report.append(("free disk", _df_free(df)))
-    for label, binary in (("benchmark_model", device.benchmark_binary), ("onnxruntime_perf_test",
-                                                                         device.ort_perf_test_binary)):
+    for label, binary in (
+        ("benchmark_model", device.benchmark_binary),
+        ("onnxruntime_perf_test", device.ort_perf_test_binary),
+    ):
         if binary:
             report.append((label, f"{binary} ({'present' if Path(binary).is_file() else 'MISSING'} here)"))
     return report
@@ -95,5 +111,8 @@ def _ios(name: str, device: IOSDevice, inventory: Inventory) -> Report:
     xcode = mac.call(["xcodebuild", "-version"], "xcodebuild -version", ".").strip().splitlines()
     listing = mac.call(["xcrun", "xctrace", "list", "devices"], "xcrun xctrace list devices", ".")
     paired = next((line.strip() for line in listing.splitlines() if device.udid in line), "")
-    return [("mac", device.mac), ("xcode", " ".join(xcode[:2])),
-            ("iphone", paired or f"{device.udid} NOT connected or paired (xcrun xctrace list devices)")]
+    return [
+        ("mac", device.mac),
+        ("xcode", " ".join(xcode[:2])),
+        ("iphone", paired or f"{device.udid} NOT connected or paired (xcrun xctrace list devices)"),
+    ]

@@ -2,6 +2,7 @@
 
 Errors name the file, the line, the key and what would be valid, before any work starts.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -32,8 +33,10 @@ _LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 
 def _device_name(value: str) -> str:
     if not _NAME.fullmatch(value):
-        raise ValueError("a device name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit "
-                         "(it becomes a file name and a command-line argument)")
+        raise ValueError(
+            "a device name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit "
+            "(it becomes a file name and a command-line argument)"
+        )
     return value
 
 
@@ -45,15 +48,19 @@ def _host(value: str) -> str:
         pass
     labels = value.removesuffix(".").split(".")
     if len(value) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
-        raise ValueError("host must be a hostname (dot-separated labels of letters, digits and '-', e.g. pi5.local) "
-                         "or an IPv4/IPv6 address")
+        raise ValueError(
+            "host must be a hostname (dot-separated labels of letters, digits and '-', e.g. pi5.local) "
+            "or an IPv4/IPv6 address"
+        )
     return value
 
 
 def _user(value: str) -> str:
     if not _USER.fullmatch(value):
-        raise ValueError("user must be a POSIX user name: 1-32 letters, digits, '.', '_' or '-', not starting with "
-                         "'-', '.' or a digit")
+        raise ValueError(
+            "user must be a POSIX user name: 1-32 letters, digits, '.', '_' or '-', not starting with "
+            "'-', '.' or a digit"
+        )
     return value
 
 
@@ -158,8 +165,9 @@ class Inventory(BaseModel):
 
     def get(self, name: str) -> Device:
         if name not in self.devices and self._missing:
-            raise InventoryError(f"unknown device {name!r}: {self._missing}; only {HOST!r} (this machine) exists "
-                                 f"without one")
+            raise InventoryError(
+                f"unknown device {name!r}: {self._missing}; only {HOST!r} (this machine) exists without one"
+            )
         if name not in self.devices:
             known = ", ".join(sorted(self.devices)) or "(none)"
             raise InventoryError(f"unknown device {name!r}; devices in the inventory: {known}")
@@ -174,8 +182,15 @@ def load_inventory(path: Path | str = paths.INVENTORY) -> Inventory:
         inventory = Inventory(devices={HOST: host_device()})
         inventory._missing = f"{path}: no such inventory file (create it, or pass --devices PATH)"
         return inventory
-    loaded = load_validated(path, Inventory, InventoryError, "inventory", "create it, or pass --devices PATH",
-                            _valid_keys, frozenset(_KIND_TAGS))
+    loaded = load_validated(
+        path,
+        Inventory,
+        InventoryError,
+        "inventory",
+        "create it, or pass --devices PATH",
+        _valid_keys,
+        frozenset(_KIND_TAGS),
+    )
     return loaded if HOST in loaded.devices else Inventory(devices={HOST: host_device(), **loaded.devices})
 
 

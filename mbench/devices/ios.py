@@ -7,6 +7,7 @@ xcodebuild hands to the test as ``MBENCH_*``), and reads the harness's ``MBENCH-
 unit; XCTest's own ``measured [Time, seconds]`` lines are the fallback. Several artifacts are measured in
 interleaved rounds of one test invocation each (``profile``).
 """
+
 from __future__ import annotations
 
 import platform
@@ -30,8 +31,10 @@ PROVENANCE = "ios"
 HARNESS = Path(__file__).resolve().parents[2] / "ios" / "MBenchHarness"
 SCHEME = "MBenchHarness"
 MODEL_IN_HARNESS = "Tests/MBenchHarnessTests/Resources/model.mlpackage"
-EXECUTORCH_MISSING = ("iPhone: .pte needs ExecuTorch's iOS benchmark app (or executor_runner) in the harness, and mbench "
-                      "has no parser for its output tested on a real transcript yet, so it is not run")
+EXECUTORCH_MISSING = (
+    "iPhone: .pte needs ExecuTorch's iOS benchmark app (or executor_runner) in the harness, and mbench "
+    "has no parser for its output tested on a real transcript yet, so it is not run"
+)
 
 
 class Mac(Protocol):
@@ -86,32 +89,58 @@ def mac_for(name: str, device: IOSDevice, inventory: Inventory | None) -> Mac:
         raise DeviceNotSupported(
             f"device {name!r} is an iPhone reached through a Mac, but its entry says mac: local and this machine "
             f"runs {platform.system()}, not macOS: run mbench on the Mac, or list the Mac as an ssh entry in the "
-            f"inventory and set mac: <its name>")
+            f"inventory and set mac: <its name>"
+        )
     entries = inventory.devices if inventory else {}
     mac = entries.get(device.mac)
     if not isinstance(mac, SSHDevice):
         what = f"is of kind {mac.kind!r}" if mac else "is not in the inventory"
-        raise DeviceNotSupported(f"device {name!r} is an iPhone reached through the Mac {device.mac!r}, which {what}: "
-                                 f"add the Mac as an entry of kind ssh (or set mac: local when mbench runs on it)")
+        raise DeviceNotSupported(
+            f"device {name!r} is an iPhone reached through the Mac {device.mac!r}, which {what}: "
+            f"add the Mac as an entry of kind ssh (or set mac: local when mbench runs on it)"
+        )
     return RemoteMac(SSHHost(mac))
 
 
 def _signing(device: IOSDevice) -> list[str]:
     return ([f"DEVELOPMENT_TEAM={device.team_id}"] if device.team_id else []) + (
-        [f"CODE_SIGN_IDENTITY={device.signing_identity}"] if device.signing_identity else [])
+        [f"CODE_SIGN_IDENTITY={device.signing_identity}"] if device.signing_identity else []
+    )
 
 
 def build_argv(device: IOSDevice) -> list[str]:
-    return ["xcodebuild", "build-for-testing", "-scheme", SCHEME, "-destination", f"id={device.udid}",
-            "-derivedDataPath", "build", "-allowProvisioningUpdates", *_signing(device)]
+    return [
+        "xcodebuild",
+        "build-for-testing",
+        "-scheme",
+        SCHEME,
+        "-destination",
+        f"id={device.udid}",
+        "-derivedDataPath",
+        "build",
+        "-allowProvisioningUpdates",
+        *_signing(device),
+    ]
 
 
 def test_argv(device: IOSDevice, plan: RunPlan) -> list[str]:
-    settings = {"RUNS": plan.runs, "WARMUP_RUNS": plan.warmup_runs,
-                "COMPUTE_UNITS": ",".join(device.coreml_compute_units)}
-    return ["env", *(f"TEST_RUNNER_MBENCH_{key}={value}" for key, value in settings.items()),
-            "xcodebuild", "test-without-building", "-scheme", SCHEME, "-destination", f"id={device.udid}",
-            "-derivedDataPath", "build"]
+    settings = {
+        "RUNS": plan.runs,
+        "WARMUP_RUNS": plan.warmup_runs,
+        "COMPUTE_UNITS": ",".join(device.coreml_compute_units),
+    }
+    return [
+        "env",
+        *(f"TEST_RUNNER_MBENCH_{key}={value}" for key, value in settings.items()),
+        "xcodebuild",
+        "test-without-building",
+        "-scheme",
+        SCHEME,
+        "-destination",
+        f"id={device.udid}",
+        "-derivedDataPath",
+        "build",
+    ]
 
 
 def harness_entries(artifact: Artifact) -> list[tuple[Path, str]]:
@@ -134,8 +163,14 @@ def run_built(mac: Mac, device: IOSDevice, workdir: str, plan: RunPlan) -> dict[
     return xctest.parse(output)
 
 
-def profile(artifacts: list[Artifact], name: str, device: IOSDevice, plan: RunPlan,
-            inventory: Inventory | None, threads: int | None = None) -> Iterator[tuple[Artifact, Profile]]:
+def profile(
+    artifacts: list[Artifact],
+    name: str,
+    device: IOSDevice,
+    plan: RunPlan,
+    inventory: Inventory | None,
+    threads: int | None = None,
+) -> Iterator[tuple[Artifact, Profile]]:
     """Each Core ML artifact on the iPhone, a row set per compute unit; failures become rows. ``threads`` cannot
     be honoured (Core ML has no thread count); each row says so in its details.
 
@@ -162,24 +197,43 @@ def profile(artifacts: list[Artifact], name: str, device: IOSDevice, plan: RunPl
         for unit in units:
             found = [(k, run) for k, run in enumerate(_unit_run(device, unit, got) for got in invocations) if run]
             run = combined([run for _, run in found], [k for k, _ in found]) if found else None
-            yield artifact, _unit_rows(artifact, name if len(units) == 1 else f"{name}/{unit}", device, unit, run,
-                                       invocations[0], threads, seen)
+            yield (
+                artifact,
+                _unit_rows(
+                    artifact,
+                    name if len(units) == 1 else f"{name}/{unit}",
+                    device,
+                    unit,
+                    run,
+                    invocations[0],
+                    threads,
+                    seen,
+                ),
+            )
 
 
-def _failed(artifact: Artifact, name: str, device: IOSDevice, error: str,
-            status: Status = Status.FAILED) -> Profile:
+def _failed(artifact: Artifact, name: str, device: IOSDevice, error: str, status: Status = Status.FAILED) -> Profile:
     context = tool_context(artifact, ToolRun(xctest.TOOL), PROVENANCE, device.udid, {"udid": device.udid})
     return failed_rows(artifact, name, status, error, context)
 
 
 def _unit_run(device: IOSDevice, unit: str, runs: dict[str, ToolRun]) -> ToolRun | None:
     """The harness's result for ``unit``; a lone unnamed result stands for the one unit configured."""
-    return runs.get(unit) or (next(iter(runs.values())) if len(runs) == 1 and len(device.coreml_compute_units) == 1
-                              else None)
+    return runs.get(unit) or (
+        next(iter(runs.values())) if len(runs) == 1 and len(device.coreml_compute_units) == 1 else None
+    )
 
 
-def _unit_rows(artifact: Artifact, label: str, device: IOSDevice, unit: str, run: ToolRun | None,
-               first: dict[str, ToolRun], threads: int | None, seen: dict) -> Profile:
+def _unit_rows(
+    artifact: Artifact,
+    label: str,
+    device: IOSDevice,
+    unit: str,
+    run: ToolRun | None,
+    first: dict[str, ToolRun],
+    threads: int | None,
+    seen: dict,
+) -> Profile:
     details = {"udid": device.udid, "compute_units": unit, **seen}
     if threads:
         details["threads_not_applied"] = f"{threads} requested; Core ML has no thread count, iOS schedules its work"

@@ -1,6 +1,7 @@
 """The host itself: each artifact is measured by its own warm agent processes, in interleaved rounds with the
 artifacts it is compared with (measure/groups.py, measure/rounds.py), each agent pinned to the CPUs ``placement``
 picks."""
+
 from __future__ import annotations
 
 import os
@@ -30,13 +31,22 @@ def placement(threads: int) -> list[int] | None:
     return allowed[-threads:] if threads < len(allowed) else allowed
 
 
-def profile(artifacts: list[Artifact], name: str, device: LocalDevice, plan: RunPlan, threads: int,
-            grouping: Grouping = Grouping()) -> Iterator[tuple[Artifact, Profile]]:
+def profile(
+    artifacts: list[Artifact],
+    name: str,
+    device: LocalDevice,
+    plan: RunPlan,
+    threads: int,
+    grouping: Grouping = Grouping(),
+) -> Iterator[tuple[Artifact, Profile]]:
     """Every artifact the host can run, in interleaved rounds, group after group (measure/groups.py) under the
     plan's cap on agents and this machine's available memory; each yielded as it finishes."""
     jobs = [Job(a, str(a.manifest_path)) for a in artifacts if a.format in device.formats]
-    for track, batch in measure_in_groups(jobs, agent_argv(), plan, threads, placement(threads), device.timeout_s,
-                                          grouping):
+    for track, batch in measure_in_groups(
+        jobs, agent_argv(), plan, threads, placement(threads), device.timeout_s, grouping
+    ):
         artifact = track.job.artifact
-        yield artifact, result_rows(artifact, name, track.result, PROVENANCE, threads=threads, plan=batch.plan,
-                                    notes=batch.notes)
+        yield (
+            artifact,
+            result_rows(artifact, name, track.result, PROVENANCE, threads=threads, plan=batch.plan, notes=batch.notes),
+        )

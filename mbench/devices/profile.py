@@ -1,4 +1,5 @@
 """Measure artifacts on a device: each kind of device has its runner; every result comes back as rows."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -13,9 +14,15 @@ from mbench.models import headline_pairs
 from mbench.measure.timing import RunPlan
 
 
-def profile_each(artifacts: list[Artifact], device_name: str, device: Device, plan: RunPlan,
-                 threads: int | None = None, inventory: Inventory | None = None,
-                 grouping: Grouping = Grouping()) -> Iterator[tuple[Artifact, Profile]]:
+def profile_each(
+    artifacts: list[Artifact],
+    device_name: str,
+    device: Device,
+    plan: RunPlan,
+    threads: int | None = None,
+    inventory: Inventory | None = None,
+    grouping: Grouping = Grouping(),
+) -> Iterator[tuple[Artifact, Profile]]:
     """Profile each artifact the device can take, yielded as each finishes; a failure is a row and the others go
     on. On the host all of them are measured in interleaved rounds (measure/rounds.py). ``threads`` is decided
     once: the caller's, else the device's setting, else the host's default (every CPU but one) here, or, for a

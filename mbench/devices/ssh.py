@@ -8,6 +8,7 @@ manifest; the remote runs mbench's own agent in serve mode (one per artifact, ea
 in interleaved rounds as on the host: measure/rounds.py) and its replies become rows tagged with the remote's
 hostname. A remote agent exits when its ssh session ends. On macOS, Core ML runs once per configured compute unit.
 """
+
 from __future__ import annotations
 
 import io
@@ -31,11 +32,15 @@ from mbench.measure.timing import RunPlan
 from mbench.spec import Format
 
 PROVENANCE = "ssh"
-_IDENTITY = ("import json, os, platform, socket; print(json.dumps({'hostname': socket.gethostname(), "
-             "'system': platform.system(), 'uname': ' '.join(platform.uname()), "
-             "'python': platform.python_version(), 'machine': platform.machine(), 'usable_cpus': "
-             "len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}))")
-_UNPACK = 'rm -rf "$1.partial" && mkdir -p "$1.partial" && tar -xf - -C "$1.partial" && rm -rf "$1" && mv "$1.partial" "$1"'
+_IDENTITY = (
+    "import json, os, platform, socket; print(json.dumps({'hostname': socket.gethostname(), "
+    "'system': platform.system(), 'uname': ' '.join(platform.uname()), "
+    "'python': platform.python_version(), 'machine': platform.machine(), 'usable_cpus': "
+    "len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}))"
+)
+_UNPACK = (
+    'rm -rf "$1.partial" && mkdir -p "$1.partial" && tar -xf - -C "$1.partial" && rm -rf "$1" && mv "$1.partial" "$1"'
+)
 
 
 class SSHHost:
@@ -46,8 +51,16 @@ class SSHHost:
 
     def options(self) -> list[str]:
         d = self.device
-        options = ["-o", "BatchMode=yes", "-o", f"StrictHostKeyChecking={'accept-new' if d.accept_new_host_key else 'yes'}",
-                   "-o", "ConnectTimeout=15", "-p", str(d.port)]
+        options = [
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            f"StrictHostKeyChecking={'accept-new' if d.accept_new_host_key else 'yes'}",
+            "-o",
+            "ConnectTimeout=15",
+            "-p",
+            str(d.port),
+        ]
         if d.known_hosts:
             options += ["-o", f"UserKnownHostsFile={d.known_hosts}"]
         if d.identity_file:
@@ -55,16 +68,26 @@ class SSHHost:
         return options
 
     def command(self, argv: list[str]) -> list[str]:
-        return ["ssh", *self.options(), f"{self.device.user}@{self.device.host}", "--",
-                *(shlex.quote(word) for word in argv)]
+        return [
+            "ssh",
+            *self.options(),
+            f"{self.device.user}@{self.device.host}",
+            "--",
+            *(shlex.quote(word) for word in argv),
+        ]
 
     def call(self, argv: list[str], what: str) -> str:
         try:
-            return _reached(lambda: run_tool(self.command(argv), self.device.timeout_s, f"{what} on {self.device.host}"))
+            return _reached(
+                lambda: run_tool(self.command(argv), self.device.timeout_s, f"{what} on {self.device.host}")
+            )
         except DeviceError as error:
             if self.device.emulated and "Connection refused" in str(error):
-                raise DeviceError(f"the emulated board on {self.device.host}:{self.device.port} is not running "
-                                  "(nothing listens there; `make board` starts it)", error.returncode) from None
+                raise DeviceError(
+                    f"the emulated board on {self.device.host}:{self.device.port} is not running "
+                    "(nothing listens there; `make board` starts it)",
+                    error.returncode,
+                ) from None
             raise
 
     def identity(self) -> dict:
@@ -73,8 +96,9 @@ class SSHHost:
         try:
             return json.loads(output.strip().splitlines()[-1])
         except (ValueError, IndexError):
-            raise DeviceError(f"{self.device.python} on {self.device.host} did not answer as python: "
-                              f"{tail(output)}") from None
+            raise DeviceError(
+                f"{self.device.python} on {self.device.host} did not answer as python: {tail(output)}"
+            ) from None
 
     def python(self) -> list[str]:
         pythonpath = self.device.pythonpath
@@ -87,8 +111,9 @@ class SSHHost:
         try:
             self.call(["test", "-f", manifest], "cache lookup")
         except DeviceError:
-            self.copy_tree([(artifact.path, artifact.path.name), (artifact.manifest_path, artifact.manifest_path.name)],
-                           directory)
+            self.copy_tree(
+                [(artifact.path, artifact.path.name), (artifact.manifest_path, artifact.manifest_path.name)], directory
+            )
         return manifest
 
     def copy_tree(self, entries: list[tuple[Path, str]], directory: str) -> None:
@@ -98,8 +123,9 @@ class SSHHost:
     def _copy_tree(self, entries: list[tuple[Path, str]], directory: str) -> None:
         command = self.command(["sh", "-c", _UNPACK, "sh", directory])
         try:
-            done = subprocess.run(guarded(command), input=_tar_of(entries), capture_output=True,
-                                  timeout=self.device.timeout_s)
+            done = subprocess.run(
+                guarded(command), input=_tar_of(entries), capture_output=True, timeout=self.device.timeout_s
+            )
         except subprocess.TimeoutExpired:
             raise DeviceError(f"copy to {self.device.host}: timed out after {self.device.timeout_s:.0f} s") from None
         if done.returncode != 0:
@@ -135,8 +161,14 @@ def _units(device: SSHDevice, artifact: Artifact, identity: dict) -> list[str]:
     return [""]
 
 
-def profile(artifacts: list[Artifact], name: str, device: SSHDevice, plan: RunPlan,
-            threads: int | None, grouping: Grouping = Grouping()) -> Iterator[tuple[Artifact, Profile]]:
+def profile(
+    artifacts: list[Artifact],
+    name: str,
+    device: SSHDevice,
+    plan: RunPlan,
+    threads: int | None,
+    grouping: Grouping = Grouping(),
+) -> Iterator[tuple[Artifact, Profile]]:
     """Each artifact (each Core ML compute unit on a Mac) through its own remote agent in serve mode, all in
     interleaved rounds group after group under the plan's cap on agents (measure/groups.py; the remote's memory is
     not read); failures become rows. Without ``threads``, all the CPUs the remote
@@ -166,5 +198,7 @@ def profile(artifacts: list[Artifact], name: str, device: SSHDevice, plan: RunPl
     argv = host.command([*host.python(), "-m", "mbench.measure.agent"])
     for track, batch in measure_in_groups(jobs, argv, plan, threads, None, device.timeout_s, grouping, lambda: None):
         job = track.job
-        yield job.artifact, result_rows(job.artifact, job.label, track.result, PROVENANCE, identity, threads,
-                                        batch.plan, batch.notes)
+        yield (
+            job.artifact,
+            result_rows(job.artifact, job.label, track.result, PROVENANCE, identity, threads, batch.plan, batch.notes),
+        )

@@ -18,6 +18,7 @@ One JSON command per line on stdin, one JSON reply per line on stdout (anything 
 A reply has "ok": true, or "ok": false with "status" (failed or not_run) and "error". The agent exits when its
 parent dies or stdin closes.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mbench.artifacts import read_manifest
-from mbench.measure.machine import contention, kernel_view, keep_freed_memory, machine_state, peak_rss_bytes, \
-    run_queue_wait_ns
+from mbench.measure.machine import (
+    contention,
+    kernel_view,
+    keep_freed_memory,
+    machine_state,
+    peak_rss_bytes,
+    run_queue_wait_ns,
+)
 from mbench.measure.timing import RunPlan, warm_up
 from mbench.spec import Format
 
@@ -105,10 +112,14 @@ class Server:
         artifact = read_manifest(manifest)
         runner = self.runner = self.runner or _runner(artifact.format, compute_units)
         inputs = self.inputs = seeded_inputs(artifact.inputs, seed=1)
-        reply = dict(runtime=runner.name, runtime_version=runner.version(), cpus=placed,
-                     compute_units=compute_units if artifact.format is Format.COREML else "",
-                     environment={**machine_state("before"), "allocator": keep_freed_memory()},
-                     rss_before_load_bytes=peak_rss_bytes())
+        reply = dict(
+            runtime=runner.name,
+            runtime_version=runner.version(),
+            cpus=placed,
+            compute_units=compute_units if artifact.format is Format.COREML else "",
+            environment={**machine_state("before"), "allocator": keep_freed_memory()},
+            rss_before_load_bytes=peak_rss_bytes(),
+        )
         started = time.perf_counter()
         runner.load(artifact, threads)
         reply["load_ms"] = (time.perf_counter() - started) * 1e3
@@ -159,8 +170,14 @@ class Server:
                 wait.append((waited_after - waited) / 1e6)
         kernel = contention(before, kernel_view(neighbours), time.perf_counter() - begun)
         kernel["faults_per_run"] = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / len(wall)
-        return dict(wall_ms=wall, cpu_ms=cpu, wait_ms=wait if len(wait) == len(wall) else [], t=starts, kernel=kernel,
-                    rewarm_ms=rewarm_ms)
+        return dict(
+            wall_ms=wall,
+            cpu_ms=cpu,
+            wait_ms=wait if len(wait) == len(wall) else [],
+            t=starts,
+            kernel=kernel,
+            rewarm_ms=rewarm_ms,
+        )
 
     def close(self) -> dict:
         if self.runner is not None:
@@ -200,7 +217,8 @@ def serve(parent_pid: int | None = None) -> int:
 if __name__ == "__main__":
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m mbench.measure.agent", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m mbench.measure.agent", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--parent-pid", type=int, help="die with this process (Linux); exit at once if it is gone")
     sys.exit(serve(parser.parse_args().parent_pid))

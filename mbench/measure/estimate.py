@@ -11,6 +11,7 @@ a process's lifelong bias (its memory layout) counts as the uncertainty it is. I
 own ratio, not where the next run will land: the machine also moves between profiles minutes apart, which no
 profile sees from inside (benchmarks/bench_interval.py measures how often another run falls inside).
 """
+
 from __future__ import annotations
 
 import statistics
@@ -71,8 +72,9 @@ class Rounds:
         return found
 
     def take(self, indices) -> Rounds:
-        return Rounds(*(tuple(getattr(self, name)[i] for i in indices)
-                        for name in ("values", "rounds", "marked", "processes")))
+        return Rounds(
+            *(tuple(getattr(self, name)[i] for i in indices) for name in ("values", "rounds", "marked", "processes"))
+        )
 
 
 def round_weighted_quantile(s: Rounds, q: float) -> float:
@@ -129,8 +131,10 @@ class Ratio:
         if self.low is not None and self.high is not None:  # both or neither
             return f"{three_digits(self.value)}x ({three_digits(self.low)}-{three_digits(self.high)})"
         if self.rounds:
-            return f"{three_digits(self.value)}x (no interval: {self.rounds} round{'s' * (self.rounds != 1)}, " \
-                   f"{MIN_ROUNDS} needed)"
+            return (
+                f"{three_digits(self.value)}x (no interval: {self.rounds} round{'s' * (self.rounds != 1)}, "
+                f"{MIN_ROUNDS} needed)"
+            )
         return f"{three_digits(self.value)}x"
 
 
@@ -139,8 +143,9 @@ def three_digits(value: float) -> str:
     return f"{value:#.3g}".rstrip(".")
 
 
-def paired_ratio(first: Rounds, second: Rounds, estimator: Estimator = latency, resamples: int = 1000,
-                 seed: int = 0) -> Ratio:
+def paired_ratio(
+    first: Rounds, second: Rounds, estimator: Estimator = latency, resamples: int = 1000, seed: int = 0
+) -> Ratio:
     """estimate(first) / estimate(second) on the rounds both took part in, with a 95 % percentile bootstrap
     interval that resamples those rounds (the same rounds for both, so a slow phase of the machine cancels).
 
@@ -176,5 +181,3 @@ def paired_ratio(first: Rounds, second: Rounds, estimator: Estimator = latency, 
     draws = [ratio(draw()) for _ in range(resamples)]
     low, high = np.percentile(draws, [2.5, 97.5])
     return Ratio(value, float(low), float(high), len(common))
-
-

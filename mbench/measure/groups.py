@@ -8,12 +8,13 @@ next group's start (rounds.measure_in_rounds once per group). A group needing mo
 artifact, down to one; one still larger is split into parts, whose ratios are not paired. Round numbers go on from
 group to group, so rounds of different groups never pair. The rows' details say all of this.
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from mbench.measure.rounds import Job, Track, measure_in_rounds
 from mbench.measure.timing import RunPlan
@@ -103,9 +104,15 @@ def batches(jobs: list[Job], plan: RunPlan, cap: int) -> list[Batch]:
         return [Batch(name, jobs, plan, notes)]
     parts = math.ceil(n / cap)
     size = math.ceil(n / parts)
-    return [Batch(f"{name} ({i + 1}/{parts})", jobs[i * size:(i + 1) * size], plan,
-                  {**notes, "group_split": f"part {i + 1} of {parts}: ratios across the parts are not paired"})
-            for i in range(parts)]
+    return [
+        Batch(
+            f"{name} ({i + 1}/{parts})",
+            jobs[i * size : (i + 1) * size],
+            plan,
+            {**notes, "group_split": f"part {i + 1} of {parts}: ratios across the parts are not paired"},
+        )
+        for i in range(parts)
+    ]
 
 
 def available_memory(meminfo: Path = Path("/proc/meminfo")) -> int | None:
@@ -119,9 +126,16 @@ def available_memory(meminfo: Path = Path("/proc/meminfo")) -> int | None:
     return None
 
 
-def measure_in_groups(jobs: list[Job], argv: list[str], plan: RunPlan, threads: int, cpus: list[int] | None,
-                      timeout_s: float, grouping: Grouping = Grouping(),
-                      memory: Callable[[], int | None] = available_memory) -> Iterator[tuple[Track, Batch]]:
+def measure_in_groups(
+    jobs: list[Job],
+    argv: list[str],
+    plan: RunPlan,
+    threads: int,
+    cpus: list[int] | None,
+    timeout_s: float,
+    grouping: Grouping = Grouping(),
+    memory: Callable[[], int | None] = available_memory,
+) -> Iterator[tuple[Track, Batch]]:
     """Each job's finished track with the batch it was measured in (its plan, what its rows say of it), group
     after group (module docstring).
     ``memory`` gives the memory available where the agents run (None: not known, as on a remote machine); it is

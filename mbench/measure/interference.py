@@ -22,6 +22,7 @@ A row is contended when more than ``CONTENDED_ABOVE`` of its runs are marked, wh
 ``SWING_CONTENDED_ABOVE``, or when its neighbours were busier than ``NEIGHBOUR_CONTENDED_ABOVE`` (``contended``).
 How these thresholds were measured is in benchmarks/RESULTS.md.
 """
+
 from __future__ import annotations
 
 import numpy as np

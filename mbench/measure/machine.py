@@ -1,5 +1,6 @@
 """What the operating system says about the agent's process and machine: peak memory, the allocator's setting,
 the CPU and its load, and contention around each burst (steal, run-queue wait, pressure, busy neighbours)."""
+
 from __future__ import annotations
 
 import ctypes
@@ -42,8 +43,11 @@ def keep_freed_memory() -> str:
         kept = libc.mallopt(M_MMAP_MAX, 0) == 1 and libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1) == 1
     except (OSError, AttributeError):
         return "system default (no mallopt here)"
-    return "glibc, freed memory kept for the next run (M_MMAP_MAX 0, M_TRIM_THRESHOLD 2 GiB)" if kept else \
-        "system default (mallopt refused)"
+    return (
+        "glibc, freed memory kept for the next run (M_MMAP_MAX 0, M_TRIM_THRESHOLD 2 GiB)"
+        if kept
+        else "system default (mallopt refused)"
+    )
 
 
 def _read(path: str) -> str:
@@ -56,13 +60,19 @@ def _read(path: str) -> str:
 
 def machine_state(when: str) -> dict:
     """What can make a number differ between runs: the CPU, its governor and clock, and the load around the run."""
-    state: dict[str, str | float | None] = {f"load_1min_{when}": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
+    state: dict[str, str | float | None] = {
+        f"load_1min_{when}": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+    }
     if when == "before":
-        state.update(cpu_model=cpu_model(), cpu_features=cpu_features(), cpu_count=os.cpu_count(),
-                     platform=platform.platform(),
-                     python=platform.python_version(),
-                     governor=_read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor") or "not readable",
-                     cpu_mhz=_read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq") or "not readable")
+        state.update(
+            cpu_model=cpu_model(),
+            cpu_features=cpu_features(),
+            cpu_count=os.cpu_count(),
+            platform=platform.platform(),
+            python=platform.python_version(),
+            governor=_read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor") or "not readable",
+            cpu_mhz=_read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq") or "not readable",
+        )
     return state
 
 

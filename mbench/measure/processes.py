@@ -6,6 +6,7 @@ its parent dies (prctl PR_SET_PDEATHSIG), so even ``kill -9`` of mbench takes it
 ``preexec_fn`` would do the same, but is unsafe in a process with threads). The kernel sends that signal when the
 thread that started the child ends, even while mbench lives on: a child started from a worker thread must not
 outlive it. The agent in serve mode also exits when its command pipe closes (the other platforms' guard)."""
+
 from __future__ import annotations
 
 import ctypes
@@ -67,8 +68,10 @@ def die_with_parent(parent_pid: int | None = None) -> None:
         os._exit(1)
 
 
-_SHIM = ("import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0); "
-         "os.getppid() == int(sys.argv[1]) or os._exit(1); os.execvp(sys.argv[2], sys.argv[2:])")
+_SHIM = (
+    "import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0); "
+    "os.getppid() == int(sys.argv[1]) or os._exit(1); os.execvp(sys.argv[2], sys.argv[2:])"
+)
 
 
 def guarded(argv: list[str]) -> list[str]:

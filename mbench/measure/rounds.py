@@ -26,6 +26,7 @@ machine, and the headline estimator weighs every round alike (estimate.latency).
 leaves at once. Every run keeps its round, its position in the round, its process and a timestamp. What each of
 these choices was measured to gain is in benchmarks/RESULTS.md.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,7 +35,7 @@ import random
 import statistics
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from typing import Iterator
+from collections.abc import Iterator
 
 from mbench.artifacts import Artifact
 from mbench.measure.agent import AgentResult
@@ -111,33 +112,57 @@ class Track:
         self.bursts += 1
 
 
-def _started(jobs: list[Job], argv: list[str], plan: RunPlan, threads: int, timeout_s: float,
-             starters: ThreadPoolExecutor) -> list[Track]:
+def _started(
+    jobs: list[Job], argv: list[str], plan: RunPlan, threads: int, timeout_s: float, starters: ThreadPoolExecutor
+) -> list[Track]:
     """Each job's ``plan.processes`` agent processes started and their runtime imported ('runtime'), as many at a
     time as this machine has CPUs (at least two): nothing of theirs is timed yet, and importing a runtime (torch:
-    most of two seconds) would otherwise keep one CPU busy while the other idles. A process starts when a thread of ``starters`` takes it, not all at once: a remote sshd drops connections past ten
-    authenticating at once (its MaxStartups)."""
-    tracks = [Track(job, AgentResult("ok", threads=threads, compute_units=job.compute_units),
-                    [AgentSession(argv, timeout_s) for _ in range(max(plan.processes, 1))]) for job in jobs]
+    most of two seconds) would otherwise keep one CPU busy while the other idles. A process starts when a thread
+    of ``starters`` takes it, not all at once: a remote sshd drops connections past ten authenticating at once
+    (its MaxStartups)."""
+    tracks = [
+        Track(
+            job,
+            AgentResult("ok", threads=threads, compute_units=job.compute_units),
+            [AgentSession(argv, timeout_s) for _ in range(max(plan.processes, 1))],
+        )
+        for job in jobs
+    ]
     agents = [(track, session) for track in tracks for session in track.sessions]
-    replies = list(starters.map(lambda agent: agent[1].first(do="runtime", manifest=agent[0].job.manifest,
-                                                             compute_units=agent[0].job.compute_units), agents))
+    replies = list(
+        starters.map(
+            lambda agent: agent[1].first(
+                do="runtime", manifest=agent[0].job.manifest, compute_units=agent[0].job.compute_units
+            ),
+            agents,
+        )
+    )
     for (track, _), reply in zip(agents, replies):  # a job's first process first: its failure is the row's
         if not track.failed:
             track.take(reply, ())
     return tracks
 
 
-LOADED = ("runtime", "runtime_version", "compute_units", "cpus", "environment", "rss_before_load_bytes", "load_ms",
-          "first_ms")
+LOADED = (
+    "runtime",
+    "runtime_version",
+    "compute_units",
+    "cpus",
+    "environment",
+    "rss_before_load_bytes",
+    "load_ms",
+    "first_ms",
+)
 
 
 def _first(track: Track, plan: RunPlan, threads: int, cpus: list[int] | None) -> Track:
     """The artifact's first agent process pinned, loaded and warmed up with nothing else running: its load, first
     run and warm-up are the row's."""
     job, session = track.job, track.sessions[0]
-    if track.take(session.ask(do="load", manifest=job.manifest, threads=threads, compute_units=job.compute_units,
-                              cpus=cpus), LOADED):
+    if track.take(
+        session.ask(do="load", manifest=job.manifest, threads=threads, compute_units=job.compute_units, cpus=cpus),
+        LOADED,
+    ):
         track.take(session.ask(do="warmup", plan=asdict(plan)), ("warmup_ms",))
     return track
 
@@ -150,16 +175,22 @@ def _spare(job: Job, session: AgentSession, plan: RunPlan, threads: int, cpus: l
     the step that failed, else the last one's. Nothing of a spare's warm-up reaches a row, so it ends as soon as its
     timings settle rather than after the plan's minimum time (0.5 s by default, 12 spares for six artifacts)."""
     warm = replace(plan, warmup_seconds=min(plan.warmup_seconds, SPARE_WARMUP_S))
-    for step in [dict(do="load", manifest=job.manifest, threads=threads, compute_units=job.compute_units, cpus=None),
-                 dict(do="warmup", plan=asdict(warm)), *([dict(do="pin", cpus=cpus)] if cpus else [])]:
+    steps: list[dict] = [
+        dict(do="load", manifest=job.manifest, threads=threads, compute_units=job.compute_units, cpus=None),
+        dict(do="warmup", plan=asdict(warm)),
+        *([dict(do="pin", cpus=cpus)] if cpus else []),
+    ]
+    reply: dict = {}
+    for step in steps:
         reply = session.ask(**step)
         if not reply.get("ok"):
             break
     return reply
 
 
-def _add_spares(tracks: list[Track], plan: RunPlan, threads: int, cpus: list[int] | None,
-                starters: ThreadPoolExecutor) -> None:
+def _add_spares(
+    tracks: list[Track], plan: RunPlan, threads: int, cpus: list[int] | None, starters: ThreadPoolExecutor
+) -> None:
     """Each track's other agent processes, once every first process is warm: loaded and warmed up as many at a time
     as ``starters`` has threads, on any CPU: nothing of theirs but their timed runs reaches a row, and the untimed
     run that starts each burst re-warms what a process's first burst needs on its pinned CPUs."""
@@ -195,11 +226,12 @@ def _pace(tracks: list[Track], plan: RunPlan) -> None:
     ``plan.burst_seconds`` (of at least ``plan.burst_runs``) sets their number, the others take just the runs that
     bring them to theirs by then; an artifact whose budget affords fewer runs than the minimums counts only those
     (it stops at its budget with few runs, timing.few_runs). A round then costs what the artifacts need rather
-    than ``burst_seconds`` each, as timing them one after another would. Run times are the median of each first process's warm-up runs; where one
-    is missing, bursts keep to ``burst_seconds``."""
-    typical = [_typical_ms(t) for t in tracks]
-    if not tracks or not all(ms and ms > 0 for ms in typical):
+    than ``burst_seconds`` each, as timing them one after another would. Run times are the median of each first
+    process's warm-up runs; where one is missing, bursts keep to ``burst_seconds``."""
+    found = [_typical_ms(t) for t in tracks]
+    if not tracks or not all(ms and ms > 0 for ms in found):
         return
+    typical = [float(ms or 0.0) for ms in found]
     need = [min(max(plan.runs, math.ceil(plan.min_seconds * 1e3 / ms)), _affordable(ms, plan)) for ms in typical]
     usual = [max(plan.burst_runs, math.ceil(plan.burst_seconds * 1e3 / ms)) for ms in typical]
     rounds = max(math.ceil(n / u) for n, u in zip(need, usual))
@@ -222,8 +254,10 @@ def _burst(track: Track, plan: RunPlan) -> dict:
     if track.grown_runs or track.paced_runs:
         runs = track.grown_runs or track.paced_runs
         return dict(seconds=0, runs=min(runs, max(1, math.ceil(left / ms))) if ms else runs)
-    return dict(seconds=min(plan.burst_seconds, left / 1e3), runs=plan.burst_runs if not ms or
-                ms * plan.burst_runs <= left else max(1, math.ceil(left / ms)))
+    return dict(
+        seconds=min(plan.burst_seconds, left / 1e3),
+        runs=plan.burst_runs if not ms or ms * plan.burst_runs <= left else max(1, math.ceil(left / ms)),
+    )
 
 
 OVERHEAD_SHARE = 0.2  # of a round, at most this much for re-warm runs and settled artifacts' runs (_grow)
@@ -236,10 +270,11 @@ def _grow(tracks: list[Track], plan: RunPlan) -> None:
     artifact that never settles would otherwise spend its budget in short bursts while every settled one pays a
     re-warm run and a timed run beside it each round. Nothing is grown without run times (as ``_pace``)."""
     live = [t for t in tracks if not t.failed]
-    typical = {id(t): _typical_ms(t) for t in live}
+    found = {id(t): _typical_ms(t) for t in live}
     going = [t for t in live if not t.settled]
-    if not going or not all(ms and ms > 0 for ms in typical.values()):
+    if not going or not all(ms and ms > 0 for ms in found.values()):
         return
+    typical = {key: float(ms or 0.0) for key, ms in found.items()}
     fixed = sum(typical.values()) + sum(typical[id(t)] for t in live if t.settled)
     share = fixed * (1 / OVERHEAD_SHARE - 1) / len(going)
     for track in going:
@@ -250,8 +285,9 @@ def _grow(tracks: list[Track], plan: RunPlan) -> None:
             track.result.grown_burst_runs = max(track.result.grown_burst_runs, track.grown_runs)
 
 
-def measure_in_rounds(jobs: list[Job], argv: list[str], plan: RunPlan, threads: int,
-                      cpus: list[int] | None, timeout_s: float) -> Iterator[Track]:
+def measure_in_rounds(
+    jobs: list[Job], argv: list[str], plan: RunPlan, threads: int, cpus: list[int] | None, timeout_s: float
+) -> Iterator[Track]:
     """Each job's finished track, as it finishes: failures to load at once, the rest when their rounds end.
     ``argv`` starts one agent in serve mode (here, or on a remote machine through ssh). An agent dies when the
     thread that started it ends (PR_SET_PDEATHSIG, processes.py), so the threads that start agents outlive them."""

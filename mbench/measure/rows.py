@@ -1,6 +1,7 @@
 """Measurement rows from what a device produced: the agent's result, or a device tool's parsed output
 (benchmark_model, onnxruntime_perf_test, XCTest), in one shape, so the store and the report see one kind of
 measurement whatever produced it."""
+
 from __future__ import annotations
 
 import json
@@ -44,13 +45,23 @@ class Profile:
 def latency_values(stats: LatencyStats) -> list[tuple[str, float, str]]:
     """The latency statistics as (metric, value, unit)."""
     values = [(f"latency_{name}", getattr(stats, name), "ms") for name in LATENCY_FIELDS]
-    return values + [("latency_cv", stats.cv, "ratio"), ("latency_drift", stats.drift, "ratio"),
-                     ("latency_count", stats.count, "runs")]
+    return values + [
+        ("latency_cv", stats.cv, "ratio"),
+        ("latency_drift", stats.drift, "ratio"),
+        ("latency_count", stats.count, "runs"),
+    ]
 
 
-def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance: str,
-                remote: dict | None = None, threads: int | None = None,
-                plan: RunPlan | None = None, notes: dict | None = None) -> Profile:
+def result_rows(
+    artifact: Artifact,
+    device: str,
+    result: AgentResult,
+    provenance: str,
+    remote: dict | None = None,
+    threads: int | None = None,
+    plan: RunPlan | None = None,
+    notes: dict | None = None,
+) -> Profile:
     """Rows for one agent result: load, first inference, ``latency`` (the headline estimate, estimate.py) with the
     other latency statistics, and memory; or one row with the reason. ``remote`` is the identity of the machine the
     agent ran on (hostname, uname...) when it is not this one; ``threads`` is the thread count as decided by the
@@ -62,21 +73,37 @@ def result_rows(artifact: Artifact, device: str, result: AgentResult, provenance
     seen = {**interference(timed, result, plan), "noise": stats.noise()} if timed and stats else {}
     details = {**(remote or host_details()), **result.environment, **seen, **units, **(notes or {})}
     context = Context.of_artifact(
-        artifact, runtime=result.runtime, runtime_version=result.runtime_version, threads=threads or result.threads,
+        artifact,
+        runtime=result.runtime,
+        runtime_version=result.runtime_version,
+        threads=threads or result.threads,
         warmup_runs=len(result.warmup_ms) + 1 if result.status == "ok" else None,
-        runs=len(result.samples_ms) or None, provenance=provenance, details=json.dumps(details),
+        runs=len(result.samples_ms) or None,
+        provenance=provenance,
+        details=json.dumps(details),
         **({"host": remote["hostname"]} if remote else {}),
     )
     key = RowKey.of(artifact, device)
     if stats is None or timed is None:  # timed exists exactly when stats does
         return Profile([key.failure("latency", Status(result.status), result.error, context)], [])
-    values = [("load_time", result.load_ms, "ms"), ("first_inference", result.first_ms, "ms"),
-              ("latency", estimate(timed), "ms"), *latency_values(stats),
-              ("peak_rss", result.peak_rss_bytes, "bytes"), ("rss_before_load", result.rss_before_load_bytes, "bytes")]
+    values = [
+        ("load_time", result.load_ms, "ms"),
+        ("first_inference", result.first_ms, "ms"),
+        ("latency", estimate(timed), "ms"),
+        *latency_values(stats),
+        ("peak_rss", result.peak_rss_bytes, "bytes"),
+        ("rss_before_load", result.rss_before_load_bytes, "bytes"),
+    ]
     rows = [key.row(metric, value, unit, context) for metric, value, unit in values]
-    per_run = dict(rounds=result.rounds, positions=result.positions, processes=result.processes,
-                   timestamps=result.timestamps, cpu_ms=result.cpu_ms, wait_ms=result.wait_ms,
-                   marked=timed.marked if result.cpu_ms else [])
+    per_run = dict(
+        rounds=result.rounds,
+        positions=result.positions,
+        processes=result.processes,
+        timestamps=result.timestamps,
+        cpu_ms=result.cpu_ms,
+        wait_ms=result.wait_ms,
+        marked=timed.marked if result.cpu_ms else [],
+    )
     return Profile(rows, [key.samples(result.samples_ms, **per_run)])
 
 
@@ -86,11 +113,16 @@ def interference(timed: Rounds, result: AgentResult, plan: RunPlan | None) -> di
     kernel's view per burst summarised (with the page faults per run: memory handed back and faulted in again
     between runs, see agent.keep_freed_memory), and where the agent ran."""
     kernel, swing, neighbours = result.kernel, timed.swing, neighbour_busy(result.kernel)
-    seen = {"marked_share": round(timed.marked_share, 4), "contended": contended(timed.marked_share, swing, neighbours),
-            "round_swing": None if swing is None else round(swing, 4),
-            "neighbour_busy": None if neighbours is None else round(neighbours, 4),
-            "estimator": LATENCY_ESTIMATOR, "rounds": len(set(result.rounds)) or None,
-            "processes": len(set(result.processes)) or None, "cpus": result.cpus or None}
+    seen = {
+        "marked_share": round(timed.marked_share, 4),
+        "contended": contended(timed.marked_share, swing, neighbours),
+        "round_swing": None if swing is None else round(swing, 4),
+        "neighbour_busy": None if neighbours is None else round(neighbours, 4),
+        "estimator": LATENCY_ESTIMATOR,
+        "rounds": len(set(result.rounds)) or None,
+        "processes": len(set(result.processes)) or None,
+        "cpus": result.cpus or None,
+    }
     if plan is not None and result.rounds:
         seen["round_seed"] = plan.seed
         seen["burst_seconds"], seen["burst_runs"] = plan.burst_seconds, plan.burst_runs
@@ -109,11 +141,20 @@ def interference(timed: Rounds, result: AgentResult, plan: RunPlan | None) -> di
 
 
 def tool_context(artifact: Artifact, run: ToolRun, provenance: str, host: str, details: dict) -> Context:
-    return Context.of_artifact(artifact, runtime=run.tool, runtime_version=run.tool_version, threads=run.threads,
-                               warmup_runs=run.warmup_runs, runs=run.runs, host=host, provenance=provenance,
-                               details=json.dumps({"tool": run.tool, **details,
-                                                   **({"estimator": LATENCY_ESTIMATOR} if run.samples_ms else {})},
-                                                  sort_keys=True))
+    return Context.of_artifact(
+        artifact,
+        runtime=run.tool,
+        runtime_version=run.tool_version,
+        threads=run.threads,
+        warmup_runs=run.warmup_runs,
+        runs=run.runs,
+        host=host,
+        provenance=provenance,
+        details=json.dumps(
+            {"tool": run.tool, **details, **({"estimator": LATENCY_ESTIMATOR} if run.samples_ms else {})},
+            sort_keys=True,
+        ),
+    )
 
 
 def tool_rows(artifact: Artifact, device: str, run: ToolRun, context: Context) -> Profile:
@@ -124,8 +165,13 @@ def tool_rows(artifact: Artifact, device: str, run: ToolRun, context: Context) -
     samples = []
     if run.samples_ms:
         stats = LatencyStats.from_samples(run.samples_ms)
-        values.update({metric: (value, unit) for metric, value, unit in latency_values(stats)
-                       if metric not in ("latency_cv", "latency_drift")})
+        values.update(
+            {
+                metric: (value, unit)
+                for metric, value, unit in latency_values(stats)
+                if metric not in ("latency_cv", "latency_drift")
+            }
+        )
         values["latency"] = (estimate(Rounds(tuple(run.samples_ms), run.sample_rounds)), "ms")
         samples = [key.samples(run.samples_ms, **({"rounds": run.sample_rounds} if run.sample_rounds else {}))]
     rows = [key.row(metric, value, unit, context) for metric, (value, unit) in values.items()]

@@ -1,5 +1,6 @@
 """The conversation with one warm agent process (agent.py): JSON commands in, JSON replies out, a reply that says
 why where none came (the agent exited or went silent), and the process killed when it is no longer needed."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,9 @@ class AgentSession:
         ran (processes.dropped_by_sshd); it is started again (processes.connect_attempts)."""
         for last in connect_attempts():
             self.log = tempfile.TemporaryFile(mode="w+")
-            self.process = subprocess.Popen(guarded(self.argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                            stderr=self.log, text=True, bufsize=1)
+            self.process = subprocess.Popen(
+                guarded(self.argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, bufsize=1
+            )
             reply = self.ask(**command)
             if last or reply.get("ok") or not dropped_by_sshd(self.process.returncode, reply.get("error", "")):
                 return reply
@@ -45,8 +47,11 @@ class AgentSession:
             return json.loads(line)
         if not ready:
             process.kill()
-            return {"ok": False, "status": "failed", "error": f"agent gave no answer to {command['do']!r} "
-                                                                  f"within {self.timeout_s:.0f} s"}
+            return {
+                "ok": False,
+                "status": "failed",
+                "error": f"agent gave no answer to {command['do']!r} within {self.timeout_s:.0f} s",
+            }
         code = process.wait(timeout=10)
         self.log.seek(0)
         return {"ok": False, "status": "failed", "error": f"agent exited {code}: {tail(self.log.read())}"}

@@ -14,6 +14,7 @@ agree within ``target_ci`` (estimate.halves_apart) while the runs' interval is w
 guard against two wide halves agreeing by chance. How often each rule settles, and how close the results land, is
 in benchmarks/RESULTS.md.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,42 +45,84 @@ class RunPlan:
     warmup_seconds: float = setting(0.5, "Minimum warm-up time.", ge=0)
     runs: int = setting(50, "Minimum timed runs.", ge=1)
     min_seconds: float = setting(1.0, "Minimum time spent in timed runs.", ge=0)
-    max_seconds: float = setting(20.0, "Time budget per artifact for its timed runs: it ends them even before the "
-                                       "minimums, and the row then says how few runs it got.", ge=0)
-    target_ci: float = setting(0.01, "Stop when the 95 % interval of the headline quantile (p10) is this narrow "
-                                     "relative to it (1% or 0.01; 0: fixed runs).", ge=0, lt=1)
-    settle_tolerance: float = setting(0.05, "Warm-up ends when consecutive window medians differ by less than this "
-                                            "fraction.", ge=0)
-    burst_seconds: float = setting(0.1, "Length of a burst of timed runs per interleaved round, for the artifact "
-                                        "that needs most rounds to meet the minimums; the others take the runs that "
-                                        "meet theirs in as many rounds.", gt=0)
-    burst_runs: int = setting(3, "Timed runs a burst has at least, however long they take (a slow model's untimed "
-                                 "re-warm run stays a small part of its burst).", ge=1)
+    max_seconds: float = setting(
+        20.0,
+        "Time budget per artifact for its timed runs: it ends them even before the "
+        "minimums, and the row then says how few runs it got.",
+        ge=0,
+    )
+    target_ci: float = setting(
+        0.01,
+        "Stop when the 95 % interval of the headline quantile (p10) is this narrow "
+        "relative to it (1% or 0.01; 0: fixed runs).",
+        ge=0,
+        lt=1,
+    )
+    settle_tolerance: float = setting(
+        0.05, "Warm-up ends when consecutive window medians differ by less than this fraction.", ge=0
+    )
+    burst_seconds: float = setting(
+        0.1,
+        "Length of a burst of timed runs per interleaved round, for the artifact "
+        "that needs most rounds to meet the minimums; the others take the runs that "
+        "meet theirs in as many rounds.",
+        gt=0,
+    )
+    burst_runs: int = setting(
+        3,
+        "Timed runs a burst has at least, however long they take (a slow model's untimed "
+        "re-warm run stays a small part of its burst).",
+        ge=1,
+    )
     seed: int = setting(0, "Seed of the shuffled order of the artifacts in each round.")
-    processes: int = setting(3, "Agent processes per artifact in interleaved rounds, taking its bursts in turn; on "
-                                "Android and iPhone, rounds of one tool invocation per artifact.", ge=1)
-    together: bool = setting(True, "In rounds, an artifact whose stopping rule holds takes one run per round until "
-                                   "every artifact's does, so all rows cover the same stretch of the machine "
-                                   "(--apart: it leaves at once; faster, but rows of one profile may then read a "
-                                   "moving machine at different times).", off="apart")
-    max_agents: int = setting(24, "Most agent processes alive at once on the host or an SSH machine: artifacts "
-                                  "compared with each other (a model's formats and precisions, the pairs) share "
-                                  "rounds as one group, groups run one after another, and a group needing more "
-                                  "runs with fewer processes per artifact, or is split.", ge=1)
-    memory_margin_gb: float = setting(2.0, "On the host, a group starts no more agents than fit in the memory "
-                                           "the OS reports available (MemAvailable) less this margin.", ge=0)
+    processes: int = setting(
+        3,
+        "Agent processes per artifact in interleaved rounds, taking its bursts in turn; on "
+        "Android and iPhone, rounds of one tool invocation per artifact.",
+        ge=1,
+    )
+    together: bool = setting(
+        True,
+        "In rounds, an artifact whose stopping rule holds takes one run per round until "
+        "every artifact's does, so all rows cover the same stretch of the machine "
+        "(--apart: it leaves at once; faster, but rows of one profile may then read a "
+        "moving machine at different times).",
+        off="apart",
+    )
+    max_agents: int = setting(
+        24,
+        "Most agent processes alive at once on the host or an SSH machine: artifacts "
+        "compared with each other (a model's formats and precisions, the pairs) share "
+        "rounds as one group, groups run one after another, and a group needing more "
+        "runs with fewer processes per artifact, or is split.",
+        ge=1,
+    )
+    memory_margin_gb: float = setting(
+        2.0,
+        "On the host, a group starts no more agents than fit in the memory "
+        "the OS reports available (MemAvailable) less this margin.",
+        ge=0,
+    )
 
     def shared(self, parts: int) -> RunPlan:
         """What one of ``parts`` invocations of a device tool is asked for (rounds on Android and iPhone, whose tools
         time a whole invocation): its share of the runs and seconds; each invocation warms up on its own."""
         if parts <= 1:
             return self
-        return replace(self, runs=math.ceil(self.runs / parts), min_seconds=round(self.min_seconds / parts, 3),
-                       max_seconds=round(self.max_seconds / parts, 3))
+        return replace(
+            self,
+            runs=math.ceil(self.runs / parts),
+            min_seconds=round(self.min_seconds / parts, 3),
+            max_seconds=round(self.max_seconds / parts, 3),
+        )
 
 
-def enough(samples_ms: list[float] | tuple[float, ...], timed_s: float, plan: RunPlan,
-           halves: Callable[[], float | None] | None = None) -> bool:
+def enough(
+    samples_ms: list[float] | tuple[float, ...],
+    timed_s: float,
+    plan: RunPlan,
+    halves: Callable[[], float | None] | None = None,
+) -> bool:
     """The stopping rule of timed runs: the minimums (runs, seconds) are met and the interval of ``LATENCY_QUANTILE``
     (the quantile the headline ``latency`` reports) is narrow enough (or adaptive stopping is off), or the budget is
     spent. In rounds, ``halves`` gives how far apart the estimates over even and odd rounds are (None: too few
@@ -119,7 +162,7 @@ def _settled(samples: list[float], tolerance: float) -> bool:
     if len(samples) < 2 * SETTLE_WINDOW:
         return False
     now = statistics.median(samples[-SETTLE_WINDOW:])
-    before = statistics.median(samples[-2 * SETTLE_WINDOW:-SETTLE_WINDOW])
+    before = statistics.median(samples[-2 * SETTLE_WINDOW : -SETTLE_WINDOW])
     return abs(now - before) <= tolerance * before
 
 
@@ -129,8 +172,11 @@ def warm_up(step: Callable[[], object], plan: RunPlan) -> list[float]:
     while True:
         elapsed = time.perf_counter() - start
         minimums = len(samples) >= plan.warmup_runs - 1 and elapsed >= plan.warmup_seconds
-        if minimums and (plan.target_ci == 0 or _settled(samples, plan.settle_tolerance) or elapsed >= 2 *
-                         max(plan.warmup_seconds, 1.0)):
+        if minimums and (
+            plan.target_ci == 0
+            or _settled(samples, plan.settle_tolerance)
+            or elapsed >= 2 * max(plan.warmup_seconds, 1.0)
+        ):
             return samples
         samples.append(timed(step))
 
@@ -187,12 +233,21 @@ class LatencyStats:
         stdev = statistics.stdev(ordered) if n > 1 else 0.0
         cut = n // 10
         low, high = quantile_interval(ordered) if n >= 10 else (ordered[0], ordered[-1])
-        first, second = samples[: n // 2] or samples, samples[n // 2:]
+        first, second = samples[: n // 2] or samples, samples[n // 2 :]
         return cls(
-            count=n, mean=mean, median=percentile(ordered, 50), p90=percentile(ordered, 90),
-            p95=percentile(ordered, 95), p99=percentile(ordered, 99), stdev=stdev, min=ordered[0], max=ordered[-1],
-            trimmed_mean=statistics.fmean(ordered[cut:n - cut]), cv=stdev / mean if mean else 0.0,
-            ci_low=low, ci_high=high,
+            count=n,
+            mean=mean,
+            median=percentile(ordered, 50),
+            p90=percentile(ordered, 90),
+            p95=percentile(ordered, 95),
+            p99=percentile(ordered, 99),
+            stdev=stdev,
+            min=ordered[0],
+            max=ordered[-1],
+            trimmed_mean=statistics.fmean(ordered[cut : n - cut]),
+            cv=stdev / mean if mean else 0.0,
+            ci_low=low,
+            ci_high=high,
             drift=statistics.median(second) / statistics.median(first) - 1 if n > 1 else 0.0,
         )
 

@@ -4,6 +4,7 @@ an order shuffled by ``random.Random(plan.seed)``, so that a phone heating up or
 on all artifacts alike rather than on the last ones. Each invocation is asked for its share of the plan's runs and
 seconds (``RunPlan.shared``); the rows combine them (``parsers.combined``). An invocation that fails ends that
 artifact's rounds; what its earlier invocations measured is kept."""
+
 from __future__ import annotations
 
 import random
@@ -39,5 +40,9 @@ def in_rounds(count: int, invoke: Callable[[int, RunPlan], T], plan: RunPlan) ->
 
 def invocations_seen(invocations: int, error: str, plan: RunPlan) -> dict:
     """What a row's details say of its rounds."""
-    return {"invocations": invocations, "rounds": rounds_of(plan),
-            **({"combined": COMBINED} if invocations > 1 else {}), **({"failed_invocation": error} if error else {})}
+    return {
+        "invocations": invocations,
+        "rounds": rounds_of(plan),
+        **({"combined": COMBINED} if invocations > 1 else {}),
+        **({"failed_invocation": error} if error else {}),
+    }

@@ -1,4 +1,5 @@
 """Building blocks shared by the zoo: conv + BN (+ ReLU), separable convs, bilinear kernels, model specs."""
+
 from __future__ import annotations
 
 import functools
@@ -9,13 +10,24 @@ import torch.nn as nn
 from mbench.spec import InputSpec, ModelSpec
 
 
-def conv_bn(c_in: int, c_out: int, kernel=3, stride: int = 1, padding=None, dilation: int = 1, groups: int = 1,
-            relu: bool = True, eps: float = 1e-5) -> nn.Sequential:
+def conv_bn(
+    c_in: int,
+    c_out: int,
+    kernel=3,
+    stride: int = 1,
+    padding=None,
+    dilation: int = 1,
+    groups: int = 1,
+    relu: bool = True,
+    eps: float = 1e-5,
+) -> nn.Sequential:
     """Conv (no bias) + BatchNorm (+ ReLU); ``padding`` defaults to 'same' for odd kernels at stride 1."""
     if padding is None:
         padding = tuple(dilation * (k // 2) for k in _pair(kernel))
-    layers = [nn.Conv2d(c_in, c_out, kernel, stride, padding, dilation, groups, bias=False),
-              nn.BatchNorm2d(c_out, eps=eps)]
+    layers = [
+        nn.Conv2d(c_in, c_out, kernel, stride, padding, dilation, groups, bias=False),
+        nn.BatchNorm2d(c_out, eps=eps),
+    ]
     return nn.Sequential(*layers, nn.ReLU(inplace=True)) if relu else nn.Sequential(*layers)
 
 
@@ -30,8 +42,16 @@ class SeparableConv(nn.Module):
     ``out_bn``: BN after the pointwise conv (+ ReLU when ``relu``).
     """
 
-    def __init__(self, c_in: int, c_out: int, stride: int = 1, dilation: int = 1, inner_bn: bool = False,
-                 out_bn: bool = True, relu: bool = False) -> None:
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        stride: int = 1,
+        dilation: int = 1,
+        inner_bn: bool = False,
+        out_bn: bool = True,
+        relu: bool = False,
+    ) -> None:
         super().__init__()
         depthwise = [nn.Conv2d(c_in, c_in, 3, stride, dilation, dilation, groups=c_in, bias=False)]
         if inner_bn:
@@ -61,11 +81,19 @@ def scaled(width: float):
     return lambda channels: max(1, int(channels * width))
 
 
-def zoo_spec(name: str, builder, shape: tuple[int, ...], output: str, task: str, description: str,
-             **kwargs) -> ModelSpec:
+def zoo_spec(
+    name: str, builder, shape: tuple[int, ...], output: str, task: str, description: str, **kwargs
+) -> ModelSpec:
     """A spec whose builder is ``builder(**kwargs)``; ``source`` is the registry name, so artifacts can be rebuilt."""
-    return ModelSpec(name, functools.partial(builder, **kwargs), (InputSpec("image", shape),), (output,), task,
-                     description, source=name)
+    return ModelSpec(
+        name,
+        functools.partial(builder, **kwargs),
+        (InputSpec("image", shape),),
+        (output,),
+        task,
+        description,
+        source=name,
+    )
 
 
 def classifier_head(c_in: int, classes: int) -> nn.Sequential:

@@ -4,6 +4,7 @@ The main set maps 32 channels to 32 at 1x32x64x64 (a mid-network MobileNet-sized
 the seed's example on an image input: a 3x3 conv from 3 to 4 channels has 3*3*3*4 = 108 weights, its
 depthwise-separable counterpart 27 + 12 = 39. No layer has a bias, so the weight counts are exactly the kernels.
 """
+
 from __future__ import annotations
 
 import functools
@@ -21,8 +22,9 @@ SEED_INPUT = (1, 3, 128, 128)
 
 
 def depthwise_separable(c_in: int, c_out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, c_in, 3, padding=1, groups=c_in, bias=False),
-                         nn.Conv2d(c_in, c_out, 1, bias=False))
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_in, 3, padding=1, groups=c_in, bias=False), nn.Conv2d(c_in, c_out, 1, bias=False)
+    )
 
 
 class BilinearResize(nn.Module):
@@ -41,16 +43,22 @@ LAYERS = {
     "conv-grouped3x3": (lambda: nn.Conv2d(C, C, 3, padding=1, groups=4, bias=False), "3x3 conv, 4 groups"),
     "conv-dilated3x3-r2": (lambda: nn.Conv2d(C, C, 3, padding=2, dilation=2, bias=False), "3x3 conv, dilation 2"),
     "conv-dilated3x3-r3": (lambda: nn.Conv2d(C, C, 3, padding=3, dilation=3, bias=False), "3x3 conv, dilation 3"),
-    "conv-transposed-k3s2": (lambda: nn.ConvTranspose2d(C, C, 3, 2, 1, output_padding=1, bias=False),
-                             "transposed conv, kernel 3, stride 2, output_padding 1 (x2)"),
-    "conv-transposed-k4s2": (lambda: nn.ConvTranspose2d(C, C, 4, 2, 1, bias=False),
-                             "transposed conv, kernel 4, stride 2 (x2)"),
+    "conv-transposed-k3s2": (
+        lambda: nn.ConvTranspose2d(C, C, 3, 2, 1, output_padding=1, bias=False),
+        "transposed conv, kernel 3, stride 2, output_padding 1 (x2)",
+    ),
+    "conv-transposed-k4s2": (
+        lambda: nn.ConvTranspose2d(C, C, 4, 2, 1, bias=False),
+        "transposed conv, kernel 4, stride 2 (x2)",
+    ),
     "resize-bilinear-x2": (BilinearResize, "bilinear resize x2, no weights"),
 }
 SEED_PAIR = {
     "conv-standard3x3-3to4": (lambda: nn.Conv2d(3, 4, 3, padding=1, bias=False), "3x3 conv 3->4: 108 weights"),
-    "conv-depthwise-separable-3to4": (lambda: depthwise_separable(3, 4),
-                                      "depthwise-separable 3->4: 27 + 12 = 39 weights"),
+    "conv-depthwise-separable-3to4": (
+        lambda: depthwise_separable(3, 4),
+        "depthwise-separable 3->4: 27 + 12 = 39 weights",
+    ),
 }
 
 
@@ -61,8 +69,9 @@ def _layer_spec(name: str, builder, description: str, shape: tuple[int, ...]) ->
 def _register_all() -> None:
     for table, shape in ((LAYERS, LAYER_INPUT), (SEED_PAIR, SEED_INPUT)):
         for name, (builder, description) in table.items():
-            register(functools.partial(_layer_spec, name, builder, f"{description} on {'x'.join(map(str, shape))}",
-                                       shape))
+            register(
+                functools.partial(_layer_spec, name, builder, f"{description} on {'x'.join(map(str, shape))}", shape)
+            )
 
 
 def layer_names() -> list[str]:

@@ -5,6 +5,7 @@ ASPP: a 1x1 branch, three atrous depthwise-separable branches (rates 6, 12, 18),
 features (48 channels), bilinear x4 of the ASPP output, two separable 3x3 convs, a 1x1 classifier, bilinear x4.
 Bilinear resizes use align_corners=True, as the reference TensorFlow implementation does.
 """
+
 from __future__ import annotations
 
 import torch
@@ -43,8 +44,15 @@ class MobileNetV2Block(nn.Module):
 
 
 # (expansion t, channels c, repeats n, stride s) of MobileNetV2; the stride-2 stage of 160 becomes dilation 2
-MOBILENETV2_STAGES = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
-                      (6, 320, 1, 1))
+MOBILENETV2_STAGES = (
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+)
 
 
 class MobileNetV2Encoder(nn.Module):
@@ -92,8 +100,10 @@ class DeepLabV3Plus(nn.Module):
         self.encoder = encoder
         self.aspp = ASPP(encoder.channels, channels)
         self.reduce_low = conv_bn(encoder.low_channels, low_level, 1)
-        self.decoder = nn.Sequential(SeparableConv(channels + low_level, channels, inner_bn=True, relu=True),
-                                     SeparableConv(channels, channels, inner_bn=True, relu=True))
+        self.decoder = nn.Sequential(
+            SeparableConv(channels + low_level, channels, inner_bn=True, relu=True),
+            SeparableConv(channels, channels, inner_bn=True, relu=True),
+        )
         self.classifier = nn.Conv2d(channels, classes, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -117,8 +127,13 @@ def _spec(name: str, builder, description: str, **config):
 
 @register
 def deeplabv3plus_mobilenetv2():
-    return _spec("deeplabv3plus-mobilenetv2", deeplab_mobilenetv2,
-                 "DeepLab V3+, MobileNetV2 width 0.5, ASPP/decoder 128 (small configuration)", width=0.5, channels=128)
+    return _spec(
+        "deeplabv3plus-mobilenetv2",
+        deeplab_mobilenetv2,
+        "DeepLab V3+, MobileNetV2 width 0.5, ASPP/decoder 128 (small configuration)",
+        width=0.5,
+        channels=128,
+    )
 
 
 @register
@@ -128,9 +143,14 @@ def deeplabv3plus_mobilenetv2_standard():
 
 @register
 def deeplabv3plus_xception():
-    return _spec("deeplabv3plus-xception", deeplab_xception,
-                 "DeepLab V3+, aligned Xception-65 widths /4, 4 middle blocks, ASPP/decoder 128 (small configuration)",
-                 width=0.25, middle=4, channels=128)
+    return _spec(
+        "deeplabv3plus-xception",
+        deeplab_xception,
+        "DeepLab V3+, aligned Xception-65 widths /4, 4 middle blocks, ASPP/decoder 128 (small configuration)",
+        width=0.25,
+        middle=4,
+        channels=128,
+    )
 
 
 @register

@@ -1,4 +1,5 @@
 """What a source model is, counted from the model itself: parameters, weight bytes, MACs."""
+
 from __future__ import annotations
 
 import warnings
@@ -49,7 +50,12 @@ def _count(spec: ModelSpec, model) -> ModelFacts:
     with counter, torch.inference_mode():
         model(example)
     return ModelFacts(
-        spec.name, sum(p.numel() for p in params), sum(p.numel() * p.element_size() for p in params),
-        sum(b.numel() * b.element_size() for b in buffers), counter.get_total_flops() // 2, spec.inputs[0].shape,
-        spec.task, spec.description,
+        spec.name,
+        sum(p.numel() for p in params),
+        sum(p.numel() * p.element_size() for p in params),
+        sum(b.numel() * b.element_size() for b in buffers),
+        counter.get_total_flops() // 2,
+        spec.inputs[0].shape,
+        spec.task,
+        spec.description,
     )

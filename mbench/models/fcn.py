@@ -5,6 +5,7 @@ k16 s8 p4) initialised to bilinear upsampling, as the paper does. Convs use 'sam
 original pad-100-and-crop, so the output is the input size without crops. Standard: 21 classes (PASCAL VOC),
 fc6 7x7x4096; small: widths /4, fc6 3x3x256, fc7 256, 2 classes.
 """
+
 from __future__ import annotations
 
 import torch
@@ -39,8 +40,14 @@ class FCN8s(nn.Module):
             blocks.append(vgg_block(c_in, tuple(map(w, widths))))
             c_in = w(widths[-1])
         self.to_pool3, self.to_pool4, self.to_pool5 = nn.Sequential(*blocks[:3]), blocks[3], blocks[4]
-        self.fc = nn.Sequential(nn.Conv2d(c_in, fc_width, fc_kernel, padding=fc_kernel // 2), nn.ReLU(inplace=True),
-                                nn.Dropout2d(), nn.Conv2d(fc_width, fc_width, 1), nn.ReLU(inplace=True), nn.Dropout2d())
+        self.fc = nn.Sequential(
+            nn.Conv2d(c_in, fc_width, fc_kernel, padding=fc_kernel // 2),
+            nn.ReLU(inplace=True),
+            nn.Dropout2d(),
+            nn.Conv2d(fc_width, fc_width, 1),
+            nn.ReLU(inplace=True),
+            nn.Dropout2d(),
+        )
         self.score_fr = nn.Conv2d(fc_width, classes, 1)
         self.score_pool4, self.score_pool3 = nn.Conv2d(w(512), classes, 1), nn.Conv2d(w(256), classes, 1)
         self.up2, self.up_pool4 = bilinear_upsampler(classes, 4, 2, 1), bilinear_upsampler(classes, 4, 2, 1)
@@ -56,12 +63,27 @@ class FCN8s(nn.Module):
 
 @register
 def fcn8s():
-    return zoo_spec("fcn8s", FCN8s, (1, 3, 256, 256), "scores", "segmentation",
-                    "FCN-8s, VGG16 widths /4, fc6 3x3x256, 2 classes (small configuration)", width=0.25,
-                    fc_width=256, fc_kernel=3, classes=2)
+    return zoo_spec(
+        "fcn8s",
+        FCN8s,
+        (1, 3, 256, 256),
+        "scores",
+        "segmentation",
+        "FCN-8s, VGG16 widths /4, fc6 3x3x256, 2 classes (small configuration)",
+        width=0.25,
+        fc_width=256,
+        fc_kernel=3,
+        classes=2,
+    )
 
 
 @register
 def fcn8s_standard():
-    return zoo_spec("fcn8s@standard", FCN8s, (1, 3, 256, 256), "scores", "segmentation",
-                    "FCN-8s, VGG16 backbone, 21 classes (PASCAL VOC)")
+    return zoo_spec(
+        "fcn8s@standard",
+        FCN8s,
+        (1, 3, 256, 256),
+        "scores",
+        "segmentation",
+        "FCN-8s, VGG16 backbone, 21 classes (PASCAL VOC)",
+    )

@@ -3,6 +3,7 @@
 Both return fused logits of shape 1x1xHxW; ``side_outputs=True`` also returns the five side maps for training.
 The registry builds them with the weights trained here (``weights/``); ``pretrained=False`` gives them untrained.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -73,10 +74,14 @@ class InvertedResidual(nn.Module):
         super().__init__()
         hidden, eps = c_in * expand, 1e-3
         self.body = nn.Sequential(
-            nn.Conv2d(c_in, hidden, 1, bias=False), nn.BatchNorm2d(hidden, eps=eps), nn.ReLU6(inplace=True),
-            nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False), nn.BatchNorm2d(hidden, eps=eps),
+            nn.Conv2d(c_in, hidden, 1, bias=False),
+            nn.BatchNorm2d(hidden, eps=eps),
             nn.ReLU6(inplace=True),
-            nn.Conv2d(hidden, c_out, 1, bias=False), nn.BatchNorm2d(c_out, eps=eps),
+            nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False),
+            nn.BatchNorm2d(hidden, eps=eps),
+            nn.ReLU6(inplace=True),
+            nn.Conv2d(hidden, c_out, 1, bias=False),
+            nn.BatchNorm2d(c_out, eps=eps),
         )
         self.residual = stride == 1
         self.shortcut = nn.Identity()
@@ -91,10 +96,18 @@ class InvertedResidual(nn.Module):
 # (c_in, c_out, expand, stride, side output after this block) for blocks 1_0 .. 5_2
 MOBILENET_HED_BLOCKS = (
     (12, 6, 1, 1, True),
-    (6, 12, 6, 2, False), (12, 12, 6, 1, True),
-    (12, 24, 6, 2, False), (24, 24, 6, 1, False), (24, 24, 6, 1, True),
-    (24, 48, 6, 2, False), (48, 48, 6, 1, False), (48, 48, 6, 1, False), (48, 48, 6, 1, False),
-    (48, 64, 6, 1, False), (64, 64, 6, 1, False), (64, 64, 6, 1, True),
+    (6, 12, 6, 2, False),
+    (12, 12, 6, 1, True),
+    (12, 24, 6, 2, False),
+    (24, 24, 6, 1, False),
+    (24, 24, 6, 1, True),
+    (24, 48, 6, 2, False),
+    (48, 48, 6, 1, False),
+    (48, 48, 6, 1, False),
+    (48, 48, 6, 1, False),
+    (48, 64, 6, 1, False),
+    (64, 64, 6, 1, False),
+    (64, 64, 6, 1, True),
 )
 
 
@@ -104,7 +117,9 @@ class HEDMobileNetV2(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         eps = 1e-3
-        self.stem = nn.ModuleList([conv_bn_relu(3, 3, eps=eps), conv_bn_relu(3, 6, eps=eps), conv_bn_relu(6, 12, 2, eps)])
+        self.stem = nn.ModuleList(
+            [conv_bn_relu(3, 3, eps=eps), conv_bn_relu(3, 6, eps=eps), conv_bn_relu(6, 12, 2, eps)]
+        )
         self.blocks = nn.ModuleList(InvertedResidual(*cfg[:4]) for cfg in MOBILENET_HED_BLOCKS)
         self.taps_after = [i for i, cfg in enumerate(MOBILENET_HED_BLOCKS) if cfg[4]]
         self.sides = SideOutputs((6, 6, 12, 24, 64), eps)
@@ -128,8 +143,10 @@ def load_trained(model: nn.Module, name: str) -> nn.Module:
     """Load the shipped weights ``weights/NAME.pt`` (a state_dict) into ``model``."""
     path = WEIGHTS_DIR / f"{name}.pt"
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: the trained weights of {name} are missing; retrain them with the command in "
-                                f"README.md (Trained weights), or build the model untrained with pretrained=False")
+        raise FileNotFoundError(
+            f"{path}: the trained weights of {name} are missing; retrain them with the command in "
+            f"README.md (Trained weights), or build the model untrained with pretrained=False"
+        )
     model.load_state_dict(torch.load(path, weights_only=True))
     return model
 

@@ -3,6 +3,7 @@
 A name of the form ``base@variant`` (e.g. ``resnet50@standard``) is a variant of a registered model: ``get`` resolves
 it like any name, and ``names()`` lists it only when asked, so the default zoo is the small configurations.
 """
+
 from __future__ import annotations
 
 import importlib

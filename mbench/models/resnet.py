@@ -3,6 +3,7 @@
 All three are one bottleneck network: ``groups`` and ``width_per_group`` make it ResNeXt, ``se_reduction`` adds
 squeeze-and-excitation. The small configurations divide every width by 4 (ResNeXt: 8 groups of 4 channels).
 """
+
 from __future__ import annotations
 
 import torch
@@ -17,8 +18,13 @@ class SqueezeExcite(nn.Module):
 
     def __init__(self, channels: int, reduction: int) -> None:
         super().__init__()
-        self.gate = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(channels, channels // reduction, 1),
-                                  nn.ReLU(inplace=True), nn.Conv2d(channels // reduction, channels, 1), nn.Sigmoid())
+        self.gate = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1),
+            nn.Conv2d(channels, channels // reduction, 1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(channels // reduction, channels, 1),
+            nn.Sigmoid(),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.gate(x)
@@ -29,8 +35,11 @@ class Bottleneck(nn.Module):
 
     def __init__(self, c_in: int, width: int, c_out: int, stride: int, groups: int, se_reduction: int | None):
         super().__init__()
-        body = [conv_bn(c_in, width, 1), conv_bn(width, width, 3, stride, groups=groups),
-                conv_bn(width, c_out, 1, relu=False)]
+        body = [
+            conv_bn(c_in, width, 1),
+            conv_bn(width, width, 3, stride, groups=groups),
+            conv_bn(width, c_out, 1, relu=False),
+        ]
         if se_reduction:
             body.append(SqueezeExcite(c_out, se_reduction))
         self.body = nn.Sequential(*body)
@@ -46,12 +55,19 @@ class Bottleneck(nn.Module):
 class BottleneckNet(nn.Module):
     """7x7/2 stem, 3x3/2 max-pool, four stages of (3, 4, 6, 3) bottlenecks, global pool, FC."""
 
-    def __init__(self, base: int = 64, groups: int = 1, width_per_group: int = 64, se_reduction: int | None = None,
-                 classes: int = 1000, depths: tuple[int, ...] = (3, 4, 6, 3)) -> None:
+    def __init__(
+        self,
+        base: int = 64,
+        groups: int = 1,
+        width_per_group: int = 64,
+        se_reduction: int | None = None,
+        classes: int = 1000,
+        depths: tuple[int, ...] = (3, 4, 6, 3),
+    ) -> None:
         super().__init__()
         layers, c_in = [conv_bn(3, base, 7, 2, 3), nn.MaxPool2d(3, 2, 1)], base
         for stage, depth in enumerate(depths):
-            planes = base * 2 ** stage
+            planes = base * 2**stage
             width = planes * width_per_group // base * groups
             for i in range(depth):
                 stride = 2 if i == 0 and stage > 0 else 1
@@ -73,8 +89,9 @@ def _spec(name: str, description: str, shape=SMALL_INPUT, **config):
 
 @register
 def resnet50():
-    return _spec("resnet50", "ResNet-50, widths /4, 10 classes (small configuration)", base=16,
-                 width_per_group=16, classes=10)
+    return _spec(
+        "resnet50", "ResNet-50, widths /4, 10 classes (small configuration)", base=16, width_per_group=16, classes=10
+    )
 
 
 @register
@@ -84,23 +101,43 @@ def resnet50_standard():
 
 @register
 def resnext50():
-    return _spec("resnext50-32x4d", "ResNeXt-50, 8 groups x 4 channels, 10 classes (small configuration)", base=16,
-                 groups=8, width_per_group=4, classes=10)
+    return _spec(
+        "resnext50-32x4d",
+        "ResNeXt-50, 8 groups x 4 channels, 10 classes (small configuration)",
+        base=16,
+        groups=8,
+        width_per_group=4,
+        classes=10,
+    )
 
 
 @register
 def resnext50_standard():
-    return _spec("resnext50-32x4d@standard", "ResNeXt-50 32x4d (ImageNet)", STANDARD_INPUT, groups=32,
-                 width_per_group=4)
+    return _spec(
+        "resnext50-32x4d@standard", "ResNeXt-50 32x4d (ImageNet)", STANDARD_INPUT, groups=32, width_per_group=4
+    )
 
 
 @register
 def se_resnext50():
-    return _spec("se-resnext50", "SE-ResNeXt-50, 8 groups x 4 channels, 10 classes (small configuration)", base=16,
-                 groups=8, width_per_group=4, se_reduction=16, classes=10)
+    return _spec(
+        "se-resnext50",
+        "SE-ResNeXt-50, 8 groups x 4 channels, 10 classes (small configuration)",
+        base=16,
+        groups=8,
+        width_per_group=4,
+        se_reduction=16,
+        classes=10,
+    )
 
 
 @register
 def se_resnext50_standard():
-    return _spec("se-resnext50@standard", "SE-ResNeXt-50 32x4d (ImageNet)", STANDARD_INPUT, groups=32,
-                 width_per_group=4, se_reduction=16)
+    return _spec(
+        "se-resnext50@standard",
+        "SE-ResNeXt-50 32x4d (ImageNet)",
+        STANDARD_INPUT,
+        groups=32,
+        width_per_group=4,
+        se_reduction=16,
+    )

@@ -1,4 +1,5 @@
 """Resolve where a model comes from: a registry name, ``path/to/file.py:factory`` or ``package.module:factory``."""
+
 from __future__ import annotations
 
 import importlib
@@ -27,14 +28,26 @@ def spec_from_source(source: str, input_shape: tuple[int, ...] | None = None, na
 
         return models.get(source)
     if input_shape is None:
-        raise ModelSourceError(f"model {source!r} is a user model: give its input shape, e.g. --input-shape 1,3,224,224")
+        raise ModelSourceError(
+            f"model {source!r} is a user model: give its input shape, e.g. --input-shape 1,3,224,224"
+        )
     factory, printed = output_of(lambda: _load_factory(source))  # warnings of what it imports go to its log
     name = name or default_name(source)
     if not _NAME.fullmatch(name):
-        raise ModelSourceError(f"model name {name!r} (for --model {source!r}) must be 1-64 letters, digits, '.', '_' "
-                               "or '-', starting with a letter or digit (it names a folder); pass --name NAME")
-    return ModelSpec(name, factory, (InputSpec("input", tuple(input_shape)),), ("output",), "custom",
-                     f"user model from {source}", source=source, printed=printed)
+        raise ModelSourceError(
+            f"model name {name!r} (for --model {source!r}) must be 1-64 letters, digits, '.', '_' "
+            "or '-', starting with a letter or digit (it names a folder); pass --name NAME"
+        )
+    return ModelSpec(
+        name,
+        factory,
+        (InputSpec("input", tuple(input_shape)),),
+        ("output",),
+        "custom",
+        f"user model from {source}",
+        source=source,
+        printed=printed,
+    )
 
 
 def default_name(source: str) -> str:
@@ -59,8 +72,10 @@ def _load_factory(source: str):
         except ImportError as error:
             raise ModelSourceError(f"cannot import module {location!r} for --model {source!r}: {error}") from None
     if not callable(getattr(module, attr, None)):
-        raise ModelSourceError(f"{location!r} has no callable {attr!r} (from --model {source!r}); expected a factory "
-                               "returning a torch.nn.Module")
+        raise ModelSourceError(
+            f"{location!r} has no callable {attr!r} (from --model {source!r}); expected a factory "
+            "returning a torch.nn.Module"
+        )
     return getattr(module, attr)
 
 

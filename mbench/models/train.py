@@ -5,6 +5,7 @@ supervision): beta = negative pixels / all pixels over the batch, positives weig
 scaled by (1 - beta). Adam. The data are drawn from a seed at the training resolution (HED is fully convolutional,
 so weights trained at 128 x 128 run at 256 x 256).
 """
+
 from __future__ import annotations
 
 import json
@@ -123,7 +124,7 @@ def _epoch(model, optimizer, images, edges, permutation, config: TrainConfig) ->
 
     total, batches = 0.0, 0
     for start in range(0, len(permutation) - config.batch + 1, config.batch):
-        chosen = permutation[start:start + config.batch]
+        chosen = permutation[start : start + config.batch]
         x = torch.from_numpy(images[chosen]).float() / 255
         y = torch.from_numpy(edges[chosen]).float()
         loss = hed_loss(model(x, side_outputs=True), y, config.side_weight)
@@ -141,10 +142,16 @@ def save_checkpoint(model, config: TrainConfig, history: list[EpochLog], path: P
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), path)
-    record = {"config": asdict(config), "data_seed": config.seed, "epochs_run": len(history),
-              "final_loss": history[-1].loss if history else None,
-              "wall_seconds": round(history[-1].seconds, 1) if history else 0.0,
-              "curve": [asdict(h) for h in history], "command": command, "torch": torch.__version__,
-              "host": {"machine": platform.machine(), "python": platform.python_version()}}
+    record = {
+        "config": asdict(config),
+        "data_seed": config.seed,
+        "epochs_run": len(history),
+        "final_loss": history[-1].loss if history else None,
+        "wall_seconds": round(history[-1].seconds, 1) if history else 0.0,
+        "curve": [asdict(h) for h in history],
+        "command": command,
+        "torch": torch.__version__,
+        "host": {"machine": platform.machine(), "python": platform.python_version()},
+    }
     path.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
     return path

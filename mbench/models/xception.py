@@ -4,6 +4,7 @@ Xception: separable convs without BN between depthwise and pointwise, 'same' 3x3
 blocks. Aligned Xception: every max-pool becomes a strided separable conv, BN + ReLU after each depthwise conv,
 16 middle blocks; at output stride 16 the exit flow is atrous (dilation 2) instead of strided.
 """
+
 from __future__ import annotations
 
 import torch
@@ -16,8 +17,16 @@ from mbench.models.registry import register
 class XceptionBlock(nn.Module):
     """ReLU-SepConv-BN repeated, then a 'same' max-pool (or a strided last conv when ``aligned``), plus a residual."""
 
-    def __init__(self, c_in: int, widths: tuple[int, ...], stride: int = 1, dilation: int = 1,
-                 first_relu: bool = True, aligned: bool = False, residual: str = "conv") -> None:
+    def __init__(
+        self,
+        c_in: int,
+        widths: tuple[int, ...],
+        stride: int = 1,
+        dilation: int = 1,
+        first_relu: bool = True,
+        aligned: bool = False,
+        residual: str = "conv",
+    ) -> None:
         super().__init__()
         layers, c = [], c_in
         for i, c_out in enumerate(widths):
@@ -48,12 +57,15 @@ class Xception(nn.Module):
         super().__init__()
         w = scaled(width)
         self.features = nn.Sequential(
-            conv_bn(3, w(32), 3, 2, 0), conv_bn(w(32), w(64), 3, 1, 0),
-            XceptionBlock(w(64), (w(128),) * 2, 2, first_relu=False), XceptionBlock(w(128), (w(256),) * 2, 2),
+            conv_bn(3, w(32), 3, 2, 0),
+            conv_bn(w(32), w(64), 3, 1, 0),
+            XceptionBlock(w(64), (w(128),) * 2, 2, first_relu=False),
+            XceptionBlock(w(128), (w(256),) * 2, 2),
             XceptionBlock(w(256), (w(728),) * 2, 2),
             *[XceptionBlock(w(728), (w(728),) * 3, residual="identity") for _ in range(middle)],
             XceptionBlock(w(728), (w(728), w(1024)), 2),
-            SeparableConv(w(1024), w(1536), relu=True), SeparableConv(w(1536), w(2048), relu=True),
+            SeparableConv(w(1024), w(1536), relu=True),
+            SeparableConv(w(1536), w(2048), relu=True),
         )
         self.head = classifier_head(w(2048), classes)
 
@@ -69,13 +81,16 @@ class AlignedXception(nn.Module):
         w = scaled(width)
         self.stem = nn.Sequential(conv_bn(3, w(32), 3, 2, 1), conv_bn(w(32), w(64), 3))
         self.low = XceptionBlock(w(64), (w(128),) * 3, 2, aligned=True)
-        self.entry = nn.Sequential(XceptionBlock(w(128), (w(256),) * 3, 2, aligned=True),
-                                   XceptionBlock(w(256), (w(728),) * 3, 2, aligned=True))
-        self.middle = nn.Sequential(*[XceptionBlock(w(728), (w(728),) * 3, aligned=True, residual="identity")
-                                      for _ in range(middle)])
-        self.exit = nn.Sequential(XceptionBlock(w(728), (w(728), w(1024), w(1024)), aligned=True),
-                                  XceptionBlock(w(1024), (w(1536), w(1536), w(2048)), dilation=2, aligned=True,
-                                                residual="none"))
+        self.entry = nn.Sequential(
+            XceptionBlock(w(128), (w(256),) * 3, 2, aligned=True), XceptionBlock(w(256), (w(728),) * 3, 2, aligned=True)
+        )
+        self.middle = nn.Sequential(
+            *[XceptionBlock(w(728), (w(728),) * 3, aligned=True, residual="identity") for _ in range(middle)]
+        )
+        self.exit = nn.Sequential(
+            XceptionBlock(w(728), (w(728), w(1024), w(1024)), aligned=True),
+            XceptionBlock(w(1024), (w(1536), w(1536), w(2048)), dilation=2, aligned=True, residual="none"),
+        )
         self.channels, self.low_channels = w(2048), w(128)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -85,12 +100,19 @@ class AlignedXception(nn.Module):
 
 @register
 def xception():
-    return zoo_spec("xception", Xception, (1, 3, 256, 256), "logits", "classification",
-                    "Xception, widths /4, 2 middle blocks, 10 classes (small configuration)", width=0.25, middle=2,
-                    classes=10)
+    return zoo_spec(
+        "xception",
+        Xception,
+        (1, 3, 256, 256),
+        "logits",
+        "classification",
+        "Xception, widths /4, 2 middle blocks, 10 classes (small configuration)",
+        width=0.25,
+        middle=2,
+        classes=10,
+    )
 
 
 @register
 def xception_standard():
-    return zoo_spec("xception@standard", Xception, (1, 3, 299, 299), "logits", "classification",
-                    "Xception (ImageNet)")
+    return zoo_spec("xception@standard", Xception, (1, 3, 299, 299), "logits", "classification", "Xception (ImageNet)")

@@ -1,6 +1,7 @@
 """Core ML: no per-operation timing is read here. Core ML runs only on macOS, and there the compute plan
 (``coremltools.models.compute_plan.MLComputePlan``) gives each operation's *estimated* share of the cost, not a
 time; mbench does not read it yet, so the pass is a not_run row that says which of the two stopped it."""
+
 from __future__ import annotations
 
 import platform
@@ -13,5 +14,6 @@ from mbench.runners.base import NotRunnableHere
 def profile(artifact: Artifact, threads: int, plan: OpsPlan) -> OpProfile:
     if platform.system() != "Darwin":
         raise NotRunnableHere("Core ML runs only on macOS: no per-operation profile here")
-    raise NotRunnableHere("Core ML gives per-operation cost only as the compute plan's estimate, which mbench does "
-                          "not read yet")
+    raise NotRunnableHere(
+        "Core ML gives per-operation cost only as the compute plan's estimate, which mbench does not read yet"
+    )

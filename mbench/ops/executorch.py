@@ -4,6 +4,7 @@ its module stacks. XNNPACK reports its own operators but not their debug handles
 of their delegate call (xnnpack.line_up); where that fails the call is one block placed in every module it covers.
 The delegate's time outside its operators is such a block too.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,10 @@ _OP_NAME = re.compile(r"^(?:aten|quantized_decomposed|dim_order_ops)\.(\w+)")
 def profile(artifact: Artifact, threads: int, plan: OpsPlan) -> OpProfile:
     record = etrecord_path(artifact.path)
     if not record.is_file():
-        raise NotRunnableHere(f"no ETRecord beside {artifact.path.name} ({record.name}): convert it again with "
-                              "this mbench, whose ExecuTorch converter writes one")
+        raise NotRunnableHere(
+            f"no ETRecord beside {artifact.path.name} ({record.name}): convert it again with "
+            "this mbench, whose ExecuTorch converter writes one"
+        )
     runner = ExecuTorchRunner()
     runner.load(artifact, threads, etdump=True)
     inputs = seeded_inputs(artifact.inputs)
@@ -40,7 +43,7 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan) -> OpProfile:
         runner.write_etdump(Path(folder) / "run.etdp")
         runner.close()
         events, graph = _read(Path(folder) / "run.etdp", record)
-    ms = {id(e): statistics.fmean(e.perf_data.raw[-plan.runs:]) for e in events if e.perf_data is not None}
+    ms = {id(e): statistics.fmean(e.perf_data.raw[-plan.runs :]) for e in events if e.perf_data is not None}
     execute = [e for e in events if e.name == EXECUTE]
     if not execute:
         raise RuntimeError("the ETDump holds no Method::execute event")
@@ -92,8 +95,7 @@ def _ops(events, ms: dict[int, float], nodes: dict[int, list[xnnpack.Node]]) -> 
         if event.name == OPERATOR_CALL:
             covered = _covered(event.debug_handles, nodes)
             op = event.op_types[0] if event.op_types else "?"
-            ops.append(OpTime(op.removesuffix(".default"), ms[id(event)], _modules(covered), (op,), "portable",
-                              "node"))
+            ops.append(OpTime(op.removesuffix(".default"), ms[id(event)], _modules(covered), (op,), "portable", "node"))
         elif event.name == DELEGATE_CALL:
             inside = [e for e in events if e.is_delegated_op and e._instruction_id == event._instruction_id]
             found, note = _delegate(event, inside, ms, _covered(event.debug_handles, nodes))
@@ -112,14 +114,34 @@ def _delegate(call, inside, ms: dict[int, float], nodes: list[xnnpack.Node]) -> 
     placed = xnnpack.line_up([e.name for e in inside], nodes) if inside else None
     covered = _modules(nodes)
     if placed is None:
-        note = (f"{backend} call {call._instruction_id}: its {len(inside)} operators could not be lined up with "
-                f"its {len(nodes)} nodes; kept as one block placed in all {len(covered)} modules it covers")
-        return [OpTime(f"{backend} (block)", ms[id(call)], covered, (f"call {call._instruction_id}",), backend,
-                       "delegate block")], note
-    ops = [OpTime(xnnpack.op_type(e.name), ms[id(e)], modules, (e.name,), backend, how)
-           for e, (modules, how) in zip(inside, placed)]
+        note = (
+            f"{backend} call {call._instruction_id}: its {len(inside)} operators could not be lined up with "
+            f"its {len(nodes)} nodes; kept as one block placed in all {len(covered)} modules it covers"
+        )
+        return [
+            OpTime(
+                f"{backend} (block)",
+                ms[id(call)],
+                covered,
+                (f"call {call._instruction_id}",),
+                backend,
+                "delegate block",
+            )
+        ], note
+    ops = [
+        OpTime(xnnpack.op_type(e.name), ms[id(e)], modules, (e.name,), backend, how)
+        for e, (modules, how) in zip(inside, placed)
+    ]
     outside = ms[id(call)] - sum(op.ms for op in ops)
     if outside > 0:
-        ops.append(OpTime(f"{backend} (outside its operators)", outside, covered, (f"call {call._instruction_id}",),
-                          backend, "delegate block"))
+        ops.append(
+            OpTime(
+                f"{backend} (outside its operators)",
+                outside,
+                covered,
+                (f"call {call._instruction_id}",),
+                backend,
+                "delegate block",
+            )
+        )
     return ops, ""

@@ -4,6 +4,7 @@ its Name, the node's output tensor, which litert-torch names after the module lo
 (``pkg.Model/pkg.Block_wide/torch.nn.modules.conv.Conv2d_conv``, several joined by ``;;`` where nodes were fused).
 Without the binary the pass is a not_run row that says so.
 """
+
 from __future__ import annotations
 
 import re
@@ -54,11 +55,21 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan) -> OpProfile:
     binary = shutil.which(TOOL)
     if binary is None:
         version = package_versions("ai-edge-litert")["ai-edge-litert"]
-        raise NotRunnableHere(f"LiteRT's Python interpreter (ai-edge-litert {version}) has no per-operator timing, "
-                              f"and no {TOOL} binary is on PATH (build or download LiteRT's {TOOL} and put it on "
-                              "PATH)")
-    command = [binary, f"--graph={artifact.path}", f"--num_threads={threads}", "--enable_op_profiling=true",
-               f"--warmup_runs={plan.warmup_runs}", f"--num_runs={plan.runs}", "--min_secs=0", "--warmup_min_secs=0"]
+        raise NotRunnableHere(
+            f"LiteRT's Python interpreter (ai-edge-litert {version}) has no per-operator timing, "
+            f"and no {TOOL} binary is on PATH (build or download LiteRT's {TOOL} and put it on "
+            "PATH)"
+        )
+    command = [
+        binary,
+        f"--graph={artifact.path}",
+        f"--num_threads={threads}",
+        "--enable_op_profiling=true",
+        f"--warmup_runs={plan.warmup_runs}",
+        f"--num_runs={plan.runs}",
+        "--min_secs=0",
+        "--warmup_min_secs=0",
+    ]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
@@ -70,8 +81,16 @@ def from_output(text: str, threads: int, plan: OpsPlan, seconds: float = 0.0) ->
     nodes = run_order(text)
     if not nodes:
         raise RuntimeError(f"{TOOL} printed no '{RUN_ORDER}' table (was --enable_op_profiling=true taken?)")
-    ops = tuple(OpTime(kind, ms, tensor_modules(name), (name,), "benchmark_model", "tensor name")
-                for kind, ms, name in nodes)
-    return OpProfile(TOOL, "", threads, plan, sum(op.ms for op in ops), ops,
-                     ("per-node times from benchmark_model's Run Order table; modules from the output tensor names",),
-                     seconds)
+    ops = tuple(
+        OpTime(kind, ms, tensor_modules(name), (name,), "benchmark_model", "tensor name") for kind, ms, name in nodes
+    )
+    return OpProfile(
+        TOOL,
+        "",
+        threads,
+        plan,
+        sum(op.ms for op in ops),
+        ops,
+        ("per-node times from benchmark_model's Run Order table; modules from the output tensor names",),
+        seconds,
+    )

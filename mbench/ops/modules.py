@@ -2,6 +2,7 @@
 
 The model's own ``forward`` (ops outside any submodule, e.g. a final ``torch.sigmoid``) is ``ROOT``. An operator
 that stands for several modules (a fused node, a delegate block) carries them all, joined by ``SEPARATOR``."""
+
 from __future__ import annotations
 
 import re

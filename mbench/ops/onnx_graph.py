@@ -13,6 +13,7 @@ matched to the artifact's graph through the tensors they share:
 - a node that covers none (a layout change of a tensor that stays) goes with the node that made that tensor, or,
   for a graph input, with the nodes that read it.
 """
+
 from __future__ import annotations
 
 import ast
@@ -83,8 +84,9 @@ def place_nodes(artifact_model, optimized_model) -> dict[str, Placement]:
         how = "fused" if len(covered) > 1 else "node"
         if not covered:
             covered, how = _neighbours(source, reads, makes), "layout"
-        placements[name] = Placement(tuple(dict.fromkeys(m for c in covered for m in modules[c])), tuple(covered),
-                                     how if covered else "")
+        placements[name] = Placement(
+            tuple(dict.fromkeys(m for c in covered for m in modules[c])), tuple(covered), how if covered else ""
+        )
     return placements
 
 

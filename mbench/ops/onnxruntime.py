@@ -1,6 +1,7 @@
 """ONNX Runtime: a session like the timed one with profiling on; its trace gives each node's kernel time, op type
 and execution provider, and the graph it ran (saved beside the trace) places each node in the source modules
 (onnx_graph)."""
+
 from __future__ import annotations
 
 import json
@@ -29,12 +30,13 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan) -> OpProfile:
         trace = json.loads(runner.end_profiling().read_text())
         runner.close()
         placements = place_nodes(onnx.load(str(artifact.path)), onnx.load(str(Path(folder) / OPTIMIZED_MODEL)))
-    runs = [e for e in trace if e.get("cat") == "Session" and e.get("name") == "model_run"][-plan.runs:]
+    runs = [e for e in trace if e.get("cat") == "Session" and e.get("name") == "model_run"][-plan.runs :]
     if len(runs) < plan.runs:
         raise RuntimeError(f"ONNX Runtime's profile holds {len(runs)} model runs, {plan.runs} were made")
     ops = _node_times(trace, runs, placements)
-    return OpProfile("onnxruntime", runner.version(), threads, plan, sum(r["dur"] for r in runs) / len(runs) / 1e3,
-                     ops, _notes(ops))
+    return OpProfile(
+        "onnxruntime", runner.version(), threads, plan, sum(r["dur"] for r in runs) / len(runs) / 1e3, ops, _notes(ops)
+    )
 
 
 def _node_times(trace: list[dict], runs: list[dict], placements: dict[str, Placement]) -> tuple[OpTime, ...]:
@@ -50,18 +52,30 @@ def _node_times(trace: list[dict], runs: list[dict], placements: dict[str, Place
             totals[name] += event["dur"]
             kinds[name] = (event["args"].get("op_name", "?"), event["args"].get("provider", ""))
     unplaced = Placement((), (), "")
-    return tuple(OpTime(kinds[name][0], total / len(runs) / 1e3, placements.get(name, unplaced).modules, (name,),
-                        kinds[name][1], placements.get(name, unplaced).how) for name, total in totals.items())
+    return tuple(
+        OpTime(
+            kinds[name][0],
+            total / len(runs) / 1e3,
+            placements.get(name, unplaced).modules,
+            (name,),
+            kinds[name][1],
+            placements.get(name, unplaced).how,
+        )
+        for name, total in totals.items()
+    )
 
 
 def _notes(ops: tuple[OpTime, ...]) -> tuple[str, ...]:
     fused = [op for op in ops if op.placed == "fused" and len(op.modules) > 1]
     notes = []
     if fused:
-        notes.append(f"{len(fused)} nodes that ONNX Runtime fused span several modules: each is placed in all of "
-                     "them, joined by ';' (matched through the optimized graph's inputs and outputs)")
+        notes.append(
+            f"{len(fused)} nodes that ONNX Runtime fused span several modules: each is placed in all of "
+            "them, joined by ';' (matched through the optimized graph's inputs and outputs)"
+        )
     layout = [op for op in ops if op.placed == "layout"]
     if layout:
-        notes.append(f"{len(layout)} layout nodes ONNX Runtime inserted are placed with the module whose tensor "
-                     "they move")
+        notes.append(
+            f"{len(layout)} layout nodes ONNX Runtime inserted are placed with the module whose tensor they move"
+        )
     return tuple(notes)

@@ -1,5 +1,6 @@
 """The profiling pass: what it records (``OpTime``, ``OpProfile``), how long it runs (``OpsPlan``), and which
 runtime's profiler it uses for an artifact (``profile_ops``)."""
+
 from __future__ import annotations
 
 import importlib
@@ -20,8 +21,9 @@ class OpsPlan:
 
     def __post_init__(self) -> None:
         if self.warmup_runs < 0 or self.runs < 1:
-            raise ValueError(f"an ops pass needs runs >= 1 and warmup_runs >= 0, got {self.runs} and "
-                             f"{self.warmup_runs}")
+            raise ValueError(
+                f"an ops pass needs runs >= 1 and warmup_runs >= 0, got {self.runs} and {self.warmup_runs}"
+            )
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,13 @@ class OpProfile:
         return placed / self.ops_ms if self.ops_ms > 0 else 0.0
 
 
-_RUNTIMES = {Format.ONNX: "onnxruntime", Format.EXECUTORCH: "executorch", Format.PYTORCH: "torch_eager",
-             Format.TFLITE: "litert", Format.COREML: "coreml"}
+_RUNTIMES = {
+    Format.ONNX: "onnxruntime",
+    Format.EXECUTORCH: "executorch",
+    Format.PYTORCH: "torch_eager",
+    Format.TFLITE: "litert",
+    Format.COREML: "coreml",
+}
 
 
 def profiler_module(fmt: Format):

@@ -7,11 +7,12 @@ names), ``where`` (execution provider or delegate), ``placed`` (how it was place
 time). The ``op_attributed`` row keeps the whole inference's time (``run_ms``), the operators' (``ops_ms``), the
 pass's own cost (``pass_seconds``) and its notes.
 """
+
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from mbench.artifacts import Artifact
 from mbench.ops.modules import joined
@@ -36,30 +37,53 @@ def op_rows(artifact: Artifact, device: str, profile: OpProfile) -> list[Measure
     for (module, op_type), ops in sorted(groups.items(), key=lambda item: -sum(op.ms for op in item[1])):
         ms = sum(op.ms for op in ops)
         nodes = [name for op in ops for name in op.nodes]
-        details = {"module": module, "op_type": op_type, "nodes": nodes[:NODES_KEPT], "node_count": len(nodes),
-                   "where": joined(op.where for op in ops), "placed": joined(op.placed for op in ops),
-                   "share": round(ms / profile.ops_ms, 6) if profile.ops_ms else None}
+        details = {
+            "module": module,
+            "op_type": op_type,
+            "nodes": nodes[:NODES_KEPT],
+            "node_count": len(nodes),
+            "where": joined(op.where for op in ops),
+            "placed": joined(op.placed for op in ops),
+            "share": round(ms / profile.ops_ms, 6) if profile.ops_ms else None,
+        }
         rows.append(key.row(OP_MS, ms, "ms", _context(artifact, profile, details)))
-    summary = {"run_ms": round(profile.run_ms, 6), "ops_ms": round(profile.ops_ms, 6),
-               "pass_seconds": round(profile.seconds, 3), "notes": list(profile.notes)}
+    summary = {
+        "run_ms": round(profile.run_ms, 6),
+        "ops_ms": round(profile.ops_ms, 6),
+        "pass_seconds": round(profile.seconds, 3),
+        "notes": list(profile.notes),
+    }
     return rows + [key.row(OP_ATTRIBUTED, profile.attributed, "fraction", _context(artifact, profile, summary))]
 
 
 def _context(artifact: Artifact, profile: OpProfile, details: dict) -> Context:
-    return Context.of_artifact(artifact, runtime=profile.runtime, runtime_version=profile.version,
-                               threads=profile.threads, warmup_runs=profile.plan.warmup_runs, runs=profile.plan.runs,
-                               details=json.dumps({**host_details(), "pass": "ops", **details}))
+    return Context.of_artifact(
+        artifact,
+        runtime=profile.runtime,
+        runtime_version=profile.version,
+        threads=profile.threads,
+        warmup_runs=profile.plan.warmup_runs,
+        runs=profile.plan.runs,
+        details=json.dumps({**host_details(), "pass": "ops", **details}),
+    )
 
 
-def failure_row(artifact: Artifact, device: str, status: Status, error: str, threads: int | None = None,
-                plan: OpsPlan = OpsPlan()) -> Measurement:
-    context = Context.of_artifact(artifact, threads=threads, warmup_runs=plan.warmup_runs, runs=plan.runs,
-                                  details=json.dumps({**host_details(), "pass": "ops"}))
+def failure_row(
+    artifact: Artifact, device: str, status: Status, error: str, threads: int | None = None, plan: OpsPlan = OpsPlan()
+) -> Measurement:
+    context = Context.of_artifact(
+        artifact,
+        threads=threads,
+        warmup_runs=plan.warmup_runs,
+        runs=plan.runs,
+        details=json.dumps({**host_details(), "pass": "ops"}),
+    )
     return RowKey.of(artifact, device).failure(OP_ATTRIBUTED, status, error, context)
 
 
-def ops_pass(artifacts: Iterable[Artifact], threads: int, plan: OpsPlan = OpsPlan(),
-             device: str = "host") -> Iterator[tuple[Artifact, list[Measurement]]]:
+def ops_pass(
+    artifacts: Iterable[Artifact], threads: int, plan: OpsPlan = OpsPlan(), device: str = "host"
+) -> Iterator[tuple[Artifact, list[Measurement]]]:
     """The pass on each artifact in this process, yielded as rows as each finishes; an artifact whose runtime has
     no profiler here is a not_run row, one whose profiling fails a failed row, and the others go on."""
     for artifact in artifacts:

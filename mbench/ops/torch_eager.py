@@ -5,6 +5,7 @@ own forward keeps what it does outside its submodules, e.g. a final ``torch.sigm
 to the whole forward. Its op type is the module's class. The hooks cost a few microseconds per module call, which
 the pass's total includes and the timed rounds never see.
 """
+
 from __future__ import annotations
 
 import time
@@ -32,6 +33,7 @@ class _OwnTimes:
     def _entered(self, name: str):
         def hook(module, args):
             self._open.append([name, time.perf_counter(), 0.0])
+
         return hook
 
     def _left(self, module, args, output):
@@ -61,7 +63,18 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan) -> OpProfile:
         run_ms = (time.perf_counter() - started) / plan.runs * 1e3
     finally:
         hooks.remove()
-    ops = tuple(OpTime(hooks.kinds[name], seconds / plan.runs * 1e3, (from_scope(name),), (name or "forward",),
-                       "eager", "module") for name, seconds in hooks.own.items())
-    return OpProfile("torch-eager", runner.version(), threads, plan, run_ms, ops,
-                     ("each module's own time (its forward less its submodules'), from forward hooks",))
+    ops = tuple(
+        OpTime(
+            hooks.kinds[name], seconds / plan.runs * 1e3, (from_scope(name),), (name or "forward",), "eager", "module"
+        )
+        for name, seconds in hooks.own.items()
+    )
+    return OpProfile(
+        "torch-eager",
+        runner.version(),
+        threads,
+        plan,
+        run_ms,
+        ops,
+        ("each module's own time (its forward less its submodules'), from forward hooks",),
+    )

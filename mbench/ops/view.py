@@ -5,6 +5,7 @@ Runtimes place time at different depths (PyTorch eager in leaf modules, a fused 
 around them), so before runtimes are lined up each module is rolled up into the coarsest module that any of them
 reports above it (``aligned``); a row that spans several modules counts as their deepest common module.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ REST = "(rest)"
 ARTIFACT = ["model", "format", "precision", "device"]
 
 
-def newest_passes(measurements: "pd.DataFrame") -> "pd.DataFrame":
+def newest_passes(measurements: pd.DataFrame) -> pd.DataFrame:
     """The op rows of each artifact's (and device's) newest pass, with ``module``, ``op_type``, ``placed``,
     ``where`` read from their details and ``runtime`` as a label column; empty when no pass was stored."""
     rows = measurements[measurements.metric.isin([OP_MS, OP_ATTRIBUTED])]
@@ -36,12 +37,16 @@ def newest_passes(measurements: "pd.DataFrame") -> "pd.DataFrame":
     return rows
 
 
-def module_times(passes: "pd.DataFrame", depth: int | None = None) -> "pd.DataFrame":
+def module_times(passes: pd.DataFrame, depth: int | None = None) -> pd.DataFrame:
     """ms per inference per (artifact, module): joined modules as their common module, cut to ``depth`` names."""
     ops = passes[(passes.metric == OP_MS) & (passes.status == "ok")]
     modules = ops.module.map(lambda m: _cut(common_ancestor(m), depth))
-    return (ops.assign(module=modules).groupby(ARTIFACT + ["runtime", "module"], as_index=False)["value"].sum()
-            .rename(columns={"value": "ms"}))
+    return (
+        ops.assign(module=modules)
+        .groupby(ARTIFACT + ["runtime", "module"], as_index=False)["value"]
+        .sum()
+        .rename(columns={"value": "ms"})
+    )
 
 
 def _cut(module: str, depth: int | None) -> str:
@@ -50,13 +55,13 @@ def _cut(module: str, depth: int | None) -> str:
     return ".".join(module.split(".")[:depth])
 
 
-def aligned(times: "pd.DataFrame") -> "pd.DataFrame":
+def aligned(times: pd.DataFrame) -> pd.DataFrame:
     """``times`` with each module rolled up into the coarsest module that any artifact of the same model reports
     above it (never the root), and summed again."""
     frames = []
     for _, group in times.groupby("model"):
         keys = set(group.module)
-        frames.append(group.assign(module=group.module.map(lambda m: _coarsest(m, keys))))
+        frames.append(group.assign(module=group.module.map(lambda m, keys=keys: _coarsest(m, keys))))
     if not frames:
         return times
     import pandas as pd
@@ -77,7 +82,7 @@ def label(row) -> str:
     return f"{row['format']} {row['precision']} ({row['runtime']}){where}"
 
 
-def side_by_side(times: "pd.DataFrame", model: str, top: int = 15) -> "pd.DataFrame":
+def side_by_side(times: pd.DataFrame, model: str, top: int = 15) -> pd.DataFrame:
     """One model's modules (rows, heaviest first by their largest time on any artifact) against its artifacts
     (columns), ms per inference; beyond the ``top`` modules one ``(rest)`` row."""
     mine = aligned(times[times.model == model])
@@ -93,14 +98,14 @@ def side_by_side(times: "pd.DataFrame", model: str, top: int = 15) -> "pd.DataFr
     return table
 
 
-def top_modules(times: "pd.DataFrame", count: int = 10) -> "pd.DataFrame":
+def top_modules(times: pd.DataFrame, count: int = 10) -> pd.DataFrame:
     """Each artifact's heaviest modules: module, ms, share of the artifact's time."""
     share = times.ms / times.groupby(ARTIFACT)["ms"].transform("sum")
     ordered = times.assign(share=share).sort_values(ARTIFACT + ["ms"], ascending=[True] * 4 + [False])
     return ordered.groupby(ARTIFACT, as_index=False).head(count)
 
 
-def differ_most(table: "pd.DataFrame", count: int = 5) -> "pd.DataFrame":
+def differ_most(table: pd.DataFrame, count: int = 5) -> pd.DataFrame:
     """The modules whose time differs most between the artifacts of a side-by-side table: slowest over fastest, for
     modules every artifact has, largest first; with the ms that ratio costs."""
     rows = table.drop(index=[REST], errors="ignore").dropna()
@@ -108,6 +113,10 @@ def differ_most(table: "pd.DataFrame", count: int = 5) -> "pd.DataFrame":
     if rows.shape[1] < 2 or rows.empty:
         return rows.iloc[0:0]
     slow, fast = rows.idxmax(axis=1), rows.idxmin(axis=1)
-    found = rows.assign(slowest=slow, fastest=fast, ratio=rows.max(axis=1) / rows.min(axis=1),
-                        gap_ms=rows.max(axis=1) - rows.min(axis=1))
+    found = rows.assign(
+        slowest=slow,
+        fastest=fast,
+        ratio=rows.max(axis=1) / rows.min(axis=1),
+        gap_ms=rows.max(axis=1) - rows.min(axis=1),
+    )
     return found.sort_values("gap_ms", ascending=False).head(count)[["slowest", "fastest", "ratio", "gap_ms"]]

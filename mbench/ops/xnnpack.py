@@ -8,6 +8,7 @@ before (fused into it). A layout operator with no node of its own (the delegate'
 with the operator beside it. Where a node XNNPACK cannot fuse would be passed over, or an operator finds no node,
 the line-up is refused (None) and the caller keeps the delegate as one block.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,23 +16,61 @@ from dataclasses import dataclass
 
 # XNNPACK operator kinds (the name before " (") -> the edge ops each can stand for
 KINDS = {
-    "Convolution": {"convolution"}, "Fully Connected": {"convolution", "linear", "addmm", "mm", "bmm"},
-    "Deconvolution": {"convolution_transposed"}, "Max Pooling": {"max_pool2d", "max_pool2d_with_indices"},
-    "Argmax Pooling": {"max_pool2d_with_indices"}, "Average Pooling": {"avg_pool2d"},
-    "Global Average Pooling": {"mean", "avg_pool2d", "adaptive_avg_pool2d"}, "Mean": {"mean"}, "Sum": {"sum"},
-    "Add": {"add"}, "Multiply": {"mul"}, "Subtract": {"sub"}, "Divide": {"div"}, "Maximum": {"maximum"},
-    "Minimum": {"minimum"}, "Clamp": {"relu", "hardtanh", "clamp"}, "Sigmoid": {"sigmoid"}, "TanH": {"tanh"},
-    "HardSwish": {"hardswish"}, "ELU": {"elu"}, "Leaky ReLU": {"leaky_relu"}, "Softmax": {"_softmax"},
-    "Square Root": {"sqrt"}, "Reciprocal Square Root": {"rsqrt"}, "Negate": {"neg"}, "Abs": {"abs"},
-    "Exp": {"exp"}, "Log": {"log"}, "Square": {"pow"}, "Floor": {"floor"}, "Ceiling": {"ceil"},
-    "Resize Bilinear": {"upsample_bilinear2d", "upsample_nearest2d"}, "Constant Pad": {"constant_pad_nd"},
-    "Concatenate": {"cat"}, "Copy": {"cat", "view_copy", "clone", "squeeze_copy", "unsqueeze_copy", "expand_copy"},
-    "Transpose": {"permute_copy"}, "Convert": {"quantize_per_tensor", "dequantize_per_tensor", "_to_copy"},
-    "Slice": {"slice_copy"}, "Batch Matrix Multiply": {"bmm"},
+    "Convolution": {"convolution"},
+    "Fully Connected": {"convolution", "linear", "addmm", "mm", "bmm"},
+    "Deconvolution": {"convolution_transposed"},
+    "Max Pooling": {"max_pool2d", "max_pool2d_with_indices"},
+    "Argmax Pooling": {"max_pool2d_with_indices"},
+    "Average Pooling": {"avg_pool2d"},
+    "Global Average Pooling": {"mean", "avg_pool2d", "adaptive_avg_pool2d"},
+    "Mean": {"mean"},
+    "Sum": {"sum"},
+    "Add": {"add"},
+    "Multiply": {"mul"},
+    "Subtract": {"sub"},
+    "Divide": {"div"},
+    "Maximum": {"maximum"},
+    "Minimum": {"minimum"},
+    "Clamp": {"relu", "hardtanh", "clamp"},
+    "Sigmoid": {"sigmoid"},
+    "TanH": {"tanh"},
+    "HardSwish": {"hardswish"},
+    "ELU": {"elu"},
+    "Leaky ReLU": {"leaky_relu"},
+    "Softmax": {"_softmax"},
+    "Square Root": {"sqrt"},
+    "Reciprocal Square Root": {"rsqrt"},
+    "Negate": {"neg"},
+    "Abs": {"abs"},
+    "Exp": {"exp"},
+    "Log": {"log"},
+    "Square": {"pow"},
+    "Floor": {"floor"},
+    "Ceiling": {"ceil"},
+    "Resize Bilinear": {"upsample_bilinear2d", "upsample_nearest2d"},
+    "Constant Pad": {"constant_pad_nd"},
+    "Concatenate": {"cat"},
+    "Copy": {"cat", "view_copy", "clone", "squeeze_copy", "unsqueeze_copy", "expand_copy"},
+    "Transpose": {"permute_copy"},
+    "Convert": {"quantize_per_tensor", "dequantize_per_tensor", "_to_copy"},
+    "Slice": {"slice_copy"},
+    "Batch Matrix Multiply": {"bmm"},
 }
 LAYOUT = {"Transpose", "Copy", "Convert"}  # may run without a node of their own
-FUSABLE = {"_native_batch_norm_legit_no_training", "relu", "hardtanh", "clamp", "getitem", "dequantize_per_tensor",
-           "dequantize_per_channel", "quantize_per_tensor", "view_copy", "clone", "_to_copy", "alias_copy"}
+FUSABLE = {
+    "_native_batch_norm_legit_no_training",
+    "relu",
+    "hardtanh",
+    "clamp",
+    "getitem",
+    "dequantize_per_tensor",
+    "dequantize_per_channel",
+    "quantize_per_tensor",
+    "view_copy",
+    "clone",
+    "_to_copy",
+    "alias_copy",
+}
 _COUNTER = re.compile(r"\s*#\d+$")
 
 

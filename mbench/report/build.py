@@ -1,4 +1,5 @@
 """Render the store into one self-contained HTML file: styles, scripts and plotly.js inlined, no network to open it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,12 +42,22 @@ def build_page(store: Store, pairs: list[tuple[str, str]] = (), metric: str | No
     wide = tables.comparison(rows)
     older = set(measured.artifact_sha256) - set(kept.artifact_sha256)  # artifacts of a model's older source
     samples = [s for s in store.samples() if s.artifact_sha256 not in older]
-    figures = plots.size_vs_latency(wide) + [plots.pareto(wide, rows, metric), plots.distributions(samples),
-                                             plots.op_breakdown(rows)]
-    return Page(headlines(rows, list(pairs), metric, samples), Table.of_frame(wide), [f for f in figures if f],
-                _failures(rows), Table.of_frame(tables.context(rows)),
-                Table.of_frame(tables.provenance_summary(rows)), metric, builtin_sections(rows, samples),
-                _left_out_section(left_out))
+    figures = plots.size_vs_latency(wide) + [
+        plots.pareto(wide, rows, metric),
+        plots.distributions(samples),
+        plots.op_breakdown(rows),
+    ]
+    return Page(
+        headlines(rows, list(pairs), metric, samples),
+        Table.of_frame(wide),
+        [f for f in figures if f],
+        _failures(rows),
+        Table.of_frame(tables.context(rows)),
+        Table.of_frame(tables.provenance_summary(rows)),
+        metric,
+        builtin_sections(rows, samples),
+        _left_out_section(left_out),
+    )
 
 
 def _failures(rows: pd.DataFrame) -> GroupedTable:
@@ -60,17 +71,25 @@ def builtin_sections(rows: pd.DataFrame, samples: list = ()) -> list[Section]:
         return []
     found = []
     if rows.precision.nunique() > 1:
-        found.append(Section.of_frame(
-            "Precision", precision.precision_view(rows),
-            "Each model's formats and precisions side by side: size, parity with fp32 PyTorch and latency, "
-            "each against the fp32 artifact of the same format on the same device. A lower precision that is "
-            "slower than fp32 is listed first: quantized kernels are not faster on every CPU.",
-            tuple(precision.precision_findings(rows, samples))))
+        found.append(
+            Section.of_frame(
+                "Precision",
+                precision.precision_view(rows),
+                "Each model's formats and precisions side by side: size, parity with fp32 PyTorch and latency, "
+                "each against the fp32 artifact of the same format on the same device. A lower precision that is "
+                "slower than fp32 is listed first: quantized kernels are not faster on every CPU.",
+                tuple(precision.precision_findings(rows, samples)),
+            )
+        )
     if rows.metric.isin(ACCURACY_METRICS).any():
-        found.append(Section.of_frame(
-            "Accuracy", _accuracy_table(rows),
-            "Task accuracy per artifact (edge maps: ODS/OIS F and AP by the BSDS protocol; corners: SmartDoc-style "
-            "quadrilateral IoU and detection rate), and each artifact's difference from fp32 PyTorch."))
+        found.append(
+            Section.of_frame(
+                "Accuracy",
+                _accuracy_table(rows),
+                "Task accuracy per artifact (edge maps: ODS/OIS F and AP by the BSDS protocol; corners: SmartDoc-style "
+                "quadrilateral IoU and detection rate), and each artifact's difference from fp32 PyTorch.",
+            )
+        )
     return found + _coverage_sections(rows)
 
 
@@ -89,29 +108,49 @@ def _coverage_sections(rows: pd.DataFrame) -> list[Section]:
 
     found = []
     if (rows.metric == TOLERANCE_METRIC).any():
-        found.append(Section.of_frame(
-            "Converter coverage", coverage_frame(rows),
-            "Each model x format x precision of `mbench coverage`: converted, parity within tolerance, runs on "
-            "this host, or failed with the operator and the converter's message."))
+        found.append(
+            Section.of_frame(
+                "Converter coverage",
+                coverage_frame(rows),
+                "Each model x format x precision of `mbench coverage`: converted, parity within tolerance, runs on "
+                "this host, or failed with the operator and the converter's message.",
+            )
+        )
     layers = [name for name in layer_names() if name in set(rows.model)]
     if layers:
-        found.append(Section.of_frame("Layer benchmark", layer_frame(rows, layers),
-                                      "One layer per model: parameters, MACs and latency per format "
-                                      "(`latency`, the headline estimate; the median for rows from before it)."))
+        found.append(
+            Section.of_frame(
+                "Layer benchmark",
+                layer_frame(rows, layers),
+                "One layer per model: parameters, MACs and latency per format "
+                "(`latency`, the headline estimate; the median for rows from before it).",
+            )
+        )
     return found
 
 
 def _left_out_section(left_out: pd.DataFrame) -> list[Section]:
     if left_out.empty:
         return []
-    return [Section.of_frame(
-        "Older source models left out", left_out,
-        "A model name whose source model (structure and weights hash) changed is reported with its newest model's "
-        "rows only, so numbers of two different models are never paired under one name.")]
+    return [
+        Section.of_frame(
+            "Older source models left out",
+            left_out,
+            "A model name whose source model (structure and weights hash) changed is reported with its newest model's "
+            "rows only, so numbers of two different models are never paired under one name.",
+        )
+    ]
 
 
-def render_report(store: Store, out: Path, title: str = "mbench report", pairs: list[tuple[str, str]] = (),
-                  metric: str | None = None, sections: list[Section] = (), page: Page | None = None) -> Path:
+def render_report(
+    store: Store,
+    out: Path,
+    title: str = "mbench report",
+    pairs: list[tuple[str, str]] = (),
+    metric: str | None = None,
+    sections: list[Section] = (),
+    page: Page | None = None,
+) -> Path:
     """Write the report to `out`. `pairs` adds headline pairs after the HED one; `metric` picks the accuracy
     metric of the Pareto plot (default: the first measured of ods_f, top1, miou); `sections` are extra tables
     (e.g. a coverage matrix) drawn after the built-in ones; `page`: one already built from this store with the same
@@ -120,9 +159,14 @@ def render_report(store: Store, out: Path, title: str = "mbench report", pairs: 
 
     page = page or build_page(store, pairs, metric)
     sections = [*page.sections, *sections, *page.left_out] if page else list(sections)
-    html = render("report.html.j2",
-        title=title, generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), version=__version__,
-        page=page, sections=sections, runs=Table.of_frame(store.runs()),
-        plotly_js=plotly.offline.get_plotlyjs() if page and page.plots else "")
+    html = render(
+        "report.html.j2",
+        title=title,
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        version=__version__,
+        page=page,
+        sections=sections,
+        runs=Table.of_frame(store.runs()),
+        plotly_js=plotly.offline.get_plotlyjs() if page and page.plots else "",
+    )
     return write_page(out, html)
-

@@ -36,6 +36,7 @@ percentiles of one artifact's runs lie a few percent apart) is estimated again f
 today's, so both sides and the drift's references are alike, and the note says so; where its runs were not stored
 the note says the two were estimated differently and the verdict is left as it is.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -102,20 +103,31 @@ class RunComparison:
         return [d for d in self.differences if d.inconclusive]
 
     def frame(self) -> pd.DataFrame:
-        records = [dict(zip(KEY, d.key), before=d.before, after=d.after,
-                        change_pct=None if d.change is None else round(100 * d.change, 2), p_value=d.p_value,
-                        samples=f"{d.samples[0]} / {d.samples[1]}", verdict=_verdict(d),
-                        note=d.note) for d in self.differences]
-        return pd.DataFrame(records, columns=[*KEY, "before", "after", "change_pct", "p_value", "samples", "verdict",
-                                                   "note"])
+        records = [
+            dict(
+                zip(KEY, d.key),
+                before=d.before,
+                after=d.after,
+                change_pct=None if d.change is None else round(100 * d.change, 2),
+                p_value=d.p_value,
+                samples=f"{d.samples[0]} / {d.samples[1]}",
+                verdict=_verdict(d),
+                note=d.note,
+            )
+            for d in self.differences
+        ]
+        return pd.DataFrame(
+            records, columns=[*KEY, "before", "after", "change_pct", "p_value", "samples", "verdict", "note"]
+        )
 
 
 def _verdict(d: Difference) -> str:
     return "REGRESSION" if d.regressed else "inconclusive" if d.inconclusive else "ok"
 
 
-def compare_runs(store: Store, run_a: str, run_b: str, metric: str = DEFAULT_METRIC, threshold: float = 0.05,
-                 alpha: float = 0.05) -> RunComparison:
+def compare_runs(
+    store: Store, run_a: str, run_b: str, metric: str = DEFAULT_METRIC, threshold: float = 0.05, alpha: float = 0.05
+) -> RunComparison:
     """Compare `metric` of every artifact and device measured in both runs (run_a is the baseline)."""
     check_runs(store, [run_a, run_b])
     rows = store.measurements()
@@ -124,10 +136,21 @@ def compare_runs(store: Store, run_a: str, run_b: str, metric: str = DEFAULT_MET
     differences = []
     for key in sorted(set(before) | set(after)):
         pooled = (_pooled(samples, run_a, key), _pooled(samples, run_b, key))
-        found = _difference(key, before.get(key), after.get(key), [v for v, _ in pooled[0]],
-                            [v for v, _ in pooled[1]], metric, threshold, alpha)
-        differences.append(_machine_or_artifact(found, before.get(key), after.get(key), pooled, threshold, alpha,
-                                                machine_drift(before, after, key)))
+        found = _difference(
+            key,
+            before.get(key),
+            after.get(key),
+            [v for v, _ in pooled[0]],
+            [v for v, _ in pooled[1]],
+            metric,
+            threshold,
+            alpha,
+        )
+        differences.append(
+            _machine_or_artifact(
+                found, before.get(key), after.get(key), pooled, threshold, alpha, machine_drift(before, after, key)
+            )
+        )
     return RunComparison(run_a, run_b, metric, threshold, alpha, differences)
 
 
@@ -144,8 +167,15 @@ class Drift:
 
 def machine_drift(before: dict, after: dict, key: tuple) -> Drift | None:
     """``key``'s view of the machine's drift between the runs; None with fewer than MIN_REFERENCES references."""
-    changes = [after[k].value / before[k].value - 1 for k in set(before) & set(after) if k != key and k[3] == key[3]
-               and before[k].value and after[k].value and before[k].identity == after[k].identity]
+    changes = [
+        after[k].value / before[k].value - 1
+        for k in set(before) & set(after)
+        if k != key
+        and k[3] == key[3]
+        and before[k].value
+        and after[k].value
+        and before[k].identity == after[k].identity
+    ]
     if len(changes) < MIN_REFERENCES:
         return None
     low, high = np.percentile(changes, [25, 75])
@@ -153,8 +183,9 @@ def machine_drift(before: dict, after: dict, key: tuple) -> Drift | None:
     return Drift(middle, float(high - low), len(changes), max(abs(c - middle) for c in changes))
 
 
-def _machine_or_artifact(found: Difference, before, after, pooled, threshold: float, alpha: float,
-                         drift: Drift | None) -> Difference:
+def _machine_or_artifact(
+    found: Difference, before, after, pooled, threshold: float, alpha: float, drift: Drift | None
+) -> Difference:
     """What the machine allows a difference to mean (module docstring): the change is taken relative to the machine's
     drift between the runs where unchanged references show it; a regression must be past the threshold by more than
     the machine's own uncertainty (the swing either run saw, plus the references' disagreement; on a calm machine
@@ -163,34 +194,54 @@ def _machine_or_artifact(found: Difference, before, after, pooled, threshold: fl
     past the threshold is inconclusive, not a pass."""
     if found.p_value is None:
         return found
-    busy = [f"{name} ({side.contention})" if side.contention else name
-            for name, side in (("before", before), ("after", after)) if side.contended]
+    busy = [
+        f"{name} ({side.contention})" if side.contention else name
+        for name, side in (("before", before), ("after", after))
+        if side.contended
+    ]
     swing = max(before.swing, after.swing)
     moved = drift is not None and abs(drift.change) > threshold
     change = found.change if drift is None else (1 + found.change) / (1 + drift.change) - 1
     calm = not busy and drift is not None and drift.references >= MIN_CALM_REFERENCES
     uncertain = drift.widest if calm else swing + (drift.spread if drift else 0.0)
-    margin = (f"the widest an unchanged artifact strayed from the machine's drift ({drift.widest:.0%})" if calm
-              else f"the swing ({swing:.0%})")
-    seen = ([f"contended {' and '.join(busy)}"] if busy else []) + (
-        [f"the machine moved {drift.change:+.0%} between the runs "
-         f"(median of {drift.references} unchanged artifacts, spread {drift.spread:.0%})"] if moved else []) + (
-        [f"unchanged artifacts strayed up to {drift.widest:.0%} from the machine's drift"] if calm
-        else [f"swung up to {swing:.0%} between rounds"])
+    margin = (
+        f"the widest an unchanged artifact strayed from the machine's drift ({drift.widest:.0%})"
+        if calm
+        else f"the swing ({swing:.0%})"
+    )
+    seen = (
+        ([f"contended {' and '.join(busy)}"] if busy else [])
+        + (
+            [
+                f"the machine moved {drift.change:+.0%} between the runs "
+                f"(median of {drift.references} unchanged artifacts, spread {drift.spread:.0%})"
+            ]
+            if moved
+            else []
+        )
+        + (
+            [f"unchanged artifacts strayed up to {drift.widest:.0%} from the machine's drift"]
+            if calm
+            else [f"swung up to {swing:.0%} between rounds"]
+        )
+    )
     why = ", ".join(seen)
     # A machine that got faster can hide a regression: past the threshold against the drift counts as well.
     suspect = found.regressed or (change > threshold and found.p_value < alpha)
     if suspect and change - uncertain > threshold and (not busy or _unmarked_agree(pooled, threshold, alpha)):
         drifted = f", {change:+.0%} against the machine's drift ({drift.change:+.0%})" if drift else ""
         agree = "; the unmarked runs agree" if busy else ""
-        return dataclasses.replace(found, regressed=True, note=f"{found.note}{agree}; past the threshold by more "
-                                                               f"than {margin}{drifted}")
+        return dataclasses.replace(
+            found, regressed=True, note=f"{found.note}{agree}; past the threshold by more than {margin}{drifted}"
+        )
     if suspect:
-        return dataclasses.replace(found, regressed=False, inconclusive=True,
-                                   note=f"{why}: the difference could be the machine ({found.note})")
+        return dataclasses.replace(
+            found, regressed=False, inconclusive=True, note=f"{why}: the difference could be the machine ({found.note})"
+        )
     if (busy or moved) and (change + uncertain > threshold or moved and abs(found.change) > threshold):
-        return dataclasses.replace(found, inconclusive=True,
-                                   note=f"{why}: a regression past the threshold cannot be ruled out ({found.note})")
+        return dataclasses.replace(
+            found, inconclusive=True, note=f"{why}: a regression past the threshold cannot be ruled out ({found.note})"
+        )
     return found
 
 
@@ -254,9 +305,14 @@ def run_values(rows: pd.DataFrame, run: str, metric: str) -> dict[tuple, Side]:
         seen = details_of(row.details)
         contended = bool(seen.get("contended"))
         values[tuple(getattr(row, k) for k in KEY)] = Side(
-            float(row.value) if ok else None, note, contended, float(seen.get("round_swing") or 0.0),
-            identity, seen.get("estimator", "") if row.metric == "latency" else "",
-            contention=contention(*machine_seen(seen)) if contended else "")
+            float(row.value) if ok else None,
+            note,
+            contended,
+            float(seen.get("round_swing") or 0.0),
+            identity,
+            seen.get("estimator", "") if row.metric == "latency" else "",
+            contention=contention(*machine_seen(seen)) if contended else "",
+        )
     return values
 
 
@@ -269,8 +325,9 @@ def as_today(sides: dict[tuple, Side], samples: list[SampleSet], run: str) -> di
             continue
         mine = _sets_of(samples, run, key)
         if mine:
-            found[key] = side._replace(value=estimate(Rounds.of(mine[-1])),
-                                       estimator=LATENCY_ESTIMATOR, stored_as=side.estimator)
+            found[key] = side._replace(
+                value=estimate(Rounds.of(mine[-1])), estimator=LATENCY_ESTIMATOR, stored_as=side.estimator
+            )
     return found
 
 
@@ -281,8 +338,11 @@ def _sets_of(samples: list[SampleSet], run: str, key: tuple) -> list[SampleSet]:
 
 def _pooled(samples: list[SampleSet], run: str, key: tuple) -> list[tuple[float, bool]]:
     """(value, marked) of every raw run of ``key`` in ``run``."""
-    return [(v, bool(s.marked[i]) if s.marked else False) for s in _sets_of(samples, run, key)
-            for i, v in enumerate(s.values_ms)]
+    return [
+        (v, bool(s.marked[i]) if s.marked else False)
+        for s in _sets_of(samples, run, key)
+        for i, v in enumerate(s.values_ms)
+    ]
 
 
 def _difference(key, before, after, first, second, metric, threshold, alpha) -> Difference:
@@ -297,14 +357,18 @@ def _difference(key, before, after, first, second, metric, threshold, alpha) -> 
     significant = p_value is None or p_value < alpha
     loss = (a - b) if metric in HIGHER_IS_BETTER else (b - a)
     worse = a != 0 and loss / abs(a) > threshold
-    note = "no raw samples: the threshold alone decides" if p_value is None else (
-        "significant" if significant else f"not significant at alpha {alpha:g}")
+    note = (
+        "no raw samples: the threshold alone decides"
+        if p_value is None
+        else ("significant" if significant else f"not significant at alpha {alpha:g}")
+    )
     older = [n for n in (error_a, error_b) if n.startswith("older row")]
     note = f"{note}; {older[0]}" if older else note
     if before.estimator and after.estimator and before.estimator != after.estimator:
         note = f"{note}; estimated differently: {before.estimator} then {after.estimator}"
-    again = [f"{name} stored as {side.stored_as}" for name, side in (("first", before), ("second", after))
-             if side.stored_as]
+    again = [
+        f"{name} stored as {side.stored_as}" for name, side in (("first", before), ("second", after)) if side.stored_as
+    ]
     if len(again) == 2 and before.stored_as == after.stored_as:
         again = [f"both stored as {before.stored_as}"]
     if again:

@@ -14,6 +14,7 @@ neither confirmed nor ruled out: measure longer, or on a quieter machine), else 
 estimate.MIN_ROUNDS shared rounds: a tool that times whole invocations, rows from before rounds) the threshold alone
 decides, as for a metric without raw samples, and a contended row past it is inconclusive.
 """
+
 from __future__ import annotations
 
 from mbench.errors import MBenchError
@@ -33,10 +34,14 @@ def compare_models(store: Store, run: str, baseline: str, candidate: str, thresh
     measured = sorted({key[0] for key in values})
     for model in (baseline, candidate):
         if model not in measured:
-            raise UnknownModelError(f"model {model!r} has no latency in run {run}; measured there: "
-                                    f"{', '.join(measured) or 'none'}")
-    timed = {(s.model, s.format, s.precision, s.device): Rounds.of(s)
-             for s in store.samples(run) if s.model in (baseline, candidate)}
+            raise UnknownModelError(
+                f"model {model!r} has no latency in run {run}; measured there: {', '.join(measured) or 'none'}"
+            )
+    timed = {
+        (s.model, s.format, s.precision, s.device): Rounds.of(s)
+        for s in store.samples(run)
+        if s.model in (baseline, candidate)
+    }
     differences = []
     for key in sorted(k for k in values if k[0] == baseline):
         other = (candidate, *key[1:])

@@ -1,6 +1,7 @@
 """Converter coverage, the reading half: one row per (model, format, precision) of the latest conversion with the
 state it reached, and the operator a failure names; ``matrix_html`` renders them as a self-contained fragment.
 """
+
 from __future__ import annotations
 
 import enum
@@ -48,8 +49,10 @@ def coverage_frame(measurements: pd.DataFrame, models: list[str] | None = None) 
     conversion_rows = rows.merge(latest["run_id"].reset_index(), on=["model", "format", "precision", "run_id"])
     tolerances = _latest(measurements, (TOLERANCE_METRIC,)).reset_index(level="format", drop=True)["value"]
     latency = _latest(rows, LATENCY_METRICS)
-    cells = [_cell(key, group, tolerances, latency, latest.loc[key, "id"])
-             for key, group in conversion_rows.groupby(["model", "format", "precision"])]
+    cells = [
+        _cell(key, group, tolerances, latency, latest.loc[key, "id"])
+        for key, group in conversion_rows.groupby(["model", "format", "precision"])
+    ]
     frame = _suspect_operators(pd.DataFrame(cells, columns=CELL_COLUMNS))
     return frame.sort_values(["model", "format", "precision"]).reset_index(drop=True)
 
@@ -62,12 +65,22 @@ def _suspect_operators(frame: pd.DataFrame) -> pd.DataFrame:
         others = named[named["model"] == frame.at[i, "model"]]
         if not others.empty:
             frame.at[i, "operator"] = "not named; suspect " + ", ".join(
-                f"{op} (named by {fmt})" for op, fmt in zip(others["operator"], others["format"]))
+                f"{op} (named by {fmt})" for op, fmt in zip(others["operator"], others["format"])
+            )
     return frame
 
 
-CELL_COLUMNS = ["model", "format", "precision", "state", "parity_max_abs", "tolerance", "latency_ms", "operator",
-                "error"]
+CELL_COLUMNS = [
+    "model",
+    "format",
+    "precision",
+    "state",
+    "parity_max_abs",
+    "tolerance",
+    "latency_ms",
+    "operator",
+    "error",
+]
 
 
 def _cell(key, group: pd.DataFrame, tolerances, latency, converted_id) -> list:
@@ -110,9 +123,14 @@ def _state(parity, tolerance, run) -> tuple[CellState, str]:
     return CellState.RUNS, ""
 
 
-STATE_COLOURS = {CellState.FAILED: "#f8d0d0", CellState.CONVERTED: "#e8e8e8", CellState.PARITY_VACUOUS: "#e6d5f0",
-                 CellState.PARITY_EXCEEDED: "#fbe3b8",
-                 CellState.PARITY_OK: "#d9f0d3", CellState.RUNS: "#a6dba0"}
+STATE_COLOURS = {
+    CellState.FAILED: "#f8d0d0",
+    CellState.CONVERTED: "#e8e8e8",
+    CellState.PARITY_VACUOUS: "#e6d5f0",
+    CellState.PARITY_EXCEEDED: "#fbe3b8",
+    CellState.PARITY_OK: "#d9f0d3",
+    CellState.RUNS: "#a6dba0",
+}
 
 
 def _matrix_cell(cell) -> dict:
@@ -129,11 +147,17 @@ def matrix_html(frame: pd.DataFrame) -> str:
     """Model x (format, precision) states, a legend, and every failure with its operator and message."""
     columns = sorted({(f, p) for f, p in zip(frame["format"], frame["precision"])})
     cells = {(c.model, c.format, c.precision): c for c in frame.itertuples()}
-    rows = [(model, [_matrix_cell(cells[(model, *col)]) if (model, *col) in cells else None for col in columns])
-            for model in sorted(set(frame["model"]))]
-    return render("coverage.html.j2", columns=[f"{f} {p}" for f, p in columns], rows=rows,
-                  legend=[(s.value, c) for s, c in STATE_COLOURS.items()],
-                  failures=list(frame[frame["state"] == CellState.FAILED.value].itertuples()))
+    rows = [
+        (model, [_matrix_cell(cells[(model, *col)]) if (model, *col) in cells else None for col in columns])
+        for model in sorted(set(frame["model"]))
+    ]
+    return render(
+        "coverage.html.j2",
+        columns=[f"{f} {p}" for f, p in columns],
+        rows=rows,
+        legend=[(s.value, c) for s, c in STATE_COLOURS.items()],
+        failures=list(frame[frame["state"] == CellState.FAILED.value].itertuples()),
+    )
 
 
 def standalone_page(title: str, *fragments: str) -> str:

@@ -1,6 +1,7 @@
 """The headline per model pair: size, latency and accuracy ratios in one sentence and a table.
 
 The HED pair (VGG against MobileNetV2) comes first, with what the seed's 4.4 MB and 1.6 MB were."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -57,8 +58,9 @@ class Headline:
     seed_notes: list[str]
 
 
-def headlines(rows: pd.DataFrame, pairs: list[tuple[str, str]] = (), metric: str | None = None,
-              samples: list[SampleSet] = ()) -> list[Headline]:
+def headlines(
+    rows: pd.DataFrame, pairs: list[tuple[str, str]] = (), metric: str | None = None, samples: list[SampleSet] = ()
+) -> list[Headline]:
     """One headline per pair with measurements: the pairs declared with the models first (models.headline_pairs),
     then the pairs asked for. A pair is compared at fp32 (the lower precisions have their own section), so a line
     never sets one model's int8 against the other's fp32."""
@@ -74,21 +76,36 @@ def _absent(rows: pd.DataFrame, pair: tuple[str, str]) -> Headline:
     return Headline(*pair, f"No comparison: {missing} has no measurements in this database.", [], [])
 
 
-def headline(rows: pd.DataFrame, pair: tuple[str, str], metric: str | None = None,
-             samples: list[SampleSet] = ()) -> Headline | None:
+def headline(
+    rows: pd.DataFrame, pair: tuple[str, str], metric: str | None = None, samples: list[SampleSet] = ()
+) -> Headline | None:
     big, small = pair
     if not {big, small} <= set(rows.model):
         return None
-    lines = [PairLine("pytorch", "-", "fp32 weights", _mb(rows, big, "weight_bytes"), _mb(rows, small, "weight_bytes"),
-                      "MB")]
-    lines += [PairLine(f, "-", "artifact size", _mb(rows, big, "size", f), _mb(rows, small, "size", f), "MB")
-              for f in FORMATS]
+    lines = [
+        PairLine("pytorch", "-", "fp32 weights", _mb(rows, big, "weight_bytes"), _mb(rows, small, "weight_bytes"), "MB")
+    ]
+    lines += [
+        PairLine(f, "-", "artifact size", _mb(rows, big, "size", f), _mb(rows, small, "size", f), "MB") for f in FORMATS
+    ]
     lines += _latency_lines(rows, samples, big, small)
-    lines += [PairLine(f, "host", "parity max |Δ| vs PyTorch", value(rows, big, f, "parity_max_abs"),
-                       value(rows, small, f, "parity_max_abs"), "") for f in FORMATS if f != "pytorch"]
+    lines += [
+        PairLine(
+            f,
+            "host",
+            "parity max |Δ| vs PyTorch",
+            value(rows, big, f, "parity_max_abs"),
+            value(rows, small, f, "parity_max_abs"),
+            "",
+        )
+        for f in FORMATS
+        if f != "pytorch"
+    ]
     for accuracy in dict.fromkeys(m for m in (metric, "corner_iou") if m and (rows.metric == m).any()):
-        lines += [PairLine(f, "host", accuracy, value(rows, big, f, accuracy), value(rows, small, f, accuracy), "")
-                  for f in FORMATS]
+        lines += [
+            PairLine(f, "host", accuracy, value(rows, big, f, accuracy), value(rows, small, f, accuracy), "")
+            for f in FORMATS
+        ]
     present = set(rows[rows.model.isin(pair)].format)  # a format neither was converted to gets no lines
     lines = [line for line in lines if line.format in present]
     notes = _seed_notes(rows, big, small) if pair in headline_pairs() else []
@@ -127,8 +144,7 @@ def _latency_lines(rows: pd.DataFrame, samples: list[SampleSet], big: str, small
     return [latency_line(rows, samples, big, small, f, device) for device in devices for f in FORMATS]
 
 
-def latency_line(rows: pd.DataFrame, samples: list[SampleSet], big: str, small: str, fmt: str,
-                 device: str) -> PairLine:
+def latency_line(rows: pd.DataFrame, samples: list[SampleSet], big: str, small: str, fmt: str, device: str) -> PairLine:
     """`latency` of both (the median for older rows and tools without single runs, said so), the ratio paired over
     the rounds both were measured in with its 95 % interval, and a warning naming what made either row contended."""
     values = [value(rows, m, fmt, "latency", device) for m in (big, small)]
@@ -138,8 +154,9 @@ def latency_line(rows: pd.DataFrame, samples: list[SampleSet], big: str, small: 
     flagged = [flag for flag in (_contended(rows, m, fmt, device) for m in (big, small)) if flag]
     warning = f"CONTENDED ({'; '.join(flagged)}): the ratio is not trustworthy" if flagged else ""
     keys = (big, fmt, "fp32", device), (small, fmt, "fp32", device)
-    return PairLine(fmt, device, what, *values, "ms", paired(samples, *keys), warning,
-                    tuple(paired_runs(samples, *keys)))
+    return PairLine(
+        fmt, device, what, *values, "ms", paired(samples, *keys), warning, tuple(paired_runs(samples, *keys))
+    )
 
 
 def _contended(rows: pd.DataFrame, model: str, fmt: str, device: str) -> str:
@@ -165,21 +182,31 @@ def _sentence(lines: list[PairLine], big: str, small: str, metric: str | None, v
     parts = []
     if weights.ratio:
         lighter, heavier, ratio = (small, big, weights.ratio) if weights.ratio >= 1 else (big, small, 1 / weights.ratio)
-        parts.append(f"{lighter} has {ratio:.1f}x less weight data than {heavier} "
-                     f"({weights.small:.2f} MB against {weights.big:.2f} MB fp32)")
+        parts.append(
+            f"{lighter} has {ratio:.1f}x less weight data than {heavier} "
+            f"({weights.small:.2f} MB against {weights.big:.2f} MB fp32)"
+        )
     if timed:
         fastest = min(timed, key=lambda line: line.small)
         word = "faster" if fastest.ratio >= 1 else "slower"
-        ratio = fastest.paired.text() if fastest.paired and fastest.ratio >= 1 else \
-            f"{max(fastest.ratio, 1 / fastest.ratio):.1f}x"
+        ratio = (
+            fastest.paired.text()
+            if fastest.paired and fastest.ratio >= 1
+            else f"{max(fastest.ratio, 1 / fastest.ratio):.1f}x"
+        )
         warning = f"; {fastest.warning}" if fastest.warning else ""
-        parts.append(f"{small}'s fastest artifact runs in {fastest.small:.2f} ms against {fastest.big:.2f} ms "
-                     f"({ratio} {word}, {fastest.format} on {fastest.device}{warning})")
-    scored = [line for line in lines if metric and line.what == metric and line.big is not None
-              and line.small is not None]
+        parts.append(
+            f"{small}'s fastest artifact runs in {fastest.small:.2f} ms against {fastest.big:.2f} ms "
+            f"({ratio} {word}, {fastest.format} on {fastest.device}{warning})"
+        )
+    scored = [
+        line for line in lines if metric and line.what == metric and line.big is not None and line.small is not None
+    ]
     if scored:
-        parts.append(f"{metric} {scored[0].small:.3f} against {scored[0].big:.3f} ({scored[0].format})"
-                     + (f", {versus}" if versus else ""))
+        parts.append(
+            f"{metric} {scored[0].small:.3f} against {scored[0].big:.3f} ({scored[0].format})"
+            + (f", {versus}" if versus else "")
+        )
     if not parts:
         return f"{big} and {small} have no successful measurements yet."
     tail = "" if scored else " No task accuracy metric is in the database yet; parity with PyTorch is shown."
@@ -190,12 +217,15 @@ def _seed_notes(rows: pd.DataFrame, big: str, small: str) -> list[str]:
     notes = []
     params = value(rows, big, "pytorch", "parameters")
     if params:
-        notes.append(f"The seed's 4.4 MB is {big}'s fp32 weights: {params:,.0f} parameters x 4 bytes = "
-                     f"{params * 4 / MB:.3f} MB, measured here from the model.")
+        notes.append(
+            f"The seed's 4.4 MB is {big}'s fp32 weights: {params:,.0f} parameters x 4 bytes = "
+            f"{params * 4 / MB:.3f} MB, measured here from the model."
+        )
     weights, stats = _mb(rows, small, "weight_bytes"), _mb(rows, small, "buffer_bytes")
     if weights is not None and stats is not None:
         notes.append(
             f"The seed's 1.6 MB for {small} was a frozen TensorFlow graph file, not its weights: the weights are "
             f"{weights:.3f} MB, {weights + stats:.3f} MB with BatchNorm statistics; the remaining ~0.4 MB were "
-            "training-time graph nodes. The artifact sizes above are what a phone actually ships.")
+            "training-time graph nodes. The artifact sizes above are what a phone actually ships."
+        )
     return notes

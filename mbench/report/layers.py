@@ -1,4 +1,5 @@
 """The layer-level benchmark: each conv-variant micro-model's weights, MACs and host latency per format."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -16,8 +17,9 @@ def layer_frame(measurements: pd.DataFrame, layers: list[str]) -> pd.DataFrame:
     rows = measurements[measurements["model"].isin(layers) & (measurements["status"] == "ok")].sort_values("id")
     facts = latest_rows(rows, ("model", "metric"), ("parameters", "macs"))
     frame = facts.pivot(index="model", columns="metric", values="value").reindex(columns=["parameters", "macs"])
-    latency = latest_rows(rows[rows["device"] == "host"], ("model", "format", "precision", "metric"),
-                          ("latency", "latency_median"))
+    latency = latest_rows(
+        rows[rows["device"] == "host"], ("model", "format", "precision", "metric"), ("latency", "latency_median")
+    )
     latency = latency.assign(fallback=latency["metric"] != "latency").sort_values("fallback")
     latency = latency.drop_duplicates(["model", "format", "precision"], keep="first")
     per_format = latency.pivot_table(index="model", columns=["format", "precision"], values="value")
@@ -29,8 +31,10 @@ def layer_frame(measurements: pd.DataFrame, layers: list[str]) -> pd.DataFrame:
 def layer_html(frame: pd.DataFrame, descriptions: dict[str, str] | None = None) -> str:
     """The layer table as a self-contained HTML fragment; blank where a format was not measured."""
     columns = [c for c in frame.columns if c != "layer"]
-    rows = [(values["layer"], (descriptions or {}).get(values["layer"], ""), [_number(values[c]) for c in columns])
-            for values in (dict(zip(frame.columns, row)) for row in frame.itertuples(index=False))]
+    rows = [
+        (values["layer"], (descriptions or {}).get(values["layer"], ""), [_number(values[c]) for c in columns])
+        for values in (dict(zip(frame.columns, row)) for row in frame.itertuples(index=False))
+    ]
     return render("layers.html.j2", columns=["layer", *columns], rows=rows)
 
 

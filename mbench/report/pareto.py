@@ -1,5 +1,6 @@
 """The Pareto front: the points no other point beats on both axes at once, where 'beats' on y means by more than
 the resolution of the data it was measured on (accuracy.resolution): two accuracies closer than that are a tie."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -17,8 +18,12 @@ def pareto_front(points: Sequence[tuple[float, float]], maximize_y: bool, margin
     sign = -1.0 if maximize_y else 1.0
     costs = [(x, sign * y) for x, y in points]
     gap = margin or (lambda i, j: 0.0)
-    front = [i for i in range(len(costs)) if costs[i] not in costs[:i]  # of equal points, the first
-             and not any(_dominates(costs[j], costs[i], gap(i, j)) for j in range(len(costs)) if j != i)]
+    front = [
+        i
+        for i in range(len(costs))
+        if costs[i] not in costs[:i]  # of equal points, the first
+        and not any(_dominates(costs[j], costs[i], gap(i, j)) for j in range(len(costs)) if j != i)
+    ]
     return sorted(front, key=lambda i: costs[i])
 
 

@@ -4,6 +4,7 @@ Text from models, devices and operators is HTML-escaped before it reaches plotly
 labels and decodes entities, so `<script>` shows as text), and `<`, `>`, `&` in the JSON become \\u escapes, so no
 string can close the script element it is embedded in.
 """
+
 from __future__ import annotations
 
 import html
@@ -52,11 +53,15 @@ def size_vs_latency(wide: pd.DataFrame) -> list[Plot]:
         figure = go.Figure(layout=dict(LAYOUT, xaxis_title="latency (ms)", yaxis_title="artifact size (MB)"))
         gap = SIDE_BY_SIDE * ((points[LATENCY].max() - points[LATENCY].min()) or 1.0)
         for model, mine in points.groupby("model"):
-            figure.add_scatter(x=mine[LATENCY].tolist(), y=mine[SIZE].tolist(), name=_text(model), mode="markers+text",
-                               text=[_text(f if p == "fp32" else f"{f} {p}") for f, p in zip(mine.format,
-                                                                                             mine.precision)],
-                               textposition=label_positions(mine[LATENCY].tolist(), gap),
-                               marker=dict(size=11))
+            figure.add_scatter(
+                x=mine[LATENCY].tolist(),
+                y=mine[SIZE].tolist(),
+                name=_text(model),
+                mode="markers+text",
+                text=[_text(f if p == "fp32" else f"{f} {p}") for f, p in zip(mine.format, mine.precision)],
+                textposition=label_positions(mine[LATENCY].tolist(), gap),
+                marker=dict(size=11),
+            )
         where = ", ".join(sorted(points.provenance.unique()))
         title = f"Size against latency on {device} (provenance: {where})"
         note = "Lower left is smaller and faster. Each point is one artifact on this device."
@@ -85,13 +90,17 @@ def pareto(wide: pd.DataFrame, rows: pd.DataFrame, metric: str | None) -> Plot |
         return None
     figure = _pareto_figure(points, metric)
     if metric:
-        note = (f"Higher and further left is better. The line joins, per device, the artifacts no other artifact "
-                f"beats on both {metric} and latency; {metric} differences within the resolution of the images "
-                "scored (a paired bootstrap over them, docs/parity.md) are ties, so of two tied artifacts the faster "
-                "one alone is on the front.")
+        note = (
+            f"Higher and further left is better. The line joins, per device, the artifacts no other artifact "
+            f"beats on both {metric} and latency; {metric} differences within the resolution of the images "
+            "scored (a paired bootstrap over them, docs/parity.md) are ties, so of two tied artifacts the faster "
+            "one alone is on the front."
+        )
     else:
-        note = ("No accuracy metric (ods_f, top1, miou) is in the database yet, so this front trades artifact size "
-                "against latency instead: lower and further left is better.")
+        note = (
+            "No accuracy metric (ods_f, top1, miou) is in the database yet, so this front trades artifact size "
+            "against latency instead: lower and further left is better."
+        )
     title = f"{metric or 'Size'} against latency: the Pareto front"
     return Plot("pareto", title, note, embeddable(figure))
 
@@ -112,16 +121,30 @@ def _pareto_figure(points: pd.DataFrame, metric: str | None):
     figure = go.Figure(layout=dict(LAYOUT, xaxis_title="latency (ms)", yaxis_title=_text(y_title)))
     for device, mine in points.groupby("device"):
         labels = [_label(r) for r in mine.itertuples()]
-        figure.add_scatter(x=mine[LATENCY].tolist(), y=mine.y.tolist(), name=_text(device), mode="markers", text=labels,
-                           hovertemplate=f"%{{text}}<br>%{{x:.3g}} ms, {_text(y_title)} %{{y:.4g}}<extra></extra>",
-                           marker=dict(size=10))
+        figure.add_scatter(
+            x=mine[LATENCY].tolist(),
+            y=mine.y.tolist(),
+            name=_text(device),
+            mode="markers",
+            text=labels,
+            hovertemplate=f"%{{text}}<br>%{{x:.3g}} ms, {_text(y_title)} %{{y:.4g}}<extra></extra>",
+            marker=dict(size=10),
+        )
         margin = ties(metric, list(mine.y_details)) if metric else None
         front = mine.iloc[pareto_front(list(zip(mine[LATENCY], mine.y)), maximize_y=bool(metric), margin=margin)]
         texts, positions = _direct_labels(front, points)
-        figure.add_scatter(x=front[LATENCY].tolist(), y=front.y.tolist(), name=f"Pareto front ({_text(device)})",
-                           mode="lines+markers+text", text=texts, textposition=positions, textfont=dict(size=11),
-                           marker=dict(symbol="circle-open", size=18, line=dict(width=2)),
-                           line=dict(dash="dash"), hoverinfo="skip")
+        figure.add_scatter(
+            x=front[LATENCY].tolist(),
+            y=front.y.tolist(),
+            name=f"Pareto front ({_text(device)})",
+            mode="lines+markers+text",
+            text=texts,
+            textposition=positions,
+            textfont=dict(size=11),
+            marker=dict(symbol="circle-open", size=18, line=dict(width=2)),
+            line=dict(dash="dash"),
+            hoverinfo="skip",
+        )
     return figure
 
 
@@ -152,11 +175,15 @@ def distributions(samples: list[SampleSet]) -> Plot | None:
     latest = {(s.model, s.format, s.precision, s.device): s for s in samples}
     if not latest:
         return None
-    figure = go.Figure(layout=dict(LAYOUT, xaxis_title="latency per run (ms)", showlegend=False,
-                                   height=max(300, 60 + 36 * len(latest))))
+    figure = go.Figure(
+        layout=dict(
+            LAYOUT, xaxis_title="latency per run (ms)", showlegend=False, height=max(300, 60 + 36 * len(latest))
+        )
+    )
     for key, sample_set in sorted(latest.items()):
-        figure.add_box(x=list(sample_set.values_ms), name=" · ".join(_text(k) for k in key), boxpoints="outliers",
-                       orientation="h")
+        figure.add_box(
+            x=list(sample_set.values_ms), name=" · ".join(_text(k) for k in key), boxpoints="outliers", orientation="h"
+        )
     note = "Every timed run, not just the summary: a wide box or a long tail means the median alone misleads."
     return Plot("distributions", "Latency distributions from the raw samples", note, embeddable(figure))
 
@@ -171,10 +198,17 @@ def op_breakdown(rows: pd.DataFrame, top: int = 25) -> Plot | None:
     keep = ops.groupby("op").value.sum().nlargest(top).index
     ops = ops[ops.op.isin(keep)]
     unit = _text(ops.unit.iloc[0] or "ms")
-    figure = go.Figure(layout=dict(LAYOUT, xaxis_title=f"time per operator ({unit})", barmode="group",
-                                   height=max(320, 80 + 22 * len(keep))))
+    figure = go.Figure(
+        layout=dict(
+            LAYOUT, xaxis_title=f"time per operator ({unit})", barmode="group", height=max(320, 80 + 22 * len(keep))
+        )
+    )
     for key, mine in ops.groupby(tables.KEY):
-        figure.add_bar(x=mine.value.tolist(), y=[_text(o) for o in mine.op], orientation="h",
-                       name=" · ".join(_text(k) for k in key))
+        figure.add_bar(
+            x=mine.value.tolist(),
+            y=[_text(o) for o in mine.op],
+            orientation="h",
+            name=" · ".join(_text(k) for k in key),
+        )
     note = f"The {len(keep)} costliest operators as the runtime's own profiler reported them."
     return Plot("ops", "Per-operator breakdown", note, embeddable(figure))

@@ -1,6 +1,7 @@
 """The precision view: each model's formats x precisions side by side with a verdict on each (the task score
 against fp32 where there is one, parity otherwise: report.verdict), and the findings a reader must not miss (a lower
 precision that is slower *and* less accurate than fp32 on the same runtime)."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -11,9 +12,18 @@ from mbench.report.verdict import task_scores, with_verdicts
 from mbench.results import details_of
 
 PRECISION_ORDER = ["fp32", "fp16", "int8", "int8-dynamic", "int8-weights", "palette8", "palette6", "palette4"]
-TITLES = {"size_mb": "size (MB)", "verdict": "verdict", "task_delta": "task Δ vs fp32", "parity": "parity max |Δ|",
-          "psnr_db": "PSNR (dB)", "tolerance": "parity tolerance", "flag": "parity", "latency_ms": "latency (ms)",
-          "size_ratio": "size vs fp32", "speedup": "speed-up vs fp32"}
+TITLES = {
+    "size_mb": "size (MB)",
+    "verdict": "verdict",
+    "task_delta": "task Δ vs fp32",
+    "parity": "parity max |Δ|",
+    "psnr_db": "PSNR (dB)",
+    "tolerance": "parity tolerance",
+    "flag": "parity",
+    "latency_ms": "latency (ms)",
+    "size_ratio": "size vs fp32",
+    "speedup": "speed-up vs fp32",
+}
 
 
 def _ok(rows: pd.DataFrame, metric: str, name: str) -> pd.DataFrame:
@@ -32,10 +42,12 @@ def _latency(rows: pd.DataFrame) -> pd.DataFrame:
 def _parity(rows: pd.DataFrame) -> pd.DataFrame:
     """Parity max |Δ| and PSNR with the tolerance they were judged by and the flag ("" within the bounds)."""
     hit = rows[(rows.metric == "parity_max_abs") & (rows.status == "ok")]
-    return hit[["model", "format", "precision"]].assign(parity=hit.value, psnr_db=hit.details.map(psnr_in_details),
-                                                        tolerance=hit.details.map(
-                                                            lambda d: details_of(d).get("tolerance")),
-                                                        flag=hit.details.map(flag_in_details))
+    return hit[["model", "format", "precision"]].assign(
+        parity=hit.value,
+        psnr_db=hit.details.map(psnr_in_details),
+        tolerance=hit.details.map(lambda d: details_of(d).get("tolerance")),
+        flag=hit.details.map(flag_in_details),
+    )
 
 
 def compare_precisions(rows: pd.DataFrame) -> pd.DataFrame:
@@ -47,8 +59,9 @@ def compare_precisions(rows: pd.DataFrame) -> pd.DataFrame:
     frame = size.merge(_parity(rows), on=key, how="left").merge(task_scores(rows), on=key, how="left")
     frame = frame.merge(_latency(rows), on=key, how="left")
     frame["device"] = frame["device"].fillna("—")
-    fp32 = frame[frame.precision == "fp32"][["model", "format", "device", "size_mb", "latency_ms", "parity",
-                                             "task_score", "task_details"]]
+    fp32 = frame[frame.precision == "fp32"][
+        ["model", "format", "device", "size_mb", "latency_ms", "parity", "task_score", "task_details"]
+    ]
     frame = with_verdicts(frame.merge(fp32, on=["model", "format", "device"], how="left", suffixes=("", "_fp32")))
     frame["size_ratio"] = frame.size_mb / frame.size_mb_fp32
     frame["speedup"] = frame.latency_ms_fp32 / frame.latency_ms
@@ -72,13 +85,16 @@ def precision_findings(rows: pd.DataFrame, samples: list = ()) -> list[str]:
     frame = compare_precisions(rows)
     judged = frame.drop_duplicates(["model", "format", "precision"])
     findings = [_flagged(f) for f in judged.itertuples(index=False)]
-    findings += [_slower(f, samples) for f in frame[(frame.precision != "fp32") & (frame.speedup < 1)].itertuples(
-        index=False)]
+    findings += [
+        _slower(f, samples) for f in frame[(frame.precision != "fp32") & (frame.speedup < 1)].itertuples(index=False)
+    ]
     timed = frame[frame.latency_ms.notna()]
     for (model, device), group in timed.groupby(["model", "device"], observed=True):
         best = group.loc[group.latency_ms.idxmin()]
-        findings.append(f"Fastest {model} artifact on {device}: {best.format} {best.precision}, "
-                        f"{best.latency_ms:.2f} ms, {best.size_mb:.2f} MB.")
+        findings.append(
+            f"Fastest {model} artifact on {device}: {best.format} {best.precision}, "
+            f"{best.latency_ms:.2f} ms, {best.size_mb:.2f} MB."
+        )
     return [finding for finding in findings if finding]
 
 
@@ -88,9 +104,11 @@ def _slower(f, samples: list) -> str:
     ratio = paired(samples, (f.model, f.format, f.precision, f.device), (f.model, f.format, "fp32", f.device))
     if ratio is not None and ratio.low is not None and ratio.low <= 1:
         return ""
-    text = (f"{f.model} {f.format} {f.precision} on {f.device} is {1 / f.speedup:.2f}x slower than fp32 "
-            f"({f.latency_ms:.2f} ms against {f.latency_ms_fp32:.2f} ms"
-            f"{f'; paired over the same rounds {ratio.text()}' if ratio else ''})")
+    text = (
+        f"{f.model} {f.format} {f.precision} on {f.device} is {1 / f.speedup:.2f}x slower than fp32 "
+        f"({f.latency_ms:.2f} ms against {f.latency_ms_fp32:.2f} ms"
+        f"{f'; paired over the same rounds {ratio.text()}' if ratio else ''})"
+    )
     if pd.notna(f.task_delta):
         if f.task_delta < -(f.resolution if pd.notna(f.resolution) else 0.0):  # a tie is not less accurate
             text += f" and less accurate ({f.task} {f.task_score:.4f} against {f.task_score_fp32:.4f})"
@@ -111,6 +129,8 @@ def _flagged(f) -> str:
         return ""
     figures = flag.split(": ", 1)[1]
     if f.verdict.startswith("within by"):
-        return (f"{name} is beyond its parity bounds against fp32 PyTorch ({figures}), but its task score judges "
-                f"it: {f.verdict}.")
+        return (
+            f"{name} is beyond its parity bounds against fp32 PyTorch ({figures}), but its task score judges "
+            f"it: {f.verdict}."
+        )
     return f"{name} is beyond its parity tolerance against fp32 PyTorch ({figures})."

@@ -1,4 +1,5 @@
 """The one way mbench writes HTML: jinja2 templates from ``report/templates``, autoescaped."""
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -3,6 +3,7 @@
 `Section` is the hook for pages other modules add to the report (a coverage matrix, say): pass
 `sections=[Section.of_frame("Coverage", frame, note="...")]` to `render_report`.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,8 +36,11 @@ class Table:
     @property
     def filters(self) -> list[tuple[int, str, list[str]]]:
         """(column index, name, sorted distinct values) for the columns a reader can filter by."""
-        return [(i, name, sorted({row[i].text for row in self.rows}))
-                for i, name in enumerate(self.columns) if name in FILTER_COLUMNS]
+        return [
+            (i, name, sorted({row[i].text for row in self.rows}))
+            for i, name in enumerate(self.columns)
+            if name in FILTER_COLUMNS
+        ]
 
     def __len__(self) -> int:
         return len(self.rows)

@@ -1,4 +1,5 @@
 """pandas views over the tidy measurements table: latest rows, the wide comparison, context, failures."""
+
 from __future__ import annotations
 
 import json
@@ -30,9 +31,24 @@ WIDE_COLUMNS = {
     "latency_count": ("runs", 1.0),
     "peak_rss": ("peak RSS (MB)", 1 / MB),
 }
-CONTEXT_COLUMNS = ["device", "model", "format", "precision", "runtime", "runtime_version", "converter",
-                   "converter_versions", "threads", "warmup_runs", "runs", "host", "provenance", "mbench_version",
-                   "git_sha", "run_id"]
+CONTEXT_COLUMNS = [
+    "device",
+    "model",
+    "format",
+    "precision",
+    "runtime",
+    "runtime_version",
+    "converter",
+    "converter_versions",
+    "threads",
+    "warmup_runs",
+    "runs",
+    "host",
+    "provenance",
+    "mbench_version",
+    "git_sha",
+    "run_id",
+]
 
 
 def value(rows: pd.DataFrame, model: str, fmt: str, metric: str, device: str | None = None) -> float | None:
@@ -43,8 +59,17 @@ def value(rows: pd.DataFrame, model: str, fmt: str, metric: str, device: str | N
     return None if hit.empty or pd.isna(hit.value.iloc[-1]) else float(hit.value.iloc[-1])
 
 
-CONVERSION_METRICS = {"size", "convert_time", "parity_max_abs", "parity_mean_abs", "parameters", "weight_bytes",
-                      "buffer_bytes", "macs", "conversion"}
+CONVERSION_METRICS = {
+    "size",
+    "convert_time",
+    "parity_max_abs",
+    "parity_mean_abs",
+    "parameters",
+    "weight_bytes",
+    "buffer_bytes",
+    "macs",
+    "conversion",
+}
 
 
 def comparison(rows: pd.DataFrame) -> pd.DataFrame:
@@ -107,8 +132,11 @@ def paired_runs(samples: list, first: tuple[str, str, str, str], second: tuple[s
     which one run's interval cannot see (benchmarks/bench_interval.py)."""
     both = [found for found in _timed_by_run(samples, first, second).values() if len(found) == 2]
     builds = [tuple(found[k].artifact_sha256 for k in (first, second)) for found in both]
-    return [paired_ratio(Rounds.of(found[first]), Rounds.of(found[second]), resamples=0).value
-            for found, build in zip(both, builds) if build == builds[-1]]
+    return [
+        paired_ratio(Rounds.of(found[first]), Rounds.of(found[second]), resamples=0).value
+        for found, build in zip(both, builds)
+        if build == builds[-1]
+    ]
 
 
 def machine_seen(found: dict) -> tuple[float, float | None, float | None]:
@@ -172,8 +200,13 @@ def failure_runs(bad: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     same = (bad.status == "not_run") & bad.duplicated(["status", "error"], keep=False)
     groups = [("", bad.loc[[i]]) for i in bad.index[~same]]
     for (_, error), run in bad[same].groupby(["status", "error"], sort=False):
-        groups.append((f"{len(run)} not_run rows ({', '.join(sorted(set(run.format)))}; "
-                       f"{', '.join(sorted(set(run.model)))}): {error}", run))
+        groups.append(
+            (
+                f"{len(run)} not_run rows ({', '.join(sorted(set(run.format)))}; "
+                f"{', '.join(sorted(set(run.model)))}): {error}",
+                run,
+            )
+        )
     order = {i: n for n, i in enumerate(bad.index)}
     return sorted(groups, key=lambda g: order[g[1].index[0]])
 
@@ -219,6 +252,10 @@ def provenance_summary(rows: pd.DataFrame) -> pd.DataFrame:
     """Per provenance: which devices and hosts produced numbers, and how many rows."""
     timed = rows[rows.runtime != ""]
     grouped = timed.groupby("provenance")
-    return pd.DataFrame({"devices": grouped.device.unique().map(lambda d: ", ".join(sorted(d))),
-                         "hosts": grouped.host.unique().map(lambda h: ", ".join(sorted(h))),
-                         "rows": grouped.size()}).reset_index()
+    return pd.DataFrame(
+        {
+            "devices": grouped.device.unique().map(lambda d: ", ".join(sorted(d))),
+            "hosts": grouped.host.unique().map(lambda h: ", ".join(sorted(h))),
+            "rows": grouped.size(),
+        }
+    ).reset_index()

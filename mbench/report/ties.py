@@ -1,5 +1,6 @@
 """Ties between accuracy scores: a difference no larger than the resolution of the images both were scored on (a
 paired bootstrap over those images, mbench.accuracy.resolution) says nothing about which artifact is better."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

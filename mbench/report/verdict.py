@@ -7,6 +7,7 @@ metric's margin (``accuracy.summary.TASK_MARGINS``) or than the resolution of th
 (``report.ties``), else *worse*. Its parity figures (max |Δ|, PSNR) stand beside it as evidence. Without a task
 score, the parity rule of mbench.convert.parity judges, and vacuous parity is no pass.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -26,15 +27,17 @@ def task_scores(rows: pd.DataFrame) -> pd.DataFrame:
     first = scored[rank == rank.groupby(scored.model).transform("min")]
     first = first.sort_values("id").groupby(["model", "format", "precision"], as_index=False).last()
     return first[["model", "format", "precision", "metric", "value", "details"]].rename(
-        columns={"metric": "task", "value": "task_score", "details": "task_details"})
+        columns={"metric": "task", "value": "task_score", "details": "task_details"}
+    )
 
 
 def with_verdicts(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` (compare_precisions: model, format, precision, flag, task columns and their fp32 values) with
     ``task_delta``, ``resolution`` and the ``verdict`` text."""
     judged = [_verdict(row) for row in frame.itertuples(index=False)]
-    return frame.assign(task_delta=[j[0] for j in judged], resolution=[j[1] for j in judged],
-                        verdict=[j[2] for j in judged])
+    return frame.assign(
+        task_delta=[j[0] for j in judged], resolution=[j[1] for j in judged], verdict=[j[2] for j in judged]
+    )
 
 
 def _verdict(row) -> tuple[float | None, float | None, str]:
@@ -48,9 +51,14 @@ def _verdict(row) -> tuple[float | None, float | None, str]:
     margin = TASK_MARGINS.get(row.task, 0.0)
     allowed = max(margin, versus.resolution or 0.0)
     word = "within" if versus.difference >= -allowed else "worse"
-    return versus.difference, versus.resolution, (
-        f"{word} by {row.task}: {row.task_score:.4f} against fp32's {row.task_score_fp32:.4f} ({versus.text()}; "
-        f"margin {margin:g})")
+    return (
+        versus.difference,
+        versus.resolution,
+        (
+            f"{word} by {row.task}: {row.task_score:.4f} against fp32's {row.task_score_fp32:.4f} ({versus.text()}; "
+            f"margin {margin:g})"
+        ),
+    )
 
 
 def _parity_verdict(row) -> str:

@@ -1,4 +1,5 @@
 """The runner protocol and the choice of runner per format."""
+
 from __future__ import annotations
 
 import importlib
@@ -67,8 +68,9 @@ def native_stderr_without(unwanted: Callable[[str], bool]) -> Iterator[None]:
             os.dup2(saved, 2)
             os.close(saved)
             caught.seek(0)
-            kept = [line for line in caught.read().decode(errors="replace").splitlines(keepends=True)
-                    if not unwanted(line)]
+            kept = [
+                line for line in caught.read().decode(errors="replace").splitlines(keepends=True) if not unwanted(line)
+            ]
             if kept:
                 sys.stderr.write("".join(kept))
                 sys.stderr.flush()

@@ -1,4 +1,5 @@
 """Core ML through coremltools. Prediction exists only on macOS; elsewhere loading says so, as NotRunnableHere."""
+
 from __future__ import annotations
 
 import platform

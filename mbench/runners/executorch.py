@@ -4,6 +4,7 @@ delegate compiled in). Threads: XNNPACK's pthreadpool is process-wide; ``_unsafe
 The runtime's cpuinfo prints "Failed to open midr file" (and similar) on VMs when it starts: those lines go to a
 sink while it loads (base.native_stderr_without, every line dropped), so they never reach a result or a terminal.
 """
+
 from __future__ import annotations
 
 import platform
@@ -15,8 +16,10 @@ import numpy as np
 from mbench.artifacts import Artifact, package_versions
 from mbench.runners.base import NotRunnableHere, native_stderr_without
 
-COREML_NOT_ON_MACOS = ("not measurable here: this .pte holds a Core ML partition, which ExecuTorch runs only on "
-                       "macOS (measure it on a Mac over SSH)")
+COREML_NOT_ON_MACOS = (
+    "not measurable here: this .pte holds a Core ML partition, which ExecuTorch runs only on "
+    "macOS (measure it on a Mac over SSH)"
+)
 
 # e.g. an aarch64 Linux board: ExecuTorch's runtime loads libtorch, and torch's aarch64 wheels on PyPI need CUDA
 # wheels that PyPI does not have for aarch64 (docs/board.md)

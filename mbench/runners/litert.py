@@ -1,4 +1,5 @@
 """LiteRT (TFLite) interpreter with its default XNNPACK delegate."""
+
 from __future__ import annotations
 
 import numpy as np

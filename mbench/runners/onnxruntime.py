@@ -1,4 +1,5 @@
 """ONNX Runtime on the CPU execution provider."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """PyTorch eager: the baseline. The model is rebuilt from its source and the saved state_dict loaded."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@ config.py reads a sweep file; steps.py holds the steps every entry point shares;
 process and ray.py on a Ray cluster (the `lab` extra); accuracy.py is the scoring step and coverage.py the
 converter-coverage sweep. The CLI is a thin layer over these; ``examples/hed_sweep.py`` drives them from Python.
 """
+
 from mbench.sweep.local import run_sweep
 from mbench.sweep.steps import convert_and_record, profile_and_record
 

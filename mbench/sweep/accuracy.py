@@ -1,5 +1,6 @@
 """A sweep's accuracy step: every artifact that runs here is scored on the sweep's data, or on the model's own
 generated task data (document photos for edge-detection models, as `make demo` does)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,10 +56,12 @@ def plan(settings: AccuracySettings, specs: list[ModelSpec], artifacts: list[Art
             jobs.append(Job(f"evaluate {spec.name}: no {settings.task} data (name accuracy.data in the sweep file)"))
             continue
         if data not in scorings:
-            scorings[data] = scoring_for(Task(settings.task), data, settings.split, settings.limit,
-                                         settings.thresholds)
-        jobs += [Job(f"evaluate {a.model} {a.format.value} {a.precision.value}", a, scorings[data])
-                 for a in artifacts if a.model == spec.name and scorings[data].applies_to(a)]
+            scorings[data] = scoring_for(Task(settings.task), data, settings.split, settings.limit, settings.thresholds)
+        jobs += [
+            Job(f"evaluate {a.model} {a.format.value} {a.precision.value}", a, scorings[data])
+            for a in artifacts
+            if a.model == spec.name and scorings[data].applies_to(a)
+        ]
     return jobs
 
 
@@ -67,8 +70,16 @@ def score(job: Job, settings: AccuracySettings) -> list[Measurement]:
     return artifact_rows(job.artifact, job.scoring, settings.threads, preprocess)
 
 
-def evaluate_step(config: SweepConfig, store: Store, run_id: str, specs: list[ModelSpec], artifacts: list[Artifact],
-                  progress: Progress, fresh: bool, tag: str) -> None:
+def evaluate_step(
+    config: SweepConfig,
+    store: Store,
+    run_id: str,
+    specs: list[ModelSpec],
+    artifacts: list[Artifact],
+    progress: Progress,
+    fresh: bool,
+    tag: str,
+) -> None:
     """Score every artifact that runs here on the sweep's data (``config.accuracy``; none when it is null).
     Resumes like profiling: an artifact scored by an earlier run of this sweep is not scored again."""
     if config.accuracy is None:

@@ -1,4 +1,5 @@
 """A whole sweep in one YAML file: models x formats x precisions x devices, for `mbench run CONFIG.yaml`."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -37,8 +38,9 @@ def _plan_key(setting: dataclasses.Field) -> tuple:
 
 
 # The sweep file's `profile:` keys: `threads` and every RunPlan field, with RunPlan's defaults and bounds.
-ProfileSettings = create_model("ProfileSettings", __base__=_ProfileBase,
-                               **{f.name: _plan_key(f) for f in dataclasses.fields(RunPlan)})
+ProfileSettings = create_model(
+    "ProfileSettings", __base__=_ProfileBase, **{f.name: _plan_key(f) for f in dataclasses.fields(RunPlan)}
+)
 
 
 class AccuracySettings(BaseModel):
@@ -88,8 +90,11 @@ def load_sweep_config(path: Path | str) -> SweepConfig:
     path = Path(path)
     config = load_validated(path, SweepConfig, SweepConfigError, "sweep config", "see examples/sweep.yaml")
     base = path.resolve().parent
-    fields = {name: base / value for name in ("out", "db", "inventory", "report", "calibration")
-              if isinstance(value := getattr(config, name), Path) and not value.is_absolute()}
+    fields = {
+        name: base / value
+        for name in ("out", "db", "inventory", "report", "calibration")
+        if isinstance(value := getattr(config, name), Path) and not value.is_absolute()
+    }
     if config.accuracy and config.accuracy.data and not config.accuracy.data.is_absolute():
         fields["accuracy"] = config.accuracy.model_copy(update={"data": base / config.accuracy.data})
     return config.model_copy(update=fields)

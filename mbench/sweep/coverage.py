@@ -2,6 +2,7 @@
 ``convert_and_record``), store each model's parity tolerance, and optionally run every host-runnable artifact a few
 times. ``mbench.report.coverage`` reads the rows back into the matrix.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,16 @@ def parity_tolerance(spec: ModelSpec, precision: Precision, scale: float | None 
 def tolerance_row(spec: ModelSpec, precision: Precision, scale: float) -> Measurement:
     limit, _ = parity_tolerance(spec, precision, scale)
     details = {"atol": spec.parity_atol, "rtol": relative_tolerance(precision), "reference_max_abs": scale}
-    return Measurement(spec.name, Format.PYTORCH.value, precision.value, "host", TOLERANCE_METRIC, limit, "abs",
-                       context=Context(details=json.dumps(details)))
+    return Measurement(
+        spec.name,
+        Format.PYTORCH.value,
+        precision.value,
+        "host",
+        TOLERANCE_METRIC,
+        limit,
+        "abs",
+        context=Context(details=json.dumps(details)),
+    )
 
 
 @dataclass(frozen=True)
@@ -58,21 +67,39 @@ class HostRun:
     threads: int | None = None
 
 
-def record_coverage(specs: list[ModelSpec], formats: list[Format], precisions: list[Precision], out_dir: Path,
-                    store: Store, host_run: HostRun | None = None,
-                    on_outcome: Callable[[Conversion], None] | None = None, on_result=None) -> None:
+def record_coverage(
+    specs: list[ModelSpec],
+    formats: list[Format],
+    precisions: list[Precision],
+    out_dir: Path,
+    store: Store,
+    host_run: HostRun | None = None,
+    on_outcome: Callable[[Conversion], None] | None = None,
+    on_result=None,
+) -> None:
     """Convert every model to every format at every precision, store tolerances, then run on the host if asked."""
     from mbench.convert.pipeline import ConvertSettings
     from mbench.results import new_run_id
     from mbench.sweep.steps import convert_and_record, profile_and_record
 
-    convert_and_record(specs, formats, out_dir, store, ConvertSettings(tuple(precisions)), on_outcome,
-                       command="mbench coverage")
+    convert_and_record(
+        specs, formats, out_dir, store, ConvertSettings(tuple(precisions)), on_outcome, command="mbench coverage"
+    )
     run_id = new_run_id()
     store.start_run(run_id, "mbench coverage (parity tolerances)")
     scales = {spec.name: reference_scale(spec) for spec in specs}
-    store.append(run_id, [tolerance_row(spec, precision, scales[spec.name]) for precision in precisions
-                          for spec in specs])
+    store.append(
+        run_id, [tolerance_row(spec, precision, scales[spec.name]) for precision in precisions for spec in specs]
+    )
     if host_run is not None:
-        profile_and_record(out_dir, host_run.device, host_run.inventory, store, host_run.plan, host_run.threads,
-                           [s.name for s in specs], on_result=on_result, command="mbench coverage (host runs)")
+        profile_and_record(
+            out_dir,
+            host_run.device,
+            host_run.inventory,
+            store,
+            host_run.plan,
+            host_run.threads,
+            [s.name for s in specs],
+            on_result=on_result,
+            command="mbench coverage (host runs)",
+        )

@@ -3,6 +3,7 @@
 ``Sweep`` is what both executors (this one and ray.py) share: the configuration read, the run started, and which
 artifacts an earlier run of the same sweep already measured or scored, so that a rerun resumes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -41,28 +42,41 @@ class Sweep:
         """The artifacts not yet measured on ``device`` by this sweep; the others are reported as resumed."""
         left = [a for a in artifacts if (a.sha256, device) not in self.finished]
         if len(left) < len(artifacts):
-            self.progress.step(f"profile on {device}: {len(artifacts) - len(left)} already measured by this sweep",
-                               "resumed", len(artifacts) - len(left))
+            self.progress.step(
+                f"profile on {device}: {len(artifacts) - len(left)} already measured by this sweep",
+                "resumed",
+                len(artifacts) - len(left),
+            )
         return left
 
     def evaluate(self, artifacts: list[Artifact]) -> None:
         evaluate_step(self.config, self.store, self.run_id, self.specs, artifacts, self.progress, self.fresh, self.tag)
 
 
-def run_sweep(config: SweepConfig, store: Store, on_step: Callable[[Step], None] = lambda step: None,
-              fresh: bool = False) -> list[Artifact]:
+def run_sweep(
+    config: SweepConfig, store: Store, on_step: Callable[[Step], None] = lambda step: None, fresh: bool = False
+) -> list[Artifact]:
     """Convert, profile on every device, score accuracy, and record. Rerunning the same config resumes: an artifact
     already profiled on a device (or scored) in an earlier run of this sweep (same key) is not done again unless
     ``fresh``."""
     sweep = Sweep(config, store, Progress(on_step), fresh)
     formats = len(config.formats) * len(config.precisions)
     sweep.progress.total = len(sweep.specs) * (1 + formats) * (1 + len(config.devices))
-    outcomes = convert_step(sweep.specs, config.formats, config.out, config.convert_settings(), store, sweep.run_id,
-                            sweep.progress)
+    outcomes = convert_step(
+        sweep.specs, config.formats, config.out, config.convert_settings(), store, sweep.run_id, sweep.progress
+    )
     artifacts = [o.artifact for o in outcomes if o.artifact]
     sweep.progress.total = sweep.progress.done + len(artifacts) * len(config.devices)
     for name in config.devices:
-        profile_step(store, sweep.run_id, sweep.inventory, name, sweep.todo(artifacts, name), config.profile.plan(),
-                     config.profile.threads, sweep.progress)
+        profile_step(
+            store,
+            sweep.run_id,
+            sweep.inventory,
+            name,
+            sweep.todo(artifacts, name),
+            config.profile.plan(),
+            config.profile.threads,
+            sweep.progress,
+        )
     sweep.evaluate(artifacts)
     return artifacts

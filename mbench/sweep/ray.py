@@ -5,6 +5,7 @@ conversion on the same node. Artifacts go to the sweep's ``out`` folder, which e
 (a shared folder, e.g. NFS, in a lab): artifacts are tens of MB, are cached across runs by path and are read by
 device tools (adb push, scp) as files, so the object store carries only the small ``Conversion`` outcomes.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,12 @@ def start_ray(address: str | None, device_names: list[str]):
     if address:
         ray.init(address=address)
     else:
-        ray.init(num_cpus=os.cpu_count(), resources={f"device:{name}": 1 for name in device_names},
-                 include_dashboard=False, log_to_driver=False)
+        ray.init(
+            num_cpus=os.cpu_count(),
+            resources={f"device:{name}": 1 for name in device_names},
+            include_dashboard=False,
+            log_to_driver=False,
+        )
     return ray
 
 
@@ -52,8 +57,13 @@ def _profile(artifacts, name, inventory_path, plan, threads):
     return [(artifact, profile) for artifact, profile in measured(artifacts, name, inventory, plan, threads)]
 
 
-def run_sweep_ray(config: SweepConfig, store: Store, on_step: Callable[[Step], None] = lambda step: None,
-                  fresh: bool = False, address: str | None = None) -> list[Artifact]:
+def run_sweep_ray(
+    config: SweepConfig,
+    store: Store,
+    on_step: Callable[[Step], None] = lambda step: None,
+    fresh: bool = False,
+    address: str | None = None,
+) -> list[Artifact]:
     """Convert on the cluster, then measure each device's artifacts in one task on the node that holds it;
     every outcome is written by this driver as it arrives, so an interrupted sweep resumes as ``run_sweep`` does."""
     ray = start_ray(address, list(config.devices))
@@ -109,8 +119,9 @@ def _measure_all(ray, sweep: Sweep, artifacts: list[Artifact]) -> None:
             name, todo = pending.pop(ref)
             for artifact, profile in _device_rows(ray, ref, name, todo, ready):
                 queues[name] -= 1
-                record_profile(sweep.store, sweep.run_id, artifact, f"{name} (queues: {_queues(queues)})", profile,
-                               progress)
+                record_profile(
+                    sweep.store, sweep.run_id, artifact, f"{name} (queues: {_queues(queues)})", profile, progress
+                )
 
 
 def _device_rows(ray, ref, name, todo, ready):

@@ -3,6 +3,7 @@
 Both executors run these same steps (local.py in this process, ray.py on a cluster), and so do `mbench convert` and
 `mbench profile` (``convert_and_record``, ``profile_and_record``): a step is written once.
 """
+
 from __future__ import annotations
 
 import json
@@ -69,13 +70,21 @@ def record_conversion(store: Store, run_id: str, outcome: Conversion, progress: 
     store.append(run_id, conversion_rows(outcome))
     if outcome.retired:
         progress.step(f"retired {outcome.retired.line()}", "retired", count=0)
-    progress.step(f"convert {outcome.model} {outcome.format.value} {outcome.precision.value}",
-                  conversion_outcome(outcome))
+    progress.step(
+        f"convert {outcome.model} {outcome.format.value} {outcome.precision.value}", conversion_outcome(outcome)
+    )
 
 
-def convert_step(specs: list[ModelSpec], formats: list[Format], out: Path, settings: ConvertSettings, store: Store,
-                 run_id: str, progress: Progress,
-                 on_outcome: Callable[[Conversion], None] | None = None) -> list[Conversion]:
+def convert_step(
+    specs: list[ModelSpec],
+    formats: list[Format],
+    out: Path,
+    settings: ConvertSettings,
+    store: Store,
+    run_id: str,
+    progress: Progress,
+    on_outcome: Callable[[Conversion], None] | None = None,
+) -> list[Conversion]:
     """Every model to every format and precision, each outcome stored as it exists."""
     outcomes = []
     for spec in specs:
@@ -89,6 +98,7 @@ def convert_step(specs: list[ModelSpec], formats: list[Format], out: Path, setti
 
 def stamped(profile: Profile, started: float, finished: float) -> Profile:
     """The rows with ``started_at``/``finished_at`` (epoch seconds) in their details: when the device was busy."""
+
     def stamp(row: Measurement) -> Measurement:
         details = {**json.loads(row.context.details or "{}"), "started_at": started, "finished_at": finished}
         return replace(row, context=replace(row.context, details=json.dumps(details)))
@@ -96,8 +106,14 @@ def stamped(profile: Profile, started: float, finished: float) -> Profile:
     return Profile([stamp(row) for row in profile.rows], profile.samples)
 
 
-def measured(artifacts: list[Artifact], name: str, inventory: Inventory, plan: RunPlan, threads: int | None,
-             grouping: Grouping = Grouping()) -> Iterator[tuple[Artifact, Profile]]:
+def measured(
+    artifacts: list[Artifact],
+    name: str,
+    inventory: Inventory,
+    plan: RunPlan,
+    threads: int | None,
+    grouping: Grouping = Grouping(),
+) -> Iterator[tuple[Artifact, Profile]]:
     """Each artifact's profile on device ``name``, stamped with when it was measured, as each finishes."""
     started = time.time()
     for artifact, profile in profile_each(artifacts, name, inventory.get(name), plan, threads, inventory, grouping):
@@ -106,20 +122,30 @@ def measured(artifacts: list[Artifact], name: str, inventory: Inventory, plan: R
         started = finished
 
 
-def record_profile(store: Store, run_id: str, artifact: Artifact, device: str, profile: Profile,
-                   progress: Progress) -> int:
+def record_profile(
+    store: Store, run_id: str, artifact: Artifact, device: str, profile: Profile, progress: Progress
+) -> int:
     """One artifact's profile stored and its step reported; the rows written."""
     written = store.append(run_id, profile.rows, profile.samples)
     progress.step(f"profile {what(artifact)} on {device}", profile.status.value)
     return written
 
 
-def profile_step(store: Store, run_id: str, inventory: Inventory, name: str, todo: list[Artifact], plan: RunPlan,
-                 threads: int | None, progress: Progress,
-                 on_result: Callable[[Artifact, Profile], None] | None = None,
-                 grouping: Grouping = Grouping()) -> int:
+def profile_step(
+    store: Store,
+    run_id: str,
+    inventory: Inventory,
+    name: str,
+    todo: list[Artifact],
+    plan: RunPlan,
+    threads: int | None,
+    progress: Progress,
+    on_result: Callable[[Artifact, Profile], None] | None = None,
+    grouping: Grouping = Grouping(),
+) -> int:
     """One device's artifacts measured in groups of interleaved rounds, each stored as it finishes; rows written.
     Each group's start is reported too (a step that counts for nothing) and handed on to ``grouping``."""
+
     def announce(start: GroupStart) -> None:
         progress.step(f"profile group {start.index}/{start.count} {start.name} on {name}", "started", count=0)
         grouping.on_group(start)
@@ -132,10 +158,15 @@ def profile_step(store: Store, run_id: str, inventory: Inventory, name: str, tod
     return written
 
 
-def convert_and_record(specs: list[ModelSpec], formats: list[Format], out_dir: Path, store: Store,
-                       settings: ConvertSettings = ConvertSettings(),
-                       on_outcome: Callable[[Conversion], None] | None = None,
-                       command: str | None = None) -> list[Conversion]:
+def convert_and_record(
+    specs: list[ModelSpec],
+    formats: list[Format],
+    out_dir: Path,
+    store: Store,
+    settings: ConvertSettings = ConvertSettings(),
+    on_outcome: Callable[[Conversion], None] | None = None,
+    command: str | None = None,
+) -> list[Conversion]:
     """`mbench convert`: every model to every format and precision, as a new run named by ``command``."""
     run_id = start_run(store, command)
     return convert_step(specs, formats, out_dir, settings, store, run_id, Progress(), on_outcome)
@@ -148,10 +179,18 @@ class Recorded(NamedTuple):
     rows: int
 
 
-def profile_and_record(artifacts_dir: Path, device_name: str, inventory: Inventory, store: Store, plan: RunPlan,
-                       threads: int | None = None, models: list[str] | None = None,
-                       on_result: Callable[[Artifact, Profile], None] | None = None,
-                       command: str | None = None, grouping: Grouping = Grouping()) -> Recorded:
+def profile_and_record(
+    artifacts_dir: Path,
+    device_name: str,
+    inventory: Inventory,
+    store: Store,
+    plan: RunPlan,
+    threads: int | None = None,
+    models: list[str] | None = None,
+    on_result: Callable[[Artifact, Profile], None] | None = None,
+    command: str | None = None,
+    grouping: Grouping = Grouping(),
+) -> Recorded:
     """`mbench profile`: every artifact under ``artifacts_dir`` on one device, as a new run named by ``command``;
     ``grouping`` says which models are compared (measured in the same rounds) and hears of each group's start."""
     inventory.get(device_name)  # an unknown device is refused before anything runs
@@ -159,5 +198,7 @@ def profile_and_record(artifacts_dir: Path, device_name: str, inventory: Invento
     if not artifacts:
         raise FileNotFoundError(f"no artifacts under {artifacts_dir} (run `mbench convert ... --out {artifacts_dir}`)")
     run_id = start_run(store, command)
-    return Recorded(run_id, profile_step(store, run_id, inventory, device_name, artifacts, plan, threads, Progress(),
-                                         on_result, grouping))
+    return Recorded(
+        run_id,
+        profile_step(store, run_id, inventory, device_name, artifacts, plan, threads, Progress(), on_result, grouping),
+    )

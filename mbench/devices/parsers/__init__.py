@@ -2,6 +2,7 @@
 
 One module per tool (benchmark_model, onnxruntime_perf_test, XCTest); none of them runs anything.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,9 +34,11 @@ class ToolRun:
 
 NUMBER = r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
 
-COMBINED = ("latency_count: their sum; latency_mean: weighted by their counts; latency_min / latency_max: the lowest / "
-            "highest; every other figure (median, percentiles, stdev, load, memory, per-operator): the median of "
-            "the invocations' values")
+COMBINED = (
+    "latency_count: their sum; latency_mean: weighted by their counts; latency_min / latency_max: the lowest / "
+    "highest; every other figure (median, percentiles, stdev, load, memory, per-operator): the median of "
+    "the invocations' values"
+)
 
 
 def combined(runs: list[ToolRun], rounds: list[int] | None = None) -> ToolRun:
@@ -60,9 +63,17 @@ def combined(runs: list[ToolRun], rounds: list[int] | None = None) -> ToolRun:
             value = statistics.median(numbers)
         values[metric] = (value, unit)
     first = runs[0]
-    return ToolRun(first.tool, values, tuple(v for run in runs for v in run.samples_ms), first.tool_version,
-                   first.threads, sum(run.runs or 0 for run in runs) or None, first.warmup_runs, first.details,
-                   tuple(k for k, run in zip(rounds or range(len(runs)), runs) for _ in run.samples_ms))
+    return ToolRun(
+        first.tool,
+        values,
+        tuple(v for run in runs for v in run.samples_ms),
+        first.tool_version,
+        first.threads,
+        sum(run.runs or 0 for run in runs) or None,
+        first.warmup_runs,
+        first.details,
+        tuple(k for k, run in zip(rounds or range(len(runs)), runs) for _ in run.samples_ms),
+    )
 
 
 def key_values(line: str) -> dict[str, float]:

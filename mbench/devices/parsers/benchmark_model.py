@@ -7,6 +7,7 @@ Known variants: lines with or without an ``INFO:`` (or glog) prefix; stats with 
 ``Memory footprint delta from the start of the tool (MB)`` and ``Overall peak memory footprint (MB) via periodic
 monitoring``; and the op-profiling tables, of which the last ``Summary by node type`` is the steady-state one.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,13 +17,28 @@ from mbench.devices.parsers import MIB, NUMBER, ToolRun, key_values, unparsable
 TOOL = "benchmark_model"
 _PREFIX = re.compile(r"^(?:.*\] |INFO: |\s)*")
 _ALL_SAME = re.compile(rf"count=(\d+) curr=({NUMBER})\(all same\)")
-_STAT_NAMES = {"avg": "latency_mean", "std": "latency_stdev", "min": "latency_min", "max": "latency_max",
-               "median": "latency_median", "p5": "latency_p5", "p95": "latency_p95"}
-_TIMINGS = {"Init": "load_time", "First inference": "first_inference", "Warmup (avg)": "warmup_mean",
-            "Warmup": "warmup_mean", "Inference (avg)": "latency_mean", "Inference": "latency_mean",
-            "no stats": "latency_mean"}
-_MEMORY = {"Peak memory footprint (MB)": "peak_memory", "Memory footprint delta from the start of the tool (MB)":
-           "memory_delta"}
+_STAT_NAMES = {
+    "avg": "latency_mean",
+    "std": "latency_stdev",
+    "min": "latency_min",
+    "max": "latency_max",
+    "median": "latency_median",
+    "p5": "latency_p5",
+    "p95": "latency_p95",
+}
+_TIMINGS = {
+    "Init": "load_time",
+    "First inference": "first_inference",
+    "Warmup (avg)": "warmup_mean",
+    "Warmup": "warmup_mean",
+    "Inference (avg)": "latency_mean",
+    "Inference": "latency_mean",
+    "no stats": "latency_mean",
+}
+_MEMORY = {
+    "Peak memory footprint (MB)": "peak_memory",
+    "Memory footprint delta from the start of the tool (MB)": "memory_delta",
+}
 
 
 def _clean(line: str) -> str:
@@ -110,5 +126,10 @@ def parse(text: str) -> ToolRun:
     values.update(_memory(lines))
     values.update({f"op:{name}": (ms, "ms") for name, ms in op_times(text).items()})
     count = int(steady["count"]) if "count" in steady else None
-    return ToolRun(TOOL, values, threads=_threads(lines), runs=count,
-                   warmup_runs=int(warmup["count"]) if "count" in warmup else None)
+    return ToolRun(
+        TOOL,
+        values,
+        threads=_threads(lines),
+        runs=count,
+        warmup_runs=int(warmup["count"]) if "count" in warmup else None,
+    )

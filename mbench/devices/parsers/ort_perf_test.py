@@ -4,6 +4,7 @@ Known variants: ``Session creation time cost: 0.2 s`` with or without the space 
 ``Average inference time cost`` with or without ``total``, the newer latency block (``Min Latency: .. s``, ``P50``,
 ``P90``, ``P95``, ``P99``) and ``First inference time cost`` only in newer builds, ``Peak working set size: N bytes``.
 """
+
 from __future__ import annotations
 
 import re

@@ -4,6 +4,7 @@ Two sources: the JSON lines mbench's own harness prints (``MBENCH-IOS {...}``, o
 ``Test Case '-[Suite test]' measured [Time, seconds] average: .., values: [..], performanceMetricID:..`` lines, which
 every ``measure {}`` block prints (wall clock, ``Clock Monotonic Time``, memory in kB, CPU).
 """
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,11 @@ from mbench.devices.parsers import NUMBER, ToolRun, unparsable
 
 TOOL = "xctest"
 HARNESS_MARKER = "MBENCH-IOS "
-_MEASURED = re.compile(r"Test Case '-\[(?P<test>[^\]]+)\]' measured \[(?P<label>[^,\]]+(?:\([^)]*\))?), "
-                       r"(?P<unit>[^\]]+)\] average: (?P<average>" + NUMBER + r"),.*?values: \[(?P<values>[^\]]*)\]"
-                       r"(?:, performanceMetricID:(?P<metric_id>[\w.\-]+))?")
+_MEASURED = re.compile(
+    r"Test Case '-\[(?P<test>[^\]]+)\]' measured \[(?P<label>[^,\]]+(?:\([^)]*\))?), "
+    r"(?P<unit>[^\]]+)\] average: (?P<average>" + NUMBER + r"),.*?values: \[(?P<values>[^\]]*)\]"
+    r"(?:, performanceMetricID:(?P<metric_id>[\w.\-]+))?"
+)
 _SECONDS = {"s": 1e3, "seconds": 1e3, "ms": 1.0}
 _XCODE = re.compile(r"Xcode (\d+(?:\.\d+)*)")
 
@@ -35,8 +38,16 @@ def measurements(text: str) -> list[XCTMeasurement]:
     found = []
     for match in _MEASURED.finditer(text):
         values = tuple(float(v) for v in re.findall(NUMBER, match.group("values")))
-        found.append(XCTMeasurement(match.group("test"), match.group("label").strip(), match.group("unit").strip(),
-                                    float(match.group("average")), values, match.group("metric_id") or ""))
+        found.append(
+            XCTMeasurement(
+                match.group("test"),
+                match.group("label").strip(),
+                match.group("unit").strip(),
+                float(match.group("average")),
+                values,
+                match.group("metric_id") or "",
+            )
+        )
     return found
 
 
@@ -59,9 +70,14 @@ def harness_runs(text: str) -> dict[str, ToolRun]:
         if record.get("footprint_bytes"):
             values["memory_footprint"] = (float(record["footprint_bytes"]), "bytes")
         runs[record["compute_units"]] = ToolRun(
-            TOOL, values, tuple(float(v) for v in record["samples_ms"]), tool_version=xcode_version(text),
-            runs=len(record["samples_ms"]), warmup_runs=int(record.get("warmup_runs", 0)) or None,
-            details={key: str(record[key]) for key in ("machine", "os") if key in record})
+            TOOL,
+            values,
+            tuple(float(v) for v in record["samples_ms"]),
+            tool_version=xcode_version(text),
+            runs=len(record["samples_ms"]),
+            warmup_runs=int(record.get("warmup_runs", 0)) or None,
+            details={key: str(record[key]) for key in ("machine", "os") if key in record},
+        )
     return runs
 
 
