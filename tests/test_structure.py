@@ -31,7 +31,6 @@ STAGES = [
     ("runners", ["mbench.runners"]),
     ("converters", ["converters"]),
     ("convert", ["mbench.convert"]),
-    ("tool output", ["mbench.devices.parsers"]),
     ("measure", ["mbench.measure"]),
     ("ops", ["mbench.ops"]),
     ("devices", ["mbench.devices"]),

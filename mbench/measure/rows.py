@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from mbench.errors import MBenchError
 from mbench.artifacts import Artifact
 from mbench.measure.agent import AgentResult
-from mbench.devices.parsers import ToolRun
+from mbench.measure.tool_run import ToolRun
 from mbench.measure.estimate import LATENCY_ESTIMATOR, Rounds, estimate
 from mbench.measure.interference import contended, neighbour_busy
 from mbench.measure.timing import LatencyStats, RunPlan, few_runs

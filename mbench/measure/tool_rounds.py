@@ -12,7 +12,7 @@ from typing import TypeVar
 from collections.abc import Callable
 
 from mbench.measure.processes import DeviceError
-from mbench.devices.parsers import COMBINED, UnparsableOutput
+from mbench.measure.tool_run import COMBINED, UnparsableOutput
 from mbench.measure.timing import RunPlan
 
 T = TypeVar("T")
