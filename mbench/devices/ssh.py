@@ -12,6 +12,7 @@ hostname. A remote agent exits when its ssh session ends. On macOS, Core ML runs
 from __future__ import annotations
 
 import io
+import os
 import json
 import posixpath
 import shlex
@@ -28,6 +29,7 @@ from mbench.measure.groups import Grouping, measure_in_groups
 from mbench.measure.rounds import Job
 from mbench.devices.inventory import SSHDevice
 from mbench.measure.rows import Profile, result_rows
+from mbench.models.registry import MODULES_VARIABLE
 from mbench.measure.timing import RunPlan
 from mbench.spec import Format
 
@@ -195,10 +197,17 @@ def profile(
                 yield artifact, result_rows(artifact, label, result, PROVENANCE, identity, threads, plan)
             else:
                 jobs.append(Job(artifact, manifest, units, label))
-    argv = host.command([*host.python(), "-m", "mbench.measure.agent"])
+    argv = host.command([*_model_modules(), *host.python(), "-m", "mbench.measure.agent"])
     for track, batch in measure_in_groups(jobs, argv, plan, threads, None, device.timeout_s, grouping, lambda: None):
         job = track.job
         yield (
             job.artifact,
             result_rows(job.artifact, job.label, track.result, PROVENANCE, identity, threads, batch.plan, batch.notes),
         )
+
+
+def _model_modules() -> list[str]:
+    """``env MBENCH_MODEL_MODULES=...`` where this process registers models of its own: the remote agent rebuilds a
+    PyTorch artifact from its model, so it registers them too (the files must be at the same path there)."""
+    modules = os.environ.get(MODULES_VARIABLE, "")
+    return ["env", f"{MODULES_VARIABLE}={modules}"] if modules else []
