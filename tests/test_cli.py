@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from mbench.cli import main
+from mbench.errors import ExitCode
 
 
 def _commands():
@@ -201,28 +202,33 @@ def test_profile_and_report_end_with_a_pairs_ratio_paired_over_its_rounds(tmp_pa
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "message", "code"),
     [
-        (["convert", "hed-vgq", "--to", "onnx"], "registered models"),
-        (["convert", "test-tiny", "--to", "onnx,caffe"], "caffe not among onnx, coreml, tflite, executorch"),
-        (["convert", "--model", "x.py:build"], "input shape"),
-        (["convert", "--model", "x.py:build", "--input-shape", "1,a"], "comma-separated integers"),
-        (["profile", ".", "--device", "iphone"], "unknown device 'iphone'"),
+        (["convert", "hed-vgq", "--to", "onnx"], "registered models", ExitCode.ERROR),
+        (
+            ["convert", "test-tiny", "--to", "onnx,caffe"],
+            "caffe not among onnx, coreml, tflite, executorch",
+            ExitCode.USAGE,
+        ),
+        (["convert", "--model", "x.py:build"], "input shape", ExitCode.ERROR),
+        (["convert", "--model", "x.py:build", "--input-shape", "1,a"], "comma-separated integers", ExitCode.USAGE),
+        (["profile", ".", "--device", "iphone"], "unknown device 'iphone'", ExitCode.ERROR),
         (
             ["profile", ".", "--target-ci", "2"],
             "'2' is 200%: a fraction below 1 is expected (did you mean 2%, i.e. 0.02?)",
+            ExitCode.USAGE,
         ),
-        (["report", "--db", "absent.db"], "no results database"),
-        (["profile", ".", "--pair", "net,net"], "'net,net': expected two different model names"),
-        (["devices", "check", "pi", "--devices", "absent.yaml"], "no such inventory file"),
+        (["report", "--db", "absent.db"], "no results database", ExitCode.ERROR),
+        (["profile", ".", "--pair", "net,net"], "'net,net': expected two different model names", ExitCode.USAGE),
+        (["devices", "check", "pi", "--devices", "absent.yaml"], "no such inventory file", ExitCode.ERROR),
     ],
 )
-def test_bad_input_gets_a_clear_error(args, message, tmp_path, monkeypatch):
+def test_bad_input_gets_a_clear_error(args, message, code, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "devices.yaml").write_text("devices:\n  host:\n    kind: local\n")
     (tmp_path / "art.pt.manifest.json").write_text("{}")
     result = CliRunner().invoke(main, args)
-    assert result.exit_code != 0
+    assert result.exit_code == code, result.output  # click's usage errors 2, mbench's errors 4 (mbench/errors.py)
     assert message in result.output
 
 

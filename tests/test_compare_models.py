@@ -1,8 +1,10 @@
 """`mbench compare RUN --models BASE,CAND`: two builds measured in one run, gated on their paired ratio."""
 
 import json
+import re
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from mbench.cli import main
@@ -40,7 +42,10 @@ def test_a_true_slowdown_is_caught_through_a_machine_that_swings_2x(tmp_path):
     with Store(tmp_path / "slow.db") as store:
         [d] = compare_models(store, "R", "base", "cand", 0.05).differences
     assert d.regressed and not d.inconclusive and d.key == ("cand vs base", "onnx", "fp32", "host")
-    assert "paired over 30 rounds: 1.09" in d.note or "paired over 30 rounds: 1.10" in d.note
+    paired = re.search(r"paired over 30 rounds: ([\d.]+)x \(([\d.]+)-([\d.]+)\)", d.note)
+    assert paired, d.note
+    ratio, low, high = map(float, paired.groups())
+    assert ratio == pytest.approx(1.10, abs=0.005) and low < 1.10 < high, d.note  # the slowdown put in, in its interval
     result = CliRunner().invoke(main, ["compare", "R", "--models", "base,cand", "--db", str(tmp_path / "slow.db")])
     assert result.exit_code == 1 and "candidate against baseline" in result.output, result.output
 

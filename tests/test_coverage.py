@@ -24,6 +24,7 @@ def coverage_store(tmp_path_factory):
     store.close()
 
 
+@pytest.mark.slow
 def test_failures_name_the_operator_each_converter_rejected(coverage_store):
     frame = coverage_frame(coverage_store.measurements()).set_index(["model", "format"])
     onnx, coreml = frame.loc[("test-unsupported-op", "onnx")], frame.loc[("test-unsupported-op", "coreml")]
@@ -32,6 +33,7 @@ def test_failures_name_the_operator_each_converter_rejected(coverage_store):
     assert coreml.operator == "linalg_inv" and "not supported" in coreml.error
 
 
+@pytest.mark.slow
 def test_a_failure_naming_no_operator_borrows_the_others_as_suspects(coverage_store):
     tflite = (
         coverage_frame(coverage_store.measurements())
@@ -42,6 +44,7 @@ def test_a_failure_naming_no_operator_borrows_the_others_as_suspects(coverage_st
     assert tflite.operator.startswith("not named; suspect") and "linalg_inv (named by coreml)" in tflite.operator
 
 
+@pytest.mark.slow
 def test_working_layer_reaches_parity_but_not_the_host_run(coverage_store):
     frame = coverage_frame(coverage_store.measurements()).set_index(["model", "format"])
     onnx = frame.loc[("conv-standard3x3-3to4", "onnx")]
@@ -49,6 +52,7 @@ def test_working_layer_reaches_parity_but_not_the_host_run(coverage_store):
     assert frame.loc[("conv-standard3x3-3to4", "coreml")].state == CellState.CONVERTED.value  # no Core ML off macOS
 
 
+@pytest.mark.slow
 def test_a_tighter_tolerance_marks_parity_exceeded(coverage_store):
     rows = coverage_store.measurements()
     tolerance = rows[(rows["metric"] == "parity_tolerance") & (rows["model"] == "conv-standard3x3-3to4")]
@@ -82,6 +86,7 @@ def test_operator_in_litert_style_messages(message, operator):
     assert operator_in_message(message) == operator
 
 
+@pytest.mark.slow
 def test_matrix_html_escapes_messages_and_lists_failures(coverage_store):
     page = matrix_html(coverage_frame(coverage_store.measurements()))
     assert "<h3>Failures</h3>" in page and "linalg_inv" in page

@@ -4,6 +4,8 @@ from click.testing import CliRunner
 
 from mbench.cli import main
 from mbench.devices.inventory import load_inventory
+from mbench.errors import ExitCode
+from mbench.store import Store
 
 
 def _in_empty_folder(tmp_path, monkeypatch, args):
@@ -26,7 +28,7 @@ def test_devices_check_host_without_inventory(tmp_path, monkeypatch):
 
 def test_other_devices_still_need_the_inventory(tmp_path, monkeypatch):
     result = _in_empty_folder(tmp_path, monkeypatch, ["devices", "check", "pi"])
-    assert result.exit_code != 0
+    assert result.exit_code == ExitCode.ERROR, result.output
     assert "unknown device 'pi'" in result.output and "devices.yaml: no such inventory file" in result.output
 
 
@@ -60,6 +62,11 @@ def test_run_on_host_without_inventory(tmp_path, monkeypatch):
     )
     result = _in_empty_folder(tmp_path, monkeypatch, ["run", "sweep.yaml"])
     assert result.exit_code == 0, result.output
+    assert f"2 artifacts on 1 device(s); results in {tmp_path / 'mbench.db'}" in result.output  # pytorch and onnx
+    with Store(tmp_path / "mbench.db") as store:
+        rows = store.measurements()
+    latency = rows[(rows.metric == "latency") & (rows.model == "test-tiny") & (rows.format == "onnx")]
+    assert latency.device.tolist() == ["host"] and latency.status.tolist() == ["ok"] and latency.value.gt(0).all()
 
 
 def test_inventory_overrides_host_and_host_is_added_when_absent(tmp_path):

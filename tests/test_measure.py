@@ -55,12 +55,13 @@ def test_the_stopping_rule_pins_down_the_quantile_the_headline_reports():
 
 def test_adaptive_runs_end_at_the_budget_when_noise_never_settles():
     rng = random.Random(1)
-    started = time.perf_counter()
-    noisy = _until_enough(
-        lambda: time.sleep(rng.uniform(0.0005, 0.004)), RunPlan(runs=20, min_seconds=0, max_seconds=0.4)
-    )
-    assert time.perf_counter() - started < 2.5
-    assert ci_width(noisy, LATENCY_QUANTILE) > 0.01 and len(noisy) >= 20
+    plan = RunPlan(runs=20, min_seconds=0, max_seconds=0.4)
+    noisy = _until_enough(lambda: time.sleep(rng.uniform(0.0005, 0.004)), plan)
+    assert ci_width(noisy, LATENCY_QUANTILE) > plan.target_ci and len(noisy) >= plan.runs
+    # the same runs are not enough a moment before the budget, and are at it: the budget, not the interval, ended them
+    assert not enough(noisy, 0.99 * plan.max_seconds, plan) and enough(noisy, plan.max_seconds, plan)
+    # and it ended at the first check past the budget: the runs before the last ten took less than the budget
+    assert sum(noisy[:-10]) < 1e3 * plan.max_seconds and len(noisy) % 10 == 0
 
 
 def test_warm_up_continues_until_timings_settle():

@@ -4,7 +4,6 @@ file's `profile:` section, with RunPlan's default."""
 import dataclasses
 
 import click
-
 from click.testing import CliRunner
 
 from mbench.cli import main
@@ -15,10 +14,11 @@ from mbench.sweep.config import ProfileSettings
 
 def test_every_plan_field_is_a_profile_option_with_its_default():
     options = {p.name: p for p in profile_command.params}
+    context = click.Context(profile_command)
     for setting in dataclasses.fields(RunPlan):
         assert setting.name in options, f"mbench profile has no option for RunPlan.{setting.name}"
-        default = options[setting.name].default
-        assert default == setting.default or float(default) == setting.default, setting.name
+        default = options[setting.name].process_value(context, options[setting.name].default)  # as the option parses it
+        assert (default, type(default)) == (setting.default, type(setting.default)), setting.name
 
 
 def test_threads_are_decided_by_the_device_not_by_a_default_here():

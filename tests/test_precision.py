@@ -36,6 +36,7 @@ BOUNDS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("fmt", "precision"), list(BOUNDS))
 def test_lower_precision_stays_close_to_fp32(variants, fmt, precision):
     artifact = variants[(fmt, precision)].artifact
@@ -45,6 +46,7 @@ def test_lower_precision_stays_close_to_fp32(variants, fmt, precision):
     assert artifact.quantization != "none (fp32)"
 
 
+@pytest.mark.slow
 def test_int8_static_records_its_calibration(variants):
     for fmt in (Format.ONNX, Format.TFLITE):
         assert variants[(fmt, Precision.INT8)].artifact.calibration.startswith(
@@ -53,11 +55,13 @@ def test_int8_static_records_its_calibration(variants):
     assert variants[(Format.ONNX, Precision.FP16)].artifact.calibration == ""
 
 
+@pytest.mark.slow
 def test_tflite_int8_is_full_integer_with_int8_io(variants):
     artifact = variants[(Format.TFLITE, Precision.INT8)].artifact
     assert artifact.inputs[0].dtype == "int8" and artifact.outputs[0].dtype == "int8"
 
 
+@pytest.mark.slow
 def test_tflite_int8_with_float_io_on_request(tmp_path):
     from converters.tflite import Options as TFLiteOptions
 
@@ -71,6 +75,7 @@ def test_tflite_int8_with_float_io_on_request(tmp_path):
     assert 0 < artifact.parity.max_abs < BOUNDS[(Format.TFLITE, Precision.INT8)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("precision", [Precision.FP16, Precision.INT8, Precision.PALETTE4])
 def test_coreml_variants_convert_and_shrink(variants, precision):
     artifact = variants[(Format.COREML, precision)].artifact
@@ -81,6 +86,7 @@ def test_coreml_variants_convert_and_shrink(variants, precision):
     assert "weights" in artifact.quantization
 
 
+@pytest.mark.slow
 def test_a_precision_a_format_does_not_offer_is_a_row_with_the_reason(variants):
     outcome = variants[(Format.ONNX, Precision.PALETTE4)]
     assert outcome.artifact is None and outcome.status is Status.NOT_RUN
