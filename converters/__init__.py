@@ -1,6 +1,8 @@
 """One module per target format. Each exposes ``NAME``, ``PRECISIONS`` (what it can produce), an ``Options``
-dataclass, ``versions()`` and ``convert(model, spec, example, options, out_path, precision, calibration) ->
-Converted`` (the artifact's input and output tensors and a description of its quantization).
+dataclass, ``versions()`` and ``convert(model, spec, examples, options, out_path, precision, calibration) ->
+Converted`` (the artifact's input and output tensors and a description of its quantization). ``examples`` holds one
+tensor per model input; the model's forward returns one tensor or a flat tuple of them, named by
+``spec.output_names`` (mbench.models.outputs makes every other form flat before a converter sees it).
 
 Heavy libraries (onnx, coremltools, litert_torch) are imported inside the function bodies only.
 """

@@ -42,7 +42,7 @@ def versions() -> dict[str, str]:
 def convert(
     model,
     spec: ModelSpec,
-    example,
+    examples: tuple,
     options: Options,
     out_path: Path,
     precision: Precision,
@@ -51,10 +51,10 @@ def convert(
     import coremltools as ct
     import torch
 
-    exported = torch.export.export(model, (example,)).run_decompositions({})
+    exported = torch.export.export(model, examples).run_decompositions({})
     mlmodel = ct.convert(
         exported,
-        inputs=[ct.TensorType(name=i.name, shape=i.shape) for i in spec.inputs],
+        inputs=[ct.TensorType(name=i.name, shape=i.shape, dtype=_core_ml_dtype(i.dtype)) for i in spec.inputs],
         outputs=[ct.TensorType(name=n) for n in spec.output_names],
         convert_to="mlprogram",
         compute_precision=ct.precision.FLOAT32 if precision is Precision.FP32 else ct.precision.FLOAT16,
@@ -93,7 +93,14 @@ def _compress(mlmodel, precision: Precision, options: Options):
     raise ValueError(f"coreml cannot produce {precision.value}")
 
 
+def _core_ml_dtype(dtype: str):
+    """Core ML takes 32-bit integers; None leaves a float input float32."""
+    import numpy as np
+
+    return {"int64": np.int32, "int32": np.int32, "bool": np.bool_}.get(dtype)
+
+
 def _tensor_info(feature, spec: ModelSpec) -> TensorInfo:
     array = feature.type.multiArrayType
-    dtype = {65568: "float32", 65552: "float16"}.get(array.dataType, "float32")
+    dtype = {65568: "float32", 65552: "float16", 131104: "int32"}.get(array.dataType, "float32")
     return TensorInfo(feature.name, tuple(int(d) for d in array.shape), spec.inputs[0].layout, dtype)

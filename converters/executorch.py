@@ -19,6 +19,7 @@ from pathlib import Path
 
 from mbench.artifacts import Converted, TensorInfo, package_versions
 from mbench.data.calibration import Calibration
+from mbench.models.outputs import output_infos
 from mbench.spec import ModelSpec, Precision
 
 NAME = "executorch.exir.to_edge_transform_and_lower"
@@ -77,7 +78,7 @@ class Delegation:
 def convert(
     model,
     spec: ModelSpec,
-    example,
+    examples: tuple,
     options: Options,
     out_path: Path,
     precision: Precision,
@@ -88,8 +89,8 @@ def convert(
 
     if precision not in PRECISIONS:
         raise ValueError(f"executorch cannot produce {precision.value}")
-    model, example = _prepared(model, example, precision, calibration)
-    exported = torch.export.export(model, (example,))
+    model, examples = _prepared(model, examples, precision, calibration)
+    exported = torch.export.export(model, examples)
     edge = to_edge_transform_and_lower(
         exported, partitioner=[_partitioner(options.delegate)], generate_etrecord=options.etrecord
     )
@@ -99,15 +100,13 @@ def convert(
     etrecord_path(out_path).unlink(missing_ok=True)
     if options.etrecord:
         program.get_etrecord().save(str(etrecord_path(out_path)))
-    with torch.no_grad():
-        output = model(example)
-    dtype = str(example.dtype).removeprefix("torch.")
-    layout = spec.inputs[0].layout
-    inputs = tuple(TensorInfo(i.name, tuple(i.shape), i.layout, dtype) for i in spec.inputs)
-    outputs = (TensorInfo(spec.output_names[0], tuple(output.shape), layout, dtype),)
+    inputs = tuple(
+        TensorInfo(i.name, tuple(i.shape), i.layout, str(x.dtype).removeprefix("torch."))
+        for i, x in zip(spec.inputs, examples)
+    )
     return Converted(
         inputs,
-        outputs,
+        output_infos(model, examples, spec),
         f"{_QUANTIZATION[precision]}; {delegation.describe()}",
         calibrated=precision is Precision.INT8,
         delegation=delegation.record(),
@@ -126,18 +125,19 @@ _QUANTIZATION = {
 }
 
 
-def _prepared(model, example, precision: Precision, calibration: Calibration | None):
-    """The module to export and its example: as is (fp32), cast to float16, or quantized through PT2E."""
+def _prepared(model, examples: tuple, precision: Precision, calibration: Calibration | None):
+    """The module to export and its examples: as is (fp32), cast to float16 (float inputs only), or quantized
+    through PT2E."""
     import copy
 
     if precision is Precision.FP16:
-        return copy.deepcopy(model).half(), example.half()
+        return copy.deepcopy(model).half(), tuple(x.half() if x.is_floating_point() else x for x in examples)
     if precision is Precision.INT8:
-        return _quantized(model, example, calibration), example
-    return model, example
+        return _quantized(model, examples, calibration), examples
+    return model, examples
 
 
-def _quantized(model, example, calibration: Calibration | None):
+def _quantized(model, examples: tuple, calibration: Calibration | None):
     import torch
     from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
         XNNPACKQuantizer,
@@ -148,10 +148,10 @@ def _quantized(model, example, calibration: Calibration | None):
     if calibration is None:
         raise ValueError("int8 static quantization needs calibration samples")
     quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
-    prepared = prepare_pt2e(torch.export.export(model, (example,)).module(), quantizer)
+    prepared = prepare_pt2e(torch.export.export(model, examples).module(), quantizer)
     with torch.no_grad():
-        for sample in calibration.samples:
-            prepared(torch.from_numpy(sample))
+        for feed in calibration.feeds():
+            prepared(*(torch.from_numpy(x) for x in feed))
     return convert_pt2e(prepared)
 
 

@@ -32,7 +32,7 @@ def versions() -> dict[str, str]:
 def convert(
     model,
     spec: ModelSpec,
-    example,
+    examples: tuple,
     options: Options,
     out_path: Path,
     precision: Precision,
@@ -44,7 +44,7 @@ def convert(
     fp32_path = out_path if precision is Precision.FP32 else out_path.with_name(out_path.stem + ".fp32-tmp.onnx")
     torch.onnx.export(
         model,
-        (example,),
+        examples,
         str(fp32_path),
         dynamo=True,
         external_data=False,
@@ -117,15 +117,15 @@ def _reader(model_path: Path, calibration: Calibration | None):
 
     if calibration is None:
         raise ValueError("int8 static quantization needs calibration samples")
-    name = onnx.load(str(model_path)).graph.input[0].name
+    names = [value.name for value in onnx.load(str(model_path)).graph.input]
 
     class Reader(CalibrationDataReader):
         def __init__(self) -> None:
-            self._samples = iter(calibration.samples)
+            self._feeds = iter(calibration.feeds())
 
         def get_next(self):
-            sample = next(self._samples, None)
-            return None if sample is None else {name: sample}
+            feed = next(self._feeds, None)
+            return None if feed is None else dict(zip(names, feed))
 
     return Reader()
 

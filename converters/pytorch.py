@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mbench.artifacts import Converted, TensorInfo, package_versions
+from mbench.artifacts import Converted, package_versions
 from mbench.data.calibration import Calibration
+from mbench.models.outputs import output_infos
 from mbench.spec import ModelSpec, Precision
 
 NAME = "torch.save(state_dict)"
@@ -25,7 +26,7 @@ def versions() -> dict[str, str]:
 def convert(
     model,
     spec: ModelSpec,
-    example,
+    examples: tuple,
     options: Options,
     out_path: Path,
     precision: Precision,
@@ -34,7 +35,4 @@ def convert(
     import torch
 
     torch.save(model.state_dict(), out_path)
-    with torch.no_grad():
-        out = model(example)
-    inputs = tuple(TensorInfo(i.name, i.shape, i.layout, i.dtype) for i in spec.inputs)
-    return Converted(inputs, (TensorInfo(spec.output_names[0], tuple(out.shape), spec.inputs[0].layout),))
+    return Converted(tuple(spec.inputs), output_infos(model, examples, spec))

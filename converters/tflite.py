@@ -9,6 +9,7 @@ activations quantized at run time), int8-weights (weight-only).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def versions() -> dict[str, str]:
 def convert(
     model,
     spec: ModelSpec,
-    example,
+    examples: tuple,
     options: Options,
     out_path: Path,
     precision: Precision,
@@ -50,7 +51,7 @@ def convert(
 ) -> Converted:
     import litert_torch
 
-    edge_model = litert_torch.convert(model, (example,))
+    edge_model = litert_torch.convert(model, examples)
     edge_model.export(str(out_path))
     if precision is not Precision.FP32:
         out_path.write_bytes(_quantize(out_path.read_bytes(), precision, options, calibration))
@@ -99,9 +100,20 @@ def _quantize(float_model: bytes, precision: Precision, options: Options, calibr
 def _calibration_feed(float_model: bytes, calibration: Calibration) -> dict:
     from ai_edge_litert.interpreter import Interpreter
 
-    signatures = Interpreter(model_content=float_model).get_signature_list()
-    key, names = next(iter(signatures.items()))
-    return {key: [{names["inputs"][0]: sample} for sample in calibration.samples]}
+    interpreter = Interpreter(model_content=float_model)
+    key = next(iter(interpreter.get_signature_list()))
+    details = interpreter.get_signature_runner(key).get_input_details()
+    names = sorted(details, key=_argument_number)  # args_0, args_1, ..., args_10: forward's order
+    return {
+        key: [
+            {name: np.asarray(value).astype(details[name]["dtype"]) for name, value in zip(names, feed)}
+            for feed in calibration.feeds()
+        ]
+    }
+
+
+def _argument_number(name: str) -> int:
+    return int(re.search(r"(\d*)$", name).group(1) or -1)
 
 
 def _io(path: Path, spec: ModelSpec) -> tuple[tuple[TensorInfo, ...], tuple[TensorInfo, ...]]:
@@ -110,7 +122,7 @@ def _io(path: Path, spec: ModelSpec) -> tuple[tuple[TensorInfo, ...], tuple[Tens
     interpreter = Interpreter(model_path=str(path))
     layout = spec.inputs[0].layout
     inputs = tuple(
-        TensorInfo(s.name, tuple(int(d) for d in i["shape"]), layout, np.dtype(i["dtype"]).name)
+        TensorInfo(s.name, tuple(int(d) for d in i["shape"]), s.layout, np.dtype(i["dtype"]).name)
         for s, i in zip(spec.inputs, interpreter.get_input_details())
     )
     outputs = tuple(

@@ -45,6 +45,8 @@ class Parity:
     psnr_floor_db: float | None = None  # the least psnr_db may be (mbench.convert.parity); None: not judged
     inputs: str = ""  # what it was measured on; a cached artifact measured on other inputs is measured again
     vacuous: str = ""  # why the PyTorch outputs say nothing (they do not change with the input); "" where they do
+    output: str = ""  # the output whose figures these are: the one furthest past its bounds (convert.reference.judge)
+    outputs: dict = field(default_factory=dict)  # each output's figures and bounds by name, in output order (JSON-safe)
 
     @property
     def exceeded(self) -> bool:

@@ -58,10 +58,14 @@ class Status(str, enum.Enum):
 
 @dataclass(frozen=True)
 class InputSpec:
+    """One input (or, as an artifact's TensorInfo, one input or output): its seeded values are uniform in [0, 1)
+    for floats and integers in [0, ``limit``) (2 when not given) for integer types."""
+
     name: str
     shape: tuple[int, ...]
     layout: str = "NCHW"
     dtype: str = "float32"
+    limit: int | None = None
 
 
 @dataclass(frozen=True)

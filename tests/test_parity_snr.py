@@ -76,8 +76,9 @@ def test_psnr_is_peak_over_mean_square_in_db():
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_precision_has_a_psnr_consistent_with_its_max_and_mean(small, fmt):
-    _, inputs, references = reference_output(SMALL)
-    assert len(inputs.arrays) == len(SEEDS) and references.shape[0] == len(SEEDS)
+    reference = reference_output(SMALL)
+    (references,) = reference.outputs.values()
+    assert len(reference.inputs.feeds) == len(SEEDS) and references.shape[0] == len(SEEDS)
     peak = float(np.abs(references).max())
     psnrs = {}
     for precision in PRECISIONS:

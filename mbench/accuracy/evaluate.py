@@ -32,7 +32,7 @@ from mbench.accuracy.edges import (
     sigmoid,
     thresholds,
 )
-from mbench.accuracy.predict import ArtifactPredictor, Preprocess, resize_map
+from mbench.accuracy.predict import ArtifactPredictor, Preprocess, output_index, resize_map
 from mbench.accuracy.resolution import edge_parts, image_set
 from mbench.accuracy.segment import mask_pairs, mean_iou
 from mbench.artifacts import Artifact
@@ -87,16 +87,18 @@ def load_split(data_dir: Path, split: str = "test", limit: int | None = None) ->
     ]
 
 
-def is_edge_model(artifact: Artifact) -> bool:
-    """Edge maps are one channel at the input's resolution: N x 1 x H x W from N x 3 x H x W."""
-    shape_in, outputs = artifact.inputs[0].shape, artifact.outputs
+def is_edge_model(artifact: Artifact, output: str = "") -> bool:
+    """Edge maps are one channel at the input's resolution: N x 1 x H x W from N x 3 x H x W (the scored output)."""
+    names = [o.name for o in artifact.outputs]
+    if not names or output and output not in names:
+        return False
+    shape_in, shape_out = artifact.inputs[0].shape, artifact.outputs[output_index(artifact, output)].shape
     return (
         len(shape_in) == 4
         and shape_in[1] == 3
-        and len(outputs) >= 1
-        and len(outputs[0].shape) == 4
-        and outputs[0].shape[1] == 1
-        and tuple(outputs[0].shape[2:]) == tuple(shape_in[2:])
+        and len(shape_out) == 4
+        and shape_out[1] == 1
+        and tuple(shape_out[2:]) == tuple(shape_in[2:])
     )
 
 
@@ -151,11 +153,22 @@ class Scoring:
     score: Callable[[Predict], dict]
     applies_to: Callable[[Artifact], bool]
     details: dict
+    output: str = ""  # the output scored, by name; "" is each artifact's first
 
 
 def scoring_for(
-    task: Task, data_dir: Path, split: str = "test", limit: int | None = None, levels: int = DEFAULT_THRESHOLDS
+    task: Task,
+    data_dir: Path,
+    split: str = "test",
+    limit: int | None = None,
+    levels: int = DEFAULT_THRESHOLDS,
+    output: str = "",
 ) -> Scoring:
+    """The task's metrics on ``data_dir``, scoring each artifact's output named ``output`` (its first by default)."""
+    return replace(_scoring(task, data_dir, split, limit, levels, output), output=output)
+
+
+def _scoring(task: Task, data_dir: Path, split: str, limit: int | None, levels: int, output: str) -> Scoring:
     if task is Task.DOCS:
         examples = load_split(data_dir, split, limit)
         details = {
@@ -168,7 +181,12 @@ def scoring_for(
             "match_seed": matcher_seed(),
             "nms": True,
         }
-        return Scoring(DOC_METRICS, lambda p: asdict(score_documents(p, examples, levels)), is_edge_model, details)
+        return Scoring(
+            DOC_METRICS,
+            lambda p: asdict(score_documents(p, examples, levels)),
+            lambda artifact: is_edge_model(artifact, output),
+            details,
+        )
     if task is Task.CLASSIFY:
         image_folder(data_dir)  # fail early, before any artifact loads, on a folder of the wrong shape
         return Scoring(
@@ -201,11 +219,12 @@ def evaluate_artifacts(
 def artifact_rows(
     artifact: Artifact, scoring: Scoring, threads: int = 1, preprocess: Preprocess = Preprocess()
 ) -> list[Measurement]:
-    predictor = ArtifactPredictor(artifact, threads, preprocess)
+    predictor = ArtifactPredictor(artifact, threads, preprocess, scoring.output)
     details = {**host_details(), **scoring.details}
     context = Context.of_artifact(artifact, threads=threads, provenance="host", details=json.dumps(details))
     try:
         with predictor:
+            details["output"] = predictor.scored_output
             context = Context.of_artifact(
                 artifact,
                 runtime=predictor.runner.name,
@@ -258,8 +277,10 @@ def evaluate_and_record(
     preprocess: Preprocess = Preprocess(),
     on_result: Callable[[Artifact, list[Measurement]], None] | None = None,
     command: str | None = None,
+    output: str = "",
 ) -> int:
-    """Evaluate the artifacts under ``artifacts_dir`` that the task applies to; returns the rows stored."""
+    """Evaluate the artifacts under ``artifacts_dir`` that the task applies to, each on its output named ``output``
+    (its first by default); returns the rows stored."""
     from mbench.artifacts import find_artifacts
     from mbench.results import new_run_id
 
@@ -268,7 +289,7 @@ def evaluate_and_record(
             f"task {task.value!r}: name the model(s) to score with --model (the folder's labels "
             "must match those models' outputs)"
         )
-    scoring = scoring_for(task, data_dir, split, limit, levels)
+    scoring = scoring_for(task, data_dir, split, limit, levels, output)
     artifacts = [
         a for a in find_artifacts(artifacts_dir) if (not models or a.model in models) and scoring.applies_to(a)
     ]

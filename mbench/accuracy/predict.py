@@ -1,4 +1,4 @@
-"""Run an artifact on images through the existing runners: RGB uint8 in, the first output out."""
+"""Run an artifact on images through the existing runners: RGB uint8 in, one output out (the first by default)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,10 @@ class ArtifactPredictor:
     artifact: Artifact
     threads: int = 1
     preprocess: Preprocess = field(default_factory=Preprocess)
+    output: str = ""  # the output scored, by name (the manifest's); "" is the first
 
     def __enter__(self) -> ArtifactPredictor:
+        self._index = output_index(self.artifact, self.output)
         self.runner = runner_for(self.artifact.format)
         self.runner.load(self.artifact, threads=self.threads)
         return self
@@ -38,13 +40,29 @@ class ArtifactPredictor:
         self.runner.close()
 
     @property
+    def scored_output(self) -> str:
+        """The name of the output ``predict`` returns (after entering)."""
+        return self.artifact.outputs[self._index].name if self.artifact.outputs else ""
+
+    @property
     def input_size(self) -> tuple[int, int]:
         shape = self.artifact.inputs[0].shape
         return shape[-2], shape[-1]
 
     def predict(self, image: np.ndarray) -> np.ndarray:
-        """The first output for one HxWx3 uint8 RGB image, batch dimension removed."""
-        return np.asarray(self.runner.run([to_input(image, self.input_size, self.preprocess)])[0])[0]
+        """The chosen output for one HxWx3 uint8 RGB image, batch dimension removed."""
+        outputs = self.runner.run([to_input(image, self.input_size, self.preprocess)])
+        return np.asarray(outputs[self._index])[0]
+
+
+def output_index(artifact: Artifact, name: str = "") -> int:
+    """Where the output ``name`` is among the artifact's outputs; 0 (the first) when no name is given."""
+    names = [o.name for o in artifact.outputs]
+    if not name:
+        return 0
+    if name not in names:
+        raise ValueError(f"{artifact.model} has no output {name!r}; its outputs are {', '.join(names)}")
+    return names.index(name)
 
 
 def to_input(image: np.ndarray, size: tuple[int, int], preprocess: Preprocess = Preprocess()) -> np.ndarray:

@@ -10,6 +10,7 @@ import traceback
 
 import click
 
+from mbench.cli._options import VERBOSE
 from mbench.errors import EXIT_CODES_HELP, ExitCode, MBenchError
 
 
@@ -28,10 +29,21 @@ class Commands(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
             raise
         except (MBenchError, FileNotFoundError) as error:
-            raise Failed(str(error)) from None
+            raise Failed(_paragraph(error, ctx.meta.get(VERBOSE))) from None
         except Exception as error:  # noqa: BLE001  (unexpected: the traceback is shown, the code is still 4)
             traceback.print_exc()
             raise Failed(f"{type(error).__name__}: {error}") from None
+
+
+def _paragraph(error: Exception, verbose: bool | None) -> str:
+    """The error's message; with ``--verbose`` its cause's traceback first, and where the command offers
+    ``--verbose`` and it was not given, a last word saying so."""
+    if error.__cause__ is None:
+        return str(error)
+    if verbose:
+        traceback.print_exception(error.__cause__)
+        return str(error)
+    return str(error) + (" (--verbose shows the full traceback)" if verbose is False else "")
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)

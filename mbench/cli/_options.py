@@ -60,16 +60,36 @@ def precision_list():
     return parse_csv(Precision)
 
 
-def parse_shape(ctx, param, text):
-    if text is None:
+def parse_input_shapes(ctx, param, texts):
+    """Repeated (or ``;``-joined) ``SHAPE[:DTYPE[:LIMIT]]`` -> the model's InputSpecs (mbench.models.inputs)."""
+    if not texts:
         return None
+    from mbench.models.inputs import parse_inputs
+    from mbench.models.sources import ModelSourceError
+
     try:
-        shape = tuple(int(d) for d in text.split(","))
-    except ValueError:
-        raise click.BadParameter(f"{text!r}: expected comma-separated integers such as 1,3,224,224") from None
-    if len(shape) < 2 or min(shape) < 1:
-        raise click.BadParameter(f"{text!r}: expected at least two positive dimensions such as 1,3,224,224")
-    return shape
+        return parse_inputs(texts)
+    except ModelSourceError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+VERBOSE = "mbench.verbose"  # in the click context's meta (shared by every nested context): --verbose was given
+
+
+def verbose_option(command):
+    """``--verbose``: an error's full traceback before its paragraph (mbench.cli.Commands)."""
+
+    def remember(ctx, param, value):
+        ctx.meta[VERBOSE] = value
+
+    return click.option(
+        "--verbose",
+        is_flag=True,
+        expose_value=False,
+        callback=remember,
+        is_eager=True,
+        help="On an error, show its full traceback too.",
+    )(command)
 
 
 def pair_of(text: str, param_hint: str | None = None) -> tuple[str, str]:

@@ -9,7 +9,7 @@ from mbench import paths
 import click
 
 from mbench.cli._echo import echo_conversion
-from mbench.cli._options import db_option, format_list, parse_shape, precision_list
+from mbench.cli._options import db_option, format_list, parse_input_shapes, precision_list, verbose_option
 from mbench.spec import Format
 
 
@@ -21,7 +21,14 @@ from mbench.spec import Format
     "user_name",
     help="Name of --model's results and artifacts folder [default: the file's stem, or the module's last part].",
 )
-@click.option("--input-shape", callback=parse_shape, help="Input shape of --model, e.g. 1,3,224,224.")
+@click.option(
+    "--input-shape",
+    "input_shapes",
+    multiple=True,
+    callback=parse_input_shapes,
+    help="Input shape of --model, e.g. 1,3,224,224; once per input in forward's order (or joined by ';'), with a "
+    "dtype after a colon where not float32, e.g. 1,16:int64 (docs/own-model.md).",
+)
 @click.option(
     "--to",
     "formats",
@@ -70,11 +77,12 @@ from mbench.spec import Format
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=paths.ARTIFACTS, show_default=True)
 @click.option("--rebuild", is_flag=True, help="Convert again even where an identical artifact is cached.")
 @db_option
+@verbose_option
 def convert(
     model_names,
     user_model,
     user_name,
-    input_shape,
+    input_shapes,
     formats,
     precisions,
     calibration_dir,
@@ -102,7 +110,7 @@ def convert(
         raise click.UsageError("name at least one model (see `mbench models`) or give --model FILE.py:FACTORY")
     specs = [spec_from_source(name) for name in model_names]
     if user_model:
-        specs.append(spec_from_source(absolute_source(user_model), input_shape, user_name))
+        specs.append(spec_from_source(absolute_source(user_model), input_shapes, user_name))
     elif user_name:
         raise click.UsageError("--name names a --model; registered models keep their names")
     settings = _settings(

@@ -51,8 +51,14 @@ from mbench.cli._options import db_option
 )
 @click.option("--model", "model_filter", multiple=True, help="Only these models (repeatable).")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True, help="Runtime threads.")
+@click.option(
+    "--output",
+    "output_name",
+    default="",
+    help="The output scored, by its name in the manifest, for models with several [default: each artifact's first].",
+)
 @db_option
-def evaluate(artifacts_dir, task, data_dir, normalize, split, limit, levels, model_filter, threads, db):
+def evaluate(artifacts_dir, task, data_dir, normalize, split, limit, levels, model_filter, threads, output_name, db):
     """Score every edge-detection artifact on the document data: ODS/OIS F, AP, corner IoU, detection rate.
 
     Each runnable artifact's edge maps are scored with the BSDS protocol (tolerance 0.0075 x diagonal) and its
@@ -82,6 +88,7 @@ def evaluate(artifacts_dir, task, data_dir, normalize, split, limit, levels, mod
                 levels,
                 preprocess,
                 on_result=_print_scores,
+                output=output_name,
             )
         except ValueError as error:
             raise MBenchError(str(error)) from None

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from mbench.cli._options import verbose_option
 from mbench.cli._progress import sweep_progress
 
 
@@ -26,6 +27,7 @@ from mbench.cli._progress import sweep_progress
     "without it a local Ray instance sized to this machine.",
 )
 @click.option("--quiet", is_flag=True, help="No progress display, only the summary.")
+@verbose_option
 def run(config_path, fresh, executor, address, quiet):
     """Run a whole sweep from a YAML file: convert, profile on every device, write the report.
 

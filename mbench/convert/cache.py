@@ -22,17 +22,20 @@ def model_fingerprint(model, spec: ModelSpec) -> str:
     """sha256 of the module structure, every state_dict tensor, the input spec and the source."""
     h = hashlib.sha256()
     h.update(repr(model).encode())
-    h.update(json.dumps([spec.source, [list(i.shape) for i in spec.inputs], list(spec.output_names)]).encode())
+    inputs = [list(i.shape) if i.dtype == "float32" else [list(i.shape), i.dtype, i.limit] for i in spec.inputs]
+    h.update(json.dumps([spec.source, inputs, list(spec.output_names)]).encode())
     for name, tensor in model.state_dict().items():
         h.update(name.encode())
         h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()
 
 
-def samples_fingerprint(samples: tuple[np.ndarray, ...] | None) -> str:
+def samples_fingerprint(samples: tuple | None) -> str:
+    """sha256 of calibration samples: arrays, or tuples of arrays (one per model input)."""
     h = hashlib.sha256()
     for sample in samples or ():
-        h.update(np.ascontiguousarray(sample).tobytes())
+        for array in sample if isinstance(sample, tuple) else (sample,):
+            h.update(np.ascontiguousarray(array).tobytes())
     return h.hexdigest()
 
 

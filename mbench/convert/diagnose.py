@@ -92,7 +92,7 @@ def submodule_inputs(model, example) -> dict[str, tuple[object, object]]:
             hooks.append(module.register_forward_pre_hook(hook))
     try:
         with torch.no_grad():  # not inference_mode: its tensors cannot be exported later
-            model(example)
+            model(*_as_tuple(example))
     finally:
         for handle in hooks:
             handle.remove()
@@ -124,29 +124,54 @@ def first_failing_module(model, example, converts: Converts, seconds: float = SE
         found, parent = failing, failing.name
 
 
-def culprit_for(converter, model, spec, example, options, path, precision) -> Culprit | None:
+def _as_tuple(example) -> tuple:
+    """A model's example inputs: one tensor, or a tuple of one per input."""
+    return example if isinstance(example, tuple) else (example,)
+
+
+def culprit_for(converter, model, spec, example, options, path, precision, whole=None) -> Culprit | None:
     """Search ``model`` for the first module ``converter`` cannot convert at fp32 (to files like ``path``, in a
     temporary folder); what the converter prints goes to ``path``'s convert log. A lower ``precision`` that failed
-    where the whole model converts at fp32 failed in quantization, not in a module: None, without a search."""
+    where the whole model (``whole``: the model as converted, by default ``model``) converts at fp32 failed in
+    quantization, not in a module: None, without a search."""
     import tempfile
-    from dataclasses import replace
     from pathlib import Path
 
     from mbench.capture import output_to
     from mbench.results import describe_error
-    from mbench.spec import InputSpec, Precision
+    from mbench.spec import Precision
 
     def converts(module, sample) -> str:
-        part = replace(spec, inputs=(InputSpec("x", tuple(sample.shape), spec.inputs[0].layout),), output_names=("y",))
+        samples = _as_tuple(sample)
+        part = _part_spec(spec, samples, spec.output_names if module is whole else ("y",))
         with tempfile.TemporaryDirectory() as folder, output_to(path.with_name(path.name + ".convert.log")):
             try:
                 converter.convert(
-                    module, part, sample, options, Path(folder) / f"part{path.suffix}", Precision.FP32, None
+                    module, part, samples, options, Path(folder) / f"part{path.suffix}", Precision.FP32, None
                 )
             except Exception as error:  # noqa: BLE001  (a failure is the answer sought)
                 return describe_error(error)
         return ""
 
-    if precision is not Precision.FP32 and not converts(model, example):
+    whole = model if whole is None else whole
+    if precision is not Precision.FP32 and not converts(whole, example):
         return None
     return first_failing_module(model, example, converts)
+
+
+def _part_spec(spec, samples: tuple, output_names: tuple[str, ...]):
+    """``spec`` for a part of the model (or the whole) converted alone on ``samples``."""
+    from dataclasses import replace
+
+    from mbench.spec import InputSpec
+
+    inputs = tuple(
+        InputSpec(
+            f"x{i}" if len(samples) > 1 else "x",
+            tuple(x.shape),
+            spec.inputs[0].layout,
+            str(x.dtype).removeprefix("torch."),
+        )
+        for i, x in enumerate(samples)
+    )
+    return replace(spec, inputs=inputs, output_names=output_names)

@@ -11,20 +11,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
 
 from converters import converter_for
-from mbench.artifacts import Artifact, Parity, digest
+from mbench.artifacts import Artifact, Parity, TensorInfo, digest
 from mbench.capture import output_of, output_to
-from mbench.convert.agreement import ParityInputs, check_parity, parity_inputs, vacuous_reason
+from mbench.convert.agreement import ParityInputs, check_parity
 from mbench.convert.cache import cache_key, cached_artifact, model_fingerprint, samples_fingerprint
 from mbench.convert.diagnose import Culprit, culprit_for
 from mbench.convert.parity import parity_details, psnr_floor_db, tolerance, vacuous_details
+from mbench.convert.reference import Reference, judge, reference_output, tolerances
 from mbench.convert.retire import Retired, retire_other_models
-from mbench.data.calibration import DEFAULT_SAMPLES, Calibration, calibration_for
+from mbench.data.calibration import DEFAULT_SAMPLES, Calibration, calibration_for_inputs
 from mbench.models.facts import ModelFacts, model_facts
 from mbench.results import Context, Measurement, RowKey, describe_error, with_model_hash
-from mbench.spec import Format, ModelSpec, Precision, Status
+from mbench.spec import Format, InputSpec, ModelSpec, Precision, Status
 
 
 @dataclass(frozen=True)
@@ -64,18 +64,6 @@ class ConvertSettings:
     rebuild: bool = False  # ignore the cache
 
 
-def reference_output(spec: ModelSpec, calibration_dir: Path | None = None):
-    """The model as every conversion builds it (seeded weights), the parity inputs (agreement.parity_inputs), and
-    PyTorch's outputs on them, stacked (inputs x output shape)."""
-    import torch
-
-    torch.manual_seed(0)
-    model = spec.build()
-    inputs = parity_inputs(spec, calibration_dir)
-    with torch.inference_mode():
-        return model, inputs, np.stack([model(torch.from_numpy(x)).numpy() for x in inputs.arrays])
-
-
 def convert_model(
     spec: ModelSpec, formats: list[Format], out_dir: Path, settings: ConvertSettings = ConvertSettings()
 ) -> Iterator[Conversion]:
@@ -84,7 +72,9 @@ def convert_model(
 
     Every artifact's parity is measured against the fp32 PyTorch model on the same seeded input."""
     job = _job(spec, out_dir, settings)
-    yield replace(job.convert(Format.PYTORCH, Precision.FP32), facts=model_facts(spec, job.model), retired=job.retired)
+    yield replace(
+        job.convert(Format.PYTORCH, Precision.FP32), facts=model_facts(job.spec, job.model), retired=job.retired
+    )
     for fmt in [f for f in formats if f is not Format.PYTORCH]:
         for precision in settings.precisions:
             yield job.convert(fmt, precision)
@@ -97,37 +87,31 @@ def convert_one(
     ``convert_model``; the PyTorch reference carries the model's facts."""
     job = _job(spec, out_dir, replace(settings, precisions=(precision,)))
     outcome = replace(job.convert(fmt, precision), retired=job.retired)
-    return replace(outcome, facts=model_facts(spec, job.model)) if fmt is Format.PYTORCH else outcome
+    return replace(outcome, facts=model_facts(job.spec, job.model)) if fmt is Format.PYTORCH else outcome
 
 
 def _job(spec: ModelSpec, out_dir: Path, settings: ConvertSettings) -> _Job:
-    import torch
-
-    (model, inputs, reference), printed = output_of(lambda: reference_output(spec, settings.calibration_dir))
-    example = torch.from_numpy(inputs.arrays[0])
+    reference, printed = output_of(lambda: reference_output(spec, settings.calibration_dir))
+    spec = reference.spec
     calibration = None
     if Precision.INT8 in settings.precisions:
-        calibration = calibration_for(
-            spec.inputs[0], settings.calibration_dir, settings.calibration_samples, task=spec.task
+        calibration = calibration_for_inputs(
+            spec.inputs, settings.calibration_dir, settings.calibration_samples, task=spec.task
         )
-    fingerprint = model_fingerprint(model, spec)
+    fingerprint = model_fingerprint(reference.model, spec)
     retired = retire_other_models(
         artifact_path(out_dir, spec, Format.PYTORCH, Precision.FP32).parent, spec.name, fingerprint
     )
     return _Job(
-        model,
-        spec,
-        example,
-        Path(out_dir),
-        inputs,
         reference,
+        Path(out_dir),
         calibration,
         settings.options,
         fingerprint,
-        samples_fingerprint(calibration and calibration.samples),
+        samples_fingerprint(calibration and calibration.feeds()),
         settings.rebuild,
         retired,
-        vacuous_reason(reference),
+        reference.vacuous(),
         spec.printed + printed,
     )
 
@@ -136,12 +120,8 @@ def _job(spec: ModelSpec, out_dir: Path, settings: ConvertSettings) -> _Job:
 class _Job:
     """Everything one model's conversions share."""
 
-    model: object
-    spec: ModelSpec
-    example: object
+    reference: Reference
     out_dir: Path
-    inputs: ParityInputs
-    reference: np.ndarray  # PyTorch's outputs on inputs.arrays, stacked
     calibration: Calibration | None
     options: dict[Format, object]
     fingerprint: str
@@ -151,6 +131,22 @@ class _Job:
     vacuous: str = ""
     printed: str = ""  # by loading and building the model (libraries it imports): opens the reference's log
     culprits: dict[Format, Culprit | None] = field(default_factory=dict)
+
+    @property
+    def spec(self) -> ModelSpec:
+        return self.reference.spec
+
+    @property
+    def model(self):
+        return self.reference.model
+
+    @property
+    def inputs(self) -> ParityInputs:
+        return self.reference.inputs
+
+    def module_for(self, fmt: Format):
+        """The PyTorch reference saves the model's own state_dict; the exporters take its flat outputs."""
+        return self.model if fmt is Format.PYTORCH else self.reference.exportable
 
     def convert(self, fmt: Format, precision: Precision) -> Conversion:
         """One outcome, carrying whether the model's outputs say anything at all."""
@@ -196,7 +192,7 @@ class _Job:
         try:
             with output_to(log):
                 converted = converter.convert(
-                    self.model, self.spec, self.example, options, path, precision, calibration
+                    self.module_for(fmt), self.spec, self.reference.examples, options, path, precision, calibration
                 )
         except Exception as error:  # noqa: BLE001  (any converter failure becomes a row; the sweep goes on)
             where = self._culprit(converter, fmt, precision, options, path)
@@ -224,7 +220,7 @@ class _Job:
             converter.NAME,
             converter.versions(),
             seconds,
-            converted.inputs,
+            with_limits(converted.inputs, self.spec.inputs),
             converted.outputs,
             self.spec.source,
             converted.quantization,
@@ -240,7 +236,7 @@ class _Job:
     def _measured(self, artifact: Artifact) -> Parity:
         """The artifact's parity, what its runtime prints (and the libraries it imports) added to its convert log."""
         with output_to(log_path(artifact.path)):
-            return check_parity(artifact, self.inputs.arrays, self.reference)
+            return check_parity(artifact, self.inputs.feeds, self.reference.outputs)
 
     def _rejudged(self, hit: Artifact) -> Artifact:
         """A cached artifact judged again (the rule may have changed since it was built), and measured again first
@@ -255,22 +251,32 @@ class _Job:
         """The parity with the bounds it is judged by, the inputs it was measured on and whether it says anything."""
         if fmt is Format.PYTORCH:
             return replace(parity, inputs=self.inputs.description, vacuous=self.vacuous)
-        return replace(
-            parity,
-            tolerance=self._tolerance(precision),
-            psnr_floor_db=psnr_floor_db(precision),
-            inputs=self.inputs.description,
-            vacuous=self.vacuous,
-        )
+        judged = judge(parity, self._tolerances(precision), psnr_floor_db(precision))
+        return replace(judged, inputs=self.inputs.description, vacuous=self.vacuous)
 
     def _culprit(self, converter, fmt: Format, precision: Precision, options, path: Path) -> Culprit | None:
         """The first module that does not convert to ``fmt``, searched once per format (bounded in time)."""
         if fmt not in self.culprits:
-            self.culprits[fmt] = culprit_for(converter, self.model, self.spec, self.example, options, path, precision)
+            self.culprits[fmt] = culprit_for(
+                converter,
+                self.model,
+                self.spec,
+                self.reference.examples,
+                options,
+                path,
+                precision,
+                whole=self.module_for(fmt),
+            )
         return self.culprits[fmt]
 
-    def _tolerance(self, precision: Precision) -> float:
-        return tolerance(self.spec.parity_atol, precision, float(np.abs(self.reference).max()))
+    def _tolerances(self, precision: Precision) -> dict[str, float]:
+        """Each output's tolerance, by the scale of its own PyTorch values."""
+        return tolerances(self.reference, lambda scale: tolerance(self.spec.parity_atol, precision, scale))
+
+
+def with_limits(converted: tuple[TensorInfo, ...], inputs: tuple[InputSpec, ...]) -> tuple[TensorInfo, ...]:
+    """The artifact's inputs as the converter reports them, with each integer input's bound for seeded values."""
+    return tuple(replace(info, limit=spec.limit) if spec.limit else info for info, spec in zip(converted, inputs))
 
 
 def conversion_rows(outcome: Conversion) -> list[Measurement]:
@@ -301,10 +307,17 @@ def conversion_rows(outcome: Conversion) -> list[Measurement]:
             _row(a, "macs", f.macs, "count", ctx),
         ]
     p = a.parity
-    judged = replace(ctx, details=json.dumps({**json.loads(ctx.details), **parity_details(p)}))
+    judged = replace(ctx, details=json.dumps({**json.loads(ctx.details), **parity_details(p), **_per_output(p)}))
     for metric, value in (("parity_max_abs", p.max_abs), ("parity_mean_abs", p.mean_abs)):
         rows.append(_row(a, metric, value, "abs", judged, p.status, p.reason if p.status is not Status.OK else ""))
     return rows
+
+
+def _per_output(parity: Parity) -> dict:
+    """Which output the row's figures are, and each output's, where the model has several."""
+    if len(parity.outputs) < 2:
+        return {}
+    return {"parity_output": parity.output, "parity_outputs": parity.outputs}
 
 
 def _row(

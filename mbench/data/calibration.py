@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from mbench.data.seeded import seeded_arrays
 from mbench.errors import MBenchError
 from mbench.spec import InputSpec
 
@@ -22,9 +23,41 @@ class CalibrationError(MBenchError, ValueError):
 class Calibration:
     samples: tuple[np.ndarray, ...]  # each shaped like the model's first input, float32 in [0, 1]
     source: str  # where the samples came from, stored in every quantized artifact's manifest
+    others: tuple[tuple[np.ndarray, ...], ...] = ()  # per sample, the model's further inputs (seeded values)
 
     def describe(self) -> str:
         return f"{len(self.samples)} samples from {self.source}"
+
+    def feeds(self) -> tuple[tuple[np.ndarray, ...], ...]:
+        """One value per model input for each sample, in the model's input order."""
+        return tuple((sample, *(self.others[i] if self.others else ())) for i, sample in enumerate(self.samples))
+
+
+def takes_images(spec_input: InputSpec) -> bool:
+    """Calibration images and task images feed an N,C,H,W float32 input."""
+    return spec_input.dtype == "float32" and len(spec_input.shape) == 4
+
+
+def calibration_for_inputs(
+    inputs: tuple[InputSpec, ...],
+    folder: Path | None = None,
+    count: int = DEFAULT_SAMPLES,
+    seed: int = 0,
+    task: str = "",
+) -> Calibration:
+    """Samples for every input: the first input's as ``calibration_for`` makes them where it is NCHW float32 (else
+    seeded values), each further input's seeded (mbench.data.seeded), one seed per sample."""
+    first, rest = inputs[0], tuple(inputs[1:])
+    others = tuple(tuple(seeded_arrays(rest, seed + 1 + i)) for i in range(count)) if rest else ()
+    if takes_images(first):
+        return replace(calibration_for(first, folder, count, seed, task), others=others)
+    if folder is not None:
+        raise CalibrationError(
+            "calibration images need a first input of shape N,C,H,W in float32; "
+            f"this model's is {','.join(map(str, first.shape))} {first.dtype}"
+        )
+    samples = tuple(seeded_arrays((first,), seed + 1 + i)[0] for i in range(count))
+    return Calibration(samples, f"synthetic seeded inputs ({first.dtype}; no image input to calibrate on)", others)
 
 
 def calibration_for(

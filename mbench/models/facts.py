@@ -45,10 +45,10 @@ def _count(spec: ModelSpec, model) -> ModelFacts:
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     params = [p for p in model.parameters() if p.requires_grad]
     buffers = [b for b in model.buffers() if b.dtype.is_floating_point]
-    example = torch.zeros(spec.inputs[0].shape, device=device)
+    examples = [torch.zeros(i.shape, dtype=getattr(torch, i.dtype), device=device) for i in spec.inputs]
     counter = FlopCounterMode(display=False)
     with counter, torch.inference_mode():
-        model(example)
+        model(*examples)
     return ModelFacts(
         spec.name,
         sum(p.numel() for p in params),

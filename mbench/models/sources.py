@@ -3,34 +3,34 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import re
 from pathlib import Path
 
-from mbench.errors import MBenchError
 from mbench.capture import output_of
+from mbench.models.inputs import EXAMPLE
+from mbench.models.loading import ModelSourceError, import_failure, load_file
 from mbench.spec import InputSpec, ModelSpec
 
-
-class ModelSourceError(MBenchError, ValueError):
-    pass
-
+__all__ = ["ModelSourceError", "absolute_source", "default_name", "spec_from_source"]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
-def spec_from_source(source: str, input_shape: tuple[int, ...] | None = None, name: str | None = None) -> ModelSpec:
-    """A registry name gives its spec; ``module:factory`` needs ``input_shape`` (the model's only input, NCHW) and
-    is named ``name``, by default after its file's stem or its module's last part (never the factory, which is
-    usually called ``build``)."""
+def spec_from_source(
+    source: str, inputs: tuple[int, ...] | tuple[InputSpec, ...] | None = None, name: str | None = None
+) -> ModelSpec:
+    """A registry name gives its spec; ``module:factory`` needs its ``inputs`` (InputSpecs in forward's order, or the
+    shape of its only input) and is named ``name``, by default after its file's stem or its module's last part (never
+    the factory, which is usually called ``build``). Its output names are read from its forward pass at conversion."""
     if ":" not in source:
         from mbench import models
 
         return models.get(source)
-    if input_shape is None:
+    if not inputs:
         raise ModelSourceError(
-            f"model {source!r} is a user model: give its input shape, e.g. --input-shape 1,3,224,224"
+            f"model {source!r} is a user model: give its input shape, {EXAMPLE} (--input-shape once per input)"
         )
+    specs = tuple(inputs) if isinstance(inputs[0], InputSpec) else (InputSpec("input", tuple(inputs)),)
     factory, printed = output_of(lambda: _load_factory(source))  # warnings of what it imports go to its log
     name = name or default_name(source)
     if not _NAME.fullmatch(name):
@@ -41,8 +41,8 @@ def spec_from_source(source: str, input_shape: tuple[int, ...] | None = None, na
     return ModelSpec(
         name,
         factory,
-        (InputSpec("input", tuple(input_shape)),),
-        ("output",),
+        specs,
+        (),
         "custom",
         f"user model from {source}",
         source=source,
@@ -63,20 +63,28 @@ def _load_factory(source: str):
         path = Path(location).resolve()
         if not path.is_file():
             raise ModelSourceError(f"model file {location!r} does not exist (from --model {source!r})")
-        module_spec = importlib.util.spec_from_file_location(f"mbench_user_{path.stem}", path)
-        module = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(module)
+        module = load_file(path, f"mbench_user_{path.stem}")
     else:
-        try:
-            module = importlib.import_module(location)
-        except ImportError as error:
-            raise ModelSourceError(f"cannot import module {location!r} for --model {source!r}: {error}") from None
+        module = _import(location, source)
     if not callable(getattr(module, attr, None)):
         raise ModelSourceError(
             f"{location!r} has no callable {attr!r} (from --model {source!r}); expected a factory "
             "returning a torch.nn.Module"
         )
     return getattr(module, attr)
+
+
+def _import(location: str, source: str):
+    """The module named ``location``; one that is absent is a ModelSourceError, one that fails as it loads a
+    ModelLoadError."""
+    try:
+        return importlib.import_module(location)
+    except ModuleNotFoundError as error:
+        if error.name and f"{location}.".startswith(f"{error.name}."):
+            raise ModelSourceError(f"cannot import module {location!r} for --model {source!r}: {error}") from None
+        raise import_failure(location, error) from error
+    except Exception as error:  # noqa: BLE001  (whatever the module raises is reported with its place and fix)
+        raise import_failure(location, error) from error
 
 
 def absolute_source(source: str) -> str:

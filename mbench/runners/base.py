@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from mbench.artifacts import Artifact, TensorInfo
+from mbench.data.seeded import seeded_arrays
 from mbench.spec import Format
 
 
@@ -49,9 +50,9 @@ def runner_for(fmt: Format) -> Runner:
 
 
 def seeded_inputs(inputs: tuple[TensorInfo, ...], seed: int = 0) -> list[np.ndarray]:
-    """Fixed inputs for parity and timing: uniform [0, 1), like pixels / 255."""
-    rng = np.random.default_rng(seed)
-    return [rng.random(t.shape, dtype=np.float32) for t in inputs]
+    """Fixed inputs for parity and timing: floats uniform in [0, 1), like pixels / 255; integers below the input's
+    limit (mbench.data.seeded)."""
+    return seeded_arrays(tuple(inputs), seed)
 
 
 @contextmanager

@@ -26,7 +26,7 @@ class LiteRTRunner:
         with native_stderr_without(lambda line: line.strip() == DELEGATE_NOTICE):
             self._interpreter.allocate_tensors()
         self._inputs = self._interpreter.get_input_details()
-        self._outputs = self._interpreter.get_output_details()
+        self._outputs = self._interpreter.get_output_details()  # the graph's order: forward's (litert-torch)
 
     def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
         """Float inputs in, float outputs out; a full-integer model's I/O is (de)quantized as a phone app would."""
@@ -41,7 +41,7 @@ class LiteRTRunner:
 
 def quantize(value: np.ndarray, detail: dict) -> np.ndarray:
     dtype = np.dtype(detail["dtype"])
-    if dtype.kind == "f":
+    if dtype.kind in "fb" or not detail["quantization"][0]:  # float, or an integer input that is not quantized
         return value.astype(dtype, copy=False)
     scale, zero_point = detail["quantization"]
     limits = np.iinfo(dtype)
@@ -49,7 +49,7 @@ def quantize(value: np.ndarray, detail: dict) -> np.ndarray:
 
 
 def dequantize(value: np.ndarray, detail: dict) -> np.ndarray:
-    if np.dtype(detail["dtype"]).kind == "f":
+    if np.dtype(detail["dtype"]).kind in "fb" or not detail["quantization"][0]:
         return value
     scale, zero_point = detail["quantization"]
     return (value.astype(np.float32) - zero_point) * scale

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mbench.artifacts import Artifact
+from mbench.models.outputs import flat_tensors
 
 
 class TorchEagerRunner:
@@ -18,11 +19,11 @@ class TorchEagerRunner:
     def load(self, artifact: Artifact, threads: int) -> None:
         import torch
 
+        from mbench.models.loading import build_model
         from mbench.models.sources import spec_from_source
 
         torch.set_num_threads(threads)
-        spec = spec_from_source(artifact.source, artifact.inputs[0].shape)
-        self._model = spec.build()
+        self._model = build_model(spec_from_source(artifact.source, artifact.inputs))
         self._model.load_state_dict(torch.load(artifact.path, weights_only=True))
         self._torch = torch
 
@@ -33,9 +34,8 @@ class TorchEagerRunner:
 
     def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
         with self._torch.inference_mode():
-            out = self._model(*(self._torch.from_numpy(x) for x in inputs))
-        outs = out if isinstance(out, (list, tuple)) else [out]
-        return [o.numpy() for o in outs]
+            result = self._model(*(self._torch.from_numpy(x) for x in inputs))
+        return [tensor.numpy() for tensor in flat_tensors(result)]
 
     def close(self) -> None:
         self._model = None

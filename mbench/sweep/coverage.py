@@ -28,12 +28,10 @@ DEFAULT_TOLERANCE = ModelSpec.__dataclass_fields__["parity_atol"].default
 
 
 def reference_scale(spec: ModelSpec) -> float:
-    """The largest |PyTorch output| on the parity input, as the conversions compute it."""
-    import numpy as np
+    """The largest |PyTorch output| on the parity inputs, over every output, as the conversions compute it."""
+    from mbench.convert.reference import reference_output
 
-    from mbench.convert.pipeline import reference_output
-
-    return float(np.abs(reference_output(spec)[2]).max())
+    return reference_output(spec).scale
 
 
 def parity_tolerance(spec: ModelSpec, precision: Precision, scale: float | None = None) -> tuple[float, float]:
