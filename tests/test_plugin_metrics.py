@@ -1,5 +1,7 @@
 """Top-1 on a class-folder tree and mIoU on image/mask folders, by hand and through real ONNX artifacts."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -20,6 +22,14 @@ def pixel_channels():
     with torch.no_grad():
         conv.weight.copy_(torch.eye(3).reshape(3, 3, 1, 1))
     return conv
+class MaskAndClass(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mask = pixel_channels()
+    def forward(self, x):
+        return {"mask": self.mask(x), "logits": x.mean((2, 3))}
+def mask_and_class():
+    return MaskAndClass()
 """
 
 
@@ -89,3 +99,46 @@ def test_plugin_tasks_through_onnx_artifacts(class_folders, seg_folders, tmp_pat
 def test_plugin_task_needs_models(class_folders, tmp_path):
     with Store(tmp_path / "m.db") as store, pytest.raises(ValueError, match="--model"):
         evaluate_and_record(tmp_path, class_folders, store, Task.CLASSIFY)
+
+
+def test_each_task_scores_the_output_it_names(class_folders, seg_folders, tmp_path):
+    """One model, two outputs: top-1 on its "logits", mIoU on its "mask" (its first); an unknown name is a failed
+    row that lists the outputs there are."""
+    from click.testing import CliRunner
+
+    from mbench.cli import main
+
+    (tmp_path / "mine.py").write_text(MODELS)
+    list(
+        convert_model(
+            spec_from_source(f"{tmp_path / 'mine.py'}:mask_and_class", (1, 3, 16, 16)), [Format.ONNX], tmp_path / "art"
+        )
+    )
+    with Store(tmp_path / "m.db") as store:
+        evaluate_and_record(tmp_path / "art", seg_folders, store, Task.SEGMENT, models=["mine"])
+        evaluate_and_record(tmp_path / "art", class_folders, store, Task.CLASSIFY, models=["mine"], output="nope")
+    result = CliRunner().invoke(
+        main,
+        [
+            "evaluate",
+            str(tmp_path / "art"),
+            "--task",
+            "classify",
+            "--data",
+            str(class_folders),
+            "--model",
+            "mine",
+            "--output",
+            "logits",
+            "--db",
+            str(tmp_path / "m.db"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    with Store(tmp_path / "m.db") as store:
+        rows = store.measurements()
+    onnx = rows[rows.format == "onnx"]
+    scored = {(r.metric, r.status): (r.value, json.loads(r.details).get("output"), r.error) for r in onnx.itertuples()}
+    assert scored[("miou", "ok")][:2] == (pytest.approx((96 / 127 + 0 + 1) / 3), "mask")
+    assert scored[("top1", "ok")][:2] == (pytest.approx(6 / 7), "logits")
+    assert "mine has no output 'nope'; its outputs are mask, logits" in scored[("top1", "failed")][2]
