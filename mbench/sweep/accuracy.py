@@ -56,7 +56,9 @@ def plan(settings: AccuracySettings, specs: list[ModelSpec], artifacts: list[Art
             jobs.append(Job(f"evaluate {spec.name}: no {settings.task} data (name accuracy.data in the sweep file)"))
             continue
         if data not in scorings:
-            scorings[data] = scoring_for(Task(settings.task), data, settings.split, settings.limit, settings.thresholds)
+            scorings[data] = scoring_for(
+                Task(settings.task), data, settings.split, settings.limit, settings.thresholds, settings.output
+            )
         jobs += [
             Job(f"evaluate {a.model} {a.format.value} {a.precision.value}", a, scorings[data])
             for a in artifacts

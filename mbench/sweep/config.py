@@ -8,13 +8,15 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, create_model, field_validator
 
 from mbench.errors import MBenchError
 from mbench import paths
 from mbench.convert.pipeline import ConvertSettings
 from mbench.measure.timing import RunPlan
-from mbench.spec import Format, Precision
+from mbench.models.inputs import parse_inputs
+from mbench.models.sources import default_name, spec_from_source
+from mbench.spec import Format, ModelSpec, Precision
 from mbench.yaml_config import load_validated
 
 
@@ -58,12 +60,65 @@ class AccuracySettings(BaseModel):
     threads: Annotated[int, Field(ge=1)] = 1
     docs_n: Annotated[int, Field(ge=3)] = 200
     docs_seed: int = 1
+    output: str = ""  # the output scored, by name, for models with several; "": each artifact's first
+
+
+class UserModel(BaseModel):
+    """A model of one's own in a sweep, as `mbench convert --model SOURCE --input-shape ... --name ...` takes it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str  # path/to/file.py:factory (relative to the sweep file's folder) or package.module:factory
+    input_shape: str | list[str]  # as --input-shape: "1,3,224,224", "1,3,224,224;1,16:int64" or one item per input
+    name: str | None = None
+
+    @field_validator("model")
+    @classmethod
+    def _has_factory(cls, source: str) -> str:
+        if ":" not in source:
+            raise ValueError("expected path/to/file.py:factory or package.module:factory")
+        return source
+
+    @field_validator("input_shape")
+    @classmethod
+    def _parses(cls, shapes):
+        parse_inputs(shapes)  # its error says what is wrong and what would do
+        return shapes
+
+
+def _registry_name(entry: str) -> str:
+    if ":" in entry:
+        raise ValueError(
+            f"{entry!r} is a model of your own: give it as a mapping with its input shape, "
+            f"e.g. {{model: {entry}, input_shape: 1,3,224,224}}"
+        )
+    return entry
+
+
+ModelEntry = str | UserModel
+ENTRY_TAGS = frozenset({"registry", "own"})  # which kind of entry pydantic read: left out of error locations
+_Entry = Annotated[
+    Annotated[str, AfterValidator(_registry_name), Tag("registry")] | Annotated[UserModel, Tag("own")],
+    Discriminator(lambda value: "registry" if isinstance(value, str) else "own"),
+]
+
+
+def model_label(entry: ModelEntry) -> str:
+    """The name a model entry's rows carry, known before its file is loaded."""
+    return entry if isinstance(entry, str) else entry.name or default_name(entry.model)
+
+
+def spec_of(entry: ModelEntry) -> ModelSpec:
+    """The entry's model spec: a registry name, or a model of one's own (loading its file)."""
+    if isinstance(entry, str):
+        return spec_from_source(entry)
+    return spec_from_source(entry.model, parse_inputs(entry.input_shape), entry.name)
 
 
 class SweepConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    models: Annotated[list[str], Field(min_length=1)]
+    models: Annotated[list[_Entry], Field(min_length=1)]  # registry names, or models of one's own (UserModel)
     formats: list[Format] = [Format.ONNX, Format.COREML, Format.TFLITE]
     precisions: list[Precision] = [Precision.FP32]
     devices: Annotated[list[str], Field(min_length=1)] = ["host"]
@@ -88,7 +143,9 @@ class SweepConfig(BaseModel):
 def load_sweep_config(path: Path | str) -> SweepConfig:
     """Relative paths in the file are taken relative to the file's folder."""
     path = Path(path)
-    config = load_validated(path, SweepConfig, SweepConfigError, "sweep config", "see examples/sweep.yaml")
+    config = load_validated(
+        path, SweepConfig, SweepConfigError, "sweep config", "see examples/sweep.yaml", _valid_keys, ENTRY_TAGS
+    )
     base = path.resolve().parent
     fields = {
         name: base / value
@@ -97,4 +154,23 @@ def load_sweep_config(path: Path | str) -> SweepConfig:
     }
     if config.accuracy and config.accuracy.data and not config.accuracy.data.is_absolute():
         fields["accuracy"] = config.accuracy.model_copy(update={"data": base / config.accuracy.data})
+    fields["models"] = [_from_folder(entry, base) for entry in config.models]
     return config.model_copy(update=fields)
+
+
+def _valid_keys(root, loc: list) -> list[str]:
+    """The keys allowed where an unknown one was found: a model entry's, a nested section's, or the top level's."""
+    if len(loc) > 1 and loc[0] == "models":
+        return sorted(UserModel.model_fields)
+    nested = {"profile": ProfileSettings, "accuracy": AccuracySettings}.get(str(loc[0])) if len(loc) > 1 else None
+    return sorted((nested or SweepConfig).model_fields)
+
+
+def _from_folder(entry: ModelEntry, base: Path) -> ModelEntry:
+    """A model file named relative to the sweep file, made absolute."""
+    if isinstance(entry, str):
+        return entry
+    location, _, factory = entry.model.rpartition(":")
+    if not location.endswith(".py") or Path(location).is_absolute():
+        return entry
+    return entry.model_copy(update={"model": f"{base / location}:{factory}"})

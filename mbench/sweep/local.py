@@ -11,12 +11,11 @@ from collections.abc import Callable
 
 from mbench.artifacts import Artifact
 from mbench.devices.inventory import Inventory, load_inventory
-from mbench.models.sources import spec_from_source
 from mbench.spec import ModelSpec
 from mbench.store import Store
 from mbench.sweep.accuracy import evaluate_step
 from mbench.sweep.config import SweepConfig
-from mbench.sweep.steps import Progress, Step, convert_step, profile_step, start_run
+from mbench.sweep.steps import Progress, Step, convert_step, load_step, profile_step, start_run
 
 
 @dataclass
@@ -33,10 +32,10 @@ class Sweep:
 
     def __post_init__(self) -> None:
         self.inventory = load_inventory(self.config.inventory)
-        self.specs = [spec_from_source(name) for name in self.config.models]
         self.tag = f"[sweep:{self.config.key()}]"
         self.finished = set() if self.fresh else self.store.profiled(self.tag)
         self.run_id = start_run(self.store, f"mbench run {self.tag}")
+        self.specs = load_step(self.config.models, self.store, self.run_id, self.progress)
 
     def todo(self, artifacts: list[Artifact], device: str) -> list[Artifact]:
         """The artifacts not yet measured on ``device`` by this sweep; the others are reported as resumed."""
@@ -61,9 +60,10 @@ def run_sweep(
     ``fresh``."""
     sweep = Sweep(config, store, Progress(on_step), fresh)
     formats = len(config.formats) * len(config.precisions)
-    sweep.progress.total = len(sweep.specs) * (1 + formats) * (1 + len(config.devices))
+    sweep.progress.total = sweep.progress.done + len(sweep.specs) * (1 + formats) * (1 + len(config.devices))
+    settings, run_id = config.convert_settings(), sweep.run_id
     outcomes = convert_step(
-        sweep.specs, config.formats, config.out, config.convert_settings(), store, sweep.run_id, sweep.progress
+        sweep.specs, config.formats, config.out, settings, store, run_id, sweep.progress, keep_going=True
     )
     artifacts = [o.artifact for o in outcomes if o.artifact]
     sweep.progress.total = sweep.progress.done + len(artifacts) * len(config.devices)

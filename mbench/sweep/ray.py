@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from collections.abc import Callable
 
 from mbench.artifacts import Artifact
 from mbench.convert.pipeline import Conversion, convert_one
 from mbench.devices.inventory import load_inventory
-from mbench.models.sources import spec_from_source
+from mbench.models.loading import ModelSourceError
 from mbench.measure.rows import Profile
 from mbench.results import Measurement, RowKey
 from mbench.spec import Format, Precision, Status
 from mbench.store import Store
-from mbench.sweep.config import SweepConfig
+from mbench.sweep.config import SweepConfig, model_label, spec_of
 from mbench.sweep.local import Sweep
-from mbench.sweep.steps import Progress, Step, measured, record_conversion, record_profile
+from mbench.sweep.steps import Progress, Step, load_failure, measured, record_conversion, record_profile
 
 CONVERT_CPUS = 1
 CONVERT_MEMORY = 2 * 1024**3  # a 35 M-parameter model took 1.9 GB to convert
@@ -48,8 +49,11 @@ def start_ray(address: str | None, device_names: list[str]):
     return ray
 
 
-def _convert(spec_name, fmt, precision, out, settings) -> Conversion:
-    return convert_one(spec_from_source(spec_name), fmt, precision, out, settings)
+def _convert(entry, fmt, precision, out, settings) -> Conversion:
+    try:
+        return convert_one(spec_of(entry), fmt, precision, out, settings)
+    except ModelSourceError as error:  # the model's own code fails: its row says why
+        return replace(load_failure(model_label(entry), error), format=fmt, precision=precision)
 
 
 def _profile(artifacts, name, inventory_path, plan, threads):
@@ -79,11 +83,13 @@ def _convert_all(ray, sweep: Sweep) -> list[Artifact]:
     task = ray.remote(num_cpus=CONVERT_CPUS, memory=CONVERT_MEMORY, max_retries=MAX_RETRIES)(_convert)
     settings = config.convert_settings()
     pending = {}
-    for name in config.models:
+    loaded = {spec.name for spec in sweep.specs}  # the others are failure rows already (steps.load_step)
+    for entry in [e for e in config.models if model_label(e) in loaded]:
+        name = model_label(entry)
         work = [(Format.PYTORCH, Precision.FP32)]
         work += [(f, p) for f in config.formats if f is not Format.PYTORCH for p in settings.precisions]
         for fmt, precision in work:
-            ref = task.remote(name, fmt, precision, config.out, settings)
+            ref = task.remote(entry, fmt, precision, config.out, settings)
             pending[ref] = (name, fmt, precision)
     progress.total, artifacts = progress.done + len(pending), []
     while pending:

@@ -22,8 +22,10 @@ from mbench.measure.groups import Grouping, GroupStart
 from mbench.measure.rows import Profile
 from mbench.measure.timing import RunPlan
 from mbench.results import Measurement, new_run_id
-from mbench.spec import Format, ModelSpec
+from mbench.models.loading import ModelSourceError
+from mbench.spec import Format, ModelSpec, Precision
 from mbench.store import Store
+from mbench.sweep.config import ModelEntry, model_label, spec_of
 
 
 def start_run(store: Store, command: str | None) -> str:
@@ -75,6 +77,36 @@ def record_conversion(store: Store, run_id: str, outcome: Conversion, progress: 
     )
 
 
+def load_failure(model: str, error: Exception) -> Conversion:
+    """A model that does not load, as the failed conversion of its PyTorch reference."""
+    return Conversion(model, Format.PYTORCH, Precision.FP32, error=str(error))
+
+
+def load_step(entries: list[ModelEntry], store: Store, run_id: str, progress: Progress) -> list[ModelSpec]:
+    """The specs of a sweep's model entries; one that does not load is a failure row with its error, and the others
+    go on."""
+    specs = []
+    for entry in entries:
+        try:
+            specs.append(spec_of(entry))
+        except ModelSourceError as error:
+            record_conversion(store, run_id, load_failure(model_label(entry), error), progress)
+    return specs
+
+
+def model_outcomes(
+    spec: ModelSpec, formats: list[Format], out: Path, settings: ConvertSettings, keep_going: bool
+) -> Iterator[Conversion]:
+    """``convert_model``'s outcomes; with ``keep_going``, a model whose own code fails (its factory, the type it
+    returns, its forward pass) yields that failure instead of raising it."""
+    try:
+        yield from convert_model(spec, formats, out, settings)
+    except ModelSourceError as error:
+        if not keep_going:
+            raise
+        yield load_failure(spec.name, error)
+
+
 def convert_step(
     specs: list[ModelSpec],
     formats: list[Format],
@@ -84,11 +116,13 @@ def convert_step(
     run_id: str,
     progress: Progress,
     on_outcome: Callable[[Conversion], None] | None = None,
+    keep_going: bool = False,
 ) -> list[Conversion]:
-    """Every model to every format and precision, each outcome stored as it exists."""
+    """Every model to every format and precision, each outcome stored as it exists; with ``keep_going`` (a sweep) a
+    model that does not load is a failure row and the others go on."""
     outcomes = []
     for spec in specs:
-        for outcome in convert_model(spec, formats, out, settings):
+        for outcome in model_outcomes(spec, formats, out, settings, keep_going):
             record_conversion(store, run_id, outcome, progress)
             outcomes.append(outcome)
             if on_outcome:
