@@ -44,11 +44,22 @@ def test_check_reports_an_aarch64_python_and_the_runtimes_that_exist_for_it(boar
     assert board["runtime executorch"] == "not installed"
 
 
-def test_profile_on_the_board_measures_aarch64_runtimes_and_marks_the_rows_emulated(
-    board, tiny_artifacts_dir, tmp_path
-):
-    with Store(tmp_path / "board.db") as store:
-        profile_and_record(tiny_artifacts_dir, BOARD, checkout_inventory(), store, FEW)
+@pytest.fixture(scope="module")
+def board_db(board, tiny_conversions, tmp_path_factory) -> Path:
+    """The tiny model's conversion rows, and its artifacts profiled on the board with a few runs."""
+    from mbench.convert.pipeline import conversion_rows
+    from mbench.results import new_run_id
+
+    db = tmp_path_factory.mktemp("board") / "board.db"
+    with Store(db) as store:
+        store.start_run(run := new_run_id(), "convert (test)")
+        store.append(run, [row for outcome in tiny_conversions[1] for row in conversion_rows(outcome)])
+        profile_and_record(tiny_conversions[0], BOARD, checkout_inventory(), store, FEW)
+    return db
+
+
+def test_profile_on_the_board_measures_aarch64_runtimes_and_marks_the_rows_emulated(board_db):
+    with Store(board_db) as store:
         rows = store.measurements()
     latency = rows[rows.metric == "latency"].set_index("format")
     assert set(latency.index) == {"onnx", "tflite"} and (latency.status == "ok").all() and (latency.value > 0).all()
@@ -56,6 +67,22 @@ def test_profile_on_the_board_measures_aarch64_runtimes_and_marks_the_rows_emula
     assert all(d["emulated"] is True and d["machine"] == "aarch64" for d in details)
     assert latency.loc["tflite", "runtime_version"] == "1.4.0"
     assert latency.loc["onnx", "runtime_version"] == "1.32.0"
+
+
+def test_emulated_rows_are_drawn_apart_and_get_no_verdict(board_db):
+    from mbench.report.build import build_page
+    from mbench.report.compare import compare_runs
+
+    with Store(board_db) as store:
+        page = build_page(store)
+        run = store.runs().run_id.iloc[-1]
+        compared = compare_runs(store, run, run)
+    assert BOARD not in str(page.overview) and not page.headlines
+    emulated = next(s for s in page.sections if s.title == "Emulated devices")
+    assert str(emulated.table).count(BOARD) >= 2
+    assert compared.differences and all(
+        d.emulated and not d.regressed and not d.inconclusive for d in compared.differences
+    )
 
 
 def test_a_board_that_is_not_running_says_so_in_check_and_in_its_rows(tiny_artifacts_dir, tmp_path):
