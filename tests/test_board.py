@@ -65,7 +65,11 @@ def test_profile_on_the_board_measures_aarch64_runtimes_and_marks_the_rows_emula
     assert set(latency.index) == {"onnx", "tflite"} and (latency.status == "ok").all() and (latency.value > 0).all()
     details = [json.loads(d) for d in latency.details]
     assert all(d["emulated"] is True and d["machine"] == "aarch64" for d in details)
-    assert latency.loc["tflite", "runtime_version"] == "1.4.0"
+    from mbench.runners.base import version_skew
+
+    tflite = latency.loc["tflite"]  # converted and checked here with LiteRT 2.3, run there by LiteRT 1.4
+    assert version_skew("litert", tflite.runtime_version, json.loads(tflite.converter_versions)) == "2.3.0"
+    assert tflite.runtime_version == "1.4.0"
     assert latency.loc["onnx", "runtime_version"] == "1.32.0"
 
 
@@ -97,3 +101,53 @@ def test_a_board_that_is_not_running_says_so_in_check_and_in_its_rows(tiny_artif
         profile_and_record(tiny_artifacts_dir, BOARD, inventory, store, FEW)
         rows = store.measurements()
     assert (rows.status == "failed").all() and rows.error.str.contains("is not running").all()
+
+
+@pytest.fixture(scope="module")
+def docs32(tmp_path_factory):
+    from mbench.data.docs import write_dataset
+
+    out = tmp_path_factory.mktemp("docs32")
+    write_dataset(out, 10, seed=1, size=32)  # the tiny model's input size; 1 test document
+    return out
+
+
+def test_evaluate_on_the_board_scores_here_what_the_board_computed(board, tiny_artifacts_dir, docs32, tmp_path):
+    from click.testing import CliRunner
+
+    from mbench.accuracy.evaluate import evaluate_and_record
+    from mbench.cli import main
+
+    db = tmp_path / "eval.db"
+    result = CliRunner().invoke(
+        main,
+        [
+            "evaluate",
+            str(tiny_artifacts_dir),
+            "--data",
+            str(docs32),
+            "--device",
+            BOARD,
+            "--devices",
+            str(ROOT / "devices.yaml"),
+            "--thresholds",
+            "5",
+            "--db",
+            str(db),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    with Store(db) as store:
+        evaluate_and_record(tiny_artifacts_dir, docs32, store, levels=5)  # the same artifacts on this host
+        rows = store.measurements()
+    board_rows, here = rows[rows.device == BOARD], rows[rows.device == "host"]
+    ok = board_rows[board_rows.status == "ok"]
+    assert set(ok.format) == {"onnx", "tflite"} and (ok.provenance == "ssh").all()
+    assert all(json.loads(d)["machine"] == "aarch64" for d in ok.details)
+    parity = ok[ok.metric == "device_parity_max_abs"]
+    assert len(parity) == 2 and (parity.value < 1e-5).all() and (parity.error == "").all()
+    for row in ok[ok.metric == "ap"].itertuples():  # fp32 on aarch64 kernels scores as on this machine's
+        on_host = here[(here.metric == "ap") & (here.format == row.format)].value.iloc[0]
+        assert row.value == pytest.approx(on_host, abs=1e-3)
+    skipped = board_rows[board_rows.format == "pytorch"]
+    assert (skipped.status == "not_run").all() and "not among this device's formats" in skipped.error.iloc[0]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Callable
 
 import numpy as np
 
 from mbench.artifacts import Artifact
-from mbench.runners.base import runner_for
+from mbench.runners.base import Runner, runner_for
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,10 @@ class ArtifactPredictor:
     artifact: Artifact
     threads: int = 1
     preprocess: Preprocess = field(default_factory=Preprocess)
+    make_runner: Callable[[Artifact], Runner] | None = None  # e.g. a device's (devices/predict.py); else this host's
 
     def __enter__(self) -> ArtifactPredictor:
-        self.runner = runner_for(self.artifact.format)
+        self.runner = self.make_runner(self.artifact) if self.make_runner else runner_for(self.artifact.format)
         self.runner.load(self.artifact, threads=self.threads)
         return self
 
