@@ -6,6 +6,7 @@ conversion's (this host), and its ODS F on the board beside this host's.
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_board.py --docs 5 --runs 3
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,20 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 BOARD = "arm64-board"
-FEW = ["--warmup-runs", "1", "--warmup-seconds", "0", "--min-seconds", "0", "--processes", "1", "--target-ci", "0",
-       "--max-seconds", "5"]
+FEW = [
+    "--warmup-runs",
+    "1",
+    "--warmup-seconds",
+    "0",
+    "--min-seconds",
+    "0",
+    "--processes",
+    "1",
+    "--target-ci",
+    "0",
+    "--max-seconds",
+    "5",
+]
 
 
 def mbench(*argv: str) -> float:
@@ -42,15 +55,29 @@ def measure(work: Path, docs: int, runs: int) -> tuple[pd.DataFrame, dict]:
     artifacts, data, db = work / "artifacts", work / "docs", str(work / "board.db")
     if not (data / "test").is_dir():
         write_dataset(data, docs * 10, seed=1, size=256)  # a tenth of the documents are the test split
-    seconds = {"convert (cached after the first)": mbench(
-        "convert", "hed-vgg", "hed-mobilenetv2", "--to", "onnx,tflite,executorch", "--precision", "fp32,int8",
-        "--out", str(artifacts), "--db", db)}
-    seconds["profile on the board"] = mbench("profile", str(artifacts), "--device", BOARD, "--runs", str(runs), *FEW,
-                                             "--db", db)
+    seconds = {
+        "convert (cached after the first)": mbench(
+            "convert",
+            "hed-vgg",
+            "hed-mobilenetv2",
+            "--to",
+            "onnx,tflite,executorch",
+            "--precision",
+            "fp32,int8",
+            "--out",
+            str(artifacts),
+            "--db",
+            db,
+        )
+    }
+    seconds["profile on the board"] = mbench(
+        "profile", str(artifacts), "--device", BOARD, "--runs", str(runs), *FEW, "--db", db
+    )
     seconds["profile here"] = mbench("profile", str(artifacts), "--runs", str(runs), *FEW, "--db", db)
     for where in (BOARD, "host"):
-        seconds[f"evaluate on {where}"] = mbench("evaluate", str(artifacts), "--data", str(data), "--device", where,
-                                                 "--limit", str(docs), "--db", db)
+        seconds[f"evaluate on {where}"] = mbench(
+            "evaluate", str(artifacts), "--data", str(data), "--device", where, "--limit", str(docs), "--db", db
+        )
     with Store(db) as store:
         return store.measurements(), seconds
 
@@ -58,14 +85,22 @@ def measure(work: Path, docs: int, runs: int) -> tuple[pd.DataFrame, dict]:
 def table(rows: pd.DataFrame) -> pd.DataFrame:
     """One line per artifact: the board's runtime, latency there and here, parity and ODS F there and here."""
     rows = rows.sort_values("id").groupby(["model", "format", "precision", "device", "metric"]).tail(1)
-    ok = rows[rows.status == "ok"].pivot_table(index=["model", "format", "precision"], columns=["metric", "device"],
-                                               values="value", aggfunc="last")
+    ok = rows[rows.status == "ok"].pivot_table(
+        index=["model", "format", "precision"], columns=["metric", "device"], values="value", aggfunc="last"
+    )
     board = rows[(rows.device == BOARD) & (rows.metric == "latency")].set_index(["model", "format", "precision"])
-    frame = pd.DataFrame({
-        "board runtime": (board.runtime + " " + board.runtime_version).where(board.status == "ok", board.error.str[:60]),
-        "board ms (emulated)": ok.get(("latency", BOARD)), "host ms": ok.get(("latency", "host")),
-        "parity here": ok.get(("parity_max_abs", "host")), "parity on board": ok.get(("device_parity_max_abs", BOARD)),
-        "ODS F here": ok.get(("ods_f", "host")), "ODS F on board": ok.get(("ods_f", BOARD))})
+    runtime = (board.runtime + " " + board.runtime_version).where(board.status == "ok", board.error.str[:60])
+    frame = pd.DataFrame(
+        {
+            "board runtime": runtime,
+            "board ms (emulated)": ok.get(("latency", BOARD)),
+            "host ms": ok.get(("latency", "host")),
+            "parity here": ok.get(("parity_max_abs", "host")),
+            "parity on board": ok.get(("device_parity_max_abs", BOARD)),
+            "ODS F here": ok.get(("ods_f", "host")),
+            "ODS F on board": ok.get(("ods_f", BOARD)),
+        }
+    )
     frame["ODS F Δ"] = frame["ODS F on board"] - frame["ODS F here"]
     return frame.reset_index().sort_values(["format", "model", "precision"])
 
@@ -78,9 +113,15 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     args = parser.parse_args()
     rows, seconds = measure(args.work, args.docs, args.runs)
-    text = "\n".join([f"### The HED pair on the emulated arm64 board ({args.docs} documents, {args.runs}+ runs)", "",
-                      table(rows).to_markdown(index=False, floatfmt=".4g"), "",
-                      "Wall time: " + "; ".join(f"{k} {v:.0f} s" for k, v in seconds.items()) + "."])
+    text = "\n".join(
+        [
+            f"### The HED pair on the emulated arm64 board ({args.docs} documents, {args.runs}+ runs)",
+            "",
+            table(rows).to_markdown(index=False, floatfmt=".4g"),
+            "",
+            "Wall time: " + "; ".join(f"{k} {v:.0f} s" for k, v in seconds.items()) + ".",
+        ]
+    )
     print(text)
     print(json.dumps(seconds))
     if not args.no_write:

@@ -184,7 +184,8 @@ class Server:
     def predict(self, inputs: list[str]) -> dict:
         from mbench.measure.arrays import decode, encode
 
-        return {"outputs": encode(self.runner.run(decode(inputs)))}
+        runner, _ = self._loaded()
+        return {"outputs": encode(runner.run(decode(inputs)))}
 
     def close(self) -> dict:
         if self.runner is not None:
