@@ -146,6 +146,7 @@ def test_evaluate_on_the_board_scores_here_what_the_board_computed(board, tiny_a
     assert all(json.loads(d)["machine"] == "aarch64" for d in ok.details)
     parity = ok[ok.metric == "device_parity_max_abs"]
     assert len(parity) == 2 and (parity.value < 1e-5).all() and (parity.error == "").all()
+    assert (ok[ok.metric == "device_parity_psnr_db"].value > 80).all()  # the fp32 floor
     for row in ok[ok.metric == "ap"].itertuples():  # fp32 on aarch64 kernels scores as on this machine's
         on_host = here[(here.metric == "ap") & (here.format == row.format)].value.iloc[0]
         assert row.value == pytest.approx(on_host, abs=1e-3)
