@@ -48,28 +48,19 @@ def mbench(*argv: str) -> float:
     return time.perf_counter() - started
 
 
-def measure(work: Path, docs: int, runs: int) -> tuple[pd.DataFrame, dict]:
+CONVERT = ["hed-vgg", "hed-mobilenetv2", "--to", "onnx,tflite,executorch", "--precision", "fp32,int8"]
+
+
+def measure(work: Path, artifacts: Path | None, docs: int, runs: int) -> tuple[pd.DataFrame, dict]:
     from mbench.data.docs import write_dataset
     from mbench.store import Store
 
-    artifacts, data, db = work / "artifacts", work / "docs", str(work / "board.db")
+    data, db, seconds = work / "docs", str(work / "board.db"), {}
     if not (data / "test").is_dir():
         write_dataset(data, docs * 10, seed=1, size=256)  # a tenth of the documents are the test split
-    seconds = {
-        "convert (cached after the first)": mbench(
-            "convert",
-            "hed-vgg",
-            "hed-mobilenetv2",
-            "--to",
-            "onnx,tflite,executorch",
-            "--precision",
-            "fp32,int8",
-            "--out",
-            str(artifacts),
-            "--db",
-            db,
-        )
-    }
+    if artifacts is None:
+        artifacts = work / "artifacts"
+        seconds["convert (cached after the first)"] = mbench("convert", *CONVERT, "--out", str(artifacts), "--db", db)
     seconds["profile on the board"] = mbench(
         "profile", str(artifacts), "--device", BOARD, "--runs", str(runs), *FEW, "--db", db
     )
@@ -108,11 +99,13 @@ def table(rows: pd.DataFrame) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("build/bench_board"), help="artifacts, data and results")
+    parser.add_argument("--artifacts", type=Path, help="the HED pair's artifacts, already converted")
     parser.add_argument("--docs", type=int, default=5, help="test documents scored on the board and here")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per artifact (emulation: about 270x slower)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     args = parser.parse_args()
-    rows, seconds = measure(args.work, args.docs, args.runs)
+    args.work.mkdir(parents=True, exist_ok=True)
+    rows, seconds = measure(args.work, args.artifacts, args.docs, args.runs)
     text = "\n".join(
         [
             f"### The HED pair on the emulated arm64 board ({args.docs} documents, {args.runs}+ runs)",
