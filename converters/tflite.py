@@ -37,7 +37,8 @@ class Options:
 
 
 def versions() -> dict[str, str]:
-    return package_versions("torch", "litert-torch", "litert-converter", "ai-edge-quantizer")
+    # ai-edge-litert: the interpreter that checked the artifact's parity, against which a device's LiteRT is skewed
+    return package_versions("torch", "litert-torch", "litert-converter", "ai-edge-quantizer", "ai-edge-litert")
 
 
 def convert(

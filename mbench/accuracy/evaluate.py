@@ -35,8 +35,10 @@ from mbench.accuracy.edges import (
 from mbench.accuracy.predict import ArtifactPredictor, Preprocess, output_index, resize_map
 from mbench.accuracy.resolution import edge_parts, image_set
 from mbench.accuracy.segment import mask_pairs, mean_iou
+from mbench.accuracy.device_parity import device_parity
 from mbench.artifacts import Artifact
-from mbench.results import Context, Measurement, RowKey, describe_error, host_details
+from mbench.devices.predict import Target
+from mbench.results import Context, Measurement, RowKey, describe_error
 from mbench.runners.base import NotRunnableHere
 from mbench.spec import Status
 
@@ -208,42 +210,48 @@ def _any(artifact: Artifact) -> bool:
 
 
 def evaluate_artifacts(
-    artifacts: list[Artifact], scoring: Scoring, threads: int = 1, preprocess: Preprocess = Preprocess()
+    artifacts: list[Artifact],
+    scoring: Scoring,
+    threads: int = 1,
+    preprocess: Preprocess = Preprocess(),
+    where: Target | None = None,
 ) -> Iterator[tuple[Artifact, list[Measurement]]]:
-    """Score each artifact the task applies to, in turn; yields its rows (numbers, or the reason there are none)."""
+    """Score each artifact the task applies to, in turn, on this host or ``where`` (a device); yields its rows
+    (numbers, or the reason there are none)."""
+    where = where or Target()
     for artifact in artifacts:
         if scoring.applies_to(artifact):
-            yield artifact, artifact_rows(artifact, scoring, threads, preprocess)
+            yield artifact, artifact_rows(artifact, scoring, threads, preprocess, where)
 
 
 def artifact_rows(
-    artifact: Artifact, scoring: Scoring, threads: int = 1, preprocess: Preprocess = Preprocess()
+    artifact: Artifact,
+    scoring: Scoring,
+    threads: int = 1,
+    preprocess: Preprocess = Preprocess(),
+    where: Target | None = None,
 ) -> list[Measurement]:
-    predictor = ArtifactPredictor(artifact, threads, preprocess, scoring.output)
-    details = {**host_details(), **scoring.details}
-    context = Context.of_artifact(artifact, threads=threads, provenance="host", details=json.dumps(details))
+    """The task's scores of one artifact run here or on a device (``where``), on the output the scoring names; on a
+    device also its parity with PyTorch there (accuracy/device_parity.py)."""
+    where = where or Target()
+    predictor = ArtifactPredictor(artifact, threads, preprocess, output=scoring.output, make_runner=where.runner)
+    details, key = {**where.details, **scoring.details}, RowKey.of(artifact, where.device)
+    context = _context(artifact, threads, where, details)
     try:
         with predictor:
             details["output"] = predictor.scored_output
-            context = Context.of_artifact(
-                artifact,
-                runtime=predictor.runner.name,
-                threads=threads,
-                provenance="host",
-                runtime_version=predictor.runner.version(),
-                details=json.dumps(details),
-            )
+            context = _context(artifact, threads, where, details, predictor.runner)
             scores = scoring.score(predictor.predict)
+            parity = device_parity(artifact, predictor.runner, key, context) if where.runner else []
     except NotRunnableHere as reason:
-        return _reason_rows(artifact, scoring, Status.NOT_RUN, str(reason), context)
+        return _reason_rows(key, scoring, Status.NOT_RUN, str(reason), context)
     except Exception as error:  # noqa: BLE001  (one artifact failing is a row; the others go on)
-        return _reason_rows(artifact, scoring, Status.FAILED, describe_error(error), context)
+        return _reason_rows(key, scoring, Status.FAILED, describe_error(error), context)
     names = {metric for metric, _ in scoring.metrics}
     per_image = scores.pop("per_image", {})
     extra = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in scores.items() if k not in names}
     details = {**details, **extra}
-    key = RowKey.of(artifact)
-    return [
+    rows = [
         key.row(
             metric,
             float(scores[metric]),
@@ -255,12 +263,18 @@ def artifact_rows(
         )
         for metric, unit in scoring.metrics
     ]
+    return rows + parity
 
 
-def _reason_rows(
-    artifact: Artifact, scoring: Scoring, status: Status, reason: str, context: Context
-) -> list[Measurement]:
-    key = RowKey.of(artifact)
+def _context(artifact: Artifact, threads: int, where: Target, details: dict, runner=None) -> Context:
+    named = dict(runtime=runner.name, runtime_version=runner.version()) if runner else {}
+    remote = {"host": where.details["hostname"]} if where.runner and "hostname" in where.details else {}
+    return Context.of_artifact(
+        artifact, threads=threads, provenance=where.provenance, details=json.dumps(details), **named, **remote
+    )
+
+
+def _reason_rows(key: RowKey, scoring: Scoring, status: Status, reason: str, context: Context) -> list[Measurement]:
     return [key.failure(metric, status, reason, context) for metric, _ in scoring.metrics]
 
 
@@ -278,9 +292,10 @@ def evaluate_and_record(
     on_result: Callable[[Artifact, list[Measurement]], None] | None = None,
     command: str | None = None,
     output: str = "",
+    where: Target | None = None,
 ) -> int:
     """Evaluate the artifacts under ``artifacts_dir`` that the task applies to, each on its output named ``output``
-    (its first by default); returns the rows stored."""
+    (its first by default), on this host or ``where`` (a device, devices/predict.py); returns the rows stored."""
     from mbench.artifacts import find_artifacts
     from mbench.results import new_run_id
 
@@ -300,7 +315,7 @@ def evaluate_and_record(
         )
     run_id, written = new_run_id(), 0
     store.start_run(run_id, command or " ".join(sys.argv))
-    for artifact, rows in evaluate_artifacts(artifacts, scoring, threads, preprocess):
+    for artifact, rows in evaluate_artifacts(artifacts, scoring, threads, preprocess, where):
         written += store.append(run_id, rows)
         if on_result:
             on_result(artifact, rows)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Callable
 
 import numpy as np
 
 from mbench.artifacts import Artifact
-from mbench.runners.base import runner_for
+from mbench.runners.base import Runner, runner_for
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,11 @@ class ArtifactPredictor:
     threads: int = 1
     preprocess: Preprocess = field(default_factory=Preprocess)
     output: str = ""  # the output scored, by name (the manifest's); "" is the first
+    make_runner: Callable[[Artifact], Runner] | None = None  # e.g. a device's (devices/predict.py); else this host's
 
     def __enter__(self) -> ArtifactPredictor:
         self._index = output_index(self.artifact, self.output)
-        self.runner = runner_for(self.artifact.format)
+        self.runner = self.make_runner(self.artifact) if self.make_runner else runner_for(self.artifact.format)
         self.runner.load(self.artifact, threads=self.threads)
         return self
 

@@ -79,7 +79,7 @@ def echo_profile(artifact, profile) -> None:
         f" on CPU{'s' if len(cpus) > 1 else ''} {','.join(map(str, cpus))}" if cpus else ""
     )
     click.echo(
-        f"ok      {name} {figures}  {count:<19} {f'{context.runtime} {context.runtime_version}'.strip()}{where}"
+        f"ok      {name} {figures}  {count:<19} {_runtime(context)}{where}"
         + (
             click.style(f"  CONTENDED: {interference_phrase(*machine_seen(found))}", fg="red")
             if found.get("contended")
@@ -89,6 +89,17 @@ def echo_profile(artifact, profile) -> None:
         + (click.style("  EMULATED: not this device's speed", fg="yellow") if found.get("emulated") else "")
         + (click.style(f"  few runs: {found['few_runs']}", fg="yellow") if found.get("few_runs") else "")
     )
+
+
+def _runtime(context) -> str:
+    """'litert 1.4.0', and where the artifact was converted beside another version of it, that one too."""
+    import json
+
+    from mbench.runners.base import version_skew
+
+    named = f"{context.runtime} {context.runtime_version}".strip()
+    skew = version_skew(context.runtime, context.runtime_version, json.loads(context.converter_versions or "{}"))
+    return f"{named} (artifact converted with {skew})" if skew else named
 
 
 def echo_ratios(pair: tuple[str, str], lines, timed: list[str]) -> None:

@@ -12,6 +12,7 @@ from mbench.errors import MBenchError
 
 from mbench.cli._echo import label
 from mbench.cli._options import db_option
+from mbench.cli.devices import inventory_option
 
 
 @click.command(name="evaluate")
@@ -57,8 +58,31 @@ from mbench.cli._options import db_option
     default="",
     help="The output scored, by its name in the manifest, for models with several [default: each artifact's first].",
 )
+@click.option(
+    "--device",
+    default="host",
+    show_default=True,
+    help="Where the artifacts run: a device from the inventory. On an SSH device mbench's agent runs each "
+    "one there (inputs sent, outputs brought back, scores computed here) and also measures its "
+    "parity with PyTorch there; Android and iPhone give not_run rows.",
+)
+@inventory_option
 @db_option
-def evaluate(artifacts_dir, task, data_dir, normalize, split, limit, levels, model_filter, threads, output_name, db):
+def evaluate(
+    artifacts_dir,
+    task,
+    data_dir,
+    normalize,
+    split,
+    limit,
+    levels,
+    model_filter,
+    threads,
+    output_name,
+    device,
+    inventory_path,
+    db,
+):
     """Score every edge-detection artifact on the document data: ODS/OIS F, AP, corner IoU, detection rate.
 
     Each runnable artifact's edge maps are scored with the BSDS protocol (tolerance 0.0075 x diagonal) and its
@@ -68,12 +92,17 @@ def evaluate(artifacts_dir, task, data_dir, normalize, split, limit, levels, mod
     (images/ and masks/ of class indices), with --model naming them.
 
     Example: mbench evaluate artifacts/ --data data/docs --split test
+
+    Example: mbench evaluate artifacts/ --device arm64-board --limit 5
     """
     from mbench.accuracy.evaluate import Task, evaluate_and_record
     from mbench.accuracy.predict import IMAGENET, Preprocess
+    from mbench.devices.inventory import load_inventory
+    from mbench.devices.predict import target
     from mbench.store import Store
 
     preprocess = IMAGENET if normalize == "imagenet" else Preprocess()
+    where = target(device, load_inventory(inventory_path))
     with Store(db) as store:
         try:
             written = evaluate_and_record(
@@ -89,6 +118,7 @@ def evaluate(artifacts_dir, task, data_dir, normalize, split, limit, levels, mod
                 preprocess,
                 on_result=_print_scores,
                 output=output_name,
+                where=where,
             )
         except ValueError as error:
             raise MBenchError(str(error)) from None
@@ -96,12 +126,14 @@ def evaluate(artifacts_dir, task, data_dir, normalize, split, limit, levels, mod
 
 
 def _print_scores(artifact, rows) -> None:
+    from mbench.accuracy.device_parity import METRIC as PARITY
+
     name = label(artifact.model, artifact.format, artifact.precision)
     if rows[0].status.value != "ok":
         colour = "yellow" if rows[0].status.value == "not_run" else "red"
         click.secho(f"{rows[0].status.value:<7} {name} {rows[0].error[:160]}", fg=colour)
         return
-    values = "  ".join(f"{r.metric} {r.value:.3f}" for r in rows)
+    values = "  ".join(f"{r.metric} {r.value:.2e}" if r.metric == PARITY else f"{r.metric} {r.value:.3f}" for r in rows)
     click.echo(f"ok      {name} {values}")
 
 

@@ -14,6 +14,8 @@ One JSON command per line on stdin, one JSON reply per line on stdout (anything 
                                               kernel (what /proc said about contention around the burst: the
                                               CPUs beside the agent's among them, and the minor page faults
                                               per timed run)
+    {"do": "predict", "inputs": [NPY]}     -> outputs: [NPY] (the loaded artifact run once on these inputs; NPY is
+                                              an array as base64 .npy text, measure/arrays.py: accuracy on a device)
     {"do": "close"}                        -> peak_rss_bytes, environment
 A reply has "ok": true, or "ok": false with "status" (failed or not_run) and "error". The agent exits when its
 parent dies or stdin closes.
@@ -87,7 +89,7 @@ def _runner(fmt: Format, compute_units: str) -> Runner:
     return runner_for(fmt)
 
 
-ACTIONS = ("runtime", "load", "warmup", "pin", "burst", "close")
+ACTIONS = ("runtime", "load", "warmup", "pin", "burst", "predict", "close")
 
 
 class Server:
@@ -178,6 +180,12 @@ class Server:
             kernel=kernel,
             rewarm_ms=rewarm_ms,
         )
+
+    def predict(self, inputs: list[str]) -> dict:
+        from mbench.measure.arrays import decode, encode
+
+        runner, _ = self._loaded()
+        return {"outputs": encode(runner.run(decode(inputs)))}
 
     def close(self) -> dict:
         if self.runner is not None:

@@ -39,9 +39,12 @@ def build_page(store: Store, pairs: list[tuple[str, str]] = (), metric: str | No
     if rows.empty:
         return None
     metric = tables.accuracy_metric(rows, metric)
+    emulated = tables.emulated_timing(rows)
+    everything, rows, on_emulators = rows, rows[~emulated], rows[emulated]
     wide = tables.comparison(rows)
     older = set(measured.artifact_sha256) - set(kept.artifact_sha256)  # artifacts of a model's older source
-    samples = [s for s in store.samples() if s.artifact_sha256 not in older]
+    left_apart = older, set(on_emulators.device)
+    samples = [s for s in store.samples() if s.artifact_sha256 not in left_apart[0] and s.device not in left_apart[1]]
     figures = plots.size_vs_latency(wide) + [
         plots.pareto(wide, rows, metric),
         plots.distributions(samples),
@@ -51,11 +54,11 @@ def build_page(store: Store, pairs: list[tuple[str, str]] = (), metric: str | No
         headlines(rows, list(pairs), metric, samples),
         Table.of_frame(wide),
         [f for f in figures if f],
-        _failures(rows),
-        Table.of_frame(tables.context(rows)),
-        Table.of_frame(tables.provenance_summary(rows)),
+        _failures(everything),
+        Table.of_frame(tables.context(everything)),
+        Table.of_frame(tables.provenance_summary(everything)),
         metric,
-        builtin_sections(rows, samples),
+        builtin_sections(rows, samples) + _emulated_section(on_emulators),
         _left_out_section(left_out),
     )
 
@@ -127,6 +130,20 @@ def _coverage_sections(rows: pd.DataFrame) -> list[Section]:
             )
         )
     return found
+
+
+def _emulated_section(on_emulators: pd.DataFrame) -> list[Section]:
+    if on_emulators.empty:
+        return []
+    return [
+        Section.of_frame(
+            "Emulated devices",
+            tables.comparison(on_emulators),
+            "Timed under an emulator (devices.yaml `emulated: true`, e.g. the arm64 board of `make board`): the "
+            "runtimes' own aarch64 kernels ran, but an emulated time is not a device's speed (about 270x this "
+            "machine's), so these rows are left out of the headline, the Pareto front and `mbench compare`'s verdicts.",
+        )
+    ]
 
 
 def _left_out_section(left_out: pd.DataFrame) -> list[Section]:

@@ -35,6 +35,9 @@ The default metric is ``latency`` (the headline estimate); rows stored before it
 percentiles of one artifact's runs lie a few percent apart) is estimated again from its stored runs with
 today's, so both sides and the drift's references are alike, and the note says so; where its runs were not stored
 the note says the two were estimated differently and the verdict is left as it is.
+
+Emulated devices (devices.yaml ``emulated: true``, whose timing rows say ``emulated``) get no verdict on a timing
+metric: an emulator's time is not a device's speed. Their changes are listed with the verdict "emulated".
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ import pandas as pd
 from mbench.errors import MBenchError
 from mbench.measure.estimate import LATENCY_ESTIMATOR, Rounds, estimate
 from mbench.measure.interference import contention
-from mbench.report.tables import machine_seen
+from mbench.report.tables import emulated_timing, machine_seen
 from mbench.results import SampleSet, details_of
 from mbench.store import KEY, Store, latest_rows
 
@@ -76,6 +79,7 @@ class Difference:
     regressed: bool
     note: str
     inconclusive: bool = False
+    emulated: bool = False  # timed on an emulated device: listed, never a verdict
 
     @property
     def change(self) -> float | None:
@@ -122,7 +126,7 @@ class RunComparison:
 
 
 def _verdict(d: Difference) -> str:
-    return "REGRESSION" if d.regressed else "inconclusive" if d.inconclusive else "ok"
+    return "emulated" if d.emulated else "REGRESSION" if d.regressed else "inconclusive" if d.inconclusive else "ok"
 
 
 def compare_runs(
@@ -133,7 +137,7 @@ def compare_runs(
     rows = store.measurements()
     samples = [s for run in dict.fromkeys((run_a, run_b)) for s in store.samples(run)]
     before, after = (as_today(run_values(rows, run, metric), samples, run) for run in (run_a, run_b))
-    differences = []
+    differences, emulated = [], _emulated_keys(rows[rows.run_id.isin((run_a, run_b))])
     for key in sorted(set(before) | set(after)):
         pooled = (_pooled(samples, run_a, key), _pooled(samples, run_b, key))
         found = _difference(
@@ -146,12 +150,20 @@ def compare_runs(
             threshold,
             alpha,
         )
-        differences.append(
-            _machine_or_artifact(
-                found, before.get(key), after.get(key), pooled, threshold, alpha, machine_drift(before, after, key)
-            )
+        found = _machine_or_artifact(
+            found, before.get(key), after.get(key), pooled, threshold, alpha, machine_drift(before, after, key)
         )
+        differences.append(_without_verdict(found) if key in emulated else found)
     return RunComparison(run_a, run_b, metric, threshold, alpha, differences)
+
+
+def _emulated_keys(rows: pd.DataFrame) -> set[tuple]:
+    return set(rows[emulated_timing(rows)][list(KEY)].itertuples(index=False, name=None))
+
+
+def _without_verdict(found: Difference) -> Difference:
+    note = "; ".join(n for n in ("emulated device: an emulator's time is not a device's speed", found.note) if n)
+    return dataclasses.replace(found, regressed=False, inconclusive=False, emulated=True, note=note)
 
 
 @dataclass(frozen=True)

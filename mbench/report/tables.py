@@ -59,6 +59,18 @@ def value(rows: pd.DataFrame, model: str, fmt: str, metric: str, device: str | N
     return None if hit.empty or pd.isna(hit.value.iloc[-1]) else float(hit.value.iloc[-1])
 
 
+TIMING_METRICS = ("load_time", "first_inference", "peak_rss", "rss_before_load")  # and every latency_* metric
+
+
+def emulated_timing(rows: pd.DataFrame) -> pd.Series:
+    """Which rows were timed on an emulated device (details ``emulated``, from devices.yaml's ``emulated: true``):
+    an emulator's time is not a device's speed, so they stay out of the headline, the Pareto front and compare's
+    verdicts, and are drawn apart. What such a device computes (scores, parity) counts as any device's."""
+    marked = rows.details.fillna("").str.contains('"emulated"', regex=False)
+    marked[marked] = rows.details[marked].map(lambda d: details_of(d).get("emulated") is True)
+    return marked.astype(bool) & (rows.metric.str.startswith("latency") | rows.metric.isin(TIMING_METRICS))
+
+
 CONVERSION_METRICS = {
     "size",
     "convert_time",

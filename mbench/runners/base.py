@@ -49,6 +49,23 @@ def runner_for(fmt: Format) -> Runner:
     return importlib.import_module(f"mbench.runners.{module}").make_runner()
 
 
+# the package each runner's version names (Runner.version), as a manifest's converter versions name it too
+RUNTIME_PACKAGES = {
+    "onnxruntime": "onnxruntime",
+    "litert": "ai-edge-litert",
+    "executorch": "executorch",
+    "coreml": "coremltools",
+    "torch": "torch",
+}
+
+
+def version_skew(runtime: str, runtime_version: str, converter_versions: dict[str, str]) -> str:
+    """'' where the runtime that ran an artifact is the version it was converted and checked with (or that is not
+    recorded), else that version: a board's LiteRT is often older than the one that converted its artifacts."""
+    converted = converter_versions.get(RUNTIME_PACKAGES.get(runtime, runtime), "")
+    return converted if converted and runtime_version and converted != runtime_version else ""
+
+
 def seeded_inputs(inputs: tuple[TensorInfo, ...], seed: int = 0) -> list[np.ndarray]:
     """Fixed inputs for parity and timing: floats uniform in [0, 1), like pixels / 255; integers below the input's
     limit (mbench.data.seeded)."""

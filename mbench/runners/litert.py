@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mbench.artifacts import Artifact, package_versions
-from mbench.runners.base import native_stderr_without
+from mbench.runners.base import native_stderr_without, version_skew
 
 
 # printed once per process as allocate_tensors applies the default delegate, in the middle of `mbench evaluate`'s
@@ -22,9 +22,18 @@ class LiteRTRunner:
     def load(self, artifact: Artifact, threads: int) -> None:
         from ai_edge_litert.interpreter import Interpreter
 
-        self._interpreter = Interpreter(model_path=str(artifact.path), num_threads=threads)
-        with native_stderr_without(lambda line: line.strip() == DELEGATE_NOTICE):
-            self._interpreter.allocate_tensors()
+        try:
+            self._interpreter = Interpreter(model_path=str(artifact.path), num_threads=threads)
+            with native_stderr_without(lambda line: line.strip() == DELEGATE_NOTICE):
+                self._interpreter.allocate_tensors()
+        except (RuntimeError, ValueError) as error:
+            skew = version_skew(self.name, self.version(), artifact.versions)
+            if not skew:
+                raise
+            raise RuntimeError(
+                f"LiteRT {self.version()} here cannot run this artifact, converted and checked with "
+                f"LiteRT {skew} (an op or op version newer than this runtime knows): {error}"
+            ) from None
         self._inputs = self._interpreter.get_input_details()
         self._outputs = self._interpreter.get_output_details()  # the graph's order: forward's (litert-torch)
 
