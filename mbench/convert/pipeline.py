@@ -70,7 +70,7 @@ def convert_model(
     """Write the PyTorch reference artifact (fp32) and one artifact per format and precision, with manifests,
     yielding each outcome as soon as it exists. What the converters print goes to ``<artifact>.convert.log``.
 
-    Every artifact's parity is measured against the fp32 PyTorch model on the same seeded input."""
+    Every artifact's parity is measured against the fp32 PyTorch model on the same inputs (agreement.parity_inputs)."""
     job = _job(spec, out_dir, settings)
     yield replace(
         job.convert(Format.PYTORCH, Precision.FP32), facts=model_facts(job.spec, job.model), retired=job.retired

@@ -57,11 +57,11 @@ def compare_precisions(rows: pd.DataFrame) -> pd.DataFrame:
     size = _ok(rows, "size", "size_mb").drop(columns="device")
     size["size_mb"] /= MB
     frame = size.merge(_parity(rows), on=key, how="left").merge(task_scores(rows), on=key, how="left")
+    fp32 = frame[frame.precision == "fp32"][["model", "format", "size_mb", "parity", "task_score", "task_details"]]
+    frame = frame.merge(fp32, on=["model", "format"], how="left", suffixes=("", "_fp32"))  # measured on the host
     frame = frame.merge(_latency(rows), on=key, how="left")
     frame["device"] = frame["device"].fillna("—")
-    fp32 = frame[frame.precision == "fp32"][
-        ["model", "format", "device", "size_mb", "latency_ms", "parity", "task_score", "task_details"]
-    ]
+    fp32 = frame[frame.precision == "fp32"][["model", "format", "device", "latency_ms"]]
     frame = with_verdicts(frame.merge(fp32, on=["model", "format", "device"], how="left", suffixes=("", "_fp32")))
     frame["size_ratio"] = frame.size_mb / frame.size_mb_fp32
     frame["speedup"] = frame.latency_ms_fp32 / frame.latency_ms
