@@ -9,7 +9,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from mbench.cli import main
 from mbench.convert.pipeline import convert_model
 from mbench.models.sources import spec_from_source
 from mbench.ops.profile import OpsPlan
@@ -40,14 +42,21 @@ def profiled(wide_artifacts):
 
 
 @pytest.fixture(scope="module")
-def stored_pass(profiled, tmp_path_factory):
-    """The pass over the three artifacts, stored and read back."""
-    store = Store(tmp_path_factory.mktemp("ops-db") / "results.db")
-    run = new_run_id()
-    store.start_run(run, "ops (test)")
-    for _, rows in ops_pass(profiled, threads=1, plan=OpsPlan(warmup_runs=2, runs=5)):
-        store.append(run, rows)
-    return newest_passes(store.measurements())
+def ops_db(profiled, tmp_path_factory) -> Path:
+    """A store holding the pass over the three artifacts."""
+    path = tmp_path_factory.mktemp("ops-db") / "results.db"
+    with Store(path) as store:
+        run = new_run_id()
+        store.start_run(run, "ops (test)")
+        for _, rows in ops_pass(profiled, threads=1, plan=OpsPlan(warmup_runs=2, runs=5)):
+            store.append(run, rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def stored_pass(ops_db):
+    with Store(ops_db) as store:
+        return newest_passes(store.measurements())
 
 
 def test_every_runtime_is_profiled(stored_pass):
@@ -87,9 +96,10 @@ def test_the_root_module_keeps_its_own_ops(stored_pass):
 
 
 def test_runtimes_side_by_side_line_up_in_the_same_modules(stored_pass):
+    """Fused or not, each runtime files the wide convolution under its own module, wide.conv."""
     table = side_by_side(module_times(stored_pass), "ops-model")
-    assert table.index[0] == "wide"
-    assert len(table.columns) == 3 and table.loc["wide"].notna().all()
+    assert table.index[0] == "wide.conv"
+    assert len(table.columns) == 3 and table.loc["wide.conv"].notna().all()
 
 
 def _only(artifacts, fmt: Format):
@@ -139,3 +149,44 @@ def test_xnnpack_operators_out_of_order_are_refused():
     nodes = [Node("convolution", ("a",)), Node("max_pool2d", ("pool",))]
     assert line_up(["Max Pooling (NHWC, F32) #1", "Convolution (NHWC, F32) IGEMM #1"], nodes) is None
     assert line_up(["Convolution (NHWC, F32) IGEMM #1"], nodes) is None  # the pool left over cannot be fused
+
+
+def test_mbench_ops_prints_each_artifacts_heaviest_modules(ops_db):
+    result = CliRunner().invoke(main, ["ops", "--db", str(ops_db), "--top", "2", "--depth", "1"])
+    assert result.exit_code == 0, result.output
+    for fmt, runtime in RUNTIMES.items():
+        header = next(line for line in result.output.splitlines() if line.startswith(f"ops-model {fmt} fp32"))
+        assert f"({runtime})" in header and "of operator time placed" in header
+    assert result.output.count("wide\n") == 3
+
+
+def test_mbench_ops_with_a_model_lines_its_runtimes_up(ops_db):
+    result = CliRunner().invoke(main, ["ops", "ops-model", "--db", str(ops_db)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "onnx fp32 (onnxruntime)" in lines[1] and "executorch fp32 (executorch)" in lines[1]
+    assert lines[3].startswith("wide.conv")
+
+
+def test_mbench_ops_names_what_the_store_lacks(ops_db, tmp_path):
+    missing = CliRunner().invoke(main, ["ops", "hed-vgg", "--db", str(ops_db)])
+    assert missing.exit_code == 1 and "no ops pass of model 'hed-vgg'" in missing.output and "ops-model" in missing.output
+    empty = CliRunner().invoke(main, ["ops", "--db", str(tmp_path / "empty.db")])
+    assert empty.exit_code == 1 and "mbench profile ARTIFACTS --ops" in empty.output
+
+
+def test_profile_with_ops_stores_the_pass_after_the_timed_rows(wide_artifacts, tmp_path):
+    folder = wide_artifacts[0].path.parent.parent
+    inventory = tmp_path / "devices.yaml"
+    inventory.write_text("devices:\n  host:\n    kind: local\n    threads: 1\n")
+    db = tmp_path / "results.db"
+    result = CliRunner().invoke(main, ["profile", str(folder), "--devices", str(inventory), "--runs", "3",
+                                       "--min-seconds", "0", "--max-seconds", "0", "--warmup-seconds", "0",
+                                       "--processes", "1", "--ops", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "ops ok      ops-model        onnx" in result.output and "ops not_run ops-model        coreml" in result.output
+    with Store(db) as store:
+        rows = store.measurements()
+    assert rows.run_id.nunique() == 1
+    ops_ids = rows[rows.metric.isin([OP_MS, OP_ATTRIBUTED])].id
+    assert ops_ids.min() > rows[rows.metric == "latency"].id.max()

@@ -15,7 +15,7 @@ from pathlib import Path
 from converters.executorch import etrecord_path
 from mbench.artifacts import Artifact
 from mbench.ops import xnnpack
-from mbench.ops.modules import from_scope
+from mbench.ops.modules import DELEGATE_BLOCK, from_scope
 from mbench.ops.profile import OpProfile, OpsPlan, OpTime
 from mbench.runners.base import NotRunnableHere, native_stderr_without, seeded_inputs
 from mbench.runners.executorch import ExecuTorchRunner
@@ -115,11 +115,11 @@ def _delegate(call, inside, ms: dict[int, float], nodes: list[xnnpack.Node]) -> 
         note = (f"{backend} call {call._instruction_id}: its {len(inside)} operators could not be lined up with "
                 f"its {len(nodes)} nodes; kept as one block placed in all {len(covered)} modules it covers")
         return [OpTime(f"{backend} (block)", ms[id(call)], covered, (f"call {call._instruction_id}",), backend,
-                       "delegate block")], note
+                       DELEGATE_BLOCK)], note
     ops = [OpTime(xnnpack.op_type(e.name), ms[id(e)], modules, (e.name,), backend, how)
            for e, (modules, how) in zip(inside, placed)]
     outside = ms[id(call)] - sum(op.ms for op in ops)
     if outside > 0:
         ops.append(OpTime(f"{backend} (outside its operators)", outside, covered, (f"call {call._instruction_id}",),
-                          backend, "delegate block"))
+                          backend, DELEGATE_BLOCK))
     return ops, ""

@@ -58,11 +58,15 @@ def failure_row(artifact: Artifact, device: str, status: Status, error: str, thr
     return RowKey.of(artifact, device).failure(OP_ATTRIBUTED, status, error, context)
 
 
-def ops_pass(artifacts: Iterable[Artifact], threads: int, plan: OpsPlan = OpsPlan(),
-             device: str = "host") -> Iterator[tuple[Artifact, list[Measurement]]]:
+def ops_pass(artifacts: Iterable[Artifact], threads: int, plan: OpsPlan = OpsPlan(), device: str = "host",
+             elsewhere: str = "") -> Iterator[tuple[Artifact, list[Measurement]]]:
     """The pass on each artifact in this process, yielded as rows as each finishes; an artifact whose runtime has
-    no profiler here is a not_run row, one whose profiling fails a failed row, and the others go on."""
+    no profiler here is a not_run row, one whose profiling fails a failed row, and the others go on. ``elsewhere``:
+    why ``device`` is not this machine, which makes every artifact a not_run row that says so."""
     for artifact in artifacts:
+        if elsewhere:
+            yield artifact, [failure_row(artifact, device, Status.NOT_RUN, elsewhere, threads, plan)]
+            continue
         try:
             rows = op_rows(artifact, device, profile_ops(artifact, threads, plan))
         except NotRunnableHere as reason:

@@ -5,6 +5,6 @@ process and ray.py on a Ray cluster (the `lab` extra); accuracy.py is the scorin
 converter-coverage sweep. The CLI is a thin layer over these; ``examples/hed_sweep.py`` drives them from Python.
 """
 from mbench.sweep.local import run_sweep
-from mbench.sweep.steps import convert_and_record, profile_and_record
+from mbench.sweep.steps import convert_and_record, ops_and_record, profile_and_record
 
-__all__ = ["convert_and_record", "profile_and_record", "run_sweep"]
+__all__ = ["convert_and_record", "ops_and_record", "profile_and_record", "run_sweep"]
