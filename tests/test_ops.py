@@ -170,9 +170,12 @@ def test_mbench_ops_with_a_model_lines_its_runtimes_up(ops_db):
 
 def test_mbench_ops_names_what_the_store_lacks(ops_db, tmp_path):
     missing = CliRunner().invoke(main, ["ops", "hed-vgg", "--db", str(ops_db)])
-    assert missing.exit_code == 1 and "no ops pass of model 'hed-vgg'" in missing.output and "ops-model" in missing.output
+    assert missing.exit_code == 4 and "no ops pass of model 'hed-vgg'" in missing.output and "ops-model" in missing.output
+    Store(tmp_path / "empty.db").close()
     empty = CliRunner().invoke(main, ["ops", "--db", str(tmp_path / "empty.db")])
-    assert empty.exit_code == 1 and "mbench profile ARTIFACTS --ops" in empty.output
+    assert empty.exit_code == 4 and "mbench profile ARTIFACTS --ops" in empty.output
+    absent = CliRunner().invoke(main, ["ops", "--db", str(tmp_path / "absent.db")])
+    assert absent.exit_code == 4 and "no results database here" in absent.output
 
 
 def test_profile_with_ops_stores_the_pass_after_the_timed_rows(wide_artifacts, tmp_path):

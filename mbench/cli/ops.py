@@ -1,9 +1,12 @@
 """`mbench ops`."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from mbench.cli._options import db_option
+from mbench.errors import MBenchError
 
 
 @click.command(name="ops")
@@ -22,14 +25,13 @@ def ops(model, top, depth, as_json, db):
 
     Example: mbench ops hed-vgg --depth 2
     """
-    from mbench.ops.view import NoOpsPass, module_times, passes_of
+    from mbench.ops.view import module_times, passes_of
     from mbench.store import Store
 
+    if not Path(db).is_file():
+        raise MBenchError(f"{db}: no results database here (run `mbench profile ARTIFACTS --ops`, or pass --db PATH)")
     with Store(db) as store:
-        try:
-            passes = passes_of(store.measurements(), model)
-        except NoOpsPass as error:
-            raise click.ClickException(str(error)) from None
+        passes = passes_of(store.measurements(), model)
     times = module_times(passes, depth)
     if as_json:
         click.echo(times.to_json(orient="records", indent=1))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+from mbench.errors import MBenchError
 from mbench.ops.modules import ROOT, SEPARATOR, shown_as
 from mbench.ops.rows import OP_ATTRIBUTED, OP_MS
 from mbench.results import Measurement, details_of
@@ -23,7 +24,7 @@ REST = "(rest)"
 ARTIFACT = ["model", "format", "precision", "device"]
 
 
-class NoOpsPass(LookupError):
+class NoOpsPass(MBenchError):
     """The store holds no ops pass (for the model asked about)."""
 
 
