@@ -178,6 +178,128 @@ def test_mbench_ops_names_what_the_store_lacks(ops_db, tmp_path):
     assert absent.exit_code == 4 and "no results database here" in absent.output
 
 
+@pytest.fixture(scope="module")
+def profiled_twice(wide_artifacts, tmp_path_factory):
+    """`mbench profile --ops` run twice over the tiny model's artifacts into one store: (its path, both outputs)."""
+    folder, tmp = wide_artifacts[0].path.parent.parent, tmp_path_factory.mktemp("profile-ops")
+    inventory = tmp / "devices.yaml"
+    inventory.write_text("devices:\n  host:\n    kind: local\n    threads: 1\n")
+    db, outputs = tmp / "results.db", []
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["profile", str(folder), "--devices", str(inventory), "--runs", "3",
+                                           "--min-seconds", "0", "--max-seconds", "0", "--warmup-seconds", "0",
+                                           "--processes", "1", "--ops", "--db", str(db)])
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    return db, outputs
+
+
+def test_profile_with_ops_stores_the_pass_after_the_timed_rows(profiled_twice):
+    db, outputs = profiled_twice
+    assert "ops ok      ops-model        onnx" in outputs[0] and "ops not_run ops-model        coreml" in outputs[0]
+    with Store(db) as store:
+        rows = store.measurements()
+    first = rows[rows.run_id == rows.run_id.iloc[0]]
+    ops_ids = first[first.metric.isin([OP_MS, OP_ATTRIBUTED])].id
+    assert ops_ids.min() > first[first.metric == "latency"].id.max()
+
+
+def test_compare_names_the_modules_whose_time_changed_most(profiled_twice):
+    db, _ = profiled_twice
+    result = CliRunner().invoke(main, ["compare", "--db", str(db)])
+    assert result.exit_code in (0, 1, 3), result.output
+    lines = result.output.splitlines()
+    start = lines.index("modules whose time changed most (ops passes of both runs, ms per inference):")
+    changed = lines[start + 1:start + 4]
+    assert [line.split(":")[0].strip() for line in changed] == [
+        "ops-model executorch fp32 host", "ops-model onnx fp32 host", "ops-model pytorch fp32 host"]
+    assert all(" -> " in line for line in changed)
+
+
+def test_the_report_says_where_the_time_goes(ops_db):
+    from mbench.report.ops import ops_sections
+
+    with Store(ops_db) as store:
+        section, = ops_sections(store.measurements())
+    assert section.title == "Where the time goes: ops-model"
+    assert section.table.columns[0] == "module" and section.table.rows[0][0].text == "wide.conv"
+    assert len(section.table.columns) == 4
+def _only(artifacts, fmt: Format):
+    return next(a for a in artifacts if a.format is fmt)
+
+
+@pytest.mark.skipif(shutil.which("benchmark_model") is not None, reason="a benchmark_model binary is on PATH here")
+def test_litert_without_benchmark_model_is_not_run_and_says_why(wide_artifacts):
+    (_, rows), = ops_pass([_only(wide_artifacts, Format.TFLITE)], threads=1)
+    assert [(r.metric, r.status) for r in rows] == [(OP_ATTRIBUTED, Status.NOT_RUN)]
+    assert "no per-operator timing" in rows[0].error and "benchmark_model" in rows[0].error
+
+
+@pytest.mark.skipif(platform.system() == "Darwin", reason="Core ML runs on macOS")
+def test_coreml_off_macos_is_not_run(wide_artifacts):
+    (_, rows), = ops_pass([_only(wide_artifacts, Format.COREML)], threads=1)
+    assert rows[0].status is Status.NOT_RUN and "macOS" in rows[0].error
+
+
+def test_executorch_without_its_etrecord_is_not_run_and_names_the_file(wide_artifacts, tmp_path):
+    artifact = _only(wide_artifacts, Format.EXECUTORCH)
+    copy = tmp_path / artifact.path.name
+    shutil.copy(artifact.path, copy)
+    (_, rows), = ops_pass([replace(artifact, path=copy)], threads=1)
+    assert rows[0].status is Status.NOT_RUN and f"{copy.name}.etrecord" in rows[0].error
+
+
+def test_a_runtime_that_fails_gives_a_failed_row_and_the_pass_goes_on(wide_artifacts, tmp_path):
+    good = _only(wide_artifacts, Format.ONNX)
+    broken = tmp_path / good.path.name
+    broken.write_bytes(good.path.read_bytes()[:1000])
+    found = list(ops_pass([replace(good, path=broken), good], threads=1, plan=OpsPlan(warmup_runs=0, runs=1)))
+    assert [rows[-1].status for _, rows in found] == [Status.FAILED, Status.OK]
+    assert found[0][1][0].metric == OP_ATTRIBUTED and found[0][1][0].error
+
+
+def test_xnnpack_operators_line_up_with_their_nodes_in_order():
+    nodes = [Node("convolution", ("a.conv",)), Node("_native_batch_norm_legit_no_training", ("a.bn",)),
+             Node("relu", ("a.act",)), Node("max_pool2d", ("pool",)), Node("convolution", ("b",))]
+    placed = line_up(["Transpose (ND, X32) #1", "Convolution (NHWC, F32) IGEMM #1", "Max Pooling (NHWC, F32) #1",
+                      "Fully Connected (NC, F32) GEMM #1", "Transpose (ND, X32) #2"], nodes)
+    assert placed == [(("a.conv", "a.bn", "a.act"), "layout"), (("a.conv", "a.bn", "a.act"), "xnnpack op"),
+                      (("pool",), "xnnpack op"), (("b",), "xnnpack op"), (("b",), "layout")]
+
+
+def test_xnnpack_operators_out_of_order_are_refused():
+    nodes = [Node("convolution", ("a",)), Node("max_pool2d", ("pool",))]
+    assert line_up(["Max Pooling (NHWC, F32) #1", "Convolution (NHWC, F32) IGEMM #1"], nodes) is None
+    assert line_up(["Convolution (NHWC, F32) IGEMM #1"], nodes) is None  # the pool left over cannot be fused
+
+
+def test_mbench_ops_prints_each_artifacts_heaviest_modules(ops_db):
+    result = CliRunner().invoke(main, ["ops", "--db", str(ops_db), "--top", "2", "--depth", "1"])
+    assert result.exit_code == 0, result.output
+    for fmt, runtime in RUNTIMES.items():
+        header = next(line for line in result.output.splitlines() if line.startswith(f"ops-model {fmt} fp32"))
+        assert f"({runtime})" in header and "of operator time placed" in header
+    assert result.output.count("wide\n") == 3
+
+
+def test_mbench_ops_with_a_model_lines_its_runtimes_up(ops_db):
+    result = CliRunner().invoke(main, ["ops", "ops-model", "--db", str(ops_db)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "onnx fp32 (onnxruntime)" in lines[1] and "executorch fp32 (executorch)" in lines[1]
+    assert lines[3].startswith("wide.conv")
+
+
+def test_mbench_ops_names_what_the_store_lacks(ops_db, tmp_path):
+    missing = CliRunner().invoke(main, ["ops", "hed-vgg", "--db", str(ops_db)])
+    assert missing.exit_code == 4 and "no ops pass of model 'hed-vgg'" in missing.output and "ops-model" in missing.output
+    Store(tmp_path / "empty.db").close()
+    empty = CliRunner().invoke(main, ["ops", "--db", str(tmp_path / "empty.db")])
+    assert empty.exit_code == 4 and "mbench profile ARTIFACTS --ops" in empty.output
+    absent = CliRunner().invoke(main, ["ops", "--db", str(tmp_path / "absent.db")])
+    assert absent.exit_code == 4 and "no results database here" in absent.output
+
+
 def test_profile_with_ops_stores_the_pass_after_the_timed_rows(wide_artifacts, tmp_path):
     folder = wide_artifacts[0].path.parent.parent
     inventory = tmp_path / "devices.yaml"

@@ -129,3 +129,21 @@ def placed_summary(passes: "pd.DataFrame", key: tuple) -> str:
     found = details_of(summary.details.iloc[0])
     return (f"{summary.value.iloc[0]:.1%} of operator time placed; operators {found.get('ops_ms', 0):.3f} ms of "
             f"{found.get('run_ms', 0):.3f} ms an inference (pass {found.get('pass_seconds', 0):.1f} s)")
+
+
+def module_changes(measurements: "pd.DataFrame", run_a: str, run_b: str, count: int = 3) -> "pd.DataFrame":
+    """Per artifact measured by the ops passes of both runs, its ``count`` modules whose time changed most (in ms,
+    either way): before_ms, after_ms, change (relative); empty when either run has no op rows."""
+    import pandas as pd
+
+    def times(run: str) -> "pd.DataFrame":
+        ops = measurements[(measurements.run_id == run) & (measurements.metric == OP_MS)]
+        return module_times(newest_passes(ops)) if not ops.empty else pd.DataFrame(columns=ARTIFACT + ["module", "ms"])
+
+    both = times(run_a).merge(times(run_b), on=ARTIFACT + ["module"], how="outer", suffixes=("_a", "_b"))
+    both = both.fillna({"ms_a": 0.0, "ms_b": 0.0}).rename(columns={"ms_a": "before_ms", "ms_b": "after_ms"})
+    both = both.assign(delta=(both.after_ms - both.before_ms).abs(),
+                       change=(both.after_ms / both.before_ms.where(both.before_ms > 0)) - 1)
+    ranked = both.sort_values("delta", ascending=False).groupby(ARTIFACT, as_index=False).head(count)
+    return ranked.sort_values(ARTIFACT + ["delta"], ascending=[True] * 4 + [False])[
+        ARTIFACT + ["module", "before_ms", "after_ms", "change"]]

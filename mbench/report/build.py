@@ -11,6 +11,7 @@ from mbench import __version__
 from mbench.accuracy.summary import ACCURACY_METRICS
 from mbench.report import plots, precision, tables
 from mbench.report.headline import Headline, headlines
+from mbench.report.ops import ops_sections
 from mbench.report.sections import GroupedTable, Section, Table
 from mbench.report.render import render, write_page
 from mbench.store import Store, latest_rows, newest_model_rows
@@ -45,8 +46,8 @@ def build_page(store: Store, pairs: list[tuple[str, str]] = (), metric: str | No
                                              plots.op_breakdown(rows)]
     return Page(headlines(rows, list(pairs), metric, samples), Table.of_frame(wide), [f for f in figures if f],
                 _failures(rows), Table.of_frame(tables.context(rows)),
-                Table.of_frame(tables.provenance_summary(rows)), metric, builtin_sections(rows, samples),
-                _left_out_section(left_out))
+                Table.of_frame(tables.provenance_summary(rows)), metric,
+                builtin_sections(rows, samples) + ops_sections(kept), _left_out_section(left_out))
 
 
 def _failures(rows: pd.DataFrame) -> GroupedTable:
