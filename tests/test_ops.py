@@ -315,3 +315,41 @@ def test_profile_with_ops_stores_the_pass_after_the_timed_rows(wide_artifacts, t
     assert rows.run_id.nunique() == 1
     ops_ids = rows[rows.metric.isin([OP_MS, OP_ATTRIBUTED])].id
     assert ops_ids.min() > rows[rows.metric == "latency"].id.max()
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "devices"
+TRANSCRIPTS = Path(__file__).resolve().parent.parent.parent / "shared" / "transcripts"
+
+
+def test_litert_op_profile_is_read_from_benchmark_models_run_order_table():
+    from mbench.ops.litert import from_output
+
+    found = from_output((FIXTURES / "benchmark_model_op_profiling.txt").read_text(), 1, OpsPlan())
+    assert [op.op_type for op in found.ops] == ["TRANSPOSE", "CONV_2D", "CONV_2D", "CONV_2D", "CONV_2D", "LOGISTIC",
+                                                "RESHAPE"]
+    assert found.ops[2].modules == ("wide.conv", "wide.act", "wide.bn") and found.ops[2].ms == 2.0
+    assert found.ops[5].modules == ("(root)", "head") and found.ops[0].modules == ()
+    assert found.run_ms == pytest.approx(2.35) and found.attributed == pytest.approx(2.3 / 2.35)
+
+
+def test_run_order_of_a_recorded_benchmark_model():
+    from mbench.devices.parsers.benchmark_model import run_order
+
+    if not TRANSCRIPTS.is_dir():
+        pytest.skip(f"recorded transcripts not present at {TRANSCRIPTS} (they live outside the repository)")
+    nodes = run_order((TRANSCRIPTS / "benchmark_model_01.txt").read_text())
+    assert len(nodes) == 31 and nodes[0] == ("CONV_2D", 60.957, "[MobilenetV1/MobilenetV1/Conv2d_0/Relu6]:0")
+
+
+def test_litert_runs_a_benchmark_model_on_path(wide_artifacts, tmp_path, monkeypatch):
+    from fake_tools import FakeTools
+
+    tools = FakeTools(tmp_path, monkeypatch)
+    tools.add("benchmark_model", contains="--enable_op_profiling=true",
+              stdout=(FIXTURES / "benchmark_model_op_profiling.txt").read_text())
+    artifact = _only(wide_artifacts, Format.TFLITE)
+    (_, rows), = ops_pass([artifact], threads=2, plan=OpsPlan(warmup_runs=1, runs=4))
+    assert rows[-1].status is Status.OK and rows[0].context.runtime == "benchmark_model"
+    assert json.loads(rows[0].context.details)["module"] == "wide.conv;wide.act;wide.bn"
+    call, = tools.calls("benchmark_model")
+    assert f"--graph={artifact.path}" in call and "--num_threads=2" in call and "--num_runs=4" in call
