@@ -9,6 +9,7 @@ its test split at 9 thresholds, and prints two markdown tables: max |Δ| and PSN
 with its difference from fp32 of the same runtime, the resolution of that difference (a paired bootstrap over the
 documents) and the Precision section's verdict. Rewrites its own section of benchmarks/RESULTS.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,9 @@ def _db(value: float) -> str:
 def parity_table(frame: pd.DataFrame) -> str:
     """PSNR in dB (max |Δ|) per model and precision, a column per runtime."""
     lines = ["| model | precision | " + " | ".join(RUNTIMES.values()) + " |", "|---|---|---|---|---|"]
-    for (model, precision), group in frame[frame.format != "pytorch"].groupby(["model", "precision"], observed=True,
-                                                                               sort=False):
+    for (model, precision), group in frame[frame.format != "pytorch"].groupby(
+        ["model", "precision"], observed=True, sort=False
+    ):
         by = group.set_index("format")
         cells = [f"{_db(by.psnr_db[f])} dB ({by.parity[f]:.2g})" if f in by.index else "-" for f in RUNTIMES]
         lines.append(f"| {model} | {precision} | " + " | ".join(cells) + " |")
@@ -54,11 +56,15 @@ def parity_table(frame: pd.DataFrame) -> str:
 
 def task_table(frame: pd.DataFrame) -> str:
     """ODS F, its difference from fp32 of the same runtime with the resolution, and the verdict's first words."""
-    lines = ["| model | runtime | precision | ODS F | Δ vs fp32 | resolution | verdict |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| model | runtime | precision | ODS F | Δ vs fp32 | resolution | verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in frame[(frame.precision != "fp32") & (frame.format != "pytorch")].itertuples():
-        lines.append(f"| {r.model} | {RUNTIMES[r.format]} | {r.precision} | {r.task_score:.4f} | {r.task_delta:+.4f} | "
-                     f"{r.resolution:.4f} | {r.verdict.split(':')[0]} |")
+        lines.append(
+            f"| {r.model} | {RUNTIMES[r.format]} | {r.precision} | {r.task_score:.4f} | {r.task_delta:+.4f} | "
+            f"{r.resolution:.4f} | {r.verdict.split(':')[0]} |"
+        )
     return "\n".join(lines)
 
 
@@ -69,16 +75,24 @@ def fp32_table(frame: pd.DataFrame) -> str:
         reference = group[group.format == "pytorch"].iloc[0]
         for r in group[group.format != "pytorch"].itertuples():
             versus = compare("ods_f", (r.task_score, r.task_details), (reference.task_score, reference.task_details))
-            lines.append(f"| {model} | {RUNTIMES[r.format]} | {r.task_score:.4f} | {reference.task_score:.4f} | "
-                         f"{versus.text()} |")
+            lines.append(
+                f"| {model} | {RUNTIMES[r.format]} | {r.task_score:.4f} | {reference.task_score:.4f} | "
+                f"{versus.text()} |"
+            )
     return "\n".join(lines)
 
 
 def measure(work: Path, documents: int) -> pd.DataFrame:
     """Convert (cached), write the data, score every artifact; the Precision section's frame of the newest rows."""
     with Store(work / "results.db") as store:
-        convert_and_record([models.get(m) for m in MODELS], list(FORMATS), work / "artifacts", store,
-                           ConvertSettings(PRECISIONS), command="bench_parity convert")
+        convert_and_record(
+            [models.get(m) for m in MODELS],
+            list(FORMATS),
+            work / "artifacts",
+            store,
+            ConvertSettings(PRECISIONS),
+            command="bench_parity convert",
+        )
         if not (work / "docs" / "test" / "corners.json").is_file():
             write_dataset(work / "docs", documents, seed=1)
         evaluate_and_record(work / "artifacts", work / "docs", store, levels=9, command="bench_parity evaluate")
@@ -96,15 +110,28 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     frame = measure(args.work, args.docs)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    text = "\n".join([
-        "## Parity in dB and the task verdict of every HED artifact (`benchmarks/bench_parity.py`)", "",
-        f"Host: {platform.node()}, {platform.machine()}, {os.cpu_count()} cores ({cpu_model()}: {cpu_features()}); "
-        "parity over 4 seeded inputs "
-        f"and 2 document photos; ODS F on {args.docs // 10} test documents at 9 thresholds; {when}.", "",
-        "PSNR against fp32 PyTorch (max |Δ| in brackets):", "", parity_table(frame), "",
-        "ODS F against fp32 of the same runtime:", "", task_table(frame), "",
-        "fp32 ODS F against fp32 PyTorch's (resolution: 1.96 x the standard deviation of the paired bootstrap "
-        "difference over the documents):", "", fp32_table(frame)])
+    text = "\n".join(
+        [
+            "## Parity in dB and the task verdict of every HED artifact (`benchmarks/bench_parity.py`)",
+            "",
+            f"Host: {platform.node()}, {platform.machine()}, {os.cpu_count()} cores ({cpu_model()}: {cpu_features()}); "
+            "parity over 4 seeded inputs "
+            f"and 2 document photos; ODS F on {args.docs // 10} test documents at 9 thresholds; {when}.",
+            "",
+            "PSNR against fp32 PyTorch (max |Δ| in brackets):",
+            "",
+            parity_table(frame),
+            "",
+            "ODS F against fp32 of the same runtime:",
+            "",
+            task_table(frame),
+            "",
+            "fp32 ODS F against fp32 PyTorch's (resolution: 1.96 x the standard deviation of the paired bootstrap "
+            "difference over the documents):",
+            "",
+            fp32_table(frame),
+        ]
+    )
     print(text)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from results_md import write_section  # noqa: E402  (beside this script)

@@ -10,7 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from mbench.cli import main
 from mbench.convert.pipeline import convert_model
 from mbench.models.sources import spec_from_source
 from mbench.ops.profile import OpsPlan
@@ -41,14 +43,21 @@ def profiled(wide_artifacts):
 
 
 @pytest.fixture(scope="module")
-def stored_pass(profiled, tmp_path_factory):
-    """The pass over the three artifacts, stored and read back."""
-    store = Store(tmp_path_factory.mktemp("ops-db") / "results.db")
-    run = new_run_id()
-    store.start_run(run, "ops (test)")
-    for _, rows in ops_pass(profiled, threads=1, plan=OpsPlan(warmup_runs=2, runs=5)):
-        store.append(run, rows)
-    return newest_passes(store.measurements())
+def ops_db(profiled, tmp_path_factory) -> Path:
+    """A store holding the pass over the three artifacts."""
+    path = tmp_path_factory.mktemp("ops-db") / "results.db"
+    with Store(path) as store:
+        run = new_run_id()
+        store.start_run(run, "ops (test)")
+        for _, rows in ops_pass(profiled, threads=1, plan=OpsPlan(warmup_runs=2, runs=5)):
+            store.append(run, rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def stored_pass(ops_db):
+    with Store(ops_db) as store:
+        return newest_passes(store.measurements())
 
 
 def test_every_runtime_is_profiled(stored_pass):
@@ -88,9 +97,10 @@ def test_the_root_module_keeps_its_own_ops(stored_pass):
 
 
 def test_runtimes_side_by_side_line_up_in_the_same_modules(stored_pass):
+    """Fused or not, each runtime files the wide convolution under its own module, wide.conv."""
     table = side_by_side(module_times(stored_pass), "ops-model")
-    assert table.index[0] == "wide"
-    assert len(table.columns) == 3 and table.loc["wide"].notna().all()
+    assert table.index[0] == "wide.conv"
+    assert len(table.columns) == 3 and table.loc["wide.conv"].notna().all()
 
 
 def _only(artifacts, fmt: Format):
@@ -158,3 +168,150 @@ def test_xnnpack_operators_out_of_order_are_refused():
     nodes = [Node("convolution", ("a",)), Node("max_pool2d", ("pool",))]
     assert line_up(["Max Pooling (NHWC, F32) #1", "Convolution (NHWC, F32) IGEMM #1"], nodes) is None
     assert line_up(["Convolution (NHWC, F32) IGEMM #1"], nodes) is None  # the pool left over cannot be fused
+
+
+def test_mbench_ops_prints_each_artifacts_heaviest_modules(ops_db):
+    result = CliRunner().invoke(main, ["ops", "--db", str(ops_db), "--top", "2", "--depth", "1"])
+    assert result.exit_code == 0, result.output
+    for fmt, runtime in RUNTIMES.items():
+        header = next(line for line in result.output.splitlines() if line.startswith(f"ops-model {fmt} fp32"))
+        assert f"({runtime})" in header and "of operator time placed" in header
+    assert result.output.count("wide\n") == 3
+
+
+def test_mbench_ops_with_a_model_lines_its_runtimes_up(ops_db):
+    result = CliRunner().invoke(main, ["ops", "ops-model", "--db", str(ops_db)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "onnx fp32 (onnxruntime)" in lines[1] and "executorch fp32 (executorch)" in lines[1]
+    assert lines[3].startswith("wide.conv")
+
+
+def test_mbench_ops_names_what_the_store_lacks(ops_db, tmp_path):
+    missing = CliRunner().invoke(main, ["ops", "hed-vgg", "--db", str(ops_db)])
+    assert (
+        missing.exit_code == 4 and "no ops pass of model 'hed-vgg'" in missing.output and "ops-model" in missing.output
+    )
+    Store(tmp_path / "empty.db").close()
+    empty = CliRunner().invoke(main, ["ops", "--db", str(tmp_path / "empty.db")])
+    assert empty.exit_code == 4 and "mbench profile ARTIFACTS --ops" in empty.output
+    absent = CliRunner().invoke(main, ["ops", "--db", str(tmp_path / "absent.db")])
+    assert absent.exit_code == 4 and "no results database here" in absent.output
+
+
+@pytest.fixture(scope="module")
+def profiled_twice(wide_artifacts, tmp_path_factory):
+    """`mbench profile --ops` run twice over the tiny model's artifacts into one store: (its path, both outputs)."""
+    folder, tmp = wide_artifacts[0].path.parent.parent, tmp_path_factory.mktemp("profile-ops")
+    inventory = tmp / "devices.yaml"
+    inventory.write_text("devices:\n  host:\n    kind: local\n    threads: 1\n")
+    db, outputs = tmp / "results.db", []
+    for _ in range(2):
+        result = CliRunner().invoke(
+            main,
+            [
+                "profile",
+                str(folder),
+                "--devices",
+                str(inventory),
+                "--runs",
+                "3",
+                "--min-seconds",
+                "0",
+                "--max-seconds",
+                "0",
+                "--warmup-seconds",
+                "0",
+                "--processes",
+                "1",
+                "--ops",
+                "--db",
+                str(db),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    return db, outputs
+
+
+def test_profile_with_ops_stores_the_pass_after_the_timed_rows(profiled_twice):
+    db, outputs = profiled_twice
+    assert "ops ok      ops-model        onnx" in outputs[0] and "ops not_run ops-model        coreml" in outputs[0]
+    with Store(db) as store:
+        rows = store.measurements()
+    first = rows[rows.run_id == rows.run_id.iloc[0]]
+    ops_ids = first[first.metric.isin([OP_MS, OP_ATTRIBUTED])].id
+    assert ops_ids.min() > first[first.metric == "latency"].id.max()
+
+
+def test_compare_names_the_modules_whose_time_changed_most(profiled_twice):
+    db, _ = profiled_twice
+    result = CliRunner().invoke(main, ["compare", "--db", str(db)])
+    assert result.exit_code in (0, 1, 3), result.output
+    lines = result.output.splitlines()
+    start = lines.index("modules whose time changed most (ops passes of both runs, ms per inference):")
+    changed = lines[start + 1 : start + 4]
+    assert [line.split(":")[0].strip() for line in changed] == [
+        "ops-model executorch fp32 host",
+        "ops-model onnx fp32 host",
+        "ops-model pytorch fp32 host",
+    ]
+    assert all(" -> " in line for line in changed)
+
+
+def test_the_report_says_where_the_time_goes(ops_db):
+    from mbench.report.ops import ops_sections
+
+    with Store(ops_db) as store:
+        (section,) = ops_sections(store.measurements())
+    assert section.title == "Where the time goes: ops-model"
+    assert section.table.columns[0] == "module" and section.table.rows[0][0].text == "wide.conv"
+    assert len(section.table.columns) == 4
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "devices"
+TRANSCRIPTS = Path(__file__).resolve().parent.parent.parent / "shared" / "transcripts"
+
+
+def test_litert_op_profile_is_read_from_benchmark_models_run_order_table():
+    from mbench.ops.litert import from_output
+
+    found = from_output((FIXTURES / "benchmark_model_op_profiling.txt").read_text(), 1, OpsPlan())
+    assert [op.op_type for op in found.ops] == [
+        "TRANSPOSE",
+        "CONV_2D",
+        "CONV_2D",
+        "CONV_2D",
+        "CONV_2D",
+        "LOGISTIC",
+        "RESHAPE",
+    ]
+    assert found.ops[2].modules == ("wide.conv", "wide.act", "wide.bn") and found.ops[2].ms == 2.0
+    assert found.ops[5].modules == ("(root)", "head") and found.ops[0].modules == ()
+    assert found.run_ms == pytest.approx(2.35) and found.attributed == pytest.approx(2.3 / 2.35)
+
+
+def test_run_order_of_a_recorded_benchmark_model():
+    from mbench.devices.parsers.benchmark_model import run_order
+
+    if not TRANSCRIPTS.is_dir():
+        pytest.skip(f"recorded transcripts not present at {TRANSCRIPTS} (they live outside the repository)")
+    nodes = run_order((TRANSCRIPTS / "benchmark_model_01.txt").read_text())
+    assert len(nodes) == 31 and nodes[0] == ("CONV_2D", 60.957, "[MobilenetV1/MobilenetV1/Conv2d_0/Relu6]:0")
+
+
+def test_litert_runs_a_benchmark_model_on_path(wide_artifacts, tmp_path, monkeypatch):
+    from fake_tools import FakeTools
+
+    tools = FakeTools(tmp_path, monkeypatch)
+    tools.add(
+        "benchmark_model",
+        contains="--enable_op_profiling=true",
+        stdout=(FIXTURES / "benchmark_model_op_profiling.txt").read_text(),
+    )
+    artifact = _only(wide_artifacts, Format.TFLITE)
+    ((_, rows),) = ops_pass([artifact], threads=2, plan=OpsPlan(warmup_runs=1, runs=4))
+    assert rows[-1].status is Status.OK and rows[0].context.runtime == "benchmark_model"
+    assert json.loads(rows[0].context.details)["module"] == "wide.conv;wide.act;wide.bn"
+    (call,) = tools.calls("benchmark_model")
+    assert f"--graph={artifact.path}" in call and "--num_threads=2" in call and "--num_runs=4" in call

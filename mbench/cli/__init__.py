@@ -57,9 +57,9 @@ def main():
 
 
 def _add_commands() -> None:
-    from mbench.cli import compare, convert, coverage, data, devices, evaluate, models, profile, report, run, train
+    from mbench.cli import compare, convert, coverage, data, devices, evaluate, models, ops, profile, report, run, train
 
-    for module in (models, convert, profile, evaluate, run, coverage, report, compare, devices, data, train):
+    for module in (models, convert, profile, ops, evaluate, run, coverage, report, compare, devices, data, train):
         main.add_command(module.command)
 
 

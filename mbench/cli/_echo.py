@@ -102,6 +102,26 @@ def _runtime(context) -> str:
     return f"{named} (artifact converted with {skew})" if skew else named
 
 
+def echo_ops(artifact, rows) -> None:
+    """One line per artifact of the ops pass: its failure, or the share of operator time placed in a module, the
+    operators' and a whole inference's time, and its heaviest modules."""
+    from mbench.ops.view import heaviest
+    from mbench.results import details_of
+
+    name = label(artifact.model, artifact.format, artifact.precision)
+    summary = rows[-1]
+    if summary.status.value != "ok":
+        colour = "yellow" if summary.status.value == "not_run" else "red"
+        click.secho(f"ops {summary.status.value:<7} {name} {summary.error[:200]}", fg=colour)
+        return
+    found = details_of(summary.context.details)
+    top = ", ".join(f"{module} {ms:.2f} ms" for module, ms in heaviest(rows, 3))
+    click.echo(
+        f"ops ok      {name} {summary.value:6.1%} placed  ops {found['ops_ms']:8.3f} of {found['run_ms']:8.3f}"
+        f" ms  pass {found['pass_seconds']:.1f} s  {summary.context.runtime}  top: {top}"
+    )
+
+
 def echo_ratios(pair: tuple[str, str], lines, timed: list[str]) -> None:
     """A pair's latency ratios from one run (report.headline.run_ratios), as `mbench profile` ends; without any,
     which of the two was not timed at fp32, and which models were."""

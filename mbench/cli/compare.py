@@ -87,7 +87,10 @@ def compare(runs, baseline, models, metric, threshold, alpha, output, as_json, d
                 result = compare_runs(store, run_a, run_b, metric, threshold, alpha)
         except (UnknownRunError, UnknownModelError) as error:
             raise MBenchError(str(error)) from None
+        measurements = store.measurements() if not as_json and result.run_a != result.run_b else None
     _show(result, as_json, output)
+    if measurements is not None:
+        _module_changes(measurements, result.run_a, result.run_b)
     if result.regressions:
         click.echo(f"{len(result.regressions)} regression(s) in {metric} past {threshold:.1%}", err=True)
         raise SystemExit(EXIT_REGRESSION)
@@ -112,6 +115,23 @@ def _pick_runs(store, runs, baseline, metric, latest_run) -> tuple[str, str]:
         "give two runs (RUN_A RUN_B), --baseline RUN, or none (the newest two); run ids are in "
         "`mbench report`'s Runs table"
     )
+
+
+def _module_changes(measurements, run_a: str, run_b: str) -> None:
+    """Where both runs hold an ops pass (`mbench profile --ops`), the modules whose time changed most."""
+    from mbench.ops.view import module_changes
+
+    changes = module_changes(measurements, run_a, run_b)
+    if changes.empty:
+        return
+    click.echo("modules whose time changed most (ops passes of both runs, ms per inference):")
+    for key, group in changes.groupby(["model", "format", "precision", "device"], sort=True):
+        moved = ", ".join(
+            f"{r.module} {r.before_ms:.3f} -> {r.after_ms:.3f}"
+            + (f" ({r.change:+.0%})" if r.change == r.change else "")
+            for r in group.itertuples()
+        )
+        click.echo(f"  {' '.join(key)}: {moved}")
 
 
 def _show(result, as_json: bool, output: Path | None) -> None:

@@ -8,7 +8,7 @@ from mbench import paths
 
 import click
 
-from mbench.cli._echo import echo_ratios
+from mbench.cli._echo import echo_ops, echo_ratios
 from mbench.cli._options import db_option, parse_pair, plan_options
 from mbench.cli._progress import profile_progress
 
@@ -42,8 +42,16 @@ from mbench.cli._progress import profile_progress
     "over those rounds (repeatable); the pairs declared with the models are always measured "
     "together and printed whenever both were profiled.",
 )
+@click.option(
+    "--ops",
+    "ops",
+    is_flag=True,
+    help="After the timed rounds, a per-operator pass over the same artifacts on this machine (ONNX Runtime, "
+    "ExecuTorch, PyTorch eager): each operator's time placed in the PyTorch module that made it, stored as "
+    "op_ms and op_attributed rows of the same run (see `mbench ops`).",
+)
 @db_option
-def profile(artifacts_dir, device, inventory_path, model_filter, threads, plan, pairs, db):
+def profile(artifacts_dir, device, inventory_path, model_filter, threads, plan, pairs, ops, db):
     """Measure load time, first inference, latency statistics and peak memory of every artifact on a device.
 
     Minimums follow LiteRT benchmark_model: warm up for at least 0.5 s, then at least 50 runs and 1 s; then
@@ -69,13 +77,15 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, plan, 
     Example: mbench profile artifacts/ --device host --threads 2
 
     Example: mbench profile artifacts/ --model net --model net-v2 --pair net,net-v2
+
+    Example: mbench profile artifacts/ --model hed-vgg --ops
     """
     from mbench.devices.inventory import load_inventory
     from mbench.measure.groups import Grouping
     from mbench.models import headline_pairs
     from mbench.report.headline import run_ratios
     from mbench.store import Store
-    from mbench.sweep import profile_and_record
+    from mbench.sweep import ops_and_record, profile_and_record
 
     inventory = load_inventory(inventory_path)
     with Store(db) as store:
@@ -90,6 +100,10 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, plan, 
                 list(model_filter),
                 on_result=shown.result,
                 grouping=Grouping(tuple(pairs), shown.group),
+            )
+        if ops:
+            written += ops_and_record(
+                artifacts_dir, device, inventory, store, run_id, threads, list(model_filter), on_result=echo_ops
             )
         rows, samples = store.measurements(), store.samples(run_id)
     click.echo(f"{written} rows stored in {db} (run {run_id})")

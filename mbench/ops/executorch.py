@@ -16,8 +16,8 @@ from pathlib import Path
 from converters.executorch import etrecord_path
 from mbench.artifacts import Artifact
 from mbench.ops import xnnpack
-from mbench.ops.modules import from_scope
-from mbench.ops.profile import OpProfile, OpsPlan, OpTime
+from mbench.ops.modules import DELEGATE_BLOCK, from_scope
+from mbench.ops.profile import OpProfile, OpsPlan, OpTime, PassRuns, profiled_runs
 from mbench.runners.base import NotRunnableHere, native_stderr_without, seeded_inputs
 from mbench.runners.executorch import ExecuTorchRunner
 
@@ -37,18 +37,34 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan) -> OpProfile:
     runner = ExecuTorchRunner()
     runner.load(artifact, threads, etdump=True)
     inputs = seeded_inputs(artifact.inputs)
-    for _ in range(plan.warmup_runs + plan.runs):
-        runner.run(inputs)
+    seen = profiled_runs(lambda: runner.run(inputs), plan)
     with tempfile.TemporaryDirectory(prefix="mbench-etdump-") as folder:
         runner.write_etdump(Path(folder) / "run.etdp")
         runner.close()
         events, graph = _read(Path(folder) / "run.etdp", record)
-    ms = {id(e): statistics.fmean(e.perf_data.raw[-plan.runs :]) for e in events if e.perf_data is not None}
+    ms = {id(e): _mean(e.perf_data.raw, seen) for e in events if e.perf_data is not None}
     execute = [e for e in events if e.name == EXECUTE]
     if not execute:
         raise RuntimeError("the ETDump holds no Method::execute event")
     ops, notes = _ops(events, ms, _nodes_by_handle(graph))
-    return OpProfile("executorch", runner.version(), threads, plan, ms[id(execute[0])], tuple(ops), tuple(notes))
+    return OpProfile(
+        "executorch",
+        runner.version(),
+        threads,
+        plan,
+        ms[id(execute[0])],
+        tuple(ops),
+        tuple(notes),
+        runs_ms=tuple(execute[0].perf_data.raw[-plan.runs :]),
+        marked=plan.runs - len(seen.kept),
+        cpu_share=seen.cpu_share,
+    )
+
+
+def _mean(raw: list[float], seen: PassRuns) -> float:
+    """An event's ms per inference over the kept profiled runs (its last entries; one per run)."""
+    runs = len(seen.wall_ms)
+    return seen.mean(raw[-runs:]) if len(raw) >= runs else statistics.fmean(raw)
 
 
 def _read(etdump: Path, record: Path):
@@ -120,12 +136,7 @@ def _delegate(call, inside, ms: dict[int, float], nodes: list[xnnpack.Node]) -> 
         )
         return [
             OpTime(
-                f"{backend} (block)",
-                ms[id(call)],
-                covered,
-                (f"call {call._instruction_id}",),
-                backend,
-                "delegate block",
+                f"{backend} (block)", ms[id(call)], covered, (f"call {call._instruction_id}",), backend, DELEGATE_BLOCK
             )
         ], note
     ops = [
@@ -141,7 +152,7 @@ def _delegate(call, inside, ms: dict[int, float], nodes: list[xnnpack.Node]) -> 
                 covered,
                 (f"call {call._instruction_id}",),
                 backend,
-                "delegate block",
+                DELEGATE_BLOCK,
             )
         )
     return ops, ""

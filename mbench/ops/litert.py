@@ -13,42 +13,42 @@ import subprocess
 import time
 
 from mbench.artifacts import Artifact, package_versions
+from mbench.devices.parsers import UnparsableOutput
+from mbench.devices.parsers.benchmark_model import parse, run_order
 from mbench.ops.modules import ROOT
 from mbench.ops.profile import OpProfile, OpsPlan, OpTime
 from mbench.runners.base import NotRunnableHere
 
 TOOL = "benchmark_model"
-RUN_ORDER = "Run Order"
-_TABLE_END = re.compile(r"^\s*$|^=+")
-_INDEX = re.compile(r";\d*$|:\d+$")
+_ORDER = re.compile(r":\d+$")  # benchmark_model's node index after the name
+_SUFFIX = re.compile(r";\d*$")  # litert-torch's tensor counter
+_CLASS = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*\.)+[A-Z][A-Za-z0-9_]*")  # a module's class: pkg.mod.ClassName
 
 
-def run_order(text: str) -> list[tuple[str, float, str]]:
-    """(node type, avg ms, name) of each node in the last "Run Order" table (the steady-state one; the first covers
-    AllocateTensors)."""
-    blocks = text.split(RUN_ORDER)
-    if len(blocks) < 2:
-        return []
-    nodes = []
-    for line in blocks[-1].splitlines()[2:]:
-        fields = [f.strip() for f in line.split("\t") if f.strip()]
-        if _TABLE_END.match(line) or len(fields) < 9:
-            break
-        nodes.append((fields[0], float(fields[3]), "\t".join(fields[8:])))
-    return nodes
+def tensor_modules(name: str, kind: str = "") -> tuple[str, ...]:
+    """Module paths from a litert-torch tensor name (``[pkg.Net/pkg.Block_wide/torch.nn.modules.conv.Conv2d_conv;2]:5``
+    -> ``wide.conv``); () for names that carry no module location (``arith.constant``, ``serving_default_...``).
+    The module whose class shares a word with the node type ``kind`` (``Conv2d`` for ``CONV_2D``) comes first."""
+    name = _SUFFIX.sub("", _ORDER.sub("", name.strip()).strip("[]"))
+    found = [place for place in map(_location, name.split(";;")) if place is not None]
+    words = [w.lower() for w in kind.split("_") if w.isalpha()]
+    found.sort(key=lambda place: not any(w in place[1].lower() for w in words))
+    return tuple(dict.fromkeys(module for module, _ in found))
 
 
-def tensor_modules(name: str) -> tuple[str, ...]:
-    """Module paths from a litert-torch tensor name; () for names that carry no module location."""
-    name = _INDEX.sub("", name.strip().strip("[]"))
-    found = []
-    for location in name.split(";;"):
-        segments = location.split("/")
-        if len(segments) < 1 or "." not in segments[0] or not segments[0].strip():
-            continue
-        attributes = [seg.rsplit(".", 1)[-1].partition("_")[2] for seg in segments[1:]]
-        found.append(".".join(attributes) if all(attributes) else None)
-    return tuple(dict.fromkeys(m if m else ROOT for m in found if m is not None))
+def _location(location: str) -> tuple[str, str] | None:
+    """``pkg.Net/pkg.Block_wide/torch.nn.modules.conv.Conv2d_conv`` -> (``wide.conv``, ``Conv2d``); the root class
+    alone -> (ROOT, its class)."""
+    segments = location.strip().split("/")
+    if not _CLASS.fullmatch(segments[0]):
+        return None
+    attributes, kind = [], segments[0].rpartition(".")[2]
+    for segment in segments[1:]:
+        kind, _, attribute = segment.rpartition(".")[2].partition("_")
+        if not (attribute and kind[:1].isupper()):
+            return None
+        attributes.append(attribute)
+    return ".".join(attributes) or ROOT, kind
 
 
 def profile(artifact: Artifact, threads: int, plan: OpsPlan) -> OpProfile:
@@ -80,16 +80,21 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan) -> OpProfile:
 def from_output(text: str, threads: int, plan: OpsPlan, seconds: float = 0.0) -> OpProfile:
     nodes = run_order(text)
     if not nodes:
-        raise RuntimeError(f"{TOOL} printed no '{RUN_ORDER}' table (was --enable_op_profiling=true taken?)")
+        raise RuntimeError(f"{TOOL} printed no 'Run Order' table (was --enable_op_profiling=true taken?)")
     ops = tuple(
-        OpTime(kind, ms, tensor_modules(name), (name,), "benchmark_model", "tensor name") for kind, ms, name in nodes
+        OpTime(kind, ms, tensor_modules(name, kind), (name,), "benchmark_model", "tensor name")
+        for kind, ms, name in nodes
     )
+    try:
+        run_ms = parse(text).values["latency_mean"][0]
+    except UnparsableOutput:
+        run_ms = sum(op.ms for op in ops)
     return OpProfile(
         TOOL,
         "",
         threads,
         plan,
-        sum(op.ms for op in ops),
+        run_ms,
         ops,
         ("per-node times from benchmark_model's Run Order table; modules from the output tensor names",),
         seconds,

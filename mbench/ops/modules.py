@@ -1,7 +1,8 @@
 """Module paths as ``named_modules()`` spells them, and the few operations the runtimes' mappings share.
 
 The model's own ``forward`` (ops outside any submodule, e.g. a final ``torch.sigmoid``) is ``ROOT``. An operator
-that stands for several modules (a fused node, a delegate block) carries them all, joined by ``SEPARATOR``."""
+that stands for several modules (a fused node, a delegate block) carries them all, joined by ``SEPARATOR``, its
+primary module first (the convolution's in a fused Conv+BatchNorm+ReLU); a delegate block has none."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 
 ROOT = "(root)"
 SEPARATOR = ";"
+DELEGATE_BLOCK = "delegate block"  # how a delegate call kept whole was placed
 _PARAMETER = re.compile(r"^(?P<module>[A-Za-z0-9_.]+?)\.(?:weight|bias)(?:_[A-Za-z0-9_]*)?$")
 
 
@@ -31,6 +33,16 @@ def parameter_module(name: str) -> str | None:
     ``wide.conv.weight_quantized`` -> ``wide.conv``); None for names that are not a dotted parameter path."""
     found = _PARAMETER.match(name)
     return found.group("module") if found else None
+
+
+def shown_as(module: str, placed: str) -> str:
+    """The one module a view files an operator under: its primary module; for a delegate block, the deepest module
+    holding all it covers, or ``(block of N modules)``."""
+    parts = split(module)
+    if DELEGATE_BLOCK not in split(placed):
+        return parts[0] if parts else ""
+    shared = common_ancestor(module)
+    return shared if SEPARATOR not in shared else f"(block of {len(parts)} modules)"
 
 
 def common_ancestor(module: str) -> str:

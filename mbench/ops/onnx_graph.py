@@ -12,6 +12,9 @@ matched to the artifact's graph through the tensors they share:
   outputs that stops at its inputs and at any tensor the optimized graph still has;
 - a node that covers none (a layout change of a tensor that stays) goes with the node that made that tensor, or,
   for a graph input, with the nodes that read it.
+
+A node's modules start with its primary module: that of the covered node of its own op type (the convolution of a
+fused Conv+Relu), which is where views that show one module per operator put it.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ class _Graph:
 
     def __init__(self, graph) -> None:
         self.nodes = {n.name: n for n in graph.node}
+        self.order = {name: index for index, name in enumerate(self.nodes)}
         self.initializers = {t.name for t in graph.initializer}
         self.producer = {out: n.name for n in graph.node for out in n.output if out}
         self.consumers: dict[str, list[str]] = {}
@@ -84,10 +88,18 @@ def place_nodes(artifact_model, optimized_model) -> dict[str, Placement]:
         how = "fused" if len(covered) > 1 else "node"
         if not covered:
             covered, how = _neighbours(source, reads, makes), "layout"
+        covered = _primary_first(covered, node.op_type, source)
         placements[name] = Placement(
             tuple(dict.fromkeys(m for c in covered for m in modules[c])), tuple(covered), how if covered else ""
         )
     return placements
+
+
+def _primary_first(covered: list[str], op_type: str, source: _Graph) -> list[str]:
+    """``covered`` with the node whose op type the running node carries (``Conv`` in ``Conv`` or ``QLinearConv``)
+    moved to the front."""
+    primary = next((c for c in covered if source.nodes[c].op_type in op_type), None)
+    return covered if primary is None else [primary] + [c for c in covered if c != primary]
 
 
 def _stand_ins(ran: _Graph, known: set[str]) -> dict[str, str | None]:
@@ -127,7 +139,7 @@ def _between(source: _Graph, reads: set[str], makes: set[str], kept: set[str]) -
             continue
         found.append(name)
         todo += [t for t in source.data_inputs(source.nodes[name]) if t not in reads and t not in kept]
-    return sorted(found, key=list(source.nodes).index)
+    return sorted(found, key=source.order.__getitem__)
 
 
 def _neighbours(source: _Graph, reads: set[str], makes: set[str]) -> list[str]:

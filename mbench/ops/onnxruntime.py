@@ -4,6 +4,7 @@ and execution provider, and the graph it ran (saved beside the trace) places eac
 
 from __future__ import annotations
 
+import bisect
 import json
 import tempfile
 from collections import defaultdict
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from mbench.artifacts import Artifact
 from mbench.ops.onnx_graph import Placement, place_nodes
-from mbench.ops.profile import OpProfile, OpsPlan, OpTime
+from mbench.ops.profile import OpProfile, OpsPlan, OpTime, PassRuns, profiled_runs
 from mbench.runners.base import seeded_inputs
 from mbench.runners.onnxruntime import OPTIMIZED_MODEL, OnnxRuntimeRunner
 
@@ -25,43 +26,55 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan) -> OpProfile:
     with tempfile.TemporaryDirectory(prefix="mbench-ort-") as folder:
         runner.load(artifact, threads, profile_dir=Path(folder))
         inputs = seeded_inputs(artifact.inputs)
-        for _ in range(plan.warmup_runs + plan.runs):
-            runner.run(inputs)
+        seen = profiled_runs(lambda: runner.run(inputs), plan)
         trace = json.loads(runner.end_profiling().read_text())
         runner.close()
         placements = place_nodes(onnx.load(str(artifact.path)), onnx.load(str(Path(folder) / OPTIMIZED_MODEL)))
     runs = [e for e in trace if e.get("cat") == "Session" and e.get("name") == "model_run"][-plan.runs :]
     if len(runs) < plan.runs:
         raise RuntimeError(f"ONNX Runtime's profile holds {len(runs)} model runs, {plan.runs} were made")
-    ops = _node_times(trace, runs, placements)
+    ops = _node_times(trace, runs, placements, seen)
+    runs_ms = tuple(r["dur"] / 1e3 for r in runs)
     return OpProfile(
-        "onnxruntime", runner.version(), threads, plan, sum(r["dur"] for r in runs) / len(runs) / 1e3, ops, _notes(ops)
+        "onnxruntime",
+        runner.version(),
+        threads,
+        plan,
+        seen.mean(runs_ms),
+        ops,
+        _notes(ops),
+        runs_ms=runs_ms,
+        marked=len(runs) - len(seen.kept),
+        cpu_share=seen.cpu_share,
     )
 
 
-def _node_times(trace: list[dict], runs: list[dict], placements: dict[str, Placement]) -> tuple[OpTime, ...]:
-    """Each node's kernel time per run, over the events that fall inside the profiled runs."""
-    spans = [(r["ts"], r["ts"] + r["dur"]) for r in runs]
-    totals: dict[str, float] = defaultdict(float)
+def _node_times(
+    trace: list[dict], runs: list[dict], placements: dict[str, Placement], seen: PassRuns
+) -> tuple[OpTime, ...]:
+    """Each node's kernel time per inference over the kept runs, from the events inside the profiled runs."""
+    starts = [r["ts"] for r in runs]
+    per_run: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(runs))
     kinds: dict[str, tuple[str, str]] = {}
     for event in trace:
         if event.get("cat") != "Node" or not event.get("name", "").endswith(KERNEL):
             continue
-        if any(start <= event["ts"] <= end for start, end in spans):
+        index = bisect.bisect_right(starts, event["ts"]) - 1
+        if index >= 0 and event["ts"] <= runs[index]["ts"] + runs[index]["dur"]:
             name = event["name"].removesuffix(KERNEL)
-            totals[name] += event["dur"]
+            per_run[name][index] += event["dur"] / 1e3
             kinds[name] = (event["args"].get("op_name", "?"), event["args"].get("provider", ""))
     unplaced = Placement((), (), "")
     return tuple(
         OpTime(
             kinds[name][0],
-            total / len(runs) / 1e3,
+            seen.mean(times),
             placements.get(name, unplaced).modules,
             (name,),
             kinds[name][1],
             placements.get(name, unplaced).how,
         )
-        for name, total in totals.items()
+        for name, times in per_run.items()
     )
 
 

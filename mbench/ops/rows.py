@@ -4,8 +4,10 @@ that fails is one ``op_attributed`` row with its error, and the artifact's timed
 ``op_ms`` rows keep in ``details``: ``module`` (the path; several joined by ';' where a fused node or a delegate
 block stands for several; '' where the operator could not be placed), ``op_type``, ``nodes`` (the runtime's own
 names), ``where`` (execution provider or delegate), ``placed`` (how it was placed) and ``share`` (of the operators'
-time). The ``op_attributed`` row keeps the whole inference's time (``run_ms``), the operators' (``ops_ms``), the
-pass's own cost (``pass_seconds``) and its notes.
+time). The ``op_attributed`` row keeps the whole inference's time (``run_ms``: the mean over the runs not marked as
+descheduled of ``runs_ms``, each profiled run's, where the runtime reports them), how many runs were marked
+(``runs_marked``), the CPU the runs got (``cpu_share``: CPU time over wall time, about the thread count when the
+machine was idle), the operators' time (``ops_ms``), the pass's own cost (``pass_seconds``) and its notes.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ def op_rows(artifact: Artifact, device: str, profile: OpProfile) -> list[Measure
     summary = {
         "run_ms": round(profile.run_ms, 6),
         "ops_ms": round(profile.ops_ms, 6),
+        "runs_ms": [round(ms, 4) for ms in profile.runs_ms],
+        "runs_marked": profile.marked,
+        "cpu_share": None if profile.cpu_share is None else round(profile.cpu_share, 4),
         "pass_seconds": round(profile.seconds, 3),
         "notes": list(profile.notes),
     }
@@ -82,11 +87,15 @@ def failure_row(
 
 
 def ops_pass(
-    artifacts: Iterable[Artifact], threads: int, plan: OpsPlan = OpsPlan(), device: str = "host"
+    artifacts: Iterable[Artifact], threads: int, plan: OpsPlan = OpsPlan(), device: str = "host", elsewhere: str = ""
 ) -> Iterator[tuple[Artifact, list[Measurement]]]:
     """The pass on each artifact in this process, yielded as rows as each finishes; an artifact whose runtime has
-    no profiler here is a not_run row, one whose profiling fails a failed row, and the others go on."""
+    no profiler here is a not_run row, one whose profiling fails a failed row, and the others go on. ``elsewhere``:
+    why ``device`` is not this machine, which makes every artifact a not_run row that says so."""
     for artifact in artifacts:
+        if elsewhere:
+            yield artifact, [failure_row(artifact, device, Status.NOT_RUN, elsewhere, threads, plan)]
+            continue
         try:
             rows = op_rows(artifact, device, profile_ops(artifact, threads, plan))
         except NotRunnableHere as reason:

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from mbench.artifacts import Artifact
 from mbench.ops.modules import from_scope
-from mbench.ops.profile import OpProfile, OpsPlan, OpTime
+from mbench.ops.profile import OpProfile, OpsPlan, OpTime, profiled_runs
 from mbench.runners.base import seeded_inputs
 from mbench.runners.torch_eager import TorchEagerRunner
 
@@ -52,29 +52,38 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan) -> OpProfile:
     runner = TorchEagerRunner()
     runner.load(artifact, threads)
     inputs = seeded_inputs(artifact.inputs)
-    hooks = _OwnTimes(runner.module)
-    try:
-        for _ in range(plan.warmup_runs):
-            runner.run(inputs)
+    hooks, per_run = _OwnTimes(runner.module), []
+
+    def run() -> None:
         hooks.own.clear()
-        started = time.perf_counter()
-        for _ in range(plan.runs):
-            runner.run(inputs)
-        run_ms = (time.perf_counter() - started) / plan.runs * 1e3
+        runner.run(inputs)
+        per_run.append(dict(hooks.own))
+
+    try:
+        seen = profiled_runs(run, plan)
     finally:
         hooks.remove()
+    per_run = per_run[-plan.runs :]
     ops = tuple(
         OpTime(
-            hooks.kinds[name], seconds / plan.runs * 1e3, (from_scope(name),), (name or "forward",), "eager", "module"
+            hooks.kinds[name],
+            seen.mean([run.get(name, 0.0) * 1e3 for run in per_run]),
+            (from_scope(name),),
+            (name or "forward",),
+            "eager",
+            "module",
         )
-        for name, seconds in hooks.own.items()
+        for name in per_run[0]
     )
     return OpProfile(
         "torch-eager",
         runner.version(),
         threads,
         plan,
-        run_ms,
+        seen.mean(seen.wall_ms),
         ops,
         ("each module's own time (its forward less its submodules'), from forward hooks",),
+        runs_ms=seen.wall_ms,
+        marked=plan.runs - len(seen.kept),
+        cpu_share=seen.cpu_share,
     )

@@ -1,18 +1,21 @@
 """Op rows read back from the store: each artifact's newest pass, its modules' times, and the runtimes of one model
 side by side.
 
-Runtimes place time at different depths (PyTorch eager in leaf modules, a fused ONNX Runtime node in the block
-around them), so before runtimes are lined up each module is rolled up into the coarsest module that any of them
-reports above it (``aligned``); a row that spans several modules counts as their deepest common module.
+Each operator is filed under its primary module (modules.shown_as: the convolution of a fused Conv+BatchNorm+ReLU),
+so a runtime that fuses and one that does not line up in the same leaf modules; the batch norm and activation that
+PyTorch eager runs on their own keep rows that the fusing runtimes do not have. ``depth`` cuts paths to sum whole
+blocks.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from mbench.ops.modules import ROOT, common_ancestor
+from mbench.errors import MBenchError
+from mbench.ops.modules import ROOT, SEPARATOR, shown_as
 from mbench.ops.rows import OP_ATTRIBUTED, OP_MS
-from mbench.results import details_of
+from mbench.results import Measurement, details_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,6 +23,32 @@ if TYPE_CHECKING:
 UNPLACED = "(not placed)"
 REST = "(rest)"
 ARTIFACT = ["model", "format", "precision", "device"]
+
+
+class NoOpsPass(MBenchError):
+    """The store holds no ops pass (for the model asked about)."""
+
+
+def heaviest(rows: list[Measurement], count: int) -> list[tuple[str, float]]:
+    """The heaviest modules of one pass's rows (each operator under its primary module), ms per inference."""
+    totals: dict[str, float] = defaultdict(float)
+    for row in rows:
+        if row.metric == OP_MS and row.value is not None:
+            found = details_of(row.context.details)
+            totals[shown_as(found.get("module", ""), found.get("placed", "")) or UNPLACED] += row.value
+    return sorted(totals.items(), key=lambda item: -item[1])[:count]
+
+
+def passes_of(measurements: pd.DataFrame, model: str | None = None) -> pd.DataFrame:
+    """``newest_passes`` of every model, or of ``model``; NoOpsPass says what the store has instead."""
+    passes = newest_passes(measurements)
+    if passes.empty:
+        raise NoOpsPass("no ops pass in this store: run `mbench profile ARTIFACTS --ops` first")
+    if model is not None and model not in set(passes.model):
+        raise NoOpsPass(
+            f"no ops pass of model {model!r} in this store; passes exist for {', '.join(sorted(set(passes.model)))}"
+        )
+    return passes if model is None else passes[passes.model == model]
 
 
 def newest_passes(measurements: pd.DataFrame) -> pd.DataFrame:
@@ -38,9 +67,10 @@ def newest_passes(measurements: pd.DataFrame) -> pd.DataFrame:
 
 
 def module_times(passes: pd.DataFrame, depth: int | None = None) -> pd.DataFrame:
-    """ms per inference per (artifact, module): joined modules as their common module, cut to ``depth`` names."""
+    """ms per inference per (artifact, module): each operator under its primary module, cut to ``depth`` names."""
     ops = passes[(passes.metric == OP_MS) & (passes.status == "ok")]
-    modules = ops.module.map(lambda m: _cut(common_ancestor(m), depth))
+    shown = [shown_as(m, placed) if m != UNPLACED else m for m, placed in zip(ops.module, ops.placed)]
+    modules = [_cut(m, depth) for m in shown]
     return (
         ops.assign(module=modules)
         .groupby(ARTIFACT + ["runtime", "module"], as_index=False)["value"]
@@ -50,30 +80,9 @@ def module_times(passes: pd.DataFrame, depth: int | None = None) -> pd.DataFrame
 
 
 def _cut(module: str, depth: int | None) -> str:
-    if depth is None or module in (ROOT, UNPLACED) or ";" in module:
+    if depth is None or module in (ROOT, UNPLACED) or module.startswith("(") or SEPARATOR in module:
         return module
     return ".".join(module.split(".")[:depth])
-
-
-def aligned(times: pd.DataFrame) -> pd.DataFrame:
-    """``times`` with each module rolled up into the coarsest module that any artifact of the same model reports
-    above it (never the root), and summed again."""
-    frames = []
-    for _, group in times.groupby("model"):
-        keys = set(group.module)
-        frames.append(group.assign(module=group.module.map(lambda m, keys=keys: _coarsest(m, keys))))
-    if not frames:
-        return times
-    import pandas as pd
-
-    return pd.concat(frames).groupby(ARTIFACT + ["runtime", "module"], as_index=False)["ms"].sum()
-
-
-def _coarsest(module: str, keys: set[str]) -> str:
-    if module in (ROOT, UNPLACED) or ";" in module:
-        return module
-    names = module.split(".")
-    return next((".".join(names[:n]) for n in range(1, len(names)) if ".".join(names[:n]) in keys), module)
 
 
 def label(row) -> str:
@@ -85,7 +94,7 @@ def label(row) -> str:
 def side_by_side(times: pd.DataFrame, model: str, top: int = 15) -> pd.DataFrame:
     """One model's modules (rows, heaviest first by their largest time on any artifact) against its artifacts
     (columns), ms per inference; beyond the ``top`` modules one ``(rest)`` row."""
-    mine = aligned(times[times.model == model])
+    mine = times[times.model == model]
     if mine.empty:
         return mine
     mine = mine.assign(artifact=mine.apply(label, axis=1))
@@ -120,3 +129,36 @@ def differ_most(table: pd.DataFrame, count: int = 5) -> pd.DataFrame:
         gap_ms=rows.max(axis=1) - rows.min(axis=1),
     )
     return found.sort_values("gap_ms", ascending=False).head(count)[["slowest", "fastest", "ratio", "gap_ms"]]
+
+
+def placed_summary(passes: pd.DataFrame, key: tuple) -> str:
+    """One artifact's pass in words: the share of operator time placed, operators' and a whole inference's time."""
+    summary = passes[(passes.metric == OP_ATTRIBUTED) & (passes[ARTIFACT].apply(tuple, axis=1) == tuple(key))]
+    if summary.empty or summary.status.iloc[0] != "ok":
+        return "no summary row"
+    found = details_of(summary.details.iloc[0])
+    return (
+        f"{summary.value.iloc[0]:.1%} of operator time placed; operators {found.get('ops_ms', 0):.3f} ms of "
+        f"{found.get('run_ms', 0):.3f} ms an inference (pass {found.get('pass_seconds', 0):.1f} s)"
+    )
+
+
+def module_changes(measurements: pd.DataFrame, run_a: str, run_b: str, count: int = 3) -> pd.DataFrame:
+    """Per artifact measured by the ops passes of both runs, its ``count`` modules whose time changed most (in ms,
+    either way): before_ms, after_ms, change (relative); empty when either run has no op rows."""
+    import pandas as pd
+
+    def times(run: str) -> pd.DataFrame:
+        ops = measurements[(measurements.run_id == run) & (measurements.metric == OP_MS)]
+        return module_times(newest_passes(ops)) if not ops.empty else pd.DataFrame(columns=ARTIFACT + ["module", "ms"])
+
+    both = times(run_a).merge(times(run_b), on=ARTIFACT + ["module"], how="outer", suffixes=("_a", "_b"))
+    both = both.fillna({"ms_a": 0.0, "ms_b": 0.0}).rename(columns={"ms_a": "before_ms", "ms_b": "after_ms"})
+    both = both.assign(
+        delta=(both.after_ms - both.before_ms).abs(),
+        change=(both.after_ms / both.before_ms.where(both.before_ms > 0)) - 1,
+    )
+    ranked = both.sort_values("delta", ascending=False).groupby(ARTIFACT, as_index=False).head(count)
+    return ranked.sort_values(ARTIFACT + ["delta"], ascending=[True] * 4 + [False])[
+        ARTIFACT + ["module", "before_ms", "after_ms", "change"]
+    ]

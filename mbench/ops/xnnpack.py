@@ -3,10 +3,11 @@
 The XNNPACK delegate reports each operator it ran (``Convolution (NHWC, F32) IGEMM #4``) but leaves the map from
 those to the edge graph's debug handles empty, so operators and nodes are lined up by kind, in order: XNNPACK runs
 its operators in the order of the graph it was given, and it fuses batch norms and activations into the operator
-before them. Each operator takes the next node of a kind it can be, and nodes it passes over go to the operator
-before (fused into it). A layout operator with no node of its own (the delegate's input and output transposes) goes
-with the operator beside it. Where a node XNNPACK cannot fuse would be passed over, or an operator finds no node,
-the line-up is refused (None) and the caller keeps the delegate as one block.
+before them. Each operator takes the next node of a kind it can be (its own node, whose module comes first: its
+primary module), and nodes it passes over go to the operator before (fused into it). A layout operator with no node
+of its own (the delegate's input and output transposes) goes with the operator beside it. Where a node XNNPACK
+cannot fuse would be passed over, or an operator finds no node, the line-up is refused (None) and the caller keeps
+the delegate as one block.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def line_up(operators: list[str], nodes: list[Node]) -> list[tuple[tuple[str, ..
                 continue
             return None
         owned[previous if previous is not None else index] += list(range(position, found))
-        owned[index].append(found)
+        owned[index].insert(0, found)  # its own node first: the primary module
         position, previous, matched = found + 1, index, found
     if previous is None or any(n.op not in FUSABLE for n in nodes[position:]):
         return None
@@ -127,7 +128,7 @@ def _next(nodes: list[Node], start: int, wanted: set[str]) -> int | None:
 
 def _with_layout(owned, nodes) -> list[tuple[tuple[str, ...], str]]:
     """Operators that own no node take the modules of the nearest one before them that does (after, at the start)."""
-    placed = [tuple(dict.fromkeys(m for j in sorted(set(mine)) for m in nodes[j].modules)) for mine in owned]
+    placed = [tuple(dict.fromkeys(m for j in mine for m in nodes[j].modules)) for mine in owned]
     found = []
     for index, modules in enumerate(placed):
         if modules:

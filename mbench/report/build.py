@@ -12,6 +12,7 @@ from mbench import __version__
 from mbench.accuracy.summary import ACCURACY_METRICS
 from mbench.report import plots, precision, tables
 from mbench.report.headline import Headline, headlines
+from mbench.report.ops import ops_sections
 from mbench.report.sections import GroupedTable, Section, Table
 from mbench.report.render import render, write_page
 from mbench.store import Store, latest_rows, newest_model_rows
@@ -58,7 +59,7 @@ def build_page(store: Store, pairs: list[tuple[str, str]] = (), metric: str | No
         Table.of_frame(tables.context(everything)),
         Table.of_frame(tables.provenance_summary(everything)),
         metric,
-        builtin_sections(rows, samples) + _emulated_section(on_emulators),
+        builtin_sections(rows, samples) + ops_sections(kept) + _emulated_section(on_emulators),
         _left_out_section(left_out),
     )
 

@@ -6,6 +6,6 @@ converter-coverage sweep. The CLI is a thin layer over these; ``examples/hed_swe
 """
 
 from mbench.sweep.local import run_sweep
-from mbench.sweep.steps import convert_and_record, profile_and_record
+from mbench.sweep.steps import convert_and_record, ops_and_record, profile_and_record
 
-__all__ = ["convert_and_record", "profile_and_record", "run_sweep"]
+__all__ = ["convert_and_record", "ops_and_record", "profile_and_record", "run_sweep"]

@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterator
 
 from mbench.artifacts import Artifact, find_artifacts
 from mbench.convert.pipeline import Conversion, ConvertSettings, conversion_rows, convert_model
-from mbench.devices.inventory import Inventory
+from mbench.devices.inventory import Inventory, LocalDevice
 from mbench.devices.profile import profile_each
 from mbench.measure.groups import Grouping, GroupStart
 from mbench.measure.rows import Profile
 from mbench.measure.timing import RunPlan
+from mbench.ops.profile import OpsPlan
 from mbench.results import Measurement, new_run_id
 from mbench.models.loading import ModelSourceError
 from mbench.spec import Format, ModelSpec, Precision
@@ -236,3 +237,33 @@ def profile_and_record(
         run_id,
         profile_step(store, run_id, inventory, device_name, artifacts, plan, threads, Progress(), on_result, grouping),
     )
+
+
+def ops_and_record(
+    artifacts_dir: Path,
+    device_name: str,
+    inventory: Inventory,
+    store: Store,
+    run_id: str,
+    threads: int | None = None,
+    models: list[str] | None = None,
+    plan: OpsPlan = OpsPlan(),
+    on_result: Callable[[Artifact, list], None] | None = None,
+) -> int:
+    """The per-operator pass (mbench.ops) over the artifacts ``profile_and_record`` timed, stored in its run ``run_id``
+    after the timed rounds, which it never shares a process with; on this machine only. Returns the rows written."""
+    from mbench.ops.rows import ops_pass
+
+    device = inventory.get(device_name)
+    elsewhere = (
+        ""
+        if isinstance(device, LocalDevice)
+        else (f"the ops pass runs on this machine only, and device {device_name!r} is a {device.kind} device")
+    )
+    artifacts = [a for a in find_artifacts(artifacts_dir) if not models or a.model in models]
+    written = 0
+    for artifact, rows in ops_pass(artifacts, threads or device.thread_count() or 1, plan, device_name, elsewhere):
+        written += store.append(run_id, rows)
+        if on_result:
+            on_result(artifact, rows)
+    return written

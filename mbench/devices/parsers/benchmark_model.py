@@ -5,7 +5,8 @@ Known variants: lines with or without an ``INFO:`` (or glog) prefix; stats with 
 ``Inference timings in us: Init: .., First inference: .., Warmup (avg): .., Inference (avg): ..`` and the old
 ``Average inference timings in us: Warmup: .., Init: .., no stats: ..``; ``Peak memory footprint (MB)``,
 ``Memory footprint delta from the start of the tool (MB)`` and ``Overall peak memory footprint (MB) via periodic
-monitoring``; and the op-profiling tables, of which the last ``Summary by node type`` is the steady-state one.
+monitoring``; and the op-profiling tables, of which the last ``Summary by node type`` and the last ``Run Order``
+are the steady-state ones.
 """
 
 from __future__ import annotations
@@ -102,6 +103,21 @@ def op_times(text: str) -> dict[str, float]:
             break
         ops[fields[-7]] = float(fields[-5])
     return ops
+
+
+def run_order(text: str) -> list[tuple[str, float, str]]:
+    """(node type, avg ms, Name) of each node of the last ``Run Order`` table, in the order the nodes ran (the
+    steady-state table; an earlier one covers AllocateTensors). Name is the node's output tensor."""
+    blocks = text.split("Run Order")
+    if len(blocks) < 2:
+        return []
+    nodes = []
+    for line in blocks[-1].splitlines()[2:]:
+        fields = [f.strip() for f in _clean(line).split("\t") if f.strip()] if "\t" in line else []
+        if len(fields) < 9:
+            break
+        nodes.append((fields[0], float(fields[3]), "\t".join(fields[8:])))
+    return nodes
 
 
 def _threads(lines: list[str]) -> int | None:
