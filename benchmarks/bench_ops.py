@@ -6,8 +6,8 @@ ExecuTorch slower than ONNX Runtime, by module and by operator.
 
 Converts every real zoo model (the layer micro-benchmarks left out) to ONNX and ExecuTorch (the PyTorch reference is
 always written; cached in --work); then, model by model, profiles its artifacts together in interleaved rounds
-(`latency`) and runs the ops pass over them as `mbench profile --ops` does, in the same run. Prints a table per artifact and the
-hed-vgg finding, and rewrites its section of benchmarks/RESULTS.md.
+(`latency`) and runs the ops pass over them as `mbench profile --ops` does, in the same run. Prints a table per
+artifact and the hed-vgg finding, and rewrites its section of benchmarks/RESULTS.md.
 
 Per artifact: `placed`, the share of operator time placed in a module (target: at least 95 %); `ops / latency`, the
 sum of the operators' mean times over the profile's `latency` (its p10 estimate over rounds; target: within 15 %);
@@ -24,7 +24,7 @@ import os
 import platform
 import statistics
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import pandas as pd
@@ -182,15 +182,15 @@ def main() -> None:
         rows = store.measurements()
     rows = rows[rows.run_id.isin(runs)]
     table, _ = artifact_table(rows)
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = "\n".join(
         [
             "## Where the time goes: per-operator profiles over the zoo (`benchmarks/bench_ops.py`)",
             "",
             f"Host: {platform.node()}, {platform.machine()}, {os.cpu_count()} cores, threads {threads}; per model, its "
             f"artifacts timed together in interleaved rounds (one agent each, at least 20 runs, budget "
-            f"{args.max_seconds:g} s), then the ops pass in the same run ({args.runs} profiled runs after 3 warm-up runs "
-            f"per artifact); load average {os.getloadavg()[0]:.1f} at the end; {when}.",
+            f"{args.max_seconds:g} s), then the ops pass in the same run ({args.runs} profiled runs after 3 "
+            f"warm-up runs per artifact); load average {os.getloadavg()[0]:.1f} at the end; {when}.",
             "",
             table,
             "",

@@ -16,7 +16,7 @@ import argparse
 import os
 import platform
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import pandas as pd
@@ -109,7 +109,7 @@ def main() -> None:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     frame = measure(args.work, args.docs)
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = "\n".join(
         [
             "## Parity in dB and the task verdict of every HED artifact (`benchmarks/bench_parity.py`)",
