@@ -65,5 +65,5 @@ def test_the_headline_calls_a_tie_a_tie(sobel_scores, tmp_path):
         run = new_run_id()
         store.start_run(run, "test")
         store.append(run, rows)
-        sentence = headline(store.measurements(), metric="ods_f").sentence
+        sentence = headline(store.measurements(), ("hed-vgg", "hed-mobilenetv2"), metric="ods_f").sentence
     assert f"ods_f {noisy.ods_f:.3f} against {plain.ods_f:.3f} (pytorch), a tie: " in sentence
