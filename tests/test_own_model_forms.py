@@ -113,6 +113,7 @@ def converted(tmp_path_factory):
         return folder / "art", store.measurements()
 
 
+@pytest.mark.slow
 def test_every_format_converts_every_output_in_order_with_its_name(converted):
     artifacts = find_artifacts(converted[0])
     assert {(a.model, a.format.value) for a in artifacts} == {
@@ -124,6 +125,7 @@ def test_every_format_converts_every_output_in_order_with_its_name(converted):
     assert [o.shape for o in segmenter[Format.TFLITE].outputs] == [(1, 1, 16, 16), (1, 4, 16, 16), (1, 4)]
 
 
+@pytest.mark.slow
 def test_parity_is_judged_per_output_and_the_row_shows_the_worst(converted):
     artifacts, rows = converted
     for artifact in find_artifacts(artifacts):
@@ -153,6 +155,7 @@ def test_the_worst_output_is_the_one_furthest_past_its_own_bounds():
     assert below_floor.output == "big" and below_floor.exceeded and badness(below_floor.outputs["big"]) == 10.0
 
 
+@pytest.mark.slow
 def test_every_runtime_returns_every_output(converted):
     for artifact in find_artifacts(converted[0]):
         runner = runner_for(artifact.format)
@@ -164,6 +167,7 @@ def test_every_runtime_returns_every_output(converted):
         assert [tuple(o.shape) for o in outputs] == [o.shape for o in artifact.outputs], artifact.path
 
 
+@pytest.mark.slow
 def test_two_inputs_keep_their_dtype_and_bound_in_every_manifest(converted):
     for artifact in find_artifacts(converted[0]):
         if artifact.model != "image-and-tokens":
@@ -176,6 +180,7 @@ def test_two_inputs_keep_their_dtype_and_bound_in_every_manifest(converted):
         assert values.dtype == expected and 0 <= values.min() and values.max() < 50
 
 
+@pytest.mark.slow
 def test_each_form_is_profiled_on_the_host(converted):
     rows = converted[1]
     latency = rows[rows.metric == "latency"]
@@ -184,6 +189,7 @@ def test_each_form_is_profiled_on_the_host(converted):
     }
 
 
+@pytest.mark.slow
 def test_two_inputs_calibrate_int8_on_each_input(tmp_path):
     (tmp_path / "nets.py").write_text(NETS)
     output = _invoke(
