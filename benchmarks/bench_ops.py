@@ -1,13 +1,15 @@
 """Per-operator profiles over the zoo (issue 40): how much of each artifact's operator time reaches a PyTorch module,
-how the pass's sums compare with the `latency` of a normal profile, what the pass costs, and, for hed-vgg, what makes
-ExecuTorch slower than ONNX Runtime, by module and by operator.
+how the pass's sums compare with the `latency` of a normal profile, what the pass costs, and, for hed-vgg, what
+makes ExecuTorch slower than ONNX Runtime, by module and by operator.
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_ops.py [--work /tmp/mbench-ops] [--threads N] [--runs 20]
 
 Converts every real zoo model (the layer micro-benchmarks left out) to ONNX and ExecuTorch (the PyTorch reference is
 always written; cached in --work); then, model by model, profiles its artifacts together in interleaved rounds
-(`latency`) and runs the ops pass over them as `mbench profile --ops` does, in the same run. Prints a table per
-artifact and the hed-vgg finding, and rewrites its section of benchmarks/RESULTS.md.
+(`latency`) and runs the ops pass over them as `mbench profile --ops` does, in the same run. For the finding it takes
+--finding-passes more passes of hed-vgg's ONNX and ExecuTorch artifacts in turn and compares their medians, by
+operator kind and by module. Prints a table per artifact and the finding, and rewrites its section of
+benchmarks/RESULTS.md (--skip-measured keeps the models already measured in --work's store).
 
 Per artifact: `placed`, the share of operator time placed in a module (target: at least 95 %); `ops / latency`, the
 sum of the operators' mean times over the profile's `latency` (its p10 estimate over rounds; target: within 15 %);
@@ -30,12 +32,13 @@ from pathlib import Path
 import pandas as pd
 
 from mbench import models
+from mbench.artifacts import find_artifacts
 from mbench.devices.inventory import LocalDevice, load_inventory
 from mbench.measure.timing import RunPlan
 from mbench.models.conv_variants import layer_names
-from mbench.ops.profile import OpsPlan
-from mbench.ops.rows import OP_ATTRIBUTED, OP_MS
-from mbench.ops.view import module_times, newest_passes
+from mbench.ops.modules import joined, shown_as
+from mbench.ops.profile import OpProfile, OpsPlan, profile_ops
+from mbench.ops.rows import OP_ATTRIBUTED
 from mbench.results import details_of
 from mbench.spec import Format
 from mbench.store import Store
@@ -106,31 +109,79 @@ def _ratio(x) -> str:
     return "-" if x is None or pd.isna(x) else f"{x:.2f}"
 
 
-def finding(rows: pd.DataFrame, model: str = FINDING) -> str:
-    """ExecuTorch against ONNX Runtime on ``model``: the modules and the operator kinds that make up the gap."""
-    passes = newest_passes(rows[rows.model == model])
-    if passes.empty:
-        return f"no ops pass of {model}"
-    times = module_times(passes).pivot_table(index="module", columns="format", values="ms", aggfunc="sum").fillna(0)
-    if not {"onnx", "executorch"} <= set(times.columns):
-        return f"{model}: no pass of both ONNX Runtime and ExecuTorch"
-    gap = (times.executorch - times.onnx).sort_values(ascending=False)
-    ops = passes[(passes.metric == OP_MS) & (passes.status == "ok")]
-    kinds = ops.groupby(["format", "op_type"]).value.sum().sort_values(ascending=False)
-    lines = [
-        f"{model}: ExecuTorch {times.executorch.sum():.2f} ms of operators against ONNX Runtime "
-        f"{times.onnx.sum():.2f} ms (gap {times.executorch.sum() - times.onnx.sum():+.2f} ms).",
-        "",
-        "| module | executorch (ms) | onnx (ms) | gap (ms) |",
-        "|---|---|---|---|",
+KINDS = {
+    "Conv": "convolution",
+    "Convolution": "convolution",
+    "Fully Connected": "convolution",
+    "ConvTranspose": "transposed convolution",
+    "Deconvolution": "transposed convolution",
+    "MaxPool": "max pool",
+    "Max Pooling": "max pool",
+    "Concat": "concatenation",
+    "Copy": "concatenation",
+    "ReorderInput": "layout change",
+    "ReorderOutput": "layout change",
+    "Transpose": "layout change",
+}
+
+
+def kind(op_type: str) -> str:
+    """A common name for an ONNX Runtime node type and an XNNPACK operator (``Convolution (NHWC, F32) IGEMM``)."""
+    if "outside its operators" in op_type:
+        return "delegate, outside its operators"
+    return KINDS.get(op_type.split(" (")[0], op_type)
+
+
+def finding_passes(artifacts: list, threads: int, count: int, runs: int) -> dict[str, list[OpProfile]]:
+    """``count`` ops passes of each artifact, taken in turn (ONNX, ExecuTorch, ONNX, ...) so that the machine's
+    slow phases fall on both alike."""
+    found: dict[str, list[OpProfile]] = {a.format.value: [] for a in artifacts}
+    for _ in range(count):
+        for artifact in artifacts:
+            found[artifact.format.value].append(profile_ops(artifact, threads, OpsPlan(warmup_runs=3, runs=runs)))
+    return found
+
+
+def _median_by(profiles: list[OpProfile], key) -> pd.Series:
+    """Per key (of an operator), the median over passes of its ms per inference."""
+    per_pass = [
+        pd.Series([op.ms for op in p.ops], index=[key(op) for op in p.ops]).groupby(level=0).sum() for p in profiles
     ]
-    for module in list(gap.index[:8]) + list(gap.index[-3:]):
-        lines.append(f"| {module} | {times.executorch[module]:.2f} | {times.onnx[module]:.2f} | {gap[module]:+.2f} |")
-    lines += ["", "| runtime | operator | ms |", "|---|---|---|"]
-    for fmt in ("executorch", "onnx"):
-        for op_type, ms in kinds[fmt].head(6).items():
-            lines.append(f"| {fmt} | {op_type} | {ms:.2f} |")
+    return pd.concat(per_pass, axis=1).fillna(0).median(axis=1)
+
+
+def finding(passes: dict[str, list[OpProfile]], model: str = FINDING) -> str:
+    """ExecuTorch against ONNX Runtime on ``model``, medians over the passes: by operator kind, then by module."""
+    et, ort = passes["executorch"], passes["onnx"]
+    ratios = [e.ops_ms / o.ops_ms for e, o in zip(et, ort)]
+    shares = [p.cpu_share for p in et + ort if p.cpu_share is not None]
+    lines = [
+        f"{model}, {len(et)} passes of each taken in turn: operators ExecuTorch "
+        f"{statistics.median(p.ops_ms for p in et):.2f} ms against ONNX Runtime "
+        f"{statistics.median(p.ops_ms for p in ort):.2f} ms (median); ExecuTorch / ONNX Runtime per pair of "
+        f"passes {', '.join(f'{r:.2f}' for r in ratios)}; CPU share of the runs "
+        f"{min(shares):.2f}-{max(shares):.2f}.",
+        "",
+    ]
+    for title, key in (
+        ("operator kind", lambda op: kind(op.op_type)),
+        ("module (primary)", lambda op: shown_as(joined(op.modules), joined(op.placed))),
+    ):
+        table = pd.DataFrame({"executorch": _median_by(et, key), "onnx": _median_by(ort, key)}).fillna(0)
+        table["gap"] = table.executorch - table.onnx
+        table = table.sort_values("gap", ascending=False)
+        shown = table if len(table) <= 12 else pd.concat([table.head(8), table.tail(4)])
+        lines += [f"| {title} | executorch (ms) | onnx (ms) | gap (ms) |", "|---|---|---|---|"]
+        lines += [f"| {name} | {r.executorch:.2f} | {r.onnx:.2f} | {r.gap:+.2f} |" for name, r in shown.iterrows()]
+        lines.append("")
     return "\n".join(lines)
+
+
+def measured(store: Store) -> dict[str, str]:
+    """The newest run of each model this script measured into ``store``."""
+    runs = store.runs()
+    mine = runs[runs.command.str.startswith("bench_ops profile ")]
+    return {command.removeprefix("bench_ops profile "): run for command, run in zip(mine.command, mine.run_id)}
 
 
 def measure(store: Store, artifacts: Path, inventory, name: str, threads: int, args) -> str:
@@ -168,6 +219,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20, help="profiled runs of the ops pass per artifact")
     parser.add_argument("--models", nargs="*", help="models [default: the zoo without the layer micro-benchmarks]")
     parser.add_argument("--max-seconds", type=float, default=10.0, help="timed rounds' budget per artifact")
+    parser.add_argument("--finding-passes", type=int, default=5, help="ops passes of each hed-vgg artifact")
+    parser.add_argument(
+        "--skip-measured",
+        action="store_true",
+        help="keep the newest measurement of each model already in --work's store",
+    )
     args = parser.parse_args()
     names = args.models or zoo()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -178,23 +235,30 @@ def main() -> None:
         convert_and_record(
             [models.get(m) for m in names], list(FORMATS), args.work / "artifacts", store, command="bench_ops convert"
         )
-        runs = [measure(store, args.work / "artifacts", inventory, name, threads, args) for name in names]
+        done = measured(store) if args.skip_measured else {}
+        runs = [
+            done.get(name) or measure(store, args.work / "artifacts", inventory, name, threads, args) for name in names
+        ]
         rows = store.measurements()
     rows = rows[rows.run_id.isin(runs)]
     table, _ = artifact_table(rows)
+    pair = [a for a in find_artifacts(args.work / "artifacts") if a.model == FINDING and a.format in FORMATS]
+    passes = finding_passes(
+        sorted(pair, key=lambda a: a.format.value != "onnx"), threads, args.finding_passes, args.runs
+    )
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = "\n".join(
         [
             "## Where the time goes: per-operator profiles over the zoo (`benchmarks/bench_ops.py`)",
             "",
-            f"Host: {platform.node()}, {platform.machine()}, {os.cpu_count()} cores, threads {threads}; per model, its "
-            f"artifacts timed together in interleaved rounds (one agent each, at least 20 runs, budget "
-            f"{args.max_seconds:g} s), then the ops pass in the same run ({args.runs} profiled runs after 3 "
-            f"warm-up runs per artifact); load average {os.getloadavg()[0]:.1f} at the end; {when}.",
+            f"Host: {platform.node()}, {platform.machine()}, {os.cpu_count()} cores, threads {threads}; per model, "
+            f"its artifacts timed together in interleaved rounds (one agent each, at least 20 runs, budget "
+            f"{args.max_seconds:g} s), then the ops pass in the same run ({args.runs} profiled runs after 3 warm-up "
+            f"runs per artifact); load average {os.getloadavg()[0]:.1f} at the end; {when}.",
             "",
             table,
             "",
-            finding(rows),
+            finding(passes),
         ]
     )
     print(text)

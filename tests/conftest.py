@@ -110,3 +110,34 @@ def sobel_scores():
             ("blurred", lambda im: sobel(im, blur=2.5)),
         )
     }
+
+
+@pytest.fixture(scope="session")
+def wide_artifacts(tmp_path_factory):
+    """tests/ops_model.py (its wide layer must take the most time) converted to ONNX, ExecuTorch, TFLite, Core ML."""
+    import ops_model
+    from mbench.models.sources import spec_from_source
+
+    spec = spec_from_source(ops_model.SOURCE, ops_model.INPUT_SHAPE)
+    out = tmp_path_factory.mktemp("ops-artifacts")
+    formats = [Format.ONNX, Format.EXECUTORCH, Format.TFLITE, Format.COREML]
+    return [c.artifact for c in convert_model(spec, formats, out) if c.artifact]
+
+
+@pytest.fixture(scope="session")
+def ops_db(wide_artifacts, tmp_path_factory) -> Path:
+    """A store holding the ops pass over the wide model's ONNX, ExecuTorch and PyTorch artifacts."""
+    import ops_model
+    from mbench.ops.profile import OpsPlan
+    from mbench.ops.rows import ops_pass
+    from mbench.results import new_run_id
+    from mbench.store import Store
+
+    path = tmp_path_factory.mktemp("ops-db") / "results.db"
+    with Store(path) as store:
+        run = new_run_id()
+        store.start_run(run, "ops (test)")
+        profiled = [a for a in wide_artifacts if a.format.value in ops_model.RUNTIMES]
+        for _, rows in ops_pass(profiled, threads=1, plan=OpsPlan(warmup_runs=2, runs=5)):
+            store.append(run, rows)
+    return path

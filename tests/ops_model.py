@@ -39,3 +39,4 @@ def build() -> nn.Module:
 
 INPUT_SHAPE = (1, 3, 64, 64)
 SOURCE = f"{__file__}:build"
+RUNTIMES = {"onnx": "onnxruntime", "executorch": "executorch", "pytorch": "torch-eager"}  # format -> runtime profiled

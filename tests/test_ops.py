@@ -5,57 +5,23 @@ from __future__ import annotations
 import json
 import platform
 import shutil
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from ops_model import RUNTIMES
 
-from mbench.cli import main
-from mbench.convert.pipeline import convert_model
-from mbench.models.sources import spec_from_source
 from mbench.ops.profile import OpsPlan
 from mbench.ops.rows import OP_ATTRIBUTED, OP_MS, ops_pass
 from mbench.ops.xnnpack import Node, line_up
 from mbench.ops.view import module_times, newest_passes, side_by_side, top_modules
-from mbench.results import new_run_id
 from mbench.spec import Format, Status
 from mbench.store import Store
-
-sys.path.insert(0, str(Path(__file__).parent))
-import ops_model  # noqa: E402
-
-RUNTIMES = {"onnx": "onnxruntime", "executorch": "executorch", "pytorch": "torch-eager"}
-
-
-@pytest.fixture(scope="module")
-def wide_artifacts(tmp_path_factory):
-    spec = spec_from_source(ops_model.SOURCE, ops_model.INPUT_SHAPE)
-    out = tmp_path_factory.mktemp("ops-artifacts")
-    formats = [Format.ONNX, Format.EXECUTORCH, Format.TFLITE, Format.COREML]
-    return [c.artifact for c in convert_model(spec, formats, out) if c.artifact]
-
-
-@pytest.fixture(scope="module")
-def profiled(wide_artifacts):
-    return [a for a in wide_artifacts if a.format.value in RUNTIMES]
-
-
-@pytest.fixture(scope="module")
-def ops_db(profiled, tmp_path_factory) -> Path:
-    """A store holding the pass over the three artifacts."""
-    path = tmp_path_factory.mktemp("ops-db") / "results.db"
-    with Store(path) as store:
-        run = new_run_id()
-        store.start_run(run, "ops (test)")
-        for _, rows in ops_pass(profiled, threads=1, plan=OpsPlan(warmup_runs=2, runs=5)):
-            store.append(run, rows)
-    return path
 
 
 @pytest.fixture(scope="module")
 def stored_pass(ops_db):
+    """The pass's rows as the views read them back."""
     with Store(ops_db) as store:
         return newest_passes(store.measurements())
 
@@ -168,105 +134,6 @@ def test_xnnpack_operators_out_of_order_are_refused():
     nodes = [Node("convolution", ("a",)), Node("max_pool2d", ("pool",))]
     assert line_up(["Max Pooling (NHWC, F32) #1", "Convolution (NHWC, F32) IGEMM #1"], nodes) is None
     assert line_up(["Convolution (NHWC, F32) IGEMM #1"], nodes) is None  # the pool left over cannot be fused
-
-
-def test_mbench_ops_prints_each_artifacts_heaviest_modules(ops_db):
-    result = CliRunner().invoke(main, ["ops", "--db", str(ops_db), "--top", "2", "--depth", "1"])
-    assert result.exit_code == 0, result.output
-    for fmt, runtime in RUNTIMES.items():
-        header = next(line for line in result.output.splitlines() if line.startswith(f"ops-model {fmt} fp32"))
-        assert f"({runtime})" in header and "of operator time placed" in header
-    assert result.output.count("wide\n") == 3
-
-
-def test_mbench_ops_with_a_model_lines_its_runtimes_up(ops_db):
-    result = CliRunner().invoke(main, ["ops", "ops-model", "--db", str(ops_db)])
-    assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
-    assert "onnx fp32 (onnxruntime)" in lines[1] and "executorch fp32 (executorch)" in lines[1]
-    assert lines[3].startswith("wide.conv")
-
-
-def test_mbench_ops_names_what_the_store_lacks(ops_db, tmp_path):
-    missing = CliRunner().invoke(main, ["ops", "hed-vgg", "--db", str(ops_db)])
-    assert (
-        missing.exit_code == 4 and "no ops pass of model 'hed-vgg'" in missing.output and "ops-model" in missing.output
-    )
-    Store(tmp_path / "empty.db").close()
-    empty = CliRunner().invoke(main, ["ops", "--db", str(tmp_path / "empty.db")])
-    assert empty.exit_code == 4 and "mbench profile ARTIFACTS --ops" in empty.output
-    absent = CliRunner().invoke(main, ["ops", "--db", str(tmp_path / "absent.db")])
-    assert absent.exit_code == 4 and "no results database here" in absent.output
-
-
-@pytest.fixture(scope="module")
-def profiled_twice(wide_artifacts, tmp_path_factory):
-    """`mbench profile --ops` run twice over the tiny model's artifacts into one store: (its path, both outputs)."""
-    folder, tmp = wide_artifacts[0].path.parent.parent, tmp_path_factory.mktemp("profile-ops")
-    inventory = tmp / "devices.yaml"
-    inventory.write_text("devices:\n  host:\n    kind: local\n    threads: 1\n")
-    db, outputs = tmp / "results.db", []
-    for _ in range(2):
-        result = CliRunner().invoke(
-            main,
-            [
-                "profile",
-                str(folder),
-                "--devices",
-                str(inventory),
-                "--runs",
-                "3",
-                "--min-seconds",
-                "0",
-                "--max-seconds",
-                "0",
-                "--warmup-seconds",
-                "0",
-                "--processes",
-                "1",
-                "--ops",
-                "--db",
-                str(db),
-            ],
-        )
-        assert result.exit_code == 0, result.output
-        outputs.append(result.output)
-    return db, outputs
-
-
-def test_profile_with_ops_stores_the_pass_after_the_timed_rows(profiled_twice):
-    db, outputs = profiled_twice
-    assert "ops ok      ops-model        onnx" in outputs[0] and "ops not_run ops-model        coreml" in outputs[0]
-    with Store(db) as store:
-        rows = store.measurements()
-    first = rows[rows.run_id == rows.run_id.iloc[0]]
-    ops_ids = first[first.metric.isin([OP_MS, OP_ATTRIBUTED])].id
-    assert ops_ids.min() > first[first.metric == "latency"].id.max()
-
-
-def test_compare_names_the_modules_whose_time_changed_most(profiled_twice):
-    db, _ = profiled_twice
-    result = CliRunner().invoke(main, ["compare", "--db", str(db)])
-    assert result.exit_code in (0, 1, 3), result.output
-    lines = result.output.splitlines()
-    start = lines.index("modules whose time changed most (ops passes of both runs, ms per inference):")
-    changed = lines[start + 1 : start + 4]
-    assert [line.split(":")[0].strip() for line in changed] == [
-        "ops-model executorch fp32 host",
-        "ops-model onnx fp32 host",
-        "ops-model pytorch fp32 host",
-    ]
-    assert all(" -> " in line for line in changed)
-
-
-def test_the_report_says_where_the_time_goes(ops_db):
-    from mbench.report.ops import ops_sections
-
-    with Store(ops_db) as store:
-        (section,) = ops_sections(store.measurements())
-    assert section.title == "Where the time goes: ops-model"
-    assert section.table.columns[0] == "module" and section.table.rows[0][0].text == "wide.conv"
-    assert len(section.table.columns) == 4
 
 
 FIXTURES = Path(__file__).parent / "fixtures" / "devices"

@@ -152,7 +152,10 @@ def module_changes(measurements: pd.DataFrame, run_a: str, run_b: str, count: in
         ops = measurements[(measurements.run_id == run) & (measurements.metric == OP_MS)]
         return module_times(newest_passes(ops)) if not ops.empty else pd.DataFrame(columns=ARTIFACT + ["module", "ms"])
 
-    both = times(run_a).merge(times(run_b), on=ARTIFACT + ["module"], how="outer", suffixes=("_a", "_b"))
+    before, after = times(run_a), times(run_b)
+    if before.empty or after.empty:
+        return pd.DataFrame(columns=ARTIFACT + ["module", "before_ms", "after_ms", "change"])
+    both = before.merge(after, on=ARTIFACT + ["module"], how="outer", suffixes=("_a", "_b"))
     both = both.fillna({"ms_a": 0.0, "ms_b": 0.0}).rename(columns={"ms_a": "before_ms", "ms_b": "after_ms"})
     both = both.assign(
         delta=(both.after_ms - both.before_ms).abs(),

@@ -250,8 +250,9 @@ def ops_and_record(
     plan: OpsPlan = OpsPlan(),
     on_result: Callable[[Artifact, list], None] | None = None,
 ) -> int:
-    """The per-operator pass (mbench.ops) over the artifacts ``profile_and_record`` timed, stored in its run ``run_id``
-    after the timed rounds, which it never shares a process with; on this machine only. Returns the rows written."""
+    """`mbench profile --ops`: the per-operator pass (mbench.ops) over the artifacts ``profile_and_record`` timed,
+    in this process once their agents have finished, stored in the same run ``run_id``; on this machine only (any
+    other device gets a not_run row per artifact). Returns the rows written."""
     from mbench.ops.rows import ops_pass
 
     device = inventory.get(device_name)
