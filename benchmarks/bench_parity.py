@@ -23,11 +23,11 @@ import pandas as pd
 
 from mbench import models
 from mbench.accuracy.evaluate import evaluate_and_record
+from mbench.accuracy.resolution import compare
 from mbench.convert.pipeline import ConvertSettings
 from mbench.data.docs import write_dataset
 from mbench.host import cpu_features, cpu_model
 from mbench.report.precision import compare_precisions
-from mbench.report.ties import compare
 from mbench.spec import Format, Precision
 from mbench.store import Store, latest_rows
 from mbench.sweep import convert_and_record

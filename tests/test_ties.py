@@ -5,12 +5,14 @@ detectors (conftest.sobel_scores: Sobel magnitude, with and without blur or nois
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from mbench.accuracy.resolution import resampled, resolution, score
 from mbench.report.headline import headline
 from mbench.report.pareto import pareto_front
-from mbench.report.ties import compare, ties
+from mbench.accuracy.resolution import compare
+from mbench.report.ties import ties
 from mbench.results import Context, Measurement, new_run_id
 from mbench.store import Store
 
@@ -61,9 +63,45 @@ def test_the_headline_calls_a_tie_a_tie(sobel_scores, tmp_path):
         )
         for model, s in (("hed-vgg", plain), ("hed-mobilenetv2", noisy))
     ]
+    sentence = headline(_stored(rows, tmp_path), ("hed-vgg", "hed-mobilenetv2"), metric="ods_f").sentence
+    assert f"ods_f {noisy.ods_f:.3f} against {plain.ods_f:.3f} (pytorch), a tie: " in sentence
+
+
+def _pair_rows(large, small) -> list[Measurement]:
+    """fp32 PyTorch ODS F and corner IoU of a declared pair; the corners are the large model's for both (a tie)."""
+    return [
+        Measurement(
+            model,
+            "pytorch",
+            "fp32",
+            "host",
+            metric,
+            getattr(s if metric == "ods_f" else large, metric),
+            "F",
+            context=Context(details=_details(s if metric == "ods_f" else large, metric)),
+        )
+        for model, s in (("hed-vgg", large), ("hed-mobilenetv2", small))
+        for metric in ("ods_f", "corner_iou")
+    ]
+
+
+def _stored(rows: list[Measurement], tmp_path) -> pd.DataFrame:
     with Store(tmp_path / "m.db") as store:
         run = new_run_id()
         store.start_run(run, "test")
         store.append(run, rows)
-        sentence = headline(store.measurements(), ("hed-vgg", "hed-mobilenetv2"), metric="ods_f").sentence
-    assert f"ods_f {noisy.ods_f:.3f} against {plain.ods_f:.3f} (pytorch), a tie: " in sentence
+        return store.measurements()
+
+
+def test_the_pair_is_about_as_accurate_when_a_difference_past_the_margin_is_within_the_resolution(
+    sobel_scores, tmp_path
+):
+    from mbench.accuracy.summary import ODS_MARGIN, small_vs_large
+
+    plain, soft = sobel_scores["plain"], sobel_scores["soft"]
+    versus = compare("ods_f", (soft.ods_f, _details(soft, "ods_f")), (plain.ods_f, _details(plain, "ods_f")))
+    assert ODS_MARGIN < versus.difference <= versus.resolution  # past the margin, within what 12 documents resolve
+    rows = _stored(_pair_rows(plain, soft), tmp_path)
+    assert "hed-mobilenetv2 is about as accurate as hed-vgg" in small_vs_large(rows, "hed-mobilenetv2", "hed-vgg")
+    without_parts = rows.assign(details="{}")
+    assert "is more accurate than" in small_vs_large(without_parts, "hed-mobilenetv2", "hed-vgg")

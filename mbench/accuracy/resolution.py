@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -119,3 +120,37 @@ def spread(a: np.ndarray | None, b: np.ndarray | None) -> float | None:
 def parts_in(details: dict) -> tuple[str, list]:
     """(image set, per-image parts) of a metric row's details; ("", []) in rows scored before parts were kept."""
     return details.get("image_set", ""), details.get("per_image") or []
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two scores of one metric and what the data can tell between them."""
+
+    difference: float  # first minus second
+    resolution: float | None  # None: the rows kept no per-image parts of the same images
+
+    @property
+    def tie(self) -> bool:
+        return self.resolution is not None and abs(self.difference) <= self.resolution
+
+    def text(self) -> str:
+        """'a tie: 0.0002 apart, within the resolution 0.0031' / 'apart by 0.0200, beyond the resolution 0.0031'."""
+        if self.resolution is None:
+            return f"{self.difference:+.4f} (resolution unknown: scored before per-image parts were kept)"
+        if self.tie:
+            return f"a tie: {abs(self.difference):.4f} apart, within the resolution {self.resolution:.4f}"
+        return f"{self.difference:+.4f}, beyond the resolution {self.resolution:.4f}"
+
+
+def resampled_row(metric: str, details: str) -> tuple[str, np.ndarray | None]:
+    """(image set, the metric on each resample) of a metric row's details JSON."""
+    from mbench.results import details_of
+
+    image_set, parts = parts_in(details_of(details))
+    return image_set, resampled(metric, parts)
+
+
+def compare(metric: str, first: tuple[float, str], second: tuple[float, str]) -> Comparison:
+    """(value, details) of two metric rows: their difference and its resolution."""
+    (set_a, a), (set_b, b) = resampled_row(metric, first[1]), resampled_row(metric, second[1])
+    return Comparison(first[0] - second[0], spread(a, b) if set_a and set_a == set_b else None)

@@ -12,7 +12,7 @@ from mbench.models import headline_pairs
 from mbench.measure.estimate import Ratio, three_digits
 from mbench.measure.interference import contention
 from mbench.report.tables import MB, machine_seen, paired, paired_runs, value
-from mbench.report.ties import compare
+from mbench.accuracy.resolution import compare
 from mbench.results import SampleSet, details_of
 
 FORMATS = ("pytorch", "onnx", "tflite", "coreml", "executorch")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mbench.accuracy.summary import TASK_MARGINS
-from mbench.report.ties import compare
+from mbench.accuracy.resolution import compare
 
 TASK_METRICS = ("ods_f", "top1", "miou", "corner_iou")  # the first one a model has judges its lower precisions
 
