@@ -141,7 +141,7 @@ def _emulated_section(on_emulators: pd.DataFrame) -> list[Section]:
             "Emulated devices",
             tables.comparison(on_emulators),
             "Timed under an emulator (devices.yaml `emulated: true`, e.g. the arm64 board of `make board`): the "
-            "runtimes' own aarch64 kernels ran, but an emulated time is not a device's speed (about 270x this "
+            "runtimes' own aarch64 kernels ran, but an emulated time is not a device's speed (hundreds of times this "
             "machine's), so these rows are left out of the headline, the Pareto front and `mbench compare`'s verdicts.",
         )
     ]
