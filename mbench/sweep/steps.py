@@ -182,7 +182,7 @@ def profile_step(
     Each group's start is reported too (a step that counts for nothing) and handed on to ``grouping``."""
 
     def announce(start: GroupStart) -> None:
-        progress.step(f"profile group {start.index}/{start.count} {start.name} on {name}", "started", count=0)
+        progress.step(f"group {start.index}/{start.count} {start.name} on {name}", "started", count=0)
         grouping.on_group(start)
 
     written = 0
