@@ -11,7 +11,9 @@ always written; cached in --work); then, model by model, profiles its artifacts 
 operator kind and by module. Prints a table per artifact and the finding, and rewrites its section of
 benchmarks/RESULTS.md (--skip-measured keeps the models already measured in --work's store).
 
-Per artifact: `placed`, the share of operator time placed in a module (target: at least 95 %); `ops (ms)`, the sum of
+Per artifact: `placed`, the share of operator time placed in a module (target: at least 95 %); `in blocks`, the
+share placed only as part of a delegate block (a delegate call kept whole, or its time outside its operators: placed
+in every module the call covers, not in one); `ops (ms)`, the sum of
 the operators' mean times; `in ops`, that sum over the pass's whole inference (the rest is the runtime between its
 operators); `overhead`, a profiled run over a plain run of the same artifact, alternated in one process (median of 15
 pairs: ops_overhead.py); `ops / plain` = in ops x overhead, the operators' sum against a plain run on the same
@@ -38,9 +40,9 @@ from mbench.artifacts import find_artifacts
 from mbench.devices.inventory import LocalDevice, load_inventory
 from mbench.measure.timing import RunPlan
 from mbench.models.conv_variants import layer_names
-from mbench.ops.modules import joined, shown_as
+from mbench.ops.modules import DELEGATE_BLOCK, joined, shown_as
 from mbench.ops.profile import OpProfile, OpsPlan, profile_ops
-from mbench.ops.rows import OP_ATTRIBUTED
+from mbench.ops.rows import OP_ATTRIBUTED, OP_MS
 from mbench.results import details_of
 from mbench.spec import Format
 from mbench.store import Store
@@ -77,11 +79,15 @@ def artifact_table(rows: pd.DataFrame, overheads: dict[tuple[str, str], float]) 
     `latency`, the CPU the pass got, and its cost."""
     latency = rows[(rows.metric == "latency") & (rows.status == "ok")].set_index(["model", "format"]).value
     lines = [f"| model | format | runtime | {' | '.join(COLUMNS)} |", "|---" * (3 + len(COLUMNS)) + "|"]
+    ops = rows[rows.metric == OP_MS]
+    blocks = ops[ops.details.map(lambda d: DELEGATE_BLOCK in details_of(d).get("placed", ""))]
+    in_blocks = blocks.groupby(["model", "format"]).value.sum()
     for r in rows[rows.metric == OP_ATTRIBUTED].sort_values(["model", "format"]).itertuples():
         d, timed, extra = details_of(r.details), latency.get((r.model, r.format)), overheads.get((r.model, r.format))
         in_ops = d["ops_ms"] / d["run_ms"] if d.get("run_ms") else None
-        cells = [f"{r.value:.1%}", _num(d.get("ops_ms")), _num(in_ops, 3), _num(extra, 3),
-                 _num(in_ops * extra if in_ops and extra else None, 3), _num(timed),
+        blocked = in_blocks.get((r.model, r.format), 0.0) / d["ops_ms"] if d.get("ops_ms") else None
+        cells = [f"{r.value:.1%}", f"{_num(blocked and 100 * blocked, 1)} %", _num(d.get("ops_ms")), _num(in_ops, 3),
+                 _num(extra, 3), _num(in_ops * extra if in_ops and extra else None, 3), _num(timed),
                  _num(d["ops_ms"] / timed if timed and d.get("ops_ms") else None), _num(d.get("cpu_share")),
                  _num(d.get("pass_seconds"), 1)]  # fmt: skip
         lines.append(f"| {r.model} | {r.format} | {r.runtime} | " + " | ".join(cells) + " |")
