@@ -141,7 +141,9 @@ def _median_by(profiles: list[OpProfile], key) -> pd.Series:
 
 def finding(passes: dict[str, list[OpProfile]], model: str = FINDING) -> str:
     """ExecuTorch against ONNX Runtime on ``model``, medians over the passes: by operator kind, then by module."""
-    et, ort = passes["executorch"], passes["onnx"]
+    et, ort = passes.get("executorch", []), passes.get("onnx", [])
+    if not et or not ort:
+        return f"{model}: no passes of both its ONNX and ExecuTorch artifacts were taken"
     ratios = [e.ops_ms / o.ops_ms for e, o in zip(et, ort)]
     shares = [p.cpu_share for p in et + ort if p.cpu_share is not None]
     lines = [
