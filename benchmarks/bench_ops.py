@@ -11,12 +11,16 @@ always written; cached in --work); then, model by model, profiles its artifacts 
 operator kind and by module. Prints a table per artifact and the finding, and rewrites its section of
 benchmarks/RESULTS.md (--skip-measured keeps the models already measured in --work's store).
 
-Per artifact: `placed`, the share of operator time placed in a module (target: at least 95 %); `ops / latency`, the
-sum of the operators' mean times over the profile's `latency` (its p10 estimate over rounds; target: within 15 %);
-`p10 / latency`, the pass's own whole-inference p10 over `latency`, the profiler's overhead at the same statistic;
-`CPU share`, the CPU time the pass's runs got over their wall time (about 1 at one thread on an idle machine), and
-`ops x share / latency`, the operators' sum scaled by it, an estimate of the sum the pass would read on an idle
-machine; and the pass's cost in seconds (load, warm-up, profiled runs, reading the profile).
+Per artifact: `placed`, the share of operator time placed in a module (target: at least 95 %); `in blocks`, the
+share placed only as part of a delegate block (a delegate call kept whole, or its time outside its operators: placed
+in every module the call covers, not in one); `ops (ms)`, the sum of
+the operators' mean times; `in ops`, that sum over the pass's whole inference (the rest is the runtime between its
+operators); `overhead`, a profiled run over a plain run of the same artifact, alternated in one process (median of 15
+pairs: ops_overhead.py); `ops / plain` = in ops x overhead, the operators' sum against a plain run on the same
+machine state (target: within 15 %); `latency (ms)` and `ops / latency`, the sum against the profile's `latency` (its
+p10 over interleaved rounds, taken minutes before the pass: on a busy machine the two read different machine
+states); `CPU share`, the CPU time the pass's runs got over their wall time (about 1 at one thread on an idle
+machine); and the pass's cost in seconds (load, warm-up, profiled runs, reading the profile).
 """
 
 from __future__ import annotations
@@ -36,15 +40,20 @@ from mbench.artifacts import find_artifacts
 from mbench.devices.inventory import LocalDevice, load_inventory
 from mbench.measure.timing import RunPlan
 from mbench.models.conv_variants import layer_names
-from mbench.ops.modules import joined, shown_as
+from mbench.ops.modules import DELEGATE_BLOCK, joined, shown_as
 from mbench.ops.profile import OpProfile, OpsPlan, profile_ops
-from mbench.ops.rows import OP_ATTRIBUTED
+from mbench.ops.rows import OP_ATTRIBUTED, OP_MS
 from mbench.results import details_of
 from mbench.spec import Format
 from mbench.store import Store
 from mbench.sweep import convert_and_record, ops_and_record, profile_and_record
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ops_overhead import overhead  # noqa: E402  (beside this script)
+from results_md import write_section  # noqa: E402
+
 FORMATS = (Format.ONNX, Format.EXECUTORCH)
+OPS_FORMATS = (*FORMATS, Format.PYTORCH)
 FINDING = "hed-vgg"
 
 
@@ -52,61 +61,41 @@ def zoo() -> list[str]:
     return [name for name in models.names() if name not in set(layer_names())]
 
 
-def artifact_table(rows: pd.DataFrame) -> tuple[str, pd.DataFrame]:
-    """One line per artifact: placed share, operators' sum and the pass's p10 against `latency`, the pass's cost."""
+COLUMNS = (
+    "placed",
+    "ops (ms)",
+    "in ops",
+    "overhead",
+    "ops / plain",
+    "latency (ms)",
+    "ops / latency",
+    "CPU share",
+    "pass (s)",
+)
+
+
+def artifact_table(rows: pd.DataFrame, overheads: dict[tuple[str, str], float]) -> str:
+    """One line per artifact (module docstring): what was placed, the operators' sum against a plain run and against
+    `latency`, the CPU the pass got, and its cost."""
     latency = rows[(rows.metric == "latency") & (rows.status == "ok")].set_index(["model", "format"]).value
-    summary = rows[rows.metric == OP_ATTRIBUTED]
-    found = []
-    for r in summary.itertuples():
-        d, timed = details_of(r.details), latency.get((r.model, r.format))
-        p10 = statistics.quantiles(d["runs_ms"], n=10)[0] if len(d.get("runs_ms", [])) >= 2 else None
-        found.append(
-            {
-                "model": r.model,
-                "format": r.format,
-                "runtime": r.runtime,
-                "status": r.status,
-                "placed": r.value,
-                "ops_ms": d.get("ops_ms"),
-                "latency_ms": timed,
-                "ops_ratio": d["ops_ms"] / timed if timed and d.get("ops_ms") else None,
-                "p10_ratio": p10 / timed if timed and p10 else None,
-                "share": d.get("cpu_share"),
-                "pass_s": d.get("pass_seconds"),
-            }
-        )
-    frame = pd.DataFrame(found).sort_values(["model", "format"])
-    lines = [
-        "| model | format | runtime | placed | ops (ms) | latency (ms) | ops / latency | p10 / latency "
-        "| CPU share | ops x share / latency | pass (s) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in frame.itertuples():
-        scaled = r.ops_ratio * r.share if r.ops_ratio and r.share else None
-        cells = [
-            _pct(r.placed),
-            _num(r.ops_ms),
-            _num(r.latency_ms),
-            _ratio(r.ops_ratio),
-            _ratio(r.p10_ratio),
-            _ratio(r.share),
-            _ratio(scaled),
-            _num(r.pass_s, 1),
-        ]
+    lines = [f"| model | format | runtime | {' | '.join(COLUMNS)} |", "|---" * (3 + len(COLUMNS)) + "|"]
+    ops = rows[rows.metric == OP_MS]
+    blocks = ops[ops.details.map(lambda d: DELEGATE_BLOCK in details_of(d).get("placed", ""))]
+    in_blocks = blocks.groupby(["model", "format"]).value.sum()
+    for r in rows[rows.metric == OP_ATTRIBUTED].sort_values(["model", "format"]).itertuples():
+        d, timed, extra = details_of(r.details), latency.get((r.model, r.format)), overheads.get((r.model, r.format))
+        in_ops = d["ops_ms"] / d["run_ms"] if d.get("run_ms") else None
+        blocked = in_blocks.get((r.model, r.format), 0.0) / d["ops_ms"] if d.get("ops_ms") else None
+        cells = [f"{r.value:.1%}", f"{_num(blocked and 100 * blocked, 1)} %", _num(d.get("ops_ms")), _num(in_ops, 3),
+                 _num(extra, 3), _num(in_ops * extra if in_ops and extra else None, 3), _num(timed),
+                 _num(d["ops_ms"] / timed if timed and d.get("ops_ms") else None), _num(d.get("cpu_share")),
+                 _num(d.get("pass_seconds"), 1)]  # fmt: skip
         lines.append(f"| {r.model} | {r.format} | {r.runtime} | " + " | ".join(cells) + " |")
-    return "\n".join(lines), frame
-
-
-def _pct(x) -> str:
-    return "-" if x is None or pd.isna(x) else f"{x:.1%}"
+    return "\n".join(lines)
 
 
 def _num(x, digits: int = 2) -> str:
     return "-" if x is None or pd.isna(x) else f"{x:.{digits}f}"
-
-
-def _ratio(x) -> str:
-    return "-" if x is None or pd.isna(x) else f"{x:.2f}"
 
 
 KINDS = {
@@ -152,7 +141,9 @@ def _median_by(profiles: list[OpProfile], key) -> pd.Series:
 
 def finding(passes: dict[str, list[OpProfile]], model: str = FINDING) -> str:
     """ExecuTorch against ONNX Runtime on ``model``, medians over the passes: by operator kind, then by module."""
-    et, ort = passes["executorch"], passes["onnx"]
+    et, ort = passes.get("executorch", []), passes.get("onnx", [])
+    if not et or not ort:
+        return f"{model}: no passes of both its ONNX and ExecuTorch artifacts were taken"
     ratios = [e.ops_ms / o.ops_ms for e, o in zip(et, ort)]
     shares = [p.cpu_share for p in et + ort if p.cpu_share is not None]
     lines = [
@@ -241,8 +232,10 @@ def main() -> None:
         ]
         rows = store.measurements()
     rows = rows[rows.run_id.isin(runs)]
-    table, _ = artifact_table(rows)
-    pair = [a for a in find_artifacts(args.work / "artifacts") if a.model == FINDING and a.format in FORMATS]
+    artifacts = [a for a in find_artifacts(args.work / "artifacts") if a.model in names]
+    overheads = {(a.model, a.format.value): overhead(a, threads) for a in artifacts if a.format in OPS_FORMATS}
+    table = artifact_table(rows, overheads)
+    pair = [a for a in artifacts if a.model == FINDING and a.format in FORMATS]
     passes = finding_passes(
         sorted(pair, key=lambda a: a.format.value != "onnx"), threads, args.finding_passes, args.runs
     )
@@ -262,9 +255,6 @@ def main() -> None:
         ]
     )
     print(text)
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from results_md import write_section  # noqa: E402  (beside this script)
-
     write_section("ops", text)
 
 

@@ -109,7 +109,10 @@ def test_xnnpack_operators_line_up_with_their_nodes_in_order():
         Node("_native_batch_norm_legit_no_training", ("a.bn",)),
         Node("relu", ("a.act",)),
         Node("max_pool2d", ("pool",)),
-        Node("convolution", ("b",)),
+        Node("convolution_1x1", ("b",)),
+        Node("mean", ("head.pool",)),
+        Node("view_copy", ("head",)),
+        Node("linear", ("head.fc",)),
     ]
     placed = line_up(
         [
@@ -117,7 +120,10 @@ def test_xnnpack_operators_line_up_with_their_nodes_in_order():
             "Convolution (NHWC, F32) IGEMM #1",
             "Max Pooling (NHWC, F32) #1",
             "Fully Connected (NC, F32) GEMM #1",
+            "Mean (ND) #1",
             "Transpose (ND, X32) #2",
+            "Static Reshape (NC) #1",
+            "Fully Connected (NC, F32) GEMM #2",
         ],
         nodes,
     )
@@ -126,7 +132,10 @@ def test_xnnpack_operators_line_up_with_their_nodes_in_order():
         (("a.conv", "a.bn", "a.act"), "xnnpack op"),
         (("pool",), "xnnpack op"),
         (("b",), "xnnpack op"),
-        (("b",), "layout"),
+        (("head.pool",), "xnnpack op"),
+        (("head.pool",), "layout"),
+        (("head",), "xnnpack op"),
+        (("head.fc",), "xnnpack op"),
     ]
 
 
@@ -134,6 +143,7 @@ def test_xnnpack_operators_out_of_order_are_refused():
     nodes = [Node("convolution", ("a",)), Node("max_pool2d", ("pool",))]
     assert line_up(["Max Pooling (NHWC, F32) #1", "Convolution (NHWC, F32) IGEMM #1"], nodes) is None
     assert line_up(["Convolution (NHWC, F32) IGEMM #1"], nodes) is None  # the pool left over cannot be fused
+    assert line_up(["Fully Connected (NC, F32) GEMM #1", "Max Pooling (NHWC, F32) #1"], nodes) is None  # a 3x3 conv
 
 
 FIXTURES = Path(__file__).parent / "fixtures" / "devices"

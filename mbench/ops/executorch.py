@@ -93,11 +93,19 @@ def _nodes_by_handle(graph) -> dict[int, list[xnnpack.Node]]:
 
 
 def _op_name(node) -> str:
+    """The edge op's name (``convolution``); a convolution is told apart as ``convolution_transposed`` or, for a
+    1x1 kernel at stride 1 without padding (which XNNPACK may run as a fully connected operator),
+    ``convolution_1x1``."""
     found = _OP_NAME.match(getattr(node.target, "__name__", ""))
     name = found.group(1) if found else str(node.target)
-    if name == "convolution" and len(node.args) > 6 and node.args[6]:
+    if name != "convolution" or len(node.args) < 7:
+        return name
+    if node.args[6]:
         return "convolution_transposed"
-    return name
+    weight = getattr(node.args[1], "meta", {}).get("val")
+    kernel = tuple(weight.shape[2:]) if weight is not None else ()
+    pointwise = kernel and all(k == 1 for k in kernel) and all(v == 1 for v in node.args[3]) and not any(node.args[4])
+    return "convolution_1x1" if pointwise else name
 
 
 def _covered(handles, nodes: dict[int, list[xnnpack.Node]]) -> list[xnnpack.Node]:

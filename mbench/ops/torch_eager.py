@@ -18,7 +18,7 @@ from mbench.runners.base import seeded_inputs
 from mbench.runners.torch_eager import TorchEagerRunner
 
 
-class _OwnTimes:
+class ModuleTimes:
     """Hooks that add each module call's own time (its time less its submodules') to the module's total."""
 
     def __init__(self, model) -> None:
@@ -52,7 +52,7 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan) -> OpProfile:
     runner = TorchEagerRunner()
     runner.load(artifact, threads)
     inputs = seeded_inputs(artifact.inputs)
-    hooks, per_run = _OwnTimes(runner.module), []
+    hooks, per_run = ModuleTimes(runner.module), []
 
     def run() -> None:
         hooks.own.clear()

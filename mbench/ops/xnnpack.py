@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 # XNNPACK operator kinds (the name before " (") -> the edge ops each can stand for
 KINDS = {
-    "Convolution": {"convolution"},
-    "Fully Connected": {"convolution", "linear", "addmm", "mm", "bmm"},
+    "Convolution": {"convolution", "convolution_1x1"},
+    "Fully Connected": {"convolution_1x1", "linear", "addmm", "mm", "bmm"},
     "Deconvolution": {"convolution_transposed"},
     "Max Pooling": {"max_pool2d", "max_pool2d_with_indices"},
     "Argmax Pooling": {"max_pool2d_with_indices"},
@@ -35,6 +35,12 @@ KINDS = {
     "Clamp": {"relu", "hardtanh", "clamp"},
     "Sigmoid": {"sigmoid"},
     "TanH": {"tanh"},
+    "Tanh": {"tanh"},
+    "GELU": {"gelu"},
+    "Global Sum Pooling": {"sum"},
+    "Reshape": {"view_copy", "squeeze_copy", "unsqueeze_copy", "_clone_dim_order", "clone"},
+    "Even Split": {"split_with_sizes_copy", "split_copy"},
+    "Depth To Space": {"pixel_shuffle"},
     "HardSwish": {"hardswish"},
     "ELU": {"elu"},
     "Leaky ReLU": {"leaky_relu"},
@@ -57,7 +63,7 @@ KINDS = {
     "Slice": {"slice_copy"},
     "Batch Matrix Multiply": {"bmm"},
 }
-LAYOUT = {"Transpose", "Copy", "Convert"}  # may run without a node of their own
+LAYOUT = {"Transpose", "Copy", "Convert", "Reshape"}  # may run without a node of their own
 FUSABLE = {
     "_native_batch_norm_legit_no_training",
     "relu",
@@ -71,6 +77,8 @@ FUSABLE = {
     "clone",
     "_to_copy",
     "alias_copy",
+    "_clone_dim_order",
+    "_to_dim_order_copy",
 }
 _COUNTER = re.compile(r"\s*#\d+$")
 
@@ -89,7 +97,9 @@ def op_type(event_name: str) -> str:
 
 
 def kind(event_name: str) -> str:
-    return event_name.split(" (")[0].split(" #")[0].strip()
+    """An XNNPACK operator's kind: its name before the layout and type, without ``Static `` (``Static Reshape (NC)
+    #1`` -> ``Reshape``)."""
+    return event_name.split(" (")[0].split(" #")[0].strip().removeprefix("Static ")
 
 
 def line_up(operators: list[str], nodes: list[Node]) -> list[tuple[tuple[str, ...], str]] | None:
