@@ -148,3 +148,23 @@ def test_the_checks_can_fail(rule, monkeypatch):
 
 def _module_name_of(path: Path) -> str:
     return next((m for m, p in MODULES.items() if p == path), "")
+
+
+def test_the_tree_keeps_its_shape():
+    """At most nine single-file modules at mbench's top level; measurement in its package, not in devices/; no
+    seed model named in code outside mbench/models/ (help texts' Example: lines aside); no dates in mbench's code."""
+    import re
+
+    top = sorted(p.name for p in ROOT.joinpath("mbench").glob("*.py") if p.name != "__init__.py")
+    assert len(top) <= 9, top
+    assert ROOT.joinpath("mbench", "measure", "rounds.py").is_file()
+    assert not {"rounds.py", "agent.py", "serve.py"} & {p.name for p in ROOT.joinpath("mbench", "devices").iterdir()}
+    named, dated = [], []
+    for path in ROOT.joinpath("mbench").rglob("*.py"):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            where = f"{path.relative_to(ROOT)}:{number}"
+            if "models" not in path.parts and re.search(r"hed-(vgg|mobilenetv2)", line) and "Example:" not in line:
+                named.append(where)
+            if re.search(r"20\d\d-[01]\d-[0-3]\d", line):
+                dated.append(where)
+    assert named == [] and dated == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-MODEL_WIDTH = 16  # hed-mobilenetv2 and most of the zoo's names; a longer name pushes its line's columns along
+MODEL_WIDTH = 16  # most of the zoo's names; a longer name pushes its line's columns along
 
 
 def label(model: str, fmt, precision) -> str:

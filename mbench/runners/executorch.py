@@ -48,8 +48,8 @@ class ExecuTorchRunner:
         import torch
 
         # The program computes in XNNPACK's pool; torch only wraps inputs and outputs here. Left at its default,
-        # torch's OpenMP threads spun beside that pool: hed-vgg fp32, 2 threads, 41.9 ms with 38 % of each run's
-        # time runnable-but-waiting, against 34.3 ms and none with torch at one thread.
+        # torch's OpenMP threads spin beside that pool and keep its threads waiting for a CPU (benchmarks/RESULTS.md
+        # has the measured cost).
         torch.set_num_threads(1)
         self._dtypes = [np.dtype(t.dtype) for t in artifact.inputs]
 
