@@ -86,10 +86,9 @@ def _quantize_int8(
     fp32_path: Path, out_path: Path, precision: Precision, options: Options, calibration: Calibration | None
 ) -> str:
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
-    from onnxruntime.quantization.shape_inference import quant_pre_process
 
     prepared = fp32_path.with_name(fp32_path.stem + ".pre.onnx")
-    quant_pre_process(str(fp32_path), str(prepared))
+    _pre_process(fp32_path, prepared)
     try:
         if precision is Precision.INT8_DYNAMIC:
             quantize_dynamic(str(prepared), str(out_path), weight_type=QuantType.QInt8)
@@ -109,6 +108,18 @@ def _quantize_int8(
         return f"int8 static {options.quant_format.upper()}: per-channel int8 weights, uint8 activations, fp32 I/O"
     finally:
         prepared.unlink(missing_ok=True)
+
+
+def _pre_process(fp32_path: Path, prepared: Path) -> None:
+    """onnxruntime's preparation for quantization. Its symbolic shape inference fails on some graphs (a ReduceMax
+    whose axes are an input, as opset 18 writes it: "object of type 'NoneType' has no len()"); ONNX's own shape
+    inference, which it also runs, then does."""
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    try:
+        quant_pre_process(str(fp32_path), str(prepared))
+    except TypeError:
+        quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
 
 
 def _reader(model_path: Path, calibration: Calibration | None):
