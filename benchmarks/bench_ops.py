@@ -63,6 +63,7 @@ def zoo() -> list[str]:
 
 COLUMNS = (
     "placed",
+    "in blocks",
     "ops (ms)",
     "in ops",
     "overhead",
