@@ -66,8 +66,8 @@ def compare(runs, baseline, models, metric, threshold, alpha, output, as_json, d
 
     Example: mbench compare 20261123T152416Z-1c8fe6 --models hed-mobilenetv2,hed-mobilenetv2-v2
     """
-    from mbench.report.compare import DEFAULT_METRIC, UnknownRunError, compare_runs, latest_run
-    from mbench.report.compare_models import UnknownModelError, compare_models
+    from mbench.report.compare import DEFAULT_METRIC, compare_runs, latest_run
+    from mbench.report.compare_models import compare_models
     from mbench.store import Store
 
     metric = metric or DEFAULT_METRIC
@@ -79,14 +79,11 @@ def compare(runs, baseline, models, metric, threshold, alpha, output, as_json, d
             "and no --baseline or --metric"
         )
     with Store(db) as store:
-        try:
-            if models:
-                result = compare_models(store, runs[0], *models, threshold=threshold)
-            else:
-                run_a, run_b = _pick_runs(store, runs, baseline, metric, latest_run)
-                result = compare_runs(store, run_a, run_b, metric, threshold, alpha)
-        except (UnknownRunError, UnknownModelError) as error:
-            raise MBenchError(str(error)) from None
+        if models:  # an unknown run or model is an MBenchError: the command group shows it and exits 4
+            result = compare_models(store, runs[0], *models, threshold=threshold)
+        else:
+            run_a, run_b = _pick_runs(store, runs, baseline, metric, latest_run)
+            result = compare_runs(store, run_a, run_b, metric, threshold, alpha)
         measurements = store.measurements() if not as_json and result.run_a != result.run_b else None
     _show(result, as_json, output)
     if measurements is not None:
