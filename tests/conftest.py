@@ -30,6 +30,28 @@ def tiny_artifacts_dir(tiny_conversions) -> Path:
 
 
 @pytest.fixture
+def as_models(tiny_artifacts_dir, tmp_path):
+    """A function: the tiny model's artifacts of ``formats`` copied under each of ``models``' names into a folder of
+    their own (returned), with manifests naming those models: several models for a runner to group, converted once."""
+    import shutil
+    from dataclasses import replace
+
+    from mbench.artifacts import find_artifacts
+
+    def copy(models: list[str], formats: list[Format]) -> Path:
+        out = tmp_path / "models"
+        out.mkdir(exist_ok=True)
+        for artifact in (a for a in find_artifacts(tiny_artifacts_dir) if a.format in formats):
+            for model in models:
+                path = out / f"{model}-{artifact.path.name}"
+                (shutil.copytree if artifact.path.is_dir() else shutil.copy)(artifact.path, path)
+                replace(artifact, model=model, path=path).write_manifest()
+        return out
+
+    return copy
+
+
+@pytest.fixture
 def inventory_file(tmp_path) -> Path:
     path = tmp_path / "devices.yaml"
     path.write_text("devices:\n  host:\n    kind: local\n    threads: 1\n    timeout_s: 300\n")

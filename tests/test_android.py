@@ -13,7 +13,9 @@ from click.testing import CliRunner
 from fake_tools import FakeTools
 from mbench.cli import main
 from mbench.devices.inventory import load_inventory
+from mbench.measure.groups import Grouping
 from mbench.measure.timing import RunPlan
+from mbench.spec import Format
 from mbench.store import Store
 from mbench.sweep import profile_and_record
 
@@ -193,6 +195,37 @@ def test_rounds_give_each_artifact_one_invocation_each_in_a_shuffled_order(phone
         i for i, c in enumerate(calls) if "--graph=" in " ".join(c) or "onnxruntime_perf_test -e" in " ".join(c)
     )
     assert len(removed) == 2 and min(removed) > last_run  # deleted once every round has ended
+
+
+def test_models_compared_share_rounds_and_the_others_follow_group_after_group(phone, tmp_path, as_models):
+    """Models a, b and c, with a and c paired (--pair): a and c take three rounds together, then b three of its own,
+    as on the host (measure/groups.py); a group's models leave the phone once its rounds end; the rows name their
+    group and the progress hears of each group as it starts. Unpaired, each model is a group of its own."""
+    folder = as_models(["a", "b", "c"], [Format.TFLITE])
+    starts = []
+    with Store(tmp_path / "g.db") as store:
+        grouping = Grouping((("a", "c"),), starts.append)
+        profile_and_record(folder, "pixel", inventory(tmp_path), store, ROUNDS, grouping=grouping)
+        rows = store.measurements()
+    assert [(s.index, s.count, s.name, len(s.artifacts)) for s in starts] == [(1, 2, "a+c", 2), (2, 2, "b", 1)]
+    calls = [c[2:] for c in phone.calls("adb")]
+    invoked = [
+        (i, re.search(r"--graph=\S*/(\w+)-", c[1]).group(1)) for i, c in enumerate(calls) if "--graph=" in " ".join(c)
+    ]
+    order = [model for _, model in invoked]
+    assert [set(order[k : k + 2]) for k in (0, 2, 4)] == [{"a", "c"}] * 3 and order[6:] == ["b"] * 3
+    removed = {
+        re.search(r"/(\w+)-", c[1]).group(1): i for i, c in enumerate(calls) if c[0] == "shell" and "rm -f" in c[1]
+    }
+    first_of_b = next(i for i, model in invoked if model == "b")
+    assert removed["a"] < first_of_b and removed["c"] < first_of_b < invoked[-1][0] < removed["b"]
+    latency = rows[rows.metric == "latency_median"].set_index("model")
+    groups = {model: json.loads(details)["group"] for model, details in latency.details.items()}
+    assert groups == {"a": "a+c", "b": "b", "c": "a+c"} and set(latency.status) == {"ok"}
+    starts.clear()
+    with Store(tmp_path / "h.db") as store:
+        profile_and_record(folder, "pixel", inventory(tmp_path), store, ROUNDS, grouping=Grouping((), starts.append))
+    assert [s.name for s in starts] == ["a", "b", "c"]
 
 
 def test_a_model_that_cannot_be_deleted_is_said_and_its_figures_stand(phone, tmp_path, tiny_artifacts_dir):

@@ -12,7 +12,9 @@ from mbench.cli import main
 from mbench.devices import ios
 from mbench.devices.inventory import load_inventory
 from mbench.measure.estimate import LATENCY_ESTIMATOR
+from mbench.measure.groups import Grouping
 from mbench.measure.timing import RunPlan
+from mbench.spec import Format
 from mbench.store import Store
 from mbench.sweep import profile_and_record
 from test_device_parsers import transcript
@@ -190,3 +192,32 @@ def test_a_unit_missing_from_one_round_keeps_the_rounds_of_its_other_samples(mac
     with Store(tmp_path / "r0.db") as store:
         rounds = {s.device: list(s.rounds) for s in store.samples()}
     assert rounds["iphone/CPU_ONLY"] == [0] * 5 + [2] * 5 and rounds["iphone/ALL"] == [0] * 5 + [1] * 5 + [2] * 5
+
+
+def test_models_compared_share_rounds_and_the_others_follow_group_after_group(mac, tmp_path, as_models):
+    """Models a, b and c, with a and c paired: a and c are tested in rounds 0-2 together, b in rounds 3-5 of its
+    own after them (its samples never pair with theirs), as on the host; the rows name their group and the progress
+    hears of each group as it starts, counting a row set per compute unit."""
+    mac.add("xcodebuild", "test-without-building", stdout=(FIXTURES / "xcodebuild_harness.txt").read_text())
+    folder = as_models(["a", "b", "c"], [Format.COREML])
+    starts = []
+    with Store(tmp_path / "g.db") as store:
+        profile_and_record(
+            folder,
+            "iphone",
+            load_inventory(inventory_file(tmp_path, units="[ALL]")),
+            store,
+            replace(PLAN, processes=3),
+            grouping=Grouping((("a", "c"),), starts.append),
+        )
+        rows, samples = store.measurements(), store.samples()
+    assert [(s.index, s.count, s.name, len(s.artifacts), s.total) for s in starts] == [
+        (1, 2, "a+c", 2, 3),
+        (2, 2, "b", 1, 3),
+    ]
+    assert [c[0] for c in mac.calls("xcodebuild")] == ["build-for-testing"] * 3 + ["test-without-building"] * 9
+    rounds = {s.model: sorted(set(s.rounds)) for s in samples}
+    assert rounds == {"a": [0, 1, 2], "b": [3, 4, 5], "c": [0, 1, 2]}
+    latency = rows[rows.metric == "latency"].set_index("model")
+    groups = {model: json.loads(details)["group"] for model, details in latency.details.items()}
+    assert groups == {"a": "a+c", "b": "b", "c": "a+c"} and set(latency.status) == {"ok"}

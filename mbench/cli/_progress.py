@@ -34,7 +34,7 @@ class ProfileProgress:
     def group(self, start) -> None:
         self.name = f"group {start.index}/{start.count} {start.name}"
         if start.count > 1:
-            click.echo(f"{self.name}: {len(start.jobs)} artifact(s), {start.processes} process(es) each")
+            click.echo(f"{self.name}: {len(start.artifacts)} artifact(s), {start.processes} process(es) each")
         if self.progress is not None:
             if self.task is None:
                 self.task = self.progress.add_task(self.name, total=start.total)

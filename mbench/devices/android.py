@@ -1,6 +1,6 @@
 """Android phones through adb: push the .tflite (or .onnx) and the inventory's benchmark binary, run LiteRT's
 ``benchmark_model`` (or ``onnxruntime_perf_test``) with the configured threads / delegates, parse its output. Several
-artifacts are measured in interleaved rounds of one invocation each (``profile``).
+artifacts are measured in interleaved rounds of one invocation each, in the groups the host's are (``profile``).
 
 ``adb shell`` joins its arguments with spaces and hands them to the phone's shell, so every remote command is
 built as an argument list and quoted with ``shlex.join`` here: a value from devices.yaml is one word, never code.
@@ -19,7 +19,8 @@ from mbench.measure.processes import DeviceError, run_tool
 from mbench.devices.inventory import AndroidDevice
 from mbench.devices.parsers import ToolRun, benchmark_model, combined, ort_perf_test
 from mbench.measure.rows import Profile, failed_rows, tool_context, tool_rows
-from mbench.measure.tool_rounds import in_rounds, invocations_seen
+from mbench.measure.groups import Grouping
+from mbench.measure.tool_rounds import Measured, in_groups, invocations_seen
 from mbench.measure.timing import RunPlan
 from mbench.results import Context
 from mbench.spec import Format, Status
@@ -154,13 +155,20 @@ def _why_not(device: AndroidDevice, artifact: Artifact) -> str:
 
 
 def profile(
-    artifacts: list[Artifact], name: str, device: AndroidDevice, plan: RunPlan, threads: int | None
+    artifacts: list[Artifact],
+    name: str,
+    device: AndroidDevice,
+    plan: RunPlan,
+    threads: int | None,
+    grouping: Grouping = Grouping(),
 ) -> Iterator[tuple[Artifact, Profile]]:
     """Each artifact with each configured delegate; a failure is a row and the sweep goes on. Without
     ``threads``, one per CPU the tool runs on (``taskset`` picks the big cores where that matters).
 
-    In interleaved rounds (devices/tool_rounds.py): each artifact and delegate is invoked once per round; its rows
-    combine its invocations as ``parsers.COMBINED`` says, and their details say how many there were."""
+    In interleaved rounds, group after group as on the host (measure/tool_rounds.py, measure/groups.py): each
+    artifact and delegate of a group is invoked once per round; its rows combine its invocations as
+    ``parsers.COMBINED`` says, and their details say how many there were and which group. A group's models are
+    deleted from the phone once its rounds have ended."""
     phone = AdbPhone(device)
     try:
         host = f"{phone.getprop('ro.product.model')} ({device.serial})"
@@ -193,17 +201,20 @@ def profile(
             )
         else:
             runnable.append((artifact, delegate))
-    measured, errors = in_rounds(
-        len(runnable), lambda i, share: run_artifact(phone, runnable[i][0], share, threads, runnable[i][1]), plan
-    )
-    left = {artifact.path: phone.remove(artifact.path) for artifact, _ in runnable}
-    for (artifact, delegate), runs, error in zip(runnable, measured, errors):
-        yield (
-            artifact,
-            _rows(
-                phone, artifact, _label(name, delegate), delegate, host, threads, runs, error, plan, left[artifact.path]
-            ),
-        )
+    for group in in_groups(
+        runnable,
+        lambda config: config[0],
+        lambda config, share: run_artifact(phone, config[0], share, threads, config[1]),
+        plan,
+        grouping,
+    ):
+        left = {m.item[0].path: phone.remove(m.item[0].path) for m in group}
+        for m in group:
+            (artifact, delegate) = m.item
+            yield (
+                artifact,
+                _rows(phone, artifact, _label(name, delegate), delegate, host, threads, m, plan, left[artifact.path]),
+            )
 
 
 def _tool(artifact: Artifact) -> str:
@@ -226,17 +237,20 @@ def _rows(
     delegate: str,
     host: str,
     threads: int,
-    runs: list[ToolRun],
-    error: str,
+    measured: Measured,
     plan: RunPlan,
     left: str,
 ) -> Profile:
-    """One artifact's rows from its invocations in the rounds, or its failure; ``left``: why its model could not
-    be deleted from the phone afterwards (the details say so; the figures stand)."""
-    if not runs:
-        return _failed(phone, artifact, label, delegate, host, threads, error, Status.FAILED)
-    run = combined(runs)
-    seen = {**invocations_seen(len(runs), error, plan), **({"model_left_on_phone": left} if left else {})}
+    """One artifact's rows from its invocations in its group's rounds, or its failure; ``left``: why its model could
+    not be deleted from the phone afterwards (the details say so; the figures stand)."""
+    if not measured.runs:
+        return _failed(phone, artifact, label, delegate, host, threads, measured.error, Status.FAILED)
+    run = combined(measured.runs, measured.rounds)
+    seen = {
+        **invocations_seen(len(measured.runs), measured.error, plan),
+        **measured.notes,
+        **({"model_left_on_phone": left} if left else {}),
+    }
     return tool_rows(artifact, label, run, _context(phone, artifact, run, host, delegate, **seen))
 
 

@@ -5,7 +5,7 @@ mbench copies its XCTest harness (``ios/MBenchHarness``) with the Core ML artifa
 ``xcodebuild test-without-building -destination id=UDID`` (settings through ``TEST_RUNNER_MBENCH_*``, which
 xcodebuild hands to the test as ``MBENCH_*``), and reads the harness's ``MBENCH-IOS {json}`` lines, one per compute
 unit; XCTest's own ``measured [Time, seconds]`` lines are the fallback. Several artifacts are measured in
-interleaved rounds of one test invocation each (``profile``).
+interleaved rounds of one test invocation each, in the groups the host's are (``profile``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from mbench.devices.inventory import Inventory, IOSDevice, SSHDevice
 from mbench.devices.parsers import ToolRun, combined, xctest
 from mbench.measure.rows import DeviceNotSupported, Profile, failed_rows, tool_context, tool_rows
 from mbench.devices.ssh import SSHHost
-from mbench.measure.tool_rounds import in_rounds, invocations_seen
+from mbench.measure.groups import Grouping
+from mbench.measure.tool_rounds import in_groups, invocations_seen
 from mbench.measure.timing import RunPlan
 from mbench.spec import Format, Status
 
@@ -170,13 +171,14 @@ def profile(
     plan: RunPlan,
     inventory: Inventory | None,
     threads: int | None = None,
+    grouping: Grouping = Grouping(),
 ) -> Iterator[tuple[Artifact, Profile]]:
     """Each Core ML artifact on the iPhone, a row set per compute unit; failures become rows. ``threads`` cannot
     be honoured (Core ML has no thread count); each row says so in its details.
 
-    Each artifact is staged and built once, then tested once per round in interleaved rounds
-    (devices/tool_rounds.py); each compute unit's rows combine its invocations (``parsers.COMBINED``, timed samples
-    kept)."""
+    Each artifact is staged and built once, then tested once per round in interleaved rounds, group after group as
+    on the host (measure/tool_rounds.py, measure/groups.py); each compute unit's rows combine its invocations
+    (``parsers.COMBINED``, timed samples kept with their rounds) and say which group they were measured in."""
     mac = mac_for(name, device, inventory)
     units = list(device.coreml_compute_units)
     built: list[tuple[Artifact, str]] = []
@@ -188,28 +190,40 @@ def profile(
             built.append((artifact, build(mac, device, artifact)))
         except DeviceError as error:
             yield artifact, _failed(artifact, name, device, str(error))
-    measured, errors = in_rounds(len(built), lambda i, share: run_built(mac, device, built[i][1], share), plan)
-    for (artifact, _), invocations, error in zip(built, measured, errors):
-        if not invocations:
-            yield artifact, _failed(artifact, name, device, error)
-            continue
-        seen = invocations_seen(len(invocations), error, plan)
-        for unit in units:
-            found = [(k, run) for k, run in enumerate(_unit_run(device, unit, got) for got in invocations) if run]
-            run = combined([run for _, run in found], [k for k, _ in found]) if found else None
-            yield (
-                artifact,
-                _unit_rows(
+    for group in in_groups(
+        built,
+        lambda harness: harness[0],
+        lambda harness, share: run_built(mac, device, harness[1], share),
+        plan,
+        grouping,
+        len(built) * len(units),
+    ):
+        for measured in group:
+            artifact, invocations = measured.item[0], measured.runs
+            if not invocations:
+                yield artifact, _failed(artifact, name, device, measured.error)
+                continue
+            seen = {**invocations_seen(len(invocations), measured.error, plan), **measured.notes}
+            for unit in units:
+                found = [
+                    (k, run)
+                    for k, run in zip(measured.rounds, (_unit_run(device, unit, got) for got in invocations))
+                    if run
+                ]
+                run = combined([run for _, run in found], [k for k, _ in found]) if found else None
+                yield (
                     artifact,
-                    name if len(units) == 1 else f"{name}/{unit}",
-                    device,
-                    unit,
-                    run,
-                    invocations[0],
-                    threads,
-                    seen,
-                ),
-            )
+                    _unit_rows(
+                        artifact,
+                        name if len(units) == 1 else f"{name}/{unit}",
+                        device,
+                        unit,
+                        run,
+                        invocations[0],
+                        threads,
+                        seen,
+                    ),
+                )
 
 
 def _failed(artifact: Artifact, name: str, device: IOSDevice, error: str, status: Status = Status.FAILED) -> Profile:

@@ -24,12 +24,12 @@ def profile_each(
     grouping: Grouping = Grouping(),
 ) -> Iterator[tuple[Artifact, Profile]]:
     """Profile each artifact the device can take, yielded as each finishes; a failure is a row and the others go
-    on. On the host all of them are measured in interleaved rounds (measure/rounds.py). ``threads`` is decided
-    once: the caller's, else the device's setting, else the host's default (every CPU but one) here, or, for a
-    remote device, the CPUs it reports (ssh: its Python; android: ``nproc`` or the taskset mask), in its runner.
-    ``inventory`` is needed for an iOS device, which is reached through the Mac it names. On the host and SSH
-    machines artifacts are measured in groups (measure/groups.py): the pairs declared with the models join
-    ``grouping``'s."""
+    on. On every kind of device artifacts are measured in the same groups (measure/groups.py), each group's in
+    interleaved rounds (measure/rounds.py; measure/tool_rounds.py on phones): the pairs declared with the models
+    join ``grouping``'s. ``threads`` is decided once: the caller's, else the device's setting, else the host's
+    default (every CPU but one) here, or, for a remote device, the CPUs it reports (ssh: its Python; android:
+    ``nproc`` or the taskset mask), in its runner. ``inventory`` is needed for an iOS device, which is reached
+    through the Mac it names."""
     threads = threads or device.thread_count()
     grouping = replace(grouping, pairs=(*headline_pairs(), *grouping.pairs))
     if isinstance(device, LocalDevice):
@@ -43,10 +43,10 @@ def profile_each(
     elif isinstance(device, AndroidDevice):
         from mbench.devices import android
 
-        yield from android.profile(artifacts, device_name, device, plan, threads)
+        yield from android.profile(artifacts, device_name, device, plan, threads, grouping)
     elif isinstance(device, IOSDevice):
         from mbench.devices import ios
 
-        yield from ios.profile(artifacts, device_name, device, plan, inventory, threads)
+        yield from ios.profile(artifacts, device_name, device, plan, inventory, threads, grouping)
     else:
         assert_never(device)

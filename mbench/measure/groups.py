@@ -15,12 +15,16 @@ import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
+from mbench.artifacts import Artifact
 from mbench.measure.rounds import Job, Track, measure_in_rounds
 from mbench.measure.timing import RunPlan
 
 AGENT_BYTES = 300 * 1024**2  # an agent with its runtime imported, before its artifact is loaded
 ARTIFACT_FACTOR = 2  # an agent's memory grows by about this many times its artifact's size once loaded
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -30,9 +34,9 @@ class GroupStart:
     index: int  # from 1
     count: int  # groups in all (a split group's parts count once each)
     name: str
-    jobs: list[Job]
-    processes: int
-    total: int  # artifacts in all groups
+    artifacts: list[Artifact]  # one per job: an artifact measured per compute unit or delegate is there as often
+    processes: int  # per artifact
+    total: int  # results to come from all groups
 
 
 @dataclass(frozen=True)
@@ -73,10 +77,21 @@ def compared(models: list[str], pairs) -> list[list[str]]:
     return list(groups.values())
 
 
+def grouped(items: list[T], model: Callable[[T], str], pairs) -> list[list[T]]:
+    """The items of each group of compared models (``compared``; ``model`` names an item's), in the items' order:
+    the one rule for which artifacts share rounds, whatever a device's runner calls an item."""
+    groups = compared([model(item) for item in items], pairs)
+    return [[item for item in items if model(item) in models] for models in groups]
+
+
 def group_jobs(jobs: list[Job], pairs) -> list[list[Job]]:
-    """The jobs of each group of compared models (``compared``), in the order of the jobs."""
-    groups = compared([j.artifact.model for j in jobs], pairs)
-    return [[j for j in jobs if j.artifact.model in models] for models in groups]
+    """The jobs of each group of compared models (``grouped``)."""
+    return grouped(jobs, lambda job: job.artifact.model, pairs)
+
+
+def group_name(models: list[str]) -> str:
+    """A group's name: its models in order, joined by '+'."""
+    return "+".join(dict.fromkeys(models))
 
 
 def agent_cap(jobs: list[Job], plan: RunPlan, available: int | None) -> int:
@@ -93,7 +108,7 @@ def agent_cap(jobs: list[Job], plan: RunPlan, available: int | None) -> int:
 def batches(jobs: list[Job], plan: RunPlan, cap: int) -> list[Batch]:
     """One group's rounds under ``cap`` agents: whole, with fewer processes per artifact where it needs, or split
     into parts of at most ``cap`` artifacts with one process each."""
-    name = "+".join(dict.fromkeys(j.artifact.model for j in jobs))
+    name = group_name([j.artifact.model for j in jobs])
     n, wanted = len(jobs), plan.processes
     processes = max(1, min(wanted, cap // n))
     notes = {"group": name}
@@ -147,7 +162,10 @@ def measure_in_groups(
         count += len(parts) - 1
         for batch in parts:
             index += 1
-            grouping.on_group(GroupStart(index, count, batch.name, batch.jobs, batch.plan.processes, len(jobs)))
+            start = GroupStart(
+                index, count, batch.name, [j.artifact for j in batch.jobs], batch.plan.processes, len(jobs)
+            )
+            grouping.on_group(start)
             last = offset
             for track in measure_in_rounds(batch.jobs, argv, batch.plan, threads, cpus, timeout_s):
                 track.result.rounds = [r + offset for r in track.result.rounds]
