@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from mbench.sweep import run_sweep
 from mbench.sweep.ray import run_sweep_ray
 from mbench.store import Store
 from mbench.sweep.config import load_sweep_config
@@ -132,3 +133,57 @@ def test_a_device_that_fails_gives_failure_rows_and_the_other_goes_on(local_ray,
     a, b = measured[measured.device == "board-a"], measured[measured.device == "board-b"]
     assert a.artifact_sha256.nunique() == 3 and (a.status == "ok").all()
     assert b.artifact_sha256.nunique() == 3 and (b.status == "failed").all() and b.error.str.contains(message).all()
+
+
+PAIRED = """models:
+  - test-tiny
+  - {model: net.py:build, input_shape: "1,3,32,32", name: net-b}
+  - {model: net.py:build, input_shape: "1,3,32,32", name: net-c}
+formats: [onnx]
+precisions: [fp32]
+devices: [board-a]
+out: art
+db: ray.db
+inventory: devices.yaml
+pairs: [[test-tiny, net-c]]
+profile: {runs: 5, min_seconds: 0.1, warmup_seconds: 0, target_ci: 0, threads: 1, processes: 1}
+accuracy: null
+"""
+NET = "import torch.nn as nn\n\n\ndef build():\n    return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU())\n"
+
+
+def _groups_and_rounds(path: Path) -> tuple[dict, dict]:
+    """Per model and format: the group its latency row names, and the rounds its samples were timed in."""
+    with Store(path) as store:
+        rows, samples = store.measurements(), store.samples()
+    latency = rows[rows.metric == "latency"]
+    groups = {(m, f): json.loads(d)["group"] for m, f, d in zip(latency.model, latency.format, latency.details)}
+    return groups, {(s.model, s.format): set(s.rounds) for s in samples}
+
+
+def test_ray_measures_in_the_groups_the_in_process_executor_makes(local_ray, sshd, tmp_path):
+    """The sweep's pairs reach the device task: under Ray, as in process, test-tiny and net-c (paired) share
+    rounds and net-b has its own after them."""
+    config = _sweep(sshd, tmp_path)
+    (tmp_path / "net.py").write_text(NET)
+    (tmp_path / "sweep.yaml").write_text(PAIRED)
+    config = load_sweep_config(tmp_path / "sweep.yaml")
+    with Store(config.db) as store:
+        run_sweep_ray(config, store)
+    with Store(tmp_path / "local.db") as store:
+        run_sweep(config.model_copy(update={"db": tmp_path / "local.db"}), store)
+    ray_groups, ray_rounds = _groups_and_rounds(config.db)
+    local_groups, local_rounds = _groups_and_rounds(tmp_path / "local.db")
+    paired = "test-tiny+net-c"
+    assert (
+        ray_groups
+        == local_groups
+        == {
+            (m, f): paired if m != "net-b" else "net-b"
+            for m in ("test-tiny", "net-b", "net-c")
+            for f in ("pytorch", "onnx")
+        }
+    )
+    for rounds in (ray_rounds, local_rounds):
+        assert rounds[("test-tiny", "onnx")] == rounds[("net-c", "onnx")] == rounds[("net-c", "pytorch")]
+        assert not rounds[("net-b", "onnx")] & rounds[("test-tiny", "onnx")]

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 from mbench.cli import main
 from mbench.store import Store
 from mbench.sweep import run_sweep
-from mbench.sweep.config import SweepConfigError, load_sweep_config
+from mbench.sweep.config import SweepConfigError, load_sweep_config, with_pairs
 
 CONFIG = """models: [test-tiny]
 formats: [onnx, tflite]
@@ -81,3 +81,28 @@ def test_config_errors_name_the_line_and_valid_keys(tmp_path):
     path.write_text("models: [test-tiny]\nprofile: {target_ci: 2}\n")  # a fraction: 2 % is 0.02
     with pytest.raises(SweepConfigError, match=r"bad.yaml:2: profile.target_ci: .*less than 1 \(got 2\)"):
         load_sweep_config(path)
+
+
+def test_pairs_of_a_sweep_are_two_of_its_models_and_part_of_its_work(tmp_path, config_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("models: [test-tiny]\npairs: [[test-tiny, hed-vgg]]\n")
+    with pytest.raises(
+        SweepConfigError, match=r"bad.yaml:2: pairs: .*hed-vgg not among the sweep's models \(test-tiny\)"
+    ):
+        load_sweep_config(path)
+    path.write_text("models: [test-tiny, hed-vgg]\npairs:\n  - [hed-vgg, hed-vgg]\n")
+    with pytest.raises(SweepConfigError, match=r"bad.yaml:3: pairs.0: .*two different model names"):
+        load_sweep_config(path)
+    path.write_text("models: [test-tiny, hed-vgg]\npairs: [[hed-vgg]]\n")
+    with pytest.raises(SweepConfigError, match=r"bad.yaml:2: pairs.0"):
+        load_sweep_config(path)
+    path.write_text("models: [test-tiny, hed-vgg]\npairs: [[test-tiny, hed-vgg]]\n")
+    paired = load_sweep_config(path)
+    assert paired.pairs == [("test-tiny", "hed-vgg")]
+    alone = paired.model_copy(update={"pairs": []})
+    assert alone.key() != paired.key() and with_pairs(alone, [("test-tiny", "hed-vgg")]).key() == paired.key()
+    config = load_sweep_config(config_path)
+    with pytest.raises(SweepConfigError, match=r"--pair: net not among the sweep's models \(test-tiny\)"):
+        with_pairs(config, [("test-tiny", "net")])
+    result = CliRunner().invoke(main, ["run", str(config_path), "--quiet", "--pair", "test-tiny,net"])
+    assert result.exit_code == 4 and "--pair: net not among the sweep's models" in result.output

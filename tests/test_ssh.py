@@ -86,6 +86,20 @@ def test_artifacts_are_copied_once(sshd, tiny_artifacts_dir):
     assert host.upload(onnx) == first and marker.exists()  # not copied again
 
 
+def test_two_models_with_identical_artifacts_keep_one_copy_each(sshd, as_models):
+    """A candidate build unchanged in a format has its baseline's hash: each model's copy keeps its own manifest on
+    the remote, and both are measured (they are in different groups, one after the other)."""
+    from mbench.spec import Format
+
+    root, port = sshd
+    folder = as_models(["base", "candidate"], [Format.ONNX])
+    rows = profile(root, write_inventory(root, port, cache_dir=root / "cache-twins"), folder)
+    medians = rows[rows.metric == "latency_median"]
+    assert sorted(medians.model) == ["base", "candidate"] and (medians.status == "ok").all(), rows.error.tolist()
+    [sha] = (root / "cache-twins").iterdir()
+    assert sorted(p.name for p in sha.iterdir()) == ["base", "candidate"]
+
+
 def test_an_unknown_host_key_is_refused_unless_the_entry_accepts_new_keys(sshd, onnx_only, tmp_path):
     root, port = sshd
     empty = tmp_path / "known_hosts"

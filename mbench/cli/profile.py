@@ -56,11 +56,11 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, plan, 
 
     Minimums follow LiteRT benchmark_model: warm up for at least 0.5 s, then at least 50 runs and 1 s; then
     warm-up goes on until timings settle and runs go on until the headline (p10) is known within --target-ci or
-    --max-seconds is spent (which ends them even before the minimums: the line then says `few runs`). On the host
-    and SSH machines artifacts compared with each other (a model's formats and precisions, the declared pairs and
-    --pair) form a group, groups run one after another with at most --max-agents agents alive (fewer where memory
-    is short: fewer processes per artifact, or a split group, said on its rows), and a group's artifacts are
-    measured in interleaved rounds (--processes warm agents
+    --max-seconds is spent (which ends them even before the minimums: the line then says `few runs`). On every
+    device artifacts compared with each other (a model's formats and precisions, the declared pairs and --pair)
+    form a group and groups run one after another; on the host and SSH machines with at most --max-agents agents
+    alive (fewer where memory is short: fewer processes per artifact, or a split group, said on its rows). A
+    group's artifacts are measured in interleaved rounds (--processes warm agents
     per artifact taking its bursts in turn, a short burst each per round, in a seeded shuffled order), so a slow
     phase of the machine falls on all of them alike and no one process's bias decides a figure. Every raw sample
     is stored with its round and the agent's CPU time; runs that were clearly descheduled are marked, and a row
@@ -70,9 +70,9 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, plan, 
     and one that has its minimums but not yet its rule takes longer bursts, so that the rest of a round is at most a
     fifth of it; each line says how many rounds it took part in. Noisy measurements (CV > 10 %, or a drift > 5 %
     between the first and second half) are flagged. On Android and iPhone, whose tools time a whole invocation,
-    --processes rounds give each artifact one invocation per round (with its share of the runs and seconds), in a seeded
-    shuffled order. At the end, each declared pair's latency ratio (and each --pair's) per format, paired
-    over this run's rounds, with its 95 % interval.
+    --processes rounds give each artifact of a group one invocation per round (with its share of the runs and
+    seconds), in a seeded shuffled order. At the end, each declared pair's latency ratio (and each --pair's) per
+    format, paired over this run's rounds, with its 95 % interval.
 
     Example: mbench profile artifacts/ --device host --threads 2
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mbench.cli._options import verbose_option
+from mbench.cli._options import parse_pair, verbose_option
 from mbench.cli._progress import sweep_progress
 
 
@@ -26,22 +26,33 @@ from mbench.cli._progress import sweep_progress
     help="With --executor ray: an existing cluster (auto or ray://HOST:PORT); "
     "without it a local Ray instance sized to this machine.",
 )
+@click.option(
+    "--pair",
+    "pairs",
+    multiple=True,
+    callback=parse_pair,
+    metavar="A,B",
+    help="Measure models A and B of the sweep in the same rounds on every device, whichever executor, and give "
+    "the pair a headline in the report (repeatable; added to the sweep file's `pairs`).",
+)
 @click.option("--quiet", is_flag=True, help="No progress display, only the summary.")
 @verbose_option
-def run(config_path, fresh, executor, address, quiet):
+def run(config_path, fresh, executor, address, pairs, quiet):
     """Run a whole sweep from a YAML file: convert, profile on every device, write the report.
 
     Conversions are cached; an interrupted sweep resumes where it stopped (artifacts already profiled on a
-    device by an earlier run of the same config are kept, the rest is done). See examples/sweep.yaml.
+    device by an earlier run of the same config, and the same pairs, are kept, the rest is done). Artifacts are
+    measured in the groups `mbench profile` makes (a model's formats and precisions, the declared pairs, the sweep's
+    `pairs` and --pair), by either executor. See examples/sweep.yaml.
 
     Example: mbench run examples/sweep.yaml
     """
     from mbench.report.build import build_page, render_report
     from mbench.store import Store
     from mbench.sweep import run_sweep
-    from mbench.sweep.config import load_sweep_config
+    from mbench.sweep.config import load_sweep_config, with_pairs
 
-    config = load_sweep_config(config_path)
+    config = with_pairs(load_sweep_config(config_path), pairs)
     with Store(config.db) as store, sweep_progress(quiet) as show:
         if executor == "ray":
             from mbench.sweep.ray import run_sweep_ray
@@ -49,8 +60,8 @@ def run(config_path, fresh, executor, address, quiet):
             artifacts = run_sweep_ray(config, store, show, fresh, address)
         else:
             artifacts = run_sweep(config, store, show, fresh)
-        page = build_page(store)
-        report = render_report(store, config.report, page=page) if config.report else None
+        page = build_page(store, config.pairs)
+        report = render_report(store, config.report, pairs=config.pairs, page=page) if config.report else None
     click.echo(
         f"{len(artifacts)} artifacts on {len(config.devices)} device(s); results in {config.db}"
         + (f"; report {report}" if report else "")

@@ -3,9 +3,9 @@
 Host keys are verified against ``known_hosts`` (``StrictHostKeyChecking=yes``) unless the entry says
 ``accept_new_host_key: true``. ``ssh`` joins the words after the destination with spaces and hands them to the
 remote shell, so every remote command is an argument list quoted word by word with ``shlex.quote`` here: a value
-from devices.yaml is one word, never code. Artifacts are copied once, to ``<cache_dir>/<sha256>/`` with their
-manifest; the remote runs mbench's own agent in serve mode (one per artifact, each over its own ssh session, all
-in interleaved rounds as on the host: measure/rounds.py) and its replies become rows tagged with the remote's
+from devices.yaml is one word, never code. Artifacts are copied once, to ``<cache_dir>/<sha256>/<model>/`` with
+their manifest; the remote runs mbench's own agent in serve mode (one per artifact, each over its own ssh session, in
+the groups of interleaved rounds the host's are: measure/groups.py) and its replies become rows tagged with the remote's
 hostname. A remote agent exits when its ssh session ends. On macOS, Core ML runs once per configured compute unit.
 """
 
@@ -107,8 +107,10 @@ class SSHHost:
         return ["env", f"PYTHONPATH={pythonpath}", self.device.python] if pythonpath else [self.device.python]
 
     def upload(self, artifact: Artifact) -> str:
-        """The remote manifest path of ``artifact``, copying it (and its manifest) only if not there yet."""
-        directory = posixpath.join(self.device.cache_dir, artifact.sha256)
+        """The remote manifest path of ``artifact``, copying it (and its manifest) only if not there yet. Two models
+        can make byte-identical artifacts (a candidate build unchanged in one format), so each model has its own
+        folder under the file's hash: a copy replaces its folder whole, and would delete the other's manifest."""
+        directory = posixpath.join(self.device.cache_dir, artifact.sha256, artifact.model)
         manifest = posixpath.join(directory, artifact.manifest_path.name)
         try:
             self.call(["test", "-f", manifest], "cache lookup")

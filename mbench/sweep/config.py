@@ -8,7 +8,17 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, create_model, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    create_model,
+    field_validator,
+)
 
 from mbench.errors import MBenchError
 from mbench import paths
@@ -115,6 +125,20 @@ def spec_of(entry: ModelEntry) -> ModelSpec:
     return spec_from_source(entry.model, parse_inputs(entry.input_shape), entry.name)
 
 
+def _two_models(pair: tuple[str, str]) -> tuple[str, str]:
+    if pair[0] == pair[1]:
+        raise ValueError("a pair is two different model names, e.g. [resnet50, xception]")
+    return pair
+
+
+def pairs_outside(pairs, models: list[str]) -> str:
+    """What is wrong with ``pairs`` for a sweep of ``models`` (their labels): the names in no entry, or ''."""
+    unknown = [name for pair in pairs for name in pair if name not in models]
+    if not unknown:
+        return ""
+    return f"{', '.join(dict.fromkeys(unknown))} not among the sweep's models ({', '.join(models)})"
+
+
 class SweepConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -130,14 +154,32 @@ class SweepConfig(BaseModel):
     calibration_samples: Annotated[int, Field(ge=1)] = 32
     profile: ProfileSettings = ProfileSettings()
     accuracy: AccuracySettings | None = AccuracySettings()  # null: no evaluation
+    # models measured in the same rounds (as `mbench profile --pair`), besides the pairs declared with the models
+    pairs: list[Annotated[tuple[str, str], AfterValidator(_two_models)]] = []
+
+    @field_validator("pairs")
+    @classmethod
+    def _pairs_of_the_sweep(cls, pairs: list[tuple[str, str]], info: ValidationInfo) -> list[tuple[str, str]]:
+        if "models" in info.data and (wrong := pairs_outside(pairs, [model_label(e) for e in info.data["models"]])):
+            raise ValueError(wrong)
+        return pairs
 
     def convert_settings(self) -> ConvertSettings:
         return ConvertSettings(tuple(self.precisions), self.calibration, self.calibration_samples)
 
     def key(self) -> str:
-        """Identifies the work, not where results go: a rerun with the same key resumes."""
-        work = self.model_dump(mode="json", exclude={"db", "report"})
+        """Identifies the work, not where results go: a rerun with the same key resumes. Pairs are work (they decide
+        which artifacts share rounds); a sweep without any keeps the key it had before pairs existed."""
+        work = self.model_dump(mode="json", exclude={"db", "report", *(() if self.pairs else ("pairs",))})
         return hashlib.sha256(json.dumps(work, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def with_pairs(config: SweepConfig, pairs: list[tuple[str, str]]) -> SweepConfig:
+    """``config`` with ``pairs`` (`mbench run --pair`) added to its own; a name in no model entry is an error."""
+    wrong = pairs_outside(pairs, [model_label(e) for e in config.models])
+    if wrong:
+        raise SweepConfigError(f"--pair: {wrong}")
+    return config.model_copy(update={"pairs": list(dict.fromkeys([*config.pairs, *pairs]))})
 
 
 def load_sweep_config(path: Path | str) -> SweepConfig:

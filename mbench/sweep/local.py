@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from mbench.artifacts import Artifact
 from mbench.devices.inventory import Inventory, load_inventory
+from mbench.measure.groups import Grouping
 from mbench.spec import ModelSpec
 from mbench.store import Store
 from mbench.sweep.accuracy import evaluate_step
@@ -77,6 +78,7 @@ def run_sweep(
             config.profile.plan(),
             config.profile.threads,
             sweep.progress,
+            grouping=Grouping(tuple(config.pairs)),
         )
     sweep.evaluate(artifacts)
     return artifacts

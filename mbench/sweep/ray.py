@@ -16,6 +16,7 @@ from collections.abc import Callable
 from mbench.artifacts import Artifact
 from mbench.convert.pipeline import Conversion, convert_one
 from mbench.devices.inventory import load_inventory
+from mbench.measure.groups import Grouping
 from mbench.models.loading import ModelSourceError
 from mbench.measure.rows import Profile
 from mbench.results import Measurement, RowKey
@@ -56,9 +57,11 @@ def _convert(entry, fmt, precision, out, settings) -> Conversion:
         return replace(load_failure(model_label(entry), error), format=fmt, precision=precision)
 
 
-def _profile(artifacts, name, inventory_path, plan, threads):
+def _profile(artifacts, name, inventory_path, plan, threads, pairs):
+    """A device task: its artifacts measured in the groups the in-process executor makes (the sweep's pairs)."""
     inventory = load_inventory(inventory_path)
-    return [(artifact, profile) for artifact, profile in measured(artifacts, name, inventory, plan, threads)]
+    grouping = Grouping(tuple(pairs))
+    return [(artifact, profile) for artifact, profile in measured(artifacts, name, inventory, plan, threads, grouping)]
 
 
 def run_sweep_ray(
@@ -114,7 +117,7 @@ def _measure_all(ray, sweep: Sweep, artifacts: list[Artifact]) -> None:
         todo = sweep.todo(artifacts, name)
         if todo:
             task = ray.remote(num_cpus=0, resources={f"device:{name}": 1}, max_retries=MAX_RETRIES)(_profile)
-            ref = task.remote(todo, name, config.inventory, config.profile.plan(), config.profile.threads)
+            ref = task.remote(todo, name, config.inventory, config.profile.plan(), config.profile.threads, config.pairs)
             pending[ref], queues[name] = (name, todo), len(todo)
             deadlines[ref] = time.monotonic() + sweep.inventory.get(name).timeout_s * len(todo)
     while pending:
