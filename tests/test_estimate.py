@@ -133,9 +133,10 @@ def test_the_interval_counts_the_processes_a_run_happened_to_get():
     assert sum(r.low <= 3.0 <= r.high for r in both) > 1.5 * sum(r.low <= 3.0 <= r.high for r in alone)
 
 
-def test_no_shared_rounds_gives_a_ratio_without_an_interval():
+def test_no_shared_rounds_gives_a_ratio_that_says_it_is_not_paired():
     ratio = paired_ratio(Rounds((2.0, 2.0), (0, 0)), Rounds((1.0, 1.0), (1, 1)), ESTIMATORS["median"])
-    assert ratio.value == 2.0 and ratio.low is None and ratio.text() == "2.00x"
+    assert ratio.value == 2.0 and ratio.low is None
+    assert ratio.text() == "2.00x (not paired: measured in different rounds)"
 
 
 def test_too_few_shared_rounds_say_so_instead_of_an_interval():

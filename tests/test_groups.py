@@ -2,13 +2,17 @@
 group whose agent dies failing its rows while the next group runs."""
 
 import dataclasses
+import json
+import re
 import sys
 import threading
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from mbench.artifacts import find_artifacts
+from mbench.cli import main
 from mbench.cli._echo import echo_profile
 from mbench.devices.local import agent_argv
 from mbench.measure.groups import (
@@ -24,6 +28,7 @@ from mbench.measure.rounds import Job
 from mbench.measure.rows import result_rows
 from mbench.measure.timing import RunPlan
 from mbench.spec import Format
+from mbench.store import Store
 
 # An agent answering every command at once; each timed run reads ``argv[1]`` ms; a manifest named 'dies' exits at
 # its first burst, as an agent that crashed in the middle of its rounds.
@@ -151,8 +156,63 @@ def test_a_group_whose_agent_dies_fails_its_rows_and_the_next_group_runs(tiny, t
     jobs = _jobs(tiny, ["crashes"], manifest="dies") + _jobs(tiny, ["next"])
     found = list(measure_in_groups(jobs, _fake(tmp_path, 1), plan, 1, None, 30, memory=lambda: None))
     by_model = {}
-    for track, _ in found:
-        by_model.setdefault(track.job.artifact.model, []).append(track)
-    assert [t.result.status for t in by_model["crashes"]] == ["failed", "failed"]
-    assert all("agent exited 3" in t.result.error for t in by_model["crashes"])
-    assert [len(t.result.samples_ms) >= 5 and t.result.status for t in by_model["next"]] == ["ok", "ok"]
+    for track, batch in found:
+        profile = result_rows(track.job.artifact, "host", track.result, "host", plan=batch.plan, notes=batch.notes)
+        by_model.setdefault(track.job.artifact.model, []).append((track, profile))
+    assert [t.result.status for t, _ in by_model["crashes"]] == ["failed", "failed"]
+    crashed = [p.failure for _, p in by_model["crashes"]]  # each artifact's one row, failed with the reason
+    assert all(row.status.value == "failed" and "agent exited 3" in row.error for row in crashed)
+    assert [len(t.result.samples_ms) >= 5 and p.status.value for t, p in by_model["next"]] == ["ok", "ok"]
+    assert all(p.rows[0].value > 0 for _, p in by_model["next"])
+
+
+QUICK = ["--warmup-seconds", "0", "--runs", "5", "--min-seconds", "0", "--target-ci", "0", "--threads", "1"]
+
+
+def _profile(folder, inventory_file, db, *options):
+    result = CliRunner().invoke(
+        main, ["profile", str(folder), "--devices", str(inventory_file), "--db", str(db), *QUICK, *options]
+    )
+    assert result.exit_code == 0, result.output
+    with Store(db) as store:
+        run = store.runs().run_id.iloc[-1]
+        return result.output, run, {s.model: set(s.rounds) for s in store.samples(run)}, store.measurements()
+
+
+def test_on_the_host_paired_models_share_rounds_and_a_ratio_across_groups_says_it_is_not_paired(
+    as_models, inventory_file, tmp_path
+):
+    """`mbench profile --pair a,c` over models a, b, c: a and c in one group's rounds, b in its own after them, each
+    group shown as it starts; a's ratio to c is paired, and `compare --models a,b` says a and b were not."""
+    folder = as_models(["a", "b", "c"], [Format.ONNX])
+    output, run, rounds, rows = _profile(folder, inventory_file, tmp_path / "r.db", "--pair", "a,c")
+    assert "group 1/2 a+c: 2 artifact(s), 3 process(es) each" in output and "group 2/2 b: 1 artifact(s)" in output
+    assert rounds["a"] == rounds["c"] and not rounds["a"] & rounds["b"]
+    groups = {m: json.loads(d)["group"] for m, d in zip(rows.model, rows.details) if m in "abc"}
+    assert groups == {"a": "a+c", "b": "b", "c": "a+c"}
+    [ratio] = [line for line in output.splitlines() if " onnx " in line and " = " in line]
+    assert "not paired" not in ratio and re.search(r"= [\d.]+x \(", ratio), output
+    compared = CliRunner().invoke(main, ["compare", run, "--models", "a,b", "--db", str(tmp_path / "r.db")])
+    assert "not paired: measured in different rounds" in compared.output and "--pair" in compared.output
+
+
+def test_the_parts_of_a_split_group_are_not_paired_and_their_ratio_says_so(as_models, inventory_file, tmp_path):
+    """A pair over the cap of one agent is split in two parts, one after the other: the rows say so, and the closing
+    ratio and the report's headline say it is not paired rather than look like one."""
+    folder = as_models(["a", "c"], [Format.ONNX])
+    output, _, rounds, rows = _profile(
+        folder, inventory_file, tmp_path / "r.db", "--pair", "a,c", "--max-agents", "1", "--processes", "1"
+    )
+    assert "group 1/2 a+c (1/2)" in output and "group 2/2 a+c (2/2)" in output
+    assert not rounds["a"] & rounds["c"]
+    split = [json.loads(d).get("group_split") for d in rows[rows.metric == "latency"].details]
+    assert split == [
+        "part 1 of 2: ratios across the parts are not paired",
+        "part 2 of 2: ratios across the parts are not paired",
+    ]
+    [ratio] = [line for line in output.splitlines() if " onnx " in line and " = " in line]
+    assert re.search(r"= [\d.]+x \(not paired: measured in different rounds\)", ratio), output
+    page = tmp_path / "report.html"
+    report = ["report", "-o", str(page), "--pair", "a,c", "--db", str(tmp_path / "r.db")]
+    assert CliRunner().invoke(main, report).exit_code == 0
+    assert re.search(r"[\d.]+x \(not paired: measured in different rounds\)", page.read_text())  # the headline

@@ -22,8 +22,8 @@ EXIT_INCONCLUSIVE = 3  # 2 is click's usage error
     "--models",
     metavar="BASE,CAND",
     callback=lambda ctx, param, text: pair_of(text, "--models") if text else None,
-    help="Compare two models measured in one RUN (a baseline and a candidate build, profiled together): "
-    "their latency paired over the rounds both took part in, with a 95 % interval.",
+    help="Compare two models measured in one RUN (a baseline and a candidate build, profiled together with "
+    "--pair BASE,CAND): their latency paired over the rounds both took part in, with a 95 % interval.",
 )
 @click.option(
     "--metric",
@@ -52,8 +52,10 @@ def compare(runs, baseline, models, metric, threshold, alpha, output, as_json, d
     models measured in one run. With no RUNS: the newest run that measured the metric against the one before it.
 
     Two runs minutes apart also differ by the machine's drift between them; on a shared or virtual machine, profile
-    the baseline and candidate builds together (one `mbench profile` of both) and gate on
-    `mbench compare RUN --models BASE,CAND`, where the machine's slow phases fall on both alike.
+    the baseline and candidate builds together (one `mbench profile --pair BASE,CAND`, which measures them in the
+    same rounds) and gate on `mbench compare RUN --models BASE,CAND`, where the machine's slow phases fall on both
+    alike. Two models profiled in one run but not paired were measured in different groups: their ratio says it
+    is not paired, and the threshold alone decides.
 
     Exits 1 when the metric got worse by more than the threshold and the difference is significant (or, for a
     metric without raw samples, by more than the threshold), so a CI pipeline can gate on it. Exits 3

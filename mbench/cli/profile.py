@@ -72,7 +72,8 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, plan, 
     between the first and second half) are flagged. On Android and iPhone, whose tools time a whole invocation,
     --processes rounds give each artifact of a group one invocation per round (with its share of the runs and
     seconds), in a seeded shuffled order. At the end, each declared pair's latency ratio (and each --pair's) per
-    format, paired over this run's rounds, with its 95 % interval.
+    format, paired over this run's rounds, with its 95 % interval (a ratio across the parts of a split group says
+    it is not paired).
 
     Example: mbench profile artifacts/ --device host --threads 2
 

@@ -24,6 +24,7 @@ from mbench.measure.interference import mark
 from mbench.results import SampleSet
 
 MIN_ROUNDS = 4  # fewer rounds give no swing and no interval
+NOT_PAIRED = "not paired: measured in different rounds"
 LATENCY_QUANTILE = 0.10  # the headline's quantile; the stopping rule (timing.enough) narrows its interval
 LATENCY_ESTIMATOR = "p10_rounds"  # its name, stored on every latency row
 
@@ -127,7 +128,9 @@ class Ratio:
     rounds: int
 
     def text(self) -> str:
-        """'2.54x (2.52-2.55)'; with too few shared rounds for an interval it says so rather than look certain."""
+        """'2.54x (2.52-2.55)'; with too few shared rounds for an interval it says so rather than look certain, and
+        with none (two artifacts measured in different groups, or parts of a split group: measure/groups.py) that the
+        ratio is not paired."""
         if self.low is not None and self.high is not None:  # both or neither
             return f"{three_digits(self.value)}x ({three_digits(self.low)}-{three_digits(self.high)})"
         if self.rounds:
@@ -135,7 +138,7 @@ class Ratio:
                 f"{three_digits(self.value)}x (no interval: {self.rounds} round{'s' * (self.rounds != 1)}, "
                 f"{MIN_ROUNDS} needed)"
             )
-        return f"{three_digits(self.value)}x"
+        return f"{three_digits(self.value)}x ({NOT_PAIRED})"
 
 
 def three_digits(value: float) -> str:

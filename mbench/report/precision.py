@@ -107,7 +107,8 @@ def _slower(f, samples: list) -> str:
     text = (
         f"{f.model} {f.format} {f.precision} on {f.device} is {1 / f.speedup:.2f}x slower than fp32 "
         f"({f.latency_ms:.2f} ms against {f.latency_ms_fp32:.2f} ms"
-        f"{f'; paired over the same rounds {ratio.text()}' if ratio else ''})"
+        f"{f'; paired over the same rounds {ratio.text()}' if ratio and ratio.rounds else ''}"
+        f"{f'; {ratio.text()}' if ratio and not ratio.rounds else ''})"
     )
     if pd.notna(f.task_delta):
         if f.task_delta < -(f.resolution if pd.notna(f.resolution) else 0.0):  # a tie is not less accurate
