@@ -1,4 +1,5 @@
-"""Do profiles scale from six artifacts to the zoo? (issue 39) Prints a table, `--json` for machines.
+"""Do profiles scale from six artifacts to the zoo? (issue 39) Prints a table, each N's rows as soon as that N is
+done (`--json`: one JSON object per N, for machines).
 
     .venv/bin/python benchmarks/bench_scaling.py [--max-seconds 1] [--sizes 6,12,all] [--models a,b,...] [--json]
 
@@ -85,6 +86,20 @@ def _is_agent(pid: int) -> bool:
         return False
 
 
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _agents(pids: list[int]) -> int:
+    """The agent processes among ``pids``: those running mbench's agent whose parent does not. A process an agent
+    forks (to run a program, for a moment before it execs) shows the agent's command line too, and is not one."""
+    agents = {p for p in pids if _is_agent(p)}
+    return sum(_parent(p) not in agents for p in agents)
+
+
 @dataclass
 class Watch:
     """Samples, every 0.1 s while it runs, the agents alive and the PSS of this process and its descendants."""
@@ -97,7 +112,7 @@ class Watch:
         me = Path("/proc/self").resolve().name
         while not self.done.wait(0.1):
             pids = _descendants(int(me))
-            self.most_agents = max(self.most_agents, sum(_is_agent(p) for p in pids))
+            self.most_agents = max(self.most_agents, _agents(pids))
             self.peak_pss = max(self.peak_pss, sum(_pss(p) for p in [int(me), *pids]))
 
 
@@ -167,18 +182,40 @@ def spread(first: dict, second: dict) -> tuple[float, float]:
     return (statistics.median(gaps), max(gaps)) if gaps else (float("nan"), float("nan"))
 
 
+HEADER = (
+    "   N  wall s (target)   groups  start-up s  most agents  peak PSS GB  ok/asked  "
+    "latency spread med/max  ratio spread med/max"
+)
+
+
+def table_lines(result: dict, max_seconds: float) -> list[str]:
+    """One N's rows, quiet then quiet again: wall time against 1.3 x (N x max_seconds + the groups' start-up)."""
+    lines = []
+    for run in result["runs"]:
+        target = 1.3 * (result["n"] * max_seconds + run["startup_s"])
+        lines.append(
+            f"{result['n']:4d}  {run['wall_s']:6.1f} ({target:6.1f})  {run['groups']:6d}  {run['startup_s']:10.1f}"
+            f"  {run['most_agents']:11d}  {run['peak_pss_gb']:11.2f}  {run['ok']:3d}/{run['asked']:<3d}  "
+            f"{result['latency_spread'][0]:10.1%} {result['latency_spread'][1]:6.1%}  "
+            f"{result['ratio_spread'][0]:10.1%} {result['ratio_spread'][1]:6.1%}"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--max-seconds", type=float, default=1.0)
     parser.add_argument("--sizes", default="6,12,all")
     parser.add_argument("--models", default="", help="comma-separated subset of the zoo (HED pair first)")
     parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "scaling")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json", action="store_true", help="one JSON object per N, printed as each N is done")
     args = parser.parse_args()
     names = args.models.split(",") if args.models else zoo()
     every = artifacts(names, args.out)
     plan = RunPlan(max_seconds=args.max_seconds)
-    results = []
+    if not args.json:
+        print(f"max_seconds {args.max_seconds}, models: {', '.join(names)}; {len(every)} artifacts", flush=True)
+        print(HEADER, flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "devices.yaml").write_text("devices:\n  host:\n    kind: local\n")
@@ -186,31 +223,15 @@ def main() -> None:
         for size in args.sizes.split(","):
             chosen = every if size == "all" else every[: int(size)]
             quiet, again = (profile_once(chosen, plan, inventory, folder) for _ in range(2))
-            results.append(
-                dict(
-                    n=len(chosen),
-                    runs=[quiet, again],
-                    latency_spread=spread(quiet["latency"], again["latency"]),
-                    ratio_spread=spread(ratios(quiet["latency"]), ratios(again["latency"])),
-                )
+            result = dict(
+                n=len(chosen),
+                runs=[quiet, again],
+                latency_spread=spread(quiet["latency"], again["latency"]),
+                ratio_spread=spread(ratios(quiet["latency"]), ratios(again["latency"])),
+                ratios=[ratios(quiet["latency"]), ratios(again["latency"])],
             )
-    if args.json:
-        print(json.dumps(results, indent=1))
-        return
-    print(f"max_seconds {args.max_seconds}, models: {', '.join(names)}")
-    print(
-        "   N  wall s (target)   groups  start-up s  most agents  peak PSS GB  ok/asked  "
-        "latency spread med/max  ratio spread med/max"
-    )
-    for r in results:
-        for run in r["runs"]:
-            target = 1.3 * (r["n"] * args.max_seconds + run["startup_s"])
-            print(
-                f"{r['n']:4d}  {run['wall_s']:6.1f} ({target:6.1f})  {run['groups']:6d}  {run['startup_s']:10.1f}"
-                f"  {run['most_agents']:11d}  {run['peak_pss_gb']:11.2f}  {run['ok']:3d}/{run['asked']:<3d}  "
-                f"{r['latency_spread'][0]:10.1%} {r['latency_spread'][1]:6.1%}  "
-                f"{r['ratio_spread'][0]:10.1%} {r['ratio_spread'][1]:6.1%}"
-            )
+            # each N as soon as it is done, so that a run stopped part way still leaves the sizes it finished
+            print(json.dumps(result) if args.json else "\n".join(table_lines(result, args.max_seconds)), flush=True)
 
 
 if __name__ == "__main__":
