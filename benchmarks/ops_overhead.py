@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mbench.artifacts import Artifact
-from mbench.ops.torch_eager import ModuleTimes
 from mbench.runners.base import seeded_inputs
 from mbench.spec import Format
 
@@ -31,14 +30,13 @@ def _pair(artifact: Artifact, threads: int, folder: Path) -> tuple[Callable, Cal
 
         plain, profiled = ExecuTorchRunner(), ExecuTorchRunner()
         plain.load(artifact, threads)
-        profiled.load(artifact, threads, etdump=True)
+        profiled.load(artifact, threads, profile_dir=folder)
     else:
         from mbench.runners.torch_eager import TorchEagerRunner
 
         plain, profiled = TorchEagerRunner(), TorchEagerRunner()
         plain.load(artifact, threads)
-        profiled.load(artifact, threads)
-        ModuleTimes(profiled.module)
+        profiled.load(artifact, threads, profile_dir=folder)  # with the module hooks
     return (lambda: plain.run(inputs)), (lambda: profiled.run(inputs))
 
 

@@ -7,6 +7,7 @@ from devices.yaml is one word, never code. Artifacts are copied once, to ``<cach
 their manifest; the remote runs mbench's own agent in serve mode (one per artifact, each over its own ssh session, in
 the groups of interleaved rounds the host's are: measure/groups.py) and its replies become rows tagged with the remote's
 hostname. A remote agent exits when its ssh session ends. On macOS, Core ML runs once per configured compute unit.
+The per-operator pass (``--ops``) runs there too, through the same agent (``AgentRecorder``).
 """
 
 from __future__ import annotations
@@ -26,10 +27,13 @@ from mbench.artifacts import Artifact
 from mbench.measure.processes import DeviceError, connect_attempts, dropped_by_sshd, guarded, run_tool, tail
 from mbench.measure.agent import AgentResult
 from mbench.measure.groups import Grouping, measure_in_groups
+from mbench.measure.passes import OpsPlan, Recording
 from mbench.measure.rounds import Job
+from mbench.measure.session import AgentSession
 from mbench.devices.inventory import SSHDevice
 from mbench.measure.rows import Profile, result_rows
 from mbench.models.registry import MODULES_VARIABLE
+from mbench.runners.base import NotRunnableHere
 from mbench.measure.timing import RunPlan
 from mbench.spec import Format
 
@@ -206,6 +210,38 @@ def profile(
             job.artifact,
             result_rows(job.artifact, job.label, track.result, PROVENANCE, identity, threads, batch.plan, batch.notes),
         )
+
+
+class AgentRecorder:
+    """The per-operator pass's runs made on the remote by mbench's agent (agent.py's 'ops'), one agent per artifact
+    over its own ssh session; the files the runtime wrote come back to be read here (mbench.ops). A remote that
+    cannot be reached says so in ``unreachable``."""
+
+    provenance = PROVENANCE
+
+    def __init__(self, device: SSHDevice, name: str) -> None:
+        self.host, self.where = SSHHost(device), name
+        try:
+            identity, self.unreachable = self.host.identity(), ""
+        except DeviceError as error:
+            identity, self.unreachable = {"hostname": device.host}, str(error)
+        self.identity: dict | None = {**identity, "emulated": True} if device.emulated else identity
+
+    def __call__(self, artifact: Artifact, threads: int, plan: OpsPlan, folder: Path) -> Recording:
+        manifest = self.host.upload(artifact)
+        argv = self.host.command([*_model_modules(), *self.host.python(), "-m", "mbench.measure.agent"])
+        session = AgentSession(argv, self.host.device.timeout_s)
+        try:
+            reply = session.first(
+                do="ops", manifest=manifest, threads=threads, warmup_runs=plan.warmup_runs, runs=plan.runs
+            )
+        finally:
+            session.stop()
+        if reply.get("ok"):
+            return Recording.from_reply(reply, folder)
+        if reply.get("status") == "not_run":
+            raise NotRunnableHere(reply["error"])
+        raise DeviceError(f"the agent on {self.host.device.host}: {reply['error']}")
 
 
 def _model_modules() -> list[str]:

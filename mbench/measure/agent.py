@@ -16,6 +16,11 @@ One JSON command per line on stdin, one JSON reply per line on stdout (anything 
                                               per timed run)
     {"do": "predict", "inputs": [NPY]}     -> outputs: [NPY] (the loaded artifact run once on these inputs; NPY is
                                               an array as base64 .npy text, measure/arrays.py: accuracy on a device)
+    {"do": "ops", "manifest": PATH, "threads": N, "warmup_runs": 3, "runs": 10, "compute_units": ""}
+                                           -> runtime, runtime_version, wall_ms, cpu_ms, wait_ms, files (the
+                                              per-operator pass's runs of the artifact on a runner of its own, with
+                                              the runtime's profile of them: {name: base64 of the file},
+                                              measure/passes.py; not_run for a runtime with no such profile)
     {"do": "close"}                        -> peak_rss_bytes, environment
 A reply has "ok": true, or "ok": false with "status" (failed or not_run) and "error". The agent exits when its
 parent dies or stdin closes.
@@ -27,8 +32,10 @@ import json
 import os
 import resource
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mbench.artifacts import read_manifest
@@ -89,7 +96,7 @@ def _runner(fmt: Format, compute_units: str) -> Runner:
     return runner_for(fmt)
 
 
-ACTIONS = ("runtime", "load", "warmup", "pin", "burst", "predict", "close")
+ACTIONS = ("runtime", "load", "warmup", "pin", "burst", "predict", "ops", "close")
 
 
 class Server:
@@ -186,6 +193,16 @@ class Server:
 
         runner, _ = self._loaded()
         return {"outputs": encode(runner.run(decode(inputs)))}
+
+    def ops(self, manifest: str, threads: int, warmup_runs: int, runs: int, compute_units: str = "") -> dict:
+        """The per-operator pass's runs, apart from any artifact 'load' holds: a profiling runtime is slower, so
+        its runs are never timed rounds. The files travel back whole; the caller reads them."""
+        from mbench.measure.passes import OpsPlan, record
+
+        artifact = read_manifest(manifest)
+        with tempfile.TemporaryDirectory(prefix="mbench-ops-") as folder:
+            runner = _runner(artifact.format, compute_units)
+            return record(runner, artifact, threads, OpsPlan(warmup_runs, runs), Path(folder)).as_reply()
 
     def close(self) -> dict:
         if self.runner is not None:

@@ -7,13 +7,16 @@ from __future__ import annotations
 import platform
 
 from mbench.artifacts import Artifact
+from mbench.measure.passes import Recorder
 from mbench.ops.profile import OpProfile, OpsPlan
 from mbench.runners.base import NotRunnableHere
 
 
-def profile(artifact: Artifact, threads: int, plan: OpsPlan) -> OpProfile:
-    if platform.system() != "Darwin":
-        raise NotRunnableHere("Core ML runs only on macOS: no per-operation profile here")
+def profile(artifact: Artifact, threads: int, plan: OpsPlan, recorder: Recorder) -> OpProfile:
+    system = (recorder.identity or {}).get("system", platform.system())
+    if system != "Darwin":
+        where = f"on {recorder.where}, a {system} machine" if recorder.where else "here"
+        raise NotRunnableHere(f"Core ML runs only on macOS: no per-operation profile {where}")
     raise NotRunnableHere(
         "Core ML gives per-operation cost only as the compute plan's estimate, which mbench does not read yet"
     )

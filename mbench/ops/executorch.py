@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import re
 import statistics
-import tempfile
 import warnings
 from pathlib import Path
 
 from converters.executorch import etrecord_path
 from mbench.artifacts import Artifact
+from mbench.measure.passes import Recorder
 from mbench.ops import xnnpack
 from mbench.ops.modules import DELEGATE_BLOCK, from_scope
-from mbench.ops.profile import OpProfile, OpsPlan, OpTime, PassRuns, profiled_runs
-from mbench.runners.base import NotRunnableHere, native_stderr_without, seeded_inputs
-from mbench.runners.executorch import ExecuTorchRunner
+from mbench.ops.profile import OpProfile, OpsPlan, OpTime, PassRuns, recorded
+from mbench.runners.base import NotRunnableHere, native_stderr_without
+from mbench.runners.executorch import ETDUMP
 
 DELEGATE_CALL = "DELEGATE_CALL"
 OPERATOR_CALL = "OPERATOR_CALL"
@@ -27,21 +27,16 @@ EXECUTE = "Method::execute"
 _OP_NAME = re.compile(r"^(?:aten|quantized_decomposed|dim_order_ops)\.(\w+)")
 
 
-def profile(artifact: Artifact, threads: int, plan: OpsPlan) -> OpProfile:
+def profile(artifact: Artifact, threads: int, plan: OpsPlan, recorder: Recorder) -> OpProfile:
     record = etrecord_path(artifact.path)
     if not record.is_file():
         raise NotRunnableHere(
             f"no ETRecord beside {artifact.path.name} ({record.name}): convert it again with "
             "this mbench, whose ExecuTorch converter writes one"
         )
-    runner = ExecuTorchRunner()
-    runner.load(artifact, threads, etdump=True)
-    inputs = seeded_inputs(artifact.inputs)
-    seen = profiled_runs(lambda: runner.run(inputs), plan)
-    with tempfile.TemporaryDirectory(prefix="mbench-etdump-") as folder:
-        runner.write_etdump(Path(folder) / "run.etdp")
-        runner.close()
-        events, graph = _read(Path(folder) / "run.etdp", record)
+    with recorded(recorder, artifact, threads, plan) as recording:
+        events, graph = _read(recording.path(ETDUMP), record)
+    seen = recording.runs
     ms = {id(e): _mean(e.perf_data.raw, seen) for e in events if e.perf_data is not None}
     execute = [e for e in events if e.name == EXECUTE]
     if not execute:
@@ -49,7 +44,7 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan) -> OpProfile:
     ops, notes = _ops(events, ms, _nodes_by_handle(graph))
     return OpProfile(
         "executorch",
-        runner.version(),
+        recording.version,
         threads,
         plan,
         ms[id(execute[0])],

@@ -15,6 +15,7 @@ import time
 from mbench.artifacts import Artifact, package_versions
 from mbench.devices.parsers import UnparsableOutput
 from mbench.devices.parsers.benchmark_model import parse, run_order
+from mbench.measure.passes import Recorder
 from mbench.ops.modules import ROOT
 from mbench.ops.profile import OpProfile, OpsPlan, OpTime
 from mbench.runners.base import NotRunnableHere
@@ -51,7 +52,12 @@ def _location(location: str) -> tuple[str, str] | None:
     return ".".join(attributes) or ROOT, kind
 
 
-def profile(artifact: Artifact, threads: int, plan: OpsPlan) -> OpProfile:
+def profile(artifact: Artifact, threads: int, plan: OpsPlan, recorder: Recorder) -> OpProfile:
+    if recorder.where:
+        raise NotRunnableHere(
+            f"LiteRT's per-operator profile comes from a {TOOL} binary, which mbench runs on this machine and on "
+            f"Android devices, not on {recorder.where}"
+        )
     binary = shutil.which(TOOL)
     if binary is None:
         version = package_versions("ai-edge-litert")["ai-edge-litert"]

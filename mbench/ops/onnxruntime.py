@@ -6,30 +6,25 @@ from __future__ import annotations
 
 import bisect
 import json
-import tempfile
 from collections import defaultdict
-from pathlib import Path
 
 from mbench.artifacts import Artifact
+from mbench.measure.passes import Recorder
 from mbench.ops.onnx_graph import Placement, place_nodes
-from mbench.ops.profile import OpProfile, OpsPlan, OpTime, PassRuns, profiled_runs
-from mbench.runners.base import seeded_inputs
-from mbench.runners.onnxruntime import OPTIMIZED_MODEL, OnnxRuntimeRunner
+from mbench.ops.profile import OpProfile, OpsPlan, OpTime, PassRuns, recorded
+from mbench.runners.onnxruntime import OPTIMIZED_MODEL, TRACE
 
 KERNEL = "_kernel_time"
 
 
-def profile(artifact: Artifact, threads: int, plan: OpsPlan) -> OpProfile:
+def profile(artifact: Artifact, threads: int, plan: OpsPlan, recorder: Recorder) -> OpProfile:
     import onnx
 
-    runner = OnnxRuntimeRunner()
-    with tempfile.TemporaryDirectory(prefix="mbench-ort-") as folder:
-        runner.load(artifact, threads, profile_dir=Path(folder))
-        inputs = seeded_inputs(artifact.inputs)
-        seen = profiled_runs(lambda: runner.run(inputs), plan)
-        trace = json.loads(runner.end_profiling().read_text())
-        runner.close()
-        placements = place_nodes(onnx.load(str(artifact.path)), onnx.load(str(Path(folder) / OPTIMIZED_MODEL)))
+    with recorded(recorder, artifact, threads, plan) as recording:
+        trace = json.loads(recording.path(TRACE).read_text())
+        ran = onnx.load(str(recording.path(OPTIMIZED_MODEL)), load_external_data=False)
+    placements = place_nodes(onnx.load(str(artifact.path), load_external_data=False), ran)
+    seen = recording.runs
     runs = [e for e in trace if e.get("cat") == "Session" and e.get("name") == "model_run"][-plan.runs :]
     if len(runs) < plan.runs:
         raise RuntimeError(f"ONNX Runtime's profile holds {len(runs)} model runs, {plan.runs} were made")
@@ -37,7 +32,7 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan) -> OpProfile:
     runs_ms = tuple(r["dur"] / 1e3 for r in runs)
     return OpProfile(
         "onnxruntime",
-        runner.version(),
+        recording.version,
         threads,
         plan,
         seen.mean(runs_ms),

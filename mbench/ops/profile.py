@@ -1,81 +1,25 @@
-"""The profiling pass: what it records (``OpTime``, ``OpProfile``), how long it runs (``OpsPlan``), how its runs are
-taken (``profiled_runs``), and which runtime's profiler it uses for an artifact (``profile_ops``).
-
-The pass runs in one process, one artifact after another, while the machine may be busy: a run that was clearly
-descheduled (measure.interference.mark: its CPU share well below the pass's typical one, or its threads waiting on a
-run queue) puts a preemption into whichever operator was running. Operator times are averaged over the runs that
-were not marked (``PassRuns.kept``; all of them where every run was marked).
+"""The profiling pass: what it records (``OpTime``, ``OpProfile``) and which runtime's profiler it uses for an
+artifact (``profile_ops``). Its runs (``OpsPlan``, ``PassRuns``) are made where the runtime runs, in this process or
+in an agent on another machine (measure/passes.py: the ``Recorder``), one artifact after another; what the runtime
+wrote of them is read into operators placed in modules here, where the artifact's source graphs are.
 """
 
 from __future__ import annotations
 
 import importlib
-import statistics
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import assert_never
-from collections.abc import Callable, Sequence
 
 from mbench.artifacts import Artifact
-from mbench.measure.interference import mark
-from mbench.measure.machine import run_queue_wait_ns
+from mbench.measure.passes import Here, OpsPlan, PassRuns, Recorder, Recording
 from mbench.spec import Format
 
-
-@dataclass(frozen=True)
-class OpsPlan:
-    """Runs of the pass: a few untimed warm-up runs, then ``runs`` profiled ones whose times are averaged."""
-
-    warmup_runs: int = 3
-    runs: int = 10
-
-    def __post_init__(self) -> None:
-        if self.warmup_runs < 0 or self.runs < 1:
-            raise ValueError(
-                f"an ops pass needs runs >= 1 and warmup_runs >= 0, got {self.runs} and {self.warmup_runs}"
-            )
-
-
-@dataclass(frozen=True)
-class PassRuns:
-    """The profiled runs as this process saw them: wall time, CPU time of the process, run-queue wait."""
-
-    wall_ms: tuple[float, ...]
-    cpu_ms: tuple[float, ...]
-    wait_ms: tuple[float, ...] = ()
-
-    @property
-    def kept(self) -> list[int]:
-        """The runs that were not marked as descheduled (all of them where every run was)."""
-        marked = mark(list(self.wall_ms), list(self.cpu_ms), list(self.wait_ms))
-        return [i for i, m in enumerate(marked) if not m] or list(range(len(self.wall_ms)))
-
-    @property
-    def cpu_share(self) -> float:
-        """The median run's CPU time over its wall time: about the thread count on an idle machine, far less where
-        other work took the CPUs for whole runs (which marking, relative to the pass's own typical share, misses)."""
-        return statistics.median(c / w for c, w in zip(self.cpu_ms, self.wall_ms) if w > 0)
-
-    def mean(self, per_run: Sequence[float]) -> float:
-        """The mean of one value per profiled run over the kept runs."""
-        kept = self.kept
-        return sum(per_run[i] for i in kept) / len(kept)
-
-
-def profiled_runs(run: Callable[[], None], plan: OpsPlan) -> PassRuns:
-    """``run()`` warmup_runs times, then ``runs`` times with each run's wall time, CPU time and run-queue wait."""
-    for _ in range(plan.warmup_runs):
-        run()
-    wall, cpu, wait = [], [], []
-    for _ in range(plan.runs):
-        waited, c0, t0 = run_queue_wait_ns(), time.process_time_ns(), time.perf_counter_ns()
-        run()
-        t1, c1, waited_after = time.perf_counter_ns(), time.process_time_ns(), run_queue_wait_ns()
-        wall.append((t1 - t0) / 1e6)
-        cpu.append((c1 - c0) / 1e6)
-        if waited is not None and waited_after is not None:
-            wait.append((waited_after - waited) / 1e6)
-    return PassRuns(tuple(wall), tuple(cpu), tuple(wait) if len(wait) == len(wall) else ())
+__all__ = ["OpProfile", "OpTime", "OpsPlan", "PassRuns", "profile_ops", "recorded"]
 
 
 @dataclass(frozen=True)
@@ -135,9 +79,17 @@ def profiler_module(fmt: Format):
     assert_never(fmt)
 
 
-def profile_ops(artifact: Artifact, threads: int, plan: OpsPlan = OpsPlan()) -> OpProfile:
-    """Run the pass on ``artifact`` with its format's runtime at ``threads``. Raises runners.base.NotRunnableHere
-    where this machine has no per-operator profiler for the format, and whatever the runtime raises otherwise."""
+def profile_ops(artifact: Artifact, threads: int, plan: OpsPlan = OpsPlan(), recorder: Recorder = Here()) -> OpProfile:
+    """Run the pass on ``artifact`` with its format's runtime at ``threads``, its runs made by ``recorder`` (this
+    process unless told). Raises runners.base.NotRunnableHere where the machine that runs it has no per-operator
+    profiler for the format, and whatever the runtime raises otherwise."""
     started = time.perf_counter()
-    found = profiler_module(artifact.format).profile(artifact, threads, plan)
+    found = profiler_module(artifact.format).profile(artifact, threads, plan, recorder)
     return replace(found, seconds=time.perf_counter() - started)
+
+
+@contextmanager
+def recorded(recorder: Recorder, artifact: Artifact, threads: int, plan: OpsPlan) -> Iterator[Recording]:
+    """The pass's runs of ``artifact`` made by ``recorder``, their files in a folder that lasts the block."""
+    with tempfile.TemporaryDirectory(prefix="mbench-ops-") as folder:
+        yield recorder(artifact, threads, plan, Path(folder))

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
 from mbench.artifacts import Artifact
+from mbench.measure.passes import Here, Recorder
 from mbench.ops.modules import joined
 from mbench.ops.profile import OpProfile, OpsPlan, profile_ops
 from mbench.results import Context, Measurement, RowKey, describe_error, host_details
@@ -29,8 +30,8 @@ METRICS = (OP_MS, OP_ATTRIBUTED)
 NODES_KEPT = 50  # node names kept per row; a delegate block or a module called in a loop can have hundreds
 
 
-def op_rows(artifact: Artifact, device: str, profile: OpProfile) -> list[Measurement]:
-    """The pass's rows, heaviest module and op type first."""
+def op_rows(artifact: Artifact, device: str, profile: OpProfile, recorder: Recorder = Here()) -> list[Measurement]:
+    """The pass's rows, heaviest module and op type first, tagged with the machine ``recorder`` ran it on."""
     key = RowKey.of(artifact, device)
     groups: dict[tuple[str, str], list] = defaultdict(list)
     for op in profile.ops:
@@ -48,7 +49,7 @@ def op_rows(artifact: Artifact, device: str, profile: OpProfile) -> list[Measure
             "placed": joined(op.placed for op in ops),
             "share": round(ms / profile.ops_ms, 6) if profile.ops_ms else None,
         }
-        rows.append(key.row(OP_MS, ms, "ms", _context(artifact, profile, details)))
+        rows.append(key.row(OP_MS, ms, "ms", _context(artifact, profile, details, recorder)))
     summary = {
         "run_ms": round(profile.run_ms, 6),
         "ops_ms": round(profile.ops_ms, 6),
@@ -58,48 +59,69 @@ def op_rows(artifact: Artifact, device: str, profile: OpProfile) -> list[Measure
         "pass_seconds": round(profile.seconds, 3),
         "notes": list(profile.notes),
     }
-    return rows + [key.row(OP_ATTRIBUTED, profile.attributed, "fraction", _context(artifact, profile, summary))]
+    return rows + [
+        key.row(OP_ATTRIBUTED, profile.attributed, "fraction", _context(artifact, profile, summary, recorder))
+    ]
 
 
-def _context(artifact: Artifact, profile: OpProfile, details: dict) -> Context:
-    return Context.of_artifact(
+def _context(artifact: Artifact, profile: OpProfile, details: dict, recorder: Recorder) -> Context:
+    return _where(
+        recorder,
         artifact,
+        details,
         runtime=profile.runtime,
         runtime_version=profile.version,
         threads=profile.threads,
         warmup_runs=profile.plan.warmup_runs,
         runs=profile.plan.runs,
-        details=json.dumps({**host_details(), "pass": "ops", **details}),
+    )
+
+
+def _where(recorder: Recorder, artifact: Artifact, details: dict, **fields) -> Context:
+    """A row's context on the machine ``recorder`` ran the pass on: its hostname, identity and provenance."""
+    remote = recorder.identity
+    return Context.of_artifact(
+        artifact,
+        provenance=recorder.provenance,
+        details=json.dumps({**(remote or host_details()), "pass": "ops", **details}),
+        **fields,
+        **({"host": remote["hostname"]} if remote else {}),
     )
 
 
 def failure_row(
-    artifact: Artifact, device: str, status: Status, error: str, threads: int | None = None, plan: OpsPlan = OpsPlan()
+    artifact: Artifact,
+    device: str,
+    status: Status,
+    error: str,
+    threads: int | None = None,
+    plan: OpsPlan = OpsPlan(),
+    recorder: Recorder = Here(),
 ) -> Measurement:
-    context = Context.of_artifact(
-        artifact,
-        threads=threads,
-        warmup_runs=plan.warmup_runs,
-        runs=plan.runs,
-        details=json.dumps({**host_details(), "pass": "ops"}),
-    )
+    context = _where(recorder, artifact, {}, threads=threads, warmup_runs=plan.warmup_runs, runs=plan.runs)
     return RowKey.of(artifact, device).failure(OP_ATTRIBUTED, status, error, context)
 
 
 def ops_pass(
-    artifacts: Iterable[Artifact], threads: int, plan: OpsPlan = OpsPlan(), device: str = "host", elsewhere: str = ""
+    artifacts: Iterable[Artifact],
+    threads: int,
+    plan: OpsPlan = OpsPlan(),
+    device: str = "host",
+    skipped: tuple[Status, str] | None = None,
+    recorder: Recorder = Here(),
 ) -> Iterator[tuple[Artifact, list[Measurement]]]:
-    """The pass on each artifact in this process, yielded as rows as each finishes; an artifact whose runtime has
-    no profiler here is a not_run row, one whose profiling fails a failed row, and the others go on. ``elsewhere``:
-    why ``device`` is not this machine, which makes every artifact a not_run row that says so."""
+    """The pass on each artifact, its runs made by ``recorder`` (in this process unless told), yielded as rows as
+    each finishes; an artifact whose runtime has no profiler there is a not_run row, one whose profiling fails a
+    failed row, and the others go on. ``skipped``: why ``device`` cannot run the pass (not_run) or could not be
+    reached (failed), which makes every artifact a row of that status that says so."""
     for artifact in artifacts:
-        if elsewhere:
-            yield artifact, [failure_row(artifact, device, Status.NOT_RUN, elsewhere, threads, plan)]
+        if skipped:
+            yield artifact, [failure_row(artifact, device, *skipped, threads, plan, recorder)]
             continue
         try:
-            rows = op_rows(artifact, device, profile_ops(artifact, threads, plan))
+            rows = op_rows(artifact, device, profile_ops(artifact, threads, plan, recorder), recorder)
         except NotRunnableHere as reason:
-            rows = [failure_row(artifact, device, Status.NOT_RUN, str(reason), threads, plan)]
+            rows = [failure_row(artifact, device, Status.NOT_RUN, str(reason), threads, plan, recorder)]
         except Exception as error:  # noqa: BLE001  (one artifact's failure is a row; the pass goes on)
-            rows = [failure_row(artifact, device, Status.FAILED, describe_error(error), threads, plan)]
+            rows = [failure_row(artifact, device, Status.FAILED, describe_error(error), threads, plan, recorder)]
         yield artifact, rows

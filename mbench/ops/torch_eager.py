@@ -1,4 +1,5 @@
-"""PyTorch eager: every module's own time, from forward pre- and post-hooks on every module (``named_modules()``).
+"""PyTorch eager: every module's own time, from forward pre- and post-hooks on every module (``named_modules()``),
+which the runner puts on when loaded for a pass (runners/torch_eager.ModuleTimes).
 
 A module's own time is its forward's time less its submodules' (a ``Sequential`` keeps only its loop, the model's
 own forward keeps what it does outside its submodules, e.g. a final ``torch.sigmoid``), so the modules' times add up
@@ -8,65 +9,22 @@ the pass's total includes and the timed rounds never see.
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict
+import json
 
 from mbench.artifacts import Artifact
+from mbench.measure.passes import Recorder
 from mbench.ops.modules import from_scope
-from mbench.ops.profile import OpProfile, OpsPlan, OpTime, profiled_runs
-from mbench.runners.base import seeded_inputs
-from mbench.runners.torch_eager import TorchEagerRunner
+from mbench.ops.profile import OpProfile, OpsPlan, OpTime, recorded
+from mbench.runners.torch_eager import MODULE_TIMES
 
 
-class ModuleTimes:
-    """Hooks that add each module call's own time (its time less its submodules') to the module's total."""
-
-    def __init__(self, model) -> None:
-        self.own: dict[str, float] = defaultdict(float)
-        self.kinds = {name: type(module).__name__ for name, module in model.named_modules()}
-        self._open: list[list] = []  # [name, start, time in submodules]
-        self._handles = []
-        for name, module in model.named_modules():
-            self._handles.append(module.register_forward_pre_hook(self._entered(name)))
-            self._handles.append(module.register_forward_hook(self._left))
-
-    def _entered(self, name: str):
-        def hook(module, args):
-            self._open.append([name, time.perf_counter(), 0.0])
-
-        return hook
-
-    def _left(self, module, args, output):
-        name, start, inside = self._open.pop()
-        spent = time.perf_counter() - start
-        self.own[name] += spent - inside
-        if self._open:
-            self._open[-1][2] += spent
-
-    def remove(self) -> None:
-        for handle in self._handles:
-            handle.remove()
-
-
-def profile(artifact: Artifact, threads: int, plan: OpsPlan) -> OpProfile:
-    runner = TorchEagerRunner()
-    runner.load(artifact, threads)
-    inputs = seeded_inputs(artifact.inputs)
-    hooks, per_run = ModuleTimes(runner.module), []
-
-    def run() -> None:
-        hooks.own.clear()
-        runner.run(inputs)
-        per_run.append(dict(hooks.own))
-
-    try:
-        seen = profiled_runs(run, plan)
-    finally:
-        hooks.remove()
-    per_run = per_run[-plan.runs :]
+def profile(artifact: Artifact, threads: int, plan: OpsPlan, recorder: Recorder) -> OpProfile:
+    with recorded(recorder, artifact, threads, plan) as recording:
+        written = json.loads(recording.path(MODULE_TIMES).read_text())
+    seen, kinds, per_run = recording.runs, written["kinds"], written["runs"][-plan.runs :]
     ops = tuple(
         OpTime(
-            hooks.kinds[name],
+            kinds[name],
             seen.mean([run.get(name, 0.0) * 1e3 for run in per_run]),
             (from_scope(name),),
             (name or "forward",),
@@ -77,7 +35,7 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan) -> OpProfile:
     )
     return OpProfile(
         "torch-eager",
-        runner.version(),
+        recording.version,
         threads,
         plan,
         seen.mean(seen.wall_ms),

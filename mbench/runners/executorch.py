@@ -16,6 +16,8 @@ import numpy as np
 from mbench.artifacts import Artifact, package_versions
 from mbench.runners.base import NotRunnableHere, native_stderr_without
 
+ETDUMP = "run.etdp"
+
 COREML_NOT_ON_MACOS = (
     "not measurable here: this .pte holds a Core ML partition, which ExecuTorch runs only on "
     "macOS (measure it on a Mac over SSH)"
@@ -32,8 +34,8 @@ class ExecuTorchRunner:
     def version(self) -> str:
         return package_versions("executorch")["executorch"]
 
-    def load(self, artifact: Artifact, threads: int, etdump: bool = False) -> None:
-        """``etdump``: the program also records an ETDump of its runs (``write_etdump``)."""
+    def load(self, artifact: Artifact, threads: int, profile_dir: Path | None = None) -> None:
+        """``profile_dir``: the program also records an ETDump of its runs, which ``write_profile`` writes there."""
         if artifact.delegation.get("delegate") == "coreml" and platform.system() != "Darwin":
             raise NotRunnableHere(COREML_NOT_ON_MACOS)
         if self.version() == "not installed":
@@ -43,8 +45,9 @@ class ExecuTorchRunner:
             from executorch.runtime import Runtime
 
             _unsafe_reset_threadpool(threads)
-            self._program = Runtime.get().load_program(str(artifact.path), enable_etdump=etdump)
+            self._program = Runtime.get().load_program(str(artifact.path), enable_etdump=profile_dir is not None)
             self._method = self._program.load_method("forward")
+        self._profile_dir = profile_dir
         import torch
 
         # The program computes in XNNPACK's pool; torch only wraps inputs and outputs here. Left at its default,
@@ -59,10 +62,14 @@ class ExecuTorchRunner:
         tensors = [torch.from_numpy(np.ascontiguousarray(x, dtype=d)) for x, d in zip(inputs, self._dtypes)]
         return [np.asarray(out.float().numpy()) for out in self._method.execute(tensors)]
 
-    def write_etdump(self, path: Path) -> None:
+    def write_profile(self) -> list[Path]:
         """Every run's events since the program was loaded, as an ETDump file (a debug buffer of none: no
         intermediate outputs are kept)."""
+        if self._profile_dir is None:
+            raise RuntimeError("the program was loaded without a profile_dir: it records no ETDump")
+        path = self._profile_dir / ETDUMP
         self._program.write_etdump_result_to_file(str(path), str(path.with_suffix(".debug")))
+        return [path]
 
     def close(self) -> None:
         self._method = self._program = None

@@ -9,7 +9,8 @@ import numpy as np
 from mbench.artifacts import Artifact
 
 
-OPTIMIZED_MODEL = "optimized.onnx"
+OPTIMIZED_MODEL = "optimized.onnx"  # the graph it ran; its weights beside it in OPTIMIZED_MODEL + ".data"
+TRACE = "ort_profile.json"
 
 
 class OnnxRuntimeRunner:
@@ -21,8 +22,8 @@ class OnnxRuntimeRunner:
         return onnxruntime.__version__
 
     def load(self, artifact: Artifact, threads: int, profile_dir: Path | None = None) -> None:
-        """``profile_dir``: a session that also writes its profile (``end_profiling``) and the graph it runs
-        (``optimized.onnx``) there, with the same options as the timed one."""
+        """``profile_dir``: a session that also writes its profile (``write_profile``) and the graph it runs
+        (``optimized.onnx``, its weights in a file of their own) there, with the same options as the timed one."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -37,6 +38,11 @@ class OnnxRuntimeRunner:
             options.enable_profiling = True
             options.profile_file_prefix = str(profile_dir / "ort_profile")
             options.optimized_model_filepath = str(profile_dir / OPTIMIZED_MODEL)
+            # the weights apart, so that the graph alone travels back from a remote agent (measure/passes.py)
+            options.add_session_config_entry(
+                "session.optimized_model_external_initializers_file_name", OPTIMIZED_MODEL + ".data"
+            )
+            options.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "0")
             options.log_severity_level = 3  # not its warning that the saved graph suits this machine only
         self._session = ort.InferenceSession(str(artifact.path), options, providers=["CPUExecutionProvider"])
         self._input_names = [i.name for i in self._session.get_inputs()]
@@ -44,9 +50,11 @@ class OnnxRuntimeRunner:
     def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
         return self._session.run(None, dict(zip(self._input_names, inputs)))
 
-    def end_profiling(self) -> Path:
-        """The profile of every run since the session started (a Chrome trace, JSON)."""
-        return Path(self._session.end_profiling())
+    def write_profile(self) -> list[Path]:
+        """The profile of every run since the session started (a Chrome trace, JSON) and the graph it ran."""
+        written = Path(self._session.end_profiling())  # ort_profile_<date and time>.json
+        trace = written.replace(written.with_name(TRACE))
+        return [trace, trace.with_name(OPTIMIZED_MODEL)]
 
     def close(self) -> None:
         self._session = None

@@ -16,15 +16,16 @@ from collections.abc import Callable, Iterator
 
 from mbench.artifacts import Artifact, find_artifacts
 from mbench.convert.pipeline import Conversion, ConvertSettings, conversion_rows, convert_model
-from mbench.devices.inventory import Inventory, LocalDevice
+from mbench.devices.inventory import Inventory, LocalDevice, SSHDevice
 from mbench.devices.profile import profile_each
 from mbench.measure.groups import Grouping, GroupStart
 from mbench.measure.rows import Profile
 from mbench.measure.timing import RunPlan
+from mbench.measure.passes import Here, Recorder
 from mbench.ops.profile import OpsPlan
 from mbench.results import Measurement, new_run_id
 from mbench.models.loading import ModelSourceError
-from mbench.spec import Format, ModelSpec, Precision
+from mbench.spec import Format, ModelSpec, Precision, Status
 from mbench.store import Store
 from mbench.sweep.config import ModelEntry, model_label, spec_of
 
@@ -251,19 +252,30 @@ def ops_and_record(
     on_result: Callable[[Artifact, list], None] | None = None,
 ) -> int:
     """`mbench profile --ops`: the per-operator pass (mbench.ops) over the artifacts ``profile_and_record`` timed,
-    in this process once their agents have finished, stored in the same run ``run_id``; on this machine only (any
-    other device gets a not_run row per artifact). Returns the rows written."""
+    once their agents have finished, stored in the same run ``run_id``: on this machine in this process, on an SSH
+    machine through mbench's agent there (the artifacts its entry takes); any other device gets a not_run row per
+    artifact. Returns the rows written."""
     from mbench.ops.rows import ops_pass
 
     device = inventory.get(device_name)
-    elsewhere = (
-        ""
-        if isinstance(device, LocalDevice)
-        else (f"the ops pass runs on this machine only, and device {device_name!r} is a {device.kind} device")
-    )
     artifacts = [a for a in find_artifacts(artifacts_dir) if not models or a.model in models]
+    recorder: Recorder = Here()
+    skipped = None
+    if isinstance(device, SSHDevice):
+        from mbench.devices.ssh import AgentRecorder
+
+        recorder = agent = AgentRecorder(device, device_name)
+        artifacts = [a for a in artifacts if a.format in device.formats]
+        skipped = (Status.FAILED, agent.unreachable) if agent.unreachable else None
+    elif not isinstance(device, LocalDevice):
+        skipped = (
+            Status.NOT_RUN,
+            f"the ops pass runs on this machine and SSH machines only, and device {device_name!r} is a "
+            f"{device.kind} device",
+        )
+    threads = threads or device.thread_count() or (recorder.identity or {}).get("usable_cpus") or 1
     written = 0
-    for artifact, rows in ops_pass(artifacts, threads or device.thread_count() or 1, plan, device_name, elsewhere):
+    for artifact, rows in ops_pass(artifacts, threads, plan, device_name, skipped, recorder):
         written += store.append(run_id, rows)
         if on_result:
             on_result(artifact, rows)

@@ -1,0 +1,163 @@
+"""The runs of a per-operator pass (mbench.ops), made where the artifact's runtime runs: this process, or an agent on
+another machine (agent.py's 'ops'), which sends back what the runtime wrote.
+
+A runner that can profile takes ``profile_dir`` at load and, from ``write_profile``, writes there the profile of
+every run since it loaded (ONNX Runtime's trace and the graph it ran, ExecuTorch's ETDump, PyTorch eager's module
+times): a ``Recording``. Reading a recording into operators placed in modules is mbench.ops's part, on the machine
+that holds the artifact's source graphs.
+
+The pass's runs may meet a busy machine: a run that was clearly descheduled (interference.mark: its CPU share well
+below the pass's typical one, or its threads waiting on a run queue) puts a preemption into whichever operator was
+running. Operator times are averaged over the runs that were not marked (``PassRuns.kept``; all of them where every
+run was marked).
+"""
+
+from __future__ import annotations
+
+import base64
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Protocol
+from collections.abc import Callable, Sequence
+
+from mbench.artifacts import Artifact
+from mbench.measure.interference import mark
+from mbench.measure.machine import run_queue_wait_ns
+
+
+@dataclass(frozen=True)
+class OpsPlan:
+    """Runs of the pass: a few untimed warm-up runs, then ``runs`` profiled ones whose times are averaged."""
+
+    warmup_runs: int = 3
+    runs: int = 10
+
+    def __post_init__(self) -> None:
+        if self.warmup_runs < 0 or self.runs < 1:
+            raise ValueError(
+                f"an ops pass needs runs >= 1 and warmup_runs >= 0, got {self.runs} and {self.warmup_runs}"
+            )
+
+
+@dataclass(frozen=True)
+class PassRuns:
+    """The profiled runs as the process that made them saw them: wall time, CPU time of the process, run-queue
+    wait."""
+
+    wall_ms: tuple[float, ...]
+    cpu_ms: tuple[float, ...]
+    wait_ms: tuple[float, ...] = ()
+
+    @property
+    def kept(self) -> list[int]:
+        """The runs that were not marked as descheduled (all of them where every run was)."""
+        marked = mark(list(self.wall_ms), list(self.cpu_ms), list(self.wait_ms))
+        return [i for i, m in enumerate(marked) if not m] or list(range(len(self.wall_ms)))
+
+    @property
+    def cpu_share(self) -> float:
+        """The median run's CPU time over its wall time: about the thread count on an idle machine, far less where
+        other work took the CPUs for whole runs (which marking, relative to the pass's own typical share, misses)."""
+        return statistics.median(c / w for c, w in zip(self.cpu_ms, self.wall_ms) if w > 0)
+
+    def mean(self, per_run: Sequence[float]) -> float:
+        """The mean of one value per profiled run over the kept runs."""
+        kept = self.kept
+        return sum(per_run[i] for i in kept) / len(kept)
+
+
+def profiled_runs(run: Callable[[], None], plan: OpsPlan) -> PassRuns:
+    """``run()`` warmup_runs times, then ``runs`` times with each run's wall time, CPU time and run-queue wait."""
+    for _ in range(plan.warmup_runs):
+        run()
+    wall, cpu, wait = [], [], []
+    for _ in range(plan.runs):
+        waited, c0, t0 = run_queue_wait_ns(), time.process_time_ns(), time.perf_counter_ns()
+        run()
+        t1, c1, waited_after = time.perf_counter_ns(), time.process_time_ns(), run_queue_wait_ns()
+        wall.append((t1 - t0) / 1e6)
+        cpu.append((c1 - c0) / 1e6)
+        if waited is not None and waited_after is not None:
+            wait.append((waited_after - waited) / 1e6)
+    return PassRuns(tuple(wall), tuple(cpu), tuple(wait) if len(wait) == len(wall) else ())
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A pass's runs and the files the runtime wrote of them, in ``folder``."""
+
+    runtime: str
+    version: str
+    runs: PassRuns
+    folder: Path
+    files: tuple[str, ...]  # names inside ``folder``
+
+    def path(self, name: str) -> Path:
+        if name not in self.files:
+            raise RuntimeError(f"the {self.runtime} profile has no {name} (it holds {', '.join(self.files) or 'none'})")
+        return self.folder / name
+
+    def as_reply(self) -> dict:
+        """The recording as agent.py sends it: the runs, and each file's bytes as base64 text."""
+        return dict(
+            runtime=self.runtime,
+            runtime_version=self.version,
+            **{k: list(v) for k, v in asdict(self.runs).items()},
+            files={name: base64.b64encode((self.folder / name).read_bytes()).decode() for name in self.files},
+        )
+
+    @classmethod
+    def from_reply(cls, reply: dict, folder: Path) -> Recording:
+        """An agent's reply (``as_reply``) with its files written into ``folder``."""
+        for name, text in reply["files"].items():
+            if Path(name).name != name:
+                raise ValueError(f"an agent's profile file {name!r} is not a plain file name")
+            (folder / name).write_bytes(base64.b64decode(text))
+        runs = PassRuns(tuple(reply["wall_ms"]), tuple(reply["cpu_ms"]), tuple(reply["wait_ms"]))
+        return cls(reply["runtime"], reply["runtime_version"], runs, folder, tuple(reply["files"]))
+
+
+def record(runner, artifact: Artifact, threads: int, plan: OpsPlan, folder: Path) -> Recording:
+    """The pass's runs of ``artifact`` on ``runner`` in this process, the runtime's profile written into ``folder``.
+    Raises runners.base.NotRunnableHere for a runner with no per-operator profile."""
+    from mbench.runners.base import NotRunnableHere, seeded_inputs
+
+    if not hasattr(runner, "write_profile"):
+        raise NotRunnableHere(f"{runner.name} has no per-operator profile that mbench can take through its agent")
+    runner.load(artifact, threads, profile_dir=folder)
+    try:
+        inputs = seeded_inputs(artifact.inputs)
+        seen = profiled_runs(lambda: runner.run(inputs), plan)
+        files = runner.write_profile()
+    finally:
+        runner.close()
+    return Recording(
+        runner.name, runner.version(), seen, folder, tuple(p.relative_to(folder).as_posix() for p in files)
+    )
+
+
+class Recorder(Protocol):
+    """Where a pass's runs are made: ``where`` is '' for this process, else the device they are made on,
+    ``identity`` that machine's (hostname, uname...: the rows' host and details), None for this one, and
+    ``provenance`` the rows' (results.Context)."""
+
+    where: str
+    identity: dict | None
+    provenance: str
+
+    def __call__(self, artifact: Artifact, threads: int, plan: OpsPlan, folder: Path) -> Recording: ...
+
+
+class Here:
+    """The pass's runs made in this process, on the artifact's own runner."""
+
+    where = ""
+    identity = None
+    provenance = "host"
+
+    def __call__(self, artifact: Artifact, threads: int, plan: OpsPlan, folder: Path) -> Recording:
+        from mbench.runners.base import runner_for
+
+        return record(runner_for(artifact.format), artifact, threads, plan, folder)
