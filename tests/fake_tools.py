@@ -13,6 +13,19 @@ import time
 from pathlib import Path
 
 
+def _main_checkout() -> Path:
+    """This checkout, or, from a git worktree (whose .git file names ``<main>/.git/worktrees/<name>``), the main one."""
+    root = Path(__file__).resolve().parents[1]
+    git = root / ".git"
+    if git.is_file() and git.read_text().startswith("gitdir:"):
+        return Path(git.read_text().split(":", 1)[1].strip()).parents[2]
+    return root
+
+
+# the real tools' recorded output, beside the main checkout (outside the repository: tests skip without it)
+TRANSCRIPTS = _main_checkout().parent / "shared" / "transcripts"
+
+
 class FakeTools:
     def __init__(self, root: Path, monkeypatch) -> None:
         self.root = root
@@ -31,9 +44,11 @@ class FakeTools:
         rc: int = 0,
         sleep: float = 0,
         times: int | None = None,
+        writes: Path | None = None,
     ) -> FakeTools:
         """First matching rule answers; ``contains`` is searched in the argv joined by spaces. A rule with ``times``
-        answers only the first ``times`` calls it matches; later ones go on to the next rule."""
+        answers only the first ``times`` calls it matches; later ones go on to the next rule. ``writes``: a file
+        the tool copies to the path its last argument names (``adb pull REMOTE LOCAL``)."""
         executable = self.root / "bin" / tool
         if not executable.exists():
             executable.write_text(
@@ -50,6 +65,7 @@ class FakeTools:
                 "rc": rc,
                 "sleep": sleep,
                 "times": times,
+                "writes": str(writes) if writes else "",
             }
         )
         self._save()
@@ -91,6 +107,8 @@ def _replay() -> int:
             continue
         if rule["tool"] == tool and rule["contains"] in joined:
             time.sleep(rule["sleep"])
+            if rule.get("writes"):
+                Path(argv[-1]).write_bytes(Path(rule["writes"]).read_bytes())
             sys.stdout.write(rule["stdout"])
             sys.stderr.write(rule["stderr"])
             return rule["rc"]

@@ -300,3 +300,102 @@ def test_the_cli_line_of_each_delegate_is_read_from_its_rows(phone, tmp_path, ti
     figures = r" mean +4\.800 ms  median +4\.750 ms  n=60 in 3 rounds +benchmark_model, 4 threads$"
     assert len(lines) == 2 and re.search(r"^ok +test-tiny +tflite +fp32 +" + figures, lines[0]), result.output
     assert re.search(r"^ok +test-tiny +tflite +fp32 +\(gpu\)" + figures, lines[1]), result.output
+
+
+OPS_CALL = "--enable_op_profiling=true --warmup_runs"  # the ops pass's invocation; the timed ones order flags apart
+
+
+def ops_on_phone(tmp_path, artifacts_dir, inv, **options):
+    from mbench.ops.rows import OP_ATTRIBUTED, OP_MS
+    from mbench.sweep import ops_and_record
+
+    with Store(tmp_path / "ops.db") as store:
+        store.start_run("r", "ops (test)")
+        ops_and_record(artifacts_dir, "pixel", inv, store, "r", **options)
+        rows = store.measurements()
+    return rows[rows.metric == OP_MS], rows[rows.metric == OP_ATTRIBUTED].set_index("format")
+
+
+def test_the_ops_pass_on_a_phone_places_litert_ops_in_modules(tmp_path, monkeypatch, wide_artifacts):
+    """The wide model's .tflite on a phone whose benchmark_model prints the op profile of that model (mbench's own
+    fixture, in benchmark_model's format, with the tensor names litert-torch gives it)."""
+    fakes = FakeTools(tmp_path / "fakes", monkeypatch).otherwise_succeed("adb")
+    fakes.add("adb", "getprop ro.product.model", stdout="Pixel 7\n")
+    fakes.add("adb", OPS_CALL, stdout=(FIXTURES / "benchmark_model_op_profiling.txt").read_text())
+    ops, summary = ops_on_phone(tmp_path, wide_artifacts[0].path.parent.parent, inventory(tmp_path, taskset="f0"))
+    assert set(summary.index) == {"tflite", "onnx"}  # the formats an android entry takes
+    assert summary.status["tflite"] == "ok" and summary.value["tflite"] == pytest.approx(2.3 / 2.35)
+    assert summary.status["onnx"] == "not_run" and "ort_perf_test_binary" in summary.error["onnx"]
+    top = ops.iloc[ops.value.argmax()]
+    details = json.loads(top.details)
+    assert details["module"].split(";")[0] == "wide.conv" and details["op_type"] == "CONV_2D" and top.value == 2.0
+    assert (ops.device == "pixel").all() and (ops.provenance == "android").all()
+    assert (ops.host == "Pixel 7 (R5CT1234)").all() and (ops.runtime == "benchmark_model").all()
+    assert (ops.threads == 4).all() and details["serial"] == "R5CT1234" and details["pass"] == "ops"
+    (call,) = [c for c in shell_commands(fakes) if "--enable_op_profiling=true" in c]
+    assert call[:3] == ["taskset", "f0", "/data/local/tmp/mbench/benchmark_model"]
+    assert "--graph=/data/local/tmp/mbench/ops-model-fp32.tflite" in call and "--num_threads=4" in call
+    assert "--num_runs=10" in call and "--warmup_runs=3" in call and "--min_secs=0" in call
+    assert ["rm", "-f", "/data/local/tmp/mbench/ops-model-fp32.tflite"] in shell_commands(fakes)
+
+
+@pytest.mark.parametrize("number", ["01", "04", "07", "08", "10"])
+def test_the_ops_pass_replays_real_benchmark_model_op_profiles(number, tmp_path, monkeypatch, wide_artifacts):
+    """Real op profiles (models converted from TensorFlow, whose tensor names carry no PyTorch module): every node
+    becomes a row with its type and time, none is placed, and the pass says why."""
+    from fake_tools import TRANSCRIPTS
+
+    from mbench.devices.parsers.benchmark_model import run_order
+
+    path = TRANSCRIPTS / f"benchmark_model_{number}.txt"
+    if not path.is_file():
+        pytest.skip(f"recorded transcripts not present at {TRANSCRIPTS} (they live outside the repository)")
+    fakes = FakeTools(tmp_path / "fakes", monkeypatch).otherwise_succeed("adb")
+    fakes.add("adb", "getprop ro.product.model", stdout="Pixel 7\n")
+    fakes.add("adb", OPS_CALL, stdout=path.read_text())
+    ops, summary = ops_on_phone(tmp_path, wide_artifacts[0].path.parent.parent, inventory(tmp_path))
+    nodes = run_order(path.read_text())
+    assert summary.status["tflite"] == "ok" and summary.value["tflite"] == 0.0
+    assert "no tensor name carries a PyTorch module" in summary.details["tflite"]
+    assert ops.value.sum() == pytest.approx(sum(ms for _, ms, _ in nodes))
+    by_type = ops.groupby(ops.details.map(lambda d: json.loads(d)["op_type"])).value.sum()
+    assert by_type.idxmax() == max({k for k, _, _ in nodes}, key=lambda k: sum(m for t, m, _ in nodes if t == k))
+    assert set(ops.details.map(lambda d: json.loads(d)["module"])) == {""}
+
+
+def test_an_unreachable_phone_fails_each_artifacts_pass(tmp_path, monkeypatch, wide_artifacts):
+    fakes = FakeTools(tmp_path / "fakes", monkeypatch).otherwise_succeed("adb")
+    fakes.add("adb", "getprop", stderr="adb: device 'R5CT1234' not found\n", rc=1)
+    _, summary = ops_on_phone(tmp_path, wide_artifacts[0].path.parent.parent, inventory(tmp_path))
+    assert set(summary.status) == {"failed"} and summary.error.str.contains("not found").all()
+
+
+def test_the_ops_pass_on_a_phone_reads_onnx_runtimes_profile_from_onnxruntime_perf_test(
+    tmp_path, monkeypatch, wide_artifacts
+):
+    """onnxruntime_perf_test -p writes ONNX Runtime's own trace on the phone and -u the graph it ran; the fake adb
+    serves the trace and graph this machine's ONNX Runtime wrote for the same model (the same profiler's format),
+    and the rows place the wide convolution first."""
+    from mbench.measure.passes import OpsPlan, record
+    from mbench.runners.onnxruntime import OnnxRuntimeRunner
+
+    onnx = next(a for a in wide_artifacts if a.format.value == "onnx")
+    (tmp_path / "written").mkdir()
+    written = record(OnnxRuntimeRunner(), onnx, 1, OpsPlan(warmup_runs=1, runs=10), tmp_path / "written")
+    fakes = FakeTools(tmp_path / "fakes", monkeypatch).otherwise_succeed("adb")
+    fakes.add("adb", "getprop ro.product.model", stdout="Pixel 7\n")
+    fakes.add("adb", "shell ls ", stdout="benchmark_model\nmbench_ort_profile_2026-12-07_10-00-00.json\nother.json\n")
+    fakes.add("adb", "pull /data/local/tmp/mbench/mbench_ort_profile_", writes=written.path("ort_profile.json"))
+    fakes.add("adb", "pull /data/local/tmp/mbench/optimized.onnx", writes=written.path("optimized.onnx"))
+    inv = inventory(tmp_path, ort_perf_test_binary=str(tmp_path / "onnxruntime_perf_test"))
+    ops, summary = ops_on_phone(tmp_path, onnx.path.parent.parent, inv, models=["ops-model"])
+    assert summary.status["onnx"] == "ok" and summary.value["onnx"] >= 0.95, summary.error["onnx"]
+    assert json.loads(summary.details["onnx"])["cpu_share"] is None  # the tool times its runs; CPU time unknown
+    onnx_ops = ops[ops.format == "onnx"]
+    top = json.loads(onnx_ops.details.iloc[onnx_ops.value.argmax()])
+    assert top["module"].split(";")[0] == "wide.conv" and top["op_type"] == "Conv"
+    assert (onnx_ops.runtime == "onnxruntime_perf_test").all() and (onnx_ops.provenance == "android").all()
+    (call,) = [c for c in shell_commands(fakes) if c[0].endswith("onnxruntime_perf_test")]
+    assert call[call.index("-p") + 1] == "/data/local/tmp/mbench/mbench_ort_profile"
+    assert call[call.index("-u") + 1] == "/data/local/tmp/mbench/optimized.onnx"
+    assert call[-2:] == ["-I", "/data/local/tmp/mbench/ops-model-fp32.onnx"] and call[call.index("-r") + 1] == "10"

@@ -4,10 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from fake_tools import TRANSCRIPTS
 from mbench.devices.parsers import UnparsableOutput, benchmark_model, ort_perf_test, xctest
 
-ROOT = Path(__file__).resolve().parents[1]
-TRANSCRIPTS = ROOT.parent / "shared" / "transcripts"
 FIXTURES = Path(__file__).parent / "fixtures" / "devices"
 MIB = 1024 * 1024
 

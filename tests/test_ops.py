@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fake_tools import TRANSCRIPTS
 from ops_model import RUNTIMES
 
 from mbench.ops.profile import OpsPlan
@@ -147,7 +148,6 @@ def test_xnnpack_operators_out_of_order_are_refused():
 
 
 FIXTURES = Path(__file__).parent / "fixtures" / "devices"
-TRANSCRIPTS = Path(__file__).resolve().parent.parent.parent / "shared" / "transcripts"
 
 
 def test_litert_op_profile_is_read_from_benchmark_models_run_order_table():

@@ -4,6 +4,7 @@ artifacts are measured in interleaved rounds of one invocation each, in the grou
 
 ``adb shell`` joins its arguments with spaces and hands them to the phone's shell, so every remote command is
 built as an argument list and quoted with ``shlex.join`` here: a value from devices.yaml is one word, never code.
+The per-operator pass (``--ops``) runs each tool once more per artifact, with its profiler on (``PhoneRecorder``).
 """
 
 from __future__ import annotations
@@ -18,14 +19,18 @@ from mbench.artifacts import Artifact
 from mbench.measure.processes import DeviceError, run_tool
 from mbench.devices.inventory import AndroidDevice
 from mbench.devices.parsers import ToolRun, benchmark_model, combined, ort_perf_test
+from mbench.measure.passes import BENCHMARK_MODEL, OpsPlan, PassRuns, Recording, benchmark_model_argv
 from mbench.measure.rows import Profile, failed_rows, tool_context, tool_rows
 from mbench.measure.groups import Grouping
 from mbench.measure.tool_rounds import Measured, in_groups, invocations_seen
 from mbench.measure.timing import RunPlan
 from mbench.results import Context
+from mbench.runners.base import NotRunnableHere
+from mbench.runners.onnxruntime import OPTIMIZED_MODEL, TRACE
 from mbench.spec import Format, Status
 
 PROVENANCE = "android"
+ORT_PROFILE = "mbench_ort_profile"  # onnxruntime_perf_test -p: the prefix of the profile it writes on the phone
 DELEGATE_FLAGS = {
     "cpu": [],
     "gpu": ["--use_gpu=true"],
@@ -129,6 +134,78 @@ def run_artifact(phone: AdbPhone, artifact: Artifact, plan: RunPlan, threads: in
     output = phone.call(phone.shell(_pinned(device, argv)), f"{Path(binary).name} on {device.serial}")
     run = parser(output)
     return run if run.threads else replace(run, threads=threads)
+
+
+class PhoneRecorder:
+    """The per-operator pass on a phone (measure/passes.py's Recorder), one invocation per artifact apart from the
+    timed ones, with the plan's runs: LiteRT's ``benchmark_model`` asked for op profiling with the default (CPU)
+    delegate, ``onnxruntime_perf_test`` for ONNX Runtime's profile; the model is pushed for it and deleted after.
+    What they wrote is read on this machine (ops/litert.py, ops/onnxruntime.py).
+    ``threads``: the caller's, else the inventory's, else the CPUs the tool runs on (``AdbPhone.cpu_count``)."""
+
+    provenance = PROVENANCE
+
+    def __init__(self, device: AndroidDevice, name: str, threads: int | None = None) -> None:
+        self.phone, self.where = AdbPhone(device), name
+        threads = threads or device.thread_count()
+        try:
+            host = f"{self.phone.getprop('ro.product.model')} ({device.serial})"
+            threads, self.unreachable = threads or self.phone.cpu_count(), ""
+        except DeviceError as error:
+            host, self.unreachable = device.serial, str(error)
+        self.identity: dict | None = {
+            "hostname": host,
+            "serial": device.serial,
+            "taskset": device.taskset or "",
+            **({"usable_cpus": threads} if threads else {}),
+        }
+
+    def __call__(self, artifact: Artifact, threads: int, plan: OpsPlan, folder: Path) -> Recording:
+        """An .onnx through ``onnxruntime_perf_test`` with ONNX Runtime's profiler on (``-p``, a trace like the
+        host's) and the graph it ran saved (``-u``), both pulled into ``folder``: the tool times the runs itself, so
+        the recording has no runs of its own (ops/onnxruntime.py takes them from the trace)."""
+        device = self.phone.device
+        why_not = _why_not(device, artifact)
+        if why_not or artifact.format is not Format.ONNX:
+            raise NotRunnableHere(why_not or f"android: no per-operator profile of {artifact.format.value} is taken")
+        binary = self.phone.push(device.ort_perf_test_binary or "", executable=True)
+        prefix, ran = (posixpath.join(device.remote_dir, name) for name in (ORT_PROFILE, OPTIMIZED_MODEL))
+        self._clean(prefix, ran)
+        argv = ort_argv(binary, self.phone.push(artifact.path), RunPlan(runs=plan.runs), threads)
+        argv[-2:-2] = ["-p", prefix, "-u", ran]  # before -I MODEL
+        try:
+            self.phone.call(self.phone.shell(_pinned(device, argv)), f"{Path(binary).name} -p on {device.serial}")
+            traces = self._profiles(prefix)
+            if not traces:
+                raise DeviceError(f"{Path(binary).name} -p wrote no profile ({prefix}_*.json) on {device.serial}")
+            for remote, local in ((traces[-1], TRACE), (ran, OPTIMIZED_MODEL)):
+                self.phone.call(self.phone.adb("pull", remote, str(folder / local)), f"adb pull {remote}")
+        finally:
+            self.phone.remove(artifact.path)
+            self._clean(prefix, ran)
+        return Recording(_tool(artifact), "", PassRuns((), ()), folder, (TRACE, OPTIMIZED_MODEL))
+
+    def _clean(self, prefix: str, ran: str) -> None:
+        """The profiles and saved graph of an earlier pass deleted from the phone, where it can."""
+        try:
+            self.phone.call(self.phone.shell(["rm", "-f", ran, *self._profiles(prefix)]), "adb shell rm")
+        except DeviceError:
+            pass  # a leftover file is overwritten or told apart by its date next time
+
+    def _profiles(self, prefix: str) -> list[str]:
+        """The profiles ONNX Runtime wrote on the phone (``<prefix>_<date and time>.json``), oldest first."""
+        folder, stem = posixpath.split(prefix)
+        listed = self.phone.call(self.phone.shell(["ls", folder]), "adb shell ls").split()
+        return sorted(posixpath.join(folder, n) for n in listed if n.startswith(stem + "_") and n.endswith(".json"))
+
+    def benchmark_model(self, artifact: Artifact, threads: int, plan: OpsPlan) -> str:
+        device = self.phone.device
+        binary = self.phone.push(device.benchmark_binary, executable=True)
+        argv = benchmark_model_argv(binary, self.phone.push(artifact.path), threads, plan)
+        try:
+            return self.phone.call(self.phone.shell(_pinned(device, argv)), f"{BENCHMARK_MODEL} on {device.serial}")
+        finally:
+            self.phone.remove(artifact.path)
 
 
 def _configs(device: AndroidDevice, artifact: Artifact) -> list[str]:

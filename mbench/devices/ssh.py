@@ -27,7 +27,7 @@ from mbench.artifacts import Artifact
 from mbench.measure.processes import DeviceError, connect_attempts, dropped_by_sshd, guarded, run_tool, tail
 from mbench.measure.agent import AgentResult
 from mbench.measure.groups import Grouping, measure_in_groups
-from mbench.measure.passes import OpsPlan, Recording
+from mbench.measure.passes import BENCHMARK_MODEL, OpsPlan, Recording
 from mbench.measure.rounds import Job
 from mbench.measure.session import AgentSession
 from mbench.devices.inventory import SSHDevice
@@ -242,6 +242,12 @@ class AgentRecorder:
         if reply.get("status") == "not_run":
             raise NotRunnableHere(reply["error"])
         raise DeviceError(f"the agent on {self.host.device.host}: {reply['error']}")
+
+    def benchmark_model(self, artifact: Artifact, threads: int, plan: OpsPlan) -> str:
+        raise NotRunnableHere(
+            f"LiteRT's per-operator profile comes from a {BENCHMARK_MODEL} binary, which mbench runs on this machine "
+            f"and on Android devices, not on {self.where}"
+        )
 
 
 def _model_modules() -> list[str]:

@@ -15,7 +15,9 @@ run was marked).
 from __future__ import annotations
 
 import base64
+import shutil
 import statistics
+import subprocess
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,6 +27,7 @@ from collections.abc import Callable, Sequence
 from mbench.artifacts import Artifact
 from mbench.measure.interference import mark
 from mbench.measure.machine import run_queue_wait_ns
+from mbench.measure.processes import guarded
 
 
 @dataclass(frozen=True)
@@ -57,10 +60,12 @@ class PassRuns:
         return [i for i, m in enumerate(marked) if not m] or list(range(len(self.wall_ms)))
 
     @property
-    def cpu_share(self) -> float:
+    def cpu_share(self) -> float | None:
         """The median run's CPU time over its wall time: about the thread count on an idle machine, far less where
-        other work took the CPUs for whole runs (which marking, relative to the pass's own typical share, misses)."""
-        return statistics.median(c / w for c, w in zip(self.cpu_ms, self.wall_ms) if w > 0)
+        other work took the CPUs for whole runs (which marking, relative to the pass's own typical share, misses);
+        None where the runs' CPU time is not known (a tool that times its runs itself)."""
+        shares = [c / w for c, w in zip(self.cpu_ms, self.wall_ms) if w > 0]
+        return statistics.median(shares) if shares else None
 
     def mean(self, per_run: Sequence[float]) -> float:
         """The mean of one value per profiled run over the kept runs."""
@@ -138,26 +143,68 @@ def record(runner, artifact: Artifact, threads: int, plan: OpsPlan, folder: Path
     )
 
 
+BENCHMARK_MODEL = "benchmark_model"
+
+
+def benchmark_model_argv(binary: str, graph: str, threads: int, plan: OpsPlan) -> list[str]:
+    """LiteRT's ``benchmark_model`` asked for the pass: op profiling on, the plan's runs and no minimum times."""
+    return [
+        binary,
+        f"--graph={graph}",
+        f"--num_threads={threads}",
+        "--enable_op_profiling=true",
+        f"--warmup_runs={plan.warmup_runs}",
+        f"--num_runs={plan.runs}",
+        "--min_secs=0",
+        "--warmup_min_secs=0",
+    ]
+
+
 class Recorder(Protocol):
     """Where a pass's runs are made: ``where`` is '' for this process, else the device they are made on,
-    ``identity`` that machine's (hostname, uname...: the rows' host and details), None for this one, and
-    ``provenance`` the rows' (results.Context)."""
+    ``identity`` that machine's (hostname, uname...: the rows' host and details), None for this one,
+    ``provenance`` the rows' (results.Context), and ``unreachable`` why that machine could not be reached ('' when
+    it was). Called, it makes the runs on the artifact's runtime; ``benchmark_model`` runs LiteRT's tool instead
+    (its Python interpreter has no per-operator timing) and returns what it printed."""
 
     where: str
     identity: dict | None
     provenance: str
+    unreachable: str
 
     def __call__(self, artifact: Artifact, threads: int, plan: OpsPlan, folder: Path) -> Recording: ...
 
+    def benchmark_model(self, artifact: Artifact, threads: int, plan: OpsPlan) -> str: ...
+
 
 class Here:
-    """The pass's runs made in this process, on the artifact's own runner."""
+    """The pass's runs made in this process, on the artifact's own runner; LiteRT's with a ``benchmark_model``
+    binary on PATH."""
 
     where = ""
     identity = None
     provenance = "host"
+    unreachable = ""
 
     def __call__(self, artifact: Artifact, threads: int, plan: OpsPlan, folder: Path) -> Recording:
         from mbench.runners.base import runner_for
 
         return record(runner_for(artifact.format), artifact, threads, plan, folder)
+
+    def benchmark_model(self, artifact: Artifact, threads: int, plan: OpsPlan) -> str:
+        from mbench.artifacts import package_versions
+        from mbench.runners.base import NotRunnableHere
+
+        binary = shutil.which(BENCHMARK_MODEL)
+        if binary is None:
+            version = package_versions("ai-edge-litert")["ai-edge-litert"]
+            raise NotRunnableHere(
+                f"LiteRT's Python interpreter (ai-edge-litert {version}) has no per-operator timing, and no "
+                f"{BENCHMARK_MODEL} binary is on PATH (build or download LiteRT's {BENCHMARK_MODEL} and put it on "
+                "PATH)"
+            )
+        argv = benchmark_model_argv(binary, str(artifact.path), threads, plan)
+        done = subprocess.run(guarded(argv), capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            raise RuntimeError(f"{BENCHMARK_MODEL} exited {done.returncode}: {(done.stderr or done.stdout)[-500:]}")
+        return done.stdout + done.stderr

@@ -43,7 +43,7 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan, recorder: Recorder)
         raise RuntimeError("the ETDump holds no Method::execute event")
     ops, notes = _ops(events, ms, _nodes_by_handle(graph))
     return OpProfile(
-        "executorch",
+        recording.runtime,
         recording.version,
         threads,
         plan,

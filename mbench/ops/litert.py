@@ -1,6 +1,7 @@
 """LiteRT: its Python interpreter has no per-operator timing, so the pass runs a ``benchmark_model`` binary (on PATH
-here) with ``--enable_op_profiling=true`` and reads its "Run Order" table: per node, its type, its average ms, and
-its Name, the node's output tensor, which litert-torch names after the module locations the node came from
+here, or the inventory's on an Android phone: the recorder's ``benchmark_model``) with ``--enable_op_profiling=true``
+and reads its "Run Order" table: per node, its type, its average ms, and its Name, the node's output tensor, which
+litert-torch names after the module locations the node came from
 (``pkg.Model/pkg.Block_wide/torch.nn.modules.conv.Conv2d_conv``, several joined by ``;;`` where nodes were fused).
 Without the binary the pass is a not_run row that says so.
 """
@@ -8,19 +9,15 @@ Without the binary the pass is a not_run row that says so.
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import time
 
-from mbench.artifacts import Artifact, package_versions
+from mbench.artifacts import Artifact
 from mbench.devices.parsers import UnparsableOutput
 from mbench.devices.parsers.benchmark_model import parse, run_order
-from mbench.measure.passes import Recorder
+from mbench.measure.passes import BENCHMARK_MODEL, Recorder
 from mbench.ops.modules import ROOT
 from mbench.ops.profile import OpProfile, OpsPlan, OpTime
-from mbench.runners.base import NotRunnableHere
 
-TOOL = "benchmark_model"
+TOOL = BENCHMARK_MODEL
 _ORDER = re.compile(r":\d+$")  # benchmark_model's node index after the name
 _SUFFIX = re.compile(r";\d*$")  # litert-torch's tensor counter
 _CLASS = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*\.)+[A-Z][A-Za-z0-9_]*")  # a module's class: pkg.mod.ClassName
@@ -53,34 +50,7 @@ def _location(location: str) -> tuple[str, str] | None:
 
 
 def profile(artifact: Artifact, threads: int, plan: OpsPlan, recorder: Recorder) -> OpProfile:
-    if recorder.where:
-        raise NotRunnableHere(
-            f"LiteRT's per-operator profile comes from a {TOOL} binary, which mbench runs on this machine and on "
-            f"Android devices, not on {recorder.where}"
-        )
-    binary = shutil.which(TOOL)
-    if binary is None:
-        version = package_versions("ai-edge-litert")["ai-edge-litert"]
-        raise NotRunnableHere(
-            f"LiteRT's Python interpreter (ai-edge-litert {version}) has no per-operator timing, "
-            f"and no {TOOL} binary is on PATH (build or download LiteRT's {TOOL} and put it on "
-            "PATH)"
-        )
-    command = [
-        binary,
-        f"--graph={artifact.path}",
-        f"--num_threads={threads}",
-        "--enable_op_profiling=true",
-        f"--warmup_runs={plan.warmup_runs}",
-        f"--num_runs={plan.runs}",
-        "--min_secs=0",
-        "--warmup_min_secs=0",
-    ]
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    if done.returncode != 0:
-        raise RuntimeError(f"{TOOL} exited {done.returncode}: {(done.stderr or done.stdout)[-500:]}")
-    return from_output(done.stdout + done.stderr, threads, plan, time.perf_counter() - started)
+    return from_output(recorder.benchmark_model(artifact, threads, plan), threads, plan)
 
 
 def from_output(text: str, threads: int, plan: OpsPlan, seconds: float = 0.0) -> OpProfile:
@@ -95,13 +65,10 @@ def from_output(text: str, threads: int, plan: OpsPlan, seconds: float = 0.0) ->
         run_ms = parse(text).values["latency_mean"][0]
     except UnparsableOutput:
         run_ms = sum(op.ms for op in ops)
-    return OpProfile(
-        TOOL,
-        "",
-        threads,
-        plan,
-        run_ms,
-        ops,
-        ("per-node times from benchmark_model's Run Order table; modules from the output tensor names",),
-        seconds,
-    )
+    notes = ["per-node times from benchmark_model's Run Order table; modules from the output tensor names"]
+    if not any(op.modules for op in ops):
+        notes.append(
+            "no tensor name carries a PyTorch module location (litert-torch names each node's output after the "
+            f"modules it came from; these read like {ops[0].nodes[0]!r}: a model converted another way?)"
+        )
+    return OpProfile(TOOL, "", threads, plan, run_ms, ops, tuple(notes), seconds)

@@ -24,14 +24,15 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan, recorder: Recorder)
         trace = json.loads(recording.path(TRACE).read_text())
         ran = onnx.load(str(recording.path(OPTIMIZED_MODEL)), load_external_data=False)
     placements = place_nodes(onnx.load(str(artifact.path), load_external_data=False), ran)
-    seen = recording.runs
     runs = [e for e in trace if e.get("cat") == "Session" and e.get("name") == "model_run"][-plan.runs :]
     if len(runs) < plan.runs:
         raise RuntimeError(f"ONNX Runtime's profile holds {len(runs)} model runs, {plan.runs} were made")
-    ops = _node_times(trace, runs, placements, seen)
     runs_ms = tuple(r["dur"] / 1e3 for r in runs)
+    # a tool that timed its runs itself (onnxruntime_perf_test on a phone) leaves them to the trace, CPU time unknown
+    seen = recording.runs if recording.runs.wall_ms else PassRuns(runs_ms, ())
+    ops = _node_times(trace, runs, placements, seen)
     return OpProfile(
-        "onnxruntime",
+        recording.runtime,
         recording.version,
         threads,
         plan,

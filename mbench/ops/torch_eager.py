@@ -34,7 +34,7 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan, recorder: Recorder)
         for name in per_run[0]
     )
     return OpProfile(
-        "torch-eager",
+        recording.runtime,
         recording.version,
         threads,
         plan,

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 from mbench.artifacts import Artifact, find_artifacts
 from mbench.convert.pipeline import Conversion, ConvertSettings, conversion_rows, convert_model
-from mbench.devices.inventory import Inventory, LocalDevice, SSHDevice
+from mbench.devices.inventory import AndroidDevice, Inventory, LocalDevice, SSHDevice
 from mbench.devices.profile import profile_each
 from mbench.measure.groups import Grouping, GroupStart
 from mbench.measure.rows import Profile
@@ -253,8 +253,8 @@ def ops_and_record(
 ) -> int:
     """`mbench profile --ops`: the per-operator pass (mbench.ops) over the artifacts ``profile_and_record`` timed,
     once their agents have finished, stored in the same run ``run_id``: on this machine in this process, on an SSH
-    machine through mbench's agent there (the artifacts its entry takes); any other device gets a not_run row per
-    artifact. Returns the rows written."""
+    machine through mbench's agent there, on an Android phone through its benchmark_model (the artifacts the
+    device's entry takes); an iPhone gets a not_run row per artifact. Returns the rows written."""
     from mbench.ops.rows import ops_pass
 
     device = inventory.get(device_name)
@@ -264,15 +264,21 @@ def ops_and_record(
     if isinstance(device, SSHDevice):
         from mbench.devices.ssh import AgentRecorder
 
-        recorder = agent = AgentRecorder(device, device_name)
-        artifacts = [a for a in artifacts if a.format in device.formats]
-        skipped = (Status.FAILED, agent.unreachable) if agent.unreachable else None
+        recorder = AgentRecorder(device, device_name)
+    elif isinstance(device, AndroidDevice):
+        from mbench.devices.android import PhoneRecorder
+
+        recorder = PhoneRecorder(device, device_name, threads)
     elif not isinstance(device, LocalDevice):
         skipped = (
             Status.NOT_RUN,
-            f"the ops pass runs on this machine and SSH machines only, and device {device_name!r} is a "
-            f"{device.kind} device",
+            f"the ops pass runs on this machine, SSH machines and Android devices, and device {device_name!r} is "
+            f"a {device.kind} device",
         )
+    if not isinstance(device, LocalDevice):
+        artifacts = [a for a in artifacts if a.format in device.formats]
+    if recorder.unreachable:
+        skipped = (Status.FAILED, recorder.unreachable)
     threads = threads or device.thread_count() or (recorder.identity or {}).get("usable_cpus") or 1
     written = 0
     for artifact, rows in ops_pass(artifacts, threads, plan, device_name, skipped, recorder):
