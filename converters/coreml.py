@@ -3,10 +3,15 @@
 Conversion works on Linux; prediction needs macOS, so parity and latency are measured on a Mac only.
 Precisions: fp32 and fp16 compute; int8 = int8 weights by linear quantization (activation quantization would
 need calibration by prediction, i.e. macOS), fp16 compute; palette4/6/8 = k-means palettized weights.
+With ``op_modules`` (the default) the exported graph's nodes are written beside the package
+(``model.mlpackage.modules.json``: each node's name, op, module path and inputs): coremltools names the ML Program's
+operations after those nodes, and the per-operator pass (mbench.ops.coreml) places the compute plan's operations in
+the source modules through them; the package itself keeps no module scopes.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,12 +32,14 @@ PRECISIONS = frozenset(
     }
 )
 PALETTE_BITS = {Precision.PALETTE4: 4, Precision.PALETTE6: 6, Precision.PALETTE8: 8}
+MODULES_SUFFIX = ".modules.json"
 
 
 @dataclass(frozen=True)
 class Options:
     minimum_deployment_target: str = "iOS16"
     palette_mode: str = "kmeans"  # or "uniform" (no scikit-learn needed)
+    op_modules: bool = True  # write the exported graph's nodes beside the package (modules_path), for op profiles
 
 
 def versions() -> dict[str, str]:
@@ -62,12 +69,41 @@ def convert(
     )
     mlmodel, quantization = _compress(mlmodel, precision, options)
     mlmodel.save(str(out_path))
+    modules_path(out_path).unlink(missing_ok=True)
+    if options.op_modules:
+        modules_path(out_path).write_text(json.dumps(graph_nodes(exported)))
     description = mlmodel.get_spec().description
     return Converted(
         tuple(_tensor_info(i, spec) for i in description.input),
         tuple(_tensor_info(o, spec) for o in description.output),
         quantization,
     )
+
+
+def modules_path(package: Path) -> Path:
+    """Where the exported graph's nodes of the package at ``package`` lie."""
+    return package.with_name(package.name + MODULES_SUFFIX)
+
+
+def graph_nodes(exported) -> dict:
+    """The exported program's nodes, in order: name, op (the ATen op's name, or the node kind), module (the innermost
+    module path of its ``nn_module_stack``, '' for the root module, None where it has none) and inputs (node names);
+    and the torch version whose export named them."""
+    import torch
+
+    nodes = []
+    for node in exported.graph_module.graph.nodes:
+        stack = list(node.meta.get("nn_module_stack", {}).values())
+        op = getattr(node.target, "__name__", str(node.target)) if node.op == "call_function" else node.op
+        nodes.append(
+            {
+                "name": node.name,
+                "op": op,
+                "module": stack[-1][0] if stack else None,
+                "inputs": [n.name for n in node.all_input_nodes],
+            }
+        )
+    return {"torch": torch.__version__, "nodes": nodes}
 
 
 def _compress(mlmodel, precision: Precision, options: Options):

@@ -192,3 +192,78 @@ def test_litert_runs_a_benchmark_model_on_path(wide_artifacts, tmp_path, monkeyp
     assert json.loads(rows[0].context.details)["module"] == "wide.conv;wide.act;wide.bn"
     (call,) = tools.calls("benchmark_model")
     assert f"--graph={artifact.path}" in call and "--num_threads=2" in call and "--num_runs=4" in call
+
+
+def test_core_ml_operations_are_placed_in_modules_through_the_exported_graph(wide_artifacts):
+    """The real ML Program of the wide model's .mlpackage (read here by coremltools, as on any OS) against the
+    exported graph its converter wrote beside it: the fused conv and batch norm goes to the convolution first, the
+    final sigmoid to the root module, and every computing operation is placed."""
+    from converters.coreml import modules_path
+    from mbench.ops.coreml import WEIGHTS, place_operations, program_operations
+
+    package = _only(wide_artifacts, Format.COREML).path
+    operations, outputs = program_operations(package)
+    placed = place_operations(operations, outputs, json.loads(modules_path(package).read_text()))
+    computing = [op for op in operations if not WEIGHTS.match(op.kind)]
+    assert computing and all(placed[op.makes[0]].modules for op in computing)
+    convs = [placed[op.makes[0]] for op in computing if op.kind == "conv"]
+    assert [c.modules for c in convs] == [
+        ("stem.conv", "stem.bn"),
+        ("wide.conv", "wide.bn"),
+        ("narrow.conv", "narrow.bn"),
+        ("head",),
+    ]
+    assert convs[1].how == "fused" and convs[3].how == "node"
+    (sigmoid,) = [placed[op.makes[0]] for op in computing if op.kind == "sigmoid"]
+    assert sigmoid.modules == ("(root)",) and outputs == [next(op for op in computing if op.kind == "sigmoid").makes[0]]
+
+
+def test_core_ml_without_its_module_map_is_not_run_and_names_the_file(wide_artifacts, tmp_path):
+    artifact = _only(wide_artifacts, Format.COREML)
+    copy = tmp_path / artifact.path.name
+    shutil.copytree(artifact.path, copy)
+    ((_, rows),) = ops_pass([replace(artifact, path=copy)], threads=1)
+    assert rows[0].status is Status.NOT_RUN and f"{copy.name}.modules.json" in rows[0].error
+
+
+def test_estimated_shares_are_stored_apart_from_every_time(wide_artifacts, ops_db, tmp_path):
+    """A profile of estimated shares (as Core ML's compute plan gives: the values here are set by the test, not
+    Core ML's) becomes op_estimated_share rows in 'fraction', marked estimated; `mbench ops` lists them apart and
+    never in a table of milliseconds."""
+    from click.testing import CliRunner
+
+    from mbench.cli import main
+    from mbench.ops.profile import OpProfile, OpTime
+    from mbench.ops.rows import OP_ESTIMATED, op_rows
+
+    artifact = _only(wide_artifacts, Format.COREML)
+    ops = (
+        OpTime("conv", 0.75, ("wide.conv", "wide.bn"), ("_native_batch_norm_legit_no_training_1",), "CPU", "fused"),
+        OpTime("conv", 0.2, ("stem.conv", "stem.bn"), ("_native_batch_norm_legit_no_training",), "CPU", "fused"),
+        OpTime("sigmoid", 0.05, ("(root)",), ("output",), "CPU", "node"),
+    )
+    profile = OpProfile("coreml", "9.0", 1, OpsPlan(), 4.2, ops, ("estimated",), 1.0, estimated=True)
+    rows = op_rows(artifact, "host", profile)
+    assert [r.metric for r in rows] == [OP_ESTIMATED] * 3 + [OP_ATTRIBUTED]
+    assert all(r.unit == "fraction" and json.loads(r.context.details)["estimated"] for r in rows[:3])
+    summary = json.loads(rows[-1].context.details)
+    assert "ops_ms" not in summary and summary["estimated"] and summary["run_ms"] == 4.2
+    db = tmp_path / "results.db"
+    shutil.copy(ops_db, db)
+    with Store(db) as store:
+        store.start_run("coreml", "ops (test)")
+        store.append("coreml", rows)
+    listed = CliRunner().invoke(main, ["ops", "--db", str(db), "--depth", "1"])
+    assert listed.exit_code == 0, listed.output
+    assert "ops-model coreml fp32 on host (coreml): 100.0% of the estimated cost placed" in listed.output
+    assert "  est.  75.0%  wide" in listed.output
+    side = CliRunner().invoke(main, ["ops", "ops-model", "--db", str(db)])
+    assert side.exit_code == 0 and "(coreml)" not in side.output.split("\n\n")[0].splitlines()[1]
+    from mbench.report.ops import ops_sections
+
+    with Store(db) as store:
+        (section,) = ops_sections(store.measurements())
+    assert len(section.table.columns) == 4  # the milliseconds of ONNX Runtime, ExecuTorch, eager; no Core ML column
+    assert "Core ML's compute plan estimates wide.conv 75%, stem.conv 20%, (root) 5% of the cost" in " ".join(
+        section.findings
+    )

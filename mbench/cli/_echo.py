@@ -115,6 +115,13 @@ def echo_ops(artifact, rows) -> None:
         click.secho(f"ops {summary.status.value:<7} {name} {summary.error[:200]}", fg=colour)
         return
     found = details_of(summary.context.details)
+    if found.get("estimated"):
+        top = ", ".join(f"{module} {share:.1%}" for module, share in heaviest(rows, 3))
+        click.echo(
+            f"ops ok      {name} {summary.value:6.1%} placed  estimated shares, not times; run {found['run_ms']:8.3f}"
+            f" ms  pass {found['pass_seconds']:.1f} s  {summary.context.runtime}  top (estimated): {top}"
+        )
+        return
     top = ", ".join(f"{module} {ms:.2f} ms" for module, ms in heaviest(rows, 3))
     click.echo(
         f"ops ok      {name} {summary.value:6.1%} placed  ops {found['ops_ms']:8.3f} of {found['run_ms']:8.3f}"

@@ -30,18 +30,19 @@ def ops(model, top, depth, as_json, db):
     """Where the time goes: each artifact's heaviest PyTorch modules, from the newest per-operator pass in the store
     (`mbench profile ARTIFACTS --ops`), in ms per inference with their share. With MODEL: its runtimes side by
     side (each module rolled up to the coarsest module any runtime reports it in), and the modules where they differ
-    most.
+    most. Core ML's passes are listed apart: its compute plan gives each operation's estimated share of the cost,
+    not a time.
 
     Example: mbench ops hed-vgg --depth 2
     """
-    from mbench.ops.view import module_times, passes_of
+    from mbench.ops.view import estimated_shares, module_times, passes_of
     from mbench.store import Store
 
     if not Path(db).is_file():
         raise MBenchError(f"{db}: no results database here (run `mbench profile ARTIFACTS --ops`, or pass --db PATH)")
     with Store(db) as store:
         passes = passes_of(store.measurements(), model)
-    times = module_times(passes, depth)
+    times, estimated = module_times(passes, depth), estimated_shares(passes, depth)
     if as_json:
         click.echo(times.to_json(orient="records", indent=1))
         return
@@ -50,6 +51,7 @@ def ops(model, top, depth, as_json, db):
         _per_artifact(passes, times, top)
     else:
         _side_by_side(times, model, top)
+    _estimated(passes, estimated, top)
 
 
 def _failures(passes) -> None:
@@ -80,6 +82,16 @@ def _side_by_side(times, model: str, top: int) -> None:
         click.echo("\nwhere they differ most:")
         for module, row in differ.iterrows():
             click.echo(f"  {module}: {row.slowest} {row.ratio:.2f}x {row.fastest} (+{row.gap_ms:.3f} ms)")
+
+
+def _estimated(passes, shares, top: int) -> None:
+    """Core ML's passes: the compute plan's estimated shares per module, apart from every time."""
+    from mbench.ops.view import ARTIFACT, placed_summary
+
+    for key, group in shares.groupby(ARTIFACT, sort=True):
+        click.echo(f"{' '.join(key[:3])} on {key[3]} ({group.runtime.iloc[0]}): {placed_summary(passes, key)}")
+        for row in group.head(top).itertuples():
+            click.echo(f"  est. {row.share:6.1%}  {row.module}")
 
 
 command = ops

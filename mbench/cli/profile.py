@@ -47,10 +47,11 @@ from mbench.cli._progress import profile_progress
     "ops",
     is_flag=True,
     help="After the timed rounds, a per-operator pass over the same artifacts on the device, in runs of its own "
-    "(this machine: ONNX Runtime, ExecuTorch, PyTorch eager, and LiteRT where a benchmark_model binary is on "
-    "PATH; an SSH machine: the first three, through mbench's agent there; an Android phone: its benchmark_model "
-    "and onnxruntime_perf_test): each operator's time placed in the PyTorch module that made it, stored as op_ms "
-    "and op_attributed rows of the same run (see `mbench ops`).",
+    "(this machine: ONNX Runtime, ExecuTorch, PyTorch eager, LiteRT where a benchmark_model binary is on PATH, "
+    "Core ML on macOS; an SSH machine: the same but LiteRT, through mbench's agent there; an Android phone: its "
+    "benchmark_model and onnxruntime_perf_test): each operator's time placed in the PyTorch module that made it, "
+    "stored as op_ms and op_attributed rows of the same run (Core ML: its compute plan's estimated share of the "
+    "cost per operation, op_estimated_share, not a time; see `mbench ops`).",
 )
 @db_option
 def profile(artifacts_dir, device, inventory_path, model_filter, threads, plan, pairs, ops, db):

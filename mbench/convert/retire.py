@@ -7,7 +7,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from converters.coreml import MODULES_SUFFIX
+from converters.executorch import ETRECORD_SUFFIX
 from mbench.artifacts import Artifact, find_artifacts
+
+SIDE_FILES = (".convert.log", ETRECORD_SUFFIX, MODULES_SUFFIX)  # beside an artifact, named after it
 
 
 @dataclass(frozen=True)
@@ -28,8 +32,9 @@ class Retired:
 
 
 def retire_other_models(folder: Path, model: str, model_hash: str) -> Retired | None:
-    """Delete every artifact (file, manifest, conversion log) in ``folder`` not made from the model ``model_hash``;
-    an artifact whose manifest records no hash (made before hashes were recorded) counts as another model."""
+    """Delete every artifact (file, manifest, conversion log, the files its converter writes beside it) in
+    ``folder`` not made from the model ``model_hash``; an artifact whose manifest records no hash (made before hashes
+    were recorded) counts as another model."""
     folder = Path(folder)
     stale = tuple(a for a in find_artifacts(folder) if a.model_hash != model_hash) if folder.is_dir() else ()
     for artifact in stale:
@@ -37,6 +42,7 @@ def retire_other_models(folder: Path, model: str, model_hash: str) -> Retired | 
             shutil.rmtree(artifact.path, ignore_errors=True)  # a parallel task may be at it too
         else:
             artifact.path.unlink(missing_ok=True)
-        artifact.path.with_name(artifact.path.name + ".convert.log").unlink(missing_ok=True)
+        for suffix in SIDE_FILES:
+            artifact.path.with_name(artifact.path.name + suffix).unlink(missing_ok=True)
         artifact.manifest_path.unlink(missing_ok=True)
     return Retired(model, stale, model_hash) if stale else None

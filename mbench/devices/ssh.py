@@ -214,8 +214,8 @@ def profile(
 
 class AgentRecorder:
     """The per-operator pass's runs made on the remote by mbench's agent (agent.py's 'ops'), one agent per artifact
-    over its own ssh session; the files the runtime wrote come back to be read here (mbench.ops). A remote that
-    cannot be reached says so in ``unreachable``."""
+    over its own ssh session; the files the runtime wrote come back to be read here (mbench.ops). Core ML's plan is
+    taken for the entry's first compute unit. A remote that cannot be reached says so in ``unreachable``."""
 
     provenance = PROVENANCE
 
@@ -233,7 +233,12 @@ class AgentRecorder:
         session = AgentSession(argv, self.host.device.timeout_s)
         try:
             reply = session.first(
-                do="ops", manifest=manifest, threads=threads, warmup_runs=plan.warmup_runs, runs=plan.runs
+                do="ops",
+                manifest=manifest,
+                threads=threads,
+                warmup_runs=plan.warmup_runs,
+                runs=plan.runs,
+                compute_units=self.host.device.coreml_compute_units[0] if artifact.format is Format.COREML else "",
             )
         finally:
             session.stop()

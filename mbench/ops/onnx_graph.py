@@ -84,7 +84,7 @@ def place_nodes(artifact_model, optimized_model) -> dict[str, Placement]:
     for name, node in ran.nodes.items():
         reads = {stands.get(t, t if t in known else None) for t in ran.data_inputs(node)} - {None}
         makes = {stands.get(t) for t in node.output} - {None}
-        covered = _between(source, reads, makes, kept) or ([name] if name in source.nodes else [])
+        covered = between(source, reads, makes, kept) or ([name] if name in source.nodes else [])
         how = "fused" if len(covered) > 1 else "node"
         if not covered:
             covered, how = _neighbours(source, reads, makes), "layout"
@@ -128,9 +128,11 @@ def _stand_ins(ran: _Graph, known: set[str]) -> dict[str, str | None]:
     return stands
 
 
-def _between(source: _Graph, reads: set[str], makes: set[str], kept: set[str]) -> list[str]:
-    """The artifact's nodes on the way from ``reads`` to ``makes``: back from what it makes, up to what it reads or
-    any tensor the graph that ran still has."""
+def between(source, reads: set[str], makes: set[str], kept: set[str]) -> list[str]:
+    """The source graph's nodes on the way from ``reads`` to ``makes``: back from what it makes, up to what it reads
+    or any tensor the graph that ran still has (``kept``). ``source`` has ``producer`` (tensor -> node name),
+    ``nodes``, ``order`` (node name -> place) and ``data_inputs(node)``, as ``_Graph`` here and the exported graph in
+    ops/coreml.py do."""
     found, todo = [], [t for t in makes if t not in reads]
     while todo:
         tensor = todo.pop()

@@ -27,7 +27,7 @@ class OpTime:
     """One operator as the runtime ran it, averaged over the pass's runs."""
 
     op_type: str
-    ms: float  # per inference, over the pass's kept runs
+    ms: float  # per inference, over the pass's kept runs; in an ``estimated`` profile the estimated share instead
     modules: tuple[str, ...] = ()  # module paths it came from (modules.ROOT: the model's own forward); (): unplaced
     nodes: tuple[str, ...] = ()  # the runtime's own names for it
     where: str = ""  # the execution provider or delegate that ran it
@@ -50,10 +50,12 @@ class OpProfile:
     runs_ms: tuple[float, ...] = ()  # each profiled run's whole inference, where the runtime reports them
     marked: int = 0  # profiled runs left out of the means as descheduled
     cpu_share: float | None = None  # PassRuns.cpu_share: how much CPU the pass's runs got
+    estimated: bool = False  # the ops' values are estimated shares of the cost (Core ML's compute plan), not ms
 
     @property
     def ops_ms(self) -> float:
-        """The operators' time per inference: ``run_ms`` less what the runtime spends between them."""
+        """The operators' time per inference: ``run_ms`` less what the runtime spends between them (in an
+        ``estimated`` profile, the sum of their shares)."""
         return sum(op.ms for op in self.ops)
 
     @property

@@ -1,5 +1,8 @@
 """An ops pass as measurement rows: ``op_ms`` per (module path, op type), ``op_attributed`` per artifact; a pass
-that fails is one ``op_attributed`` row with its error, and the artifact's timed rows are never touched.
+that fails is one ``op_attributed`` row with its error, and the artifact's timed rows are never touched. Core ML's
+pass has no times: its rows are ``op_estimated_share`` (the compute plan's estimated share of the cost, unit
+``fraction``, ``estimated`` in their details) in place of ``op_ms``, and its ``op_attributed`` the share of that
+estimated cost placed.
 
 ``op_ms`` rows keep in ``details``: ``module`` (the path; several joined by ';' where a fused node or a delegate
 block stands for several; '' where the operator could not be placed), ``op_type``, ``nodes`` (the runtime's own
@@ -25,8 +28,9 @@ from mbench.runners.base import NotRunnableHere
 from mbench.spec import Status
 
 OP_MS = "op_ms"
+OP_ESTIMATED = "op_estimated_share"  # Core ML: the compute plan's estimated share of the cost, never a time
 OP_ATTRIBUTED = "op_attributed"
-METRICS = (OP_MS, OP_ATTRIBUTED)
+METRICS = (OP_MS, OP_ESTIMATED, OP_ATTRIBUTED)
 NODES_KEPT = 50  # node names kept per row; a delegate block or a module called in a loop can have hundreds
 
 
@@ -48,11 +52,13 @@ def op_rows(artifact: Artifact, device: str, profile: OpProfile, recorder: Recor
             "where": joined(op.where for op in ops),
             "placed": joined(op.placed for op in ops),
             "share": round(ms / profile.ops_ms, 6) if profile.ops_ms else None,
+            **({"estimated": True} if profile.estimated else {}),
         }
-        rows.append(key.row(OP_MS, ms, "ms", _context(artifact, profile, details, recorder)))
+        metric, unit = (OP_ESTIMATED, "fraction") if profile.estimated else (OP_MS, "ms")
+        rows.append(key.row(metric, ms, unit, _context(artifact, profile, details, recorder)))
     summary = {
         "run_ms": round(profile.run_ms, 6),
-        "ops_ms": round(profile.ops_ms, 6),
+        **({"estimated": True} if profile.estimated else {"ops_ms": round(profile.ops_ms, 6)}),
         "runs_ms": [round(ms, 4) for ms in profile.runs_ms],
         "runs_marked": profile.marked,
         "cpu_share": None if profile.cpu_share is None else round(profile.cpu_share, 4),

@@ -5,6 +5,9 @@ Each operator is filed under its primary module (modules.shown_as: the convoluti
 so a runtime that fuses and one that does not line up in the same leaf modules; the batch norm and activation that
 PyTorch eager runs on their own keep rows that the fusing runtimes do not have. ``depth`` cuts paths to sum whole
 blocks.
+
+Core ML's pass has estimated shares of the cost, not times (``op_estimated_share``): ``estimated_shares`` reads them
+apart, and nothing here adds them to, or lines them up with, another runtime's milliseconds.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from mbench.errors import MBenchError
 from mbench.ops.modules import ROOT, SEPARATOR, shown_as
-from mbench.ops.rows import OP_ATTRIBUTED, OP_MS
+from mbench.ops.rows import OP_ATTRIBUTED, OP_ESTIMATED, OP_MS
 from mbench.results import Measurement, details_of
 
 if TYPE_CHECKING:
@@ -30,10 +33,11 @@ class NoOpsPass(MBenchError):
 
 
 def heaviest(rows: list[Measurement], count: int) -> list[tuple[str, float]]:
-    """The heaviest modules of one pass's rows (each operator under its primary module), ms per inference."""
+    """The heaviest modules of one pass's rows (each operator under its primary module), ms per inference (for an
+    estimated pass, its estimated shares)."""
     totals: dict[str, float] = defaultdict(float)
     for row in rows:
-        if row.metric == OP_MS and row.value is not None:
+        if row.metric in (OP_MS, OP_ESTIMATED) and row.value is not None:
             found = details_of(row.context.details)
             totals[shown_as(found.get("module", ""), found.get("placed", "")) or UNPLACED] += row.value
     return sorted(totals.items(), key=lambda item: -item[1])[:count]
@@ -54,7 +58,7 @@ def passes_of(measurements: pd.DataFrame, model: str | None = None) -> pd.DataFr
 def newest_passes(measurements: pd.DataFrame) -> pd.DataFrame:
     """The op rows of each artifact's (and device's) newest pass, with ``module``, ``op_type``, ``placed``,
     ``where`` read from their details and ``runtime`` as a label column; empty when no pass was stored."""
-    rows = measurements[measurements.metric.isin([OP_MS, OP_ATTRIBUTED])]
+    rows = measurements[measurements.metric.isin([OP_MS, OP_ESTIMATED, OP_ATTRIBUTED])]
     if rows.empty:
         return rows.assign(module=[], op_type=[], placed=[], where=[])
     newest = rows.sort_values("id").groupby(ARTIFACT)["run_id"].transform("last")
@@ -68,15 +72,20 @@ def newest_passes(measurements: pd.DataFrame) -> pd.DataFrame:
 
 def module_times(passes: pd.DataFrame, depth: int | None = None) -> pd.DataFrame:
     """ms per inference per (artifact, module): each operator under its primary module, cut to ``depth`` names."""
-    ops = passes[(passes.metric == OP_MS) & (passes.status == "ok")]
+    return _per_module(passes, OP_MS, depth).rename(columns={"value": "ms"})
+
+
+def estimated_shares(passes: pd.DataFrame, depth: int | None = None) -> pd.DataFrame:
+    """Core ML's estimated share of the cost per (artifact, module), as ``module_times`` files them; heaviest first."""
+    shares = _per_module(passes, OP_ESTIMATED, depth).rename(columns={"value": "share"})
+    return shares.sort_values(ARTIFACT + ["share"], ascending=[True] * 4 + [False])
+
+
+def _per_module(passes: pd.DataFrame, metric: str, depth: int | None) -> pd.DataFrame:
+    ops = passes[(passes.metric == metric) & (passes.status == "ok")]
     shown = [shown_as(m, placed) if m != UNPLACED else m for m, placed in zip(ops.module, ops.placed)]
     modules = [_cut(m, depth) for m in shown]
-    return (
-        ops.assign(module=modules)
-        .groupby(ARTIFACT + ["runtime", "module"], as_index=False)["value"]
-        .sum()
-        .rename(columns={"value": "ms"})
-    )
+    return ops.assign(module=modules).groupby(ARTIFACT + ["runtime", "module"], as_index=False)["value"].sum()
 
 
 def _cut(module: str, depth: int | None) -> str:
@@ -137,6 +146,11 @@ def placed_summary(passes: pd.DataFrame, key: tuple) -> str:
     if summary.empty or summary.status.iloc[0] != "ok":
         return "no summary row"
     found = details_of(summary.details.iloc[0])
+    if found.get("estimated"):
+        return (
+            f"{summary.value.iloc[0]:.1%} of the estimated cost placed; estimated shares (the compute plan's), not "
+            f"times; {found.get('run_ms', 0):.3f} ms an inference (pass {found.get('pass_seconds', 0):.1f} s)"
+        )
     return (
         f"{summary.value.iloc[0]:.1%} of operator time placed; operators {found.get('ops_ms', 0):.3f} ms of "
         f"{found.get('run_ms', 0):.3f} ms an inference (pass {found.get('pass_seconds', 0):.1f} s)"

@@ -1,12 +1,13 @@
 """The report's "Where the time goes": per model, its modules' time on each runtime side by side (the newest ops pass
 of each artifact, `mbench profile --ops`), the modules where the runtimes differ most, and the operators that fell
-out of a delegate onto ExecuTorch's portable kernels."""
+out of a delegate onto ExecuTorch's portable kernels. Core ML's estimated shares (its compute plan's, not times) are
+a finding of their own, never a column of milliseconds."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from mbench.ops.view import REST, differ_most, module_times, newest_passes, side_by_side
+from mbench.ops.view import REST, differ_most, estimated_shares, module_times, newest_passes, side_by_side
 from mbench.report.sections import Section
 
 TOP = 15
@@ -30,7 +31,7 @@ def ops_sections(measurements: pd.DataFrame) -> list[Section]:
 
 def _section(model: str, times: pd.DataFrame, passes: pd.DataFrame) -> Section:
     table = side_by_side(times, model, TOP)
-    findings = [*_differences(table), *_fell_out(passes), *_not_profiled(passes)]
+    findings = [*_differences(table), *_fell_out(passes), *_estimated(passes), *_not_profiled(passes)]
     frame = table.reset_index().rename(columns={"index": "module"})
     frame.columns = [str(c) for c in frame.columns]
     return Section.of_frame(f"Where the time goes: {model}", frame, NOTE.format(top=TOP), tuple(findings))
@@ -55,6 +56,17 @@ def _fell_out(passes: pd.DataFrame) -> list[str]:
         f"{r.format} {r.precision}: {r.op_type} fell out of the delegate ({r.ms:.2f} ms on portable kernels, in "
         f"{r.modules})"
         for r in found.sort_values("ms", ascending=False).itertuples()
+    ]
+
+
+def _estimated(passes: pd.DataFrame, top: int = 3) -> list[str]:
+    """Each Core ML pass's heaviest modules by the compute plan's estimated share of the cost."""
+    shares = estimated_shares(passes)
+    return [
+        f"{key[1]} {key[2]} on {key[3]}: Core ML's compute plan estimates "
+        + ", ".join(f"{r.module} {r.share:.0%}" for r in group.head(top).itertuples())
+        + " of the cost (estimated shares, not times)"
+        for key, group in shares.groupby(["model", "format", "precision", "device"], sort=True)
     ]
 
 
