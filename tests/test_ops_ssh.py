@@ -19,7 +19,8 @@ from mbench.store import Store
 
 
 def _inventory(root, port, path, **fields) -> str:
-    entry = ssh_entry(root, port, **fields)
+    """An entry for the shared loopback server with a cache of its own (test_ssh.py counts what its cache holds)."""
+    entry = ssh_entry(root, port, cache_dir=path.parent / "cache", **fields)
     path.write_text("devices:\n  board:\n" + "".join(f"    {k}: {v}\n" for k, v in entry.items() if v is not None))
     return str(path)
 
