@@ -107,7 +107,6 @@ def benchmark_argv(binary: str, model: str, plan: RunPlan, threads: int, delegat
         f"--num_runs={plan.runs}",
         f"--min_secs={plan.min_seconds}",
         f"--max_secs={plan.max_seconds}",
-        "--enable_op_profiling=true",
         *DELEGATE_FLAGS[delegate],
     ]
 
