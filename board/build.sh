@@ -31,6 +31,8 @@ debian_root() {
   local partial="$BOARD_ROOT.partial" wanted="$SUITE $PACKAGES"
   stamped "$DEBIAN_STAMP" "$wanted" && return
   [ -z "$(running_pid)" ] || die "the board runs on the root this build replaces: make board-stop first"
+  # an interrupted debootstrap leaves its /proc mounted in the partial root: unmounted before it is removed
+  awk -v root="$partial/" 'index($2, root) == 1 {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount -l
   rm -rf "$partial" "$BOARD_ROOT"
   say "debootstrap $SUITE arm64 (minbase, $PACKAGES) into $BOARD_ROOT"
   debootstrap --arch=arm64 --variant=minbase --include="$PACKAGES" "$SUITE" "$partial" $(mirror) \
