@@ -12,6 +12,11 @@ BOARD_PIDFILE="$BOARD_DIR/sshd.pid"
 BOARD_LOG="$BOARD_DIR/sshd.log"
 BOARD_HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BINFMT=/proc/sys/fs/binfmt_misc
+QEMU_DIR="$BOARD_DIR/qemu"                                 # qemu-aarch64 from bookworm-backports (build.sh)
+QEMU="$QEMU_DIR/aarch64-binfmt-P"                          # the name tells qemu to take argv[0] from binfmt (P flag)
+# The CPU qemu emulates for every process on the board: a Raspberry Pi 5's core. qemu's default (`max`) has SVE2 and
+# SME, which no such board has, and the runtimes' kernels for them ran 2-6x slower under emulation.
+BOARD_CPU=cortex-a76
 
 say() { printf 'board: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -20,17 +25,17 @@ require_root() {
   [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot and binfmt_misc); run it as root or with sudo"
 }
 
-# qemu-aarch64 registered with binfmt_misc, so the kernel runs the root's arm64 binaries (sshd's children too).
-# The F flag in Debian's registration line opens the interpreter now, so it works inside the chroot.
+# qemu-aarch64 registered with binfmt_misc, so the kernel runs the root's arm64 binaries (sshd's children too): the
+# board's own qemu (build.sh), in place of any other registration of aarch64 (Debian's qemu-user-static 7.2 among
+# them). The F flag in qemu's registration line opens the interpreter now, so it works inside the chroot.
 register_binfmt() {
   [ -e "$BINFMT/register" ] || mount -t binfmt_misc binfmt_misc "$BINFMT" \
     || die "cannot mount binfmt_misc at $BINFMT (a container needs --privileged for it)"
-  if [ ! -e "$BINFMT/qemu-aarch64" ]; then
-    local line
-    line="$(grep -v '^#' /usr/lib/binfmt.d/qemu-aarch64.conf | head -1)" \
-      || die "/usr/lib/binfmt.d/qemu-aarch64.conf missing (apt-get install qemu-user-static)"
-    printf '%s' "$line" > "$BINFMT/register"
+  [ -x "$QEMU" ] || die "$QEMU missing: board/build.sh fetches it"
+  if [ -e "$BINFMT/qemu-aarch64" ] && ! grep -qx "interpreter $QEMU" "$BINFMT/qemu-aarch64"; then
+    echo -1 > "$BINFMT/qemu-aarch64"
   fi
+  [ -e "$BINFMT/qemu-aarch64" ] || cat "$QEMU_DIR/binfmt.conf" > "$BINFMT/register"
   [ "$(head -1 "$BINFMT/qemu-aarch64")" = enabled ] || echo 1 > "$BINFMT/qemu-aarch64"
 }
 

@@ -1,5 +1,11 @@
-"""ExecuTorch programs (.pte) through ``executorch.runtime`` (the pybindings' portable runtime with the XNNPACK
-delegate compiled in). Threads: XNNPACK's pthreadpool is process-wide; ``_unsafe_reset_threadpool`` sets its size.
+"""ExecuTorch programs (.pte) through the runtime's Python extension, ``executorch.extension.pybindings._C`` (the
+portable runtime with the XNNPACK delegate compiled in). Threads: XNNPACK's pthreadpool is process-wide;
+``_unsafe_reset_threadpool`` sets its size.
+
+The extension is imported itself, after torch (it links libtorch and takes torch tensors), rather than through
+``executorch.runtime``: that module imports ``portable_lib``, which re-exports the same extension but first imports
+``executorch.exir``, the ahead-of-time compiler, only for a warning class. That import takes 5 s here and about 35 s
+on the emulated board, per agent, and the runtime uses nothing of it.
 
 The runtime's cpuinfo prints "Failed to open midr file" (and similar) on VMs when it starts: those lines go to a
 sink while it loads (base.native_stderr_without, every line dropped), so they never reach a result or a terminal.
@@ -23,8 +29,7 @@ COREML_NOT_ON_MACOS = (
     "macOS (measure it on a Mac over SSH)"
 )
 
-# e.g. an aarch64 Linux board: ExecuTorch's runtime loads libtorch, and torch's aarch64 wheels on PyPI need CUDA
-# wheels that PyPI does not have for aarch64 (docs/board.md)
+# e.g. a board whose Python has no executorch (the emulated board built with MBENCH_BOARD_EXECUTORCH=0: docs/board.md)
 NOT_INSTALLED = "not measurable here: ExecuTorch's runtime (the executorch package) is not installed for %s (%s)"
 
 
@@ -41,14 +46,18 @@ class ExecuTorchRunner:
         if self.version() == "not installed":
             raise NotRunnableHere(NOT_INSTALLED % (sys.executable, platform.machine()))
         with native_stderr_without(lambda line: True):
-            from executorch.extension.pybindings.portable_lib import _unsafe_reset_threadpool
-            from executorch.runtime import Runtime
+            import torch
+            from executorch.extension.pybindings import _C as runtime
 
-            _unsafe_reset_threadpool(threads)
-            self._program = Runtime.get().load_program(str(artifact.path), enable_etdump=profile_dir is not None)
+            runtime._unsafe_reset_threadpool(threads)
+            self._program = runtime._load_program(
+                str(artifact.path),
+                enable_etdump=profile_dir is not None,
+                debug_buffer_size=0,
+                program_verification=runtime.Verification.InternalConsistency,
+            )
             self._method = self._program.load_method("forward")
         self._profile_dir = profile_dir
-        import torch
 
         # The program computes in XNNPACK's pool; torch only wraps inputs and outputs here. Left at its default,
         # torch's OpenMP threads spin beside that pool and keep its threads waiting for a CPU (benchmarks/RESULTS.md
@@ -60,7 +69,7 @@ class ExecuTorchRunner:
         import torch
 
         tensors = [torch.from_numpy(np.ascontiguousarray(x, dtype=d)) for x, d in zip(inputs, self._dtypes)]
-        return [np.asarray(out.float().numpy()) for out in self._method.execute(tensors)]
+        return [np.asarray(out.float().numpy()) for out in self._method(tensors)]
 
     def write_profile(self) -> list[Path]:
         """Every run's events since the program was loaded, as an ETDump file (a debug buffer of none: no
@@ -77,9 +86,9 @@ class ExecuTorchRunner:
 
 def threadpool_size() -> int:
     """The XNNPACK thread pool's current size, as the runtime reports it."""
-    from executorch.extension.pybindings.portable_lib import _threadpool_get_thread_count
+    from executorch.extension.pybindings import _C as runtime
 
-    return _threadpool_get_thread_count()
+    return runtime._threadpool_get_thread_count()
 
 
 def make_runner() -> ExecuTorchRunner:
