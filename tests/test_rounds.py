@@ -407,7 +407,12 @@ def test_an_agent_sees_a_busy_loop_on_the_cpu_beside_it(tiny_artifacts_dir):
     busy = None
     try:
         assert session.first(do="load", manifest=str(onnx.manifest_path), threads=1, cpus=[cpu])["ok"]
-        quiet = session.ask(do="burst", seconds=0.5)["kernel"]
+        for _ in range(10):  # wait for the CPU beside it to be free of other work, so that the loop is what it sees
+            quiet = session.ask(do="burst", seconds=0.5)["kernel"]
+            if neighbour_busy([quiet]) < 0.8 / len(others):
+                break
+        else:
+            pytest.skip(f"something else keeps the CPU beside the agent busy ({neighbour_busy([quiet]):.0%})")
         busy = subprocess.Popen(
             [sys.executable, "-c", f"import os; os.sched_setaffinity(0, {others})\nwhile True: pass"]
         )
