@@ -108,6 +108,11 @@ def parse_pair(ctx, param, values) -> list[tuple[str, str]]:
     return [pair_of(text) for text in values]
 
 
+def pair_option(help: str):
+    """`--pair A,B` (repeatable) as ``pairs``: a list of model-name pairs; each command says what it does with them."""
+    return click.option("--pair", "pairs", multiple=True, callback=parse_pair, metavar="A,B", help=help)
+
+
 def db_option(command):
     return click.option(
         "--db",

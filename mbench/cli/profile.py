@@ -9,7 +9,7 @@ from mbench import paths
 import click
 
 from mbench.cli._echo import echo_ops, echo_ratios
-from mbench.cli._options import db_option, parse_pair, plan_options
+from mbench.cli._options import db_option, pair_option, plan_options
 from mbench.cli._progress import profile_progress
 
 
@@ -32,15 +32,10 @@ from mbench.cli._progress import profile_progress
     "remote device every CPU it reports].",
 )
 @plan_options
-@click.option(
-    "--pair",
-    "pairs",
-    multiple=True,
-    callback=parse_pair,
-    metavar="A,B",
-    help="Measure models A and B in the same rounds and, at the end, print A's latency over B's, paired "
+@pair_option(
+    "Measure models A and B in the same rounds and, at the end, print A's latency over B's, paired "
     "over those rounds (repeatable); the pairs declared with the models are always measured "
-    "together and printed whenever both were profiled.",
+    "together and printed whenever both were profiled."
 )
 @click.option(
     "--ops",

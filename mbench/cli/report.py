@@ -10,7 +10,7 @@ import click
 
 from mbench.errors import MBenchError
 
-from mbench.cli._options import db_option, parse_pair
+from mbench.cli._options import db_option, pair_option
 
 
 @click.command(name="report")
@@ -18,13 +18,8 @@ from mbench.cli._options import db_option, parse_pair
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=paths.REPORT, show_default=True
 )
 @click.option("--title", default="mbench report", show_default=True)
-@click.option(
-    "--pair",
-    "pairs",
-    multiple=True,
-    callback=parse_pair,
-    metavar="A,B",
-    help="Add a headline comparing model A with model B (repeatable); the pairs declared with the models come first.",
+@pair_option(
+    "Add a headline comparing model A with model B (repeatable); the pairs declared with the models come first."
 )
 @click.option("--metric", help="Accuracy metric of the Pareto plot [default: the first measured of ods_f, top1, miou].")
 @db_option

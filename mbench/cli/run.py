@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mbench.cli._options import parse_pair, verbose_option
+from mbench.cli._options import pair_option, verbose_option
 from mbench.cli._progress import sweep_progress
 
 
@@ -26,14 +26,9 @@ from mbench.cli._progress import sweep_progress
     help="With --executor ray: an existing cluster (auto or ray://HOST:PORT); "
     "without it a local Ray instance sized to this machine.",
 )
-@click.option(
-    "--pair",
-    "pairs",
-    multiple=True,
-    callback=parse_pair,
-    metavar="A,B",
-    help="Measure models A and B of the sweep in the same rounds on every device, whichever executor, and give "
-    "the pair a headline in the report (repeatable; added to the sweep file's `pairs`).",
+@pair_option(
+    "Measure models A and B of the sweep in the same rounds on every device, whichever executor, and give "
+    "the pair a headline in the report (repeatable; added to the sweep file's `pairs`)."
 )
 @click.option("--quiet", is_flag=True, help="No progress display, only the summary.")
 @verbose_option
