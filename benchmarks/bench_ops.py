@@ -38,6 +38,7 @@ import pandas as pd
 from mbench import models
 from mbench.artifacts import find_artifacts
 from mbench.devices.inventory import LocalDevice, load_inventory
+from mbench.devices.local import LocalRecorder
 from mbench.measure.timing import RunPlan
 from mbench.models.conv_variants import layer_names
 from mbench.ops.modules import DELEGATE_BLOCK, joined, shown_as
@@ -126,9 +127,12 @@ def finding_passes(artifacts: list, threads: int, count: int, runs: int) -> dict
     """``count`` ops passes of each artifact, taken in turn (ONNX, ExecuTorch, ONNX, ...) so that the machine's
     slow phases fall on both alike."""
     found: dict[str, list[OpProfile]] = {a.format.value: [] for a in artifacts}
+    recorder = LocalRecorder(timeout_s=900)  # an agent per pass, as `mbench profile --ops` runs it
     for _ in range(count):
         for artifact in artifacts:
-            found[artifact.format.value].append(profile_ops(artifact, threads, OpsPlan(warmup_runs=3, runs=runs)))
+            found[artifact.format.value].append(
+                profile_ops(artifact, threads, OpsPlan(warmup_runs=3, runs=runs), recorder)
+            )
     return found
 
 

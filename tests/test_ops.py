@@ -226,15 +226,11 @@ def test_core_ml_without_its_module_map_is_not_run_and_names_the_file(wide_artif
     assert rows[0].status is Status.NOT_RUN and f"{copy.name}.modules.json" in rows[0].error
 
 
-def test_estimated_shares_are_stored_apart_from_every_time(wide_artifacts, ops_db, tmp_path):
-    """A profile of estimated shares (as Core ML's compute plan gives: the values here are set by the test, not
-    Core ML's) becomes op_estimated_share rows in 'fraction', marked estimated; `mbench ops` lists them apart and
-    never in a table of milliseconds."""
-    from click.testing import CliRunner
-
-    from mbench.cli import main
+def _estimated_rows(wide_artifacts):
+    """The rows of a profile of estimated shares (as Core ML's compute plan gives: the values are set here, not
+    Core ML's) of the wide model's .mlpackage."""
     from mbench.ops.profile import OpProfile, OpTime
-    from mbench.ops.rows import OP_ESTIMATED, op_rows
+    from mbench.ops.rows import op_rows
 
     artifact = _only(wide_artifacts, Format.COREML)
     ops = (
@@ -243,7 +239,18 @@ def test_estimated_shares_are_stored_apart_from_every_time(wide_artifacts, ops_d
         OpTime("sigmoid", 0.05, ("(root)",), ("output",), "CPU", "node"),
     )
     profile = OpProfile("coreml", "9.0", 1, OpsPlan(), 4.2, ops, ("estimated",), 1.0, estimated=True)
-    rows = op_rows(artifact, "host", profile)
+    return op_rows(artifact, "host", profile)
+
+
+def test_estimated_shares_are_stored_apart_from_every_time(wide_artifacts, ops_db, tmp_path):
+    """Estimated shares become op_estimated_share rows in 'fraction', marked estimated; `mbench ops` lists them
+    apart and never in a table of milliseconds; its JSON marks them estimated, with a share and no ms."""
+    from click.testing import CliRunner
+
+    from mbench.cli import main
+    from mbench.ops.rows import OP_ESTIMATED
+
+    rows = _estimated_rows(wide_artifacts)
     assert [r.metric for r in rows] == [OP_ESTIMATED] * 3 + [OP_ATTRIBUTED]
     assert all(r.unit == "fraction" and json.loads(r.context.details)["estimated"] for r in rows[:3])
     summary = json.loads(rows[-1].context.details)
@@ -259,6 +266,10 @@ def test_estimated_shares_are_stored_apart_from_every_time(wide_artifacts, ops_d
     assert "  est.  75.0%  wide" in listed.output
     side = CliRunner().invoke(main, ["ops", "ops-model", "--db", str(db)])
     assert side.exit_code == 0 and "(coreml)" not in side.output.split("\n\n")[0].splitlines()[1]
+    records = json.loads(CliRunner().invoke(main, ["ops", "--db", str(db), "--depth", "1", "--json"]).output)
+    estimated = [r for r in records if r.get("estimated")]
+    assert {(r["format"], r["module"], r["share"]) for r in estimated} >= {("coreml", "wide", 0.75)}
+    assert all("ms" not in r for r in estimated) and {r["format"] for r in records if "ms" in r} == set(RUNTIMES)
     from mbench.report.ops import ops_sections
 
     with Store(db) as store:
@@ -267,3 +278,17 @@ def test_estimated_shares_are_stored_apart_from_every_time(wide_artifacts, ops_d
     assert "Core ML's compute plan estimates wide.conv 75%, stem.conv 20%, (root) 5% of the cost" in " ".join(
         section.findings
     )
+
+
+def test_a_model_with_only_estimated_shares_gets_its_own_section(wide_artifacts, tmp_path):
+    """A model profiled only on Core ML has no times to line up: its section shows the estimated shares per module
+    and says they are not milliseconds."""
+    from mbench.report.ops import ops_sections
+
+    with Store(tmp_path / "results.db") as store:
+        store.start_run("coreml", "ops (test)")
+        store.append("coreml", _estimated_rows(wide_artifacts))
+        (section,) = ops_sections(store.measurements())
+    assert section.title == "Where the time goes: ops-model" and "not milliseconds" in section.note
+    assert section.table.columns == ["module", "coreml fp32 @host (estimated share)"]
+    assert [row[0].text for row in section.table.rows] == ["wide.conv", "stem.conv", "(root)"]

@@ -3,12 +3,16 @@ modules, the report's "Where the time goes" (tests/ops_model.py, converted and p
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from click.testing import CliRunner
 from ops_model import RUNTIMES
 
 from mbench.cli import main
+from mbench.devices.local import placement
 from mbench.ops.rows import OP_ATTRIBUTED, OP_MS
+from mbench.results import details_of
 from mbench.store import Store
 
 
@@ -84,6 +88,18 @@ def test_profile_with_ops_stores_the_pass_after_the_timed_rows(profiled_twice):
     first = rows[rows.run_id == rows.run_id.iloc[0]]
     ops_ids = first[first.metric.isin([OP_MS, OP_ATTRIBUTED])].id
     assert ops_ids.min() > first[first.metric == "latency"].id.max()
+
+
+def test_the_hosts_pass_runs_in_an_agent_pinned_like_the_timed_rounds(profiled_twice):
+    """The pass's runs are made in a fresh agent on the CPUs the timed agents get (devices/local.placement), not
+    in mbench's own process, which may use every CPU."""
+    db, _ = profiled_twice
+    with Store(db) as store:
+        rows = store.measurements()
+    passes = rows[(rows.metric == OP_ATTRIBUTED) & (rows.status == "ok")]
+    assert set(passes.format) == {"onnx", "executorch", "pytorch"}
+    assert {tuple(details_of(d)["cpus"]) for d in passes.details} == {tuple(placement(1))}
+    assert len(placement(1)) == 1 < len(os.sched_getaffinity(0))
 
 
 def test_compare_names_the_modules_whose_time_changed_most(profiled_twice):

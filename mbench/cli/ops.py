@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -24,7 +25,13 @@ from mbench.errors import MBenchError
     type=click.IntRange(min=1),
     help="Cut module paths to this many names (1: the model's top-level modules) [default: as placed].",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the modules' times as JSON records.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the modules' times as JSON records (ms; Core ML's estimated shares as records with 'share' and "
+    "'estimated': true instead).",
+)
 @db_option
 def ops(model, top, depth, as_json, db):
     """Where the time goes: each artifact's heaviest PyTorch modules, from the newest per-operator pass in the store
@@ -44,7 +51,9 @@ def ops(model, top, depth, as_json, db):
         passes = passes_of(store.measurements(), model)
     times, estimated = module_times(passes, depth), estimated_shares(passes, depth)
     if as_json:
-        click.echo(times.to_json(orient="records", indent=1))
+        records = json.loads(times.to_json(orient="records"))
+        records += [{**r, "estimated": True} for r in json.loads(estimated.to_json(orient="records"))]
+        click.echo(json.dumps(records, indent=1))
         return
     _failures(passes)
     if model is None:

@@ -27,9 +27,8 @@ from mbench.artifacts import Artifact
 from mbench.measure.processes import DeviceError, connect_attempts, dropped_by_sshd, guarded, run_tool, tail
 from mbench.measure.agent import AgentResult
 from mbench.measure.groups import Grouping, measure_in_groups
-from mbench.measure.passes import BENCHMARK_MODEL, OpsPlan, Recording
+from mbench.measure.passes import BENCHMARK_MODEL, OpsPlan, Recording, by_agent
 from mbench.measure.rounds import Job
-from mbench.measure.session import AgentSession
 from mbench.devices.inventory import SSHDevice
 from mbench.measure.rows import Profile, result_rows
 from mbench.models.registry import MODULES_VARIABLE
@@ -228,25 +227,17 @@ class AgentRecorder:
         self.identity: dict | None = {**identity, "emulated": True} if device.emulated else identity
 
     def __call__(self, artifact: Artifact, threads: int, plan: OpsPlan, folder: Path) -> Recording:
-        manifest = self.host.upload(artifact)
-        argv = self.host.command([*_model_modules(), *self.host.python(), "-m", "mbench.measure.agent"])
-        session = AgentSession(argv, self.host.device.timeout_s)
-        try:
-            reply = session.first(
-                do="ops",
-                manifest=manifest,
-                threads=threads,
-                warmup_runs=plan.warmup_runs,
-                runs=plan.runs,
-                compute_units=self.host.device.coreml_compute_units[0] if artifact.format is Format.COREML else "",
-            )
-        finally:
-            session.stop()
-        if reply.get("ok"):
-            return Recording.from_reply(reply, folder)
-        if reply.get("status") == "not_run":
-            raise NotRunnableHere(reply["error"])
-        raise DeviceError(f"the agent on {self.host.device.host}: {reply['error']}")
+        return by_agent(
+            self.host.command([*_model_modules(), *self.host.python(), "-m", "mbench.measure.agent"]),
+            self.host.device.timeout_s,
+            self.host.device.host,
+            folder,
+            manifest=self.host.upload(artifact),
+            threads=threads,
+            warmup_runs=plan.warmup_runs,
+            runs=plan.runs,
+            compute_units=self.host.device.coreml_compute_units[0] if artifact.format is Format.COREML else "",
+        )
 
     def benchmark_model(self, artifact: Artifact, threads: int, plan: OpsPlan) -> str:
         raise NotRunnableHere(

@@ -194,11 +194,24 @@ class Server:
         runner, _ = self._loaded()
         return {"outputs": encode(runner.run(decode(inputs)))}
 
-    def ops(self, manifest: str, threads: int, warmup_runs: int, runs: int, compute_units: str = "") -> dict:
+    def ops(
+        self,
+        manifest: str,
+        threads: int,
+        warmup_runs: int,
+        runs: int,
+        compute_units: str = "",
+        cpus: list[int] | None = None,
+    ) -> dict:
         """The per-operator pass's runs, apart from any artifact 'load' holds: a profiling runtime is slower, so
-        its runs are never timed rounds. The files travel back whole; the caller reads them."""
+        its runs are never timed rounds. Pinned to ``cpus`` where given, and freed memory kept for the next run,
+        as 'load' sets up the timed rounds' agents (eager PyTorch that faults its tensors in at every run is slower
+        by up to a third). The files travel back whole; the caller reads them."""
         from mbench.measure.passes import OpsPlan, record
 
+        if cpus and hasattr(os, "sched_setaffinity"):
+            self.pin(cpus)
+        keep_freed_memory()
         artifact = read_manifest(manifest)
         with tempfile.TemporaryDirectory(prefix="mbench-ops-") as folder:
             runner = _runner(artifact.format, compute_units)

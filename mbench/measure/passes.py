@@ -15,6 +15,7 @@ run was marked).
 from __future__ import annotations
 
 import base64
+import os
 import shutil
 import statistics
 import subprocess
@@ -27,7 +28,8 @@ from collections.abc import Callable, Sequence
 from mbench.artifacts import Artifact
 from mbench.measure.interference import mark
 from mbench.measure.machine import run_queue_wait_ns
-from mbench.measure.processes import guarded
+from mbench.measure.processes import DeviceError, guarded
+from mbench.measure.session import AgentSession
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class PassRuns:
     wall_ms: tuple[float, ...]
     cpu_ms: tuple[float, ...]
     wait_ms: tuple[float, ...] = ()
+    cpus: tuple[int, ...] = ()  # the CPUs the process could run on (pinned or not); () where not known
 
     @property
     def kept(self) -> list[int]:
@@ -86,7 +89,8 @@ def profiled_runs(run: Callable[[], None], plan: OpsPlan) -> PassRuns:
         cpu.append((c1 - c0) / 1e6)
         if waited is not None and waited_after is not None:
             wait.append((waited_after - waited) / 1e6)
-    return PassRuns(tuple(wall), tuple(cpu), tuple(wait) if len(wait) == len(wall) else ())
+    cpus = tuple(sorted(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else ()
+    return PassRuns(tuple(wall), tuple(cpu), tuple(wait) if len(wait) == len(wall) else (), cpus)
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,9 @@ class Recording:
             if Path(name).name != name:
                 raise ValueError(f"an agent's profile file {name!r} is not a plain file name")
             (folder / name).write_bytes(base64.b64decode(text))
-        runs = PassRuns(tuple(reply["wall_ms"]), tuple(reply["cpu_ms"]), tuple(reply["wait_ms"]))
+        runs = PassRuns(
+            tuple(reply["wall_ms"]), tuple(reply["cpu_ms"]), tuple(reply["wait_ms"]), tuple(reply.get("cpus", ()))
+        )
         return cls(reply["runtime"], reply["runtime_version"], runs, folder, tuple(reply["files"]))
 
 
@@ -141,6 +147,26 @@ def record(runner, artifact: Artifact, threads: int, plan: OpsPlan, folder: Path
     return Recording(
         runner.name, runner.version(), seen, folder, tuple(p.relative_to(folder).as_posix() for p in files)
     )
+
+
+def by_agent(argv: list[str], timeout_s: float, where: str, folder: Path, **command) -> Recording:
+    """The pass's runs made by a fresh agent (agent.py's 'ops', started with ``argv``, on this machine or over ssh),
+    its files written into ``folder``. A fresh process, like the agents of the timed rounds, so that the pass and
+    ``latency`` see the same kind of process (a warm mbench process runs PyTorch eager slower). Raises
+    runners.base.NotRunnableHere where the agent's runtime has no per-operator profile, DeviceError naming
+    ``where`` when the agent failed."""
+    from mbench.runners.base import NotRunnableHere
+
+    session = AgentSession(argv, timeout_s)
+    try:
+        reply = session.first(do="ops", **command)
+    finally:
+        session.stop()
+    if reply.get("ok"):
+        return Recording.from_reply(reply, folder)
+    if reply.get("status") == "not_run":
+        raise NotRunnableHere(reply["error"])
+    raise DeviceError(f"the agent on {where}: {reply['error']}")
 
 
 BENCHMARK_MODEL = "benchmark_model"

@@ -71,6 +71,7 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan, recorder: Recorder)
         runs_ms=seen.wall_ms,
         marked=plan.runs - len(seen.kept),
         cpu_share=seen.cpu_share,
+        cpus=seen.cpus,
         estimated=True,
     )
 

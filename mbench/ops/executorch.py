@@ -53,6 +53,7 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan, recorder: Recorder)
         runs_ms=tuple(execute[0].perf_data.raw[-plan.runs :]),
         marked=plan.runs - len(seen.kept),
         cpu_share=seen.cpu_share,
+        cpus=seen.cpus,
     )
 
 

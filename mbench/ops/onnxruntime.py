@@ -42,6 +42,7 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan, recorder: Recorder)
         runs_ms=runs_ms,
         marked=len(runs) - len(seen.kept),
         cpu_share=seen.cpu_share,
+        cpus=seen.cpus,
     )
 
 

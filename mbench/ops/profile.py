@@ -50,6 +50,7 @@ class OpProfile:
     runs_ms: tuple[float, ...] = ()  # each profiled run's whole inference, where the runtime reports them
     marked: int = 0  # profiled runs left out of the means as descheduled
     cpu_share: float | None = None  # PassRuns.cpu_share: how much CPU the pass's runs got
+    cpus: tuple[int, ...] = ()  # PassRuns.cpus: the CPUs the pass's runs could use
     estimated: bool = False  # the ops' values are estimated shares of the cost (Core ML's compute plan), not ms
 
     @property

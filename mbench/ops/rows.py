@@ -62,6 +62,7 @@ def op_rows(artifact: Artifact, device: str, profile: OpProfile, recorder: Recor
         "runs_ms": [round(ms, 4) for ms in profile.runs_ms],
         "runs_marked": profile.marked,
         "cpu_share": None if profile.cpu_share is None else round(profile.cpu_share, 4),
+        "cpus": list(profile.cpus),
         "pass_seconds": round(profile.seconds, 3),
         "notes": list(profile.notes),
     }

@@ -26,15 +26,37 @@ def ops_sections(measurements: pd.DataFrame) -> list[Section]:
     if passes.empty:
         return []
     times = module_times(passes)
-    return [_section(model, times, passes[passes.model == model]) for model in sorted(set(times.model))]
+    return [_section(model, times, passes[passes.model == model]) for model in sorted(set(passes.model))]
 
 
 def _section(model: str, times: pd.DataFrame, passes: pd.DataFrame) -> Section:
     table = side_by_side(times, model, TOP)
     findings = [*_differences(table), *_fell_out(passes), *_estimated(passes), *_not_profiled(passes)]
+    if table.empty:  # no pass of this model timed its operators: Core ML's estimates or failures only
+        return Section.of_frame(f"Where the time goes: {model}", _shares_table(passes), ESTIMATED_NOTE, tuple(findings))
     frame = table.reset_index().rename(columns={"index": "module"})
     frame.columns = [str(c) for c in frame.columns]
     return Section.of_frame(f"Where the time goes: {model}", frame, NOTE.format(top=TOP), tuple(findings))
+
+
+ESTIMATED_NOTE = (
+    "No pass of this model timed its operators. Core ML's compute plan gives each operation an estimated share of "
+    "the cost, filed under its primary module as times are elsewhere: shares of the cost, not milliseconds."
+)
+
+
+def _shares_table(passes: pd.DataFrame) -> pd.DataFrame:
+    """Core ML's estimated shares per module (rows, heaviest first) against its artifacts (columns); empty
+    where the model's passes all failed."""
+    shares = estimated_shares(passes)
+    if shares.empty:
+        return pd.DataFrame({"module": []})
+    shares = shares.assign(
+        artifact=[f"{r.format} {r.precision} @{r.device} (estimated share)" for r in shares.itertuples()]
+    )
+    table = shares.pivot_table(index="module", columns="artifact", values="share", aggfunc="sum")
+    table = table.loc[table.max(axis=1).sort_values(ascending=False).index].head(TOP)
+    return table.reset_index()
 
 
 def _differences(table: pd.DataFrame) -> list[str]:

@@ -17,11 +17,12 @@ from collections.abc import Callable, Iterator
 from mbench.artifacts import Artifact, find_artifacts
 from mbench.convert.pipeline import Conversion, ConvertSettings, conversion_rows, convert_model
 from mbench.devices.inventory import AndroidDevice, Inventory, LocalDevice, SSHDevice
+from mbench.devices.local import LocalRecorder
 from mbench.devices.profile import profile_each
 from mbench.measure.groups import Grouping, GroupStart
 from mbench.measure.rows import Profile
 from mbench.measure.timing import RunPlan
-from mbench.measure.passes import Here, Recorder
+from mbench.measure.passes import Recorder
 from mbench.ops.profile import OpsPlan
 from mbench.results import Measurement, new_run_id
 from mbench.models.loading import ModelSourceError
@@ -259,7 +260,7 @@ def ops_and_record(
 
     device = inventory.get(device_name)
     artifacts = [a for a in find_artifacts(artifacts_dir) if not models or a.model in models]
-    recorder: Recorder = Here()
+    recorder: Recorder = LocalRecorder(device.timeout_s)
     skipped = None
     if isinstance(device, SSHDevice):
         from mbench.devices.ssh import AgentRecorder
