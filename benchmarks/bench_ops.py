@@ -19,8 +19,10 @@ operators); `overhead`, a profiled run over a plain run of the same artifact, al
 pairs: ops_overhead.py); `ops / plain` = in ops x overhead, the operators' sum against a plain run on the same
 machine state (target: within 15 %); `latency (ms)` and `ops / latency`, the sum against the profile's `latency` (its
 p10 over interleaved rounds, taken minutes before the pass: on a busy machine the two read different machine
-states); `CPU share`, the CPU time the pass's runs got over their wall time (about 1 at one thread on an idle
-machine); and the pass's cost in seconds (load, warm-up, profiled runs, reading the profile).
+states); `ops / mean`, the sum against the timed rounds' mean (`latency_mean`: a mean like the pass's, where the p10
+picks the machine's fast phases); `CPU share`, the CPU time the pass's runs got over their wall time (about 1
+at one thread on an idle machine); and the pass's cost in seconds (load, warm-up, profiled runs, reading the
+profile).
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ COLUMNS = (
     "ops / plain",
     "latency (ms)",
     "ops / latency",
+    "ops / mean",
     "CPU share",
     "pass (s)",
 )
@@ -79,18 +82,21 @@ COLUMNS = (
 def artifact_table(rows: pd.DataFrame, overheads: dict[tuple[str, str], float]) -> str:
     """One line per artifact (module docstring): what was placed, the operators' sum against a plain run and against
     `latency`, the CPU the pass got, and its cost."""
-    latency = rows[(rows.metric == "latency") & (rows.status == "ok")].set_index(["model", "format"]).value
+    timed = rows[rows.status == "ok"].set_index(["model", "format"])
+    latency, mean = timed[timed.metric == "latency"].value, timed[timed.metric == "latency_mean"].value
     lines = [f"| model | format | runtime | {' | '.join(COLUMNS)} |", "|---" * (3 + len(COLUMNS)) + "|"]
     ops = rows[rows.metric == OP_MS]
     blocks = ops[ops.details.map(lambda d: DELEGATE_BLOCK in details_of(d).get("placed", ""))]
     in_blocks = blocks.groupby(["model", "format"]).value.sum()
     for r in rows[rows.metric == OP_ATTRIBUTED].sort_values(["model", "format"]).itertuples():
-        d, timed, extra = details_of(r.details), latency.get((r.model, r.format)), overheads.get((r.model, r.format))
+        d, extra = details_of(r.details), overheads.get((r.model, r.format))
+        timed, timed_mean = latency.get((r.model, r.format)), mean.get((r.model, r.format))
         in_ops = d["ops_ms"] / d["run_ms"] if d.get("run_ms") else None
         blocked = in_blocks.get((r.model, r.format), 0.0) / d["ops_ms"] if d.get("ops_ms") else None
         cells = [f"{r.value:.1%}", f"{_num(blocked and 100 * blocked, 1)} %", _num(d.get("ops_ms")), _num(in_ops, 3),
                  _num(extra, 3), _num(in_ops * extra if in_ops and extra else None, 3), _num(timed),
-                 _num(d["ops_ms"] / timed if timed and d.get("ops_ms") else None), _num(d.get("cpu_share")),
+                 _num(d["ops_ms"] / timed if timed and d.get("ops_ms") else None),
+                 _num(d["ops_ms"] / timed_mean if timed_mean and d.get("ops_ms") else None), _num(d.get("cpu_share")),
                  _num(d.get("pass_seconds"), 1)]  # fmt: skip
         lines.append(f"| {r.model} | {r.format} | {r.runtime} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -292,3 +292,21 @@ def test_a_model_with_only_estimated_shares_gets_its_own_section(wide_artifacts,
     assert section.title == "Where the time goes: ops-model" and "not milliseconds" in section.note
     assert section.table.columns == ["module", "coreml fp32 @host (estimated share)"]
     assert [row[0].text for row in section.table.rows] == ["wide.conv", "stem.conv", "(root)"]
+
+
+def test_the_pass_warms_up_until_its_runs_settle():
+    """A runtime whose first runs are slow (a fresh process) is warmed up past them by the timed rounds' rule, so
+    no slow run is profiled; three warm-up runs alone would have profiled three of them."""
+    import time
+
+    from mbench.measure.passes import profiled_runs
+
+    calls = []
+
+    def run():
+        calls.append(1)
+        time.sleep(0.06 if len(calls) <= 6 else 0.002)
+
+    seen = profiled_runs(run, OpsPlan(warmup_runs=3, runs=5, warmup_seconds=0.1))
+    assert len(seen.wall_ms) == 5 and max(seen.wall_ms) < 30, seen.wall_ms
+    assert len(calls) > 6 + 5  # the warm-up ran past the slow runs, then the profiled runs

@@ -72,6 +72,7 @@ class LocalRecorder(Here):
             manifest=str(artifact.manifest_path),
             threads=threads,
             warmup_runs=plan.warmup_runs,
+            warmup_seconds=plan.warmup_seconds,
             runs=plan.runs,
             cpus=placement(threads),
         )

@@ -235,6 +235,7 @@ class AgentRecorder:
             manifest=self.host.upload(artifact),
             threads=threads,
             warmup_runs=plan.warmup_runs,
+            warmup_seconds=plan.warmup_seconds,
             runs=plan.runs,
             compute_units=self.host.device.coreml_compute_units[0] if artifact.format is Format.COREML else "",
         )

@@ -202,6 +202,7 @@ class Server:
         runs: int,
         compute_units: str = "",
         cpus: list[int] | None = None,
+        warmup_seconds: float = 0.0,
     ) -> dict:
         """The per-operator pass's runs, apart from any artifact 'load' holds: a profiling runtime is slower, so
         its runs are never timed rounds. Pinned to ``cpus`` where given, and freed memory kept for the next run,
@@ -215,7 +216,9 @@ class Server:
         artifact = read_manifest(manifest)
         with tempfile.TemporaryDirectory(prefix="mbench-ops-") as folder:
             runner = _runner(artifact.format, compute_units)
-            return record(runner, artifact, threads, OpsPlan(warmup_runs, runs), Path(folder)).as_reply()
+            return record(
+                runner, artifact, threads, OpsPlan(warmup_runs, runs, warmup_seconds), Path(folder)
+            ).as_reply()
 
     def close(self) -> dict:
         if self.runner is not None:

@@ -30,20 +30,30 @@ from mbench.measure.interference import mark
 from mbench.measure.machine import run_queue_wait_ns
 from mbench.measure.processes import DeviceError, guarded
 from mbench.measure.session import AgentSession
+from mbench.measure.timing import RunPlan, warm_up
 
 
 @dataclass(frozen=True)
 class OpsPlan:
-    """Runs of the pass: a few untimed warm-up runs, then ``runs`` profiled ones whose times are averaged."""
+    """Runs of the pass: untimed warm-up runs, at least ``warmup_runs`` and ``warmup_seconds`` and until the runs
+    settle, by the timed rounds' own rule (timing.warm_up: a fresh process runs slower for its first tenths of a
+    second), then ``runs`` profiled ones whose times are averaged."""
 
     warmup_runs: int = 3
     runs: int = 10
+    warmup_seconds: float = RunPlan().warmup_seconds
 
     def __post_init__(self) -> None:
-        if self.warmup_runs < 0 or self.runs < 1:
+        if self.warmup_runs < 0 or self.runs < 1 or self.warmup_seconds < 0:
             raise ValueError(
-                f"an ops pass needs runs >= 1 and warmup_runs >= 0, got {self.runs} and {self.warmup_runs}"
+                f"an ops pass needs runs >= 1, warmup_runs >= 0 and warmup_seconds >= 0, got {self.runs}, "
+                f"{self.warmup_runs} and {self.warmup_seconds}"
             )
+
+    @property
+    def warm_up(self) -> RunPlan:
+        """The timed rounds' warm-up rule with this pass's minimums."""
+        return RunPlan(warmup_runs=self.warmup_runs, warmup_seconds=self.warmup_seconds)
 
 
 @dataclass(frozen=True)
@@ -77,9 +87,10 @@ class PassRuns:
 
 
 def profiled_runs(run: Callable[[], None], plan: OpsPlan) -> PassRuns:
-    """``run()`` warmup_runs times, then ``runs`` times with each run's wall time, CPU time and run-queue wait."""
-    for _ in range(plan.warmup_runs):
-        run()
+    """``run()`` until warm (``OpsPlan``), then ``runs`` times with each run's wall time, CPU time and run-queue
+    wait."""
+    run()  # the first inference, as 'load' makes it in the timed rounds' agents
+    warm_up(run, plan.warm_up)
     wall, cpu, wait = [], [], []
     for _ in range(plan.runs):
         waited, c0, t0 = run_queue_wait_ns(), time.process_time_ns(), time.perf_counter_ns()
@@ -182,7 +193,7 @@ def benchmark_model_argv(binary: str, graph: str, threads: int, plan: OpsPlan) -
         f"--warmup_runs={plan.warmup_runs}",
         f"--num_runs={plan.runs}",
         "--min_secs=0",
-        "--warmup_min_secs=0",
+        f"--warmup_min_secs={plan.warmup_seconds:g}",
     ]
 
 

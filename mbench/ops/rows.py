@@ -63,6 +63,7 @@ def op_rows(artifact: Artifact, device: str, profile: OpProfile, recorder: Recor
         "runs_marked": profile.marked,
         "cpu_share": None if profile.cpu_share is None else round(profile.cpu_share, 4),
         "cpus": list(profile.cpus),
+        "warmup_seconds": profile.plan.warmup_seconds,
         "pass_seconds": round(profile.seconds, 3),
         "notes": list(profile.notes),
     }
