@@ -13,7 +13,7 @@ import pytest
 from mbench.sweep import run_sweep
 from mbench.sweep.ray import run_sweep_ray
 from mbench.store import Store
-from mbench.sweep.config import load_sweep_config
+from mbench.sweep.config import OpsSettings, load_sweep_config
 from ssh_server import free_port, ssh_entry
 
 ray = pytest.importorskip("ray")
@@ -124,8 +124,11 @@ def _hanging_python(tmp_path) -> str:
 
 @pytest.mark.parametrize("fault, message", [("unreachable", "Connection refused"), ("hangs", "timed out")])
 def test_a_device_that_fails_gives_failure_rows_and_the_other_goes_on(local_ray, sshd, tmp_path, fault, message):
+    """With the sweep's ops pass on: the device that works gets its passes in the same task (LiteRT's not_run over
+    SSH), the one that fails a failed row for each pass as for each timed artifact."""
     board_b = {"port": free_port()} if fault == "unreachable" else {"python": _hanging_python(tmp_path), "timeout_s": 2}
     config = _sweep(sshd, tmp_path, **board_b)
+    config = config.model_copy(update={"ops": OpsSettings(runs=2, warmup_runs=0, warmup_seconds=0)})
     with Store(config.db) as store:
         run_sweep_ray(config, store)
         rows = store.measurements()
@@ -133,6 +136,10 @@ def test_a_device_that_fails_gives_failure_rows_and_the_other_goes_on(local_ray,
     a, b = measured[measured.device == "board-a"], measured[measured.device == "board-b"]
     assert a.artifact_sha256.nunique() == 3 and (a.status == "ok").all()
     assert b.artifact_sha256.nunique() == 3 and (b.status == "failed").all() and b.error.str.contains(message).all()
+    passes = rows[rows.metric == "op_attributed"]
+    a, b = passes[passes.device == "board-a"], passes[passes.device == "board-b"]
+    assert dict(zip(a.format, a.status)) == {"pytorch": "ok", "onnx": "ok", "tflite": "not_run"}
+    assert len(b) == 3 and (b.status == "failed").all() and b.error.str.contains(message).all()
 
 
 PAIRED = """models:

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 from mbench.cli import main
 from mbench.store import Store
 from mbench.sweep import run_sweep
-from mbench.sweep.config import SweepConfigError, load_sweep_config, with_pairs
+from mbench.sweep.config import OpsSettings, SweepConfigError, load_sweep_config, with_pairs
 
 CONFIG = """models: [test-tiny]
 formats: [onnx, tflite]
@@ -106,3 +106,41 @@ def test_pairs_of_a_sweep_are_two_of_its_models_and_part_of_its_work(tmp_path, c
         with_pairs(config, [("test-tiny", "net")])
     result = CliRunner().invoke(main, ["run", str(config_path), "--quiet", "--pair", "test-tiny,net"])
     assert result.exit_code == 4 and "--pair: net not among the sweep's models" in result.output
+
+
+def test_a_sweep_with_ops_passes_each_artifact_after_its_rounds_and_resumes_the_pass(config_path):
+    """`ops:` in the sweep file runs the per-operator pass after each device's timed rounds. A sweep run first
+    without it keeps its key: asked again with `ops:`, it adds the passes and profiles nothing again; a third run
+    resumes both."""
+    from mbench.ops.rows import OP_ATTRIBUTED
+
+    config = load_sweep_config(config_path)
+    with_ops = config.model_copy(update={"ops": OpsSettings(runs=2, warmup_runs=0, warmup_seconds=0)})
+    assert with_ops.key() == config.key()
+    steps = []
+    with Store(config.db) as store:
+        run_sweep(config, store)
+        run_sweep(with_ops, store, steps.append)
+        rows = store.measurements()
+        assert [s.outcome for s in steps if s.what.startswith("profile")] == ["resumed"]
+        passes = rows[rows.metric == OP_ATTRIBUTED]
+        assert dict(zip(passes.format, passes.status)) == {"pytorch": "ok", "onnx": "ok", "tflite": "not_run"}
+        assert (rows[rows.metric == "op_ms"].run_id == passes.run_id.iloc[0]).all()
+        steps.clear()
+        run_sweep(with_ops, store, steps.append)
+        assert [s.outcome for s in steps if not s.what.startswith("convert")] == ["resumed", "resumed"]
+        assert steps[-1].done == steps[-1].total
+
+
+def test_ops_keys_in_a_sweep_file_are_checked(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("models: [test-tiny]\nops:\n  runz: 5\n")
+    with pytest.raises(
+        SweepConfigError, match=r"bad.yaml:3: unknown key 'ops.runz'; valid keys here: .*warmup_seconds"
+    ):
+        load_sweep_config(path)
+    path.write_text("models: [test-tiny]\nops: {runs: 0}\n")
+    with pytest.raises(SweepConfigError, match=r"bad.yaml:2: ops.runs: .*greater than or equal to 1"):
+        load_sweep_config(path)
+    path.write_text("models: [test-tiny]\nops: {}\n")
+    assert load_sweep_config(path).ops.plan().runs == 10

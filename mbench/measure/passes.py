@@ -30,7 +30,7 @@ from mbench.measure.interference import mark
 from mbench.measure.machine import run_queue_wait_ns
 from mbench.measure.processes import DeviceError, guarded
 from mbench.measure.session import AgentSession
-from mbench.measure.timing import RunPlan, warm_up
+from mbench.measure.timing import RunPlan, setting, warm_up
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,11 @@ class OpsPlan:
     settle, by the timed rounds' own rule (timing.warm_up: a fresh process runs slower for its first tenths of a
     second), then ``runs`` profiled ones whose times are averaged."""
 
-    warmup_runs: int = 3
-    runs: int = 10
-    warmup_seconds: float = RunPlan().warmup_seconds
+    warmup_runs: int = setting(3, "Minimum untimed warm-up runs of the ops pass.", ge=0)
+    runs: int = setting(10, "Profiled runs of the ops pass, averaged.", ge=1)
+    warmup_seconds: float = setting(
+        RunPlan().warmup_seconds, "Minimum warm-up time of the ops pass (it goes on until the runs settle).", ge=0
+    )
 
     def __post_init__(self) -> None:
         if self.warmup_runs < 0 or self.runs < 1 or self.warmup_seconds < 0:

@@ -23,6 +23,7 @@ from pydantic import (
 from mbench.errors import MBenchError
 from mbench import paths
 from mbench.convert.pipeline import ConvertSettings
+from mbench.measure.passes import OpsPlan
 from mbench.measure.timing import RunPlan
 from mbench.models.inputs import parse_inputs
 from mbench.models.sources import default_name, spec_from_source
@@ -52,6 +53,20 @@ def _plan_key(setting: dataclasses.Field) -> tuple:
 # The sweep file's `profile:` keys: `threads` and every RunPlan field, with RunPlan's defaults and bounds.
 ProfileSettings = create_model(
     "ProfileSettings", __base__=_ProfileBase, **{f.name: _plan_key(f) for f in dataclasses.fields(RunPlan)}
+)
+
+
+class _OpsBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def plan(self) -> OpsPlan:
+        return OpsPlan(**self.model_dump())
+
+
+# The sweep file's `ops:` keys (the per-operator pass after each device's timed rounds, as `mbench profile --ops`):
+# every OpsPlan field, with its defaults and bounds; `ops: {}` takes them all.
+OpsSettings = create_model(
+    "OpsSettings", __base__=_OpsBase, **{f.name: _plan_key(f) for f in dataclasses.fields(OpsPlan)}
 )
 
 
@@ -154,6 +169,7 @@ class SweepConfig(BaseModel):
     calibration_samples: Annotated[int, Field(ge=1)] = 32
     profile: ProfileSettings = ProfileSettings()
     accuracy: AccuracySettings | None = AccuracySettings()  # null: no evaluation
+    ops: OpsSettings | None = None  # {}: the per-operator pass on every device after its timed rounds
     # models measured in the same rounds (as `mbench profile --pair`), besides the pairs declared with the models
     pairs: list[Annotated[tuple[str, str], AfterValidator(_two_models)]] = []
 
@@ -169,8 +185,9 @@ class SweepConfig(BaseModel):
 
     def key(self) -> str:
         """Identifies the work, not where results go: a rerun with the same key resumes. Pairs are work (they decide
-        which artifacts share rounds); a sweep without any keeps the key it had before pairs existed."""
-        work = self.model_dump(mode="json", exclude={"db", "report", *(() if self.pairs else ("pairs",))})
+        which artifacts share rounds); a sweep without any keeps the key it had before pairs existed. The ops pass
+        is not: a rerun that asks for it adds it where the sweep has none, and keeps the timed rows."""
+        work = self.model_dump(mode="json", exclude={"db", "report", "ops", *(() if self.pairs else ("pairs",))})
         return hashlib.sha256(json.dumps(work, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -204,7 +221,11 @@ def _valid_keys(root, loc: list) -> list[str]:
     """The keys allowed where an unknown one was found: a model entry's, a nested section's, or the top level's."""
     if len(loc) > 1 and loc[0] == "models":
         return sorted(UserModel.model_fields)
-    nested = {"profile": ProfileSettings, "accuracy": AccuracySettings}.get(str(loc[0])) if len(loc) > 1 else None
+    nested = (
+        {"profile": ProfileSettings, "accuracy": AccuracySettings, "ops": OpsSettings}.get(str(loc[0]))
+        if len(loc) > 1
+        else None
+    )
     return sorted((nested or SweepConfig).model_fields)
 
 

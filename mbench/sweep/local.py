@@ -12,11 +12,12 @@ from collections.abc import Callable
 from mbench.artifacts import Artifact
 from mbench.devices.inventory import Inventory, load_inventory
 from mbench.measure.groups import Grouping
+from mbench.ops.rows import OP_ATTRIBUTED
 from mbench.spec import ModelSpec
 from mbench.store import Store
 from mbench.sweep.accuracy import evaluate_step
 from mbench.sweep.config import SweepConfig
-from mbench.sweep.steps import Progress, Step, convert_step, load_step, profile_step, start_run
+from mbench.sweep.steps import Progress, Step, convert_step, load_step, ops_step, profile_step, start_run
 
 
 @dataclass
@@ -30,11 +31,13 @@ class Sweep:
     tag: str = field(init=False)
     run_id: str = field(init=False)
     finished: set[tuple[str, str]] = field(init=False)
+    passed: set[tuple[str, str]] = field(init=False)  # (artifact, device) the sweep's ops pass has done
 
     def __post_init__(self) -> None:
         self.inventory = load_inventory(self.config.inventory)
         self.tag = f"[sweep:{self.config.key()}]"
         self.finished = set() if self.fresh else self.store.profiled(self.tag)
+        self.passed = set() if self.fresh else self.store.profiled(self.tag, (OP_ATTRIBUTED,))
         self.run_id = start_run(self.store, f"mbench run {self.tag}")
         self.specs = load_step(self.config.models, self.store, self.run_id, self.progress)
 
@@ -44,6 +47,19 @@ class Sweep:
         if len(left) < len(artifacts):
             self.progress.step(
                 f"profile on {device}: {len(artifacts) - len(left)} already measured by this sweep",
+                "resumed",
+                len(artifacts) - len(left),
+            )
+        return left
+
+    def ops_todo(self, artifacts: list[Artifact], device: str) -> list[Artifact]:
+        """The artifacts the sweep's ops pass has not yet done on ``device``: none when the sweep asks for none."""
+        if self.config.ops is None:
+            return []
+        left = [a for a in artifacts if (a.sha256, device) not in self.passed]
+        if len(left) < len(artifacts):
+            self.progress.step(
+                f"ops on {device}: {len(artifacts) - len(left)} already passed by this sweep",
                 "resumed",
                 len(artifacts) - len(left),
             )
@@ -67,7 +83,8 @@ def run_sweep(
         sweep.specs, config.formats, config.out, settings, store, run_id, sweep.progress, keep_going=True
     )
     artifacts = [o.artifact for o in outcomes if o.artifact]
-    sweep.progress.total = sweep.progress.done + len(artifacts) * len(config.devices)
+    passes = 2 if config.ops else 1
+    sweep.progress.total = sweep.progress.done + len(artifacts) * len(config.devices) * passes
     for name in config.devices:
         profile_step(
             store,
@@ -80,5 +97,10 @@ def run_sweep(
             sweep.progress,
             grouping=Grouping(tuple(config.pairs)),
         )
+        if config.ops:
+            todo = sweep.ops_todo(artifacts, name)
+            ops_step(
+                store, run_id, sweep.inventory, name, todo, config.ops.plan(), config.profile.threads, sweep.progress
+            )
     sweep.evaluate(artifacts)
     return artifacts

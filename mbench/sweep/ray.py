@@ -19,12 +19,22 @@ from mbench.devices.inventory import load_inventory
 from mbench.measure.groups import Grouping
 from mbench.models.loading import ModelSourceError
 from mbench.measure.rows import Profile
+from mbench.ops.rows import OP_ATTRIBUTED
 from mbench.results import Measurement, RowKey
 from mbench.spec import Format, Precision, Status
 from mbench.store import Store
 from mbench.sweep.config import SweepConfig, model_label, spec_of
 from mbench.sweep.local import Sweep
-from mbench.sweep.steps import Progress, Step, load_failure, measured, record_conversion, record_profile
+from mbench.sweep.steps import (
+    Progress,
+    Step,
+    load_failure,
+    measured,
+    passed,
+    record_conversion,
+    record_ops,
+    record_profile,
+)
 
 CONVERT_CPUS = 1
 CONVERT_MEMORY = 2 * 1024**3  # a 35 M-parameter model took 1.9 GB to convert
@@ -57,11 +67,13 @@ def _convert(entry, fmt, precision, out, settings) -> Conversion:
         return replace(load_failure(model_label(entry), error), format=fmt, precision=precision)
 
 
-def _profile(artifacts, name, inventory_path, plan, threads, pairs):
-    """A device task: its artifacts measured in the groups the in-process executor makes (the sweep's pairs)."""
+def _profile(artifacts, name, inventory_path, plan, threads, pairs, ops_plan=None, ops_todo=()):
+    """A device task: its artifacts measured in the groups the in-process executor makes (the sweep's pairs), then
+    the ops pass over ``ops_todo`` where the sweep asks for one: (profiles, passes)."""
     inventory = load_inventory(inventory_path)
     grouping = Grouping(tuple(pairs))
-    return [(artifact, profile) for artifact, profile in measured(artifacts, name, inventory, plan, threads, grouping)]
+    profiles = list(measured(artifacts, name, inventory, plan, threads, grouping))
+    return profiles, list(passed(list(ops_todo), name, inventory, threads, ops_plan)) if ops_plan else []
 
 
 def run_sweep_ray(
@@ -112,40 +124,51 @@ def _measure_all(ray, sweep: Sweep, artifacts: list[Artifact]) -> None:
     artifact) is cancelled and its artifacts become failure rows."""
     config, progress = sweep.config, sweep.progress
     pending, queues, deadlines = {}, {}, {}
-    progress.total = progress.done + len(artifacts) * len(config.devices)
+    progress.total = progress.done + len(artifacts) * len(config.devices) * (2 if config.ops else 1)
+    ops_plan = config.ops.plan() if config.ops else None
     for name in config.devices:
-        todo = sweep.todo(artifacts, name)
-        if todo:
+        todo, ops = sweep.todo(artifacts, name), sweep.ops_todo(artifacts, name)
+        if todo or ops:
             task = ray.remote(num_cpus=0, resources={f"device:{name}": 1}, max_retries=MAX_RETRIES)(_profile)
-            ref = task.remote(todo, name, config.inventory, config.profile.plan(), config.profile.threads, config.pairs)
-            pending[ref], queues[name] = (name, todo), len(todo)
-            deadlines[ref] = time.monotonic() + sweep.inventory.get(name).timeout_s * len(todo)
+            plan, threads = config.profile.plan(), config.profile.threads
+            ref = task.remote(todo, name, config.inventory, plan, threads, config.pairs, ops_plan, ops)
+            pending[ref], queues[name] = (name, todo, ops), len(todo)
+            deadlines[ref] = time.monotonic() + sweep.inventory.get(name).timeout_s * (len(todo) + len(ops))
     while pending:
         wait = max(0.0, min(deadlines[ref] for ref in pending) - time.monotonic())
         ready, _ = ray.wait(list(pending), num_returns=1, timeout=wait)
         ended = ready or [ref for ref in pending if deadlines[ref] <= time.monotonic()]
         for ref in ended:
-            name, todo = pending.pop(ref)
-            for artifact, profile in _device_rows(ray, ref, name, todo, ready):
+            name, todo, ops = pending.pop(ref)
+            profiles, passes = _device_rows(ray, ref, name, todo, ops, ready)
+            for artifact, profile in profiles:
                 queues[name] -= 1
                 record_profile(
                     sweep.store, sweep.run_id, artifact, f"{name} (queues: {_queues(queues)})", profile, progress
                 )
+            for artifact, rows in passes:
+                record_ops(sweep.store, sweep.run_id, artifact, name, rows, progress)
 
 
-def _device_rows(ray, ref, name, todo, ready):
-    """Each measured artifact's rows, or one failure row per artifact with the reason the device's task ended."""
+def _device_rows(ray, ref, name, todo, ops, ready):
+    """Each measured artifact's rows and each ops pass's, or one failure row per artifact and pass with the reason
+    the device's task ended."""
     try:
         if ref not in ready:
             ray.cancel(ref, force=True)
-            raise TimeoutError(f"device {name} did not finish {len(todo)} artifact(s) within its timeout_s each")
+            raise TimeoutError(
+                f"device {name} did not finish {len(todo) + len(ops)} artifact(s) within its timeout_s each"
+            )
         return ray.get(ref)
     except Exception as error:  # noqa: BLE001
-        return [(a, Profile([_failure(a, name, str(error))], [])) for a in todo]
+        return (
+            [(a, Profile([_failure(a, name, "latency", str(error))], [])) for a in todo],
+            [(a, [_failure(a, name, OP_ATTRIBUTED, str(error))]) for a in ops],
+        )
 
 
-def _failure(artifact: Artifact, device: str, error: str) -> Measurement:
-    return RowKey.of(artifact, device).failure("latency", Status.FAILED, error)
+def _failure(artifact: Artifact, device: str, metric: str, error: str) -> Measurement:
+    return RowKey.of(artifact, device).failure(metric, Status.FAILED, error)
 
 
 def _queues(queues: dict[str, int]) -> str:
