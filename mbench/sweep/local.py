@@ -17,7 +17,8 @@ from mbench.spec import ModelSpec
 from mbench.store import Store
 from mbench.sweep.accuracy import evaluate_step
 from mbench.sweep.config import SweepConfig
-from mbench.sweep.steps import Progress, Step, convert_step, load_step, ops_step, profile_step, start_run
+from mbench.sweep.ops import ops_step
+from mbench.sweep.steps import Progress, Step, convert_step, load_step, profile_step, start_run
 
 
 @dataclass

@@ -25,16 +25,8 @@ from mbench.spec import Format, Precision, Status
 from mbench.store import Store
 from mbench.sweep.config import SweepConfig, model_label, spec_of
 from mbench.sweep.local import Sweep
-from mbench.sweep.steps import (
-    Progress,
-    Step,
-    load_failure,
-    measured,
-    passed,
-    record_conversion,
-    record_ops,
-    record_profile,
-)
+from mbench.sweep.ops import passed, record_ops
+from mbench.sweep.steps import Progress, Step, load_failure, measured, record_conversion, record_profile
 
 CONVERT_CPUS = 1
 CONVERT_MEMORY = 2 * 1024**3  # a 35 M-parameter model took 1.9 GB to convert
