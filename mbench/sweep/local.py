@@ -44,26 +44,17 @@ class Sweep:
 
     def todo(self, artifacts: list[Artifact], device: str) -> list[Artifact]:
         """The artifacts not yet measured on ``device`` by this sweep; the others are reported as resumed."""
-        left = [a for a in artifacts if (a.sha256, device) not in self.finished]
-        if len(left) < len(artifacts):
-            self.progress.step(
-                f"profile on {device}: {len(artifacts) - len(left)} already measured by this sweep",
-                "resumed",
-                len(artifacts) - len(left),
-            )
-        return left
+        return self._left(artifacts, device, self.finished, "profile", "measured")
 
     def ops_todo(self, artifacts: list[Artifact], device: str) -> list[Artifact]:
         """The artifacts the sweep's ops pass has not yet done on ``device``: none when the sweep asks for none."""
-        if self.config.ops is None:
-            return []
-        left = [a for a in artifacts if (a.sha256, device) not in self.passed]
+        return [] if self.config.ops is None else self._left(artifacts, device, self.passed, "ops", "passed")
+
+    def _left(self, artifacts: list[Artifact], device: str, done: set, step: str, verb: str) -> list[Artifact]:
+        left = [a for a in artifacts if (a.sha256, device) not in done]
         if len(left) < len(artifacts):
-            self.progress.step(
-                f"ops on {device}: {len(artifacts) - len(left)} already passed by this sweep",
-                "resumed",
-                len(artifacts) - len(left),
-            )
+            skipped = len(artifacts) - len(left)
+            self.progress.step(f"{step} on {device}: {skipped} already {verb} by this sweep", "resumed", skipped)
         return left
 
     def evaluate(self, artifacts: list[Artifact]) -> None:
