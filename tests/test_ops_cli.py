@@ -71,6 +71,10 @@ def profiled_twice(wide_artifacts, tmp_path_factory):
                 "--processes",
                 "1",
                 "--ops",
+                "--ops-runs",
+                "4",
+                "--ops-warmup-seconds",
+                "0",
                 "--db",
                 str(db),
             ],
@@ -99,6 +103,7 @@ def test_the_hosts_pass_runs_in_an_agent_pinned_like_the_timed_rounds(profiled_t
     passes = rows[(rows.metric == OP_ATTRIBUTED) & (rows.status == "ok")]
     assert set(passes.format) == {"onnx", "executorch", "pytorch"}
     assert {tuple(details_of(d)["cpus"]) for d in passes.details} == {tuple(placement(1))}
+    assert set(passes.runs) == {4} and {len(details_of(d)["runs_ms"]) for d in passes.details} == {4}  # --ops-runs
     assert len(placement(1)) == 1 < len(os.sched_getaffinity(0))
 
 

@@ -123,9 +123,10 @@ def db_option(command):
     )(command)
 
 
-def _plan_option(setting: dataclasses.Field):
-    """One click option for a RunPlan field, from its type, default, bounds and help (timing.setting)."""
-    meta, name, default = setting.metadata, setting.name, setting.default
+def _plan_option(setting: dataclasses.Field, prefix: str = ""):
+    """One click option for a RunPlan (or OpsPlan) field, from its type, default, bounds and help (timing.setting);
+    ``prefix`` goes before its name (``ops_``: --ops-runs)."""
+    meta, name, default = setting.metadata, prefix + setting.name, setting.default
     flag = "--" + name.replace("_", "-")
     if isinstance(default, bool):
         return click.option(f"{flag}/--{meta['off']}", name, default=default, show_default=True, help=meta["help"])
@@ -159,4 +160,18 @@ def plan_options(command):
 
     for setting in reversed(dataclasses.fields(RunPlan)):
         wrapper = _plan_option(setting)(wrapper)
+    return wrapper
+
+
+def ops_plan_options(command):
+    """One option per OpsPlan field, named --ops-... (--ops-runs, ...), handed to ``command`` as one ``ops_plan``."""
+    from mbench.measure.passes import OpsPlan
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        settings = {f.name: kwargs.pop("ops_" + f.name) for f in dataclasses.fields(OpsPlan)}
+        return command(*args, ops_plan=OpsPlan(**settings), **kwargs)
+
+    for setting in reversed(dataclasses.fields(OpsPlan)):
+        wrapper = _plan_option(setting, "ops_")(wrapper)
     return wrapper

@@ -9,7 +9,7 @@ from mbench import paths
 import click
 
 from mbench.cli._echo import echo_ops, echo_ratios
-from mbench.cli._options import db_option, pair_option, plan_options
+from mbench.cli._options import db_option, ops_plan_options, pair_option, plan_options
 from mbench.cli._progress import profile_progress
 
 
@@ -48,8 +48,9 @@ from mbench.cli._progress import profile_progress
     "stored as op_ms and op_attributed rows of the same run (Core ML: its compute plan's estimated share of the "
     "cost per operation, op_estimated_share, not a time; see `mbench ops`).",
 )
+@ops_plan_options
 @db_option
-def profile(artifacts_dir, device, inventory_path, model_filter, threads, plan, pairs, ops, db):
+def profile(artifacts_dir, device, inventory_path, model_filter, threads, plan, pairs, ops, ops_plan, db):
     """Measure load time, first inference, latency statistics and peak memory of every artifact on a device.
 
     Minimums follow LiteRT benchmark_model: warm up for at least 0.5 s, then at least 50 runs and 1 s; then
@@ -102,7 +103,7 @@ def profile(artifacts_dir, device, inventory_path, model_filter, threads, plan, 
             )
         if ops:
             written += ops_and_record(
-                artifacts_dir, device, inventory, store, run_id, threads, list(model_filter), on_result=echo_ops
+                artifacts_dir, device, inventory, store, run_id, threads, list(model_filter), ops_plan, echo_ops
             )
         rows, samples = store.measurements(), store.samples(run_id)
     click.echo(f"{written} rows stored in {db} (run {run_id})")
