@@ -40,3 +40,21 @@ def build() -> nn.Module:
 INPUT_SHAPE = (1, 3, 64, 64)
 SOURCE = f"{__file__}:build"
 RUNTIMES = {"onnx": "onnxruntime", "executorch": "executorch", "pytorch": "torch-eager"}  # format -> runtime profiled
+
+
+def estimated_rows(coreml_artifact, wide: float = 0.75, run_ms: float = 4.2) -> list:
+    """The rows of a profile of estimated shares of this model's .mlpackage, as Core ML's compute plan gives them
+    (the values are set here, not Core ML's: no Mac here): ``wide`` for the wide block, the stem the rest but 5 %,
+    the root's sigmoid 5 %."""
+    from mbench.ops.profile import OpProfile, OpsPlan, OpTime
+    from mbench.ops.rows import op_rows
+
+    ops = (
+        OpTime("conv", wide, ("wide.conv", "wide.bn"), ("_native_batch_norm_legit_no_training_1",), "CPU", "fused"),
+        OpTime(
+            "conv", 0.95 - wide, ("stem.conv", "stem.bn"), ("_native_batch_norm_legit_no_training",), "CPU", "fused"
+        ),
+        OpTime("sigmoid", 0.05, ("(root)",), ("output",), "CPU", "node"),
+    )
+    profile = OpProfile("coreml", "9.0", 1, OpsPlan(), run_ms, ops, ("estimated",), 1.0, estimated=True)
+    return op_rows(coreml_artifact, "host", profile)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fake_tools import TRANSCRIPTS
-from ops_model import RUNTIMES
+from ops_model import RUNTIMES, estimated_rows
 
 from mbench.ops.profile import OpsPlan
 from mbench.ops.rows import OP_ATTRIBUTED, OP_MS, ops_pass
@@ -226,22 +226,6 @@ def test_core_ml_without_its_module_map_is_not_run_and_names_the_file(wide_artif
     assert rows[0].status is Status.NOT_RUN and f"{copy.name}.modules.json" in rows[0].error
 
 
-def _estimated_rows(wide_artifacts):
-    """The rows of a profile of estimated shares (as Core ML's compute plan gives: the values are set here, not
-    Core ML's) of the wide model's .mlpackage."""
-    from mbench.ops.profile import OpProfile, OpTime
-    from mbench.ops.rows import op_rows
-
-    artifact = _only(wide_artifacts, Format.COREML)
-    ops = (
-        OpTime("conv", 0.75, ("wide.conv", "wide.bn"), ("_native_batch_norm_legit_no_training_1",), "CPU", "fused"),
-        OpTime("conv", 0.2, ("stem.conv", "stem.bn"), ("_native_batch_norm_legit_no_training",), "CPU", "fused"),
-        OpTime("sigmoid", 0.05, ("(root)",), ("output",), "CPU", "node"),
-    )
-    profile = OpProfile("coreml", "9.0", 1, OpsPlan(), 4.2, ops, ("estimated",), 1.0, estimated=True)
-    return op_rows(artifact, "host", profile)
-
-
 def test_estimated_shares_are_stored_apart_from_every_time(wide_artifacts, ops_db, tmp_path):
     """Estimated shares become op_estimated_share rows in 'fraction', marked estimated; `mbench ops` lists them
     apart and never in a table of milliseconds; its JSON marks them estimated, with a share and no ms."""
@@ -250,7 +234,7 @@ def test_estimated_shares_are_stored_apart_from_every_time(wide_artifacts, ops_d
     from mbench.cli import main
     from mbench.ops.rows import OP_ESTIMATED
 
-    rows = _estimated_rows(wide_artifacts)
+    rows = estimated_rows(_only(wide_artifacts, Format.COREML))
     assert [r.metric for r in rows] == [OP_ESTIMATED] * 3 + [OP_ATTRIBUTED]
     assert all(r.unit == "fraction" and json.loads(r.context.details)["estimated"] for r in rows[:3])
     summary = json.loads(rows[-1].context.details)
@@ -287,7 +271,7 @@ def test_a_model_with_only_estimated_shares_gets_its_own_section(wide_artifacts,
 
     with Store(tmp_path / "results.db") as store:
         store.start_run("coreml", "ops (test)")
-        store.append("coreml", _estimated_rows(wide_artifacts))
+        store.append("coreml", estimated_rows(_only(wide_artifacts, Format.COREML)))
         (section,) = ops_sections(store.measurements())
     assert section.title == "Where the time goes: ops-model" and "not milliseconds" in section.note
     assert section.table.columns == ["module", "coreml fp32 @host (estimated share)"]

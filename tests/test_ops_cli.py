@@ -122,6 +122,30 @@ def test_compare_names_the_modules_whose_time_changed_most(profiled_twice):
     assert all(" -> " in line for line in changed)
 
 
+def test_compare_names_the_modules_whose_estimated_share_changed_most(profiled_twice, wide_artifacts, tmp_path):
+    """Core ML's passes in both runs (estimated shares, set by the test: no Mac here) are compared as shares, apart
+    from the times."""
+    import shutil
+
+    from ops_model import estimated_rows
+
+    db = tmp_path / "results.db"
+    shutil.copy(profiled_twice[0], db)
+    coreml = next(a for a in wide_artifacts if a.format.value == "coreml")
+    with Store(db) as store:
+        first, second = store.runs().run_id
+        store.append(first, estimated_rows(coreml, wide=0.75))
+        store.append(second, estimated_rows(coreml, wide=0.6))
+    result = CliRunner().invoke(main, ["compare", first, second, "--db", str(db)])
+    assert result.exit_code in (0, 1, 3), result.output
+    lines = result.output.splitlines()
+    start = lines.index("modules whose estimated share changed most (Core ML's compute plans of both runs):")
+    changed = lines[start + 1]
+    assert changed.startswith("  ops-model coreml fp32 host: ")
+    assert "wide.conv 75.0% -> 60.0% (-20%)" in changed and "stem.conv 20.0% -> 35.0% (+75%)" in changed
+    assert lines.index("modules whose time changed most (ops passes of both runs, ms per inference):") < start
+
+
 def test_the_report_says_where_the_time_goes(ops_db):
     from mbench.report.ops import ops_sections
 

@@ -117,20 +117,25 @@ def _pick_runs(store, runs, baseline, metric, latest_run) -> tuple[str, str]:
 
 
 def _module_changes(measurements, run_a: str, run_b: str) -> None:
-    """Where both runs hold an ops pass (`mbench profile --ops`), the modules whose time changed most."""
+    """Where both runs hold an ops pass (`mbench profile --ops`), the modules whose time changed most; for Core ML's
+    passes, the modules whose estimated share of the cost changed most."""
     from mbench.ops.view import module_changes
 
-    changes = module_changes(measurements, run_a, run_b)
-    if changes.empty:
-        return
-    click.echo("modules whose time changed most (ops passes of both runs, ms per inference):")
-    for key, group in changes.groupby(["model", "format", "precision", "device"], sort=True):
-        moved = ", ".join(
-            f"{r.module} {r.before_ms:.3f} -> {r.after_ms:.3f}"
-            + (f" ({r.change:+.0%})" if r.change == r.change else "")
-            for r in group.itertuples()
-        )
-        click.echo(f"  {' '.join(key)}: {moved}")
+    for estimated, title, shown in (
+        (False, "modules whose time changed most (ops passes of both runs, ms per inference):", "{:.3f}"),
+        (True, "modules whose estimated share changed most (Core ML's compute plans of both runs):", "{:.1%}"),
+    ):
+        changes = module_changes(measurements, run_a, run_b, estimated=estimated)
+        if changes.empty:
+            continue
+        click.echo(title)
+        for key, group in changes.groupby(["model", "format", "precision", "device"], sort=True):
+            moved = ", ".join(
+                f"{r.module} {shown.format(r.before)} -> {shown.format(r.after)}"
+                + (f" ({r.change:+.0%})" if r.change == r.change else "")
+                for r in group.itertuples()
+            )
+            click.echo(f"  {' '.join(key)}: {moved}")
 
 
 def _show(result, as_json: bool, output: Path | None) -> None:

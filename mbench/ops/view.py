@@ -157,25 +157,32 @@ def placed_summary(passes: pd.DataFrame, key: tuple) -> str:
     )
 
 
-def module_changes(measurements: pd.DataFrame, run_a: str, run_b: str, count: int = 3) -> pd.DataFrame:
+def module_changes(
+    measurements: pd.DataFrame, run_a: str, run_b: str, count: int = 3, estimated: bool = False
+) -> pd.DataFrame:
     """Per artifact measured by the ops passes of both runs, its ``count`` modules whose time changed most (in ms,
-    either way): before_ms, after_ms, change (relative); empty when either run has no op rows."""
+    either way): before, after, change (relative); empty when either run has no op rows. ``estimated``: Core ML's
+    passes instead, their estimated shares of the cost (0-1) in place of ms."""
     import pandas as pd
 
-    def times(run: str) -> pd.DataFrame:
-        ops = measurements[(measurements.run_id == run) & (measurements.metric == OP_MS)]
-        return module_times(newest_passes(ops)) if not ops.empty else pd.DataFrame(columns=ARTIFACT + ["module", "ms"])
+    metric, value = (OP_ESTIMATED, "share") if estimated else (OP_MS, "ms")
+    per_module = estimated_shares if estimated else module_times
 
-    before, after = times(run_a), times(run_b)
+    def values(run: str) -> pd.DataFrame:
+        ops = measurements[(measurements.run_id == run) & (measurements.metric == metric)]
+        found = per_module(newest_passes(ops)) if not ops.empty else pd.DataFrame(columns=ARTIFACT + ["module", value])
+        return found.rename(columns={value: "value"})
+
+    before, after = values(run_a), values(run_b)
     if before.empty or after.empty:
-        return pd.DataFrame(columns=ARTIFACT + ["module", "before_ms", "after_ms", "change"])
+        return pd.DataFrame(columns=ARTIFACT + ["module", "before", "after", "change"])
     both = before.merge(after, on=ARTIFACT + ["module"], how="outer", suffixes=("_a", "_b"))
-    both = both.fillna({"ms_a": 0.0, "ms_b": 0.0}).rename(columns={"ms_a": "before_ms", "ms_b": "after_ms"})
+    both = both.fillna({"value_a": 0.0, "value_b": 0.0}).rename(columns={"value_a": "before", "value_b": "after"})
     both = both.assign(
-        delta=(both.after_ms - both.before_ms).abs(),
-        change=(both.after_ms / both.before_ms.where(both.before_ms > 0)) - 1,
+        delta=(both.after - both.before).abs(),
+        change=(both.after / both.before.where(both.before > 0)) - 1,
     )
     ranked = both.sort_values("delta", ascending=False).groupby(ARTIFACT, as_index=False).head(count)
     return ranked.sort_values(ARTIFACT + ["delta"], ascending=[True] * 4 + [False])[
-        ARTIFACT + ["module", "before_ms", "after_ms", "change"]
+        ARTIFACT + ["module", "before", "after", "change"]
     ]
