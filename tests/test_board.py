@@ -1,7 +1,7 @@
 """The emulated arm64 board (board/, `make board`) through the checkout's own devices.yaml entry: real aarch64
 runtimes (ONNX Runtime, LiteRT, ExecuTorch) under qemu-user behind the board's own sshd. The HED pair, fp32 and int8,
-is profiled there once and evaluated there once, with few runs and two documents: emulation is hundreds of times
-slower than this machine. Skipped where the board is not running, except in CI (.ci/run builds and starts it), where
+is profiled there once and evaluated there once, with few runs and two documents, and hed-mobilenetv2's ops pass runs
+there once: emulation is hundreds of times slower than this machine. Skipped where the board is not running, except in CI (.ci/run builds and starts it), where
 these tests must run."""
 
 import json
@@ -132,6 +132,27 @@ def test_a_board_that_is_not_running_says_so_in_check_and_in_its_rows(tiny_artif
         profile_and_record(tiny_artifacts_dir, BOARD, inventory, store, FEW)
         rows = store.measurements()
     assert (rows.status == "failed").all() and rows.error.str.contains("is not running").all()
+
+
+def test_the_ops_pass_on_the_board_places_the_aarch64_kernels_operators_in_modules(hed):
+    """hed-mobilenetv2 fp32's ops pass run by the board's agent: ONNX Runtime's nodes and XNNPACK's aarch64
+    operators, placed here in the model's modules; LiteRT's pass is not_run over SSH and says why."""
+    from mbench.measure.passes import OpsPlan
+    from mbench.sweep.ops import passed
+
+    artifacts = [hed[1][("hed-mobilenetv2", fmt, "fp32")].artifact for fmt in ("onnx", "executorch", "tflite")]
+    plan = OpsPlan(warmup_runs=0, runs=2, warmup_seconds=0)
+    found = {a.format.value: rows for a, rows in passed(artifacts, BOARD, checkout_inventory(), 1, plan)}
+    assert found["tflite"][-1].status.value == "not_run" and "benchmark_model" in found["tflite"][-1].error
+    for fmt in ("onnx", "executorch"):
+        summary = found[fmt][-1]
+        assert summary.status.value == "ok" and summary.value >= 0.95, (fmt, summary.error, summary.value)
+        details = json.loads(summary.context.details)
+        assert details["machine"] == "aarch64" and details["emulated"] is True
+        assert summary.context.runtime == ON_BOARD[fmt][0]
+    ops = [(r.value, json.loads(r.context.details)) for r in found["executorch"][:-1]]
+    lined_up = sum(ms for ms, d in ops if "xnnpack op" in d["placed"])
+    assert lined_up / sum(ms for ms, _ in ops) > 0.9 and all(d["where"] == "XnnpackBackend" for _, d in ops)
 
 
 @pytest.fixture(scope="module")
