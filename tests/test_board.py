@@ -1,8 +1,8 @@
 """The emulated arm64 board (board/, `make board`) through the checkout's own devices.yaml entry: real aarch64
 runtimes (ONNX Runtime, LiteRT, ExecuTorch) under qemu-user behind the board's own sshd. The HED pair, fp32 and int8,
 is profiled there once and evaluated there once, with few runs and two documents, and hed-mobilenetv2's ops pass runs
-there once: emulation is hundreds of times slower than this machine. Skipped where the board is not running, except in CI (.ci/run builds and starts it), where
-these tests must run."""
+there once: emulation is hundreds of times slower than this machine. Skipped where the board is not running, except
+in CI (.ci/run builds and starts it), where these tests must run."""
 
 import json
 import os
