@@ -60,19 +60,8 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan, recorder: Recorder)
     ]
     if unknown:
         notes.append(f"{unknown} operations have no cost estimate in the compute plan and are left out")
-    return OpProfile(
-        recording.runtime,
-        recording.version,
-        threads,
-        plan,
-        seen.mean(seen.wall_ms),
-        tuple(ops),
-        tuple(notes),
-        runs_ms=seen.wall_ms,
-        marked=plan.runs - len(seen.kept),
-        cpu_share=seen.cpu_share,
-        cpus=seen.cpus,
-        estimated=True,
+    return OpProfile.of_runs(
+        recording, seen, threads, plan, seen.mean(seen.wall_ms), ops, notes, seen.wall_ms, estimated=True
     )
 
 

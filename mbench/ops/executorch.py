@@ -42,19 +42,8 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan, recorder: Recorder)
     if not execute:
         raise RuntimeError("the ETDump holds no Method::execute event")
     ops, notes = _ops(events, ms, _nodes_by_handle(graph))
-    return OpProfile(
-        recording.runtime,
-        recording.version,
-        threads,
-        plan,
-        ms[id(execute[0])],
-        tuple(ops),
-        tuple(notes),
-        runs_ms=tuple(execute[0].perf_data.raw[-plan.runs :]),
-        marked=plan.runs - len(seen.kept),
-        cpu_share=seen.cpu_share,
-        cpus=seen.cpus,
-    )
+    runs_ms = tuple(execute[0].perf_data.raw[-plan.runs :])
+    return OpProfile.of_runs(recording, seen, threads, plan, ms[id(execute[0])], ops, notes, runs_ms)
 
 
 def _mean(raw: list[float], seen: PassRuns) -> float:

@@ -31,19 +31,7 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan, recorder: Recorder)
     # a tool that timed its runs itself (onnxruntime_perf_test on a phone) leaves them to the trace, CPU time unknown
     seen = recording.runs if recording.runs.wall_ms else PassRuns(runs_ms, ())
     ops = _node_times(trace, runs, placements, seen)
-    return OpProfile(
-        recording.runtime,
-        recording.version,
-        threads,
-        plan,
-        seen.mean(runs_ms),
-        ops,
-        _notes(ops),
-        runs_ms=runs_ms,
-        marked=len(runs) - len(seen.kept),
-        cpu_share=seen.cpu_share,
-        cpus=seen.cpus,
-    )
+    return OpProfile.of_runs(recording, seen, threads, plan, seen.mean(runs_ms), ops, _notes(ops), runs_ms)
 
 
 def _node_times(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -52,6 +52,36 @@ class OpProfile:
     cpu_share: float | None = None  # PassRuns.cpu_share: how much CPU the pass's runs got
     cpus: tuple[int, ...] = ()  # PassRuns.cpus: the CPUs the pass's runs could use
     estimated: bool = False  # the ops' values are estimated shares of the cost (Core ML's compute plan), not ms
+
+    @classmethod
+    def of_runs(
+        cls,
+        recording: Recording,
+        seen: PassRuns,
+        threads: int,
+        plan: OpsPlan,
+        run_ms: float,
+        ops: Iterable[OpTime],
+        notes: Iterable[str],
+        runs_ms: tuple[float, ...],
+        estimated: bool = False,
+    ) -> OpProfile:
+        """The profile read from ``recording``, its runs as ``seen`` (the recording's own, or those the tool's trace
+        timed): the runtime, the runs left out as descheduled, the CPU they got and where, taken from them."""
+        return cls(
+            recording.runtime,
+            recording.version,
+            threads,
+            plan,
+            run_ms,
+            tuple(ops),
+            tuple(notes),
+            runs_ms=runs_ms,
+            marked=plan.runs - len(seen.kept),
+            cpu_share=seen.cpu_share,
+            cpus=seen.cpus,
+            estimated=estimated,
+        )
 
     @property
     def ops_ms(self) -> float:

@@ -33,16 +33,5 @@ def profile(artifact: Artifact, threads: int, plan: OpsPlan, recorder: Recorder)
         )
         for name in per_run[0]
     )
-    return OpProfile(
-        recording.runtime,
-        recording.version,
-        threads,
-        plan,
-        seen.mean(seen.wall_ms),
-        ops,
-        ("each module's own time (its forward less its submodules'), from forward hooks",),
-        runs_ms=seen.wall_ms,
-        marked=plan.runs - len(seen.kept),
-        cpu_share=seen.cpu_share,
-        cpus=seen.cpus,
-    )
+    notes = ("each module's own time (its forward less its submodules'), from forward hooks",)
+    return OpProfile.of_runs(recording, seen, threads, plan, seen.mean(seen.wall_ms), ops, notes, seen.wall_ms)
